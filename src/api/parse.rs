@@ -1,0 +1,194 @@
+//! Request parsing with client-facing errors: syntax errors name the line and column, type
+//! errors and missing fields name the offending parameter (`messages[2].role`).
+//!
+//! Invariant: any byte string yields either a request or a 400 [`GatewayError`]; never a panic.
+//! JSON nesting is bounded by serde_json's recursion limit (128).
+
+use super::ChatRequest;
+use crate::error::{ErrorKind, GatewayError};
+use serde_json::error::Category;
+
+/// Parse and check a Chat Completions body.
+pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, GatewayError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let req: ChatRequest = match serde_path_to_error::deserialize(&mut de) {
+        Ok(r) => r,
+        Err(e) => return Err(to_error(e)),
+    };
+    // Trailing garbage after the object.
+    if let Err(e) = de.end() {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidJson,
+            format!(
+                "request body is not valid JSON: trailing characters at line {} column {}",
+                e.line(),
+                e.column()
+            ),
+        ));
+    }
+    check(&req)?;
+    Ok(req)
+}
+
+/// Parse any JSON object body (endpoints passed through with few checks, e.g. embeddings).
+pub fn parse_object(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            "request body must be a JSON object",
+        )),
+        Err(e) => Err(syntax_error(&e)),
+    }
+}
+
+fn syntax_error(e: &serde_json::Error) -> GatewayError {
+    let what = match e.classify() {
+        Category::Eof => "unexpected end of input",
+        _ => "syntax error",
+    };
+    GatewayError::new(
+        ErrorKind::InvalidJson,
+        format!(
+            "request body is not valid JSON: {what} at line {} column {} ({e})",
+            e.line(),
+            e.column()
+        ),
+    )
+}
+
+fn to_error(e: serde_path_to_error::Error<serde_json::Error>) -> GatewayError {
+    let path = e.path().to_string();
+    let inner = e.inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => syntax_error(inner),
+        Category::Data => {
+            let msg = inner.to_string();
+            // serde reports a missing field at the parent's path; name the field itself.
+            let (param, text) = if let Some(field) = missing_field(&msg) {
+                let param = if path == "." {
+                    field.to_string()
+                } else {
+                    format!("{path}.{field}")
+                };
+                let text = format!("missing required parameter '{param}'");
+                (param, text)
+            } else if path == "." {
+                (
+                    String::new(),
+                    "request body must be a JSON object with `model` and `messages`".to_string(),
+                )
+            } else {
+                let detail = strip_position(&msg);
+                let text = if path.ends_with(".content") {
+                    format!("invalid value for '{path}': expected a string or an array of content parts ({detail})")
+                } else {
+                    format!("invalid value for '{path}': {detail}")
+                };
+                (path, text)
+            };
+            let err = GatewayError::new(ErrorKind::InvalidRequest, text);
+            if param.is_empty() {
+                err
+            } else {
+                err.with_param(param)
+            }
+        }
+    }
+}
+
+fn missing_field(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// serde_json appends " at line X column Y" to data errors; the param already says where.
+fn strip_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg),
+        None => msg,
+    }
+}
+
+fn check(req: &ChatRequest) -> Result<(), GatewayError> {
+    if req.model.is_empty() {
+        return Err(
+            GatewayError::new(ErrorKind::InvalidRequest, "'model' must not be empty")
+                .with_param("model"),
+        );
+    }
+    if req.messages.is_empty() {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            "'messages' must contain at least one message",
+        )
+        .with_param("messages"));
+    }
+    if req.n == Some(0) {
+        return Err(
+            GatewayError::new(ErrorKind::InvalidRequest, "'n' must be at least 1").with_param("n"),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> GatewayError {
+        parse_chat_request(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        // (body, kind, param)
+        let cases: &[(&str, ErrorKind, Option<&str>)] = &[
+            ("{", ErrorKind::InvalidJson, None),
+            ("{\"model\": }", ErrorKind::InvalidJson, None),
+            ("[]", ErrorKind::InvalidRequest, None),
+            ("{\"messages\":[]}", ErrorKind::InvalidRequest, Some("model")),
+            ("{\"model\":\"m\"}", ErrorKind::InvalidRequest, Some("messages")),
+            ("{\"model\":\"m\",\"messages\":[]}", ErrorKind::InvalidRequest, Some("messages")),
+            ("{\"model\":1,\"messages\":[]}", ErrorKind::InvalidRequest, Some("model")),
+            ("{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", ErrorKind::InvalidRequest, Some("messages[0].role")),
+            ("{\"model\":\"m\",\"messages\":[{\"content\":\"x\"}]}", ErrorKind::InvalidRequest, Some("messages[0].role")),
+            ("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":5}]}", ErrorKind::InvalidRequest, Some("messages[0].content")),
+            ("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":\"hot\"}", ErrorKind::InvalidRequest, Some("temperature")),
+            ("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":\"yes\"}", ErrorKind::InvalidRequest, Some("stream")),
+            ("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]} x", ErrorKind::InvalidJson, None),
+        ];
+        for (body, kind, param) in cases {
+            let e = err(body);
+            assert_eq!(e.kind, *kind, "{body}: {}", e.message);
+            assert_eq!(e.param.as_deref(), *param, "{body}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_the_position() {
+        let e = err("{\n  \"model\": \"m\",\n  oops\n}");
+        assert!(e.message.contains("line 3"), "{}", e.message);
+    }
+
+    #[test]
+    fn unknown_fields_survive_round_trip() {
+        let body = r#"{"model":"m","messages":[{"role":"user","content":"hi","x_msg":{"k":[1,2]}}],"seed":7,"metadata":{"a":"b"},"parallel_tool_calls":false}"#;
+        let req = parse_chat_request(body.as_bytes()).unwrap();
+        let back: serde_json::Value = serde_json::to_value(&req).unwrap();
+        let orig: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(back, orig);
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_not_overflowed() {
+        let mut body = String::from(
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"x\":",
+        );
+        body.push_str(&"[".repeat(100_000));
+        let e = err(&body);
+        assert_eq!(e.kind, ErrorKind::InvalidJson);
+    }
+}

@@ -1,0 +1,492 @@
+//! The one tower stack, outermost layer first:
+//!
+//! 1. catch-panic: a bug in a handler becomes an OpenAI-shaped 500, never a dropped connection;
+//! 2. request id: taken from `x-request-id` or generated, and echoed on the response;
+//! 3. observe: in-flight gauge, request count and duration (at body end), overhead, access log;
+//! 4. auth: bearer key -> team (401 otherwise) for `/v1/*`;
+//! 5. handler: dispatch by method and path; the only place a [`GatewayError`] becomes a response.
+//!
+//! Invariant: the service handed to hyper has `Error = Infallible`.
+
+use crate::config::{hash_key, AuthMode, Config};
+use crate::error::{ErrorKind, ErrorMark, GatewayError};
+use crate::http::{self as h, Request, Response};
+use crate::metrics::{EndpointLabel, Metrics};
+use crate::proxy;
+use crate::upstream::Upstreams;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use http_body::{Body as _, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tower::util::BoxCloneService;
+use tower::{Layer, Service, ServiceBuilder};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+
+/// Shared, immutable state of a running gateway.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub upstreams: Upstreams,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Result<Arc<AppState>, String> {
+        let upstreams = Upstreams::new(&config.upstreams)?;
+        let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
+        Ok(Arc::new(AppState {
+            config: Arc::new(config),
+            upstreams,
+            metrics,
+        }))
+    }
+}
+
+/// The team a request belongs to (from its key, or `default` when auth is off).
+#[derive(Debug, Clone)]
+pub struct Team(pub Arc<str>);
+
+/// What a handler learned, carried to the observe layer in response extensions.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    /// The upstream model that served the request.
+    pub model: Option<String>,
+    /// Time spent waiting on upstreams before the response headers were ready.
+    pub upstream_wait: Duration,
+}
+
+/// A boxed service of the stack (concrete types at layer boundaries keep errors readable).
+pub type AppService = BoxCloneService<Request, Response, Infallible>;
+
+/// Build the gateway's service stack.
+pub fn build(state: Arc<AppState>) -> AppService {
+    let svc = ServiceBuilder::new()
+        // tower-http's boxed body is its own type; re-box into ours (one allocation).
+        .map_response(|r: http::Response<_>| r.map(h::boxed))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(SetRequestIdLayer::x_request_id(MakeId::default()))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(ObserveLayer {
+            metrics: state.metrics.clone(),
+        })
+        .layer(AuthLayer {
+            state: state.clone(),
+        })
+        .service(BoxCloneService::new(Handler { state }));
+    BoxCloneService::new(svc)
+}
+
+fn panic_response(
+    _: Box<dyn std::any::Any + Send + 'static>,
+) -> http::Response<http_body_util::Full<Bytes>> {
+    tracing::error!("handler panicked; answered 500");
+    let e = GatewayError::new(
+        ErrorKind::Internal,
+        "internal error in the gateway (panic caught); this is a bug",
+    );
+    let mut resp = http::Response::new(http_body_util::Full::new(e.body()));
+    *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Request ids: a per-process random prefix and a counter; cheap and unique enough for logs.
+#[derive(Clone)]
+struct MakeId {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for MakeId {
+    fn default() -> Self {
+        MakeId {
+            prefix: Arc::from(format!("gbx-{:08x}", fastrand::u32(..)).as_str()),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Health, readiness and metrics: served without auth, at the root only.
+fn is_ops_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+fn endpoint_of(path: &str) -> EndpointLabel {
+    if is_ops_path(path) {
+        return EndpointLabel::Ops;
+    }
+    match strip_v1(path) {
+        "/chat/completions" => EndpointLabel::ChatCompletions,
+        "/embeddings" => EndpointLabel::Embeddings,
+        p if p == "/models" || p.starts_with("/models/") => EndpointLabel::Models,
+        _ => EndpointLabel::Other,
+    }
+}
+
+/// Clients configure either `http://gw/v1` or `http://gw` as base URL; accept both.
+fn strip_v1(path: &str) -> &str {
+    path.strip_prefix("/v1")
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(path)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observe layer
+
+#[derive(Clone)]
+struct ObserveLayer {
+    metrics: Metrics,
+}
+
+impl Layer<AppService> for ObserveLayer {
+    type Service = Observe;
+    fn layer(&self, inner: AppService) -> Observe {
+        Observe {
+            inner,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Observe {
+    inner: AppService,
+    metrics: Metrics,
+}
+
+impl Service<Request> for Observe {
+    type Response = http::Response<ObservedBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let start = Instant::now();
+        let endpoint = endpoint_of(req.uri().path());
+        let method = req.method().clone();
+        let path_label = endpoint.as_str();
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let metrics = self.metrics.clone();
+        metrics.in_flight().inc();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let resp = match fut.await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            let info = resp
+                .extensions()
+                .get::<RequestInfo>()
+                .cloned()
+                .unwrap_or_default();
+            let error = resp.extensions().get::<ErrorMark>().map(|m| m.0);
+            if let Some(kind) = error {
+                metrics.record_error(kind);
+            }
+            if endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
+                metrics.record_overhead(start.elapsed().saturating_sub(info.upstream_wait));
+            }
+            let status = resp.status().as_u16();
+            let record = Record {
+                metrics,
+                start,
+                endpoint,
+                status,
+                method,
+                path_label,
+                request_id,
+                info,
+                error,
+                done: false,
+            };
+            Ok(resp.map(|b| ObservedBody { inner: b, record }))
+        })
+    }
+}
+
+/// Everything recorded when a response body ends (or is dropped by a departing client).
+struct Record {
+    metrics: Metrics,
+    start: Instant,
+    endpoint: EndpointLabel,
+    status: u16,
+    method: Method,
+    path_label: &'static str,
+    request_id: String,
+    info: RequestInfo,
+    error: Option<ErrorKind>,
+    done: bool,
+}
+
+impl Record {
+    fn finish(&mut self, complete: bool) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let elapsed = self.start.elapsed();
+        self.metrics.in_flight().dec();
+        self.metrics
+            .record_request(self.endpoint, self.status, elapsed);
+        if self.endpoint == EndpointLabel::Ops {
+            return;
+        }
+        tracing::info!(
+            target: "gearbox::access",
+            request_id = %self.request_id,
+            method = %self.method,
+            endpoint = self.path_label,
+            status = self.status,
+            model = self.info.model.as_deref().unwrap_or("-"),
+            error = self.error.map(|k| k.code()).unwrap_or("-"),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            upstream_ms = self.info.upstream_wait.as_secs_f64() * 1000.0,
+            complete,
+            "request"
+        );
+    }
+}
+
+pin_project! {
+    /// A response body that records metrics and the access log line when it ends.
+    pub struct ObservedBody {
+        #[pin]
+        inner: h::Body,
+        record: Record,
+    }
+
+    impl PinnedDrop for ObservedBody {
+        fn drop(this: Pin<&mut Self>) {
+            this.project().record.finish(false);
+        }
+    }
+}
+
+impl http_body::Body for ObservedBody {
+    type Data = Bytes;
+    type Error = h::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, h::BoxError>>> {
+        let mut this = self.project();
+        let r = this.inner.as_mut().poll_frame(cx);
+        // hyper stops polling a sized body after its last frame, so end-of-stream is checked
+        // after each frame too.
+        match &r {
+            Poll::Ready(None) => this.record.finish(true),
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.record.finish(true),
+            _ => {}
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Auth layer
+
+#[derive(Clone)]
+struct AuthLayer {
+    state: Arc<AppState>,
+}
+
+impl Layer<AppService> for AuthLayer {
+    type Service = AppService;
+    fn layer(&self, inner: AppService) -> AppService {
+        BoxCloneService::new(Auth {
+            inner,
+            state: self.state.clone(),
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Auth {
+    inner: AppService,
+    state: Arc<AppState>,
+}
+
+/// Resolve the caller's team from `Authorization: Bearer <key>`.
+fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, GatewayError> {
+    match config.auth.mode {
+        AuthMode::None => Ok(Team(Arc::from("default"))),
+        AuthMode::Keys => {
+            let key = headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| {
+                    GatewayError::new(
+                        ErrorKind::Unauthorized,
+                        "You didn't provide an API key. Send your gateway key as `Authorization: Bearer <key>`.",
+                    )
+                })?;
+            match config.auth.keys.get(&hash_key(key)) {
+                Some(entry) => Ok(Team(entry.team.clone())),
+                None => Err(GatewayError::new(
+                    ErrorKind::Unauthorized,
+                    "Incorrect API key provided. Ask your gateway operator for a key.",
+                )),
+            }
+        }
+    }
+}
+
+impl Service<Request> for Auth {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        if !is_ops_path(req.uri().path()) {
+            match authenticate(&self.state.config, req.headers()) {
+                Ok(team) => {
+                    req.extensions_mut().insert(team);
+                }
+                Err(e) => return Box::pin(async move { Ok(e.into_response()) }),
+            }
+        }
+        self.inner.call(req)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handler
+
+#[derive(Clone)]
+struct Handler {
+    state: Arc<AppState>,
+}
+
+impl Service<Request> for Handler {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let state = self.state.clone();
+        Box::pin(async move {
+            let resp = match dispatch(state, req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    if e.kind.fault() != crate::error::Fault::Client {
+                        tracing::warn!(code = e.kind.code(), error = %e, source = ?e.source, "request failed");
+                    }
+                    e.into_response()
+                }
+            };
+            Ok(resp)
+        })
+    }
+}
+
+async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, GatewayError> {
+    let path = req.uri().path().to_string();
+    let team = req.extensions().get::<Team>().cloned();
+    let method = req.method().clone();
+    let p = if is_ops_path(&path) {
+        path.as_str()
+    } else {
+        strip_v1(&path)
+    };
+    match (&method, p) {
+        (&Method::GET, "/healthz") => Ok(h::json(StatusCode::OK, r#"{"status":"ok"}"#)),
+        (&Method::GET, "/readyz") => Ok(h::json(StatusCode::OK, r#"{"status":"ready"}"#)),
+        (&Method::GET, "/metrics") => {
+            let mut resp = h::full(StatusCode::OK, state.metrics.render());
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            Ok(resp)
+        }
+        (&Method::POST, "/chat/completions") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::chat_completions(state, team, req).await
+        }
+        (&Method::POST, "/embeddings") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::embeddings(state, team, req).await
+        }
+        (&Method::GET, "/models") => proxy::models(&state, None),
+        (&Method::GET, m) if m.starts_with("/models/") => {
+            proxy::models(&state, m.strip_prefix("/models/"))
+        }
+        (
+            _,
+            "/chat/completions" | "/embeddings" | "/models" | "/healthz" | "/readyz" | "/metrics",
+        ) => Err(GatewayError::new(
+            ErrorKind::MethodNotAllowed,
+            format!("method {method} is not allowed on {}", truncate_path(&path)),
+        )),
+        _ => Err(GatewayError::new(
+            ErrorKind::NotFound,
+            format!(
+                "no route for {method} {}; see GET /v1/models and POST /v1/chat/completions",
+                truncate_path(&path)
+            ),
+        )),
+    }
+}
+
+fn truncate_path(p: &str) -> &str {
+    match p.char_indices().nth(200) {
+        Some((i, _)) => p.get(..i).unwrap_or(p),
+        None => p,
+    }
+}
+
+fn no_team() -> GatewayError {
+    GatewayError::new(
+        ErrorKind::Internal,
+        "request reached a handler without a team",
+    )
+}

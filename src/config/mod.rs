@@ -1,0 +1,684 @@
+//! Configuration: figment layers (embedded defaults or a TOML file, then `GEARBOX_*` variables)
+//! extracted into [`raw`] shapes and validated into a [`Config`] that holds only checked,
+//! compiled values.
+//!
+//! Invariants: this is the only module that reads files or environment variables; validation
+//! reports every problem with its dotted path before anything binds a port; secrets live in
+//! [`Secret`], which never prints.
+
+pub mod raw;
+
+use figment::providers::{Format, Toml};
+use figment::Figment;
+use http::Uri;
+use raw::RawConfig;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The configuration used when no file is given: OpenAI as upstream, `gpt-4o-mini` for chat and
+/// `o3-mini` for reasoning, no client auth on loopback.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
+
+/// A secret value (an upstream API key). Debug and Display print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    Embedded,
+    File(PathBuf),
+}
+
+/// A validated configuration snapshot.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: ConfigSource,
+    pub server: ServerConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+    pub upstreams: BTreeMap<String, UpstreamConfig>,
+    pub models: BTreeMap<String, ModelConfig>,
+    pub teams: BTreeMap<String, TeamConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub header_read_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Bearer keys checked against configured SHA-256 hashes.
+    Keys,
+    /// No client auth; every request belongs to team `default`. For local use.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub mode: AuthMode,
+    /// SHA-256 of a key -> the team it belongs to.
+    pub keys: HashMap<[u8; 32], KeyEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    pub team: Arc<str>,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+    pub include_content: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    pub name: String,
+    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub stream_idle_timeout: Duration,
+    pub pool_idle_timeout: Duration,
+    pub pool_max_idle_per_host: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Chat,
+    Reasoning,
+    Embedding,
+}
+
+impl ModelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Chat => "chat",
+            ModelKind::Reasoning => "reasoning",
+            ModelKind::Embedding => "embedding",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// The name clients use.
+    pub public_name: String,
+    pub upstream: String,
+    /// The name sent upstream.
+    pub upstream_model: String,
+    pub kind: ModelKind,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TeamConfig {
+    pub id: String,
+}
+
+/// Every problem found in a configuration, each with its dotted path.
+#[derive(Debug, Default)]
+pub struct ConfigErrors(pub Vec<(String, String)>);
+
+impl ConfigErrors {
+    fn push(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.0.push((path.into(), msg.into()));
+    }
+}
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (path, msg) in &self.0 {
+            writeln!(f, "  - {path}: {msg}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// A source of environment variables, so tests can validate without touching the process env.
+pub trait EnvSource {
+    fn var(&self, name: &str) -> Option<String>;
+    /// All variables starting with `GEARBOX_`.
+    fn gearbox_vars(&self) -> Vec<(String, String)>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+    fn gearbox_vars(&self) -> Vec<(String, String)> {
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with("GEARBOX_"))
+            .collect()
+    }
+}
+
+/// A fixed map of variables (tests).
+impl EnvSource for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.is_empty())
+    }
+    fn gearbox_vars(&self) -> Vec<(String, String)> {
+        let mut v: Vec<_> = self
+            .iter()
+            .filter(|(k, _)| k.starts_with("GEARBOX_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Variables that configure the process, not the config tree.
+const NON_TREE_VARS: &[&str] = &["GEARBOX_CONFIG", "GEARBOX_LOG"];
+
+/// Load and validate: the file at `path` (or the embedded default), then `GEARBOX_*` overrides
+/// (`__` separates levels: `GEARBOX_SERVER__LISTEN=0.0.0.0:8080`).
+pub fn load(path: Option<&Path>, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
+    let (figment, source) = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                let mut errs = ConfigErrors::default();
+                errs.push(p.display().to_string(), format!("cannot read file: {e}"));
+                errs
+            })?;
+            (
+                Figment::from(Toml::string(&text)),
+                ConfigSource::File(p.to_path_buf()),
+            )
+        }
+        None => (
+            Figment::from(Toml::string(EMBEDDED_DEFAULT)),
+            ConfigSource::Embedded,
+        ),
+    };
+    // figment's Env provider reads the process environment; to keep `load` testable with a fake
+    // environment, the variables come from `env` and are parsed like figment's (TOML scalars,
+    // else strings), with `__` separating levels.
+    let figment = figment.merge(env_provider(env));
+    let raw: RawConfig = figment.extract().map_err(|e| {
+        let mut errs = ConfigErrors::default();
+        for err in e {
+            let path = if err.path.is_empty() {
+                "(root)".to_string()
+            } else {
+                err.path.join(".")
+            };
+            errs.push(path, err.kind.to_string());
+        }
+        errs
+    })?;
+    validate(raw, source, env)
+}
+
+fn env_provider(
+    env: &dyn EnvSource,
+) -> figment::providers::Serialized<BTreeMap<String, toml::Value>> {
+    // Build a nested map from GEARBOX_A__B=value, parsing values like figment's Env does
+    // (TOML scalars, falling back to strings).
+    let mut root: BTreeMap<String, toml::Value> = BTreeMap::new();
+    for (k, v) in env.gearbox_vars() {
+        if NON_TREE_VARS.contains(&k.as_str()) {
+            continue;
+        }
+        let Some(rest) = k.strip_prefix("GEARBOX_") else {
+            continue;
+        };
+        let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        insert_path(&mut root, &parts, parse_env_value(&v));
+    }
+    figment::providers::Serialized::defaults(root)
+}
+
+fn parse_env_value(v: &str) -> toml::Value {
+    let probe = format!("x = {v}");
+    match probe.parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("x")
+            .unwrap_or_else(|| toml::Value::String(v.to_string())),
+        Err(_) => toml::Value::String(v.to_string()),
+    }
+}
+
+fn insert_path(map: &mut BTreeMap<String, toml::Value>, parts: &[String], value: toml::Value) {
+    let Some((first, rest)) = parts.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        map.insert(first.clone(), value);
+        return;
+    }
+    let entry = map
+        .entry(first.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if !entry.is_table() {
+        *entry = toml::Value::Table(toml::Table::new());
+    }
+    if let toml::Value::Table(t) = entry {
+        let mut inner: BTreeMap<String, toml::Value> = std::mem::take(t).into_iter().collect();
+        insert_path(&mut inner, rest, value);
+        *t = inner.into_iter().collect();
+    }
+}
+
+fn parse_duration(errs: &mut ConfigErrors, path: &str, s: &str) -> Duration {
+    match humantime::parse_duration(s) {
+        Ok(d) => d,
+        Err(e) => {
+            errs.push(
+                path,
+                format!("invalid duration {s:?} ({e}); use e.g. \"5s\", \"250ms\", \"2m\""),
+            );
+            Duration::ZERO
+        }
+    }
+}
+
+/// Check every field of a raw config, collecting all problems.
+pub fn validate(
+    raw: RawConfig,
+    source: ConfigSource,
+    env: &dyn EnvSource,
+) -> Result<Config, ConfigErrors> {
+    let mut errs = ConfigErrors::default();
+
+    let listen = match raw.server.listen.parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            errs.push(
+                "server.listen",
+                format!(
+                    "invalid socket address {:?}; use e.g. \"127.0.0.1:8080\"",
+                    raw.server.listen
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        }
+    };
+    if raw.server.max_body_bytes == 0 {
+        errs.push("server.max_body_bytes", "must be greater than 0");
+    }
+    let header_read_timeout = parse_duration(
+        &mut errs,
+        "server.header_read_timeout",
+        &raw.server.header_read_timeout,
+    );
+    let drain_timeout =
+        parse_duration(&mut errs, "server.drain_timeout", &raw.server.drain_timeout);
+    let tls = raw.server.tls.map(|t| {
+        for (field, p) in [("cert", &t.cert), ("key", &t.key)] {
+            if !Path::new(p).is_file() {
+                errs.push(
+                    format!("server.tls.{field}"),
+                    format!("file {p:?} does not exist"),
+                );
+            }
+        }
+        TlsFiles {
+            cert: PathBuf::from(t.cert),
+            key: PathBuf::from(t.key),
+        }
+    });
+
+    let mode = match raw.auth.mode.as_str() {
+        "keys" => AuthMode::Keys,
+        "none" => AuthMode::None,
+        other => {
+            errs.push(
+                "auth.mode",
+                format!("unknown mode {other:?}; expected \"keys\" or \"none\""),
+            );
+            AuthMode::Keys
+        }
+    };
+
+    let format = match raw.log.format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            errs.push(
+                "log.format",
+                format!("unknown format {other:?}; expected \"text\" or \"json\""),
+            );
+            LogFormat::Text
+        }
+    };
+
+    let mut upstreams = BTreeMap::new();
+    for (name, u) in raw.upstreams {
+        let p = format!("upstreams.{name}");
+        let base_url = u.base_url.trim_end_matches('/').to_string();
+        match base_url.parse::<Uri>() {
+            Ok(uri)
+                if matches!(uri.scheme_str(), Some("http") | Some("https"))
+                    && uri.host().is_some() => {}
+            _ => errs.push(
+                format!("{p}.base_url"),
+                format!(
+                    "invalid URL {:?}; expected http(s)://host[:port][/path]",
+                    u.base_url
+                ),
+            ),
+        }
+        let api_key = match &u.api_key_env {
+            None => None,
+            Some(var) => match env.var(var) {
+                Some(v) => Some(Secret::new(v)),
+                // The embedded default falls back to the built-in simulator instead.
+                None if source == ConfigSource::Embedded => None,
+                None => {
+                    errs.push(
+                        format!("{p}.api_key_env"),
+                        format!("environment variable {var} is not set (remove api_key_env for upstreams that need no key)"),
+                    );
+                    None
+                }
+            },
+        };
+        let cfg = UpstreamConfig {
+            name: name.clone(),
+            base_url,
+            api_key,
+            connect_timeout: parse_duration(
+                &mut errs,
+                &format!("{p}.connect_timeout"),
+                &u.connect_timeout,
+            ),
+            request_timeout: parse_duration(
+                &mut errs,
+                &format!("{p}.request_timeout"),
+                &u.request_timeout,
+            ),
+            stream_idle_timeout: parse_duration(
+                &mut errs,
+                &format!("{p}.stream_idle_timeout"),
+                &u.stream_idle_timeout,
+            ),
+            pool_idle_timeout: parse_duration(
+                &mut errs,
+                &format!("{p}.pool_idle_timeout"),
+                &u.pool_idle_timeout,
+            ),
+            pool_max_idle_per_host: u.pool_max_idle_per_host,
+        };
+        upstreams.insert(name, cfg);
+    }
+
+    let mut models = BTreeMap::new();
+    for (name, m) in raw.models {
+        let p = format!("models.{name}");
+        if !upstreams.contains_key(&m.upstream) {
+            errs.push(
+                format!("{p}.upstream"),
+                format!(
+                    "unknown upstream {:?}; declared upstreams: {:?}",
+                    m.upstream,
+                    upstreams.keys().collect::<Vec<_>>()
+                ),
+            );
+        }
+        let kind = match m.kind.as_str() {
+            "chat" => ModelKind::Chat,
+            "reasoning" => ModelKind::Reasoning,
+            "embedding" => ModelKind::Embedding,
+            other => {
+                errs.push(
+                    format!("{p}.kind"),
+                    format!("unknown kind {other:?}; expected chat, reasoning or embedding"),
+                );
+                ModelKind::Chat
+            }
+        };
+        models.insert(
+            name.clone(),
+            ModelConfig {
+                upstream_model: m.name.unwrap_or_else(|| name.clone()),
+                public_name: name,
+                upstream: m.upstream,
+                kind,
+            },
+        );
+    }
+
+    let mut keys = HashMap::new();
+    let mut teams = BTreeMap::new();
+    for (team, t) in raw.teams {
+        let team_id: Arc<str> = Arc::from(team.as_str());
+        for (i, k) in t.keys.into_iter().enumerate() {
+            let p = format!("teams.{team}.keys[{i}].sha256");
+            match decode_sha256(&k.sha256) {
+                Some(h) => {
+                    if keys
+                        .insert(
+                            h,
+                            KeyEntry {
+                                team: team_id.clone(),
+                                label: k.label,
+                            },
+                        )
+                        .is_some()
+                    {
+                        errs.push(p, "the same key hash is configured twice");
+                    }
+                }
+                None => errs.push(
+                    p,
+                    "must be 64 hexadecimal characters (the SHA-256 of the key)",
+                ),
+            }
+        }
+        teams.insert(team.clone(), TeamConfig { id: team });
+    }
+    if mode == AuthMode::Keys && keys.is_empty() {
+        errs.push(
+            "auth.mode",
+            "is \"keys\" but no team declares a key; add [[teams.NAME.keys]] sha256 = \"...\" or set auth.mode = \"none\"",
+        );
+    }
+
+    if !errs.0.is_empty() {
+        return Err(errs);
+    }
+    Ok(Config {
+        source,
+        server: ServerConfig {
+            listen,
+            max_body_bytes: usize::try_from(raw.server.max_body_bytes).unwrap_or(usize::MAX),
+            header_read_timeout,
+            drain_timeout,
+            tls,
+        },
+        auth: AuthConfig { mode, keys },
+        log: LogConfig {
+            format,
+            level: raw.log.level,
+            include_content: raw.log.include_content,
+        },
+        upstreams,
+        models,
+        teams,
+    })
+}
+
+fn decode_sha256(s: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(s.trim()).ok()?;
+    bytes.try_into().ok()
+}
+
+/// SHA-256 of a presented key, for lookup in [`AuthConfig::keys`].
+pub fn hash_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn load_str(toml: &str, e: &HashMap<String, String>) -> Result<Config, ConfigErrors> {
+        let dir = std::env::temp_dir().join(format!("gearbox-cfg-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("g.toml");
+        std::fs::write(&path, toml).unwrap();
+        let r = load(Some(&path), e);
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    }
+
+    #[test]
+    fn embedded_default_loads_without_key() {
+        let cfg = load(None, &env(&[])).unwrap();
+        assert_eq!(cfg.source, ConfigSource::Embedded);
+        assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.models["gpt-4o-mini"].kind, ModelKind::Chat);
+        assert_eq!(cfg.models["o3-mini"].kind, ModelKind::Reasoning);
+        assert!(cfg.upstreams["openai"].api_key.is_none());
+    }
+
+    #[test]
+    fn embedded_default_reads_openai_key() {
+        let cfg = load(None, &env(&[("OPENAI_API_KEY", "sk-test")])).unwrap();
+        assert_eq!(
+            cfg.upstreams["openai"].api_key.as_ref().unwrap().expose(),
+            "sk-test"
+        );
+        assert!(
+            !format!("{cfg:?}").contains("sk-test"),
+            "secret leaked in Debug"
+        );
+    }
+
+    #[test]
+    fn env_overrides_nested_keys() {
+        let cfg = load(
+            None,
+            &env(&[
+                ("GEARBOX_SERVER__LISTEN", "127.0.0.1:9999"),
+                ("GEARBOX_SERVER__MAX_BODY_BYTES", "1234"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.server.listen.port(), 9999);
+        assert_eq!(cfg.server.max_body_bytes, 1234);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let errs = load_str(
+            r#"
+            [server]
+            listen = "nope"
+            drain_timeout = "forever"
+            [auth]
+            mode = "keys"
+            [upstreams.a]
+            base_url = "ftp://x"
+            [models.m]
+            upstream = "b"
+            kind = "weird"
+            [[teams.t.keys]]
+            sha256 = "zz"
+            "#,
+            &env(&[]),
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = errs.0.iter().map(|(p, _)| p.as_str()).collect();
+        for want in [
+            "server.listen",
+            "server.drain_timeout",
+            "upstreams.a.base_url",
+            "models.m.upstream",
+            "models.m.kind",
+            "teams.t.keys[0].sha256",
+            "auth.mode",
+        ] {
+            assert!(paths.contains(&want), "missing {want} in {paths:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let errs = load_str("[server]\nlisten_addr = \"x\"\n", &env(&[])).unwrap_err();
+        assert!(errs.to_string().contains("listen_addr"), "{errs}");
+    }
+
+    #[test]
+    fn missing_key_env_is_an_error_for_files() {
+        let errs = load_str(
+            "[auth]\nmode=\"none\"\n[upstreams.o]\nbase_url=\"https://x/v1\"\napi_key_env=\"NOPE_KEY\"\n",
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(errs.to_string().contains("NOPE_KEY"));
+    }
+
+    #[test]
+    fn keys_map_to_teams() {
+        let h = hex::encode(hash_key("secret-a"));
+        let cfg = load_str(
+            &format!("[[teams.alpha.keys]]\nsha256 = \"{h}\"\nlabel = \"ci\"\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(&*cfg.auth.keys[&hash_key("secret-a")].team, "alpha");
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gearbox.toml");
+        let e = env(&[("OPENAI_API_KEY", "sk-x"), ("LOCAL_VLLM_KEY", "k")]);
+        if let Err(errs) = load(Some(&path), &e) {
+            panic!("config/gearbox.toml is invalid:\n{errs}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The one request-facing error type.
+//!
+//! Invariant: every variant of [`ErrorKind`] maps to an HTTP status, an OpenAI error `type`, a
+//! `code` and a metric label through exhaustive matches with no `_` arm, so adding a variant
+//! forces a decision everywhere. Messages say what was wrong and how to fix it, and never echo
+//! secrets or prompt text.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+/// Who is at fault: decides the status class and whether a retry could help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Client,
+    Upstream,
+    Gateway,
+}
+
+/// What went wrong, as a closed set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The body is not valid JSON.
+    InvalidJson,
+    /// A field is missing or has the wrong type or value (`param` names it).
+    InvalidRequest,
+    /// No or unknown gateway API key.
+    Unauthorized,
+    /// The model is not one the gateway serves.
+    ModelNotFound,
+    /// No route for this method and path.
+    NotFound,
+    /// The path exists but not for this method.
+    MethodNotAllowed,
+    /// The body is over the configured limit.
+    PayloadTooLarge,
+    /// The upstream could not be reached (connect error, reset before a response).
+    UpstreamUnreachable,
+    /// The upstream did not answer in time.
+    UpstreamTimeout,
+    /// The upstream answered with something that is not a valid response.
+    UpstreamProtocol,
+    /// A bug or an unexpected state inside the gateway.
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn fault(self) -> Fault {
+        match self {
+            ErrorKind::InvalidJson
+            | ErrorKind::InvalidRequest
+            | ErrorKind::Unauthorized
+            | ErrorKind::ModelNotFound
+            | ErrorKind::NotFound
+            | ErrorKind::MethodNotAllowed
+            | ErrorKind::PayloadTooLarge => Fault::Client,
+            ErrorKind::UpstreamUnreachable
+            | ErrorKind::UpstreamTimeout
+            | ErrorKind::UpstreamProtocol => Fault::Upstream,
+            ErrorKind::Internal => Fault::Gateway,
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::InvalidJson | ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamProtocol => StatusCode::BAD_GATEWAY,
+            ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The OpenAI error `type` field.
+    pub fn openai_type(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidJson
+            | ErrorKind::InvalidRequest
+            | ErrorKind::ModelNotFound
+            | ErrorKind::NotFound
+            | ErrorKind::MethodNotAllowed
+            | ErrorKind::PayloadTooLarge => "invalid_request_error",
+            ErrorKind::Unauthorized => "authentication_error",
+            ErrorKind::UpstreamUnreachable
+            | ErrorKind::UpstreamTimeout
+            | ErrorKind::UpstreamProtocol => "upstream_error",
+            ErrorKind::Internal => "server_error",
+        }
+    }
+
+    /// The OpenAI error `code` field; also the metric label.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidJson => "invalid_json",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::Unauthorized => "invalid_api_key",
+            ErrorKind::ModelNotFound => "model_not_found",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::MethodNotAllowed => "method_not_allowed",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UpstreamUnreachable => "upstream_unreachable",
+            ErrorKind::UpstreamTimeout => "upstream_timeout",
+            ErrorKind::UpstreamProtocol => "upstream_protocol_error",
+            ErrorKind::Internal => "internal_error",
+        }
+    }
+}
+
+/// A request-facing error: a kind, a message for the client, the offending parameter if any, and
+/// the cause chain for logs.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct GatewayError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub param: Option<String>,
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl GatewayError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        GatewayError {
+            kind,
+            message: message.into(),
+            param: None,
+            source: None,
+        }
+    }
+
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    /// The OpenAI-shaped JSON body `{"error":{"message","type","param","code"}}`.
+    pub fn body(&self) -> Bytes {
+        let v = json!({
+            "error": {
+                "message": self.message,
+                "type": self.kind.openai_type(),
+                "param": self.param,
+                "code": self.kind.code(),
+            }
+        });
+        Bytes::from(v.to_string())
+    }
+
+    /// The same error as one SSE event, for failures after a stream has started.
+    pub fn sse_event(&self) -> Bytes {
+        let mut out = Vec::with_capacity(128 + self.message.len());
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&self.body());
+        out.extend_from_slice(b"\n\n");
+        Bytes::from(out)
+    }
+
+    /// The full HTTP response for this error.
+    pub fn into_response(self) -> crate::http::Response {
+        let mut resp = crate::http::full(self.status(), self.body());
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp.extensions_mut().insert(ErrorMark(self.kind));
+        resp
+    }
+}
+
+/// Response extension recording which gateway error produced the response (for logs, metrics).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorMark(pub ErrorKind);
+
+/// Errors that stop `gearbox` from starting (config, bind). Only used at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("invalid configuration:\n{0}")]
+    Config(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_openai_shaped() {
+        let e = GatewayError::new(ErrorKind::InvalidRequest, "bad").with_param("messages");
+        let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
+        assert_eq!(v["error"]["message"], "bad");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["param"], "messages");
+        assert_eq!(v["error"]["code"], "invalid_request");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn statuses_per_kind() {
+        let cases = [
+            (ErrorKind::InvalidJson, 400),
+            (ErrorKind::Unauthorized, 401),
+            (ErrorKind::ModelNotFound, 404),
+            (ErrorKind::PayloadTooLarge, 413),
+            (ErrorKind::UpstreamUnreachable, 502),
+            (ErrorKind::UpstreamTimeout, 504),
+            (ErrorKind::Internal, 500),
+        ];
+        for (k, s) in cases {
+            assert_eq!(k.status().as_u16(), s, "{k:?}");
+        }
+    }
+}

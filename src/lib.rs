@@ -1,0 +1,67 @@
+//! Gearbox: an OpenAI-compatible routing gateway.
+//!
+//! An app changes its base URL to Gearbox and every chat request passes through it: Gearbox
+//! authenticates the caller's team, maps the public model name to an upstream deployment,
+//! forwards the request (unknown fields untouched, the upstream's key injected), and relays the
+//! answer, streaming event by event. Errors of its own are OpenAI-shaped JSON bodies (or an SSE
+//! error event once a stream has started).
+//!
+//! Modules in reading order: [`config`] (the only reader of files and environment), [`api`]
+//! (wire types and parsing), [`error`], [`app`] (the one tower stack), [`proxy`] (handlers),
+//! [`upstream`] (the only module that opens connections), [`stream`] (SSE relay),
+//! [`metrics`], [`server`] (accept loop, TLS, drain), [`mock`] (the upstream simulator).
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod mock;
+pub mod proxy;
+pub mod server;
+pub mod stream;
+pub mod upstream;
+
+use config::Config;
+use error::StartupError;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Serve the gateway on `listener` with `config` until `shutdown` resolves, then drain.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartupError> {
+    let tls = match &config.server.tls {
+        Some(t) => Some(server::tls_acceptor(&t.cert, &t.key).map_err(StartupError::Config)?),
+        None => None,
+    };
+    let opts = server::ServeOptions {
+        header_read_timeout: config.server.header_read_timeout,
+        drain_timeout: config.server.drain_timeout,
+        tls,
+    };
+    let state = app::AppState::new(config).map_err(StartupError::Config)?;
+    let svc = tower::util::BoxCloneService::new(tower::ServiceExt::map_err(
+        app::build(state),
+        |e: std::convert::Infallible| -> http::BoxError { match e {} },
+    ));
+    server::serve(listener, svc, opts, shutdown).await;
+    Ok(())
+}
+
+/// Serve the upstream simulator on `listener` until `shutdown` resolves.
+pub async fn run_mock(
+    listener: TcpListener,
+    opts: mock::MockOptions,
+    shutdown: impl Future<Output = ()>,
+) {
+    let svc = tower::util::BoxCloneService::new(mock::MockService::new(mock::MockState::new(opts)));
+    let serve_opts = server::ServeOptions {
+        drain_timeout: std::time::Duration::from_secs(5),
+        ..server::ServeOptions::default()
+    };
+    server::serve(listener, svc, serve_opts, shutdown).await;
+}

@@ -1,0 +1,200 @@
+//! The `gearbox` binary: parses the command line, starts logging, loads config, and calls the
+//! library. No logic of its own.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gearbox::config::{self, ConfigSource, LogFormat, ProcessEnv};
+use gearbox::mock::MockOptions;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(name = "gearbox", version, about = "OpenAI-compatible routing gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// Configuration file (TOML). Without it the embedded default is used.
+        #[arg(long, env = "GEARBOX_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration file with the same code `serve` uses, then exit.
+    CheckConfig {
+        #[arg(long, env = "GEARBOX_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Run the OpenAI-compatible upstream simulator.
+    Mock {
+        /// Address to listen on (port 0 picks a free port; the address is printed).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Comma-separated chat model names.
+        #[arg(long, value_delimiter = ',')]
+        chat_models: Option<Vec<String>>,
+        /// Comma-separated reasoning model names.
+        #[arg(long, value_delimiter = ',')]
+        reasoning_models: Option<Vec<String>>,
+        /// Milliseconds before the first token.
+        #[arg(long, default_value_t = 0)]
+        ttft_ms: u64,
+        /// Streaming speed in tokens per second (0 = as fast as possible).
+        #[arg(long, default_value_t = 0.0)]
+        tokens_per_sec: f64,
+        /// Reject what real reasoning models reject (max_tokens, temperature != 1, ...).
+        #[arg(long)]
+        strict: bool,
+        /// Require this bearer key.
+        #[arg(long, env = "GEARBOX_MOCK_API_KEY")]
+        api_key: Option<String>,
+    },
+}
+
+fn init_logging(format: LogFormat, level: &str) {
+    let filter = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("GEARBOX_LOG"))
+        .unwrap_or_else(|_| level.to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}
+
+/// Print the bound address on stdout (scripts and tests read this line).
+fn announce(what: &str, addr: std::net::SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{what} listening on http://{addr}");
+    let _ = out.flush();
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async_main(cli))
+}
+
+async fn async_main(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::CheckConfig { config } => match config::load(config.as_deref(), &ProcessEnv) {
+            Ok(cfg) => {
+                println!(
+                    "configuration OK: {} upstream(s), {} model(s), {} team(s)",
+                    cfg.upstreams.len(),
+                    cfg.models.len(),
+                    cfg.teams.len()
+                );
+                Ok(())
+            }
+            Err(errs) => {
+                eprintln!("invalid configuration:\n{errs}");
+                std::process::exit(2);
+            }
+        },
+        Command::Serve { config } => {
+            let mut cfg = match config::load(config.as_deref(), &ProcessEnv) {
+                Ok(c) => c,
+                Err(errs) => {
+                    eprintln!("invalid configuration:\n{errs}");
+                    std::process::exit(2);
+                }
+            };
+            init_logging(cfg.log.format, &cfg.log.level);
+            let mut _mock_task = None;
+            if cfg.source == ConfigSource::Embedded
+                && cfg
+                    .upstreams
+                    .get("openai")
+                    .is_some_and(|u| u.api_key.is_none())
+            {
+                let listener = TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .context("binding the built-in simulator")?;
+                let addr = listener.local_addr()?;
+                if let Some(u) = cfg.upstreams.get_mut("openai") {
+                    u.base_url = format!("http://{addr}/v1");
+                }
+                tracing::warn!(
+                    simulator = %addr,
+                    "OPENAI_API_KEY is not set: serving the built-in simulator (gearbox mock) as the upstream; answers are simulated"
+                );
+                _mock_task = Some(tokio::spawn(gearbox::run_mock(
+                    listener,
+                    MockOptions::default(),
+                    std::future::pending(),
+                )));
+            }
+            let listener = TcpListener::bind(cfg.server.listen)
+                .await
+                .with_context(|| format!("binding {}", cfg.server.listen))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, tls = cfg.server.tls.is_some(), "gearbox listening");
+            announce("gearbox", addr);
+            gearbox::run(listener, cfg, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Mock {
+            listen,
+            chat_models,
+            reasoning_models,
+            ttft_ms,
+            tokens_per_sec,
+            strict,
+            api_key,
+        } => {
+            init_logging(LogFormat::Text, "info");
+            let mut opts = MockOptions::default();
+            if let Some(m) = chat_models {
+                opts.chat_models = m;
+            }
+            if let Some(m) = reasoning_models {
+                opts.reasoning_models = m;
+            }
+            opts.ttft = Duration::from_millis(ttft_ms);
+            opts.tokens_per_sec = tokens_per_sec;
+            opts.strict = strict;
+            opts.api_key = api_key;
+            let listener = TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            let addr = listener.local_addr()?;
+            announce("gearbox mock", addr);
+            gearbox::run_mock(listener, opts, shutdown_signal()).await;
+            Ok(())
+        }
+    }
+}

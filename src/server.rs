@@ -1,0 +1,171 @@
+//! The accept loop: plain TCP or rustls, one hyper HTTP/1.1 connection task per client, and a
+//! graceful drain on shutdown.
+//!
+//! Invariants: every connection has a header read timeout (slow clients cannot hold a task
+//! forever); on shutdown the listener closes first, then in-flight requests and streams get up
+//! to `drain_timeout` to finish before the remaining connections are dropped.
+
+use crate::http::{Body, BodyError, BoxError, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::Watcher;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tower::util::BoxCloneService;
+
+/// The service a connection runs. Returning an error aborts the connection without a response;
+/// only the mock does that on purpose (to simulate resets). The gateway's error type is
+/// `Infallible`.
+pub type ConnService = BoxCloneService<Request, Response, BoxError>;
+
+/// How to serve connections.
+#[derive(Clone)]
+pub struct ServeOptions {
+    pub header_read_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(30),
+            tls: None,
+        }
+    }
+}
+
+/// Build a TLS acceptor from PEM certificate chain and private key files.
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("server.tls.cert: {e}"))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("server.tls.cert: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("server.tls.key: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("server.tls: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("server.tls: {e}"))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// The response body on the wire (see [`BodyError`] for why the error type is concrete).
+type WireBody = http_body_util::combinators::MapErr<Body, fn(BoxError) -> BodyError>;
+
+/// Adapts a [`ConnService`] to hyper with concrete types only (generic adaptors trip rustc's
+/// higher-ranked lifetime inference inside spawned futures).
+#[derive(Clone)]
+struct HyperAdapter {
+    svc: ConnService,
+}
+
+impl hyper::service::Service<http::Request<Incoming>> for HyperAdapter {
+    type Response = http::Response<WireBody>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        let req: Request = req.map(|b| b.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync());
+        // Invariant: every ConnService (the gateway stack, the mock) is always ready — no layer
+        // applies backpressure through poll_ready — so `call` without awaiting readiness is
+        // sound. Awaiting `ready()` here would put the generic service type into this future,
+        // which rustc cannot prove Send for all lifetimes. Load shedding, when added, must
+        // answer with a response (429/503), not through poll_ready.
+        let fut = tower::Service::call(&mut self.svc.clone(), req);
+        Box::pin(async move {
+            let resp: Response = fut.await?;
+            Ok(resp.map(|b| b.map_err(BodyError as fn(BoxError) -> BodyError)))
+        })
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    svc: HyperAdapter,
+    watcher: Watcher,
+    opts: ServeOptions,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.header_read_timeout)
+        .keep_alive(true);
+    let result = match &opts.tls {
+        None => {
+            watcher
+                .watch(builder.serve_connection(TokioIo::new(stream), svc))
+                .await
+        }
+        Some(acceptor) => {
+            match tokio::time::timeout(opts.header_read_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => {
+                    watcher
+                        .watch(builder.serve_connection(TokioIo::new(tls), svc))
+                        .await
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Serve `svc` on `listener` until `shutdown` resolves, then drain.
+pub async fn serve(
+    listener: TcpListener,
+    svc: ConnService,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) {
+    let svc = HyperAdapter { svc };
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(e) => {
+                // Out of file descriptors and similar: back off briefly rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(
+            stream,
+            svc.clone(),
+            graceful.watcher(),
+            opts.clone(),
+        ));
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+    }
+}

@@ -1,0 +1,403 @@
+//! Server-sent-event relay: forwards an upstream event stream to the client event by event, as
+//! each event completes, and observes it on the way (usage, `[DONE]`, first-event time).
+//!
+//! Invariants: no whole-response buffering (only the current partial event is held, bounded by
+//! `max_event_bytes`); once headers are sent the status cannot change, so every failure after
+//! that (reset, truncation before `[DONE]`, idle timeout, oversized event) becomes one SSE error
+//! event followed by `data: [DONE]`, and the body then ends cleanly.
+
+use crate::api::Usage;
+use crate::error::{ErrorKind, GatewayError};
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame};
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::time::Sleep;
+
+/// The `[DONE]` sentinel event.
+pub const DONE_EVENT: &[u8] = b"data: [DONE]\n\n";
+
+/// Find the end of the first complete event in `buf`: the index just past the blank line that
+/// terminates it. Accepts `\n\n`, `\r\n\r\n` and mixed `\n\r\n` separators.
+pub fn find_event_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(off) = buf.get(i..).and_then(|s| memchr_nl(s)) {
+        let nl = i + off;
+        match buf.get(nl + 1) {
+            Some(b'\n') => return Some(nl + 2),
+            Some(b'\r') if buf.get(nl + 2) == Some(&b'\n') => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
+fn memchr_nl(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b'\n')
+}
+
+/// The `data:` payload lines of one event, joined with `\n` as the SSE spec says.
+pub fn event_data(event: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for line in event.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"data:") {
+            let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+            let o = out.get_or_insert_with(Vec::new);
+            if !o.is_empty() {
+                o.push(b'\n');
+            }
+            o.extend_from_slice(rest);
+        }
+    }
+    out
+}
+
+/// What the relay saw, reported once when the stream ends or is dropped.
+#[derive(Debug, Clone, Default)]
+pub struct StreamSummary {
+    pub events: u64,
+    pub first_event_at: Option<Instant>,
+    pub usage: Option<Usage>,
+    pub outcome: StreamOutcome,
+}
+
+/// How a relayed stream ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StreamOutcome {
+    /// `[DONE]` seen and the upstream body ended.
+    Completed,
+    /// The upstream failed mid-stream; an error event was sent.
+    UpstreamError,
+    /// The client went away before the end (body dropped).
+    #[default]
+    ClientGone,
+}
+
+/// Called once with the summary when the relay ends or is dropped.
+pub type OnEnd = Box<dyn FnOnce(StreamSummary) + Send>;
+
+enum State {
+    Streaming,
+    /// Final bytes to emit, then end.
+    Tail(Option<Bytes>),
+    Done,
+}
+
+pin_project! {
+    /// A response body relaying an upstream SSE body.
+    pub struct SseRelay<B> {
+        #[pin]
+        inner: B,
+        buf: BytesMut,
+        #[pin]
+        idle: Sleep,
+        idle_timeout: Duration,
+        max_event_bytes: usize,
+        state: State,
+        summary: StreamSummary,
+        saw_done: bool,
+        on_end: Option<OnEnd>,
+    }
+
+    impl<B> PinnedDrop for SseRelay<B> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(f) = this.on_end.take() {
+                f(std::mem::take(this.summary));
+            }
+        }
+    }
+}
+
+impl<B> SseRelay<B> {
+    pub fn new(
+        inner: B,
+        idle_timeout: Duration,
+        max_event_bytes: usize,
+        on_end: Option<OnEnd>,
+    ) -> Self {
+        SseRelay {
+            inner,
+            buf: BytesMut::new(),
+            idle: tokio::time::sleep(idle_timeout),
+            idle_timeout,
+            max_event_bytes,
+            state: State::Streaming,
+            summary: StreamSummary::default(),
+            saw_done: false,
+            on_end,
+        }
+    }
+}
+
+fn error_tail(err: GatewayError) -> Bytes {
+    let mut out = BytesMut::new();
+    out.extend_from_slice(&err.sse_event());
+    out.extend_from_slice(DONE_EVENT);
+    out.freeze()
+}
+
+/// Inspect one complete event: `[DONE]`, usage.
+fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool) {
+    summary.events += 1;
+    if summary.first_event_at.is_none() {
+        summary.first_event_at = Some(Instant::now());
+    }
+    let Some(data) = event_data(event) else {
+        return;
+    };
+    if data.as_slice() == b"[DONE]" {
+        *saw_done = true;
+        return;
+    }
+    // Cheap pre-check: only chunks that carry a usage object are parsed.
+    if contains(&data, b"\"usage\"") && !contains(&data, b"\"usage\":null") {
+        #[derive(serde::Deserialize)]
+        struct WithUsage {
+            usage: Option<Usage>,
+        }
+        if let Ok(WithUsage { usage: Some(u) }) = serde_json::from_slice::<WithUsage>(&data) {
+            summary.usage = Some(u);
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+impl<B> Body for SseRelay<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let mut this = self.project();
+        loop {
+            match this.state {
+                State::Done => return Poll::Ready(None),
+                State::Tail(bytes) => {
+                    let b = bytes.take();
+                    *this.state = State::Done;
+                    if let Some(f) = this.on_end.take() {
+                        f(std::mem::take(this.summary));
+                    }
+                    match b {
+                        Some(b) if !b.is_empty() => return Poll::Ready(Some(Ok(Frame::data(b)))),
+                        _ => return Poll::Ready(None),
+                    }
+                }
+                State::Streaming => {}
+            }
+            match this.inner.as_mut().poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    this.buf.extend_from_slice(&data);
+                    // Emit every complete event now; keep the partial rest.
+                    let mut end = 0;
+                    while let Some(e) = this.buf.get(end..).and_then(find_event_end) {
+                        let (s, t) = (end, end + e);
+                        if let Some(ev) = this.buf.get(s..t) {
+                            observe(ev, this.summary, this.saw_done);
+                        }
+                        end = t;
+                    }
+                    if end > 0 {
+                        let out = this.buf.split_to(end).freeze();
+                        let deadline = tokio::time::Instant::now() + *this.idle_timeout;
+                        this.idle.as_mut().reset(deadline);
+                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                    }
+                    if this.buf.len() > *this.max_event_bytes {
+                        this.summary.outcome = StreamOutcome::UpstreamError;
+                        *this.state = State::Tail(Some(error_tail(GatewayError::new(
+                            ErrorKind::UpstreamProtocol,
+                            format!(
+                                "upstream sent an SSE event larger than {} bytes",
+                                this.max_event_bytes
+                            ),
+                        ))));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.summary.outcome = StreamOutcome::UpstreamError;
+                    *this.state = State::Tail(Some(error_tail(GatewayError::new(
+                        ErrorKind::UpstreamUnreachable,
+                        format!("upstream stream failed mid-way: {e}"),
+                    ))));
+                }
+                Poll::Ready(None) => {
+                    // A final event without its blank line still counts.
+                    let mut tail = BytesMut::new();
+                    if !this.buf.is_empty() {
+                        let rest = this.buf.split().freeze();
+                        let mut ev = rest.to_vec();
+                        ev.extend_from_slice(b"\n\n");
+                        observe(&ev, this.summary, this.saw_done);
+                        tail.extend_from_slice(&ev);
+                    }
+                    if *this.saw_done {
+                        this.summary.outcome = StreamOutcome::Completed;
+                    } else {
+                        this.summary.outcome = StreamOutcome::UpstreamError;
+                        tail.extend_from_slice(&error_tail(GatewayError::new(
+                            ErrorKind::UpstreamProtocol,
+                            "upstream stream ended before [DONE] (truncated)",
+                        )));
+                    }
+                    *this.state = State::Tail(Some(tail.freeze()));
+                }
+                Poll::Pending => {
+                    if this.idle.as_mut().poll(cx).is_ready() {
+                        this.summary.outcome = StreamOutcome::UpstreamError;
+                        *this.state = State::Tail(Some(error_tail(GatewayError::new(
+                            ErrorKind::UpstreamTimeout,
+                            format!(
+                                "upstream stream was idle for more than {:?}",
+                                this.idle_timeout
+                            ),
+                        ))));
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::ChannelBody;
+    use http_body_util::BodyExt;
+
+    #[test]
+    fn event_boundaries() {
+        let cases: &[(&[u8], Option<usize>)] = &[
+            (b"data: a\n\n", Some(9)),
+            (b"data: a\r\n\r\n", Some(11)),
+            (b"data: a\n", None),
+            (b"data: a\ndata: b\n\nrest", Some(17)),
+            (b"", None),
+            (b"\n\n", Some(2)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                find_event_end(input),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn data_lines_are_joined() {
+        assert_eq!(
+            event_data(b"event: x\ndata: a\ndata:b\n\n").unwrap(),
+            b"a\nb"
+        );
+        assert_eq!(event_data(b": comment\n\n"), None);
+    }
+
+    async fn relay_chunks(
+        chunks: Vec<Result<&'static [u8], &'static str>>,
+    ) -> (String, StreamSummary) {
+        let (tx, body) = ChannelBody::new(16);
+        tokio::spawn(async move {
+            for c in chunks {
+                let msg = c.map(Bytes::from_static).map_err(|e| e.into());
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let (stx, srx) = std::sync::mpsc::channel();
+        let relay = SseRelay::new(
+            body,
+            Duration::from_secs(5),
+            1 << 20,
+            Some(Box::new(move |s| {
+                let _ = stx.send(s);
+            })),
+        );
+        let out = relay.collect().await.unwrap().to_bytes();
+        (
+            String::from_utf8(out.to_vec()).unwrap(),
+            srx.recv().unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn split_events_are_reassembled_and_usage_seen() {
+        let (out, s) = relay_chunks(vec![
+            Ok(b"data: {\"a\":1}\n"),
+            Ok(b"\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}\n\nda"),
+            Ok(b"ta: [DONE]\n\n"),
+        ])
+        .await;
+        assert!(out.ends_with("data: [DONE]\n\n"));
+        assert!(!out.contains("error"));
+        assert_eq!(s.outcome, StreamOutcome::Completed);
+        assert_eq!(s.usage.unwrap().completion_tokens, 4);
+        assert_eq!(s.events, 3);
+    }
+
+    #[tokio::test]
+    async fn truncated_stream_gets_error_event_then_done() {
+        let (out, s) = relay_chunks(vec![Ok(b"data: {\"a\":1}\n\n")]).await;
+        assert!(
+            out.contains("\"code\":\"upstream_protocol_error\""),
+            "{out}"
+        );
+        assert!(out.ends_with("data: [DONE]\n\n"));
+        assert_eq!(s.outcome, StreamOutcome::UpstreamError);
+    }
+
+    #[tokio::test]
+    async fn reset_mid_stream_gets_error_event() {
+        let (out, s) =
+            relay_chunks(vec![Ok(b"data: {\"a\":1}\n\n"), Err("connection reset")]).await;
+        assert!(out.starts_with("data: {\"a\":1}\n\n"));
+        assert!(out.contains("upstream_unreachable"), "{out}");
+        assert!(out.ends_with("data: [DONE]\n\n"));
+        assert_eq!(s.outcome, StreamOutcome::UpstreamError);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_stream_times_out() {
+        let (tx, body) = ChannelBody::new(1);
+        let relay = SseRelay::new(body, Duration::from_secs(2), 1024, None);
+        let out = relay.collect().await.unwrap().to_bytes();
+        drop(tx);
+        let s = String::from_utf8(out.to_vec()).unwrap();
+        assert!(s.contains("upstream_timeout"), "{s}");
+    }
+
+    #[tokio::test]
+    async fn oversized_event_is_cut() {
+        let (tx, body) = ChannelBody::new(4);
+        tokio::spawn(async move {
+            let _ = tx.send(Ok(Bytes::from(vec![b'x'; 600]))).await;
+            let _ = tx.send(Ok(Bytes::from(vec![b'x'; 600]))).await;
+        });
+        let relay = SseRelay::new(body, Duration::from_secs(5), 1000, None);
+        let out = relay.collect().await.unwrap().to_bytes();
+        let s = String::from_utf8_lossy(&out);
+        assert!(s.contains("larger than 1000 bytes"), "{s}");
+        assert!(!s.contains("xxxx"));
+    }
+}

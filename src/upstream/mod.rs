@@ -1,0 +1,198 @@
+//! Upstream clients: the only place that opens network connections.
+//!
+//! One pooled keep-alive client per upstream (HTTP/1.1, rustls for https). Every network await
+//! has a deadline; every failure becomes a [`GatewayError`] with an upstream fault, so callers
+//! never see a transport error type.
+
+use crate::config::UpstreamConfig;
+use crate::error::{ErrorKind, GatewayError};
+use bytes::Bytes;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::{Method, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The OpenAI endpoints the gateway forwards to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ChatCompletions,
+    Embeddings,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "/chat/completions",
+            Endpoint::Embeddings => "/embeddings",
+        }
+    }
+}
+
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// One configured upstream with its connection pool.
+pub struct Upstream {
+    pub name: String,
+    chat_uri: Uri,
+    embeddings_uri: Uri,
+    auth: Option<HeaderValue>,
+    client: HttpClient,
+    pub request_timeout: Duration,
+    pub stream_idle_timeout: Duration,
+}
+
+/// A response whose headers have arrived; the body is still on the wire.
+pub struct UpstreamResponse {
+    pub response: http::Response<Incoming>,
+    /// When the request was sent, so callers can bound the rest of the exchange.
+    pub started: Instant,
+}
+
+impl Upstream {
+    pub fn new(cfg: &UpstreamConfig) -> Result<Upstream, String> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(cfg.connect_timeout));
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| format!("upstreams.{}: TLS setup failed: {e}", cfg.name))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(cfg.pool_idle_timeout)
+            .pool_max_idle_per_host(cfg.pool_max_idle_per_host)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(https);
+        let uri = |path: &str| -> Result<Uri, String> {
+            format!("{}{}", cfg.base_url, path)
+                .parse::<Uri>()
+                .map_err(|e| format!("upstreams.{}.base_url: {e}", cfg.name))
+        };
+        let auth = match &cfg.api_key {
+            Some(k) => {
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                        format!(
+                            "upstreams.{}: API key contains invalid characters",
+                            cfg.name
+                        )
+                    })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        Ok(Upstream {
+            name: cfg.name.clone(),
+            chat_uri: uri(Endpoint::ChatCompletions.path())?,
+            embeddings_uri: uri(Endpoint::Embeddings.path())?,
+            auth,
+            client,
+            request_timeout: cfg.request_timeout,
+            stream_idle_timeout: cfg.stream_idle_timeout,
+        })
+    }
+
+    /// Send a JSON body and wait (bounded by `request_timeout`) for the response headers.
+    pub async fn send(
+        &self,
+        endpoint: Endpoint,
+        body: Bytes,
+        request_id: Option<&HeaderValue>,
+    ) -> Result<UpstreamResponse, GatewayError> {
+        let uri = match endpoint {
+            Endpoint::ChatCompletions => self.chat_uri.clone(),
+            Endpoint::Embeddings => self.embeddings_uri.clone(),
+        };
+        let mut req = http::Request::new(Full::new(body));
+        *req.method_mut() = Method::POST;
+        *req.uri_mut() = uri;
+        let h = req.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(a) = &self.auth {
+            h.insert(AUTHORIZATION, a.clone());
+        }
+        if let Some(id) = request_id {
+            h.insert("x-request-id", id.clone());
+        }
+        let started = Instant::now();
+        match tokio::time::timeout(self.request_timeout, self.client.request(req)).await {
+            Ok(Ok(response)) => Ok(UpstreamResponse { response, started }),
+            Ok(Err(e)) => Err(classify_client_error(&self.name, e)),
+            Err(_) => Err(GatewayError::new(
+                ErrorKind::UpstreamTimeout,
+                format!(
+                    "upstream {:?} did not respond within {:?}",
+                    self.name, self.request_timeout
+                ),
+            )),
+        }
+    }
+}
+
+fn classify_client_error(name: &str, e: hyper_util::client::legacy::Error) -> GatewayError {
+    let timed_out = {
+        let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+        let mut found = false;
+        while let Some(s) = src {
+            if s.to_string().contains("timed out") {
+                found = true;
+                break;
+            }
+            src = s.source();
+        }
+        found
+    };
+    if e.is_connect() && timed_out {
+        GatewayError::new(
+            ErrorKind::UpstreamTimeout,
+            format!("connecting to upstream {name:?} timed out"),
+        )
+        .with_source(e)
+    } else if e.is_connect() {
+        GatewayError::new(
+            ErrorKind::UpstreamUnreachable,
+            format!("upstream {name:?} is unreachable (connection failed)"),
+        )
+        .with_source(e)
+    } else {
+        GatewayError::new(
+            ErrorKind::UpstreamUnreachable,
+            format!("upstream {name:?} closed the connection before responding"),
+        )
+        .with_source(e)
+    }
+}
+
+/// All configured upstreams by name.
+#[derive(Clone, Default)]
+pub struct Upstreams {
+    by_name: Arc<BTreeMap<String, Arc<Upstream>>>,
+}
+
+impl Upstreams {
+    pub fn new(cfgs: &BTreeMap<String, UpstreamConfig>) -> Result<Upstreams, String> {
+        let mut by_name = BTreeMap::new();
+        for (name, cfg) in cfgs {
+            by_name.insert(name.clone(), Arc::new(Upstream::new(cfg)?));
+        }
+        Ok(Upstreams {
+            by_name: Arc::new(by_name),
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Upstream>> {
+        self.by_name.get(name)
+    }
+}
