@@ -16,7 +16,7 @@ use crate::proxy;
 use crate::upstream::Upstreams;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
-use http_body::{Body as _, Frame, SizeHint};
+use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
 use std::convert::Infallible;
 use std::future::Future;

@@ -219,23 +219,26 @@ const NON_TREE_VARS: &[&str] = &["GEARBOX_CONFIG", "GEARBOX_LOG"];
 /// Load and validate: the file at `path` (or the embedded default), then `GEARBOX_*` overrides
 /// (`__` separates levels: `GEARBOX_SERVER__LISTEN=0.0.0.0:8080`).
 pub fn load(path: Option<&Path>, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
-    let (figment, source) = match path {
+    match path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| {
                 let mut errs = ConfigErrors::default();
                 errs.push(p.display().to_string(), format!("cannot read file: {e}"));
                 errs
             })?;
-            (
-                Figment::from(Toml::string(&text)),
-                ConfigSource::File(p.to_path_buf()),
-            )
+            load_str(&text, ConfigSource::File(p.to_path_buf()), env)
         }
-        None => (
-            Figment::from(Toml::string(EMBEDDED_DEFAULT)),
-            ConfigSource::Embedded,
-        ),
-    };
+        None => load_str(EMBEDDED_DEFAULT, ConfigSource::Embedded, env),
+    }
+}
+
+/// Load and validate configuration text as if it came from `source`.
+pub fn load_str(
+    text: &str,
+    source: ConfigSource,
+    env: &dyn EnvSource,
+) -> Result<Config, ConfigErrors> {
+    let figment = Figment::from(Toml::string(text));
     // figment's Env provider reads the process environment; to keep `load` testable with a fake
     // environment, the variables come from `env` and are parsed like figment's (TOML scalars,
     // else strings), with `__` separating levels.

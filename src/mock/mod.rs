@@ -577,6 +577,9 @@ async fn stream_task(
         if let Some(FaultKind::Cut { after_chunks, mode }) = &p.fault {
             if i as u64 >= u64::from(*after_chunks) {
                 if *mode == CutMode::Reset {
+                    // hyper discards unflushed bytes when a body fails; give the chunks already
+                    // sent time to reach the wire, as they would on a real network.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     let _ = tx.send(Err(Box::new(Reset))).await;
                 }
                 return true;
