@@ -24,7 +24,7 @@ pub const DONE_EVENT: &[u8] = b"data: [DONE]\n\n";
 /// terminates it. Accepts `\n\n`, `\r\n\r\n` and mixed `\n\r\n` separators.
 pub fn find_event_end(buf: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while let Some(off) = buf.get(i..).and_then(|s| memchr_nl(s)) {
+    while let Some(off) = buf.get(i..).and_then(memchr_nl) {
         let nl = i + off;
         match buf.get(nl + 1) {
             Some(b'\n') => return Some(nl + 2),
