@@ -214,7 +214,7 @@ impl EnvSource for HashMap<String, String> {
 }
 
 /// Variables that configure the process, not the config tree.
-const NON_TREE_VARS: &[&str] = &["GEARBOX_CONFIG", "GEARBOX_LOG"];
+const NON_TREE_VARS: &[&str] = &["GEARBOX_CONFIG", "GEARBOX_LOG", "GEARBOX_MOCK_API_KEY"];
 
 /// Load and validate: the file at `path` (or the embedded default), then `GEARBOX_*` overrides
 /// (`__` separates levels: `GEARBOX_SERVER__LISTEN=0.0.0.0:8080`).

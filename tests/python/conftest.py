@@ -7,7 +7,7 @@ import tempfile
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("GEARBOX_BIN", os.path.join(ROOT, "target", "debug", "gearbox"))
+BIN = os.environ.get("TEST_GEARBOX_BIN", os.path.join(ROOT, "target", "debug", "gearbox"))
 KEY = "sdk-test-key"
 
 
@@ -15,7 +15,7 @@ def _start(args, env=None):
     proc = subprocess.Popen(
         [BIN, *args],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=None,
         text=True,
         env={**os.environ, **(env or {})},
     )
