@@ -28,9 +28,7 @@ use std::time::{Duration, Instant};
 use tower::util::BoxCloneService;
 use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 
 /// Shared, immutable state of a running gateway.
 pub struct AppState {
@@ -78,16 +76,12 @@ pub fn build(state: Arc<AppState>) -> AppService {
         .layer(ObserveLayer {
             metrics: state.metrics.clone(),
         })
-        .layer(AuthLayer {
-            state: state.clone(),
-        })
+        .layer(AuthLayer { state: state.clone() })
         .service(BoxCloneService::new(Handler { state }));
     BoxCloneService::new(svc)
 }
 
-fn panic_response(
-    _: Box<dyn std::any::Any + Send + 'static>,
-) -> http::Response<http_body_util::Full<Bytes>> {
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> http::Response<http_body_util::Full<Bytes>> {
     tracing::error!("handler panicked; answered 500");
     let e = GatewayError::new(
         ErrorKind::Internal,
@@ -139,6 +133,7 @@ fn endpoint_of(path: &str) -> EndpointLabel {
     match strip_v1(path) {
         "/chat/completions" => EndpointLabel::ChatCompletions,
         "/embeddings" => EndpointLabel::Embeddings,
+        "/route" => EndpointLabel::Route,
         p if p == "/models" || p.starts_with("/models/") => EndpointLabel::Models,
         _ => EndpointLabel::Other,
     }
@@ -255,8 +250,7 @@ impl Record {
         self.done = true;
         let elapsed = self.start.elapsed();
         self.metrics.in_flight().dec();
-        self.metrics
-            .record_request(self.endpoint, self.status, elapsed);
+        self.metrics.record_request(self.endpoint, self.status, elapsed);
         if self.endpoint == EndpointLabel::Ops {
             return;
         }
@@ -456,13 +450,15 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
             let team = team.ok_or_else(no_team)?;
             proxy::embeddings(state, team, req).await
         }
-        (&Method::GET, "/models") => proxy::models(&state, None),
-        (&Method::GET, m) if m.starts_with("/models/") => {
-            proxy::models(&state, m.strip_prefix("/models/"))
+        (&Method::POST, "/route") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::route(state, team, req).await
         }
+        (&Method::GET, "/models") => proxy::models(&state, None),
+        (&Method::GET, m) if m.starts_with("/models/") => proxy::models(&state, m.strip_prefix("/models/")),
         (
             _,
-            "/chat/completions" | "/embeddings" | "/models" | "/healthz" | "/readyz" | "/metrics",
+            "/chat/completions" | "/embeddings" | "/route" | "/models" | "/healthz" | "/readyz" | "/metrics",
         ) => Err(GatewayError::new(
             ErrorKind::MethodNotAllowed,
             format!("method {method} is not allowed on {}", truncate_path(&path)),
@@ -485,8 +481,5 @@ fn truncate_path(p: &str) -> &str {
 }
 
 fn no_team() -> GatewayError {
-    GatewayError::new(
-        ErrorKind::Internal,
-        "request reached a handler without a team",
-    )
+    GatewayError::new(ErrorKind::Internal, "request reached a handler without a team")
 }

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     InvalidRequest,
     /// No or unknown gateway API key.
     Unauthorized,
+    /// The caller's policy does not allow this (a model, an override).
+    Forbidden,
     /// The model is not one the gateway serves.
     ModelNotFound,
     /// No route for this method and path.
@@ -50,13 +52,14 @@ impl ErrorKind {
             ErrorKind::InvalidJson
             | ErrorKind::InvalidRequest
             | ErrorKind::Unauthorized
+            | ErrorKind::Forbidden
             | ErrorKind::ModelNotFound
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
             | ErrorKind::PayloadTooLarge => Fault::Client,
-            ErrorKind::UpstreamUnreachable
-            | ErrorKind::UpstreamTimeout
-            | ErrorKind::UpstreamProtocol => Fault::Upstream,
+            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout | ErrorKind::UpstreamProtocol => {
+                Fault::Upstream
+            }
             ErrorKind::Internal => Fault::Gateway,
         }
     }
@@ -65,6 +68,7 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidJson | ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -84,9 +88,10 @@ impl ErrorKind {
             | ErrorKind::MethodNotAllowed
             | ErrorKind::PayloadTooLarge => "invalid_request_error",
             ErrorKind::Unauthorized => "authentication_error",
-            ErrorKind::UpstreamUnreachable
-            | ErrorKind::UpstreamTimeout
-            | ErrorKind::UpstreamProtocol => "upstream_error",
+            ErrorKind::Forbidden => "permission_error",
+            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout | ErrorKind::UpstreamProtocol => {
+                "upstream_error"
+            }
             ErrorKind::Internal => "server_error",
         }
     }
@@ -97,6 +102,7 @@ impl ErrorKind {
             ErrorKind::InvalidJson => "invalid_json",
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::Unauthorized => "invalid_api_key",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::ModelNotFound => "model_not_found",
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",

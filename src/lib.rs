@@ -13,12 +13,15 @@
 
 pub mod api;
 pub mod app;
+pub mod classify;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod mock;
+pub mod policy;
 pub mod proxy;
+pub mod route;
 pub mod server;
 pub mod stream;
 pub mod upstream;
@@ -53,11 +56,7 @@ pub async fn run(
 }
 
 /// Serve the upstream simulator on `listener` until `shutdown` resolves.
-pub async fn run_mock(
-    listener: TcpListener,
-    opts: mock::MockOptions,
-    shutdown: impl Future<Output = ()>,
-) {
+pub async fn run_mock(listener: TcpListener, opts: mock::MockOptions, shutdown: impl Future<Output = ()>) {
     let svc = tower::util::BoxCloneService::new(mock::MockService::new(mock::MockState::new(opts)));
     let serve_opts = server::ServeOptions {
         drain_timeout: std::time::Duration::from_secs(5),

@@ -30,6 +30,14 @@ enum Command {
         #[arg(long, env = "GEARBOX_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Classify requests: JSONL lines `{"id", "request"}` in, one decision line out per line.
+    Route {
+        /// JSONL input file (`-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, env = "GEARBOX_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Run the OpenAI-compatible upstream simulator.
     Mock {
         /// Address to listen on (port 0 picks a free port; the address is printed).
@@ -100,16 +108,50 @@ fn announce(what: &str, addr: std::net::SocketAddr) {
     let _ = out.flush();
 }
 
+fn load_or_exit(path: Option<&std::path::Path>) -> config::Config {
+    match config::load(path, &ProcessEnv) {
+        Ok(c) => c,
+        Err(errs) => {
+            eprintln!("invalid configuration:\n{errs}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Read a whole input file, or standard input for `-`.
+fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async_main(cli))
 }
 
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Route { input, config } => {
+            let cfg = load_or_exit(config.as_deref());
+            let text = read_input(&input)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for line in text.lines() {
+                let v = if line.trim().is_empty() {
+                    serde_json::json!({"id": null, "error": "empty line"})
+                } else {
+                    gearbox::route::route_line(line, &cfg.router_model, cfg.default_policy.threshold)
+                };
+                writeln!(out, "{v}")?;
+            }
+            out.flush()?;
+            Ok(())
+        }
         Command::CheckConfig { config } => match config::load(config.as_deref(), &ProcessEnv) {
             Ok(cfg) => {
                 println!(
@@ -136,10 +178,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             init_logging(cfg.log.format, &cfg.log.level);
             let mut _mock_task = None;
             if cfg.source == ConfigSource::Embedded
-                && cfg
-                    .upstreams
-                    .get("openai")
-                    .is_some_and(|u| u.api_key.is_none())
+                && cfg.upstreams.get("openai").is_some_and(|u| u.api_key.is_none())
             {
                 let listener = TcpListener::bind("127.0.0.1:0")
                     .await

@@ -8,8 +8,8 @@
 use crate::error::ErrorKind;
 use crate::stream::StreamOutcome;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ pub enum EndpointLabel {
     ChatCompletions,
     Embeddings,
     Models,
+    Route,
     Ops,
     Other,
 }
@@ -29,6 +30,7 @@ impl EndpointLabel {
             EndpointLabel::ChatCompletions => "chat_completions",
             EndpointLabel::Embeddings => "embeddings",
             EndpointLabel::Models => "models",
+            EndpointLabel::Route => "route",
             EndpointLabel::Ops => "ops",
             EndpointLabel::Other => "other",
         }
@@ -55,8 +57,7 @@ fn outcome_label(o: StreamOutcome) -> &'static str {
 
 /// Gateway overhead buckets: fine from 25 us to 10 ms, then coarse.
 const OVERHEAD_BUCKETS: &[f64] = &[
-    0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025,
-    0.05, 0.1,
+    0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1,
 ];
 /// Request duration buckets (OpenTelemetry GenAI `gen_ai.server.request.duration`).
 const DURATION_BUCKETS: &[f64] = &[
@@ -74,6 +75,8 @@ pub struct Metrics {
     in_flight: IntGauge,
     open_streams: IntGauge,
     stream_outcomes: IntCounterVec,
+    routes: IntCounterVec,
+    shadow: IntCounterVec,
 }
 
 impl Metrics {
@@ -122,6 +125,22 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let routes = IntCounterVec::new(
+            Opts::new(
+                "gearbox_routing_decisions_total",
+                "Routed requests by the route served and what decided it.",
+            ),
+            &["route", "source"],
+        )?;
+        let shadow = IntCounterVec::new(
+            Opts::new(
+                "gearbox_shadow_decisions_total",
+                "Shadow mode: the route the classifier would have chosen versus the kind of model that served.",
+            ),
+            &["would_route", "served"],
+        )?;
+        registry.register(Box::new(routes.clone()))?;
+        registry.register(Box::new(shadow.clone()))?;
         registry.register(Box::new(build))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
@@ -139,6 +158,8 @@ impl Metrics {
             in_flight,
             open_streams,
             stream_outcomes,
+            routes,
+            shadow,
         })
     }
 
@@ -171,6 +192,16 @@ impl Metrics {
         self.stream_outcomes
             .with_label_values(&[outcome_label(outcome)])
             .inc();
+    }
+
+    /// `route`: chat | reasoning | passthrough; `source`: classifier | override | mode | passthrough.
+    pub fn record_route(&self, route: &'static str, source: &'static str) {
+        self.routes.with_label_values(&[route, source]).inc();
+    }
+
+    /// `would`: chat | reasoning; `served`: chat | reasoning | embedding | other.
+    pub fn record_shadow(&self, would: &'static str, served: &'static str) {
+        self.shadow.with_label_values(&[would, served]).inc();
     }
 
     /// The registry in Prometheus text format.

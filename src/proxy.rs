@@ -4,11 +4,12 @@
 //! response in exactly one place (`app::Handler`). Upstream non-2xx answers are relayed with
 //! their status and body; upstream transport failures become 502/504.
 
-use crate::api::{parse::parse_object, parse_chat_request};
+use crate::api::{parse::parse_object, parse_chat_request, ChatRequest};
 use crate::app::{AppState, RequestInfo, Team};
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
+use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
 use crate::stream::SseRelay;
 use crate::upstream::{Endpoint, UpstreamResponse};
 use bytes::Bytes;
@@ -57,11 +58,7 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
-fn lookup<'a>(
-    state: &'a AppState,
-    name: &str,
-    want: &[ModelKind],
-) -> Result<&'a ModelConfig, GatewayError> {
+fn lookup<'a>(state: &'a AppState, name: &str, want: &[ModelKind]) -> Result<&'a ModelConfig, GatewayError> {
     state
         .config
         .models
@@ -70,20 +67,79 @@ fn lookup<'a>(
         .ok_or_else(|| model_not_found(name))
 }
 
+/// Decide the route of a parsed request for `team`, honouring `x-gearbox-route`.
+fn route_request(
+    state: &AppState,
+    team: &Team,
+    headers: &http::HeaderMap,
+    chat: &ChatRequest,
+) -> Result<RouteDecision, GatewayError> {
+    let policy = state.config.policy_for(&team.0);
+    let forced = match headers.get("x-gearbox-route") {
+        None => None,
+        Some(v) => Some(v.to_str().ok().and_then(parse_route).ok_or_else(|| {
+            GatewayError::new(
+                ErrorKind::InvalidRequest,
+                "invalid x-gearbox-route header: expected \"chat\" or \"reasoning\"",
+            )
+            .with_param("x-gearbox-route")
+        })?),
+    };
+    let models = &state.config.models;
+    let decision = decide_route(chat, policy, &state.config.router_model, forced, &|m| {
+        models.contains_key(m)
+    })
+    .map_err(|r| match r {
+        RouteRefusal::OverrideForbidden => GatewayError::new(
+            ErrorKind::Forbidden,
+            "your team's policy does not allow overriding the route (x-gearbox-route); remove the header",
+        )
+        .with_param("x-gearbox-route"),
+    })?;
+    if decision.is_routed() {
+        let label = decision.route.map_or("passthrough", |r| r.as_str());
+        state.metrics.record_route(label, decision.source.as_str());
+        if let (Some(would), Some(c)) = (decision.shadow, &decision.classification) {
+            let served = models.get(&decision.target).map_or("other", |m| m.kind.as_str());
+            state.metrics.record_shadow(would.as_str(), served);
+            tracing::info!(
+                target: "gearbox::route",
+                team = %team.0,
+                served = %decision.target,
+                shadow_route = would.as_str(),
+                score = c.score,
+                top_reason = c.reasons.first().map_or("-", |r| r.feature.as_str()),
+                "shadow routing decision"
+            );
+        }
+    }
+    Ok(decision)
+}
+
+/// `POST /v1/route`: the routing decision for a Chat Completions body, calling no upstream.
+pub async fn route(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
+    let (_, body) = req.into_parts();
+    let bytes = read_body(body, state.config.server.max_body_bytes).await?;
+    let chat = crate::route::parse_route_input(&bytes)?;
+    let policy = state.config.policy_for(&team.0);
+    let c = crate::classify::classify_with_threshold(&chat, &state.config.router_model, policy.threshold);
+    Ok(h::json(
+        StatusCode::OK,
+        crate::route::decision_json(None, &c).to_string(),
+    ))
+}
+
 /// `POST /v1/chat/completions`.
 pub async fn chat_completions(
     state: Arc<AppState>,
-    _team: Team,
+    team: Team,
     req: h::Request,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(body, state.config.server.max_body_bytes).await?;
     let mut chat = parse_chat_request(&bytes)?;
-    let model = lookup(
-        &state,
-        &chat.model,
-        &[ModelKind::Chat, ModelKind::Reasoning],
-    )?;
+    let decision = route_request(&state, &team, &parts.headers, &chat)?;
+    let model = lookup(&state, &decision.target, &[ModelKind::Chat, ModelKind::Reasoning])?;
     let upstream = state.upstreams.get(&model.upstream).ok_or_else(|| {
         GatewayError::new(
             ErrorKind::Internal,
@@ -97,31 +153,34 @@ pub async fn chat_completions(
     } else {
         chat.model = model.upstream_model.clone();
         Bytes::from(serde_json::to_vec(&chat).map_err(|e| {
-            GatewayError::new(
-                ErrorKind::Internal,
-                "could not serialise the upstream request",
-            )
-            .with_source(e)
+            GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request").with_source(e)
         })?)
     };
     let request_id = parts.headers.get("x-request-id");
-    let sent = upstream
-        .send(Endpoint::ChatCompletions, out, request_id)
-        .await?;
+    let sent = upstream.send(Endpoint::ChatCompletions, out, request_id).await?;
     let info = RequestInfo {
         model: Some(model.upstream_model.clone()),
         upstream_wait: sent.started.elapsed(),
     };
-    if stream && sent.response.status().is_success() {
-        Ok(stream_response(
-            &state,
-            sent,
-            upstream.stream_idle_timeout,
-            info,
-        ))
+    let mut resp = if stream && sent.response.status().is_success() {
+        stream_response(&state, sent, upstream.stream_idle_timeout, info)
     } else {
-        relay_full(sent, upstream.request_timeout, info).await
+        relay_full(sent, upstream.request_timeout, info).await?
+    };
+    if decision.is_routed() {
+        let served = decision.route.map_or(model.kind.as_str(), |r| r.as_str());
+        let h = resp.headers_mut();
+        h.insert("x-gearbox-route", HeaderValue::from_static(served));
+        if let Some(c) = &decision.classification {
+            if let Ok(v) = HeaderValue::from_str(&format!("{:.4}", c.score)) {
+                h.insert("x-gearbox-score", v);
+            }
+        }
+        if let Some(s) = decision.shadow {
+            h.insert("x-gearbox-shadow-route", HeaderValue::from_static(s.as_str()));
+        }
     }
+    Ok(resp)
 }
 
 /// `POST /v1/embeddings`: passed through with the model name mapped.
@@ -143,19 +202,17 @@ pub async fn embeddings(
             .with_param("model"))
         }
         None => {
-            return Err(GatewayError::new(
-                ErrorKind::InvalidRequest,
-                "missing required parameter 'model'",
+            return Err(
+                GatewayError::new(ErrorKind::InvalidRequest, "missing required parameter 'model'")
+                    .with_param("model"),
             )
-            .with_param("model"))
         }
     };
     if !obj.contains_key("input") {
-        return Err(GatewayError::new(
-            ErrorKind::InvalidRequest,
-            "missing required parameter 'input'",
-        )
-        .with_param("input"));
+        return Err(
+            GatewayError::new(ErrorKind::InvalidRequest, "missing required parameter 'input'")
+                .with_param("input"),
+        );
     }
     let model = lookup(&state, &name, &[ModelKind::Embedding])?;
     let upstream = state.upstreams.get(&model.upstream).ok_or_else(|| {
@@ -172,11 +229,7 @@ pub async fn embeddings(
             serde_json::Value::String(model.upstream_model.clone()),
         );
         Bytes::from(serde_json::to_vec(&obj).map_err(|e| {
-            GatewayError::new(
-                ErrorKind::Internal,
-                "could not serialise the upstream request",
-            )
-            .with_source(e)
+            GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request").with_source(e)
         })?)
     };
     let sent = upstream
@@ -194,12 +247,7 @@ pub fn models(state: &AppState, id: Option<&str>) -> Result<Response, GatewayErr
     let entry = |name: &str, m: &ModelConfig| serde_json::json!({"id": name, "object": "model", "created": 0, "owned_by": m.upstream});
     let body = match id {
         None => {
-            let data: Vec<_> = state
-                .config
-                .models
-                .iter()
-                .map(|(n, m)| entry(n, m))
-                .collect();
+            let data: Vec<_> = state.config.models.iter().map(|(n, m)| entry(n, m)).collect();
             serde_json::json!({"object": "list", "data": data})
         }
         Some(id) => match state.config.models.get(id) {
@@ -257,8 +305,7 @@ async fn relay_full(
         }
     };
     info.upstream_wait = sent.started.elapsed();
-    if parts.status.is_success() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err()
-    {
+    if parts.status.is_success() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
         return Err(GatewayError::new(
             ErrorKind::UpstreamProtocol,
             "upstream returned a success status with a body that is not valid JSON",
@@ -278,12 +325,7 @@ async fn relay_full(
 }
 
 /// Relay an upstream event stream as it arrives.
-fn stream_response(
-    state: &AppState,
-    sent: UpstreamResponse,
-    idle: Duration,
-    info: RequestInfo,
-) -> Response {
+fn stream_response(state: &AppState, sent: UpstreamResponse, idle: Duration, info: RequestInfo) -> Response {
     let (parts, body) = sent.response.into_parts();
     let metrics = state.metrics.clone();
     metrics.open_streams().inc();

@@ -94,12 +94,7 @@ impl hyper::service::Service<http::Request<Incoming>> for HyperAdapter {
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
-    svc: HyperAdapter,
-    watcher: Watcher,
-    opts: ServeOptions,
-) {
+async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher, opts: ServeOptions) {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())

@@ -19,17 +19,17 @@ fn check_config_accepts_the_example_and_lists_every_problem() {
         .env("LOCAL_VLLM_KEY", "k")
         .output()
         .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration OK"));
 
     let dir = std::env::temp_dir().join(format!("gearbox-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
-    std::fs::write(&bad, "[server]\nlisten = \"nowhere\"\n[upstreams.x]\nbase_url = \"nope\"\n[models.m]\nupstream = \"y\"\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[server]\nlisten = \"nowhere\"\n[upstreams.x]\nbase_url = \"nope\"\n[models.m]\nupstream = \"y\"\n",
+    )
+    .unwrap();
     let out = Command::new(BIN)
         .args(["check-config", "--config"])
         .arg(&bad)
@@ -71,8 +71,7 @@ fn serve_with_no_config_and_no_key_uses_the_simulator() {
     let body = rt.block_on(async {
         use http_body_util::{BodyExt, Full};
         let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
         let req = http::Request::post(format!("http://{addr}/v1/chat/completions"))
             .body(Full::new(bytes::Bytes::from(
                 r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}"#,

@@ -21,12 +21,8 @@ fn check_response(status: u16, body: &[u8], input: &[u8]) {
         "status {status} for {:?}",
         String::from_utf8_lossy(input)
     );
-    let v: Value = serde_json::from_slice(body).unwrap_or_else(|_| {
-        panic!(
-            "non-JSON error body for {:?}",
-            String::from_utf8_lossy(input)
-        )
-    });
+    let v: Value = serde_json::from_slice(body)
+        .unwrap_or_else(|_| panic!("non-JSON error body for {:?}", String::from_utf8_lossy(input)));
     let e = &v["error"];
     assert!(
         e["message"].is_string()
@@ -42,17 +38,48 @@ fn mutated_bodies() -> impl Strategy<Value = Vec<u8>> {
     let base = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"temperature":0.5,"stream":false}"#.as_bytes().to_vec();
     let len = base.len();
     prop_oneof![
-        (0..len).prop_map({ let b = base.clone(); move |n| b[..n].to_vec() }),
-        (0..len, any::<u8>()).prop_map({ let b = base.clone(); move |(i, x)| { let mut v = b.clone(); v[i] = x; v } }),
-        (0..len, proptest::collection::vec(any::<u8>(), 1..16)).prop_map({ let b = base.clone(); move |(i, ins)| { let mut v = b.clone(); v.splice(i..i, ins); v } }),
+        (0..len).prop_map({
+            let b = base.clone();
+            move |n| b[..n].to_vec()
+        }),
+        (0..len, any::<u8>()).prop_map({
+            let b = base.clone();
+            move |(i, x)| {
+                let mut v = b.clone();
+                v[i] = x;
+                v
+            }
+        }),
+        (0..len, proptest::collection::vec(any::<u8>(), 1..16)).prop_map({
+            let b = base.clone();
+            move |(i, ins)| {
+                let mut v = b.clone();
+                v.splice(i..i, ins);
+                v
+            }
+        }),
         proptest::collection::vec(any::<u8>(), 0..256),
-        (1usize..300).prop_map(|d| format!(r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"x"}}],"x":{}{}}}"#, "[".repeat(d), "]".repeat(d)).into_bytes()),
+        (1usize..300).prop_map(|d| format!(
+            r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"x"}}],"x":{}{}}}"#,
+            "[".repeat(d),
+            "]".repeat(d)
+        )
+        .into_bytes()),
         prop::sample::select(vec![
-            r#"{"model":null,"messages":[]}"#, r#"{"model":"gpt-4o-mini","messages":{}}"#, r#"{"model":"gpt-4o-mini","messages":[null]}"#,
-            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text"}]}]}"#, r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\ud800"}]}"#,
-            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"n":0}"#, r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"n":-1}"#,
-            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"max_tokens":1e400}"#, "\u{feff}{}", "", "null", "\"str\"",
-        ]).prop_map(|s| s.as_bytes().to_vec()),
+            r#"{"model":null,"messages":[]}"#,
+            r#"{"model":"gpt-4o-mini","messages":{}}"#,
+            r#"{"model":"gpt-4o-mini","messages":[null]}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text"}]}]}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\ud800"}]}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"n":0}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"n":-1}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"max_tokens":1e400}"#,
+            "\u{feff}{}",
+            "",
+            "null",
+            "\"str\"",
+        ])
+        .prop_map(|s| s.as_bytes().to_vec()),
     ]
 }
 

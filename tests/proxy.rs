@@ -133,13 +133,7 @@ async fn auth_keys_map_to_teams_and_unknown_keys_are_rejected() {
     let body = chat("gpt-4o-mini", "hi").to_string();
     let none = request("POST", &url, &[], body.clone()).await;
     none.assert_error(401, "invalid_api_key");
-    let wrong = request(
-        "POST",
-        &url,
-        &[("authorization", "Bearer nope")],
-        body.clone(),
-    )
-    .await;
+    let wrong = request("POST", &url, &[("authorization", "Bearer nope")], body.clone()).await;
     wrong.assert_error(401, "invalid_api_key");
     assert!(
         !wrong.text().contains("nope"),
@@ -148,10 +142,7 @@ async fn auth_keys_map_to_teams_and_unknown_keys_are_rejected() {
     let beta = request("POST", &url, &[("authorization", "Bearer beta-key")], body).await;
     assert_eq!(beta.status, 200);
     // Ops endpoints need no key.
-    assert_eq!(
-        request("GET", &gw.url("/healthz"), &[], "").await.status,
-        200
-    );
+    assert_eq!(request("GET", &gw.url("/healthz"), &[], "").await.status, 200);
 }
 
 #[tokio::test]
@@ -206,9 +197,7 @@ async fn client_errors_are_openai_shaped() {
         .assert_error(404, "model_not_found");
     assert_eq!(e["param"], "model");
     let big = chat("gpt-4o-mini", &"x".repeat(70_000));
-    post_json(&url, &big)
-        .await
-        .assert_error(413, "payload_too_large");
+    post_json(&url, &big).await.assert_error(413, "payload_too_large");
     request("GET", &url, &[ALPHA], "")
         .await
         .assert_error(405, "method_not_allowed");
@@ -278,11 +267,7 @@ async fn upstream_reset_and_invalid_json_are_502() {
 async fn stream_cut_mid_way_ends_with_error_event_then_done() {
     let (mock, gw) = stack(MockOptions::default(), "").await;
     for mode in ["eof", "reset"] {
-        mock_fault(
-            &mock,
-            json!({"kind": "cut", "after_chunks": 2, "mode": mode}),
-        )
-        .await;
+        mock_fault(&mock, json!({"kind": "cut", "after_chunks": 2, "mode": mode})).await;
         let mut body = chat("gpt-4o-mini", "cut me");
         body["stream"] = json!(true);
         let r = post_json(&gw.url("/v1/chat/completions"), &body).await;
@@ -291,10 +276,7 @@ async fn stream_cut_mid_way_ends_with_error_event_then_done() {
         assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "{mode}");
         let err: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
         assert!(
-            err["error"]["code"]
-                .as_str()
-                .unwrap()
-                .starts_with("upstream_"),
+            err["error"]["code"].as_str().unwrap().starts_with("upstream_"),
             "{mode}: {err}"
         );
         assert!(
@@ -315,14 +297,8 @@ async fn models_embeddings_and_ops_endpoints() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        ids,
-        ["fast", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"]
-    );
-    assert_eq!(
-        get(&gw.url("/v1/models/o3-mini")).await.json()["id"],
-        "o3-mini"
-    );
+    assert_eq!(ids, ["fast", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"]);
+    assert_eq!(get(&gw.url("/v1/models/o3-mini")).await.json()["id"], "o3-mini");
     get(&gw.url("/v1/models/zzz"))
         .await
         .assert_error(404, "model_not_found");
@@ -334,10 +310,7 @@ async fn models_embeddings_and_ops_endpoints() {
     .await;
     assert_eq!(emb.status, 200, "{}", emb.text());
     assert_eq!(emb.json()["data"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        mock_stats(&mock).await["per_model"]["text-embedding-3-small"],
-        1
-    );
+    assert_eq!(mock_stats(&mock).await["per_model"]["text-embedding-3-small"], 1);
     post_json(
         &gw.url("/v1/embeddings"),
         &json!({"model": "text-embedding-3-small"}),
@@ -345,10 +318,7 @@ async fn models_embeddings_and_ops_endpoints() {
     .await
     .assert_error(400, "invalid_request");
 
-    assert_eq!(
-        request("GET", &gw.url("/readyz"), &[], "").await.status,
-        200
-    );
+    assert_eq!(request("GET", &gw.url("/readyz"), &[], "").await.status, 200);
     let metrics = request("GET", &gw.url("/metrics"), &[], "").await.text();
     assert!(metrics.contains("gearbox_build_info"), "{metrics}");
     assert!(

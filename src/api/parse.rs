@@ -31,9 +31,7 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, GatewayError> {
 }
 
 /// Parse any JSON object body (endpoints passed through with few checks, e.g. embeddings).
-pub fn parse_object(
-    body: &[u8],
-) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
+pub fn parse_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(_) => Err(GatewayError::new(
@@ -115,8 +113,7 @@ fn strip_position(msg: &str) -> &str {
 fn check(req: &ChatRequest) -> Result<(), GatewayError> {
     if req.model.is_empty() {
         return Err(
-            GatewayError::new(ErrorKind::InvalidRequest, "'model' must not be empty")
-                .with_param("model"),
+            GatewayError::new(ErrorKind::InvalidRequest, "'model' must not be empty").with_param("model"),
         );
     }
     if req.messages.is_empty() {
@@ -127,9 +124,7 @@ fn check(req: &ChatRequest) -> Result<(), GatewayError> {
         .with_param("messages"));
     }
     if req.n == Some(0) {
-        return Err(
-            GatewayError::new(ErrorKind::InvalidRequest, "'n' must be at least 1").with_param("n"),
-        );
+        return Err(GatewayError::new(ErrorKind::InvalidRequest, "'n' must be at least 1").with_param("n"));
     }
     Ok(())
 }
@@ -184,9 +179,8 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_rejected_not_overflowed() {
-        let mut body = String::from(
-            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"x\":",
-        );
+        let mut body =
+            String::from("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"x\":");
         body.push_str(&"[".repeat(100_000));
         let e = err(&body);
         assert_eq!(e.kind, ErrorKind::InvalidJson);

@@ -8,10 +8,12 @@
 
 pub mod raw;
 
+use crate::classify::RouterModel;
+use crate::policy::{Policy, ReasoningPolicy, RoutingMode, UnsupportedParams};
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use http::Uri;
-use raw::RawConfig;
+use raw::{RawConfig, RawPolicy};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -22,6 +24,9 @@ use std::time::Duration;
 /// The configuration used when no file is given: OpenAI as upstream, `gpt-4o-mini` for chat and
 /// `o3-mini` for reasoning, no client auth on loopback.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
+
+/// The router model trained by `gearbox train` on the public corpus plus `data/router/`.
+pub const EMBEDDED_ROUTER_MODEL: &[u8] = include_bytes!("../../config/router.bin");
 
 /// A secret value (an upstream API key). Debug and Display print `***`.
 #[derive(Clone, PartialEq, Eq)]
@@ -59,6 +64,17 @@ pub struct Config {
     pub upstreams: BTreeMap<String, UpstreamConfig>,
     pub models: BTreeMap<String, ModelConfig>,
     pub teams: BTreeMap<String, TeamConfig>,
+    /// The policy of teams that set none (and of every request when `auth.mode = "none"`).
+    pub default_policy: Arc<Policy>,
+    /// The router model: `router.model_file` when set, else the compiled-in one.
+    pub router_model: Arc<RouterModel>,
+}
+
+impl Config {
+    /// The effective policy of a team.
+    pub fn policy_for(&self, team: &str) -> &Arc<Policy> {
+        self.teams.get(team).map_or(&self.default_policy, |t| &t.policy)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -150,9 +166,10 @@ pub struct ModelConfig {
     pub kind: ModelKind,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TeamConfig {
     pub id: String,
+    pub policy: Arc<Policy>,
 }
 
 /// Every problem found in a configuration, each with its dotted path.
@@ -233,11 +250,7 @@ pub fn load(path: Option<&Path>, env: &dyn EnvSource) -> Result<Config, ConfigEr
 }
 
 /// Load and validate configuration text as if it came from `source`.
-pub fn load_str(
-    text: &str,
-    source: ConfigSource,
-    env: &dyn EnvSource,
-) -> Result<Config, ConfigErrors> {
+pub fn load_str(text: &str, source: ConfigSource, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
     let figment = Figment::from(Toml::string(text));
     // figment's Env provider reads the process environment; to keep `load` testable with a fake
     // environment, the variables come from `env` and are parsed like figment's (TOML scalars,
@@ -258,9 +271,7 @@ pub fn load_str(
     validate(raw, source, env)
 }
 
-fn env_provider(
-    env: &dyn EnvSource,
-) -> figment::providers::Serialized<BTreeMap<String, toml::Value>> {
+fn env_provider(env: &dyn EnvSource) -> figment::providers::Serialized<BTreeMap<String, toml::Value>> {
     // Build a nested map from GEARBOX_A__B=value, parsing values like figment's Env does
     // (TOML scalars, falling back to strings).
     let mut root: BTreeMap<String, toml::Value> = BTreeMap::new();
@@ -322,11 +333,7 @@ fn parse_duration(errs: &mut ConfigErrors, path: &str, s: &str) -> Duration {
 }
 
 /// Check every field of a raw config, collecting all problems.
-pub fn validate(
-    raw: RawConfig,
-    source: ConfigSource,
-    env: &dyn EnvSource,
-) -> Result<Config, ConfigErrors> {
+pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
     let mut errs = ConfigErrors::default();
 
     let listen = match raw.server.listen.parse::<SocketAddr>() {
@@ -350,8 +357,7 @@ pub fn validate(
         "server.header_read_timeout",
         &raw.server.header_read_timeout,
     );
-    let drain_timeout =
-        parse_duration(&mut errs, "server.drain_timeout", &raw.server.drain_timeout);
+    let drain_timeout = parse_duration(&mut errs, "server.drain_timeout", &raw.server.drain_timeout);
     let tls = raw.server.tls.map(|t| {
         for (field, p) in [("cert", &t.cert), ("key", &t.key)] {
             if !Path::new(p).is_file() {
@@ -396,9 +402,7 @@ pub fn validate(
         let p = format!("upstreams.{name}");
         let base_url = u.base_url.trim_end_matches('/').to_string();
         match base_url.parse::<Uri>() {
-            Ok(uri)
-                if matches!(uri.scheme_str(), Some("http") | Some("https"))
-                    && uri.host().is_some() => {}
+            Ok(uri) if matches!(uri.scheme_str(), Some("http") | Some("https")) && uri.host().is_some() => {}
             _ => errs.push(
                 format!("{p}.base_url"),
                 format!(
@@ -426,16 +430,8 @@ pub fn validate(
             name: name.clone(),
             base_url,
             api_key,
-            connect_timeout: parse_duration(
-                &mut errs,
-                &format!("{p}.connect_timeout"),
-                &u.connect_timeout,
-            ),
-            request_timeout: parse_duration(
-                &mut errs,
-                &format!("{p}.request_timeout"),
-                &u.request_timeout,
-            ),
+            connect_timeout: parse_duration(&mut errs, &format!("{p}.connect_timeout"), &u.connect_timeout),
+            request_timeout: parse_duration(&mut errs, &format!("{p}.request_timeout"), &u.request_timeout),
             stream_idle_timeout: parse_duration(
                 &mut errs,
                 &format!("{p}.stream_idle_timeout"),
@@ -487,9 +483,19 @@ pub fn validate(
         );
     }
 
+    let default_policy = Arc::new(validate_policy(&mut errs, "policy", &raw.policy, &models));
     let mut keys = HashMap::new();
     let mut teams = BTreeMap::new();
     for (team, t) in raw.teams {
+        let policy = match &t.policy {
+            Some(over) => Arc::new(validate_policy(
+                &mut errs,
+                &format!("teams.{team}.policy"),
+                &merge_policy(&raw.policy, over),
+                &models,
+            )),
+            None => default_policy.clone(),
+        };
         let team_id: Arc<str> = Arc::from(team.as_str());
         for (i, k) in t.keys.into_iter().enumerate() {
             let p = format!("teams.{team}.keys[{i}].sha256");
@@ -508,13 +514,10 @@ pub fn validate(
                         errs.push(p, "the same key hash is configured twice");
                     }
                 }
-                None => errs.push(
-                    p,
-                    "must be 64 hexadecimal characters (the SHA-256 of the key)",
-                ),
+                None => errs.push(p, "must be 64 hexadecimal characters (the SHA-256 of the key)"),
             }
         }
-        teams.insert(team.clone(), TeamConfig { id: team });
+        teams.insert(team.clone(), TeamConfig { id: team, policy });
     }
     if mode == AuthMode::Keys && keys.is_empty() {
         errs.push(
@@ -523,6 +526,31 @@ pub fn validate(
         );
     }
 
+    let router_model = match &raw.router.model_file {
+        None => match RouterModel::from_bytes(EMBEDDED_ROUTER_MODEL) {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                errs.push(
+                    "router",
+                    format!("the compiled-in router model is invalid ({e:?}); this is a build bug"),
+                );
+                Arc::new(RouterModel::zeros(8))
+            }
+        },
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| RouterModel::from_bytes(&b).map_err(|e| format!("{e:?}")))
+        {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                errs.push(
+                    "router.model_file",
+                    format!("cannot load router model {path:?}: {e}"),
+                );
+                Arc::new(RouterModel::zeros(8))
+            }
+        },
+    };
     if !errs.0.is_empty() {
         return Err(errs);
     }
@@ -544,7 +572,136 @@ pub fn validate(
         upstreams,
         models,
         teams,
+        default_policy,
+        router_model,
     })
+}
+
+/// A team's overrides applied field by field over the default policy.
+fn merge_policy(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
+    RawPolicy {
+        mode: over.mode.clone().or_else(|| base.mode.clone()),
+        routed_models: over.routed_models.clone().or_else(|| base.routed_models.clone()),
+        chat_model: over.chat_model.clone().or_else(|| base.chat_model.clone()),
+        reasoning_model: over
+            .reasoning_model
+            .clone()
+            .or_else(|| base.reasoning_model.clone()),
+        threshold: over.threshold.or(base.threshold),
+        allow_override: over.allow_override.or(base.allow_override),
+        reasoning: raw::RawReasoningPolicy {
+            effort: over
+                .reasoning
+                .effort
+                .clone()
+                .or_else(|| base.reasoning.effort.clone()),
+            rewrite: over.reasoning.rewrite.or(base.reasoning.rewrite),
+            unsupported_params: over
+                .reasoning
+                .unsupported_params
+                .clone()
+                .or_else(|| base.reasoning.unsupported_params.clone()),
+            min_completion_tokens: over
+                .reasoning
+                .min_completion_tokens
+                .or(base.reasoning.min_completion_tokens),
+        },
+    }
+}
+
+/// Defaults: mode `auto`, routed name `auto`, targets `gpt-4o-mini` / `o3-mini`, threshold 0.5,
+/// overrides allowed, rewrite on, unsupported parameters dropped, at least 4096 completion tokens.
+fn validate_policy(
+    errs: &mut ConfigErrors,
+    path: &str,
+    raw: &RawPolicy,
+    models: &BTreeMap<String, ModelConfig>,
+) -> Policy {
+    let mode = match raw.mode.as_deref() {
+        None => RoutingMode::Auto,
+        Some(m) => RoutingMode::parse(m).unwrap_or_else(|| {
+            errs.push(
+                format!("{path}.mode"),
+                format!("unknown mode {m:?}; expected auto, chat, reasoning, passthrough or shadow"),
+            );
+            RoutingMode::Auto
+        }),
+    };
+    let mut target = |field: &str, name: Option<&String>, default: &str, want: ModelKind| -> String {
+        let name = name.cloned().unwrap_or_else(|| default.to_string());
+        match models.get(&name) {
+            Some(m) if m.kind == want => {}
+            Some(m) => errs.push(
+                format!("{path}.{field}"),
+                format!(
+                    "model {name:?} is a {} model; a {} model is required",
+                    m.kind.as_str(),
+                    want.as_str()
+                ),
+            ),
+            None => errs.push(
+                format!("{path}.{field}"),
+                format!("unknown model {name:?}; it must be declared under [models]"),
+            ),
+        }
+        name
+    };
+    let chat_model = target(
+        "chat_model",
+        raw.chat_model.as_ref(),
+        "gpt-4o-mini",
+        ModelKind::Chat,
+    );
+    let reasoning_model = target(
+        "reasoning_model",
+        raw.reasoning_model.as_ref(),
+        "o3-mini",
+        ModelKind::Reasoning,
+    );
+    let threshold = raw.threshold.unwrap_or(0.5);
+    if !(0.0..=1.0).contains(&threshold) {
+        errs.push(format!("{path}.threshold"), "must be between 0 and 1");
+    }
+    let routed_models = raw
+        .routed_models
+        .clone()
+        .unwrap_or_else(|| vec!["auto".to_string()]);
+    if routed_models.iter().any(String::is_empty) {
+        errs.push(format!("{path}.routed_models"), "names must not be empty");
+    }
+    let unsupported = match raw.reasoning.unsupported_params.as_deref() {
+        None | Some("drop") => UnsupportedParams::Drop,
+        Some("reject") => UnsupportedParams::Reject,
+        Some(o) => {
+            errs.push(
+                format!("{path}.reasoning.unsupported_params"),
+                format!("unknown value {o:?}; expected \"drop\" or \"reject\""),
+            );
+            UnsupportedParams::Drop
+        }
+    };
+    if let Some(e) = &raw.reasoning.effort {
+        if e.is_empty() {
+            errs.push(
+                format!("{path}.reasoning.effort"),
+                "must not be empty (omit it to send none)",
+            );
+        }
+    }
+    Policy {
+        mode,
+        routed_models,
+        chat_model,
+        reasoning_model,
+        threshold,
+        allow_override: raw.allow_override.unwrap_or(true),
+        reasoning: ReasoningPolicy {
+            effort: raw.reasoning.effort.clone(),
+            rewrite: raw.reasoning.rewrite.unwrap_or(true),
+            unsupported,
+            min_completion_tokens: raw.reasoning.min_completion_tokens.unwrap_or(4096),
+        },
+    }
 }
 
 fn decode_sha256(s: &str) -> Option<[u8; 32]> {
@@ -595,10 +752,7 @@ mod tests {
             cfg.upstreams["openai"].api_key.as_ref().unwrap().expose(),
             "sk-test"
         );
-        assert!(
-            !format!("{cfg:?}").contains("sk-test"),
-            "secret leaked in Debug"
-        );
+        assert!(!format!("{cfg:?}").contains("sk-test"), "secret leaked in Debug");
     }
 
     #[test]
@@ -669,11 +823,19 @@ mod tests {
     fn keys_map_to_teams() {
         let h = hex::encode(hash_key("secret-a"));
         let cfg = load_str(
-            &format!("[[teams.alpha.keys]]\nsha256 = \"{h}\"\nlabel = \"ci\"\n"),
+            &format!(
+                "[upstreams.u]\nbase_url = \"http://127.0.0.1:1/v1\"\n[models.\"gpt-4o-mini\"]\nupstream = \"u\"\n\
+                 [models.\"o3-mini\"]\nupstream = \"u\"\nkind = \"reasoning\"\n\
+                 [[teams.alpha.keys]]\nsha256 = \"{h}\"\nlabel = \"ci\"\n[teams.alpha.policy]\nmode = \"shadow\"\n"
+            ),
             &env(&[]),
         )
         .unwrap();
         assert_eq!(&*cfg.auth.keys[&hash_key("secret-a")].team, "alpha");
+        // The team's override applies over the default policy; other teams get the default.
+        assert_eq!(cfg.policy_for("alpha").mode, crate::policy::RoutingMode::Shadow);
+        assert_eq!(cfg.policy_for("alpha").chat_model, "gpt-4o-mini");
+        assert_eq!(cfg.policy_for("nobody").mode, crate::policy::RoutingMode::Auto);
     }
 
     #[test]

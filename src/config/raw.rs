@@ -21,6 +21,50 @@ pub struct RawConfig {
     pub models: BTreeMap<String, RawModel>,
     #[serde(default)]
     pub teams: BTreeMap<String, RawTeam>,
+    /// The default policy; teams override it field by field.
+    #[serde(default)]
+    pub policy: RawPolicy,
+    #[serde(default)]
+    pub router: RawRouter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouter {
+    /// A trained router model file (`gearbox train --out`); the compiled-in model otherwise.
+    #[serde(default)]
+    pub model_file: Option<String>,
+}
+
+/// Policy fields are all optional so a team's table can override any subset of the default.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// `auto` | `chat` | `reasoning` | `passthrough` | `shadow`.
+    pub mode: Option<String>,
+    /// Model names that are routed (classified) rather than served as named.
+    pub routed_models: Option<Vec<String>>,
+    pub chat_model: Option<String>,
+    pub reasoning_model: Option<String>,
+    /// Score at or above which a request goes to the reasoning model.
+    pub threshold: Option<f32>,
+    /// Whether `x-gearbox-route` and `x-gearbox-rewrite` request headers are honoured.
+    pub allow_override: Option<bool>,
+    #[serde(default)]
+    pub reasoning: RawReasoningPolicy,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReasoningPolicy {
+    /// `reasoning_effort` sent when the client set none.
+    pub effort: Option<String>,
+    /// Goal-form prompt rewrite for reasoning-bound routed requests.
+    pub rewrite: Option<bool>,
+    /// `drop` | `reject`: what to do with parameters the reasoning model rejects.
+    pub unsupported_params: Option<String>,
+    /// `max_completion_tokens` is raised to at least this.
+    pub min_completion_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,9 +104,7 @@ pub struct RawAuth {
 
 impl Default for RawAuth {
     fn default() -> Self {
-        RawAuth {
-            mode: "keys".into(),
-        }
+        RawAuth { mode: "keys".into() }
     }
 }
 
@@ -140,6 +182,9 @@ fn default_kind() -> String {
 pub struct RawTeam {
     #[serde(default)]
     pub keys: Vec<RawKey>,
+    /// Overrides of the default `[policy]`.
+    #[serde(default)]
+    pub policy: Option<RawPolicy>,
 }
 
 #[derive(Debug, Deserialize)]

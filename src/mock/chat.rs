@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 
 /// Vocabulary for generated text; the words are arbitrary but fixed.
 const WORDS: &[&str] = &[
-    "alpha", "bright", "cedar", "delta", "ember", "fable", "garnet", "harbor", "island", "jasper",
-    "kernel", "lumen", "meadow", "nectar", "orbit", "prism", "quartz", "river", "summit", "timber",
-    "umber", "velvet", "willow", "xenon", "yarrow", "zephyr",
+    "alpha", "bright", "cedar", "delta", "ember", "fable", "garnet", "harbor", "island", "jasper", "kernel",
+    "lumen", "meadow", "nectar", "orbit", "prism", "quartz", "river", "summit", "timber", "umber", "velvet",
+    "willow", "xenon", "yarrow", "zephyr",
 ];
 
 /// FNV-1a: a stable hash (std's hasher is randomised per process).
@@ -193,7 +193,9 @@ pub fn strict_check(req: &ChatRequest, model: &str) -> Option<Rejection> {
                 return Some(Rejection {
                     param: format!("messages[{i}].role"),
                     code: "unsupported_value",
-                    message: format!("Unsupported value: 'messages[{i}].role' does not support '{role}' with this model."),
+                    message: format!(
+                        "Unsupported value: 'messages[{i}].role' does not support '{role}' with this model."
+                    ),
                 });
             }
         }
@@ -294,9 +296,7 @@ mod tests {
 
     #[test]
     fn reasoning_tokens_count_against_the_cap() {
-        let r = req(
-            r#"{"model":"o","messages":[{"role":"user","content":"x"}],"max_completion_tokens":5}"#,
-        );
+        let r = req(r#"{"model":"o","messages":[{"role":"user","content":"x"}],"max_completion_tokens":5}"#);
         let c = complete(&r, "o", true);
         assert!(c.tokens.is_empty());
         assert_eq!(c.finish_reason, "length");

@@ -103,20 +103,11 @@ mod tests {
     #[test]
     fn plans_are_consumed_in_order_and_by_model() {
         let mut f = Faults::default();
-        f.add(
-            serde_json::from_str(r#"{"kind":"status","status":503,"count":2,"model":"a"}"#)
-                .unwrap(),
-        );
+        f.add(serde_json::from_str(r#"{"kind":"status","status":503,"count":2,"model":"a"}"#).unwrap());
         f.add(serde_json::from_str(r#"{"kind":"reset"}"#).unwrap());
         assert_eq!(f.take("b"), Some(FaultKind::Reset));
-        assert!(matches!(
-            f.take("a"),
-            Some(FaultKind::Status { status: 503, .. })
-        ));
-        assert!(matches!(
-            f.take("a"),
-            Some(FaultKind::Status { status: 503, .. })
-        ));
+        assert!(matches!(f.take("a"), Some(FaultKind::Status { status: 503, .. })));
+        assert!(matches!(f.take("a"), Some(FaultKind::Status { status: 503, .. })));
         assert_eq!(f.take("a"), None);
     }
 

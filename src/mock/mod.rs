@@ -230,13 +230,7 @@ impl tower::Service<Request> for MockService {
     }
 }
 
-fn err_json(
-    status: StatusCode,
-    message: &str,
-    typ: &str,
-    param: Option<&str>,
-    code: &str,
-) -> Response {
+fn err_json(status: StatusCode, message: &str, typ: &str, param: Option<&str>, code: &str) -> Response {
     let body = json!({"error": {"message": message, "type": typ, "param": param, "code": code}});
     h::json(status, body.to_string())
 }
@@ -311,9 +305,7 @@ async fn admin(state: &MockState, method: &Method, p: &str, req: Request) -> Res
             h::json(StatusCode::OK, r#"{"ok":true}"#)
         }
         (&Method::POST, "/mock/faults") => {
-            let body = read_limited(req.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
+            let body = read_limited(req.into_body(), 1 << 20).await.unwrap_or_default();
             match serde_json::from_slice::<FaultPlan>(&body) {
                 Ok(plan) => {
                     if let Ok(mut f) = state.faults.lock() {
@@ -336,9 +328,7 @@ async fn admin(state: &MockState, method: &Method, p: &str, req: Request) -> Res
                 ttft_ms: Option<u64>,
                 tokens_per_sec: Option<f64>,
             }
-            let body = read_limited(req.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
+            let body = read_limited(req.into_body(), 1 << 20).await.unwrap_or_default();
             match serde_json::from_slice::<L>(&body) {
                 Ok(l) => {
                     if let Ok(mut cur) = state.latency.lock() {
@@ -377,11 +367,7 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-async fn chat_completions(
-    state: Arc<MockState>,
-    req: Request,
-    path: &str,
-) -> Result<Response, BoxError> {
+async fn chat_completions(state: Arc<MockState>, req: Request, path: &str) -> Result<Response, BoxError> {
     let (parts, body) = req.into_parts();
     let bytes = read_limited(body, 64 << 20).await.unwrap_or_default();
     let chat = match parse_chat_request(&bytes) {
@@ -445,15 +431,11 @@ async fn chat_completions(
         }
     }
     let completion = complete(&chat, &model, reasoning);
-    let id = format!(
-        "chatcmpl-mock{}",
-        state.next_id.fetch_add(1, Ordering::Relaxed)
-    );
+    let id = format!("chatcmpl-mock{}", state.next_id.fetch_add(1, Ordering::Relaxed));
     let created = now_secs();
 
     if !chat.is_stream() {
-        let total =
-            latency.ttft + per_token * u32::try_from(completion.tokens.len()).unwrap_or(u32::MAX);
+        let total = latency.ttft + per_token * u32::try_from(completion.tokens.len()).unwrap_or(u32::MAX);
         if !total.is_zero() {
             tokio::time::sleep(total).await;
         }
@@ -462,27 +444,14 @@ async fn chat_completions(
                 r#"{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"#.to_string()
             }
             Some(FaultKind::Cut { .. }) => {
-                let full = completion_body(
-                    &id,
-                    created,
-                    &model,
-                    &completion,
-                    chat.n.unwrap_or(1),
-                    reasoning,
-                )
-                .to_string();
+                let full = completion_body(&id, created, &model, &completion, chat.n.unwrap_or(1), reasoning)
+                    .to_string();
                 let half = full.len() / 2;
                 full.get(..half).unwrap_or("").to_string()
             }
-            _ => completion_body(
-                &id,
-                created,
-                &model,
-                &completion,
-                chat.n.unwrap_or(1),
-                reasoning,
-            )
-            .to_string(),
+            _ => {
+                completion_body(&id, created, &model, &completion, chat.n.unwrap_or(1), reasoning).to_string()
+            }
         };
         return Ok(h::json(StatusCode::OK, text));
     }
@@ -524,10 +493,8 @@ async fn chat_completions(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
     );
-    resp.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    );
+    resp.headers_mut()
+        .insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(resp)
 }
 
@@ -544,10 +511,7 @@ struct StreamPlan {
 }
 
 /// Produce the SSE stream. Returns false when the client went away before the end.
-async fn stream_task(
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>,
-    p: StreamPlan,
-) -> bool {
+async fn stream_task(tx: tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>, p: StreamPlan) -> bool {
     let send = |s: String| {
         let tx = tx.clone();
         async move { tx.send(Ok(Bytes::from(s))).await.is_ok() }
@@ -569,8 +533,7 @@ async fn stream_task(
         return false;
     }
     if let Some(FaultKind::InvalidJson) = p.fault {
-        let _ = send("data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":\n\n".to_string())
-            .await;
+        let _ = send("data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":\n\n".to_string()).await;
         return send("data: [DONE]\n\n".to_string()).await;
     }
     for (i, tok) in p.completion.tokens.iter().enumerate() {
@@ -642,21 +605,13 @@ async fn embeddings(state: Arc<MockState>, req: Request, path: &str) -> Response
             )
         }
     };
-    let model = v
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
     state.record(&model, path, &parts.headers, &bytes);
     let inputs: Vec<String> = match v.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a
             .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| x.to_string())
-            })
+            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
             .collect(),
         _ => {
             return err_json(

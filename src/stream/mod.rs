@@ -114,12 +114,7 @@ pin_project! {
 }
 
 impl<B> SseRelay<B> {
-    pub fn new(
-        inner: B,
-        idle_timeout: Duration,
-        max_event_bytes: usize,
-        on_end: Option<OnEnd>,
-    ) -> Self {
+    pub fn new(inner: B, idle_timeout: Duration, max_event_bytes: usize, on_end: Option<OnEnd>) -> Self {
         SseRelay {
             inner,
             buf: BytesMut::new(),
@@ -264,10 +259,7 @@ where
                         this.summary.outcome = StreamOutcome::UpstreamError;
                         *this.state = State::Tail(Some(error_tail(GatewayError::new(
                             ErrorKind::UpstreamTimeout,
-                            format!(
-                                "upstream stream was idle for more than {:?}",
-                                this.idle_timeout
-                            ),
+                            format!("upstream stream was idle for more than {:?}", this.idle_timeout),
                         ))));
                         continue;
                     }
@@ -306,16 +298,11 @@ mod tests {
 
     #[test]
     fn data_lines_are_joined() {
-        assert_eq!(
-            event_data(b"event: x\ndata: a\ndata:b\n\n").unwrap(),
-            b"a\nb"
-        );
+        assert_eq!(event_data(b"event: x\ndata: a\ndata:b\n\n").unwrap(), b"a\nb");
         assert_eq!(event_data(b": comment\n\n"), None);
     }
 
-    async fn relay_chunks(
-        chunks: Vec<Result<&'static [u8], &'static str>>,
-    ) -> (String, StreamSummary) {
+    async fn relay_chunks(chunks: Vec<Result<&'static [u8], &'static str>>) -> (String, StreamSummary) {
         let (tx, body) = ChannelBody::new(16);
         tokio::spawn(async move {
             for c in chunks {
@@ -335,10 +322,7 @@ mod tests {
             })),
         );
         let out = relay.collect().await.unwrap().to_bytes();
-        (
-            String::from_utf8(out.to_vec()).unwrap(),
-            srx.recv().unwrap(),
-        )
+        (String::from_utf8(out.to_vec()).unwrap(), srx.recv().unwrap())
     }
 
     #[tokio::test]
@@ -359,18 +343,14 @@ mod tests {
     #[tokio::test]
     async fn truncated_stream_gets_error_event_then_done() {
         let (out, s) = relay_chunks(vec![Ok(b"data: {\"a\":1}\n\n")]).await;
-        assert!(
-            out.contains("\"code\":\"upstream_protocol_error\""),
-            "{out}"
-        );
+        assert!(out.contains("\"code\":\"upstream_protocol_error\""), "{out}");
         assert!(out.ends_with("data: [DONE]\n\n"));
         assert_eq!(s.outcome, StreamOutcome::UpstreamError);
     }
 
     #[tokio::test]
     async fn reset_mid_stream_gets_error_event() {
-        let (out, s) =
-            relay_chunks(vec![Ok(b"data: {\"a\":1}\n\n"), Err("connection reset")]).await;
+        let (out, s) = relay_chunks(vec![Ok(b"data: {\"a\":1}\n\n"), Err("connection reset")]).await;
         assert!(out.starts_with("data: {\"a\":1}\n\n"));
         assert!(out.contains("upstream_unreachable"), "{out}");
         assert!(out.ends_with("data: [DONE]\n\n"));

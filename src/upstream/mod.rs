@@ -81,13 +81,8 @@ impl Upstream {
         };
         let auth = match &cfg.api_key {
             Some(k) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
-                        format!(
-                            "upstreams.{}: API key contains invalid characters",
-                            cfg.name
-                        )
-                    })?;
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
+                    .map_err(|_| format!("upstreams.{}: API key contains invalid characters", cfg.name))?;
                 v.set_sensitive(true);
                 Some(v)
             }

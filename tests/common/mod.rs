@@ -45,10 +45,7 @@ pub async fn start_mock(opts: MockOptions) -> Running {
     tokio::spawn(gearbox::run_mock(listener, opts, async {
         let _ = rx.await;
     }));
-    Running {
-        addr,
-        stop: Some(tx),
-    }
+    Running { addr, stop: Some(tx) }
 }
 
 /// SHA-256 hex of a key, as configured.
@@ -104,10 +101,7 @@ sha256 = "{}"
 }
 
 pub fn test_env() -> HashMap<String, String> {
-    HashMap::from([(
-        "TEST_UPSTREAM_KEY".to_string(),
-        "upstream-secret".to_string(),
-    )])
+    HashMap::from([("TEST_UPSTREAM_KEY".to_string(), "upstream-secret".to_string())])
 }
 
 pub async fn start_gateway(toml: &str) -> Running {
@@ -123,10 +117,7 @@ pub async fn start_gateway(toml: &str) -> Running {
         .await
         .unwrap();
     });
-    Running {
-        addr,
-        stop: Some(tx),
-    }
+    Running { addr, stop: Some(tx) }
 }
 
 /// Mock + gateway in front of it.
@@ -187,12 +178,7 @@ pub async fn send(
         .expect("request failed")
 }
 
-pub async fn request(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Bytes>,
-) -> Resp {
+pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Resp {
     let resp = send(method, url, headers, body).await;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
@@ -258,11 +244,7 @@ pub fn stream_content(body: &str) -> String {
         .iter()
         .filter(|d| d.as_str() != "[DONE]")
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|v| {
-            v["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_string)
-        })
+        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_string))
         .collect()
 }
 

@@ -1,0 +1,298 @@
+//! Training: example parsing, deterministic AdaGrad logistic regression, Platt calibration.
+//!
+//! Invariant: pure and deterministic. No IO (the caller reads files), no randomness beyond a
+//! seeded xorshift generator, no hash-map iteration, a fixed number of epochs and a single thread:
+//! the same examples and options give a bit-identical model. Never panics on input.
+
+use super::features::{extract, NAMED_COUNT};
+use super::model::{sigmoid, Route, RouterModel};
+use super::text::Group;
+use crate::api::{ChatRequest, Content, Message, Role};
+use serde_json::Value;
+
+/// One labelled request with a training weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    pub request: ChatRequest,
+    pub label: Route,
+    pub weight: f32,
+}
+
+/// Hyper-parameters for [`train`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Hash space size in bits (the model has `NAMED_COUNT + 2^hash_bits` weights).
+    pub hash_bits: u32,
+    pub epochs: u32,
+    /// AdaGrad base learning rate.
+    pub learning_rate: f32,
+    /// L2 penalty applied to every touched weight at each update.
+    pub l2: f32,
+    pub seed: u64,
+    /// One example in this many is held out to fit Platt scaling (0 disables calibration).
+    pub calibration_every: u32,
+    /// Re-weight so both classes carry the same total weight.
+    pub balance_classes: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            hash_bits: 18,
+            epochs: 10,
+            learning_rate: 0.1,
+            l2: 1e-6,
+            seed: 20_251_128,
+            calibration_every: 8,
+            balance_classes: true,
+        }
+    }
+}
+
+/// Parse one JSONL line: either `{"label", "request": {...}}` or the public format
+/// `{"label", "prompt": "..."}` (one user message). An optional numeric `weight` (default 1).
+pub fn parse_example_line(line: &str) -> Result<Example, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let label = match v.get("label").and_then(Value::as_str) {
+        Some("chat") => Route::Chat,
+        Some("reasoning") => Route::Reasoning,
+        Some(other) => return Err(format!("unknown label {other:?}")),
+        None => return Err("missing label".to_string()),
+    };
+    let weight = match v.get("weight") {
+        None | Some(Value::Null) => 1.0,
+        Some(w) => match w.as_f64() {
+            Some(x) if x.is_finite() && x >= 0.0 => x as f32,
+            _ => return Err("weight must be a non-negative number".to_string()),
+        },
+    };
+    let request = if let Some(r) = v.get("request") {
+        serde_json::from_value::<ChatRequest>(r.clone()).map_err(|e| format!("bad request: {e}"))?
+    } else if let Some(p) = v.get("prompt").and_then(Value::as_str) {
+        ChatRequest {
+            model: "auto".to_string(),
+            messages: vec![Message {
+                role: Role::User,
+                content: Some(Content::Text(p.to_string())),
+                name: None,
+                tool_calls: None,
+                tool_call_id: None,
+                extra: Default::default(),
+            }],
+            ..Default::default()
+        }
+    } else {
+        return Err("missing request or prompt".to_string());
+    };
+    Ok(Example {
+        request,
+        label,
+        weight,
+    })
+}
+
+/// Sparse feature vector: sorted unique indices with summed values.
+pub(crate) fn sparse_features(req: &ChatRequest, bits: u32) -> Vec<(u32, f32)> {
+    let ex = extract(req, bits);
+    let mut v: Vec<(u32, f32)> = Vec::with_capacity(ex.meta.named.len() + ex.hashed.len());
+    for &(i, x) in &ex.meta.named {
+        v.push((i as u32, x));
+    }
+    let va = ex.meta.group_value(Group::Ask);
+    let vs = ex.meta.group_value(Group::System);
+    for h in &ex.hashed {
+        let x = match h.group {
+            Group::Ask => va,
+            Group::System => vs,
+        };
+        v.push((h.index, x));
+    }
+    v.sort_by_key(|p| p.0);
+    let mut out: Vec<(u32, f32)> = Vec::with_capacity(v.len());
+    for (i, x) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == i => last.1 += x,
+            _ => out.push((i, x)),
+        }
+    }
+    out
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+fn fit(data: &[(Vec<(u32, f32)>, f32, f32)], dim: usize, opts: &TrainOptions) -> Vec<f32> {
+    let mut w = vec![0f32; dim];
+    let mut g2 = vec![0f32; dim];
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut rng = Rng(opts.seed | 1);
+    for epoch in 0..opts.epochs {
+        for i in (1..order.len()).rev() {
+            let j = rng.below(i + 1);
+            order.swap(i, j);
+        }
+        let lr = opts.learning_rate / (1.0 + 0.1 * epoch as f32);
+        for &k in &order {
+            let Some((x, y, wt)) = data.get(k) else { continue };
+            let mut z = 0f32;
+            for &(i, v) in x {
+                z += w.get(i as usize).copied().unwrap_or(0.0) * v;
+            }
+            let g = (sigmoid(z) - y) * wt;
+            for &(i, v) in x {
+                let i = i as usize;
+                let (Some(wi), Some(gi)) = (w.get_mut(i), g2.get_mut(i)) else {
+                    continue;
+                };
+                let grad = g * v + opts.l2 * *wi;
+                *gi += grad * grad;
+                *wi -= lr * grad / (gi.sqrt() + 1e-6);
+            }
+        }
+    }
+    w
+}
+
+fn margin_of(w: &[f32], x: &[(u32, f32)]) -> f32 {
+    x.iter()
+        .map(|&(i, v)| w.get(i as usize).copied().unwrap_or(0.0) * v)
+        .sum()
+}
+
+/// Fit `p = sigmoid(a * z + b)` by Newton's method on weighted log loss (fixed iterations).
+fn platt(points: &[(f32, f32, f32)]) -> (f32, f32) {
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..50 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0f64, 0f64, 1e-6f64, 0f64, 1e-6f64);
+        for &(z, y, wt) in points {
+            let (z, y, wt) = (z as f64, y as f64, wt as f64);
+            let p = 1.0 / (1.0 + (-(a * z + b)).exp());
+            let d = (p - y) * wt;
+            ga += d * z;
+            gb += d;
+            let s = p * (1.0 - p) * wt;
+            haa += s * z * z;
+            hab += s * z;
+            hbb += s;
+        }
+        let det = haa * hbb - hab * hab;
+        if !det.is_finite() || det.abs() < 1e-12 {
+            break;
+        }
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        a -= da;
+        b -= db;
+        if !a.is_finite() || !b.is_finite() {
+            return (1.0, 0.0);
+        }
+        if da.abs() < 1e-9 && db.abs() < 1e-9 {
+            break;
+        }
+    }
+    (a as f32, b as f32)
+}
+
+/// Train a router model. Deterministic for a given input order and options.
+pub fn train(examples: &[Example], opts: &TrainOptions) -> RouterModel {
+    let mut model = RouterModel::zeros(opts.hash_bits);
+    let bits = model.hash_bits();
+    let dim = NAMED_COUNT + (1usize << bits);
+    let (mut wc, mut wr) = (0f64, 0f64);
+    for e in examples {
+        match e.label {
+            Route::Chat => wc += e.weight as f64,
+            Route::Reasoning => wr += e.weight as f64,
+        }
+    }
+    let total = wc + wr;
+    let (sc, sr) = if opts.balance_classes && wc > 0.0 && wr > 0.0 {
+        ((total / (2.0 * wc)) as f32, (total / (2.0 * wr)) as f32)
+    } else {
+        (1.0, 1.0)
+    };
+    let data: Vec<(Vec<(u32, f32)>, f32, f32)> = examples
+        .iter()
+        .map(|e| {
+            let (y, s) = match e.label {
+                Route::Chat => (0.0, sc),
+                Route::Reasoning => (1.0, sr),
+            };
+            let wt = if e.weight.is_finite() {
+                e.weight.max(0.0) * s
+            } else {
+                0.0
+            };
+            (sparse_features(&e.request, bits), y, wt)
+        })
+        .collect();
+
+    if opts.calibration_every >= 2 && data.len() >= 20 {
+        let every = opts.calibration_every as usize;
+        let mut fit_set = Vec::with_capacity(data.len());
+        let mut cal_set = Vec::new();
+        let mut rng = Rng(opts.seed.rotate_left(29) | 1);
+        for d in &data {
+            if rng.below(every) == 0 {
+                cal_set.push(d);
+            } else {
+                fit_set.push(d.clone());
+            }
+        }
+        let w = fit(&fit_set, dim, opts);
+        let points: Vec<(f32, f32, f32)> = cal_set
+            .iter()
+            .map(|(x, y, wt)| (margin_of(&w, x), *y, *wt))
+            .collect();
+        let (a, b) = platt(&points);
+        model.platt_a = a;
+        model.platt_b = b;
+    }
+    model.weights = fit(&data, dim, opts);
+    model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_formats() {
+        let a = parse_example_line(r#"{"id":"x","label":"chat","prompt":"hi"}"#);
+        assert!(matches!(a, Ok(ref e) if e.label == Route::Chat && e.request.messages.len() == 1));
+        let b = parse_example_line(
+            r#"{"id":"y","label":"reasoning","lang":"en","request":{"model":"auto","messages":[{"role":"user","content":"prove it"}],"reasoning_effort":"high"}}"#,
+        );
+        assert!(matches!(b, Ok(ref e) if e.label == Route::Reasoning));
+        assert!(parse_example_line("not json").is_err());
+        assert!(parse_example_line(r#"{"label":"maybe","prompt":"x"}"#).is_err());
+        assert!(parse_example_line(r#"{"label":"chat"}"#).is_err());
+    }
+
+    #[test]
+    fn platt_is_sane() {
+        let pts: Vec<(f32, f32, f32)> = (0..100)
+            .map(|i| ((i as f32 - 50.0) / 10.0, if i >= 50 { 1.0 } else { 0.0 }, 1.0))
+            .collect();
+        let (a, b) = platt(&pts);
+        assert!(a > 0.0 && a.is_finite() && b.is_finite());
+    }
+}

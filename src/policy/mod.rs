@@ -1,0 +1,80 @@
+//! Team policies: how a team's requests are routed and adapted.
+//!
+//! Pure: no IO, nothing here can fail on input. Policies are built and checked by `config`;
+//! this module only describes them and answers questions about them.
+
+/// How routed model names are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingMode {
+    /// Classify each routed request and send it to the chat or the reasoning target.
+    Auto,
+    /// Routed requests always go to the chat target.
+    Chat,
+    /// Routed requests always go to the reasoning target.
+    Reasoning,
+    /// No classification: a routed name that is a configured model is served as itself; any
+    /// other routed name (e.g. `auto`) goes to the chat target.
+    Passthrough,
+    /// Classify and record the decision (metric and log line) but serve as `Passthrough` does,
+    /// so a team can measure before switching routing on.
+    Shadow,
+}
+
+impl RoutingMode {
+    pub fn parse(s: &str) -> Option<RoutingMode> {
+        Some(match s {
+            "auto" => RoutingMode::Auto,
+            "chat" => RoutingMode::Chat,
+            "reasoning" => RoutingMode::Reasoning,
+            "passthrough" => RoutingMode::Passthrough,
+            "shadow" => RoutingMode::Shadow,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoutingMode::Auto => "auto",
+            RoutingMode::Chat => "chat",
+            RoutingMode::Reasoning => "reasoning",
+            RoutingMode::Passthrough => "passthrough",
+            RoutingMode::Shadow => "shadow",
+        }
+    }
+}
+
+/// What to do with a parameter the reasoning model rejects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsupportedParams {
+    Drop,
+    Reject,
+}
+
+/// Settings for requests bound for a reasoning model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReasoningPolicy {
+    pub effort: Option<String>,
+    pub rewrite: bool,
+    pub unsupported: UnsupportedParams,
+    pub min_completion_tokens: u64,
+}
+
+/// One team's effective policy (the default `[policy]` with the team's overrides applied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub mode: RoutingMode,
+    pub routed_models: Vec<String>,
+    /// Public model names (keys of `[models]`), checked by config validation.
+    pub chat_model: String,
+    pub reasoning_model: String,
+    pub threshold: f32,
+    pub allow_override: bool,
+    pub reasoning: ReasoningPolicy,
+}
+
+impl Policy {
+    /// Is `model` a routed name for this policy?
+    pub fn is_routed(&self, model: &str) -> bool {
+        self.routed_models.iter().any(|m| m == model)
+    }
+}
