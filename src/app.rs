@@ -8,11 +8,13 @@
 //!
 //! Invariant: the service handed to hyper has `Error = Infallible`.
 
+use crate::cache::ResponseCache;
 use crate::config::{hash_key, AuthMode, Config};
 use crate::error::{ErrorKind, ErrorMark, GatewayError};
 use crate::http::{self as h, Request, Response};
 use crate::metrics::{EndpointLabel, Metrics};
 use crate::proxy;
+use crate::upstream::redis::SharedRedis;
 use crate::upstream::Upstreams;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
@@ -35,16 +37,31 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub upstreams: Upstreams,
     pub metrics: Metrics,
+    pub cache: Arc<ResponseCache>,
+    /// The shared Redis connection, when `cache.redis_url` is set.
+    pub redis: Option<SharedRedis>,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Result<Arc<AppState>, String> {
         let upstreams = Upstreams::new(&config.upstreams)?;
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
+        let redis = match &config.cache.redis_url {
+            Some(url) => Some(SharedRedis::new(url, config.cache.redis_timeout)?),
+            None => None,
+        };
+        let cache = Arc::new(ResponseCache::new(
+            config.cache.max_bytes,
+            redis.clone(),
+            config.cache.coalesce_timeout,
+            metrics.clone(),
+        ));
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,
             metrics,
+            cache,
+            redis,
         }))
     }
 }

@@ -77,6 +77,10 @@ pub struct Metrics {
     stream_outcomes: IntCounterVec,
     routes: IntCounterVec,
     shadow: IntCounterVec,
+    cache_lookups: IntCounterVec,
+    cache_stored_bytes: prometheus::IntCounter,
+    cache_evictions: prometheus::IntCounter,
+    redis_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -139,6 +143,32 @@ impl Metrics {
             ),
             &["would_route", "served"],
         )?;
+        let cache_lookups = IntCounterVec::new(
+            Opts::new(
+                "gearbox_cache_lookups_total",
+                "Cache outcomes per request: hit, miss, bypass, coalesced.",
+            ),
+            &["result"],
+        )?;
+        let cache_stored_bytes = prometheus::IntCounter::new(
+            "gearbox_cache_stored_bytes_total",
+            "Bytes of responses stored in the cache.",
+        )?;
+        let cache_evictions = prometheus::IntCounter::new(
+            "gearbox_cache_evictions_total",
+            "Entries evicted from the in-process cache to stay within its byte budget.",
+        )?;
+        let redis_errors = IntCounterVec::new(
+            Opts::new(
+                "gearbox_redis_errors_total",
+                "Redis operations that failed; the request was served without Redis.",
+            ),
+            &["op", "kind"],
+        )?;
+        registry.register(Box::new(cache_lookups.clone()))?;
+        registry.register(Box::new(cache_stored_bytes.clone()))?;
+        registry.register(Box::new(cache_evictions.clone()))?;
+        registry.register(Box::new(redis_errors.clone()))?;
         registry.register(Box::new(routes.clone()))?;
         registry.register(Box::new(shadow.clone()))?;
         registry.register(Box::new(build))?;
@@ -160,6 +190,10 @@ impl Metrics {
             stream_outcomes,
             routes,
             shadow,
+            cache_lookups,
+            cache_stored_bytes,
+            cache_evictions,
+            redis_errors,
         })
     }
 
@@ -202,6 +236,24 @@ impl Metrics {
     /// `would`: chat | reasoning; `served`: chat | reasoning | embedding | other.
     pub fn record_shadow(&self, would: &'static str, served: &'static str) {
         self.shadow.with_label_values(&[would, served]).inc();
+    }
+
+    /// `result`: hit | miss | bypass | coalesced.
+    pub fn record_cache_lookup(&self, result: &'static str) {
+        self.cache_lookups.with_label_values(&[result]).inc();
+    }
+
+    pub fn record_cache_store(&self, bytes: usize) {
+        self.cache_stored_bytes.inc_by(bytes as u64);
+    }
+
+    pub fn record_cache_eviction(&self) {
+        self.cache_evictions.inc();
+    }
+
+    /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error.
+    pub fn record_redis_error(&self, op: &'static str, kind: &'static str) {
+        self.redis_errors.with_label_values(&[op, kind]).inc();
     }
 
     /// The registry in Prometheus text format.

@@ -9,7 +9,7 @@
 pub mod raw;
 
 use crate::classify::RouterModel;
-use crate::policy::{Policy, ReasoningPolicy, RoutingMode, UnsupportedParams};
+use crate::policy::{CachePolicy, Policy, ReasoningPolicy, RoutingMode, UnsupportedParams};
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use http::Uri;
@@ -68,6 +68,15 @@ pub struct Config {
     pub default_policy: Arc<Policy>,
     /// The router model: `router.model_file` when set, else the compiled-in one.
     pub router_model: Arc<RouterModel>,
+    pub cache: CacheConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub max_bytes: u64,
+    pub redis_url: Option<String>,
+    pub redis_timeout: Duration,
+    pub coalesce_timeout: Duration,
 }
 
 impl Config {
@@ -526,6 +535,20 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         );
     }
 
+    let cache = CacheConfig {
+        max_bytes: raw.cache.max_bytes,
+        redis_url: raw.cache.redis_url.clone(),
+        redis_timeout: parse_duration(&mut errs, "cache.redis_timeout", &raw.cache.redis_timeout),
+        coalesce_timeout: parse_duration(&mut errs, "cache.coalesce_timeout", &raw.cache.coalesce_timeout),
+    };
+    if let Some(u) = &cache.redis_url {
+        if redis::Client::open(u.as_str()).is_err() {
+            errs.push(
+                "cache.redis_url",
+                format!("invalid Redis URL {u:?}; expected redis://host:port[/db]"),
+            );
+        }
+    }
     let router_model = match &raw.router.model_file {
         None => match RouterModel::from_bytes(EMBEDDED_ROUTER_MODEL) {
             Ok(m) => Arc::new(m),
@@ -574,6 +597,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         teams,
         default_policy,
         router_model,
+        cache,
     })
 }
 
@@ -605,6 +629,15 @@ fn merge_policy(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
                 .reasoning
                 .min_completion_tokens
                 .or(base.reasoning.min_completion_tokens),
+        },
+        cache: raw::RawCachePolicy {
+            enabled: over.cache.enabled.or(base.cache.enabled),
+            ttl: over.cache.ttl.clone().or_else(|| base.cache.ttl.clone()),
+            namespace: over
+                .cache
+                .namespace
+                .clone()
+                .or_else(|| base.cache.namespace.clone()),
         },
     }
 }
@@ -700,6 +733,14 @@ fn validate_policy(
             rewrite: raw.reasoning.rewrite.unwrap_or(true),
             unsupported,
             min_completion_tokens: raw.reasoning.min_completion_tokens.unwrap_or(4096),
+        },
+        cache: CachePolicy {
+            enabled: raw.cache.enabled.unwrap_or(true),
+            ttl: match &raw.cache.ttl {
+                None => Duration::from_secs(3600),
+                Some(t) => parse_duration(errs, &format!("{path}.cache.ttl"), t),
+            },
+            namespace: raw.cache.namespace.clone(),
         },
     }
 }

@@ -26,6 +26,43 @@ pub struct RawConfig {
     pub policy: RawPolicy,
     #[serde(default)]
     pub router: RawRouter,
+    #[serde(default)]
+    pub cache: RawCache,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCache {
+    /// Byte budget of the in-process tier.
+    pub max_bytes: u64,
+    /// Shared tier, e.g. `redis://127.0.0.1:6379`. Off when unset.
+    pub redis_url: Option<String>,
+    /// Deadline of each Redis operation.
+    pub redis_timeout: String,
+    /// How long a coalesced request waits for the identical request in flight.
+    pub coalesce_timeout: String,
+}
+
+impl Default for RawCache {
+    fn default() -> Self {
+        RawCache {
+            max_bytes: 256 * 1024 * 1024,
+            redis_url: None,
+            redis_timeout: "50ms".into(),
+            coalesce_timeout: "120s".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCachePolicy {
+    /// Cache deterministic requests (temperature 0 or unset, n <= 1). Default true.
+    pub enabled: Option<bool>,
+    /// Entry lifetime. Default "1h".
+    pub ttl: Option<String>,
+    /// Entries are shared between teams with the same namespace. Default: the team id.
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +89,8 @@ pub struct RawPolicy {
     pub allow_override: Option<bool>,
     #[serde(default)]
     pub reasoning: RawReasoningPolicy,
+    #[serde(default)]
+    pub cache: RawCachePolicy,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

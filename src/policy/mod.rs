@@ -59,6 +59,15 @@ pub struct ReasoningPolicy {
     pub min_completion_tokens: u64,
 }
 
+/// Response caching for a team.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachePolicy {
+    pub enabled: bool,
+    pub ttl: std::time::Duration,
+    /// `None`: the team's own namespace (its id).
+    pub namespace: Option<String>,
+}
+
 /// One team's effective policy (the default `[policy]` with the team's overrides applied).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -70,9 +79,15 @@ pub struct Policy {
     pub threshold: f32,
     pub allow_override: bool,
     pub reasoning: ReasoningPolicy,
+    pub cache: CachePolicy,
 }
 
 impl Policy {
+    /// The cache namespace of `team` under this policy.
+    pub fn cache_namespace<'a>(&'a self, team: &'a str) -> &'a str {
+        self.cache.namespace.as_deref().unwrap_or(team)
+    }
+
     /// Is `model` a routed name for this policy?
     pub fn is_routed(&self, model: &str) -> bool {
         self.routed_models.iter().any(|m| m == model)

@@ -228,6 +228,11 @@ mod tests {
             reasoning_model: "o3".into(),
             threshold,
             allow_override,
+            cache: crate::policy::CachePolicy {
+                enabled: true,
+                ttl: std::time::Duration::from_secs(60),
+                namespace: None,
+            },
             reasoning: ReasoningPolicy {
                 effort: None,
                 rewrite: true,

@@ -77,8 +77,30 @@ pub enum StreamOutcome {
     ClientGone,
 }
 
-/// Called once with the summary when the relay ends or is dropped.
-pub type OnEnd = Box<dyn FnOnce(StreamSummary) + Send>;
+/// An observer of a relayed stream: sees every frame forwarded from upstream (not the gateway's
+/// own error tail) and, once, the summary when the relay ends or is dropped.
+pub trait StreamTap: Send {
+    fn on_frame(&mut self, _frame: &Bytes) {}
+    fn on_end(self: Box<Self>, summary: &StreamSummary);
+}
+
+/// A tap from a closure called once at the end.
+pub struct OnEnd<F>(pub F);
+
+impl<F: FnOnce(&StreamSummary) + Send> StreamTap for OnEnd<F> {
+    fn on_end(self: Box<Self>, summary: &StreamSummary) {
+        (self.0)(summary)
+    }
+}
+
+/// The taps of one relay.
+pub type Taps = Vec<Box<dyn StreamTap>>;
+
+fn end_taps(taps: &mut Taps, summary: &StreamSummary) {
+    for t in taps.drain(..) {
+        t.on_end(summary);
+    }
+}
 
 enum State {
     Streaming,
@@ -100,21 +122,19 @@ pin_project! {
         state: State,
         summary: StreamSummary,
         saw_done: bool,
-        on_end: Option<OnEnd>,
+        taps: Taps,
     }
 
     impl<B> PinnedDrop for SseRelay<B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(f) = this.on_end.take() {
-                f(std::mem::take(this.summary));
-            }
+            end_taps(this.taps, this.summary);
         }
     }
 }
 
 impl<B> SseRelay<B> {
-    pub fn new(inner: B, idle_timeout: Duration, max_event_bytes: usize, on_end: Option<OnEnd>) -> Self {
+    pub fn new(inner: B, idle_timeout: Duration, max_event_bytes: usize, taps: Taps) -> Self {
         SseRelay {
             inner,
             buf: BytesMut::new(),
@@ -124,7 +144,7 @@ impl<B> SseRelay<B> {
             state: State::Streaming,
             summary: StreamSummary::default(),
             saw_done: false,
-            on_end,
+            taps,
         }
     }
 }
@@ -184,9 +204,7 @@ where
                 State::Tail(bytes) => {
                     let b = bytes.take();
                     *this.state = State::Done;
-                    if let Some(f) = this.on_end.take() {
-                        f(std::mem::take(this.summary));
-                    }
+                    end_taps(this.taps, this.summary);
                     match b {
                         Some(b) if !b.is_empty() => return Poll::Ready(Some(Ok(Frame::data(b)))),
                         _ => return Poll::Ready(None),
@@ -211,6 +229,9 @@ where
                     }
                     if end > 0 {
                         let out = this.buf.split_to(end).freeze();
+                        for t in this.taps.iter_mut() {
+                            t.on_frame(&out);
+                        }
                         let deadline = tokio::time::Instant::now() + *this.idle_timeout;
                         this.idle.as_mut().reset(deadline);
                         return Poll::Ready(Some(Ok(Frame::data(out))));
@@ -241,6 +262,10 @@ where
                         let mut ev = rest.to_vec();
                         ev.extend_from_slice(b"\n\n");
                         observe(&ev, this.summary, this.saw_done);
+                        let ev = Bytes::from(ev);
+                        for t in this.taps.iter_mut() {
+                            t.on_frame(&ev);
+                        }
                         tail.extend_from_slice(&ev);
                     }
                     if *this.saw_done {
@@ -317,9 +342,9 @@ mod tests {
             body,
             Duration::from_secs(5),
             1 << 20,
-            Some(Box::new(move |s| {
-                let _ = stx.send(s);
-            })),
+            vec![Box::new(OnEnd(move |s: &StreamSummary| {
+                let _ = stx.send(s.clone());
+            }))],
         );
         let out = relay.collect().await.unwrap().to_bytes();
         (String::from_utf8(out.to_vec()).unwrap(), srx.recv().unwrap())
@@ -360,7 +385,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn idle_stream_times_out() {
         let (tx, body) = ChannelBody::new(1);
-        let relay = SseRelay::new(body, Duration::from_secs(2), 1024, None);
+        let relay = SseRelay::new(body, Duration::from_secs(2), 1024, Vec::new());
         let out = relay.collect().await.unwrap().to_bytes();
         drop(tx);
         let s = String::from_utf8(out.to_vec()).unwrap();
@@ -374,7 +399,7 @@ mod tests {
             let _ = tx.send(Ok(Bytes::from(vec![b'x'; 600]))).await;
             let _ = tx.send(Ok(Bytes::from(vec![b'x'; 600]))).await;
         });
-        let relay = SseRelay::new(body, Duration::from_secs(5), 1000, None);
+        let relay = SseRelay::new(body, Duration::from_secs(5), 1000, Vec::new());
         let out = relay.collect().await.unwrap().to_bytes();
         let s = String::from_utf8_lossy(&out);
         assert!(s.contains("larger than 1000 bytes"), "{s}");

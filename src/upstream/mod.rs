@@ -4,6 +4,8 @@
 //! has a deadline; every failure becomes a [`GatewayError`] with an upstream fault, so callers
 //! never see a transport error type.
 
+pub mod redis;
+
 use crate::config::UpstreamConfig;
 use crate::error::{ErrorKind, GatewayError};
 use bytes::Bytes;

@@ -4,26 +4,29 @@
 //! response in exactly one place (`app::Handler`). Upstream non-2xx answers are relayed with
 //! their status and body; upstream transport failures become 502/504.
 
+pub mod cached;
+pub mod relay;
+
 use crate::api::{parse::parse_object, parse_chat_request, ChatRequest};
 use crate::app::{AppState, RequestInfo, Team};
+use crate::cache::{cache_key, is_deterministic, Assembler, CacheControl, CachedResponse, Join};
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
 use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
-use crate::stream::SseRelay;
-use crate::upstream::{Endpoint, UpstreamResponse};
+use crate::upstream::Endpoint;
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::HeaderValue;
 use http::StatusCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest upstream response body buffered for a non-streaming call.
-const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 /// Largest single SSE event relayed.
-const MAX_SSE_EVENT: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_SSE_EVENT: usize = 4 * 1024 * 1024;
 /// Upstream response headers passed through to the client.
-const RELAYED_HEADERS: &[&str] = &[
+pub(crate) const RELAYED_HEADERS: &[&str] = &[
     "openai-processing-ms",
     "retry-after",
     "x-ratelimit-reset-requests",
@@ -146,7 +149,14 @@ pub async fn chat_completions(
             format!("model {:?} names a missing upstream", model.public_name),
         )
     })?;
+    let policy = state.config.policy_for(&team.0);
     let stream = chat.is_stream();
+    let include_usage = chat
+        .stream_options
+        .as_ref()
+        .and_then(|o| o.get("include_usage"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
     // Forward the client's exact bytes when nothing needs to change (fidelity and speed).
     let out = if chat.model == model.upstream_model {
         bytes
@@ -156,20 +166,95 @@ pub async fn chat_completions(
             GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request").with_source(e)
         })?)
     };
+    let info = RequestInfo {
+        model: Some(model.upstream_model.clone()),
+        upstream_wait: Duration::ZERO,
+    };
+
+    // Cache: look up, or join an identical request in flight, or bypass.
+    let cc = CacheControl::parse(&parts.headers);
+    let cacheable = policy.cache.enabled && is_deterministic(&chat);
+    let ttl = policy.cache.ttl;
+    let key = cache_key(policy.cache_namespace(&team.0), &model.upstream, &chat);
+    let mut leader = None;
+    let mut cache_status = if cacheable && !cc.no_cache {
+        "miss"
+    } else {
+        "bypass"
+    };
+    if cacheable && !cc.no_cache {
+        if let Some((entry, _tier)) = state.cache.get(key, ttl).await {
+            let resp = cached::serve_entry(&entry, stream, include_usage, info);
+            return Ok(finish(&state, resp, &decision, model, "hit"));
+        }
+        if !cc.no_store {
+            match state.cache.join(key, stream) {
+                Join::Leader(g) => leader = Some(g),
+                Join::Follower(f) => {
+                    let wait = state.config.cache.coalesce_timeout;
+                    if let Some(resp) = cached::follow(f, wait, stream, include_usage, info.clone()).await {
+                        return Ok(finish(&state, resp, &decision, model, "coalesced"));
+                    }
+                    // The leader failed before answering: make our own call.
+                    cache_status = "miss";
+                }
+            }
+        }
+    }
+    let store = cacheable && !cc.no_store;
+
     let request_id = parts.headers.get("x-request-id");
     let sent = upstream.send(Endpoint::ChatCompletions, out, request_id).await?;
     let info = RequestInfo {
-        model: Some(model.upstream_model.clone()),
         upstream_wait: sent.started.elapsed(),
+        ..info
     };
-    let mut resp = if stream && sent.response.status().is_success() {
-        stream_response(&state, sent, upstream.stream_idle_timeout, info)
+    let resp = if stream && sent.response.status().is_success() {
+        let mut taps: crate::stream::Taps = Vec::new();
+        if store {
+            taps.push(Box::new(cached::CacheTap {
+                assembler: Assembler::default(),
+                leader,
+                cache: state.cache.clone(),
+                key,
+                ttl,
+            }));
+        }
+        relay::stream_response(&state.metrics, sent, upstream.stream_idle_timeout, info, taps)
     } else {
-        relay_full(sent, upstream.request_timeout, info).await?
+        let started = sent.started;
+        let (parts, bytes) = relay::read_full(sent, upstream.request_timeout).await?;
+        let info = RequestInfo {
+            upstream_wait: started.elapsed(),
+            ..info
+        };
+        if store && parts.status.is_success() {
+            if let Some(entry) = CachedResponse::from_body(bytes.clone()) {
+                let entry = Arc::new(entry);
+                state.cache.put(key, entry.clone(), ttl);
+                if let Some(l) = leader {
+                    l.done(entry);
+                }
+            }
+        }
+        relay::full_response(&parts, bytes, info)
     };
+    Ok(finish(&state, resp, &decision, model, cache_status))
+}
+
+/// Headers every chat response carries: the route (for routed requests) and the cache result.
+fn finish(
+    state: &AppState,
+    mut resp: Response,
+    decision: &RouteDecision,
+    model: &ModelConfig,
+    cache: &'static str,
+) -> Response {
+    state.metrics.record_cache_lookup(cache);
+    let h = resp.headers_mut();
+    h.insert("x-gearbox-cache", HeaderValue::from_static(cache));
     if decision.is_routed() {
         let served = decision.route.map_or(model.kind.as_str(), |r| r.as_str());
-        let h = resp.headers_mut();
         h.insert("x-gearbox-route", HeaderValue::from_static(served));
         if let Some(c) = &decision.classification {
             if let Ok(v) = HeaderValue::from_str(&format!("{:.4}", c.score)) {
@@ -180,7 +265,7 @@ pub async fn chat_completions(
             h.insert("x-gearbox-shadow-route", HeaderValue::from_static(s.as_str()));
         }
     }
-    Ok(resp)
+    resp
 }
 
 /// `POST /v1/embeddings`: passed through with the model name mapped.
@@ -239,7 +324,7 @@ pub async fn embeddings(
         model: Some(model.upstream_model.clone()),
         upstream_wait: sent.started.elapsed(),
     };
-    relay_full(sent, upstream.request_timeout, info).await
+    relay::relay_full(sent, upstream.request_timeout, info).await
 }
 
 /// `GET /v1/models` and `GET /v1/models/{id}`.
@@ -256,91 +341,4 @@ pub fn models(state: &AppState, id: Option<&str>) -> Result<Response, GatewayErr
         },
     };
     Ok(h::json(StatusCode::OK, body.to_string()))
-}
-
-fn copy_relayed_headers(from: &http::HeaderMap, to: &mut http::HeaderMap) {
-    for name in RELAYED_HEADERS {
-        if let Some(v) = from.get(*name) {
-            to.insert(HeaderName::from_static(name), v.clone());
-        }
-    }
-}
-
-fn set_model_header(resp: &mut Response, model: &Option<String>) {
-    if let Some(m) = model {
-        if let Ok(v) = HeaderValue::from_str(m) {
-            resp.headers_mut().insert("x-gearbox-model", v);
-        }
-    }
-}
-
-/// Read the whole upstream body (bounded in size and by the request deadline) and relay it with
-/// the upstream's status.
-async fn relay_full(
-    sent: UpstreamResponse,
-    deadline: Duration,
-    mut info: RequestInfo,
-) -> Result<Response, GatewayError> {
-    let (parts, body) = sent.response.into_parts();
-    let remaining = deadline.saturating_sub(sent.started.elapsed());
-    let bytes = match tokio::time::timeout(remaining, read_limited(body, MAX_UPSTREAM_BODY)).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(ReadError::TooLarge { limit })) => {
-            return Err(GatewayError::new(
-                ErrorKind::UpstreamProtocol,
-                format!("upstream response is larger than {limit} bytes"),
-            ))
-        }
-        Ok(Err(ReadError::Body(e))) => {
-            return Err(GatewayError::new(
-                ErrorKind::UpstreamUnreachable,
-                format!("upstream connection failed while sending the response: {e}"),
-            ))
-        }
-        Err(_) => {
-            return Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
-                format!("upstream did not finish its response within {deadline:?}"),
-            ))
-        }
-    };
-    info.upstream_wait = sent.started.elapsed();
-    if parts.status.is_success() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
-        return Err(GatewayError::new(
-            ErrorKind::UpstreamProtocol,
-            "upstream returned a success status with a body that is not valid JSON",
-        ));
-    }
-    let mut resp = h::full(parts.status, bytes);
-    let ct = parts
-        .headers
-        .get(CONTENT_TYPE)
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(CONTENT_TYPE, ct);
-    copy_relayed_headers(&parts.headers, resp.headers_mut());
-    set_model_header(&mut resp, &info.model);
-    resp.extensions_mut().insert(info);
-    Ok(resp)
-}
-
-/// Relay an upstream event stream as it arrives.
-fn stream_response(state: &AppState, sent: UpstreamResponse, idle: Duration, info: RequestInfo) -> Response {
-    let (parts, body) = sent.response.into_parts();
-    let metrics = state.metrics.clone();
-    metrics.open_streams().inc();
-    let on_end: crate::stream::OnEnd = Box::new(move |summary| {
-        metrics.open_streams().dec();
-        metrics.record_stream_end(summary.outcome);
-    });
-    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, Some(on_end));
-    let mut resp = http::Response::new(h::boxed(relay));
-    *resp.status_mut() = parts.status;
-    let hm = resp.headers_mut();
-    hm.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    hm.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    copy_relayed_headers(&parts.headers, hm);
-    set_model_header(&mut resp, &info.model);
-    resp.extensions_mut().insert(info);
-    resp
 }

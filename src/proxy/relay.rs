@@ -1,0 +1,121 @@
+//! Relaying upstream answers: a whole body (bounded, checked to be JSON on success) or an SSE
+//! stream event by event through [`SseRelay`] with its taps.
+
+use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
+use crate::app::RequestInfo;
+use crate::error::{ErrorKind, GatewayError};
+use crate::http::{self as h, read_limited, ReadError, Response};
+use crate::stream::{OnEnd, SseRelay, Taps};
+use crate::upstream::UpstreamResponse;
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use std::time::Duration;
+
+pub fn copy_relayed_headers(from: &http::HeaderMap, to: &mut http::HeaderMap) {
+    for name in RELAYED_HEADERS {
+        if let Some(v) = from.get(*name) {
+            to.insert(HeaderName::from_static(name), v.clone());
+        }
+    }
+}
+
+pub fn set_model_header(resp: &mut Response, model: &Option<String>) {
+    if let Some(m) = model {
+        if let Ok(v) = HeaderValue::from_str(m) {
+            resp.headers_mut().insert("x-gearbox-model", v);
+        }
+    }
+}
+
+/// Read the whole upstream body, bounded in size and by the request deadline. A success status
+/// with a body that is not JSON is a 502.
+pub async fn read_full(
+    sent: UpstreamResponse,
+    deadline: Duration,
+) -> Result<(http::response::Parts, Bytes), GatewayError> {
+    let (parts, body) = sent.response.into_parts();
+    let remaining = deadline.saturating_sub(sent.started.elapsed());
+    let bytes = match tokio::time::timeout(remaining, read_limited(body, MAX_UPSTREAM_BODY)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(ReadError::TooLarge { limit })) => {
+            return Err(GatewayError::new(
+                ErrorKind::UpstreamProtocol,
+                format!("upstream response is larger than {limit} bytes"),
+            ))
+        }
+        Ok(Err(ReadError::Body(e))) => {
+            return Err(GatewayError::new(
+                ErrorKind::UpstreamUnreachable,
+                format!("upstream connection failed while sending the response: {e}"),
+            ))
+        }
+        Err(_) => {
+            return Err(GatewayError::new(
+                ErrorKind::UpstreamTimeout,
+                format!("upstream did not finish its response within {deadline:?}"),
+            ))
+        }
+    };
+    if parts.status.is_success() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+        return Err(GatewayError::new(
+            ErrorKind::UpstreamProtocol,
+            "upstream returned a success status with a body that is not valid JSON",
+        ));
+    }
+    Ok((parts, bytes))
+}
+
+/// The client response for a whole upstream answer, with the upstream's status.
+pub fn full_response(parts: &http::response::Parts, bytes: Bytes, info: RequestInfo) -> Response {
+    let mut resp = h::full(parts.status, bytes);
+    let ct = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(CONTENT_TYPE, ct);
+    copy_relayed_headers(&parts.headers, resp.headers_mut());
+    set_model_header(&mut resp, &info.model);
+    resp.extensions_mut().insert(info);
+    resp
+}
+
+/// Read and relay a whole upstream answer.
+pub async fn relay_full(
+    sent: UpstreamResponse,
+    deadline: Duration,
+    mut info: RequestInfo,
+) -> Result<Response, GatewayError> {
+    let started = sent.started;
+    let (parts, bytes) = read_full(sent, deadline).await?;
+    info.upstream_wait = started.elapsed();
+    Ok(full_response(&parts, bytes, info))
+}
+
+/// Relay an upstream event stream as it arrives; `taps` observe it (the open-streams gauge and
+/// outcome metric are always added).
+pub fn stream_response(
+    metrics: &crate::metrics::Metrics,
+    sent: UpstreamResponse,
+    idle: Duration,
+    info: RequestInfo,
+    mut taps: Taps,
+) -> Response {
+    let (parts, body) = sent.response.into_parts();
+    let metrics = metrics.clone();
+    metrics.open_streams().inc();
+    taps.push(Box::new(OnEnd(move |summary: &crate::stream::StreamSummary| {
+        metrics.open_streams().dec();
+        metrics.record_stream_end(summary.outcome);
+    })));
+    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, taps);
+    let mut resp = http::Response::new(h::boxed(relay));
+    *resp.status_mut() = parts.status;
+    let hm = resp.headers_mut();
+    hm.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    hm.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    copy_relayed_headers(&parts.headers, hm);
+    set_model_header(&mut resp, &info.model);
+    resp.extensions_mut().insert(info);
+    resp
+}
