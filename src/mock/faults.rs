@@ -16,6 +16,9 @@ pub enum FaultKind {
         retry_after: Option<u64>,
         #[serde(default)]
         message: Option<String>,
+        /// Wait this long before answering.
+        #[serde(default)]
+        delay_ms: u64,
     },
     /// Close the connection without a response.
     Reset,

@@ -402,7 +402,11 @@ async fn chat_completions(state: Arc<MockState>, req: Request, path: &str) -> Re
             status,
             retry_after,
             message,
+            delay_ms,
         }) => {
+            if *delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+            }
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (typ, code) = match status.as_u16() {
                 429 => ("rate_limit_error", "rate_limit_exceeded"),
