@@ -47,5 +47,29 @@ fn sse(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parse, sse);
+fn classify(c: &mut Criterion) {
+    let model = gearbox::classify::RouterModel::from_bytes(gearbox::config::EMBEDDED_ROUTER_MODEL).unwrap();
+    let mut g = c.benchmark_group("classify");
+    // ~2 KB: an instruction with some pasted material; ~200 KB: a long document and a short ask.
+    let two_kb = parse_chat_request(&body_of_size(2_048)).unwrap();
+    let doc = "Quarterly revenue grew 4% while costs rose 9%; the board approved the plan. ".repeat(2_700);
+    let big = serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": format!("{doc}\n\nFind the contradictions in these notes.")}]});
+    let big = parse_chat_request(big.to_string().as_bytes()).unwrap();
+    g.bench_function("2KB", |b| {
+        b.iter(|| gearbox::classify::classify(black_box(&two_kb), &model))
+    });
+    g.bench_function("200KB", |b| {
+        b.iter(|| gearbox::classify::classify(black_box(&big), &model))
+    });
+    g.finish();
+}
+
+fn cache_key(c: &mut Criterion) {
+    let req = parse_chat_request(&body_of_size(2_048)).unwrap();
+    c.bench_function("cache_key_2KB", |b| {
+        b.iter(|| gearbox::cache::cache_key("team", "upstream", black_box(&req)))
+    });
+}
+
+criterion_group!(benches, parse, sse, classify, cache_key);
 criterion_main!(benches);

@@ -38,6 +38,29 @@ enum Command {
         #[arg(long, env = "GEARBOX_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Train the router (deterministic: same data, same model file).
+    Train {
+        /// Training JSONL, optionally with a weight: `FILE[:WEIGHT]`. Lines carry `label` and
+        /// either `request` (a Chat Completions body) or `prompt`.
+        #[arg(long, num_args = 1.., required = true)]
+        data: Vec<String>,
+        /// Where to write the model.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Evaluate the router: accuracy, per-class precision/recall/F1, confusion matrix, latency.
+    Eval {
+        #[arg(long, num_args = 1.., required = true)]
+        data: Vec<PathBuf>,
+        /// A model file; default: `router.model_file` of the config, else the built-in model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Decision threshold; default: the default policy's.
+        #[arg(long)]
+        threshold: Option<f32>,
+        #[arg(long, env = "GEARBOX_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Run the OpenAI-compatible upstream simulator.
     Mock {
         /// Address to listen on (port 0 picks a free port; the address is printed).
@@ -129,6 +152,21 @@ fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
     }
 }
 
+/// Parse a labeled JSONL file (blank lines skipped; a bad line is an error naming it).
+fn load_examples(path: &std::path::Path) -> anyhow::Result<Vec<gearbox::classify::Example>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e = gearbox::classify::parse_example_line(line)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
+        out.push(e);
+    }
+    Ok(out)
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -137,6 +175,51 @@ fn main() -> anyhow::Result<()> {
 
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Train { data, out } => {
+            use gearbox::classify::{train, weigh_file, TrainOptions};
+            let mut all = Vec::new();
+            for spec in &data {
+                let (path, weight) = match spec.rsplit_once(':') {
+                    Some((p, w)) if w.parse::<f32>().is_ok() => (p, w.parse::<f32>().unwrap_or(1.0)),
+                    _ => (spec.as_str(), 1.0),
+                };
+                let mut ex = load_examples(std::path::Path::new(path))?;
+                weigh_file(&mut ex, weight);
+                eprintln!("{path}: {} examples (weight {weight})", ex.len());
+                all.extend(ex);
+            }
+            let model = train(&all, &TrainOptions::default());
+            std::fs::write(&out, model.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Eval {
+            data,
+            model,
+            threshold,
+            config,
+        } => {
+            let cfg = load_or_exit(config.as_deref());
+            let router = match model {
+                Some(p) => {
+                    let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+                    gearbox::classify::RouterModel::from_bytes(&bytes)
+                        .map_err(|e| anyhow::anyhow!("{}: not a router model ({e:?})", p.display()))?
+                }
+                None => (*cfg.router_model).clone(),
+            };
+            let threshold = threshold.unwrap_or(cfg.default_policy.threshold);
+            for path in &data {
+                let ex = load_examples(path)?;
+                let report = gearbox::classify::evaluate_with_threshold(&ex, &router, threshold);
+                println!(
+                    "== {} ({} examples, threshold {threshold})\n{report}",
+                    path.display(),
+                    ex.len()
+                );
+            }
+            Ok(())
+        }
         Command::Route { input, config } => {
             let cfg = load_or_exit(config.as_deref());
             let text = read_input(&input)?;

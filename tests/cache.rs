@@ -292,6 +292,9 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not start on port {port}");
     }
 

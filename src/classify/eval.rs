@@ -4,7 +4,7 @@
 //! Invariant: no IO and no panics; empty input gives an all-zero report. Latency is measured with
 //! the monotonic clock around each `classify` call (the only impurity here).
 
-use super::classify;
+use super::classify_with_threshold;
 use super::model::{Route, RouterModel};
 use super::train::Example;
 use std::fmt;
@@ -42,7 +42,8 @@ fn idx(r: Route) -> usize {
 }
 
 fn metrics(conf: &[[usize; 2]; 2], k: usize) -> ClassMetrics {
-    let o = 1 - k.min(1);
+    let k = k.min(1);
+    let o = 1 - k;
     let tp = conf[k][k] as f64;
     let fp = conf[o][k] as f64;
     let fn_ = conf[k][o] as f64;
@@ -63,12 +64,17 @@ fn metrics(conf: &[[usize; 2]; 2], k: usize) -> ClassMetrics {
 
 /// Classify every example (threshold 0.5) and summarise.
 pub fn evaluate(examples: &[Example], model: &RouterModel) -> EvalReport {
+    evaluate_with_threshold(examples, model, 0.5)
+}
+
+/// Classify every example with the given threshold on the calibrated score and summarise.
+pub fn evaluate_with_threshold(examples: &[Example], model: &RouterModel, threshold: f32) -> EvalReport {
     let mut conf = [[0usize; 2]; 2];
     let mut lat: Vec<f64> = Vec::with_capacity(examples.len());
     let mut loss = 0f64;
     for e in examples {
         let t = Instant::now();
-        let c = classify(&e.request, model);
+        let c = classify_with_threshold(&e.request, model, threshold);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
         conf[idx(e.label)][idx(c.route)] += 1;
         let p = (c.score as f64).clamp(1e-6, 1.0 - 1e-6);
@@ -135,5 +141,30 @@ impl fmt::Display for EvalReport {
             "latency us: p50 {:.2}  p99 {:.2}",
             self.latency_p50_us, self.latency_p99_us
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_simple_reports() {
+        let m = RouterModel::zeros(8);
+        let r = evaluate(&[], &m);
+        assert_eq!(r.n, 0);
+        assert_eq!(r.accuracy, 0.0);
+        let conf = [[3, 1], [2, 4]];
+        let chat = metrics(&conf, 0);
+        let reasoning = metrics(&conf, 1);
+        assert!((chat.precision - 0.6).abs() < 1e-9 && (chat.recall - 0.75).abs() < 1e-9);
+        assert!((reasoning.precision - 0.8).abs() < 1e-9 && (reasoning.recall - 4.0 / 6.0).abs() < 1e-9);
+        assert_eq!(reasoning.support, 6);
+        let text = EvalReport {
+            confusion: conf,
+            ..EvalReport::default()
+        }
+        .to_string();
+        assert!(text.contains("reasoning") && text.contains("latency"));
     }
 }

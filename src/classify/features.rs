@@ -28,7 +28,7 @@ use crate::api::{ChatRequest, Content, Role};
 use serde_json::Value;
 
 /// Normalised ask characters kept from the head.
-pub const ASK_HEAD_CHARS: usize = 768;
+pub const ASK_HEAD_CHARS: usize = 640;
 /// Normalised ask characters kept from the tail.
 pub const ASK_TAIL_CHARS: usize = 256;
 /// System prompt characters looked at.

@@ -269,7 +269,7 @@ struct Scorer<'a> {
 }
 
 impl Sink for Scorer<'_> {
-    #[inline]
+    #[inline(always)]
     fn hashed(&mut self, h: Hashed) {
         let w = self.weights.get(h.index as usize).copied().unwrap_or(0.0);
         match h.group {

@@ -20,7 +20,7 @@ pub const ASK_TAIL_BYTES: usize = 450;
 /// Bytes of each line examined by the line classifiers.
 pub const LINE_HEAD_BYTES: usize = 256;
 /// Ask bytes examined by [`ask_stats`].
-pub const ASK_STATS_BYTES: usize = 1536;
+pub const ASK_STATS_BYTES: usize = 1024;
 /// Material bytes examined for line statistics.
 pub const MATERIAL_SCAN_BYTES: usize = 32 * 1024;
 
@@ -65,12 +65,14 @@ pub fn split_turn(text: &str) -> TurnSplit<'_> {
         .filter(|&i| blocks.get(i).is_some_and(|b| !b.fenced && !is_data_block(b.text)))
         .collect();
     let mut is_ask = vec![false; blocks.len()];
+    let mut consumed: Option<usize> = None; // a block already split by `split_long_block`
     if prose.len() == 1 {
         if let Some(&i) = prose.first() {
             if let Some(b) = blocks.get(i) {
                 if b.text.len() > 1200 && b.lines >= 3 {
                     // One long multi-line block: first line (if an instruction) and last line.
                     split_long_block(b.text, &mut out);
+                    consumed = Some(i);
                 } else if let Some(x) = is_ask.get_mut(i) {
                     *x = true;
                 }
@@ -101,9 +103,11 @@ pub fn split_turn(text: &str) -> TurnSplit<'_> {
                 }
             }
             (Some(h), Some(t)) => {
-                // "Instruction:" followed by several blocks: the last block belongs to the material.
+                // "Instruction:" followed by several blocks: the last block belongs to the material
+                // (a signature, the end of a letter) unless it is one short line (a follow-up ask).
                 let head_text = blocks.get(h).map_or("", |b| b.text.trim_end());
-                if head_text.ends_with(':') || head_text.ends_with('：') {
+                let short_line = blocks.get(t).is_some_and(|b| b.lines == 1 && b.text.len() <= 160);
+                if (head_text.ends_with(':') || head_text.ends_with('：')) && !short_line {
                     vec![h]
                 } else {
                     vec![h, t]
@@ -119,25 +123,55 @@ pub fn split_turn(text: &str) -> TurnSplit<'_> {
             }
         }
         if !is_ask.iter().any(|x| *x) {
-            // Everything looked like material: take the first line of the first block
-            // when it reads as an instruction.
-            if let Some(b) = blocks.first() {
-                if !b.fenced {
-                    let first = b.text.lines().next().unwrap_or("");
-                    if first.len() <= 300 {
-                        out.ask.push(first);
-                        out.material_bytes += b.text.len().saturating_sub(first.len());
-                        scan_material(b.text, &mut out);
-                        for b in blocks.iter().skip(1) {
-                            add_material(b, &mut out);
+            // No short prose block: the head of the first and the tail of the last unfenced
+            // block stand in for the ask (an exam passage with its question, a long letter).
+            let first = blocks.iter().position(|b| !b.fenced);
+            let last_unfenced = blocks.iter().rposition(|b| !b.fenced);
+            if let Some(f) = first {
+                for (i, b) in blocks.iter().enumerate() {
+                    if Some(i) == first {
+                        // "Convert this CSV:\n<rows>": a short first line over data is the ask.
+                        let line = b.text.lines().next().unwrap_or("");
+                        let h = if b.lines >= 2
+                            && line.len() <= 200
+                            && !is_table_line(line)
+                            && !is_code_line(line)
+                        {
+                            line
+                        } else {
+                            head_str(b.text, PARA_ASK_MAX)
+                        };
+                        out.ask.push(h);
+                        let last_line = b.text.lines().last().unwrap_or("");
+                        let data_tail = is_table_line(head_str(last_line, LINE_HEAD_BYTES))
+                            || is_code_line(head_str(last_line, LINE_HEAD_BYTES));
+                        if first == last_unfenced
+                            && h.len() == head_str(b.text, PARA_ASK_MAX).len()
+                            && !data_tail
+                        {
+                            let t = tail_str(b.text, ASK_TAIL_BYTES);
+                            if b.text.len() > h.len() + t.len() {
+                                out.ask.push(t);
+                            }
                         }
-                        return out;
+                        out.material_bytes += b.text.len().saturating_sub(h.len());
+                        scan_material(b.text, &mut out);
+                    } else if Some(i) == last_unfenced && last_unfenced != Some(f) {
+                        out.ask.push(tail_str(b.text, ASK_TAIL_BYTES));
+                        out.material_bytes += b.text.len().saturating_sub(ASK_TAIL_BYTES);
+                        scan_material(b.text, &mut out);
+                    } else {
+                        add_material(b, &mut out);
                     }
                 }
+                return out;
             }
         }
     }
     for (i, b) in blocks.iter().enumerate() {
+        if consumed == Some(i) {
+            continue;
+        }
         if is_ask.get(i).copied().unwrap_or(false) {
             match colon_head(b.text) {
                 Some((first, rest)) => {
@@ -269,18 +303,24 @@ fn split_blocks<'a>(text: &'a str, out: &mut Vec<Block<'a>>) {
     }
 }
 
-/// A block whose lines mostly look like code, logs or table rows.
+/// A block whose lines mostly look like code, logs or table rows (three lines or more), or a
+/// short block made only of code lines without a question.
 fn is_data_block(text: &str) -> bool {
     let mut n = 0usize;
     let mut data = 0usize;
+    let mut code = 0usize;
     for line in text.lines().take(200) {
         let line = head_str(line, LINE_HEAD_BYTES);
         n += 1;
-        if is_code_line(line) || is_table_line(line) || is_trace_line(line) {
+        let c = is_code_line(line);
+        if c {
+            code += 1;
+        }
+        if c || is_table_line(line) || is_trace_line(line) {
             data += 1;
         }
     }
-    n >= 3 && data * 2 >= n
+    (n >= 3 && data * 2 >= n) || (n > 0 && code == n && !text.contains('?'))
 }
 
 fn scan_material(text: &str, out: &mut TurnSplit<'_>) {
@@ -426,4 +466,61 @@ pub fn code_line_count(s: &str) -> usize {
         .take(2000)
         .filter(|l| is_code_line(head_str(l, LINE_HEAD_BYTES)))
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_blocks_pick_the_shorter_as_ask() {
+        let doc = "Dear team, the office will be closed on Friday for maintenance. ".repeat(5);
+        let t1 = format!("Fix the typos please\n\n{doc}");
+        let s = split_turn(&t1);
+        assert_eq!(s.ask, vec!["Fix the typos please"]);
+        let t2 = format!("{doc}\n\nWhat is the main risk here?");
+        let s = split_turn(&t2);
+        assert_eq!(s.ask, vec!["What is the main risk here?"]);
+        assert!(s.material_bytes >= doc.trim_end().len());
+    }
+
+    #[test]
+    fn colon_instruction_and_trailing_block() {
+        let body = "Line of a letter with some words in it.\n".repeat(10);
+        let t1 = format!("Translate to German:\n{body}");
+        let s = split_turn(&t1);
+        assert_eq!(s.ask, vec!["Translate to German:"]);
+        let t2 = format!("Correct this:\n\n{body}\n\nBest regards,\nPaul");
+        let s = split_turn(&t2);
+        assert_eq!(s.ask, vec!["Correct this:"]);
+    }
+
+    #[test]
+    fn long_single_block_counts_material_once() {
+        let lines = "name, age, city, score 12, 3, 4\n".repeat(60);
+        let text = format!("Convert to JSON\n{lines}");
+        let s = split_turn(&text);
+        assert!(s.material_bytes <= text.len());
+        assert!(s.table_lines >= 3);
+    }
+
+    #[test]
+    fn function_stub_is_the_ask() {
+        let text = "from typing import List\n\n\ndef f(xs: List[int]) -> int:\n    \"\"\"Return the sum.\n    >>> f([1, 2])\n    3\n    \"\"\"\n";
+        let s = split_turn(text);
+        assert_eq!(s.ask.len(), 1);
+        assert!(s.ask.first().is_some_and(|a| a.starts_with("def f")));
+    }
+
+    #[test]
+    fn huge_turn_scans_head_and_tail_only() {
+        let text = format!(
+            "Summarize:\n\n{}\n\nIn one sentence please.",
+            "x ".repeat(200_000)
+        );
+        let s = split_turn(&text);
+        assert!(s.ask.contains(&"In one sentence please."));
+        assert!(s.scanned <= MATERIAL_SCAN_BYTES + 8);
+        assert!(s.material_bytes > 300_000);
+    }
 }

@@ -85,7 +85,16 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() && !is_cjk(c)
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        !is_cjk(c) && !is_cjk_punct(c) && c.is_alphanumeric()
+    }
+}
+
+/// CJK symbols and punctuation (U+3001..U+303F: 、。「」 and friends), never letters or digits.
+fn is_cjk_punct(c: char) -> bool {
+    matches!(c as u32, 0x3001..=0x303F)
 }
 
 /// Normalise text into a char buffer keeping the first `head` and last `tail` characters.
@@ -128,9 +137,12 @@ fn push_norm(text: &str, cap: usize, buf: &mut Vec<char>) -> usize {
             } else {
                 c = c.to_ascii_lowercase();
             }
+        } else if is_cjk(c) || is_cjk_punct(c) {
+            // Hangul, kana, Han and CJK punctuation are kept as they are (cheap path: no
+            // Unicode table look-ups).
         } else if c.is_whitespace() {
             c = ' ';
-        } else if c.is_numeric() && !is_cjk(c) {
+        } else if c.is_numeric() {
             c = '0';
         } else if c.is_uppercase() {
             c = c.to_lowercase().next().unwrap_or(c);

@@ -39,9 +39,9 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             hash_bits: 18,
-            epochs: 10,
-            learning_rate: 0.1,
-            l2: 1e-6,
+            epochs: 20,
+            learning_rate: 0.2,
+            l2: 1e-3,
             seed: 20_251_128,
             calibration_every: 8,
             balance_classes: true,
@@ -139,7 +139,10 @@ impl Rng {
     }
 }
 
-fn fit(data: &[(Vec<(u32, f32)>, f32, f32)], dim: usize, opts: &TrainOptions) -> Vec<f32> {
+/// A training row: sparse features, target (0 or 1), weight.
+type Row = (Vec<(u32, f32)>, f32, f32);
+
+fn fit(data: &[Row], dim: usize, opts: &TrainOptions) -> Vec<f32> {
     let mut w = vec![0f32; dim];
     let mut g2 = vec![0f32; dim];
     let mut order: Vec<usize> = (0..data.len()).collect();
@@ -151,7 +154,9 @@ fn fit(data: &[(Vec<(u32, f32)>, f32, f32)], dim: usize, opts: &TrainOptions) ->
         }
         let lr = opts.learning_rate / (1.0 + 0.1 * epoch as f32);
         for &k in &order {
-            let Some((x, y, wt)) = data.get(k) else { continue };
+            let Some((x, y, wt)) = data.get(k) else {
+                continue;
+            };
             let mut z = 0f32;
             for &(i, v) in x {
                 z += w.get(i as usize).copied().unwrap_or(0.0) * v;
@@ -212,6 +217,33 @@ fn platt(points: &[(f32, f32, f32)]) -> (f32, f32) {
 }
 
 /// Train a router model. Deterministic for a given input order and options.
+/// One training file's examples, scaled by `weight` and re-weighted so its two labels carry
+/// the same total (the file's total is kept). This is what `gearbox train --data FILE:WEIGHT`
+/// does to each file before training.
+pub fn weigh_file(examples: &mut [Example], weight: f32) {
+    for e in examples.iter_mut() {
+        e.weight *= weight;
+    }
+    let (mut c, mut r) = (0f64, 0f64);
+    for e in examples.iter() {
+        match e.label {
+            Route::Chat => c += f64::from(e.weight),
+            Route::Reasoning => r += f64::from(e.weight),
+        }
+    }
+    if c <= 0.0 || r <= 0.0 {
+        return;
+    }
+    let total = c + r;
+    for e in examples.iter_mut() {
+        let s = match e.label {
+            Route::Chat => total / (2.0 * c),
+            Route::Reasoning => total / (2.0 * r),
+        };
+        e.weight = (f64::from(e.weight) * s) as f32;
+    }
+}
+
 pub fn train(examples: &[Example], opts: &TrainOptions) -> RouterModel {
     let mut model = RouterModel::zeros(opts.hash_bits);
     let bits = model.hash_bits();
@@ -229,7 +261,7 @@ pub fn train(examples: &[Example], opts: &TrainOptions) -> RouterModel {
     } else {
         (1.0, 1.0)
     };
-    let data: Vec<(Vec<(u32, f32)>, f32, f32)> = examples
+    let data: Vec<Row> = examples
         .iter()
         .map(|e| {
             let (y, s) = match e.label {
@@ -285,6 +317,74 @@ mod tests {
         assert!(parse_example_line("not json").is_err());
         assert!(parse_example_line(r#"{"label":"maybe","prompt":"x"}"#).is_err());
         assert!(parse_example_line(r#"{"label":"chat"}"#).is_err());
+    }
+
+    fn small_set() -> Vec<Example> {
+        let lines = [
+            r#"{"label":"chat","prompt":"hi there, how are you?"}"#,
+            r#"{"label":"chat","prompt":"translate 'good morning' into French"}"#,
+            r#"{"label":"chat","prompt":"what's the capital of Peru?"}"#,
+            r#"{"label":"chat","prompt":"안녕하세요! 반가워요"}"#,
+            r#"{"label":"reasoning","prompt":"prove that sqrt(2) is irrational"}"#,
+            r#"{"label":"reasoning","prompt":"design an O(n log n) algorithm for the closest pair of points and prove it"}"#,
+            r#"{"label":"reasoning","prompt":"find the bug in this code and explain the root cause: def f(x): return x[1]"}"#,
+            r#"{"label":"reasoning","prompt":"루트 2가 무리수임을 증명해 줘"}"#,
+        ];
+        let mut out = Vec::new();
+        for _ in 0..4 {
+            for l in lines {
+                if let Ok(e) = parse_example_line(l) {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn training_is_deterministic_and_learns() {
+        let data = small_set();
+        assert_eq!(data.len(), 32);
+        let opts = TrainOptions {
+            hash_bits: 12,
+            epochs: 5,
+            ..TrainOptions::default()
+        };
+        let a = train(&data, &opts).to_bytes();
+        let b = train(&data, &opts).to_bytes();
+        assert_eq!(a, b);
+        let m = RouterModel::from_bytes(&a);
+        assert!(m.is_ok());
+        if let Ok(m) = m {
+            let report = crate::classify::evaluate(&data, &m);
+            assert!(report.accuracy >= 0.99, "{report}");
+        }
+        // A different seed changes the model (the shuffle is really seeded).
+        let c = train(
+            &data,
+            &TrainOptions {
+                seed: 7,
+                ..opts.clone()
+            },
+        )
+        .to_bytes();
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn training_survives_degenerate_input() {
+        let opts = TrainOptions {
+            hash_bits: 10,
+            epochs: 2,
+            ..TrainOptions::default()
+        };
+        let empty = train(&[], &opts);
+        assert!(RouterModel::from_bytes(&empty.to_bytes()).is_ok());
+        let mut one = small_set();
+        one.truncate(1);
+        one[0].weight = f32::NAN;
+        let m = train(&one, &opts);
+        assert!(RouterModel::from_bytes(&m.to_bytes()).is_ok());
     }
 
     #[test]

@@ -1,0 +1,137 @@
+//! The router's contracts: accuracy on the public dev set, the `gearbox route` / `train` / `eval`
+//! commands, and deterministic training that reproduces the shipped model.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gearbox::classify::{classify_with_threshold, parse_example_line, Route, RouterModel};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gearbox");
+
+fn shared(file: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/routing")
+        .join(file);
+    assert!(
+        p.exists(),
+        "{} not found: the public corpus sits in ../shared beside the repository",
+        p.display()
+    );
+    p
+}
+
+fn repo(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(file)
+}
+
+fn embedded() -> RouterModel {
+    RouterModel::from_bytes(gearbox::config::EMBEDDED_ROUTER_MODEL).unwrap()
+}
+
+#[test]
+fn dev_set_accuracy_and_reasoning_recall() {
+    let model = embedded();
+    let text = std::fs::read_to_string(shared("dev.jsonl")).unwrap();
+    let (mut correct, mut total, mut r_hit, mut r_total) = (0, 0, 0, 0);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let ex = parse_example_line(line).unwrap();
+        let got = classify_with_threshold(&ex.request, &model, 0.4).route;
+        total += 1;
+        correct += usize::from(got == ex.label);
+        if ex.label == Route::Reasoning {
+            r_total += 1;
+            r_hit += usize::from(got == Route::Reasoning);
+        }
+    }
+    let acc = correct as f64 / total as f64;
+    let recall = r_hit as f64 / r_total as f64;
+    assert!(acc >= 0.95, "dev accuracy {acc:.4}");
+    assert!(recall >= 0.93, "dev reasoning recall {recall:.4}");
+}
+
+#[test]
+fn route_command_keeps_order_and_reports_bad_lines() {
+    let dir = std::env::temp_dir().join(format!("gearbox-route-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"id": 1, "request": {"model": "auto", "messages": [{"role": "user", "content": "thanks, that's all!"}]}}"#, "\n",
+            "not json\n",
+            r#"{"id": "x", "request": {"messages": [{"role": "user", "content": "Prove that the square root of 2 is irrational."}]}}"#, "\n",
+            r#"{"id": 4}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["route", "--input"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(
+        (lines[0]["id"].clone(), lines[0]["route"].clone()),
+        (1.into(), "chat".into())
+    );
+    assert!(lines[1]["error"].is_string());
+    assert_eq!(
+        (lines[2]["id"].clone(), lines[2]["route"].clone()),
+        ("x".into(), "reasoning".into())
+    );
+    let score = lines[2]["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score));
+    assert!(lines[2]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["feature"].is_string() && r["weight"].is_number()));
+    assert_eq!(lines[3]["id"], 4);
+    assert!(lines[3]["error"].is_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn training_reproduces_the_shipped_model() {
+    let dir = std::env::temp_dir().join(format!("gearbox-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("router.bin");
+    let data_public = format!("{}:1", shared("train.jsonl").display());
+    let data_own = format!("{}:12", repo("data/router/own.jsonl").display());
+    let status = Command::new(BIN)
+        .args(["train", "--data", &data_public, &data_own, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let trained = std::fs::read(&out).unwrap();
+    assert!(
+        trained == gearbox::config::EMBEDDED_ROUTER_MODEL,
+        "config/router.bin is not what the documented training command produces"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn eval_command_prints_the_report() {
+    let out = Command::new(BIN)
+        .args(["eval", "--data"])
+        .arg(repo("data/router/holdout_final.jsonl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in ["accuracy", "reasoning", "chat", "latency", "p99"] {
+        assert!(text.contains(want), "missing {want} in:\n{text}");
+    }
+}
