@@ -12,7 +12,7 @@ use crate::cache::ResponseCache;
 use crate::config::{hash_key, AuthMode, Config};
 use crate::error::{ErrorKind, ErrorMark, GatewayError};
 use crate::http::{self as h, Request, Response};
-use crate::metrics::{EndpointLabel, Metrics};
+use crate::metrics::{EndpointLabel, Metrics, RequestLabels};
 use crate::proxy;
 use crate::upstream::redis::SharedRedis;
 use crate::upstream::Upstreams;
@@ -73,10 +73,21 @@ pub struct Team(pub Arc<str>);
 /// What a handler learned, carried to the observe layer in response extensions.
 #[derive(Debug, Clone, Default)]
 pub struct RequestInfo {
-    /// The upstream model that served the request.
+    pub team: Option<Arc<str>>,
+    /// The upstream model that served the request (`x-gearbox-model`, the access log).
     pub model: Option<String>,
+    /// The public (config-declared) model name: the metric label.
+    pub model_label: Option<String>,
+    /// chat | reasoning | passthrough (not routed) | "-" (no model involved).
+    pub route: &'static str,
+    /// hit | miss | bypass | coalesced, for chat completions.
+    pub cache: &'static str,
+    /// Whether the reasoning adapter rewrote the prompt.
+    pub rewritten: bool,
     /// Time spent waiting on upstreams before the response headers were ready.
     pub upstream_wait: Duration,
+    /// Token usage, set when known (at once for whole answers, at stream end for streams).
+    pub usage: Arc<std::sync::OnceLock<crate::api::Usage>>,
 }
 
 /// A boxed service of the stack (concrete types at layer boundaries keep errors readable).
@@ -224,8 +235,9 @@ impl Service<Request> for Observe {
             if let Some(kind) = error {
                 metrics.record_error(kind);
             }
+            let overhead = start.elapsed().saturating_sub(info.upstream_wait);
             if endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
-                metrics.record_overhead(start.elapsed().saturating_sub(info.upstream_wait));
+                metrics.record_overhead(endpoint, overhead);
             }
             let status = resp.status().as_u16();
             let record = Record {
@@ -238,6 +250,7 @@ impl Service<Request> for Observe {
                 request_id,
                 info,
                 error,
+                overhead,
                 done: false,
             };
             Ok(resp.map(|b| ObservedBody { inner: b, record }))
@@ -256,6 +269,7 @@ struct Record {
     request_id: String,
     info: RequestInfo,
     error: Option<ErrorKind>,
+    overhead: Duration,
     done: bool,
 }
 
@@ -267,20 +281,35 @@ impl Record {
         self.done = true;
         let elapsed = self.start.elapsed();
         self.metrics.in_flight().dec();
-        self.metrics.record_request(self.endpoint, self.status, elapsed);
+        let info = &self.info;
+        let labels = RequestLabels {
+            endpoint: self.endpoint,
+            team: info.team.as_deref().unwrap_or("-"),
+            model: info.model_label.as_deref().unwrap_or("-"),
+            route: if info.route.is_empty() { "-" } else { info.route },
+        };
+        self.metrics.record_request(&labels, self.status, elapsed);
         if self.endpoint == EndpointLabel::Ops {
             return;
         }
+        let usage = info.usage.get();
         tracing::info!(
             target: "gearbox::access",
             request_id = %self.request_id,
             method = %self.method,
             endpoint = self.path_label,
             status = self.status,
-            model = self.info.model.as_deref().unwrap_or("-"),
+            team = labels.team,
+            route = labels.route,
+            model = info.model.as_deref().unwrap_or("-"),
+            cache = if info.cache.is_empty() { "-" } else { info.cache },
+            rewritten = info.rewritten,
             error = self.error.map(|k| k.code()).unwrap_or("-"),
             latency_ms = elapsed.as_secs_f64() * 1000.0,
-            upstream_ms = self.info.upstream_wait.as_secs_f64() * 1000.0,
+            upstream_ms = info.upstream_wait.as_secs_f64() * 1000.0,
+            overhead_ms = self.overhead.as_secs_f64() * 1000.0,
+            prompt_tokens = usage.map_or(0, |u| u.prompt_tokens),
+            completion_tokens = usage.map_or(0, |u| u.completion_tokens),
             complete,
             "request"
         );

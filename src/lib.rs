@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod mock;
 pub mod policy;
 pub mod proxy;
+pub mod rewrite;
 pub mod route;
 pub mod server;
 pub mod stream;

@@ -38,6 +38,18 @@ enum Command {
         #[arg(long, env = "GEARBOX_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Show reasoning-model adaptation: JSONL lines `{"id", "request"}` in; per line the body
+    /// exactly as it would be sent to the reasoning model and the directive texts removed.
+    Rewrite {
+        #[arg(long)]
+        input: PathBuf,
+        /// Target model (a configured public name, or an upstream model name); default: the
+        /// default policy's reasoning target.
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long, env = "GEARBOX_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Train the router (deterministic: same data, same model file).
     Train {
         /// Training JSONL, optionally with a weight: `FILE[:WEIGHT]`. Lines carry `label` and
@@ -175,6 +187,35 @@ fn main() -> anyhow::Result<()> {
 
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Rewrite { input, model, config } => {
+            let cfg = load_or_exit(config.as_deref());
+            let policy = cfg.default_policy.clone();
+            let name = model.unwrap_or_else(|| policy.reasoning_model.clone());
+            let upstream_model = cfg
+                .models
+                .get(&name)
+                .map_or(name.clone(), |m| m.upstream_model.clone());
+            let profile = gearbox::rewrite::resolve_profile(&upstream_model, &cfg.reasoning_profiles);
+            let params = gearbox::proxy::param_policy(&policy);
+            let text = read_input(&input)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for line in text.lines() {
+                let v = if line.trim().is_empty() {
+                    serde_json::json!({"id": null, "error": "empty line"})
+                } else {
+                    gearbox::rewrite::rewrite_line(
+                        line,
+                        &upstream_model,
+                        &profile,
+                        &params,
+                        policy.reasoning.rewrite,
+                    )
+                };
+                writeln!(out, "{v}")?;
+            }
+            out.flush()?;
+            Ok(())
+        }
         Command::Train { data, out } => {
             use gearbox::classify::{train, weigh_file, TrainOptions};
             let mut all = Vec::new();

@@ -1,14 +1,18 @@
 //! Prometheus metrics: an owned registry and typed `record_*` helpers.
 //!
-//! Invariant: label values come only from the closed enums below (or names declared in config),
-//! never from request strings, so cardinality is bounded whatever clients send. The prometheus
-//! crate's `with_label_values` panics on a wrong label count; it is called only here, with
-//! arities fixed by the helper signatures.
+//! Invariant: label values come only from closed enums or from names declared in config (team
+//! ids, public model names, upstream names), never from request strings, so cardinality is
+//! bounded whatever clients send. The prometheus crate's `with_label_values` panics on a wrong
+//! label count; it is called only here, with arities fixed by the helper signatures.
+//!
+//! Histogram buckets follow the OpenTelemetry GenAI semantic conventions where they define the
+//! metric (request duration, time to first token, time per output token, token usage); the
+//! mapping is documented in `dashboards/README.md`.
 
 use crate::error::ErrorKind;
 use crate::stream::StreamOutcome;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
 use std::time::Duration;
@@ -37,6 +41,26 @@ impl EndpointLabel {
     }
 }
 
+/// Token kinds counted by `gearbox_tokens_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenType {
+    Prompt,
+    Completion,
+    Reasoning,
+    CachedPrompt,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Prompt => "prompt",
+            TokenType::Completion => "completion",
+            TokenType::Reasoning => "reasoning",
+            TokenType::CachedPrompt => "cached_prompt",
+        }
+    }
+}
+
 fn status_class(status: u16) -> &'static str {
     match status {
         100..=199 => "1xx",
@@ -59,9 +83,22 @@ fn outcome_label(o: StreamOutcome) -> &'static str {
 const OVERHEAD_BUCKETS: &[f64] = &[
     0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1,
 ];
-/// Request duration buckets (OpenTelemetry GenAI `gen_ai.server.request.duration`).
+/// `gen_ai.server.request.duration` / `gen_ai.client.operation.duration`.
 const DURATION_BUCKETS: &[f64] = &[
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+/// `gen_ai.server.time_to_first_token`.
+const TTFT_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+/// `gen_ai.server.time_per_output_token`.
+const TPOT_BUCKETS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+];
+/// `gen_ai.client.token.usage`.
+const TOKEN_BUCKETS: &[f64] = &[
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
 ];
 
 /// All gateway metrics, registered in one owned registry.
@@ -70,17 +107,40 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
-    overhead: Histogram,
+    overhead: HistogramVec,
+    upstream_duration: HistogramVec,
+    upstream_errors: IntCounterVec,
+    ttft: HistogramVec,
+    tpot: HistogramVec,
+    tokens: IntCounterVec,
+    token_usage: HistogramVec,
+    cost: prometheus::CounterVec,
+    savings: prometheus::CounterVec,
     errors: IntCounterVec,
     in_flight: IntGauge,
     open_streams: IntGauge,
     stream_outcomes: IntCounterVec,
     routes: IntCounterVec,
     shadow: IntCounterVec,
+    rewrites: IntCounterVec,
+    param_changes: IntCounterVec,
     cache_lookups: IntCounterVec,
-    cache_stored_bytes: prometheus::IntCounter,
-    cache_evictions: prometheus::IntCounter,
+    cache_stored_bytes: IntCounter,
+    cache_evictions: IntCounter,
     redis_errors: IntCounterVec,
+}
+
+fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
+    IntCounterVec::new(Opts::new(name, help), labels)
+}
+
+fn histogram(
+    name: &str,
+    help: &str,
+    buckets: &[f64],
+    labels: &[&str],
+) -> Result<HistogramVec, prometheus::Error> {
+    HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), labels)
 }
 
 impl Metrics {
@@ -91,123 +151,220 @@ impl Metrics {
             &["version"],
         )?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
-        let requests = IntCounterVec::new(
-            Opts::new(
+        let m = Metrics {
+            requests: counter(
                 "gearbox_requests_total",
-                "Requests answered, by endpoint and status class.",
-            ),
-            &["endpoint", "status_class"],
-        )?;
-        let duration = HistogramVec::new(
-            HistogramOpts::new(
+                "Requests answered, by endpoint, team, served model, route and status class.",
+                &["endpoint", "team", "model", "route", "status_class"],
+            )?,
+            duration: histogram(
                 "gearbox_request_duration_seconds",
-                "End-to-end request duration until the response body ended.",
-            )
-            .buckets(DURATION_BUCKETS.to_vec()),
-            &["endpoint"],
-        )?;
-        let overhead = Histogram::with_opts(
-            HistogramOpts::new(
+                "End-to-end request duration until the response body ended (gen_ai.server.request.duration).",
+                DURATION_BUCKETS,
+                &["endpoint", "route"],
+            )?,
+            overhead: histogram(
                 "gearbox_overhead_seconds",
                 "Gateway overhead: time until the response headers were ready minus time waiting on upstreams.",
-            )
-            .buckets(OVERHEAD_BUCKETS.to_vec()),
-        )?;
-        let errors = IntCounterVec::new(
-            Opts::new(
-                "gearbox_errors_total",
-                "Errors answered by the gateway itself, by code.",
-            ),
-            &["code"],
-        )?;
-        let in_flight = IntGauge::new("gearbox_in_flight_requests", "Requests being handled now.")?;
-        let open_streams = IntGauge::new("gearbox_open_streams", "Streaming responses open now.")?;
-        let stream_outcomes = IntCounterVec::new(
-            Opts::new(
-                "gearbox_stream_outcomes_total",
-                "Relayed streams by how they ended.",
-            ),
-            &["outcome"],
-        )?;
-        let routes = IntCounterVec::new(
-            Opts::new(
+                OVERHEAD_BUCKETS,
+                &["endpoint"],
+            )?,
+            upstream_duration: histogram(
+                "gearbox_upstream_duration_seconds",
+                "Time waiting on an upstream: until the whole answer for plain calls, until headers for streams.",
+                DURATION_BUCKETS,
+                &["upstream"],
+            )?,
+            upstream_errors: counter(
+                "gearbox_upstream_errors_total",
+                "Upstream failures by kind: transport (unreachable, timeout, protocol) or relayed error status.",
+                &["upstream", "kind"],
+            )?,
+            ttft: histogram(
+                "gearbox_time_to_first_token_seconds",
+                "Streams: time from request to the first event (gen_ai.server.time_to_first_token).",
+                TTFT_BUCKETS,
+                &["model"],
+            )?,
+            tpot: histogram(
+                "gearbox_time_per_output_token_seconds",
+                "Streams: time per output token after the first (gen_ai.server.time_per_output_token).",
+                TPOT_BUCKETS,
+                &["model"],
+            )?,
+            tokens: counter(
+                "gearbox_tokens_total",
+                "Tokens reported by upstreams (cache hits excluded), by team, model and type.",
+                &["team", "model", "type"],
+            )?,
+            token_usage: histogram(
+                "gearbox_token_usage",
+                "Tokens per request by type: input or output (gen_ai.client.token.usage).",
+                TOKEN_BUCKETS,
+                &["type"],
+            )?,
+            cost: prometheus::CounterVec::new(
+                Opts::new("gearbox_cost_usd_total", "Estimated cost in USD from the configured price table."),
+                &["team", "model"],
+            )?,
+            savings: prometheus::CounterVec::new(
+                Opts::new(
+                    "gearbox_routing_savings_usd_total",
+                    "Estimated saving of routing: what chat-routed requests would have cost on the reasoning target.",
+                ),
+                &["team"],
+            )?,
+            errors: counter("gearbox_errors_total", "Errors answered by the gateway itself, by code.", &["code"])?,
+            in_flight: IntGauge::new("gearbox_in_flight_requests", "Requests being handled now.")?,
+            open_streams: IntGauge::new("gearbox_open_streams", "Streaming responses open now.")?,
+            stream_outcomes: counter("gearbox_stream_outcomes_total", "Relayed streams by how they ended.", &["outcome"])?,
+            routes: counter(
                 "gearbox_routing_decisions_total",
-                "Routed requests by the route served and what decided it.",
-            ),
-            &["route", "source"],
-        )?;
-        let shadow = IntCounterVec::new(
-            Opts::new(
+                "Routed requests by the route served, what decided it, and the main reason's feature group.",
+                &["route", "source", "reason"],
+            )?,
+            shadow: counter(
                 "gearbox_shadow_decisions_total",
                 "Shadow mode: the route the classifier would have chosen versus the kind of model that served.",
-            ),
-            &["would_route", "served"],
-        )?;
-        let cache_lookups = IntCounterVec::new(
-            Opts::new(
+                &["would_route", "served"],
+            )?,
+            rewrites: counter(
+                "gearbox_rewrites_total",
+                "Reasoning-bound requests by rewrite result: rewritten, unchanged, disabled.",
+                &["result"],
+            )?,
+            param_changes: counter(
+                "gearbox_param_translations_total",
+                "Parameters translated for reasoning models, by action.",
+                &["action"],
+            )?,
+            cache_lookups: counter(
                 "gearbox_cache_lookups_total",
                 "Cache outcomes per request: hit, miss, bypass, coalesced.",
-            ),
-            &["result"],
-        )?;
-        let cache_stored_bytes = prometheus::IntCounter::new(
-            "gearbox_cache_stored_bytes_total",
-            "Bytes of responses stored in the cache.",
-        )?;
-        let cache_evictions = prometheus::IntCounter::new(
-            "gearbox_cache_evictions_total",
-            "Entries evicted from the in-process cache to stay within its byte budget.",
-        )?;
-        let redis_errors = IntCounterVec::new(
-            Opts::new(
+                &["result"],
+            )?,
+            cache_stored_bytes: IntCounter::new(
+                "gearbox_cache_stored_bytes_total",
+                "Bytes of responses stored in the cache.",
+            )?,
+            cache_evictions: IntCounter::new(
+                "gearbox_cache_evictions_total",
+                "Entries evicted from the in-process cache to stay within its byte budget.",
+            )?,
+            redis_errors: counter(
                 "gearbox_redis_errors_total",
                 "Redis operations that failed; the request was served without Redis.",
-            ),
-            &["op", "kind"],
-        )?;
-        registry.register(Box::new(cache_lookups.clone()))?;
-        registry.register(Box::new(cache_stored_bytes.clone()))?;
-        registry.register(Box::new(cache_evictions.clone()))?;
-        registry.register(Box::new(redis_errors.clone()))?;
-        registry.register(Box::new(routes.clone()))?;
-        registry.register(Box::new(shadow.clone()))?;
-        registry.register(Box::new(build))?;
-        registry.register(Box::new(requests.clone()))?;
-        registry.register(Box::new(duration.clone()))?;
-        registry.register(Box::new(overhead.clone()))?;
-        registry.register(Box::new(errors.clone()))?;
-        registry.register(Box::new(in_flight.clone()))?;
-        registry.register(Box::new(open_streams.clone()))?;
-        registry.register(Box::new(stream_outcomes.clone()))?;
-        Ok(Metrics {
+                &["op", "kind"],
+            )?,
             registry,
-            requests,
-            duration,
-            overhead,
-            errors,
-            in_flight,
-            open_streams,
-            stream_outcomes,
-            routes,
-            shadow,
-            cache_lookups,
-            cache_stored_bytes,
-            cache_evictions,
-            redis_errors,
-        })
+        };
+        m.registry.register(Box::new(build))?;
+        m.registry.register(Box::new(m.requests.clone()))?;
+        m.registry.register(Box::new(m.duration.clone()))?;
+        m.registry.register(Box::new(m.overhead.clone()))?;
+        m.registry.register(Box::new(m.upstream_duration.clone()))?;
+        m.registry.register(Box::new(m.upstream_errors.clone()))?;
+        m.registry.register(Box::new(m.ttft.clone()))?;
+        m.registry.register(Box::new(m.tpot.clone()))?;
+        m.registry.register(Box::new(m.tokens.clone()))?;
+        m.registry.register(Box::new(m.token_usage.clone()))?;
+        m.registry.register(Box::new(m.cost.clone()))?;
+        m.registry.register(Box::new(m.savings.clone()))?;
+        m.registry.register(Box::new(m.errors.clone()))?;
+        m.registry.register(Box::new(m.in_flight.clone()))?;
+        m.registry.register(Box::new(m.open_streams.clone()))?;
+        m.registry.register(Box::new(m.stream_outcomes.clone()))?;
+        m.registry.register(Box::new(m.routes.clone()))?;
+        m.registry.register(Box::new(m.shadow.clone()))?;
+        m.registry.register(Box::new(m.rewrites.clone()))?;
+        m.registry.register(Box::new(m.param_changes.clone()))?;
+        m.registry.register(Box::new(m.cache_lookups.clone()))?;
+        m.registry.register(Box::new(m.cache_stored_bytes.clone()))?;
+        m.registry.register(Box::new(m.cache_evictions.clone()))?;
+        m.registry.register(Box::new(m.redis_errors.clone()))?;
+        // Closed label sets start at zero so dashboards and alerts see the series before the
+        // first event (an absent series and a zero rate look different in PromQL).
+        for r in ["hit", "miss", "bypass", "coalesced"] {
+            m.cache_lookups.with_label_values(&[r]).inc_by(0);
+        }
+        for o in [
+            StreamOutcome::Completed,
+            StreamOutcome::UpstreamError,
+            StreamOutcome::ClientGone,
+        ] {
+            m.stream_outcomes.with_label_values(&[outcome_label(o)]).inc_by(0);
+        }
+        for r in ["rewritten", "unchanged", "disabled"] {
+            m.rewrites.with_label_values(&[r]).inc_by(0);
+        }
+        Ok(m)
     }
 
-    pub fn record_request(&self, endpoint: EndpointLabel, status: u16, elapsed: Duration) {
+    /// At the end of every response body.
+    pub fn record_request(&self, r: &RequestLabels<'_>, status: u16, elapsed: Duration) {
         self.requests
-            .with_label_values(&[endpoint.as_str(), status_class(status)])
+            .with_label_values(&[
+                r.endpoint.as_str(),
+                r.team,
+                r.model,
+                r.route,
+                status_class(status),
+            ])
             .inc();
         self.duration
-            .with_label_values(&[endpoint.as_str()])
+            .with_label_values(&[r.endpoint.as_str(), r.route])
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn record_overhead(&self, overhead: Duration) {
-        self.overhead.observe(overhead.as_secs_f64());
+    pub fn record_overhead(&self, endpoint: EndpointLabel, overhead: Duration) {
+        self.overhead
+            .with_label_values(&[endpoint.as_str()])
+            .observe(overhead.as_secs_f64());
+    }
+
+    pub fn record_upstream(&self, upstream: &str, waited: Duration) {
+        self.upstream_duration
+            .with_label_values(&[upstream])
+            .observe(waited.as_secs_f64());
+    }
+
+    /// `kind`: an upstream error code (`upstream_unreachable`, ...) or `status_429`, `status_4xx`,
+    /// `status_5xx` for relayed upstream answers.
+    pub fn record_upstream_error(&self, upstream: &str, kind: &'static str) {
+        self.upstream_errors.with_label_values(&[upstream, kind]).inc();
+    }
+
+    pub fn record_ttft(&self, model: &str, ttft: Duration) {
+        self.ttft.with_label_values(&[model]).observe(ttft.as_secs_f64());
+    }
+
+    pub fn record_tpot(&self, model: &str, per_token: Duration) {
+        self.tpot
+            .with_label_values(&[model])
+            .observe(per_token.as_secs_f64());
+    }
+
+    pub fn record_tokens(&self, team: &str, model: &str, kind: TokenType, n: u64) {
+        self.tokens
+            .with_label_values(&[team, model, kind.as_str()])
+            .inc_by(n);
+        match kind {
+            TokenType::Prompt => self.token_usage.with_label_values(&["input"]).observe(n as f64),
+            TokenType::Completion => self.token_usage.with_label_values(&["output"]).observe(n as f64),
+            TokenType::Reasoning | TokenType::CachedPrompt => {}
+        }
+    }
+
+    pub fn record_cost(&self, team: &str, model: &str, usd: f64) {
+        if usd.is_finite() && usd > 0.0 {
+            self.cost.with_label_values(&[team, model]).inc_by(usd);
+        }
+    }
+
+    pub fn record_savings(&self, team: &str, usd: f64) {
+        if usd.is_finite() && usd > 0.0 {
+            self.savings.with_label_values(&[team]).inc_by(usd);
+        }
     }
 
     pub fn record_error(&self, kind: ErrorKind) {
@@ -228,14 +385,25 @@ impl Metrics {
             .inc();
     }
 
-    /// `route`: chat | reasoning | passthrough; `source`: classifier | override | mode | passthrough.
-    pub fn record_route(&self, route: &'static str, source: &'static str) {
-        self.routes.with_label_values(&[route, source]).inc();
+    /// `route`: chat | reasoning | passthrough; `source`: classifier | override | mode | passthrough;
+    /// `reason`: the main reason's feature group (see `classify::reason_group`).
+    pub fn record_route(&self, route: &'static str, source: &'static str, reason: &'static str) {
+        self.routes.with_label_values(&[route, source, reason]).inc();
     }
 
     /// `would`: chat | reasoning; `served`: chat | reasoning | embedding | other.
     pub fn record_shadow(&self, would: &'static str, served: &'static str) {
         self.shadow.with_label_values(&[would, served]).inc();
+    }
+
+    /// `result`: rewritten | unchanged | disabled.
+    pub fn record_rewrite(&self, result: &'static str) {
+        self.rewrites.with_label_values(&[result]).inc();
+    }
+
+    /// `action`: e.g. renamed | raised | dropped | role_changed | defaulted.
+    pub fn record_param_change(&self, action: &'static str) {
+        self.param_changes.with_label_values(&[action]).inc();
     }
 
     /// `result`: hit | miss | bypass | coalesced.
@@ -258,10 +426,19 @@ impl Metrics {
 
     /// The registry in Prometheus text format.
     pub fn render(&self) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(8192);
+        let mut buf = Vec::with_capacity(16384);
         // Encoding into a Vec cannot fail on IO; a failure would only mean a malformed metric
         // family, which the constructors above rule out.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
         buf
     }
+}
+
+/// Labels of `gearbox_requests_total`; every `&str` is a config-declared name or a fixed word.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLabels<'a> {
+    pub endpoint: EndpointLabel,
+    pub team: &'a str,
+    pub model: &'a str,
+    pub route: &'a str,
 }

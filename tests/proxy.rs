@@ -322,7 +322,9 @@ async fn models_embeddings_and_ops_endpoints() {
     let metrics = request("GET", &gw.url("/metrics"), &[], "").await.text();
     assert!(metrics.contains("gearbox_build_info"), "{metrics}");
     assert!(
-        metrics.contains("gearbox_requests_total{endpoint=\"embeddings\",status_class=\"2xx\"} 1"),
+        metrics.contains(
+            "gearbox_requests_total{endpoint=\"embeddings\",model=\"text-embedding-3-small\",route=\"passthrough\",status_class=\"2xx\",team=\"alpha\"} 1"
+        ),
         "{metrics}"
     );
 }

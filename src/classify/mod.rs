@@ -36,6 +36,16 @@ pub use train::{parse_example_line, train, weigh_file, Example, TrainOptions};
 
 use crate::api::ChatRequest;
 
+/// The metric label for a reason: the named feature itself (a closed set of structure and text
+/// features), or `ask_text` for the hashed n-grams and words of the ask.
+pub fn reason_group(feature: &str) -> &'static str {
+    features::NAMED
+        .iter()
+        .find(|n| **n == feature)
+        .copied()
+        .unwrap_or("ask_text")
+}
+
 /// Number of reasons reported with each decision.
 pub const REASONS: usize = 5;
 

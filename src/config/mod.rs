@@ -69,6 +69,8 @@ pub struct Config {
     /// The router model: `router.model_file` when set, else the compiled-in one.
     pub router_model: Arc<RouterModel>,
     pub cache: CacheConfig,
+    /// Configured reasoning-model profiles (see `rewrite::resolve_profile`).
+    pub reasoning_profiles: Vec<crate::rewrite::ModelProfile>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +167,30 @@ impl ModelKind {
     }
 }
 
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    pub cached_input: f64,
+}
+
+impl Price {
+    /// Estimated cost in USD of `usage` at this price (reasoning tokens are completion tokens).
+    pub fn cost(&self, usage: &crate::api::Usage) -> f64 {
+        let cached = usage
+            .prompt_tokens_details
+            .as_ref()
+            .map_or(0, |d| d.cached_tokens)
+            .min(usage.prompt_tokens);
+        let fresh = usage.prompt_tokens - cached;
+        (fresh as f64 * self.input
+            + cached as f64 * self.cached_input
+            + usage.completion_tokens as f64 * self.output)
+            / 1_000_000.0
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ModelConfig {
     /// The name clients use.
@@ -173,6 +199,8 @@ pub struct ModelConfig {
     /// The name sent upstream.
     pub upstream_model: String,
     pub kind: ModelKind,
+    /// `None` when the config sets no price: cost metrics skip the model.
+    pub price: Option<Price>,
 }
 
 #[derive(Debug, Clone)]
@@ -481,6 +509,25 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
                 ModelKind::Chat
             }
         };
+        let price = m.price.map(|p| {
+            for (field, v) in [
+                ("input", p.input),
+                ("output", p.output),
+                ("cached_input", p.cached_input.unwrap_or(0.0)),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    errs.push(
+                        format!("{p_}.price.{field}", p_ = p_path(&name)),
+                        "must be a non-negative number (USD per million tokens)",
+                    );
+                }
+            }
+            Price {
+                input: p.input,
+                output: p.output,
+                cached_input: p.cached_input.unwrap_or(p.input),
+            }
+        });
         models.insert(
             name.clone(),
             ModelConfig {
@@ -488,6 +535,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
                 public_name: name,
                 upstream: m.upstream,
                 kind,
+                price,
             },
         );
     }
@@ -535,6 +583,14 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         );
     }
 
+    for (i, p) in raw.reasoning_profiles.iter().enumerate() {
+        if p.name.trim().is_empty() {
+            errs.push(
+                format!("reasoning_profiles[{i}].name"),
+                "must be the model-name prefix the profile applies to",
+            );
+        }
+    }
     let cache = CacheConfig {
         max_bytes: raw.cache.max_bytes,
         redis_url: raw.cache.redis_url.clone(),
@@ -598,6 +654,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         default_policy,
         router_model,
         cache,
+        reasoning_profiles: raw.reasoning_profiles,
     })
 }
 
@@ -743,6 +800,10 @@ fn validate_policy(
             namespace: raw.cache.namespace.clone(),
         },
     }
+}
+
+fn p_path(model: &str) -> String {
+    format!("models.{model}")
 }
 
 fn decode_sha256(s: &str) -> Option<[u8; 32]> {

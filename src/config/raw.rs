@@ -28,6 +28,10 @@ pub struct RawConfig {
     pub router: RawRouter,
     #[serde(default)]
     pub cache: RawCache,
+    /// Capability profiles of reasoning models, matched by longest model-name prefix before the
+    /// built-in profiles (o1-mini, o1, o3-mini, o3, o4-mini, gpt-5, deepseek-r1, qwq, reasoning).
+    #[serde(default)]
+    pub reasoning_profiles: Vec<crate::rewrite::ModelProfile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,6 +214,19 @@ pub struct RawModel {
     /// `chat` | `reasoning` | `embedding`.
     #[serde(default = "default_kind")]
     pub kind: String,
+    /// USD per million tokens, for cost metrics and budgets.
+    #[serde(default)]
+    pub price: Option<RawPrice>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub input: f64,
+    pub output: f64,
+    /// Cached prompt tokens; defaults to `input`.
+    #[serde(default)]
+    pub cached_input: Option<f64>,
 }
 
 fn default_kind() -> String {

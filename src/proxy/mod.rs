@@ -7,19 +7,23 @@
 pub mod cached;
 pub mod relay;
 
-use crate::api::{parse::parse_object, parse_chat_request, ChatRequest};
+use crate::api::{parse::parse_object, parse_chat_request, ChatRequest, Usage};
 use crate::app::{AppState, RequestInfo, Team};
 use crate::cache::{cache_key, is_deterministic, Assembler, CacheControl, CachedResponse, Join};
+use crate::classify::Route;
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
+use crate::metrics::TokenType;
+use crate::policy::{Policy, UnsupportedParams};
+use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
 use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
 use crate::upstream::Endpoint;
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::StatusCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
 /// Largest upstream response body buffered for a non-streaming call.
 pub(crate) const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
@@ -101,7 +105,14 @@ fn route_request(
     })?;
     if decision.is_routed() {
         let label = decision.route.map_or("passthrough", |r| r.as_str());
-        state.metrics.record_route(label, decision.source.as_str());
+        let reason = decision
+            .classification
+            .as_ref()
+            .and_then(|c| c.reasons.first())
+            .map_or("none", |r| crate::classify::reason_group(&r.feature));
+        state
+            .metrics
+            .record_route(label, decision.source.as_str(), reason);
         if let (Some(would), Some(c)) = (decision.shadow, &decision.classification) {
             let served = models.get(&decision.target).map_or("other", |m| m.kind.as_str());
             state.metrics.record_shadow(would.as_str(), served);
@@ -132,24 +143,102 @@ pub async fn route(state: Arc<AppState>, team: Team, req: h::Request) -> Result<
     ))
 }
 
+/// Parse `x-gearbox-rewrite` (`off` | `on`); `Some(false)` turns the rewrite off.
+fn rewrite_header(headers: &http::HeaderMap, policy: &Policy) -> Result<Option<bool>, GatewayError> {
+    let Some(v) = headers.get("x-gearbox-rewrite") else {
+        return Ok(None);
+    };
+    let on = match v.to_str().map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Ok("off") => false,
+        Ok("on") => true,
+        _ => {
+            return Err(GatewayError::new(
+                ErrorKind::InvalidRequest,
+                "invalid x-gearbox-rewrite header: expected \"off\" or \"on\"",
+            )
+            .with_param("x-gearbox-rewrite"))
+        }
+    };
+    if !policy.allow_override {
+        return Err(GatewayError::new(
+            ErrorKind::Forbidden,
+            "your team's policy does not allow the x-gearbox-rewrite header; remove it",
+        )
+        .with_param("x-gearbox-rewrite"));
+    }
+    Ok(Some(on))
+}
+
+/// Adapt a request bound for a reasoning model: parameters and roles always (so the model
+/// accepts it); the goal-form rewrite for routed requests when the policy and the request allow.
+/// Returns whether anything changed and whether the prompt was rewritten.
+fn adapt_for_reasoning(
+    state: &AppState,
+    chat: &mut ChatRequest,
+    model: &ModelConfig,
+    policy: &Policy,
+    routed: bool,
+    header: Option<bool>,
+) -> Result<(bool, bool), GatewayError> {
+    let profile = resolve_profile(&model.upstream_model, &state.config.reasoning_profiles);
+    let params = param_policy(policy);
+    let want_rewrite = routed && policy.reasoning.rewrite && header != Some(false);
+    let rejection = |r: crate::rewrite::ParamRejection| {
+        GatewayError::new(ErrorKind::InvalidRequest, r.message.clone()).with_param(r.param)
+    };
+    let (translation, outcome) = if want_rewrite {
+        let a = crate::rewrite::adapt(chat, &profile, &params).map_err(rejection)?;
+        (a.translation, Some(a.rewrite))
+    } else {
+        (
+            crate::rewrite::translate(chat, &profile, &params).map_err(rejection)?,
+            None,
+        )
+    };
+    for c in &translation.changes {
+        state.metrics.record_param_change(c.action.label());
+    }
+    let rewritten = outcome.as_ref().is_some_and(|o| o.rewritten);
+    state.metrics.record_rewrite(match &outcome {
+        None => "disabled",
+        Some(o) if o.rewritten => "rewritten",
+        Some(_) => "unchanged",
+    });
+    Ok((rewritten || !translation.is_empty(), rewritten))
+}
+
+/// The reasoning parameter policy of a team policy.
+pub fn param_policy(policy: &Policy) -> ParamPolicy {
+    ParamPolicy {
+        on_unsupported: match policy.reasoning.unsupported {
+            UnsupportedParams::Drop => Unsupported::Drop,
+            UnsupportedParams::Reject => Unsupported::Reject,
+        },
+        min_completion_tokens: policy.reasoning.min_completion_tokens,
+        default_reasoning_effort: policy.reasoning.effort.clone(),
+    }
+}
+
 /// `POST /v1/chat/completions`.
 pub async fn chat_completions(
     state: Arc<AppState>,
     team: Team,
     req: h::Request,
 ) -> Result<Response, GatewayError> {
+    let started = Instant::now();
     let (parts, body) = req.into_parts();
     let bytes = read_body(body, state.config.server.max_body_bytes).await?;
     let mut chat = parse_chat_request(&bytes)?;
+    let policy = state.config.policy_for(&team.0).clone();
+    let rewrite_hdr = rewrite_header(&parts.headers, &policy)?;
     let decision = route_request(&state, &team, &parts.headers, &chat)?;
-    let model = lookup(&state, &decision.target, &[ModelKind::Chat, ModelKind::Reasoning])?;
-    let upstream = state.upstreams.get(&model.upstream).ok_or_else(|| {
+    let model = lookup(&state, &decision.target, &[ModelKind::Chat, ModelKind::Reasoning])?.clone();
+    let upstream = state.upstreams.get(&model.upstream).cloned().ok_or_else(|| {
         GatewayError::new(
             ErrorKind::Internal,
             format!("model {:?} names a missing upstream", model.public_name),
         )
     })?;
-    let policy = state.config.policy_for(&team.0);
     let stream = chat.is_stream();
     let include_usage = chat
         .stream_options
@@ -157,8 +246,20 @@ pub async fn chat_completions(
         .and_then(|o| o.get("include_usage"))
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
+    let mut changed = false;
+    let mut rewritten = false;
+    if model.kind == ModelKind::Reasoning {
+        (changed, rewritten) = adapt_for_reasoning(
+            &state,
+            &mut chat,
+            &model,
+            &policy,
+            decision.is_routed(),
+            rewrite_hdr,
+        )?;
+    }
     // Forward the client's exact bytes when nothing needs to change (fidelity and speed).
-    let out = if chat.model == model.upstream_model {
+    let out = if chat.model == model.upstream_model && !changed {
         bytes
     } else {
         chat.model = model.upstream_model.clone();
@@ -166,9 +267,27 @@ pub async fn chat_completions(
             GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request").with_source(e)
         })?)
     };
-    let info = RequestInfo {
+    let route_label = decision.route.map_or("passthrough", |r| r.as_str());
+    let mut info = RequestInfo {
+        team: Some(team.0.clone()),
         model: Some(model.upstream_model.clone()),
-        upstream_wait: Duration::ZERO,
+        model_label: Some(model.public_name.clone()),
+        route: route_label,
+        cache: "bypass",
+        rewritten,
+        ..RequestInfo::default()
+    };
+    let accounting = Accounting {
+        state: state.clone(),
+        team: team.0.clone(),
+        model: model.clone(),
+        chat_routed: decision.is_routed() && decision.shadow.is_none() && decision.route == Some(Route::Chat),
+        reasoning_price: state
+            .config
+            .models
+            .get(&policy.reasoning_model)
+            .and_then(|m| m.price),
+        started,
     };
 
     // Cache: look up, or join an identical request in flight, or bypass.
@@ -177,26 +296,31 @@ pub async fn chat_completions(
     let ttl = policy.cache.ttl;
     let key = cache_key(policy.cache_namespace(&team.0), &model.upstream, &chat);
     let mut leader = None;
-    let mut cache_status = if cacheable && !cc.no_cache {
+    info.cache = if cacheable && !cc.no_cache {
         "miss"
     } else {
         "bypass"
     };
     if cacheable && !cc.no_cache {
         if let Some((entry, _tier)) = state.cache.get(key, ttl).await {
+            info.cache = "hit";
+            if let Some(u) = &entry.usage {
+                let _ = info.usage.set(u.clone());
+            }
             let resp = cached::serve_entry(&entry, stream, include_usage, info);
-            return Ok(finish(&state, resp, &decision, model, "hit"));
+            return Ok(finish(&state, resp, &decision, &model, "hit", rewritten));
         }
         if !cc.no_store {
             match state.cache.join(key, stream) {
                 Join::Leader(g) => leader = Some(g),
                 Join::Follower(f) => {
                     let wait = state.config.cache.coalesce_timeout;
-                    if let Some(resp) = cached::follow(f, wait, stream, include_usage, info.clone()).await {
-                        return Ok(finish(&state, resp, &decision, model, "coalesced"));
+                    let mut finfo = info.clone();
+                    finfo.cache = "coalesced";
+                    if let Some(resp) = cached::follow(f, wait, stream, include_usage, finfo).await {
+                        return Ok(finish(&state, resp, &decision, &model, "coalesced", rewritten));
                     }
                     // The leader failed before answering: make our own call.
-                    cache_status = "miss";
                 }
             }
         }
@@ -204,13 +328,30 @@ pub async fn chat_completions(
     let store = cacheable && !cc.no_store;
 
     let request_id = parts.headers.get("x-request-id");
-    let sent = upstream.send(Endpoint::ChatCompletions, out, request_id).await?;
-    let info = RequestInfo {
-        upstream_wait: sent.started.elapsed(),
-        ..info
+    let sent = match upstream.send(Endpoint::ChatCompletions, out, request_id).await {
+        Ok(s) => s,
+        Err(e) => {
+            state.metrics.record_upstream_error(&upstream.name, e.kind.code());
+            return Err(e);
+        }
     };
-    let resp = if stream && sent.response.status().is_success() {
-        let mut taps: crate::stream::Taps = Vec::new();
+    let status = sent.response.status();
+    if !status.is_success() {
+        let kind = match status.as_u16() {
+            429 => "status_429",
+            400..=499 => "status_4xx",
+            _ => "status_5xx",
+        };
+        state.metrics.record_upstream_error(&upstream.name, kind);
+    }
+    info.upstream_wait = sent.started.elapsed();
+    let cache = info.cache;
+    let resp = if stream && status.is_success() {
+        state.metrics.record_upstream(&upstream.name, info.upstream_wait);
+        let mut taps: crate::stream::Taps = vec![Box::new(AccountTap {
+            acc: accounting,
+            usage: info.usage.clone(),
+        })];
         if store {
             taps.push(Box::new(cached::CacheTap {
                 assembler: Assembler::default(),
@@ -222,37 +363,126 @@ pub async fn chat_completions(
         }
         relay::stream_response(&state.metrics, sent, upstream.stream_idle_timeout, info, taps)
     } else {
-        let started = sent.started;
-        let (parts, bytes) = relay::read_full(sent, upstream.request_timeout).await?;
-        let info = RequestInfo {
-            upstream_wait: started.elapsed(),
-            ..info
+        let sent_at = sent.started;
+        let read = relay::read_full(sent, upstream.request_timeout).await;
+        let (parts, bytes) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                state.metrics.record_upstream_error(&upstream.name, e.kind.code());
+                return Err(e);
+            }
         };
-        if store && parts.status.is_success() {
-            if let Some(entry) = CachedResponse::from_body(bytes.clone()) {
-                let entry = Arc::new(entry);
-                state.cache.put(key, entry.clone(), ttl);
-                if let Some(l) = leader {
-                    l.done(entry);
+        info.upstream_wait = sent_at.elapsed();
+        state.metrics.record_upstream(&upstream.name, info.upstream_wait);
+        if parts.status.is_success() {
+            if let Some(u) = usage_of(&bytes) {
+                accounting.record(&u);
+                let _ = info.usage.set(u);
+            }
+            if store {
+                if let Some(entry) = CachedResponse::from_body(bytes.clone()) {
+                    let entry = Arc::new(entry);
+                    state.cache.put(key, entry.clone(), ttl);
+                    if let Some(l) = leader {
+                        l.done(entry);
+                    }
                 }
             }
         }
         relay::full_response(&parts, bytes, info)
     };
-    Ok(finish(&state, resp, &decision, model, cache_status))
+    Ok(finish(&state, resp, &decision, &model, cache, rewritten))
 }
 
-/// Headers every chat response carries: the route (for routed requests) and the cache result.
+/// The `usage` object of a whole `chat.completion` body, if any.
+fn usage_of(body: &[u8]) -> Option<Usage> {
+    #[derive(serde::Deserialize)]
+    struct WithUsage {
+        usage: Option<Usage>,
+    }
+    serde_json::from_slice::<WithUsage>(body).ok()?.usage
+}
+
+/// Token, cost and saving accounting for one upstream answer (never for cache hits, whose usage
+/// was counted when they were first served).
+struct Accounting {
+    state: Arc<AppState>,
+    team: Arc<str>,
+    model: ModelConfig,
+    /// Routed to the chat target: the saving versus the reasoning target is recorded.
+    chat_routed: bool,
+    reasoning_price: Option<crate::config::Price>,
+    started: Instant,
+}
+
+impl Accounting {
+    fn record(&self, u: &Usage) {
+        let m = &self.state.metrics;
+        let (team, model) = (&*self.team, self.model.public_name.as_str());
+        m.record_tokens(team, model, TokenType::Prompt, u.prompt_tokens);
+        m.record_tokens(team, model, TokenType::Completion, u.completion_tokens);
+        if u.reasoning_tokens() > 0 {
+            m.record_tokens(team, model, TokenType::Reasoning, u.reasoning_tokens());
+        }
+        let cached = u.prompt_tokens_details.as_ref().map_or(0, |d| d.cached_tokens);
+        if cached > 0 {
+            m.record_tokens(team, model, TokenType::CachedPrompt, cached);
+        }
+        if let Some(price) = self.model.price {
+            let cost = price.cost(u);
+            m.record_cost(team, model, cost);
+            if self.chat_routed {
+                if let Some(rp) = self.reasoning_price {
+                    m.record_savings(team, rp.cost(u) - cost);
+                }
+            }
+        }
+    }
+}
+
+/// Records usage, time to first token and time per output token when a stream ends.
+struct AccountTap {
+    acc: Accounting,
+    usage: Arc<std::sync::OnceLock<Usage>>,
+}
+
+impl crate::stream::StreamTap for AccountTap {
+    fn on_end(self: Box<Self>, s: &crate::stream::StreamSummary) {
+        let model = self.acc.model.public_name.as_str();
+        if let Some(first) = s.first_event_at {
+            let ttft = first.saturating_duration_since(self.acc.started);
+            self.acc.state.metrics.record_ttft(model, ttft);
+            if let Some(u) = &s.usage {
+                if u.completion_tokens > 1 && s.outcome == crate::stream::StreamOutcome::Completed {
+                    let per = first.elapsed() / u32::try_from(u.completion_tokens - 1).unwrap_or(u32::MAX);
+                    self.acc.state.metrics.record_tpot(model, per);
+                }
+            }
+        }
+        if let Some(u) = &s.usage {
+            self.acc.record(u);
+            let _ = self.usage.set(u.clone());
+        }
+    }
+}
+
+/// Headers every chat response carries: the route (for routed requests), the cache result and
+/// whether the prompt was rewritten.
 fn finish(
     state: &AppState,
     mut resp: Response,
     decision: &RouteDecision,
     model: &ModelConfig,
     cache: &'static str,
+    rewritten: bool,
 ) -> Response {
     state.metrics.record_cache_lookup(cache);
     let h = resp.headers_mut();
     h.insert("x-gearbox-cache", HeaderValue::from_static(cache));
+    h.insert(
+        "x-gearbox-rewritten",
+        HeaderValue::from_static(if rewritten { "true" } else { "false" }),
+    );
     if decision.is_routed() {
         let served = decision.route.map_or(model.kind.as_str(), |r| r.as_str());
         h.insert("x-gearbox-route", HeaderValue::from_static(served));
@@ -269,11 +499,7 @@ fn finish(
 }
 
 /// `POST /v1/embeddings`: passed through with the model name mapped.
-pub async fn embeddings(
-    state: Arc<AppState>,
-    _team: Team,
-    req: h::Request,
-) -> Result<Response, GatewayError> {
+pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(body, state.config.server.max_body_bytes).await?;
     let mut obj = parse_object(&bytes)?;
@@ -321,8 +547,12 @@ pub async fn embeddings(
         .send(Endpoint::Embeddings, out, parts.headers.get("x-request-id"))
         .await?;
     let info = RequestInfo {
+        team: Some(team.0.clone()),
         model: Some(model.upstream_model.clone()),
+        model_label: Some(model.public_name.clone()),
+        route: "passthrough",
         upstream_wait: sent.started.elapsed(),
+        ..RequestInfo::default()
     };
     relay::relay_full(sent, upstream.request_timeout, info).await
 }

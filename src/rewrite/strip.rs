@@ -1,0 +1,449 @@
+//! Directive removal: splits the sentences that hold an anchor into clauses and removes the
+//! directive ones (the whole sentence when nothing but directives and fillers is in it, else
+//! each directive clause with the connector before it), tidying the whitespace left behind.
+//!
+//! A clause is a *directive* when it holds an anchor and every other word is a filler (plus a
+//! thinking verb where the anchor needs one); *filler-only* clauses ("before answering") go only
+//! together with their sentence; anything else — a content word, a number, a symbol, code or a
+//! quote — makes the clause *content*, which is never removed.
+//!
+//! Invariant: pure and total; removes only whole directive clauses/sentences outside protected
+//! spans, and every removed text satisfies [`is_directive_text`].
+
+use std::ops::Range;
+
+use super::directives::{find_anchors, tables, Match, CJK_FILLERS, CJK_VERBS, TASK, VERB};
+use super::text::{self, is_cjk, is_word_char, protected_spans};
+
+/// Punctuation that may stand in a directive without carrying content.
+fn ignorable(c: char) -> bool {
+    c.is_whitespace()
+        || text::is_terminator(c)
+        || text::is_clause_punct(c)
+        || matches!(
+            c,
+            '-' | '(' | ')' | '[' | ']' | '*' | '_' | '#' | '>' | '…' | '~' | '～' | '!' | '\''
+        )
+}
+
+/// True when the clause `r` holds an anchor and nothing but fillers around it.
+fn clause_kind(text: &str, r: &Range<usize>, matches: &[Match], spans: &[Range<usize>]) -> Clause {
+    // Directive clauses are short; a long one holds content (and bounds the work below).
+    if r.len() > MAX_DIRECTIVE_CLAUSE || text::overlaps(spans, r.start, r.end) {
+        return Clause::Content;
+    }
+    let inside: Vec<&Match> = within(matches, r)
+        .iter()
+        .filter(|m| m.range.end <= r.end)
+        .collect();
+    let tokens = scan_tokens(text, r, &inside);
+    if !tokens.fillers_only {
+        return Clause::Content;
+    }
+    if inside.is_empty() {
+        // Only a subordinate filler ("before answering") rides along with a directive.
+        return if tokens.task {
+            Clause::Content
+        } else {
+            Clause::Filler
+        };
+    }
+    if inside.iter().all(|m| m.needs_verb) && !tokens.verb {
+        // "Answer step by step": an anchor without a thinking verb is about the output.
+        return Clause::Content;
+    }
+    Clause::Directive
+}
+
+/// Longest clause (bytes) that can be a directive.
+const MAX_DIRECTIVE_CLAUSE: usize = 320;
+
+/// The matches (sorted by start) that start inside `r`.
+fn within<'m>(matches: &'m [Match], r: &Range<usize>) -> &'m [Match] {
+    let lo = matches.partition_point(|m| m.range.start < r.start);
+    let hi = matches.partition_point(|m| m.range.start < r.end);
+    matches.get(lo..hi).unwrap_or(&[])
+}
+
+/// What a clause holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clause {
+    /// Anything the user might need: removed never.
+    Content,
+    /// Only filler words ("before answering", "please"): removed only with its sentence.
+    Filler,
+    /// An anchor plus fillers: removed.
+    Directive,
+}
+
+struct Tokens {
+    /// Every token outside the anchors is a filler, a verb or ignorable punctuation.
+    fillers_only: bool,
+    verb: bool,
+    /// A task word or any CJK text.
+    task: bool,
+}
+
+fn scan_tokens(text: &str, r: &Range<usize>, inside: &[&Match]) -> Tokens {
+    let (ok, verb, task) = scan(text, r, inside);
+    Tokens {
+        fillers_only: ok,
+        verb,
+        task,
+    }
+}
+
+/// (fillers only, some verb, some task word or CJK run).
+fn scan(text: &str, r: &Range<usize>, inside: &[&Match]) -> (bool, bool, bool) {
+    let mut task = false;
+    let t = tables();
+    let mut has_verb = false;
+    let mut i = r.start;
+    let mut lower = String::new();
+    let mut first_token = true;
+    while i < r.end {
+        if let Some(m) = inside.iter().find(|m| m.range.start <= i && i < m.range.end) {
+            i = m.range.end;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|s| s.chars().next()) else {
+            return (false, has_verb, task);
+        };
+        if ignorable(c) {
+            i += c.len_utf8();
+        } else if is_word_char(c) {
+            let end = text::word_end(text, i).min(r.end).max(i + c.len_utf8());
+            let word = text.get(i..end).unwrap_or("");
+            let flags = t.words.get(word, &mut lower);
+            let list_marker = first_token
+                && word.len() <= 3
+                && word.bytes().all(|b| b.is_ascii_digit())
+                && text.get(end..).is_some_and(|s| s.starts_with(['.', ')']));
+            first_token = false;
+            if list_marker {
+                i = end;
+                continue;
+            }
+            task |= flags & TASK != 0;
+            match flags {
+                f if f & VERB != 0 => has_verb = true,
+                0 => return (false, has_verb, task),
+                _ => {}
+            }
+            i = end;
+        } else if is_cjk(c) {
+            first_token = false;
+            task = true;
+            let run_len = text
+                .get(i..r.end)
+                .unwrap_or("")
+                .char_indices()
+                .find(|&(_, d)| !is_cjk(d))
+                .map_or(r.end - i, |(j, _)| j);
+            let run = text.get(i..i + run_len).unwrap_or("");
+            let cut = inside
+                .iter()
+                .map(|m| m.range.start)
+                .filter(|&s| s > i && s < i + run_len)
+                .min();
+            let run = cut.and_then(|s| text.get(i..s)).unwrap_or(run);
+            match decompose(run) {
+                Some(v) => has_verb |= v,
+                None => return (false, has_verb, task),
+            }
+            i += run.len().max(c.len_utf8());
+        } else {
+            return (false, has_verb, task);
+        }
+    }
+    (true, has_verb, task)
+}
+
+/// Splits a CJK run into fillers and thinking verbs; `Some(has_verb)` when it splits fully.
+fn decompose(run: &str) -> Option<bool> {
+    let n = run.len();
+    // reach[i]: 0 unreachable, 1 reachable, 2 reachable via a verb.
+    let mut reach = vec![0u8; n + 1];
+    if let Some(r) = reach.get_mut(0) {
+        *r = 1;
+    }
+    for i in 0..n {
+        let here = reach.get(i).copied().unwrap_or(0);
+        if here == 0 {
+            continue;
+        }
+        let Some(rest) = run.get(i..) else { continue };
+        for (w, verb) in CJK_FILLERS
+            .iter()
+            .map(|w| (w, false))
+            .chain(CJK_VERBS.iter().map(|w| (w, true)))
+        {
+            if rest.starts_with(w) {
+                let v = if verb || here == 2 { 2 } else { 1 };
+                if let Some(slot) = reach.get_mut(i + w.len()) {
+                    *slot = (*slot).max(v);
+                }
+            }
+        }
+    }
+    match reach.get(n).copied() {
+        Some(2) => Some(true),
+        Some(1) => Some(false),
+        _ => None,
+    }
+}
+
+/// The text with directives removed, and the exact texts removed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stripped {
+    pub text: String,
+    pub removed: Vec<String>,
+}
+
+/// Removes how-to-think directives from `text`; `None` when there is nothing to remove.
+pub(crate) fn strip(text: &str) -> Option<Stripped> {
+    let spans = protected_spans(text);
+    let matches = find_anchors(text, &spans);
+    if matches.is_empty() {
+        return None;
+    }
+    let mut cuts: Vec<Range<usize>> = Vec::new();
+    let mut removed = Vec::new();
+    for s in text::sentences_around(text, &spans, matches.iter().map(|m| m.range.start)) {
+        if !within(&matches, &s).iter().any(|m| m.range.end <= s.end) {
+            continue;
+        }
+        let cls = text::clauses(text, s.clone(), &spans);
+        let kinds: Vec<Clause> = cls
+            .iter()
+            .map(|c| clause_kind(text, c, &matches, &spans))
+            .collect();
+        if !kinds.contains(&Clause::Content) && kinds.contains(&Clause::Directive) {
+            removed.push(text.get(s.clone()).unwrap_or("").to_string());
+            cuts.push(s);
+            continue;
+        }
+        // Each run of adjacent directive clauses goes with one connector: the one before it,
+        // or (at the start of the sentence) the one after it.
+        let mut k = 0;
+        while k < cls.len() {
+            if kinds.get(k) != Some(&Clause::Directive) {
+                k += 1;
+                continue;
+            }
+            let first = k;
+            while kinds.get(k + 1) == Some(&Clause::Directive) {
+                k += 1;
+            }
+            let (Some(a), Some(b)) = (cls.get(first), cls.get(k)) else {
+                break;
+            };
+            let cut = match first.checked_sub(1).and_then(|p| cls.get(p)) {
+                Some(prev) => prev.end..b.end,
+                None => a.start..cls.get(k + 1).map_or(b.end, |n| n.start),
+            };
+            for c in cls.get(first..=k).unwrap_or(&[]) {
+                removed.push(text.get(c.clone()).unwrap_or("").to_string());
+            }
+            cuts.push(cut);
+            k += 1;
+        }
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    Some(Stripped {
+        text: text::remove_ranges(text, cuts),
+        removed,
+    })
+}
+
+/// True when `s` (one removed text) is a directive by these tables: used by tests and callers
+/// that want to audit a removal list.
+pub fn is_directive_text(s: &str) -> bool {
+    let spans = protected_spans(s);
+    let matches = find_anchors(s, &spans);
+    let sents = text::sentences(s, &spans);
+    !sents.is_empty()
+        && sents.iter().all(|sen| {
+            text::clauses(s, sen.clone(), &spans)
+                .iter()
+                .map(|c| clause_kind(s, c, &matches, &spans))
+                .fold((true, false), |(ok, any), k| {
+                    (ok && k != Clause::Content, any || k == Clause::Directive)
+                })
+                == (true, true)
+        })
+}
+
+#[cfg(test)]
+#[rustfmt::skip]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::type_complexity,
+    clippy::single_range_in_vec_init
+)]
+mod tests {
+    use super::*;
+
+    /// (input, expected output, expected removed texts)
+    type Case = (&'static str, &'static str, &'static [&'static str]);
+
+    fn run(cases: &[Case]) {
+        for (input, want, want_removed) in cases {
+            let got = strip(input);
+            let (text, removed) = match &got {
+                Some(s) => (
+                    s.text.as_str(),
+                    s.removed.iter().map(String::as_str).collect(),
+                ),
+                None => (*input, Vec::new()),
+            };
+            assert_eq!(text, *want, "input: {input}");
+            assert_eq!(removed, *want_removed, "input: {input}");
+            for r in &removed {
+                assert!(is_directive_text(r), "{r}");
+            }
+        }
+    }
+
+    #[test]
+    fn english() {
+        run(&[
+            ("Let's think step by step.", "", &["Let's think step by step."]),
+            ("What is 17*23? Think step by step.", "What is 17*23?", &["Think step by step."]),
+            ("Solve this, and think step by step.", "Solve this.", &["think step by step"]),
+            ("Think step-by-step and solve x+1=2.", "solve x+1=2.", &["Think step-by-step"]),
+            ("Take a deep breath and work on this problem step by step. Sum 2 and 3.", "Sum 2 and 3.", &["Take a deep breath and work on this problem step by step."]),
+            ("Explain your reasoning before answering. Is 7 prime?", "Is 7 prime?", &["Explain your reasoning before answering."]),
+            ("Show your work.\nCompute 3^4.", "Compute 3^4.", &["Show your work."]),
+            ("Work through this carefully. List the risks.", "List the risks.", &["Work through this carefully."]),
+            ("Let's reason it out. Which is larger?", "Which is larger?", &["Let's reason it out."]),
+            ("Let’s reason about it. Which is larger?", "Which is larger?", &["Let’s reason about it."]),
+            ("Let’s think step by step. Don’t skip steps.", "Don’t skip steps.", &["Let’s think step by step."]),
+            ("Tu es un expert. Turn it off.", "Turn it off.", &["Tu es un expert."]),
+            ("You are a helpful assistant. Translate to German: cat", "Translate to German: cat", &["You are a helpful assistant."]),
+            ("You are a world-class expert problem solver. Fix the bug.", "Fix the bug.", &["You are a world-class expert problem solver."]),
+            ("Read the contract below, think step by step, and list the risks.", "Read the contract below, and list the risks.", &["think step by step"]),
+            ("Please think step by step and show your work, then give the final answer as a number.", "give the final answer as a number.", &["Please think step by step", "show your work"]),
+            ("Think step by step, then give the answer.", "give the answer.", &["Think step by step"]),
+            ("1. Think step by step.\n2. Output JSON.", "2. Output JSON.", &["1. Think step by step."]),
+            ("Let's work this out in a step by step way to be sure we have the right answer.", "", &["Let's work this out in a step by step way to be sure we have the right answer."]),
+            ("Please reason step by step, and put your final answer within \\boxed{}.", "put your final answer within \\boxed{}.", &["Please reason step by step"]),
+            ("Before answering, think carefully. Name 3 primes.", "Name 3 primes.", &["Before answering, think carefully."]),
+            ("Use chain-of-thought reasoning.\n\nTranslate: hola", "Translate: hola", &["Use chain-of-thought reasoning."]),
+            ("You are ChatGPT, a large language model. Be concise.", "Be concise.", &["You are ChatGPT, a large language model."]),
+        ]);
+    }
+
+    #[test]
+    fn english_kept() {
+        run(&[
+            ("Write step-by-step installation instructions for nginx.", "Write step-by-step installation instructions for nginx.", &[]),
+            ("Answer step by step.", "Answer step by step.", &[]),
+            ("Explain step by step how TCP works.", "Explain step by step how TCP works.", &[]),
+            ("The phrase \"think step by step\" is overused.", "The phrase \"think step by step\" is overused.", &[]),
+            ("```\n# think step by step\n```", "```\n# think step by step\n```", &[]),
+            ("Use `think step by step` as the key.", "Use `think step by step` as the key.", &[]),
+            ("You are a customer-support agent for Acme; answer only about billing.", "You are a customer-support agent for Acme; answer only about billing.", &[]),
+            ("You are an expert in Norwegian tax law.", "You are an expert in Norwegian tax law.", &[]),
+            ("Think step by step about the 2019 tax changes.", "Think step by step about the 2019 tax changes.", &[]),
+            ("Work through the exercises in chapter 3.", "Work through the exercises in chapter 3.", &[]),
+            ("Rethink step by step plans.", "Rethink step by step plans.", &[]),
+            ("Think carefully about edge cases such as empty input.", "Think carefully about edge cases such as empty input.", &[]),
+            ("Think step by step, then answer in exactly 3 words.", "answer in exactly 3 words.", &["Think step by step"]),
+            ("The report says: think step by step 42 times.", "The report says: think step by step 42 times.", &[]),
+            ("You are a helpful assistant for Acme Bank customers.", "You are a helpful assistant for Acme Bank customers.", &[]),
+        ]);
+    }
+
+    #[test]
+    fn korean() {
+        run(&[
+            ("단계별로 생각해 보세요.", "", &["단계별로 생각해 보세요."]),
+            ("차근차근 생각해 봐. 2+2는?", "2+2는?", &["차근차근 생각해 봐."]),
+            ("한 단계씩 생각하세요. 답은 숫자로만 쓰세요.", "답은 숫자로만 쓰세요.", &["한 단계씩 생각하세요."]),
+            ("심호흡을 하고 문제를 풀어라.", "문제를 풀어라.", &["심호흡을 하고"]),
+            ("단계별로 설치 방법을 써 주세요.", "단계별로 설치 방법을 써 주세요.", &[]),
+            ("당신은 유용한 어시스턴트입니다. 요약해 주세요.", "요약해 주세요.", &["당신은 유용한 어시스턴트입니다."]),
+            ("천천히 생각해 보고 답하세요. 3+5는?", "답하세요. 3+5는?", &["천천히 생각해 보고"]),
+            ("천천히 생각해 보세요. 3+5는?", "3+5는?", &["천천히 생각해 보세요."]),
+            ("\"단계별로 생각해 보세요\"를 영어로 번역하세요.", "\"단계별로 생각해 보세요\"를 영어로 번역하세요.", &[]),
+        ]);
+    }
+
+    #[test]
+    fn japanese() {
+        run(&[
+            ("ステップバイステップで考えてください。", "", &["ステップバイステップで考えてください。"]),
+            ("段階的に考えて。この式を解いて。", "この式を解いて。", &["段階的に考えて。"]),
+            ("一歩ずつ考えましょう。答えはJSONで。", "答えはJSONで。", &["一歩ずつ考えましょう。"]),
+            ("ステップバイステップでインストール手順を書いてください。", "ステップバイステップでインストール手順を書いてください。", &[]),
+            ("「段階的に考えて」という表現", "「段階的に考えて」という表現", &[]),
+            ("よく考えてから答えてください。問題：2+2", "答えてください。問題：2+2", &["よく考えてから"]),
+            ("じっくり考えてから。問題：2+2", "問題：2+2", &["じっくり考えてから。"]),
+            ("단계별로 생각해서 이 코드를 설명해 주세요:", "이 코드를 설명해 주세요:", &["단계별로 생각해서"]),
+            ("あなたは役に立つアシスタントです。要約して。", "要約して。", &["あなたは役に立つアシスタントです。"]),
+        ]);
+    }
+
+    #[test]
+    fn chinese() {
+        run(&[
+            ("请一步一步地思考。", "", &["请一步一步地思考。"]),
+            ("让我们一步步思考。12乘以7是多少？", "12乘以7是多少？", &["让我们一步步思考。"]),
+            ("请一步一步地思考，然后回答这个问题。", "回答这个问题。", &["请一步一步地思考"]),
+            ("请逐步写出安装说明。", "请逐步写出安装说明。", &[]),
+            ("你是一个乐于助人的助手。翻译：猫", "翻译：猫", &["你是一个乐于助人的助手。"]),
+            ("请认真思考后再回答。北京的人口是多少？", "北京的人口是多少？", &["请认真思考后再回答。"]),
+        ]);
+    }
+
+    #[test]
+    fn spanish() {
+        run(&[
+            ("Piensa paso a paso.", "", &["Piensa paso a paso."]),
+            ("Razonemos paso a paso antes de responder. ¿Cuánto es 3+4?", "¿Cuánto es 3+4?", &["Razonemos paso a paso antes de responder."]),
+            ("Resuelve la ecuación y piensa paso a paso.", "Resuelve la ecuación.", &["piensa paso a paso"]),
+            ("Escribe instrucciones paso a paso para instalar Rust.", "Escribe instrucciones paso a paso para instalar Rust.", &[]),
+            ("Eres un asistente útil. Resume el texto.", "Resume el texto.", &["Eres un asistente útil."]),
+            ("Piensa con cuidado antes de responder. ¿Qué es 2+2?", "¿Qué es 2+2?", &["Piensa con cuidado antes de responder."]),
+            ("Eres un asistente de soporte de Acme; responde solo sobre facturas.", "Eres un asistente de soporte de Acme; responde solo sobre facturas.", &[]),
+        ]);
+    }
+
+    #[test]
+    fn french() {
+        run(&[
+            ("Réfléchis étape par étape.", "", &["Réfléchis étape par étape."]),
+            ("Réfléchissons étape par étape. Quelle est la capitale ?", "Quelle est la capitale ?", &["Réfléchissons étape par étape."]),
+            ("Traduis ce texte, et réfléchis étape par étape.", "Traduis ce texte.", &["réfléchis étape par étape"]),
+            ("Rédige un guide étape par étape.", "Rédige un guide étape par étape.", &[]),
+            ("Respire profondément. Corrige le code.", "Corrige le code.", &["Respire profondément."]),
+            ("Prends une grande inspiration. Tu es un assistant utile. Résume.", "Résume.", &["Prends une grande inspiration.", "Tu es un assistant utile."]),
+        ]);
+    }
+
+    #[test]
+    fn german() {
+        run(&[
+            ("Denke Schritt für Schritt nach.", "", &["Denke Schritt für Schritt nach."]),
+            ("Lass uns Schritt für Schritt denken. Was ist 9*9?", "Was ist 9*9?", &["Lass uns Schritt für Schritt denken."]),
+            ("Fasse den Text zusammen und denke Schritt für Schritt nach.", "Fasse den Text zusammen.", &["denke Schritt für Schritt nach"]),
+            ("Schreibe eine Schritt-für-Schritt-Anleitung.", "Schreibe eine Schritt-für-Schritt-Anleitung.", &[]),
+            ("Du bist ein hilfreicher Assistent. Antworte kurz.", "Antworte kurz.", &["Du bist ein hilfreicher Assistent."]),
+            ("Denke sorgfältig nach, bevor du antwortest. Was ist 7*6?", "Was ist 7*6?", &["Denke sorgfältig nach, bevor du antwortest."]),
+        ]);
+    }
+
+    #[test]
+    fn decompose_table() {
+        assert_eq!(decompose("생각해"), Some(true));
+        assert_eq!(decompose("보세요"), Some(false));
+        assert_eq!(decompose("설치"), None);
+        assert_eq!(decompose(""), Some(false));
+    }
+}
