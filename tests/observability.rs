@@ -1,0 +1,161 @@
+//! Observability: metric label cardinality stays bounded whatever clients send; the access log
+//! is one structured line per request with no prompt text and no keys.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use gearbox::mock::MockOptions;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+fn series(metrics: &str) -> usize {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .count()
+}
+
+#[tokio::test]
+async fn cardinality_is_bounded_under_thousands_of_unknown_models_and_keys() {
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    // Warm every code path once so the baseline has its series.
+    post_json(&url, &chat("gpt-4o-mini", "warm")).await;
+    post_json(&url, &chat("unknown-0", "x")).await;
+    request(
+        "POST",
+        &url,
+        &[("authorization", "Bearer nope-0")],
+        chat("gpt-4o-mini", "x").to_string(),
+    )
+    .await;
+    let _ = request("GET", &gw.url("/v1/path-0"), &[ALPHA], "").await;
+    let before_text = request("GET", &gw.url("/metrics"), &[], "").await.text();
+    let before = series(&request("GET", &gw.url("/metrics"), &[], "").await.text());
+    for i in 1..1500 {
+        let model = format!("model-{i}-{}", "z".repeat(i % 40));
+        post_json(&url, &chat(&model, "x"))
+            .await
+            .assert_error(404, "model_not_found");
+        let key = format!("Bearer key-{i}");
+        request(
+            "POST",
+            &url,
+            &[("authorization", key.as_str())],
+            chat("gpt-4o-mini", "x").to_string(),
+        )
+        .await
+        .assert_error(401, "invalid_api_key");
+        if i % 500 == 0 {
+            let _ = request("GET", &gw.url(&format!("/v1/path-{i}")), &[ALPHA], "").await;
+        }
+    }
+    let text = request("GET", &gw.url("/metrics"), &[], "").await.text();
+    let after = series(&text);
+    let new: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            let name = l.rsplit_once(' ').map_or(*l, |x| x.0);
+            !before_text
+                .lines()
+                .any(|b| b.rsplit_once(' ').map_or(b, |x| x.0) == name)
+        })
+        .collect();
+    assert!(
+        after <= before + 2,
+        "series grew from {before} to {after}: {new:#?}"
+    );
+    assert!(!text.contains("model-1-"), "a client string became a label value");
+    assert!(!text.contains("key-1"), "a client key became a label value");
+}
+
+#[test]
+fn access_log_is_structured_and_free_of_prompts_and_keys() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt.block_on(start_mock(MockOptions::default()));
+    let dir = std::env::temp_dir().join(format!("gearbox-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg_path = dir.join("g.toml");
+    let cfg = config_for(mock.addr, "[log]\nformat = \"json\"\n")
+        .replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gearbox"))
+        .args(["serve", "--config"])
+        .arg(&cfg_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let secret_prompt = "my-very-secret-prompt-text";
+    rt.block_on(async {
+        let url = format!("http://{addr}/v1/chat/completions");
+        let r = request(
+            "POST",
+            &url,
+            &[ALPHA, ("x-request-id", "req-from-client-1")],
+            chat("gpt-4o-mini", secret_prompt).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-request-id"), Some("req-from-client-1"));
+        let generated = request(
+            "POST",
+            &url,
+            &[ALPHA],
+            chat("gpt-4o-mini", secret_prompt).to_string(),
+        )
+        .await;
+        assert!(generated.header("x-request-id").is_some_and(|id| !id.is_empty()));
+        let mut body = chat("gpt-4o-mini", secret_prompt);
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+        body["temperature"] = json!(0.9);
+        post_json(&url, &body).await;
+    });
+    let _ = child.kill();
+    let mut logs = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!logs.contains(secret_prompt), "prompt text in logs:\n{logs}");
+    assert!(!logs.contains("alpha-key"), "a key in logs");
+    let access: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "gearbox::access")
+        .collect();
+    assert_eq!(access.len(), 3, "{logs}");
+    let first = &access[0];
+    assert_eq!(first["request_id"], "req-from-client-1");
+    for field in [
+        "team",
+        "route",
+        "model",
+        "status",
+        "latency_ms",
+        "overhead_ms",
+        "prompt_tokens",
+        "completion_tokens",
+        "cache",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}: {first}");
+    }
+    assert_eq!(first["team"], "alpha");
+    assert_eq!(first["status"], 200);
+    assert!(first["prompt_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(access[1]["cache"], "hit");
+    // The streamed request's usage arrives at the end of the stream and is logged.
+    assert!(
+        access[2]["completion_tokens"].as_u64().unwrap() > 0,
+        "{}",
+        access[2]
+    );
+}
