@@ -42,7 +42,46 @@ pub struct AppState {
     pub redis: Option<SharedRedis>,
 }
 
+/// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
+/// snapshot once and keeps it to the end, so a reload never disturbs in-flight requests or open
+/// streams.
+pub type LiveState = Arc<arc_swap::ArcSwap<AppState>>;
+
 impl AppState {
+    /// A snapshot for a reloaded `config`: metrics, cache, Redis and limiter state carry over;
+    /// upstream clients (and their pools) are reused where their configuration is unchanged.
+    /// Settings bound at start-up (listen address, TLS, cache size, Redis URL) keep their
+    /// start-up values; a warning names any that changed.
+    pub fn reloaded(&self, config: Config) -> Result<Arc<AppState>, String> {
+        let old = &self.config;
+        let mut restart = Vec::new();
+        if old.server.listen != config.server.listen {
+            restart.push("server.listen");
+        }
+        if old.server.tls.as_ref().map(|t| (&t.cert, &t.key))
+            != config.server.tls.as_ref().map(|t| (&t.cert, &t.key))
+        {
+            restart.push("server.tls");
+        }
+        if old.cache.max_bytes != config.cache.max_bytes {
+            restart.push("cache.max_bytes");
+        }
+        if old.cache.redis_url != config.cache.redis_url {
+            restart.push("cache.redis_url");
+        }
+        if !restart.is_empty() {
+            tracing::warn!(settings = ?restart, "these settings changed but only take effect after a restart");
+        }
+        let upstreams = self.upstreams.rebuild(&config.upstreams)?;
+        Ok(Arc::new(AppState {
+            config: Arc::new(config),
+            upstreams,
+            metrics: self.metrics.clone(),
+            cache: self.cache.clone(),
+            redis: self.redis.clone(),
+        }))
+    }
+
     pub fn new(config: Config) -> Result<Arc<AppState>, String> {
         let upstreams = Upstreams::new(&config.upstreams)?;
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
@@ -95,17 +134,21 @@ pub type AppService = BoxCloneService<Request, Response, Infallible>;
 
 /// Build the gateway's service stack.
 pub fn build(state: Arc<AppState>) -> AppService {
+    build_live(Arc::new(arc_swap::ArcSwap::new(state)))
+}
+
+/// Build the stack over a live (reloadable) state.
+pub fn build_live(live: LiveState) -> AppService {
+    let metrics = live.load().metrics.clone();
     let svc = ServiceBuilder::new()
         // tower-http's boxed body is its own type; re-box into ours (one allocation).
         .map_response(|r: http::Response<_>| r.map(h::boxed))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(SetRequestIdLayer::x_request_id(MakeId::default()))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(ObserveLayer {
-            metrics: state.metrics.clone(),
-        })
-        .layer(AuthLayer { state: state.clone() })
-        .service(BoxCloneService::new(Handler { state }));
+        .layer(ObserveLayer { metrics })
+        .layer(AuthLayer { live: live.clone() })
+        .service(BoxCloneService::new(Handler { live }));
     BoxCloneService::new(svc)
 }
 
@@ -365,7 +408,7 @@ impl http_body::Body for ObservedBody {
 
 #[derive(Clone)]
 struct AuthLayer {
-    state: Arc<AppState>,
+    live: LiveState,
 }
 
 impl Layer<AppService> for AuthLayer {
@@ -373,7 +416,7 @@ impl Layer<AppService> for AuthLayer {
     fn layer(&self, inner: AppService) -> AppService {
         BoxCloneService::new(Auth {
             inner,
-            state: self.state.clone(),
+            live: self.live.clone(),
         })
     }
 }
@@ -381,7 +424,7 @@ impl Layer<AppService> for AuthLayer {
 #[derive(Clone)]
 struct Auth {
     inner: AppService,
-    state: Arc<AppState>,
+    live: LiveState,
 }
 
 /// Resolve the caller's team from `Authorization: Bearer <key>`.
@@ -423,7 +466,11 @@ impl Service<Request> for Auth {
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         if !is_ops_path(req.uri().path()) {
-            match authenticate(&self.state.config, req.headers()) {
+            // The snapshot this request will use to the end, reloads notwithstanding.
+            let snapshot = self.live.load_full();
+            let auth = authenticate(&snapshot.config, req.headers());
+            req.extensions_mut().insert(snapshot);
+            match auth {
                 Ok(team) => {
                     req.extensions_mut().insert(team);
                 }
@@ -439,7 +486,7 @@ impl Service<Request> for Auth {
 
 #[derive(Clone)]
 struct Handler {
-    state: Arc<AppState>,
+    live: LiveState,
 }
 
 impl Service<Request> for Handler {
@@ -452,7 +499,11 @@ impl Service<Request> for Handler {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let state = self.state.clone();
+        let state = req
+            .extensions()
+            .get::<Arc<AppState>>()
+            .cloned()
+            .unwrap_or_else(|| self.live.load_full());
         Box::pin(async move {
             let resp = match dispatch(state, req).await {
                 Ok(r) => r,

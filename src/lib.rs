@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod mock;
 pub mod policy;
 pub mod proxy;
+pub mod reload;
 pub mod rewrite;
 pub mod route;
 pub mod server;
@@ -48,9 +49,25 @@ pub async fn run(
         drain_timeout: config.server.drain_timeout,
         tls,
     };
+    let reload_path = match &config.source {
+        config::ConfigSource::File(p) if p.is_file() => Some(p.clone()),
+        _ => None,
+    };
     let state = app::AppState::new(config).map_err(StartupError::Config)?;
+    let live: app::LiveState = std::sync::Arc::new(arc_swap::ArcSwap::new(state));
+    // Hot reload of a config file (file changes and SIGHUP); the embedded default never changes.
+    let _watch = match reload_path {
+        Some(p) => match reload::Reloader::new(live.clone(), p).watch() {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(error = %e, "hot reload unavailable");
+                None
+            }
+        },
+        None => None,
+    };
     let svc = tower::util::BoxCloneService::new(tower::ServiceExt::map_err(
-        app::build(state),
+        app::build_live(live),
         |e: std::convert::Infallible| -> http::BoxError { match e {} },
     ));
     server::serve(listener, svc, opts, shutdown).await;

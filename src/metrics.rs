@@ -128,6 +128,7 @@ pub struct Metrics {
     cache_stored_bytes: IntCounter,
     cache_evictions: IntCounter,
     redis_errors: IntCounterVec,
+    reloads: IntCounterVec,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
@@ -256,6 +257,7 @@ impl Metrics {
                 "Redis operations that failed; the request was served without Redis.",
                 &["op", "kind"],
             )?,
+            reloads: counter("gearbox_config_reloads_total", "Config reloads by result: applied, rejected.", &["result"])?,
             registry,
         };
         m.registry.register(Box::new(build))?;
@@ -282,6 +284,7 @@ impl Metrics {
         m.registry.register(Box::new(m.cache_stored_bytes.clone()))?;
         m.registry.register(Box::new(m.cache_evictions.clone()))?;
         m.registry.register(Box::new(m.redis_errors.clone()))?;
+        m.registry.register(Box::new(m.reloads.clone()))?;
         // Closed label sets start at zero so dashboards and alerts see the series before the
         // first event (an absent series and a zero rate look different in PromQL).
         for r in ["hit", "miss", "bypass", "coalesced"] {
@@ -293,6 +296,9 @@ impl Metrics {
             StreamOutcome::ClientGone,
         ] {
             m.stream_outcomes.with_label_values(&[outcome_label(o)]).inc_by(0);
+        }
+        for r in ["applied", "rejected"] {
+            m.reloads.with_label_values(&[r]).inc_by(0);
         }
         for r in ["rewritten", "unchanged", "disabled"] {
             m.rewrites.with_label_values(&[r]).inc_by(0);
@@ -422,6 +428,11 @@ impl Metrics {
     /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error.
     pub fn record_redis_error(&self, op: &'static str, kind: &'static str) {
         self.redis_errors.with_label_values(&[op, kind]).inc();
+    }
+
+    /// `result`: applied | rejected.
+    pub fn record_reload(&self, result: &'static str) {
+        self.reloads.with_label_values(&[result]).inc();
     }
 
     /// The registry in Prometheus text format.

@@ -137,7 +137,7 @@ pub struct LogConfig {
     pub include_content: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpstreamConfig {
     pub name: String,
     /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.

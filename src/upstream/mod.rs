@@ -42,6 +42,9 @@ type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// One configured upstream with its connection pool.
 pub struct Upstream {
     pub name: String,
+    /// The configuration this client was built from (a reload reuses the client, and its pool,
+    /// when the configuration is unchanged).
+    config: UpstreamConfig,
     chat_uri: Uri,
     embeddings_uri: Uri,
     auth: Option<HeaderValue>,
@@ -91,6 +94,7 @@ impl Upstream {
             None => None,
         };
         Ok(Upstream {
+            config: cfg.clone(),
             name: cfg.name.clone(),
             chat_uri: uri(Endpoint::ChatCompletions.path())?,
             embeddings_uri: uri(Endpoint::Embeddings.path())?,
@@ -183,6 +187,21 @@ impl Upstreams {
         let mut by_name = BTreeMap::new();
         for (name, cfg) in cfgs {
             by_name.insert(name.clone(), Arc::new(Upstream::new(cfg)?));
+        }
+        Ok(Upstreams {
+            by_name: Arc::new(by_name),
+        })
+    }
+
+    /// Clients for `cfgs`, reusing those of `self` whose configuration did not change.
+    pub fn rebuild(&self, cfgs: &BTreeMap<String, UpstreamConfig>) -> Result<Upstreams, String> {
+        let mut by_name = BTreeMap::new();
+        for (name, cfg) in cfgs {
+            let client = match self.by_name.get(name) {
+                Some(old) if old.config == *cfg => old.clone(),
+                _ => Arc::new(Upstream::new(cfg)?),
+            };
+            by_name.insert(name.clone(), client);
         }
         Ok(Upstreams {
             by_name: Arc::new(by_name),
