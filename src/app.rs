@@ -12,6 +12,7 @@ use crate::cache::ResponseCache;
 use crate::config::{hash_key, AuthMode, Config};
 use crate::error::{ErrorKind, ErrorMark, GatewayError};
 use crate::http::{self as h, Request, Response};
+use crate::limits::Limiter;
 use crate::metrics::{EndpointLabel, Metrics, RequestLabels};
 use crate::proxy;
 use crate::upstream::redis::SharedRedis;
@@ -38,8 +39,10 @@ pub struct AppState {
     pub upstreams: Upstreams,
     pub metrics: Metrics,
     pub cache: Arc<ResponseCache>,
-    /// The shared Redis connection, when `cache.redis_url` is set.
+    /// The shared Redis connection, when `[redis]` is configured.
     pub redis: Option<SharedRedis>,
+    /// Team limits and budgets (state survives reloads).
+    pub limiter: Arc<Limiter>,
 }
 
 /// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
@@ -66,8 +69,11 @@ impl AppState {
         if old.cache.max_bytes != config.cache.max_bytes {
             restart.push("cache.max_bytes");
         }
-        if old.cache.redis_url != config.cache.redis_url {
-            restart.push("cache.redis_url");
+        if old.redis != config.redis {
+            restart.push("redis");
+        }
+        if old.cache.shared != config.cache.shared {
+            restart.push("cache.shared");
         }
         if !restart.is_empty() {
             tracing::warn!(settings = ?restart, "these settings changed but only take effect after a restart");
@@ -79,28 +85,31 @@ impl AppState {
             metrics: self.metrics.clone(),
             cache: self.cache.clone(),
             redis: self.redis.clone(),
+            limiter: self.limiter.clone(),
         }))
     }
 
     pub fn new(config: Config) -> Result<Arc<AppState>, String> {
         let upstreams = Upstreams::new(&config.upstreams)?;
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
-        let redis = match &config.cache.redis_url {
-            Some(url) => Some(SharedRedis::new(url, config.cache.redis_timeout)?),
+        let redis = match &config.redis {
+            Some(r) => Some(SharedRedis::new(&r.url, r.timeout)?),
             None => None,
         };
         let cache = Arc::new(ResponseCache::new(
             config.cache.max_bytes,
-            redis.clone(),
+            redis.clone().filter(|_| config.cache.shared),
             config.cache.coalesce_timeout,
             metrics.clone(),
         ));
+        let limiter = Arc::new(Limiter::new(redis.clone(), config.replicas, metrics.clone()));
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,
             metrics,
             cache,
             redis,
+            limiter,
         }))
     }
 }
@@ -127,6 +136,8 @@ pub struct RequestInfo {
     pub upstream_wait: Duration,
     /// Token usage, set when known (at once for whole answers, at stream end for streams).
     pub usage: Arc<std::sync::OnceLock<crate::api::Usage>>,
+    /// Held until the response body ends (a concurrency slot).
+    pub hold: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// A boxed service of the stack (concrete types at layer boundaries keep errors readable).
@@ -546,6 +557,10 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         (&Method::POST, "/embeddings") => {
             let team = team.ok_or_else(no_team)?;
             proxy::embeddings(state, team, req).await
+        }
+        (&Method::GET, "/gearbox/policy") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::team_policy(&state, &team)
         }
         (&Method::POST, "/route") => {
             let team = team.ok_or_else(no_team)?;

@@ -26,8 +26,14 @@ pub enum ErrorKind {
     InvalidRequest,
     /// No or unknown gateway API key.
     Unauthorized,
-    /// The caller's policy does not allow this (a model, an override).
+    /// The caller's policy does not allow this (an override header).
     Forbidden,
+    /// The caller's policy does not allow this model.
+    ModelNotAllowed,
+    /// A team rate or concurrency limit.
+    RateLimited,
+    /// A team budget is used up.
+    BudgetExceeded,
     /// The model is not one the gateway serves.
     ModelNotFound,
     /// No route for this method and path.
@@ -53,6 +59,9 @@ impl ErrorKind {
             | ErrorKind::InvalidRequest
             | ErrorKind::Unauthorized
             | ErrorKind::Forbidden
+            | ErrorKind::ModelNotAllowed
+            | ErrorKind::RateLimited
+            | ErrorKind::BudgetExceeded
             | ErrorKind::ModelNotFound
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
@@ -68,7 +77,8 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidJson | ErrorKind::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden | ErrorKind::ModelNotAllowed => StatusCode::FORBIDDEN,
+            ErrorKind::RateLimited | ErrorKind::BudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,7 +98,9 @@ impl ErrorKind {
             | ErrorKind::MethodNotAllowed
             | ErrorKind::PayloadTooLarge => "invalid_request_error",
             ErrorKind::Unauthorized => "authentication_error",
-            ErrorKind::Forbidden => "permission_error",
+            ErrorKind::Forbidden | ErrorKind::ModelNotAllowed => "permission_error",
+            ErrorKind::RateLimited => "rate_limit_error",
+            ErrorKind::BudgetExceeded => "insufficient_quota",
             ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout | ErrorKind::UpstreamProtocol => {
                 "upstream_error"
             }
@@ -103,6 +115,9 @@ impl ErrorKind {
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::Unauthorized => "invalid_api_key",
             ErrorKind::Forbidden => "forbidden",
+            ErrorKind::ModelNotAllowed => "model_not_allowed",
+            ErrorKind::RateLimited => "rate_limit_exceeded",
+            ErrorKind::BudgetExceeded => "budget_exceeded",
             ErrorKind::ModelNotFound => "model_not_found",
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",
@@ -125,6 +140,8 @@ pub struct GatewayError {
     pub param: Option<String>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Extra response headers (e.g. `Retry-After`, `x-ratelimit-*`).
+    pub headers: Option<Box<http::HeaderMap>>,
 }
 
 impl GatewayError {
@@ -134,7 +151,17 @@ impl GatewayError {
             message: message.into(),
             param: None,
             source: None,
+            headers: None,
         }
+    }
+
+    /// Add response headers to this error's response.
+    pub fn with_headers(mut self, h: http::HeaderMap) -> Self {
+        match &mut self.headers {
+            Some(existing) => existing.extend(h),
+            None => self.headers = Some(Box::new(h)),
+        }
+        self
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
@@ -181,6 +208,9 @@ impl GatewayError {
             HeaderValue::from_static("application/json"),
         );
         resp.extensions_mut().insert(ErrorMark(self.kind));
+        if let Some(h) = self.headers {
+            resp.headers_mut().extend(*h);
+        }
         resp
     }
 }

@@ -18,6 +18,7 @@ pub mod classify;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod mock;
 pub mod policy;

@@ -129,6 +129,9 @@ pub struct Metrics {
     cache_evictions: IntCounter,
     redis_errors: IntCounterVec,
     reloads: IntCounterVec,
+    limit_refusals: IntCounterVec,
+    budget_actions: IntCounterVec,
+    limit_fallbacks: IntCounter,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
@@ -258,6 +261,20 @@ impl Metrics {
                 &["op", "kind"],
             )?,
             reloads: counter("gearbox_config_reloads_total", "Config reloads by result: applied, rejected.", &["result"])?,
+            limit_refusals: counter(
+                "gearbox_limit_refusals_total",
+                "Requests refused by a team limit, by team and limit: requests, tokens, concurrency.",
+                &["team", "limit"],
+            )?,
+            budget_actions: counter(
+                "gearbox_budget_actions_total",
+                "Requests at a team budget, by team and action: refused, downgraded.",
+                &["team", "action"],
+            )?,
+            limit_fallbacks: IntCounter::new(
+                "gearbox_limit_fallbacks_total",
+                "Limit checks made locally (limit / replicas) because Redis was unreachable.",
+            )?,
             registry,
         };
         m.registry.register(Box::new(build))?;
@@ -285,6 +302,9 @@ impl Metrics {
         m.registry.register(Box::new(m.cache_evictions.clone()))?;
         m.registry.register(Box::new(m.redis_errors.clone()))?;
         m.registry.register(Box::new(m.reloads.clone()))?;
+        m.registry.register(Box::new(m.limit_refusals.clone()))?;
+        m.registry.register(Box::new(m.budget_actions.clone()))?;
+        m.registry.register(Box::new(m.limit_fallbacks.clone()))?;
         // Closed label sets start at zero so dashboards and alerts see the series before the
         // first event (an absent series and a zero rate look different in PromQL).
         for r in ["hit", "miss", "bypass", "coalesced"] {
@@ -428,6 +448,20 @@ impl Metrics {
     /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error.
     pub fn record_redis_error(&self, op: &'static str, kind: &'static str) {
         self.redis_errors.with_label_values(&[op, kind]).inc();
+    }
+
+    /// `limit`: requests | tokens | concurrency.
+    pub fn record_limit_refusal(&self, team: &str, limit: &'static str) {
+        self.limit_refusals.with_label_values(&[team, limit]).inc();
+    }
+
+    /// `action`: refused | downgraded.
+    pub fn record_budget_action(&self, team: &str, action: &'static str) {
+        self.budget_actions.with_label_values(&[team, action]).inc();
+    }
+
+    pub fn record_limit_fallback(&self) {
+        self.limit_fallbacks.inc();
     }
 
     /// `result`: applied | rejected.

@@ -326,7 +326,7 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     let mut redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let extra = format!(
-        "[cache]\nredis_url = \"redis://127.0.0.1:{}\"\nredis_timeout = \"100ms\"\n",
+        "[redis]\nurl = \"redis://127.0.0.1:{}\"\ntimeout = \"100ms\"\n",
         redis.port
     );
     let cfg = config_for(mock.addr, &extra);

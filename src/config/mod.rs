@@ -9,7 +9,9 @@
 pub mod raw;
 
 use crate::classify::RouterModel;
-use crate::policy::{CachePolicy, Policy, ReasoningPolicy, RoutingMode, UnsupportedParams};
+use crate::policy::{
+    Budget, CachePolicy, Limits, OnBudget, Policy, ReasoningPolicy, RoutingMode, UnsupportedParams,
+};
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use http::Uri;
@@ -69,6 +71,9 @@ pub struct Config {
     /// The router model: `router.model_file` when set, else the compiled-in one.
     pub router_model: Arc<RouterModel>,
     pub cache: CacheConfig,
+    pub redis: Option<RedisConfig>,
+    /// Replicas sharing limits (the divisor for local limits when Redis is unreachable).
+    pub replicas: u32,
     /// Configured reasoning-model profiles (see `rewrite::resolve_profile`).
     pub reasoning_profiles: Vec<crate::rewrite::ModelProfile>,
 }
@@ -76,9 +81,16 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
     pub max_bytes: u64,
-    pub redis_url: Option<String>,
-    pub redis_timeout: Duration,
+    /// Use the shared Redis (when configured) as a second tier.
+    pub shared: bool,
     pub coalesce_timeout: Duration,
+}
+
+/// The shared Redis server, when configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisConfig {
+    pub url: String,
+    pub timeout: Duration,
 }
 
 impl Config {
@@ -593,17 +605,24 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
     }
     let cache = CacheConfig {
         max_bytes: raw.cache.max_bytes,
-        redis_url: raw.cache.redis_url.clone(),
-        redis_timeout: parse_duration(&mut errs, "cache.redis_timeout", &raw.cache.redis_timeout),
+        shared: raw.cache.shared,
         coalesce_timeout: parse_duration(&mut errs, "cache.coalesce_timeout", &raw.cache.coalesce_timeout),
     };
-    if let Some(u) = &cache.redis_url {
-        if redis::Client::open(u.as_str()).is_err() {
+    let redis_timeout = parse_duration(&mut errs, "redis.timeout", &raw.redis.timeout);
+    let redis = raw.redis.url.clone().map(|url| {
+        if redis::Client::open(url.as_str()).is_err() {
             errs.push(
-                "cache.redis_url",
-                format!("invalid Redis URL {u:?}; expected redis://host:port[/db]"),
+                "redis.url",
+                format!("invalid Redis URL {url:?}; expected redis://host:port[/db]"),
             );
         }
+        RedisConfig {
+            url,
+            timeout: redis_timeout,
+        }
+    });
+    if raw.limits.replicas == 0 {
+        errs.push("limits.replicas", "must be at least 1");
     }
     let router_model = match &raw.router.model_file {
         None => match RouterModel::from_bytes(EMBEDDED_ROUTER_MODEL) {
@@ -654,6 +673,8 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         default_policy,
         router_model,
         cache,
+        redis,
+        replicas: raw.limits.replicas.max(1),
         reasoning_profiles: raw.reasoning_profiles,
     })
 }
@@ -695,6 +716,26 @@ fn merge_policy(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
                 .namespace
                 .clone()
                 .or_else(|| base.cache.namespace.clone()),
+        },
+        allowed_models: over
+            .allowed_models
+            .clone()
+            .or_else(|| base.allowed_models.clone()),
+        limits: raw::RawLimits {
+            rpm: over.limits.rpm.or(base.limits.rpm),
+            tpm: over.limits.tpm.or(base.limits.tpm),
+            concurrency: over.limits.concurrency.or(base.limits.concurrency),
+        },
+        budget: raw::RawBudget {
+            tokens_per_day: over.budget.tokens_per_day.or(base.budget.tokens_per_day),
+            tokens_per_month: over.budget.tokens_per_month.or(base.budget.tokens_per_month),
+            usd_per_day: over.budget.usd_per_day.or(base.budget.usd_per_day),
+            usd_per_month: over.budget.usd_per_month.or(base.budget.usd_per_month),
+            on_exceeded: over
+                .budget
+                .on_exceeded
+                .clone()
+                .or_else(|| base.budget.on_exceeded.clone()),
         },
     }
 }
@@ -778,6 +819,70 @@ fn validate_policy(
             );
         }
     }
+    let allowed_models = raw.allowed_models.clone();
+    if let Some(allowed) = &allowed_models {
+        for (i, m) in allowed.iter().enumerate() {
+            if !models.contains_key(m) {
+                errs.push(
+                    format!("{path}.allowed_models[{i}]"),
+                    format!("unknown model {m:?}; it must be declared under [models]"),
+                );
+            }
+        }
+        let needs = match mode {
+            RoutingMode::Auto | RoutingMode::Reasoning => {
+                vec![("chat_model", &chat_model), ("reasoning_model", &reasoning_model)]
+            }
+            RoutingMode::Chat | RoutingMode::Passthrough | RoutingMode::Shadow => {
+                vec![("chat_model", &chat_model)]
+            }
+        };
+        for (field, m) in needs {
+            if !allowed.contains(m) {
+                errs.push(
+                    format!("{path}.allowed_models"),
+                    format!(
+                        "must include the {field} {m:?} that the {} mode routes to",
+                        mode.as_str()
+                    ),
+                );
+            }
+        }
+    }
+    for (field, v) in [
+        ("rpm", raw.limits.rpm),
+        ("tpm", raw.limits.tpm),
+        ("concurrency", raw.limits.concurrency),
+    ] {
+        if v == Some(0) {
+            errs.push(
+                format!("{path}.limits.{field}"),
+                "must be at least 1 (omit it for no limit)",
+            );
+        }
+    }
+    for (field, v) in [
+        ("usd_per_day", raw.budget.usd_per_day),
+        ("usd_per_month", raw.budget.usd_per_month),
+    ] {
+        if v.is_some_and(|x| !(x.is_finite() && x > 0.0)) {
+            errs.push(
+                format!("{path}.budget.{field}"),
+                "must be a positive number of USD",
+            );
+        }
+    }
+    let on_exceeded = match raw.budget.on_exceeded.as_deref() {
+        None | Some("refuse") => OnBudget::Refuse,
+        Some("downgrade") => OnBudget::Downgrade,
+        Some(o) => {
+            errs.push(
+                format!("{path}.budget.on_exceeded"),
+                format!("unknown value {o:?}; expected \"refuse\" or \"downgrade\""),
+            );
+            OnBudget::Refuse
+        }
+    };
     Policy {
         mode,
         routed_models,
@@ -798,6 +903,19 @@ fn validate_policy(
                 Some(t) => parse_duration(errs, &format!("{path}.cache.ttl"), t),
             },
             namespace: raw.cache.namespace.clone(),
+        },
+        allowed_models,
+        limits: Limits {
+            rpm: raw.limits.rpm,
+            tpm: raw.limits.tpm,
+            concurrency: raw.limits.concurrency,
+        },
+        budget: Budget {
+            tokens_per_day: raw.budget.tokens_per_day,
+            tokens_per_month: raw.budget.tokens_per_month,
+            usd_per_day: raw.budget.usd_per_day,
+            usd_per_month: raw.budget.usd_per_month,
+            on_exceeded,
         },
     }
 }

@@ -28,6 +28,10 @@ pub struct RawConfig {
     pub router: RawRouter,
     #[serde(default)]
     pub cache: RawCache,
+    #[serde(default)]
+    pub redis: RawRedis,
+    #[serde(default)]
+    pub limits: RawLimitsGlobal,
     /// Capability profiles of reasoning models, matched by longest model-name prefix before the
     /// built-in profiles (o1-mini, o1, o3-mini, o3, o4-mini, gpt-5, deepseek-r1, qwq, reasoning).
     #[serde(default)]
@@ -39,10 +43,8 @@ pub struct RawConfig {
 pub struct RawCache {
     /// Byte budget of the in-process tier.
     pub max_bytes: u64,
-    /// Shared tier, e.g. `redis://127.0.0.1:6379`. Off when unset.
-    pub redis_url: Option<String>,
-    /// Deadline of each Redis operation.
-    pub redis_timeout: String,
+    /// Use the `[redis]` server as a shared tier (when one is configured).
+    pub shared: bool,
     /// How long a coalesced request waits for the identical request in flight.
     pub coalesce_timeout: String,
 }
@@ -51,11 +53,65 @@ impl Default for RawCache {
     fn default() -> Self {
         RawCache {
             max_bytes: 256 * 1024 * 1024,
-            redis_url: None,
-            redis_timeout: "50ms".into(),
+            shared: true,
             coalesce_timeout: "120s".into(),
         }
     }
+}
+
+/// The shared Redis server (cache tier, limits and budgets across replicas).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRedis {
+    /// e.g. `redis://127.0.0.1:6379`. Unset: everything is in-process.
+    pub url: Option<String>,
+    /// Deadline of each Redis operation.
+    pub timeout: String,
+}
+
+impl Default for RawRedis {
+    fn default() -> Self {
+        RawRedis {
+            url: None,
+            timeout: "50ms".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimitsGlobal {
+    /// Replicas sharing the limits; when Redis is unreachable each replica enforces limit /
+    /// replicas locally.
+    pub replicas: u32,
+}
+
+impl Default for RawLimitsGlobal {
+    fn default() -> Self {
+        RawLimitsGlobal { replicas: 1 }
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Requests per minute.
+    pub rpm: Option<u64>,
+    /// Tokens (prompt + completion) per minute.
+    pub tpm: Option<u64>,
+    /// Concurrent requests (per replica).
+    pub concurrency: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub tokens_per_day: Option<u64>,
+    pub tokens_per_month: Option<u64>,
+    pub usd_per_day: Option<f64>,
+    pub usd_per_month: Option<f64>,
+    /// `refuse` (429 budget_exceeded) | `downgrade` (serve with the chat target).
+    pub on_exceeded: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -95,6 +151,12 @@ pub struct RawPolicy {
     pub reasoning: RawReasoningPolicy,
     #[serde(default)]
     pub cache: RawCachePolicy,
+    /// Public model names this team may use (requests for others: 403). Unset: all.
+    pub allowed_models: Option<Vec<String>>,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub budget: RawBudget,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -68,6 +68,73 @@ pub struct CachePolicy {
     pub namespace: Option<String>,
 }
 
+/// Rate and concurrency limits of a team (`None`: unlimited).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub concurrency: Option<u64>,
+}
+
+impl Limits {
+    pub fn is_limited(&self) -> bool {
+        self.rpm.is_some() || self.tpm.is_some() || self.concurrency.is_some()
+    }
+}
+
+/// What happens at the budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnBudget {
+    #[default]
+    Refuse,
+    Downgrade,
+}
+
+/// Spending caps of a team (`None`: no cap).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Budget {
+    pub tokens_per_day: Option<u64>,
+    pub tokens_per_month: Option<u64>,
+    pub usd_per_day: Option<f64>,
+    pub usd_per_month: Option<f64>,
+    pub on_exceeded: OnBudget,
+}
+
+impl Budget {
+    pub fn is_set(&self) -> bool {
+        self.tokens_per_day.is_some()
+            || self.tokens_per_month.is_some()
+            || self.usd_per_day.is_some()
+            || self.usd_per_month.is_some()
+    }
+
+    /// Which cap `spent` has reached, if any.
+    pub fn exceeded(&self, spent: &Spend) -> Option<&'static str> {
+        let over_u = |cap: Option<u64>, v: u64| cap.is_some_and(|c| v >= c);
+        let over_f = |cap: Option<f64>, v: f64| cap.is_some_and(|c| v >= c);
+        if over_u(self.tokens_per_day, spent.day_tokens) {
+            Some("tokens_per_day")
+        } else if over_u(self.tokens_per_month, spent.month_tokens) {
+            Some("tokens_per_month")
+        } else if over_f(self.usd_per_day, spent.day_usd) {
+            Some("usd_per_day")
+        } else if over_f(self.usd_per_month, spent.month_usd) {
+            Some("usd_per_month")
+        } else {
+            None
+        }
+    }
+}
+
+/// A team's spending so far in the current day and month (UTC).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spend {
+    pub day_tokens: u64,
+    pub month_tokens: u64,
+    pub day_usd: f64,
+    pub month_usd: f64,
+}
+
 /// One team's effective policy (the default `[policy]` with the team's overrides applied).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -80,9 +147,20 @@ pub struct Policy {
     pub allow_override: bool,
     pub reasoning: ReasoningPolicy,
     pub cache: CachePolicy,
+    /// `None`: every configured model.
+    pub allowed_models: Option<Vec<String>>,
+    pub limits: Limits,
+    pub budget: Budget,
 }
 
 impl Policy {
+    /// May this team use the public model `name`?
+    pub fn allows(&self, name: &str) -> bool {
+        self.allowed_models
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|m| m == name))
+    }
+
     /// The cache namespace of `team` under this policy.
     pub fn cache_namespace<'a>(&'a self, team: &'a str) -> &'a str {
         self.cache.namespace.as_deref().unwrap_or(team)

@@ -14,8 +14,9 @@ use crate::classify::Route;
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
+use crate::limits::{estimate_tokens, rate_headers, LimitKind, RateView, Reservation};
 use crate::metrics::TokenType;
-use crate::policy::{Policy, UnsupportedParams};
+use crate::policy::{OnBudget, Policy, UnsupportedParams};
 use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
 use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
 use crate::upstream::Endpoint;
@@ -219,11 +220,122 @@ pub fn param_policy(policy: &Policy) -> ParamPolicy {
     }
 }
 
-/// `POST /v1/chat/completions`.
+/// `POST /v1/chat/completions`. Teams with rate limits get `x-ratelimit-*` headers on every
+/// response, refusals included.
 pub async fn chat_completions(
     state: Arc<AppState>,
     team: Team,
     req: h::Request,
+) -> Result<Response, GatewayError> {
+    let mut view = None;
+    let result = chat(state, team, req, &mut view).await;
+    match view {
+        None => result,
+        Some(v) => {
+            let headers = rate_headers(&v);
+            match result {
+                Ok(mut r) => {
+                    r.headers_mut().extend(headers);
+                    Ok(r)
+                }
+                Err(e) => Err(e.with_headers(headers)),
+            }
+        }
+    }
+}
+
+/// Enforce the team's allowed models, limits and budget. Returns the reservation to settle,
+/// the concurrency slot to hold, and whether the budget downgraded the request.
+async fn admit(
+    state: &AppState,
+    team: &Team,
+    policy: &Policy,
+    chat: &ChatRequest,
+    decision: &mut RouteDecision,
+    view: &mut Option<RateView>,
+) -> Result<(Option<Reservation>, Option<crate::limits::ConcurrencySlot>, bool), GatewayError> {
+    let not_allowed = |name: &str| {
+        GatewayError::new(
+            ErrorKind::ModelNotAllowed,
+            format!(
+                "your team's policy does not allow the model `{}`",
+                truncate(name, 200)
+            ),
+        )
+        .with_param("model")
+    };
+    if !decision.is_routed() && !policy.allows(&chat.model) {
+        return Err(not_allowed(&chat.model));
+    }
+    if !(policy.limits.is_limited() || policy.budget.is_set()) {
+        if !policy.allows(&decision.target) {
+            return Err(not_allowed(&decision.target));
+        }
+        return Ok((None, None, false));
+    }
+    let limits = policy.limits;
+    let est = estimate_tokens(chat);
+    let adm = match state.limiter.admit(&team.0, &limits, &policy.budget, est).await {
+        Ok(a) => a,
+        Err(refusal) => {
+            if limits.rpm.is_some() || limits.tpm.is_some() {
+                *view = Some(refusal.view);
+            }
+            state.metrics.record_limit_refusal(&team.0, refusal.kind.as_str());
+            let secs = refusal.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            let mut h = http::HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                h.insert(http::header::RETRY_AFTER, v);
+            }
+            let what = match refusal.kind {
+                LimitKind::Requests => format!("requests per minute (limit {})", limits.rpm.unwrap_or(0)),
+                LimitKind::Tokens => format!("tokens per minute (limit {})", limits.tpm.unwrap_or(0)),
+                LimitKind::Concurrency => {
+                    format!("concurrent requests (limit {})", limits.concurrency.unwrap_or(0))
+                }
+            };
+            return Err(GatewayError::new(
+                ErrorKind::RateLimited,
+                format!("Rate limit reached for your team on {what}. Please try again in {secs}s."),
+            )
+            .with_headers(h));
+        }
+    };
+    if limits.rpm.is_some() || limits.tpm.is_some() {
+        *view = Some(adm.view);
+    }
+    let mut downgraded = false;
+    if let Some(which) = policy.budget.exceeded(&adm.spend) {
+        match policy.budget.on_exceeded {
+            OnBudget::Refuse => {
+                state.metrics.record_budget_action(&team.0, "refused");
+                return Err(GatewayError::new(
+                    ErrorKind::BudgetExceeded,
+                    format!("your team's budget ({which}) is used up; it resets at the start of the next UTC period"),
+                ));
+            }
+            OnBudget::Downgrade => {
+                state.metrics.record_budget_action(&team.0, "downgraded");
+                if decision.target != policy.chat_model {
+                    decision.target = policy.chat_model.clone();
+                    decision.route = Some(Route::Chat);
+                    downgraded = true;
+                }
+            }
+        }
+    }
+    if !policy.allows(&decision.target) {
+        return Err(not_allowed(&decision.target));
+    }
+    let reservation = Reservation::new(state.limiter.clone(), team.0.clone(), limits, adm.reserved_tokens);
+    Ok((Some(reservation), adm.slot, downgraded))
+}
+
+async fn chat(
+    state: Arc<AppState>,
+    team: Team,
+    req: h::Request,
+    view: &mut Option<RateView>,
 ) -> Result<Response, GatewayError> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
@@ -231,7 +343,8 @@ pub async fn chat_completions(
     let mut chat = parse_chat_request(&bytes)?;
     let policy = state.config.policy_for(&team.0).clone();
     let rewrite_hdr = rewrite_header(&parts.headers, &policy)?;
-    let decision = route_request(&state, &team, &parts.headers, &chat)?;
+    let mut decision = route_request(&state, &team, &parts.headers, &chat)?;
+    let (reservation, slot, downgraded) = admit(&state, &team, &policy, &chat, &mut decision, view).await?;
     let model = lookup(&state, &decision.target, &[ModelKind::Chat, ModelKind::Reasoning])?.clone();
     let upstream = state.upstreams.get(&model.upstream).cloned().ok_or_else(|| {
         GatewayError::new(
@@ -275,9 +388,11 @@ pub async fn chat_completions(
         route: route_label,
         cache: "bypass",
         rewritten,
+        hold: slot.map(|s| Arc::new(s) as Arc<dyn std::any::Any + Send + Sync>),
         ..RequestInfo::default()
     };
     let accounting = Accounting {
+        reservation: std::sync::Mutex::new(reservation),
         state: state.clone(),
         team: team.0.clone(),
         model: model.clone(),
@@ -391,7 +506,12 @@ pub async fn chat_completions(
         }
         relay::full_response(&parts, bytes, info)
     };
-    Ok(finish(&state, resp, &decision, &model, cache, rewritten))
+    let mut resp = finish(&state, resp, &decision, &model, cache, rewritten);
+    if downgraded {
+        resp.headers_mut()
+            .insert("x-gearbox-downgraded", HeaderValue::from_static("budget"));
+    }
+    Ok(resp)
 }
 
 /// The `usage` object of a whole `chat.completion` body, if any.
@@ -406,6 +526,8 @@ fn usage_of(body: &[u8]) -> Option<Usage> {
 /// Token, cost and saving accounting for one upstream answer (never for cache hits, whose usage
 /// was counted when they were first served).
 struct Accounting {
+    /// Settled with the real usage; dropped unsettled (no answer), it gives the tokens back.
+    reservation: std::sync::Mutex<Option<Reservation>>,
     state: Arc<AppState>,
     team: Arc<str>,
     model: ModelConfig,
@@ -428,8 +550,11 @@ impl Accounting {
         if cached > 0 {
             m.record_tokens(team, model, TokenType::CachedPrompt, cached);
         }
-        if let Some(price) = self.model.price {
-            let cost = price.cost(u);
+        let cost = self.model.price.map_or(0.0, |p| p.cost(u));
+        if let Some(r) = self.reservation.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            r.settle(u.prompt_tokens + u.completion_tokens, cost);
+        }
+        if self.model.price.is_some() {
             m.record_cost(team, model, cost);
             if self.chat_routed {
                 if let Some(rp) = self.reasoning_price {
@@ -555,6 +680,49 @@ pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Re
         ..RequestInfo::default()
     };
     relay::relay_full(sent, upstream.request_timeout, info).await
+}
+
+/// `GET /v1/gearbox/policy`: the caller's effective policy. Only the caller's team; no keys,
+/// no other team's data.
+pub fn team_policy(state: &AppState, team: &Team) -> Result<Response, GatewayError> {
+    let p = state.config.policy_for(&team.0);
+    let body = serde_json::json!({
+        "team": &*team.0,
+        "routing": {
+            "mode": p.mode.as_str(),
+            "routed_models": p.routed_models,
+            "chat_model": p.chat_model,
+            "reasoning_model": p.reasoning_model,
+            "threshold": p.threshold,
+            "allow_override": p.allow_override,
+        },
+        "reasoning": {
+            "effort": p.reasoning.effort,
+            "rewrite": p.reasoning.rewrite,
+            "unsupported_params": match p.reasoning.unsupported { UnsupportedParams::Drop => "drop", UnsupportedParams::Reject => "reject" },
+            "min_completion_tokens": p.reasoning.min_completion_tokens,
+        },
+        "allowed_models": p.allowed_models,
+        "cache": {
+            "enabled": p.cache.enabled,
+            "ttl_seconds": p.cache.ttl.as_secs(),
+            "namespace": p.cache_namespace(&team.0),
+        },
+        "limits": {
+            "requests_per_minute": p.limits.rpm,
+            "tokens_per_minute": p.limits.tpm,
+            "concurrent_requests": p.limits.concurrency,
+            "shared_across_replicas": state.redis.is_some(),
+        },
+        "budget": {
+            "tokens_per_day": p.budget.tokens_per_day,
+            "tokens_per_month": p.budget.tokens_per_month,
+            "usd_per_day": p.budget.usd_per_day,
+            "usd_per_month": p.budget.usd_per_month,
+            "on_exceeded": match p.budget.on_exceeded { OnBudget::Refuse => "refuse", OnBudget::Downgrade => "downgrade" },
+        },
+    });
+    Ok(h::json(StatusCode::OK, body.to_string()))
 }
 
 /// `GET /v1/models` and `GET /v1/models/{id}`.

@@ -233,6 +233,9 @@ mod tests {
                 ttl: std::time::Duration::from_secs(60),
                 namespace: None,
             },
+            allowed_models: None,
+            limits: crate::policy::Limits::default(),
+            budget: crate::policy::Budget::default(),
             reasoning: ReasoningPolicy {
                 effort: None,
                 rewrite: true,
