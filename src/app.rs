@@ -103,6 +103,9 @@ impl AppState {
             metrics.clone(),
         ));
         let limiter = Arc::new(Limiter::new(redis.clone(), config.replicas, metrics.clone()));
+        if let (Some(r), Ok(rt)) = (redis.clone(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move { r.warm_up().await });
+        }
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,

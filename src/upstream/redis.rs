@@ -40,7 +40,11 @@ pub struct SharedRedis {
 
 struct Inner {
     client: redis::Client,
-    conn: Mutex<Option<ConnectionManager>>,
+    /// The established connection (cloned per operation; a cheap handle).
+    conn: std::sync::RwLock<Option<ConnectionManager>>,
+    /// Serialises connection attempts; others wait for the attempt (bounded) instead of
+    /// giving up, so a burst at start-up does not fall back to local state.
+    connecting: Mutex<()>,
     timeout: Duration,
     /// Milliseconds since `epoch` of the last connection attempt.
     last_attempt_ms: AtomicU64,
@@ -54,7 +58,8 @@ impl SharedRedis {
         Ok(SharedRedis {
             inner: Arc::new(Inner {
                 client,
-                conn: Mutex::new(None),
+                conn: std::sync::RwLock::new(None),
+                connecting: Mutex::new(()),
                 timeout,
                 last_attempt_ms: AtomicU64::new(0),
                 epoch: Instant::now(),
@@ -62,13 +67,26 @@ impl SharedRedis {
         })
     }
 
+    fn current(&self) -> Option<ConnectionManager> {
+        self.inner.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Connect now (in the background at start-up), so first requests find a connection.
+    pub async fn warm_up(&self) {
+        let _ = self.connection().await;
+    }
+
     async fn connection(&self) -> Result<ConnectionManager, RedisFailure> {
-        // Someone else is connecting: do not queue behind them.
-        let Ok(mut guard) = self.inner.conn.try_lock() else {
+        if let Some(c) = self.current() {
+            return Ok(c);
+        }
+        let wait = self.inner.timeout.max(Duration::from_millis(200)) * 3;
+        let Ok(_attempt) = tokio::time::timeout(wait, self.inner.connecting.lock()).await else {
             return Err(RedisFailure::Unavailable);
         };
-        if let Some(c) = guard.as_ref() {
-            return Ok(c.clone());
+        // The attempt we waited for may have succeeded.
+        if let Some(c) = self.current() {
+            return Ok(c);
         }
         let now = self.inner.epoch.elapsed().as_millis() as u64 + 1;
         let last = self.inner.last_attempt_ms.load(Ordering::Relaxed);
@@ -85,7 +103,7 @@ impl SharedRedis {
         match tokio::time::timeout(self.inner.timeout.max(Duration::from_millis(200)) * 2, fut).await {
             Ok(Ok(c)) => {
                 tracing::info!("connected to Redis");
-                *guard = Some(c.clone());
+                *self.inner.conn.write().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
                 Ok(c)
             }
             Ok(Err(e)) => {

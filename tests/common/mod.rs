@@ -120,6 +120,22 @@ pub async fn start_gateway(toml: &str) -> Running {
     Running { addr, stop: Some(tx) }
 }
 
+/// A gateway serving a config file (hot reload watches it).
+pub async fn start_gateway_file(path: &std::path::Path) -> Running {
+    let cfg = config::load(Some(path), &test_env()).unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        gearbox::run(listener, cfg, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running { addr, stop: Some(tx) }
+}
+
 /// Mock + gateway in front of it.
 pub async fn stack(opts: MockOptions, extra: &str) -> (Running, Running) {
     let mock = start_mock(opts).await;
