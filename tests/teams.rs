@@ -342,3 +342,41 @@ async fn reload_applies_valid_config_rejects_invalid_and_spares_streams() {
     assert!(!text.contains("\"error\""), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn streamed_usage_is_accounted_even_when_the_client_did_not_ask_for_it() {
+    let mock = start_mock(MockOptions::default()).await;
+    let extra = format!(
+        "[[teams.metered.keys]]\nsha256 = \"{}\"\n[teams.metered.policy.limits]\ntpm = 100000\n[teams.metered.policy.cache]\nenabled = false\n",
+        key_hash("metered-key")
+    );
+    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let mut body = chat("gpt-4o-mini", "count my tokens");
+    body["stream"] = json!(true);
+    let r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &as_key("Bearer metered-key"),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.text().contains("prompt_tokens"),
+        "the client did not ask for usage: {}",
+        r.text()
+    );
+    assert!(r.text().ends_with("data: [DONE]\n\n"));
+    let sent = mock_stats(&mock).await["last_requests"][0]["body"].clone();
+    assert_eq!(sent["stream_options"]["include_usage"], true);
+    let metrics = request("GET", &gw.url("/metrics"), &[], "").await.text();
+    let completion = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("gearbox_tokens_total{")
+                && l.contains("team=\"metered\"")
+                && l.contains("type=\"completion\"")
+        })
+        .unwrap_or_else(|| panic!("no completion tokens counted:\n{metrics}"));
+    assert!(!completion.ends_with(" 0"), "{completion}");
+}

@@ -361,6 +361,17 @@ async fn chat(
         .unwrap_or(false);
     let mut changed = false;
     let mut rewritten = false;
+    // Streamed usage is needed for token limits, budgets and metrics: ask for it, and hide the
+    // usage chunk from a client that did not ask (see `SseRelay::hide_usage_chunk`).
+    if stream && !include_usage {
+        let mut opts = match chat.stream_options.take() {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        opts.insert("include_usage".into(), serde_json::Value::Bool(true));
+        chat.stream_options = Some(serde_json::Value::Object(opts));
+        changed = true;
+    }
     if model.kind == ModelKind::Reasoning {
         (changed, rewritten) = adapt_for_reasoning(
             &state,
@@ -476,7 +487,14 @@ async fn chat(
                 ttl,
             }));
         }
-        relay::stream_response(&state.metrics, sent, upstream.stream_idle_timeout, info, taps)
+        relay::stream_response(
+            &state.metrics,
+            sent,
+            upstream.stream_idle_timeout,
+            info,
+            taps,
+            !include_usage,
+        )
     } else {
         let sent_at = sent.started;
         let read = relay::read_full(sent, upstream.request_timeout).await;

@@ -100,6 +100,7 @@ pub fn stream_response(
     idle: Duration,
     info: RequestInfo,
     mut taps: Taps,
+    hide_usage_chunk: bool,
 ) -> Response {
     let (parts, body) = sent.response.into_parts();
     let metrics = metrics.clone();
@@ -108,7 +109,7 @@ pub fn stream_response(
         metrics.open_streams().dec();
         metrics.record_stream_end(summary.outcome);
     })));
-    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, taps);
+    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, taps).hide_usage_chunk(hide_usage_chunk);
     let mut resp = http::Response::new(h::boxed(relay));
     *resp.status_mut() = parts.status;
     let hm = resp.headers_mut();

@@ -123,6 +123,9 @@ pin_project! {
         summary: StreamSummary,
         saw_done: bool,
         taps: Taps,
+        // The gateway asked upstream for usage the client did not ask for: do not forward the
+        // usage-only chunk.
+        hide_usage_chunk: bool,
     }
 
     impl<B> PinnedDrop for SseRelay<B> {
@@ -145,7 +148,15 @@ impl<B> SseRelay<B> {
             summary: StreamSummary::default(),
             saw_done: false,
             taps,
+            hide_usage_chunk: false,
         }
+    }
+
+    /// Hide the final usage-only chunk from the client (the gateway requested it for its own
+    /// accounting).
+    pub fn hide_usage_chunk(mut self, hide: bool) -> Self {
+        self.hide_usage_chunk = hide;
+        self
     }
 }
 
@@ -179,6 +190,11 @@ fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool) {
             summary.usage = Some(u);
         }
     }
+}
+
+/// A chunk that carries only usage (`"choices": []`).
+fn is_usage_only(event: &[u8]) -> bool {
+    event_data(event).is_some_and(|d| contains(&d, b"\"choices\":[]") || contains(&d, b"\"choices\": []"))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -220,17 +236,43 @@ where
                     this.buf.extend_from_slice(&data);
                     // Emit every complete event now; keep the partial rest.
                     let mut end = 0;
+                    // Byte ranges of usage-only events to hide from the client.
+                    let mut hidden: Vec<(usize, usize)> = Vec::new();
                     while let Some(e) = this.buf.get(end..).and_then(find_event_end) {
                         let (s, t) = (end, end + e);
                         if let Some(ev) = this.buf.get(s..t) {
+                            let before = this.summary.usage.is_some();
                             observe(ev, this.summary, this.saw_done);
+                            if *this.hide_usage_chunk
+                                && !before
+                                && this.summary.usage.is_some()
+                                && is_usage_only(ev)
+                            {
+                                hidden.push((s, t));
+                            }
                         }
                         end = t;
                     }
                     if end > 0 {
-                        let out = this.buf.split_to(end).freeze();
+                        let all = this.buf.split_to(end).freeze();
+                        // Taps (metrics, cache, coalesced followers) see everything upstream sent.
                         for t in this.taps.iter_mut() {
-                            t.on_frame(&out);
+                            t.on_frame(&all);
+                        }
+                        let out = if hidden.is_empty() {
+                            all
+                        } else {
+                            let mut kept = BytesMut::with_capacity(all.len());
+                            let mut at = 0;
+                            for (s, t) in hidden {
+                                kept.extend_from_slice(all.get(at..s).unwrap_or_default());
+                                at = t;
+                            }
+                            kept.extend_from_slice(all.get(at..).unwrap_or_default());
+                            kept.freeze()
+                        };
+                        if out.is_empty() {
+                            continue;
                         }
                         let deadline = tokio::time::Instant::now() + *this.idle_timeout;
                         this.idle.as_mut().reset(deadline);
@@ -363,6 +405,36 @@ mod tests {
         assert_eq!(s.outcome, StreamOutcome::Completed);
         assert_eq!(s.usage.unwrap().completion_tokens, 4);
         assert_eq!(s.events, 3);
+    }
+
+    #[tokio::test]
+    async fn usage_chunk_can_be_hidden_but_is_still_observed() {
+        let (tx, body) = ChannelBody::new(8);
+        tokio::spawn(async move {
+            for c in [
+                &b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"[..],
+                b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}\n\ndata: [DONE]\n\n",
+            ] {
+                let _ = tx.send(Ok(Bytes::from_static(c))).await;
+            }
+        });
+        let (stx, srx) = std::sync::mpsc::channel();
+        let relay = SseRelay::new(
+            body,
+            Duration::from_secs(5),
+            1 << 20,
+            vec![Box::new(OnEnd(move |s: &StreamSummary| {
+                let _ = stx.send(s.clone());
+            }))],
+        )
+        .hide_usage_chunk(true);
+        let out = String::from_utf8(relay.collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        assert!(!out.contains("prompt_tokens"), "{out}");
+        assert!(
+            out.contains("\"hi\"") && out.ends_with("data: [DONE]\n\n"),
+            "{out}"
+        );
+        assert_eq!(srx.recv().unwrap().usage.unwrap().total_tokens, 3);
     }
 
     #[tokio::test]
