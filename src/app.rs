@@ -43,6 +43,8 @@ pub struct AppState {
     pub redis: Option<SharedRedis>,
     /// Team limits and budgets (state survives reloads).
     pub limiter: Arc<Limiter>,
+    /// Compiled JSON schemas, by schema hash (survives reloads).
+    pub schemas: Arc<crate::schema::SchemaCache>,
 }
 
 /// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
@@ -86,6 +88,7 @@ impl AppState {
             cache: self.cache.clone(),
             redis: self.redis.clone(),
             limiter: self.limiter.clone(),
+            schemas: self.schemas.clone(),
         }))
     }
 
@@ -113,6 +116,7 @@ impl AppState {
             cache,
             redis,
             limiter,
+            schemas: Arc::new(crate::schema::SchemaCache::default()),
         }))
     }
 }

@@ -48,6 +48,8 @@ pub enum ErrorKind {
     UpstreamTimeout,
     /// The upstream answered with something that is not a valid response.
     UpstreamProtocol,
+    /// The model's structured output broke the declared schema, also after repair.
+    SchemaViolation,
     /// A bug or an unexpected state inside the gateway.
     Internal,
 }
@@ -66,9 +68,10 @@ impl ErrorKind {
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
             | ErrorKind::PayloadTooLarge => Fault::Client,
-            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout | ErrorKind::UpstreamProtocol => {
-                Fault::Upstream
-            }
+            ErrorKind::UpstreamUnreachable
+            | ErrorKind::UpstreamTimeout
+            | ErrorKind::UpstreamProtocol
+            | ErrorKind::SchemaViolation => Fault::Upstream,
             ErrorKind::Internal => Fault::Gateway,
         }
     }
@@ -82,7 +85,9 @@ impl ErrorKind {
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamProtocol => StatusCode::BAD_GATEWAY,
+            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamProtocol | ErrorKind::SchemaViolation => {
+                StatusCode::BAD_GATEWAY
+            }
             ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,9 +106,10 @@ impl ErrorKind {
             ErrorKind::Forbidden | ErrorKind::ModelNotAllowed => "permission_error",
             ErrorKind::RateLimited => "rate_limit_error",
             ErrorKind::BudgetExceeded => "insufficient_quota",
-            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout | ErrorKind::UpstreamProtocol => {
-                "upstream_error"
-            }
+            ErrorKind::UpstreamUnreachable
+            | ErrorKind::UpstreamTimeout
+            | ErrorKind::UpstreamProtocol
+            | ErrorKind::SchemaViolation => "upstream_error",
             ErrorKind::Internal => "server_error",
         }
     }
@@ -125,6 +131,7 @@ impl ErrorKind {
             ErrorKind::UpstreamUnreachable => "upstream_unreachable",
             ErrorKind::UpstreamTimeout => "upstream_timeout",
             ErrorKind::UpstreamProtocol => "upstream_protocol_error",
+            ErrorKind::SchemaViolation => "schema_violation",
             ErrorKind::Internal => "internal_error",
         }
     }

@@ -26,6 +26,7 @@ pub mod proxy;
 pub mod reload;
 pub mod rewrite;
 pub mod route;
+pub mod schema;
 pub mod server;
 pub mod stream;
 pub mod upstream;

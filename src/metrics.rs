@@ -132,6 +132,8 @@ pub struct Metrics {
     limit_refusals: IntCounterVec,
     budget_actions: IntCounterVec,
     limit_fallbacks: IntCounter,
+    schema_validations: IntCounterVec,
+    schema_repairs: IntCounterVec,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
@@ -275,6 +277,16 @@ impl Metrics {
                 "gearbox_limit_fallbacks_total",
                 "Limit checks made locally (limit / replicas) because Redis was unreachable.",
             )?,
+            schema_validations: counter(
+                "gearbox_schema_validations_total",
+                "Structured answers by result: valid, repaired, invalid (refusals are not counted).",
+                &["result"],
+            )?,
+            schema_repairs: counter(
+                "gearbox_schema_repairs_total",
+                "Repair calls for invalid structured output, by outcome: success, failure.",
+                &["outcome"],
+            )?,
             registry,
         };
         m.registry.register(Box::new(build))?;
@@ -305,6 +317,8 @@ impl Metrics {
         m.registry.register(Box::new(m.limit_refusals.clone()))?;
         m.registry.register(Box::new(m.budget_actions.clone()))?;
         m.registry.register(Box::new(m.limit_fallbacks.clone()))?;
+        m.registry.register(Box::new(m.schema_validations.clone()))?;
+        m.registry.register(Box::new(m.schema_repairs.clone()))?;
         // Closed label sets start at zero so dashboards and alerts see the series before the
         // first event (an absent series and a zero rate look different in PromQL).
         for r in ["hit", "miss", "bypass", "coalesced"] {
@@ -316,6 +330,12 @@ impl Metrics {
             StreamOutcome::ClientGone,
         ] {
             m.stream_outcomes.with_label_values(&[outcome_label(o)]).inc_by(0);
+        }
+        for r in ["valid", "repaired", "invalid"] {
+            m.schema_validations.with_label_values(&[r]).inc_by(0);
+        }
+        for r in ["success", "failure"] {
+            m.schema_repairs.with_label_values(&[r]).inc_by(0);
         }
         for r in ["applied", "rejected"] {
             m.reloads.with_label_values(&[r]).inc_by(0);
@@ -448,6 +468,16 @@ impl Metrics {
     /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error.
     pub fn record_redis_error(&self, op: &'static str, kind: &'static str) {
         self.redis_errors.with_label_values(&[op, kind]).inc();
+    }
+
+    /// `result`: valid | repaired | invalid.
+    pub fn record_schema(&self, result: &'static str) {
+        self.schema_validations.with_label_values(&[result]).inc();
+    }
+
+    /// `outcome`: success | failure.
+    pub fn record_schema_repair(&self, outcome: &'static str) {
+        self.schema_repairs.with_label_values(&[outcome]).inc();
     }
 
     /// `limit`: requests | tokens | concurrency.

@@ -213,6 +213,9 @@ pub struct ModelConfig {
     pub kind: ModelKind,
     /// `None` when the config sets no price: cost metrics skip the model.
     pub price: Option<Price>,
+    /// `Some(false)`: no native structured outputs; `None`: chat models have them, reasoning
+    /// models follow their capability profile.
+    pub structured_outputs: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -548,6 +551,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
                 upstream: m.upstream,
                 kind,
                 price,
+                structured_outputs: m.structured_outputs,
             },
         );
     }
@@ -716,6 +720,9 @@ fn merge_policy(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
                 .namespace
                 .clone()
                 .or_else(|| base.cache.namespace.clone()),
+        },
+        schema: raw::RawSchemaPolicy {
+            max_repairs: over.schema.max_repairs.or(base.schema.max_repairs),
         },
         allowed_models: over
             .allowed_models
@@ -905,6 +912,7 @@ fn validate_policy(
             namespace: raw.cache.namespace.clone(),
         },
         allowed_models,
+        max_repairs: raw.schema.max_repairs.unwrap_or(1),
         limits: Limits {
             rpm: raw.limits.rpm,
             tpm: raw.limits.tpm,

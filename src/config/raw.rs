@@ -94,6 +94,13 @@ impl Default for RawLimitsGlobal {
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawSchemaPolicy {
+    /// Extra upstream calls to repair invalid structured output (default 1; 0 = fail at once).
+    pub max_repairs: Option<u32>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawLimits {
     /// Requests per minute.
     pub rpm: Option<u64>,
@@ -153,6 +160,8 @@ pub struct RawPolicy {
     pub cache: RawCachePolicy,
     /// Public model names this team may use (requests for others: 403). Unset: all.
     pub allowed_models: Option<Vec<String>>,
+    #[serde(default)]
+    pub schema: RawSchemaPolicy,
     #[serde(default)]
     pub limits: RawLimits,
     #[serde(default)]
@@ -279,6 +288,11 @@ pub struct RawModel {
     /// USD per million tokens, for cost metrics and budgets.
     #[serde(default)]
     pub price: Option<RawPrice>,
+    /// Native structured outputs (`response_format` json_schema / json_object). When false the
+    /// schema goes into the prompt and is enforced on the way back. Default: true for chat
+    /// models; the capability profile decides for reasoning models.
+    #[serde(default)]
+    pub structured_outputs: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -29,6 +29,8 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 pub struct Completion {
     /// Content tokens (each includes its trailing space except the last).
     pub tokens: Vec<String>,
+    /// A tool call instead of content.
+    pub tool_call: Option<(String, String, String)>,
     pub finish_reason: &'static str,
     pub prompt_tokens: u64,
     pub reasoning_tokens: u64,
@@ -123,6 +125,7 @@ pub fn complete(req: &ChatRequest, model: &str, reasoning: bool) -> Completion {
     };
     Completion {
         tokens,
+        tool_call: None,
         finish_reason,
         prompt_tokens: prompt_tokens(req),
         reasoning_tokens: reasoning_used,
@@ -214,9 +217,14 @@ pub fn completion_body(
 ) -> Value {
     let choices: Vec<Value> = (0..n.max(1))
         .map(|i| {
+            let message = match &c.tool_call {
+                Some((id, name, args)) => json!({"role": "assistant", "content": null, "refusal": null,
+                    "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": args}}]}),
+                None => json!({"role": "assistant", "content": c.content(), "refusal": null}),
+            };
             json!({
                 "index": i,
-                "message": {"role": "assistant", "content": c.content(), "refusal": null},
+                "message": message,
                 "logprobs": null,
                 "finish_reason": c.finish_reason,
             })

@@ -34,6 +34,8 @@ pub enum FaultKind {
     },
     /// 200 with a body (or an SSE event) that is not valid JSON.
     InvalidJson,
+    /// Structured output (schema content, tool-call arguments) that breaks the declared schema.
+    InvalidOutput,
     /// Slow drip: this long between stream chunks (or before a plain answer), per token.
     Drip { ms_per_token: u64 },
 }

@@ -7,6 +7,7 @@
 
 pub mod chat;
 pub mod faults;
+pub mod structured;
 
 use crate::api::parse_chat_request;
 use crate::http::{self as h, read_limited, BoxError, ChannelBody, Request, Response};
@@ -434,7 +435,34 @@ async fn chat_completions(state: Arc<MockState>, req: Request, path: &str) -> Re
             return Ok(h::json(StatusCode::BAD_REQUEST, r.body().to_string()));
         }
     }
-    let completion = complete(&chat, &model, reasoning);
+    let mut completion = complete(&chat, &model, reasoning);
+    // Structured requests get JSON (or a tool call) instead of prose.
+    let seed = chat::fnv1a(
+        serde_json::to_string(&chat.messages)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let invalid = matches!(fault, Some(FaultKind::InvalidOutput));
+    match structured::answer(&chat, seed, invalid) {
+        Some(structured::Structured::Json(text)) => {
+            completion.tokens = text
+                .as_bytes()
+                .chunks(12)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>();
+            // Byte chunks can split a UTF-8 character; fall back to one token then.
+            if completion.tokens.concat() != text {
+                completion.tokens = vec![text];
+            }
+            completion.finish_reason = "stop";
+        }
+        Some(structured::Structured::ToolCall { id, name, arguments }) => {
+            completion.tokens.clear();
+            completion.tool_call = Some((id, name, arguments));
+            completion.finish_reason = "tool_calls";
+        }
+        None => {}
+    }
     let id = format!("chatcmpl-mock{}", state.next_id.fetch_add(1, Ordering::Relaxed));
     let created = now_secs();
 
@@ -539,6 +567,12 @@ async fn stream_task(tx: tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>, p: 
     if let Some(FaultKind::InvalidJson) = p.fault {
         let _ = send("data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":\n\n".to_string()).await;
         return send("data: [DONE]\n\n".to_string()).await;
+    }
+    if let Some((id, name, args)) = &p.completion.tool_call {
+        let delta = json!({"tool_calls": [{"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": args}}]});
+        if !send(chunk_event(&p.id, p.created, &p.model, delta, None, u)).await {
+            return false;
+        }
     }
     for (i, tok) in p.completion.tokens.iter().enumerate() {
         if let Some(FaultKind::Cut { after_chunks, mode }) = &p.fault {

@@ -149,6 +149,8 @@ pub struct Policy {
     pub cache: CachePolicy,
     /// `None`: every configured model.
     pub allowed_models: Option<Vec<String>>,
+    /// Extra upstream calls allowed to repair invalid structured output.
+    pub max_repairs: u32,
     pub limits: Limits,
     pub budget: Budget,
 }

@@ -6,6 +6,7 @@
 
 pub mod cached;
 pub mod relay;
+pub mod structured;
 
 use crate::api::{parse::parse_object, parse_chat_request, ChatRequest, Usage};
 use crate::app::{AppState, RequestInfo, Team};
@@ -361,9 +362,25 @@ async fn chat(
         .unwrap_or(false);
     let mut changed = false;
     let mut rewritten = false;
+    // Structured outputs: compile the client's schemas (400 if broken), move them into the
+    // prompt for upstreams without native support.
+    let (structured, s_changed) = structured::prepare(&state, &mut chat, &model)?;
+    changed |= s_changed;
+    // Structured streams are enforced whole, then replayed (see `structured`).
+    let upstream_stream = stream && structured.is_none();
+    if stream && !upstream_stream {
+        chat.stream = None;
+        chat.stream_options = None;
+        changed = true;
+    }
+    // A chat model rejects `reasoning_effort`: drop it when routing chose a chat model.
+    if model.kind == ModelKind::Chat && decision.is_routed() && chat.reasoning_effort.take().is_some() {
+        state.metrics.record_param_change("dropped");
+        changed = true;
+    }
     // Streamed usage is needed for token limits, budgets and metrics: ask for it, and hide the
     // usage chunk from a client that did not ask (see `SseRelay::hide_usage_chunk`).
-    if stream && !include_usage {
+    if upstream_stream && !include_usage {
         let mut opts = match chat.stream_options.take() {
             Some(serde_json::Value::Object(m)) => m,
             _ => serde_json::Map::new(),
@@ -373,7 +390,7 @@ async fn chat(
         changed = true;
     }
     if model.kind == ModelKind::Reasoning {
-        (changed, rewritten) = adapt_for_reasoning(
+        let (c, r) = adapt_for_reasoning(
             &state,
             &mut chat,
             &model,
@@ -381,6 +398,8 @@ async fn chat(
             decision.is_routed(),
             rewrite_hdr,
         )?;
+        changed |= c;
+        rewritten = r;
     }
     // Forward the client's exact bytes when nothing needs to change (fidelity and speed).
     let out = if chat.model == model.upstream_model && !changed {
@@ -437,7 +456,7 @@ async fn chat(
             return Ok(finish(&state, resp, &decision, &model, "hit", rewritten));
         }
         if !cc.no_store {
-            match state.cache.join(key, stream) {
+            match state.cache.join(key, upstream_stream) {
                 Join::Leader(g) => leader = Some(g),
                 Join::Follower(f) => {
                     let wait = state.config.cache.coalesce_timeout;
@@ -472,7 +491,8 @@ async fn chat(
     }
     info.upstream_wait = sent.started.elapsed();
     let cache = info.cache;
-    let resp = if stream && status.is_success() {
+    let mut schema_result: Option<&'static str> = None;
+    let resp = if upstream_stream && status.is_success() {
         state.metrics.record_upstream(&upstream.name, info.upstream_wait);
         let mut taps: crate::stream::Taps = vec![Box::new(AccountTap {
             acc: accounting,
@@ -507,8 +527,31 @@ async fn chat(
         };
         info.upstream_wait = sent_at.elapsed();
         state.metrics.record_upstream(&upstream.name, info.upstream_wait);
+        let mut bytes = bytes;
         if parts.status.is_success() {
-            if let Some(u) = usage_of(&bytes) {
+            let mut usage = usage_of(&bytes);
+            if let Some(s) = &structured {
+                // Validate (and repair) before anything reaches the client or the cache.
+                let enforced =
+                    structured::enforce(&state, &upstream, &chat, bytes, s, policy.max_repairs).await;
+                let enforced = match enforced {
+                    Ok(e) => e,
+                    Err(e) => {
+                        if let Some(u) = &usage {
+                            accounting.record(u);
+                        }
+                        return Err(e);
+                    }
+                };
+                bytes = enforced.body;
+                schema_result = Some(enforced.result);
+                if let Some(u) = usage.as_mut() {
+                    u.prompt_tokens += enforced.repair_usage.prompt_tokens;
+                    u.completion_tokens += enforced.repair_usage.completion_tokens;
+                    u.total_tokens += enforced.repair_usage.total_tokens;
+                }
+            }
+            if let Some(u) = usage {
                 accounting.record(&u);
                 let _ = info.usage.set(u);
             }
@@ -522,9 +565,19 @@ async fn chat(
                 }
             }
         }
-        relay::full_response(&parts, bytes, info)
+        if stream && parts.status.is_success() {
+            // A structured stream: replay the enforced answer as SSE.
+            let usage = info.usage.get().cloned();
+            cached::serve_entry(&CachedResponse { body: bytes, usage }, true, include_usage, info)
+        } else {
+            relay::full_response(&parts, bytes, info)
+        }
     };
     let mut resp = finish(&state, resp, &decision, &model, cache, rewritten);
+    if let Some(r) = schema_result {
+        resp.headers_mut()
+            .insert("x-gearbox-schema", HeaderValue::from_static(r));
+    }
     if downgraded {
         resp.headers_mut()
             .insert("x-gearbox-downgraded", HeaderValue::from_static("budget"));
@@ -533,7 +586,7 @@ async fn chat(
 }
 
 /// The `usage` object of a whole `chat.completion` body, if any.
-fn usage_of(body: &[u8]) -> Option<Usage> {
+pub(crate) fn usage_of(body: &[u8]) -> Option<Usage> {
     #[derive(serde::Deserialize)]
     struct WithUsage {
         usage: Option<Usage>,

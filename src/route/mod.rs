@@ -234,6 +234,7 @@ mod tests {
                 namespace: None,
             },
             allowed_models: None,
+            max_repairs: 1,
             limits: crate::policy::Limits::default(),
             budget: crate::policy::Budget::default(),
             reasoning: ReasoningPolicy {

@@ -1,0 +1,180 @@
+//! Structured outputs in the request path: a client's schema is compiled (400 when it is
+//! broken), moved into the prompt for upstreams without native structured outputs, and every
+//! answer is checked on the way back — content against `response_format`, tool-call arguments
+//! against the declared tools — with a bounded repair and a clear 502 when it stays invalid.
+//!
+//! Streaming with a schema or tools: the gateway calls the upstream without streaming, enforces
+//! (and repairs) the answer, then replays it as SSE. The client gets a valid stream or a clean
+//! error, never content that is later declared invalid; the cost is that the first byte waits
+//! for the whole validated answer.
+
+use crate::api::{ChatRequest, Usage};
+use crate::app::AppState;
+use crate::config::{ModelConfig, ModelKind};
+use crate::error::{ErrorKind, GatewayError};
+use crate::schema::{
+    check_message, expectation, inject_instruction, instruction_for, repair_request, strip_response_format,
+    validate_tools, violations_message, Expectation, SchemaError,
+};
+use crate::upstream::{Endpoint, Upstream};
+use bytes::Bytes;
+use http::HeaderValue;
+use serde_json::Value;
+
+/// What a request declared about its answer's structure.
+pub struct Structured {
+    pub exp: Expectation,
+    pub tools: Option<Vec<Value>>,
+}
+
+fn client_error(e: SchemaError) -> GatewayError {
+    GatewayError::new(ErrorKind::InvalidRequest, e.message).with_param(e.param)
+}
+
+/// Compile the declared schemas and adapt the request for the serving model. Returns what to
+/// enforce (`None`: nothing declared) and whether the request changed.
+pub fn prepare(
+    state: &AppState,
+    chat: &mut ChatRequest,
+    model: &ModelConfig,
+) -> Result<(Option<Structured>, bool), GatewayError> {
+    let exp = expectation(chat, &state.schemas).map_err(client_error)?;
+    validate_tools(chat, &state.schemas).map_err(client_error)?;
+    let has_tools = chat.tools.as_ref().is_some_and(|t| !t.is_empty());
+    if matches!(exp, Expectation::None) && !has_tools {
+        return Ok((None, false));
+    }
+    let native = match model.structured_outputs {
+        Some(b) => b,
+        None => {
+            model.kind != ModelKind::Reasoning
+                || crate::rewrite::resolve_profile(&model.upstream_model, &state.config.reasoning_profiles)
+                    .supports_structured_output
+        }
+    };
+    let mut changed = false;
+    if !native {
+        if let Some(text) = instruction_for(&exp) {
+            strip_response_format(chat);
+            inject_instruction(chat, &text);
+            changed = true;
+        }
+    }
+    Ok((
+        Some(Structured {
+            exp,
+            tools: chat.tools.clone(),
+        }),
+        changed,
+    ))
+}
+
+/// An enforced answer.
+pub struct Enforced {
+    pub body: Bytes,
+    /// `valid` or `repaired`.
+    pub result: &'static str,
+    /// Usage of the repair calls, to add to the first call's.
+    pub repair_usage: Usage,
+}
+
+fn add_usage(total: &mut Usage, u: &Usage) {
+    total.prompt_tokens += u.prompt_tokens;
+    total.completion_tokens += u.completion_tokens;
+    total.total_tokens += u.total_tokens;
+}
+
+/// Check every choice of `body`; repair through `upstream` at most `max_repairs` times.
+pub async fn enforce(
+    state: &AppState,
+    upstream: &Upstream,
+    sent: &ChatRequest,
+    body: Bytes,
+    s: &Structured,
+    max_repairs: u32,
+) -> Result<Enforced, GatewayError> {
+    let mut body = body;
+    let mut repairs = 0u32;
+    let mut repair_usage = Usage::default();
+    loop {
+        let mut v: Value = serde_json::from_slice(&body).map_err(|e| {
+            GatewayError::new(ErrorKind::UpstreamProtocol, "upstream answer is not JSON").with_source(e)
+        })?;
+        let mut bad: Option<(Value, Vec<crate::schema::Violation>)> = None;
+        let mut cleaned = false;
+        if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
+            for choice in choices.iter_mut() {
+                let Some(msg) = choice.get("message") else {
+                    continue;
+                };
+                let checked = check_message(msg, &s.exp, s.tools.as_deref(), &state.schemas);
+                if checked.refusal {
+                    continue;
+                }
+                if !checked.violations.is_empty() {
+                    bad = Some((msg.clone(), checked.violations));
+                    break;
+                }
+                if let (Some(text), Some(m)) = (checked.cleaned_content, choice.get_mut("message")) {
+                    m["content"] = Value::String(text);
+                    cleaned = true;
+                }
+            }
+        }
+        let Some((bad_message, violations)) = bad else {
+            let result = if repairs > 0 { "repaired" } else { "valid" };
+            if repairs > 0 {
+                state.metrics.record_schema_repair("success");
+            }
+            state.metrics.record_schema(result);
+            if cleaned {
+                body = Bytes::from(serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec()));
+            }
+            return Ok(Enforced {
+                body,
+                result,
+                repair_usage,
+            });
+        };
+        if repairs > 0 {
+            state.metrics.record_schema_repair("failure");
+        }
+        if repairs >= max_repairs {
+            state.metrics.record_schema("invalid");
+            let mut h = http::HeaderMap::new();
+            h.insert("x-gearbox-schema", HeaderValue::from_static("invalid"));
+            let after = if repairs > 0 {
+                format!(" (after {repairs} repair attempt(s))")
+            } else {
+                String::new()
+            };
+            return Err(GatewayError::new(
+                ErrorKind::SchemaViolation,
+                format!("{}{after}", violations_message(&violations)),
+            )
+            .with_headers(h));
+        }
+        repairs += 1;
+        let repair = repair_request(sent, &bad_message, &violations);
+        let out = serde_json::to_vec(&repair).map_err(|e| {
+            GatewayError::new(ErrorKind::Internal, "could not serialise the repair request").with_source(e)
+        })?;
+        let answered = upstream
+            .send(Endpoint::ChatCompletions, Bytes::from(out), None)
+            .await?;
+        let (parts, bytes) = super::relay::read_full(answered, upstream.request_timeout).await?;
+        if !parts.status.is_success() {
+            return Err(GatewayError::new(
+                ErrorKind::UpstreamProtocol,
+                format!(
+                    "the repair call for invalid structured output failed with status {}",
+                    parts.status.as_u16()
+                ),
+            ));
+        }
+        if let Some(u) = super::usage_of(&bytes) {
+            add_usage(&mut repair_usage, &u);
+        }
+        body = bytes;
+    }
+}
