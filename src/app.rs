@@ -297,7 +297,12 @@ impl Service<Request> for Observe {
                 metrics.record_error(kind);
             }
             let overhead = start.elapsed().saturating_sub(info.upstream_wait);
-            if endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
+            // Overhead is known when the handler accounted for upstream time (RequestInfo), or
+            // when the gateway refused on its own (a client fault: no upstream involved). An
+            // upstream failure's wait is not attributed to the gateway.
+            let known = resp.extensions().get::<RequestInfo>().is_some()
+                || error.is_some_and(|k| k.fault() == crate::error::Fault::Client);
+            if known && endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
                 metrics.record_overhead(endpoint, overhead);
             }
             let status = resp.status().as_u16();

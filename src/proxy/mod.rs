@@ -545,6 +545,7 @@ async fn chat(
                 };
                 bytes = enforced.body;
                 schema_result = Some(enforced.result);
+                info.upstream_wait += enforced.repair_wait;
                 if let Some(u) = usage.as_mut() {
                     u.prompt_tokens += enforced.repair_usage.prompt_tokens;
                     u.completion_tokens += enforced.repair_usage.completion_tokens;

@@ -76,6 +76,8 @@ pub struct Enforced {
     pub result: &'static str,
     /// Usage of the repair calls, to add to the first call's.
     pub repair_usage: Usage,
+    /// Time spent waiting on repair calls (upstream time, not gateway overhead).
+    pub repair_wait: std::time::Duration,
 }
 
 fn add_usage(total: &mut Usage, u: &Usage) {
@@ -96,6 +98,7 @@ pub async fn enforce(
     let mut body = body;
     let mut repairs = 0u32;
     let mut repair_usage = Usage::default();
+    let mut repair_wait = std::time::Duration::ZERO;
     loop {
         let mut v: Value = serde_json::from_slice(&body).map_err(|e| {
             GatewayError::new(ErrorKind::UpstreamProtocol, "upstream answer is not JSON").with_source(e)
@@ -134,6 +137,7 @@ pub async fn enforce(
                 body,
                 result,
                 repair_usage,
+                repair_wait,
             });
         };
         if repairs > 0 {
@@ -162,7 +166,9 @@ pub async fn enforce(
         let answered = upstream
             .send(Endpoint::ChatCompletions, Bytes::from(out), None)
             .await?;
+        let started = answered.started;
         let (parts, bytes) = super::relay::read_full(answered, upstream.request_timeout).await?;
+        repair_wait += started.elapsed();
         if !parts.status.is_success() {
             return Err(GatewayError::new(
                 ErrorKind::UpstreamProtocol,

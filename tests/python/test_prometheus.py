@@ -45,11 +45,13 @@ def post_json(url, body):
 def observed():
     assert PROMETHEUS and PROMTOOL, "prometheus and promtool are required (.ci/run installs the Debian package)"
     mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "400"])
-    keys = {"web": "web-key", "batch": "batch-key", "shadowy": "shadow-key"}
+    keys = {"web": "web-key", "batch": "batch-key", "shadowy": "shadow-key", "tight": "tight-key", "frugal": "frugal-key"}
     teams = ""
     for team, key in keys.items():
         teams += f'[[teams.{team}.keys]]\nsha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
     teams += '[teams.shadowy.policy]\nmode = "shadow"\nrouted_models = ["auto", "gpt-4o-mini"]\n'
+    teams += '[teams.tight.policy.limits]\nrpm = 2\n'
+    teams += '[teams.frugal.policy.budget]\ntokens_per_day = 10\n'
     cfg = f"""
 [server]
 listen = "127.0.0.1:0"
@@ -128,6 +130,10 @@ def drive_load(gw_addr, mock_addr, keys):
     base = f"http://{gw_addr}/v1"
     clients = {t: OpenAI(base_url=base, api_key=k, max_retries=0) for t, k in keys.items()}
     web, batch, shadow = clients["web"], clients["batch"], clients["shadowy"]
+    tight, frugal = clients["tight"], clients["frugal"]
+    schema = {"type": "json_schema", "json_schema": {"name": "Answer", "strict": True, "schema": {
+        "type": "object", "properties": {"answer": {"type": "string"}, "score": {"type": "integer"}},
+        "required": ["answer", "score"], "additionalProperties": False}}}
     for round_ in range(3):
         for i in range(4):
             web.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"hello {round_} {i}"}])
@@ -147,6 +153,20 @@ def drive_load(gw_addr, mock_addr, keys):
         )
         shadow.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"Find the bug: def f(x): return x / 0  # run {round_}"}])
         web.embeddings.create(model="text-embedding-3-small", input=[f"embed {round_}"])
+        web.chat.completions.create(model="gpt-4o-mini", response_format=schema, messages=[{"role": "user", "content": f"structured {round_}"}])
+        post_json(f"http://{mock_addr}/mock/faults", {"kind": "invalid_output", "count": 1})
+        web.chat.completions.create(model="gpt-4o-mini", response_format=schema, messages=[{"role": "user", "content": f"repaired {round_}"}])
+        post_json(f"http://{mock_addr}/mock/faults", {"kind": "invalid_output", "count": 2})
+        try:
+            web.chat.completions.create(model="gpt-4o-mini", response_format=schema, messages=[{"role": "user", "content": f"hopeless {round_}"}])
+        except Exception:
+            pass
+        for i in range(3):
+            for client in (tight, frugal):
+                try:
+                    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"limited {round_} {i}"}])
+                except Exception:
+                    pass
         try:
             web.chat.completions.create(model=f"no-such-model-{round_}", messages=[{"role": "user", "content": "x"}])
         except Exception:
