@@ -45,6 +45,8 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     /// Compiled JSON schemas, by schema hash (survives reloads).
     pub schemas: Arc<crate::schema::SchemaCache>,
+    /// Retries allowed as a fraction of traffic (survives reloads).
+    pub retry_budget: Arc<crate::upstream::resilience::RetryBudget>,
 }
 
 /// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
@@ -89,6 +91,7 @@ impl AppState {
             redis: self.redis.clone(),
             limiter: self.limiter.clone(),
             schemas: self.schemas.clone(),
+            retry_budget: self.retry_budget.clone(),
         }))
     }
 
@@ -106,6 +109,9 @@ impl AppState {
             metrics.clone(),
         ));
         let limiter = Arc::new(Limiter::new(redis.clone(), config.replicas, metrics.clone()));
+        for name in config.upstreams.keys() {
+            metrics.init_upstream(name);
+        }
         if let (Some(r), Ok(rt)) = (redis.clone(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move { r.warm_up().await });
         }
@@ -117,6 +123,7 @@ impl AppState {
             redis,
             limiter,
             schemas: Arc::new(crate::schema::SchemaCache::default()),
+            retry_budget: Arc::new(crate::upstream::resilience::RetryBudget::default()),
         }))
     }
 }
@@ -553,7 +560,7 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
     };
     match (&method, p) {
         (&Method::GET, "/healthz") => Ok(h::json(StatusCode::OK, r#"{"status":"ok"}"#)),
-        (&Method::GET, "/readyz") => Ok(h::json(StatusCode::OK, r#"{"status":"ready"}"#)),
+        (&Method::GET, "/readyz") => Ok(readiness(&state)),
         (&Method::GET, "/metrics") => {
             let mut resp = h::full(StatusCode::OK, state.metrics.render());
             resp.headers_mut().insert(
@@ -594,6 +601,38 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
                 truncate_path(&path)
             ),
         )),
+    }
+}
+
+/// Ready unless every deployment of a model that some policy routes to has an open circuit.
+fn readiness(state: &AppState) -> Response {
+    let cfg = &state.config;
+    let mut required: Vec<&str> = Vec::new();
+    for p in std::iter::once(&cfg.default_policy).chain(cfg.teams.values().map(|t| &t.policy)) {
+        for m in [p.chat_model.as_str(), p.reasoning_model.as_str()] {
+            if !required.contains(&m) {
+                required.push(m);
+            }
+        }
+    }
+    let down: Vec<&str> = required
+        .into_iter()
+        .filter(|name| {
+            cfg.models.get(*name).is_some_and(|m| {
+                !m.deployments.is_empty()
+                    && m.deployments.iter().all(|d| {
+                        state.upstreams.get(&d.upstream).is_none_or(|u| {
+                            u.breaker.state() == crate::upstream::resilience::CircuitState::Open
+                        })
+                    })
+            })
+        })
+        .collect();
+    if down.is_empty() {
+        h::json(StatusCode::OK, r#"{"status":"ready"}"#)
+    } else {
+        let body = serde_json::json!({"status": "unavailable", "models_down": down});
+        h::json(StatusCode::SERVICE_UNAVAILABLE, body.to_string())
     }
 }
 

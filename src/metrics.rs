@@ -134,6 +134,9 @@ pub struct Metrics {
     limit_fallbacks: IntCounter,
     schema_validations: IntCounterVec,
     schema_repairs: IntCounterVec,
+    retries: IntCounterVec,
+    fallbacks: IntCounterVec,
+    circuit: IntGaugeVec,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
@@ -287,6 +290,20 @@ impl Metrics {
                 "Repair calls for invalid structured output, by outcome: success, failure.",
                 &["outcome"],
             )?,
+            retries: counter(
+                "gearbox_upstream_retries_total",
+                "Extra upstream attempts, by upstream and reason: retry, fallback, budget_exhausted (not retried).",
+                &["upstream", "reason"],
+            )?,
+            fallbacks: counter(
+                "gearbox_fallbacks_total",
+                "Requests served by a fallback model, by the route that failed and the route that served.",
+                &["from", "to"],
+            )?,
+            circuit: IntGaugeVec::new(
+                Opts::new("gearbox_circuit_state", "Circuit state per upstream: 0 closed, 1 half-open, 2 open."),
+                &["upstream"],
+            )?,
             registry,
         };
         m.registry.register(Box::new(build))?;
@@ -319,6 +336,9 @@ impl Metrics {
         m.registry.register(Box::new(m.limit_fallbacks.clone()))?;
         m.registry.register(Box::new(m.schema_validations.clone()))?;
         m.registry.register(Box::new(m.schema_repairs.clone()))?;
+        m.registry.register(Box::new(m.retries.clone()))?;
+        m.registry.register(Box::new(m.fallbacks.clone()))?;
+        m.registry.register(Box::new(m.circuit.clone()))?;
         // Closed label sets start at zero so dashboards and alerts see the series before the
         // first event (an absent series and a zero rate look different in PromQL).
         for r in ["hit", "miss", "bypass", "coalesced"] {
@@ -468,6 +488,27 @@ impl Metrics {
     /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error.
     pub fn record_redis_error(&self, op: &'static str, kind: &'static str) {
         self.redis_errors.with_label_values(&[op, kind]).inc();
+    }
+
+    /// `reason`: retry | fallback | budget_exhausted.
+    pub fn record_retry(&self, upstream: &str, reason: &'static str) {
+        self.retries.with_label_values(&[upstream, reason]).inc();
+    }
+
+    pub fn record_fallback(&self, from: &'static str, to: &'static str) {
+        self.fallbacks.with_label_values(&[from, to]).inc();
+    }
+
+    pub fn record_circuit(&self, upstream: &str, state: crate::upstream::resilience::CircuitState) {
+        self.circuit.with_label_values(&[upstream]).set(state.gauge());
+    }
+
+    /// Start every configured upstream's circuit gauge at closed.
+    pub fn init_upstream(&self, upstream: &str) {
+        self.circuit.with_label_values(&[upstream]).set(0);
+        for r in ["retry", "fallback"] {
+            self.retries.with_label_values(&[upstream, r]).inc_by(0);
+        }
     }
 
     /// `result`: valid | repaired | invalid.

@@ -99,8 +99,8 @@ async fn unsafe_or_failed_answers_are_never_stored() {
         post_json(&url, &hot).await.header("x-gearbox-cache"),
         Some("bypass")
     );
-    // An upstream error is not stored.
-    mock_fault(&mock, json!({"kind": "status", "status": 500})).await;
+    // An upstream error (after every retry) is not stored.
+    mock_fault(&mock, json!({"kind": "status", "status": 500, "count": 3})).await;
     assert_eq!(post_json(&url, &chat("gpt-4o-mini", "flaky")).await.status, 500);
     assert_eq!(
         post_json(&url, &chat("gpt-4o-mini", "flaky"))
@@ -118,7 +118,8 @@ async fn unsafe_or_failed_answers_are_never_stored() {
             .header("x-gearbox-cache"),
         Some("miss")
     );
-    assert_eq!(requests_total(&mock).await, 6);
+    // 2 bypassed + 3 failed attempts and 1 miss + 1 truncated stream (never retried) and 1 miss.
+    assert_eq!(requests_total(&mock).await, 8);
 }
 
 #[tokio::test]
@@ -233,7 +234,12 @@ async fn concurrent_identical_requests_reach_upstream_once() {
 #[tokio::test]
 async fn waiters_fail_over_when_the_leader_fails() {
     let (mock, gw) = stack(MockOptions::default(), "").await;
-    mock_fault(&mock, json!({"kind": "status", "status": 503, "delay_ms": 400})).await;
+    // Every attempt of the leader fails (3 attempts).
+    mock_fault(
+        &mock,
+        json!({"kind": "status", "status": 503, "delay_ms": 400, "count": 3}),
+    )
+    .await;
     let url = gw.url("/v1/chat/completions");
     let body = chat("gpt-4o-mini", "leader fails");
     let first = {

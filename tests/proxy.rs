@@ -9,6 +9,10 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::time::Duration;
 
+/// Relaying tests: one attempt, so the upstream's answer is what the client sees (retries have
+/// their own tests in `resilience.rs`).
+const NO_RETRIES: &str = "[resilience]\nmax_attempts = 1\n";
+
 #[tokio::test]
 async fn non_streaming_matches_direct_mock() {
     let (mock, gw) = stack(MockOptions::default(), "").await;
@@ -234,7 +238,7 @@ async fn upstream_timeout_is_504() {
 
 #[tokio::test]
 async fn upstream_errors_are_relayed_with_status_and_body() {
-    let (mock, gw) = stack(MockOptions::default(), "").await;
+    let (mock, gw) = stack(MockOptions::default(), NO_RETRIES).await;
     mock_fault(
         &mock,
         json!({"kind": "status", "status": 429, "retry_after": 7, "message": "slow down"}),
@@ -252,7 +256,7 @@ async fn upstream_errors_are_relayed_with_status_and_body() {
 
 #[tokio::test]
 async fn upstream_reset_and_invalid_json_are_502() {
-    let (mock, gw) = stack(MockOptions::default(), "").await;
+    let (mock, gw) = stack(MockOptions::default(), NO_RETRIES).await;
     mock_fault(&mock, json!({"kind": "reset"})).await;
     post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "x"))
         .await

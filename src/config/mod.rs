@@ -72,6 +72,7 @@ pub struct Config {
     pub router_model: Arc<RouterModel>,
     pub cache: CacheConfig,
     pub redis: Option<RedisConfig>,
+    pub resilience: ResilienceConfig,
     /// Replicas sharing limits (the divisor for local limits when Redis is unreachable).
     pub replicas: u32,
     /// Configured reasoning-model profiles (see `rewrite::resolve_profile`).
@@ -104,6 +105,7 @@ impl Config {
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
+    pub max_messages: usize,
     pub header_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub tls: Option<TlsFiles>,
@@ -203,6 +205,24 @@ impl Price {
     }
 }
 
+/// One place a model is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub upstream: String,
+    pub upstream_model: String,
+}
+
+/// Retries, backoff, retry budget, circuit breaking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResilienceConfig {
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub retry_budget: f64,
+    pub circuit_failures: u32,
+    pub circuit_cooldown: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct ModelConfig {
     /// The name clients use.
@@ -216,6 +236,8 @@ pub struct ModelConfig {
     /// `Some(false)`: no native structured outputs; `None`: chat models have them, reasoning
     /// models follow their capability profile.
     pub structured_outputs: Option<bool>,
+    /// Every deployment, the primary (`upstream`, `upstream_model`) first.
+    pub deployments: Vec<Deployment>,
 }
 
 #[derive(Debug, Clone)]
@@ -502,16 +524,50 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
     let mut models = BTreeMap::new();
     for (name, m) in raw.models {
         let p = format!("models.{name}");
-        if !upstreams.contains_key(&m.upstream) {
-            errs.push(
+        let default_name = m.name.clone().unwrap_or_else(|| name.clone());
+        let mut deployments = Vec::new();
+        match (&m.upstream, m.deployments.is_empty()) {
+            (Some(u), true) => deployments.push((
                 format!("{p}.upstream"),
-                format!(
-                    "unknown upstream {:?}; declared upstreams: {:?}",
-                    m.upstream,
-                    upstreams.keys().collect::<Vec<_>>()
-                ),
-            );
+                Deployment {
+                    upstream: u.clone(),
+                    upstream_model: default_name.clone(),
+                },
+            )),
+            (None, false) => {
+                for (i, d) in m.deployments.iter().enumerate() {
+                    deployments.push((
+                        format!("{p}.deployments[{i}].upstream"),
+                        Deployment {
+                            upstream: d.upstream.clone(),
+                            upstream_model: d.name.clone().unwrap_or_else(|| default_name.clone()),
+                        },
+                    ));
+                }
+            }
+            (Some(_), false) => errs.push(format!("{p}"), "set either `upstream` or `deployments`, not both"),
+            (None, true) => errs.push(
+                format!("{p}.upstream"),
+                "missing: set `upstream` (or `deployments`)",
+            ),
         }
+        for (path, d) in &deployments {
+            if !upstreams.contains_key(&d.upstream) {
+                errs.push(
+                    path.clone(),
+                    format!(
+                        "unknown upstream {:?}; declared upstreams: {:?}",
+                        d.upstream,
+                        upstreams.keys().collect::<Vec<_>>()
+                    ),
+                );
+            }
+        }
+        let deployments: Vec<Deployment> = deployments.into_iter().map(|(_, d)| d).collect();
+        let primary = deployments.first().cloned().unwrap_or(Deployment {
+            upstream: String::new(),
+            upstream_model: default_name.clone(),
+        });
         let kind = match m.kind.as_str() {
             "chat" => ModelKind::Chat,
             "reasoning" => ModelKind::Reasoning,
@@ -546,12 +602,13 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         models.insert(
             name.clone(),
             ModelConfig {
-                upstream_model: m.name.unwrap_or_else(|| name.clone()),
+                upstream_model: primary.upstream_model,
                 public_name: name,
-                upstream: m.upstream,
+                upstream: primary.upstream,
                 kind,
                 price,
                 structured_outputs: m.structured_outputs,
+                deployments,
             },
         );
     }
@@ -625,6 +682,27 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
             timeout: redis_timeout,
         }
     });
+    let r = &raw.resilience;
+    let resilience = ResilienceConfig {
+        max_attempts: r.max_attempts,
+        backoff_base: parse_duration(&mut errs, "resilience.backoff_base", &r.backoff_base),
+        backoff_max: parse_duration(&mut errs, "resilience.backoff_max", &r.backoff_max),
+        retry_budget: r.retry_budget,
+        circuit_failures: r.circuit_failures,
+        circuit_cooldown: parse_duration(&mut errs, "resilience.circuit_cooldown", &r.circuit_cooldown),
+    };
+    if r.max_attempts == 0 {
+        errs.push("resilience.max_attempts", "must be at least 1 (1 = no retries)");
+    }
+    if !(r.retry_budget.is_finite() && r.retry_budget >= 0.0) {
+        errs.push(
+            "resilience.retry_budget",
+            "must be a fraction >= 0 (e.g. 0.2 = retries up to 20% of requests)",
+        );
+    }
+    if r.circuit_failures == 0 {
+        errs.push("resilience.circuit_failures", "must be at least 1");
+    }
     if raw.limits.replicas == 0 {
         errs.push("limits.replicas", "must be at least 1");
     }
@@ -661,6 +739,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         server: ServerConfig {
             listen,
             max_body_bytes: usize::try_from(raw.server.max_body_bytes).unwrap_or(usize::MAX),
+            max_messages: raw.server.max_messages.max(1),
             header_read_timeout,
             drain_timeout,
             tls,
@@ -678,6 +757,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         router_model,
         cache,
         redis,
+        resilience,
         replicas: raw.limits.replicas.max(1),
         reasoning_profiles: raw.reasoning_profiles,
     })

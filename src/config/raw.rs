@@ -32,6 +32,8 @@ pub struct RawConfig {
     pub redis: RawRedis,
     #[serde(default)]
     pub limits: RawLimitsGlobal,
+    #[serde(default)]
+    pub resilience: RawResilience,
     /// Capability profiles of reasoning models, matched by longest model-name prefix before the
     /// built-in profiles (o1-mini, o1, o3-mini, o3, o4-mini, gpt-5, deepseek-r1, qwq, reasoning).
     #[serde(default)]
@@ -74,6 +76,36 @@ impl Default for RawRedis {
         RawRedis {
             url: None,
             timeout: "50ms".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawResilience {
+    /// Upstream attempts per request, first try included (retries and fallbacks).
+    pub max_attempts: u32,
+    /// First retry delay; doubled per retry, with jitter, capped by `backoff_max`.
+    pub backoff_base: String,
+    pub backoff_max: String,
+    /// Retries allowed as a fraction of recent requests (plus a small floor), so retries
+    /// cannot amplify an outage.
+    pub retry_budget: f64,
+    /// Consecutive failures that open a deployment's circuit.
+    pub circuit_failures: u32,
+    /// How long an open circuit stays open before one probe is let through.
+    pub circuit_cooldown: String,
+}
+
+impl Default for RawResilience {
+    fn default() -> Self {
+        RawResilience {
+            max_attempts: 3,
+            backoff_base: "50ms".into(),
+            backoff_max: "2s".into(),
+            retry_budget: 0.2,
+            circuit_failures: 5,
+            circuit_cooldown: "10s".into(),
         }
     }
 }
@@ -186,6 +218,8 @@ pub struct RawReasoningPolicy {
 pub struct RawServer {
     pub listen: String,
     pub max_body_bytes: u64,
+    /// Most messages accepted in one request.
+    pub max_messages: usize,
     pub header_read_timeout: String,
     pub drain_timeout: String,
     pub tls: Option<RawTls>,
@@ -196,6 +230,7 @@ impl Default for RawServer {
         RawServer {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 10 * 1024 * 1024,
+            max_messages: 2048,
             header_read_timeout: "30s".into(),
             drain_timeout: "30s".into(),
             tls: None,
@@ -278,10 +313,15 @@ fn default_pool_max_idle() -> usize {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
-    pub upstream: String,
+    /// The upstream serving this model (or use `deployments` for several).
+    #[serde(default)]
+    pub upstream: Option<String>,
     /// The model name sent upstream; defaults to the public name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Several deployments of the same model, load-balanced and failed over.
+    #[serde(default)]
+    pub deployments: Vec<RawDeployment>,
     /// `chat` | `reasoning` | `embedding`.
     #[serde(default = "default_kind")]
     pub kind: String,
@@ -293,6 +333,15 @@ pub struct RawModel {
     /// models; the capability profile decides for reasoning models.
     #[serde(default)]
     pub structured_outputs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    pub upstream: String,
+    /// The model name on that upstream; defaults to the model's `name`, then its public name.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -20,6 +20,7 @@ use crate::metrics::TokenType;
 use crate::policy::{OnBudget, Policy, UnsupportedParams};
 use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
 use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
+use crate::upstream::resilience::{self, Candidate};
 use crate::upstream::Endpoint;
 use bytes::Bytes;
 use http::header::HeaderValue;
@@ -342,6 +343,17 @@ async fn chat(
     let (parts, body) = req.into_parts();
     let bytes = read_body(body, state.config.server.max_body_bytes).await?;
     let mut chat = parse_chat_request(&bytes)?;
+    if chat.messages.len() > state.config.server.max_messages {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            format!(
+                "too many messages: {} (this gateway accepts at most {})",
+                chat.messages.len(),
+                state.config.server.max_messages
+            ),
+        )
+        .with_param("messages"));
+    }
     let policy = state.config.policy_for(&team.0).clone();
     let rewrite_hdr = rewrite_header(&parts.headers, &policy)?;
     let mut decision = route_request(&state, &team, &parts.headers, &chat)?;
@@ -389,6 +401,18 @@ async fn chat(
         chat.stream_options = Some(serde_json::Value::Object(opts));
         changed = true;
     }
+    // Fallback for routed reasoning requests: the chat target, sent the request as it was before
+    // reasoning adaptation.
+    let fallback_base = (decision.is_routed()
+        && decision.shadow.is_none()
+        && decision.route == Some(Route::Reasoning)
+        && model.kind == ModelKind::Reasoning
+        && policy.chat_model != model.public_name)
+        .then(|| {
+            let mut base = chat.clone();
+            base.reasoning_effort = None;
+            base
+        });
     if model.kind == ModelKind::Reasoning {
         let (c, r) = adapt_for_reasoning(
             &state,
@@ -420,19 +444,6 @@ async fn chat(
         rewritten,
         hold: slot.map(|s| Arc::new(s) as Arc<dyn std::any::Any + Send + Sync>),
         ..RequestInfo::default()
-    };
-    let accounting = Accounting {
-        reservation: std::sync::Mutex::new(reservation),
-        state: state.clone(),
-        team: team.0.clone(),
-        model: model.clone(),
-        chat_routed: decision.is_routed() && decision.shadow.is_none() && decision.route == Some(Route::Chat),
-        reasoning_price: state
-            .config
-            .models
-            .get(&policy.reasoning_model)
-            .and_then(|m| m.price),
-        started,
     };
 
     // Cache: look up, or join an identical request in flight, or bypass.
@@ -473,21 +484,89 @@ async fn chat(
     let store = cacheable && !cc.no_store;
 
     let request_id = parts.headers.get("x-request-id");
-    let sent = match upstream.send(Endpoint::ChatCompletions, out, request_id).await {
-        Ok(s) => s,
-        Err(e) => {
-            state.metrics.record_upstream_error(&upstream.name, e.kind.code());
-            return Err(e);
+    let candidates = |m: &ModelConfig, fallback: bool| -> Vec<Candidate> {
+        m.deployments
+            .iter()
+            .filter_map(|d| {
+                state.upstreams.get(&d.upstream).map(|u| Candidate {
+                    upstream: u.clone(),
+                    model: d.upstream_model.clone(),
+                    fallback,
+                })
+            })
+            .collect()
+    };
+    let chat_target = fallback_base
+        .as_ref()
+        .and_then(|_| state.config.models.get(&policy.chat_model));
+    let fallbacks = chat_target.map(|m| candidates(m, true)).unwrap_or_default();
+    let primary_model = chat.model.clone();
+    let body_for = |c: &Candidate| -> Result<Bytes, GatewayError> {
+        let ser = |r: &ChatRequest| {
+            serde_json::to_vec(r).map(Bytes::from).map_err(|e| {
+                GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request")
+                    .with_source(e)
+            })
+        };
+        match (&fallback_base, c.fallback) {
+            (Some(base), true) => {
+                let mut r = base.clone();
+                r.model = c.model.clone();
+                ser(&r)
+            }
+            _ if c.model == primary_model => Ok(out.clone()),
+            _ => {
+                let mut r = chat.clone();
+                r.model = c.model.clone();
+                ser(&r)
+            }
         }
     };
+    let deadline = Instant::now() + upstream.request_timeout;
+    let sent = resilience::send(
+        candidates(&model, false),
+        fallbacks,
+        &body_for,
+        request_id,
+        &state.config.resilience,
+        &state.retry_budget,
+        deadline,
+        &state.metrics,
+    )
+    .await?;
+    let upstream = sent.candidate.upstream.clone();
+    // A fallback serves with the chat target.
+    let (model, fell_back) = match (sent.candidate.fallback, chat_target) {
+        (true, Some(m)) => {
+            state.metrics.record_fallback("reasoning", "chat");
+            decision.route = Some(Route::Chat);
+            info.route = "chat";
+            info.model = Some(sent.candidate.model.clone());
+            info.model_label = Some(m.public_name.clone());
+            (m.clone(), true)
+        }
+        _ => {
+            info.model = Some(sent.candidate.model.clone());
+            (model, false)
+        }
+    };
+    let accounting = Accounting {
+        reservation: std::sync::Mutex::new(reservation),
+        state: state.clone(),
+        team: team.0.clone(),
+        model: model.clone(),
+        chat_routed: decision.is_routed() && decision.shadow.is_none() && decision.route == Some(Route::Chat),
+        reasoning_price: state
+            .config
+            .models
+            .get(&policy.reasoning_model)
+            .and_then(|m| m.price),
+        started,
+    };
+    let sent = sent.response;
     let status = sent.response.status();
-    if !status.is_success() {
-        let kind = match status.as_u16() {
-            429 => "status_429",
-            400..=499 => "status_4xx",
-            _ => "status_5xx",
-        };
-        state.metrics.record_upstream_error(&upstream.name, kind);
+    if (400..500).contains(&status.as_u16()) && status.as_u16() != 429 {
+        state.metrics.record_upstream_error(&upstream.name, "status_4xx");
     }
     info.upstream_wait = sent.started.elapsed();
     let cache = info.cache;
@@ -578,6 +657,10 @@ async fn chat(
     if let Some(r) = schema_result {
         resp.headers_mut()
             .insert("x-gearbox-schema", HeaderValue::from_static(r));
+    }
+    if fell_back {
+        resp.headers_mut()
+            .insert("x-gearbox-fallback", HeaderValue::from_static("chat"));
     }
     if downgraded {
         resp.headers_mut()

@@ -5,6 +5,7 @@
 //! never see a transport error type.
 
 pub mod redis;
+pub mod resilience;
 
 use crate::config::UpstreamConfig;
 use crate::error::{ErrorKind, GatewayError};
@@ -51,6 +52,10 @@ pub struct Upstream {
     client: HttpClient,
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
+    /// Circuit breaker (kept across reloads with the client).
+    pub breaker: resilience::CircuitBreaker,
+    /// Requests waiting on this upstream now (least-outstanding balancing).
+    pub outstanding: std::sync::atomic::AtomicU64,
 }
 
 /// A response whose headers have arrived; the body is still on the wire.
@@ -102,6 +107,8 @@ impl Upstream {
             client,
             request_timeout: cfg.request_timeout,
             stream_idle_timeout: cfg.stream_idle_timeout,
+            breaker: resilience::CircuitBreaker::default(),
+            outstanding: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
