@@ -545,7 +545,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
                     ));
                 }
             }
-            (Some(_), false) => errs.push(format!("{p}"), "set either `upstream` or `deployments`, not both"),
+            (Some(_), false) => errs.push(p.clone(), "set either `upstream` or `deployments`, not both"),
             (None, true) => errs.push(
                 format!("{p}.upstream"),
                 "missing: set `upstream` (or `deployments`)",

@@ -192,6 +192,14 @@ fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool) {
     }
 }
 
+/// Every `data:` payload is JSON or `[DONE]` (comments and other fields are fine).
+fn is_well_formed(event: &[u8]) -> bool {
+    match event_data(event) {
+        None => true,
+        Some(d) => d.as_slice() == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(&d).is_ok(),
+    }
+}
+
 /// A chunk that carries only usage (`"choices": []`).
 fn is_usage_only(event: &[u8]) -> bool {
     event_data(event).is_some_and(|d| contains(&d, b"\"choices\":[]") || contains(&d, b"\"choices\": []"))
@@ -238,9 +246,15 @@ where
                     let mut end = 0;
                     // Byte ranges of usage-only events to hide from the client.
                     let mut hidden: Vec<(usize, usize)> = Vec::new();
+                    let mut broken = false;
                     while let Some(e) = this.buf.get(end..).and_then(find_event_end) {
                         let (s, t) = (end, end + e);
                         if let Some(ev) = this.buf.get(s..t) {
+                            if !is_well_formed(ev) {
+                                // Relay what came before; the bad event becomes an error event.
+                                broken = true;
+                                break;
+                            }
                             let before = this.summary.usage.is_some();
                             observe(ev, this.summary, this.saw_done);
                             if *this.hide_usage_chunk
@@ -252,6 +266,21 @@ where
                             }
                         }
                         end = t;
+                    }
+                    if broken {
+                        this.summary.outcome = StreamOutcome::UpstreamError;
+                        let before = this.buf.split_to(end).freeze();
+                        this.buf.clear();
+                        for t in this.taps.iter_mut() {
+                            t.on_frame(&before);
+                        }
+                        let mut out = BytesMut::from(&before[..]);
+                        out.extend_from_slice(&error_tail(GatewayError::new(
+                            ErrorKind::UpstreamProtocol,
+                            "upstream sent a stream event that is not valid JSON",
+                        )));
+                        *this.state = State::Tail(Some(out.freeze()));
+                        continue;
                     }
                     if end > 0 {
                         let all = this.buf.split_to(end).freeze();
@@ -435,6 +464,21 @@ mod tests {
             "{out}"
         );
         assert_eq!(srx.recv().unwrap().usage.unwrap().total_tokens, 3);
+    }
+
+    #[tokio::test]
+    async fn invalid_json_event_becomes_an_error_event() {
+        let (out, s) = relay_chunks(vec![Ok(
+            b"data: {\"a\":1}\n\ndata: {\"broken\":\n\ndata: {\"b\":2}\n\n",
+        )])
+        .await;
+        assert!(out.starts_with("data: {\"a\":1}\n\n"), "{out}");
+        assert!(!out.contains("broken") && !out.contains("\"b\""), "{out}");
+        assert!(
+            out.contains("upstream_protocol_error") && out.ends_with("data: [DONE]\n\n"),
+            "{out}"
+        );
+        assert_eq!(s.outcome, StreamOutcome::UpstreamError);
     }
 
     #[tokio::test]

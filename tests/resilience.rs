@@ -1,0 +1,357 @@
+//! Resilience proven by fault injection: retries before the first byte (plain and streamed),
+//! never after; Retry-After honoured; deployments balanced and failed over with circuit
+//! breakers; `/readyz` from circuit state; reasoning-to-chat fallback; client disconnects cancel
+//! the upstream; graceful shutdown lets streams finish; every fault kind times streaming and
+//! non-streaming ends bounded, with gauges back to zero.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use gearbox::mock::MockOptions;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn gauge(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name) && !l.starts_with('#'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1.0)
+}
+
+async fn metrics(gw: &Running) -> String {
+    request("GET", &gw.url("/metrics"), &[], "").await.text()
+}
+
+/// In-flight requests and open streams return to zero (bounded wait for body-end accounting).
+async fn assert_settled(gw: &Running) {
+    for _ in 0..100 {
+        let m = metrics(gw).await;
+        // The /metrics request itself is in flight while it renders.
+        if gauge(&m, "gearbox_in_flight_requests") <= 1.0 && gauge(&m, "gearbox_open_streams") == 0.0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("gauges did not return to zero:\n{}", metrics(gw).await);
+}
+
+fn streamed(model: &str, text: &str) -> Value {
+    let mut b = chat(model, text);
+    b["stream"] = json!(true);
+    b
+}
+
+async fn total(mock: &Running) -> u64 {
+    mock_stats(mock).await["requests_total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn retries_happen_before_the_first_byte_only() {
+    let (mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    for (i, fault) in [
+        json!({"kind": "status", "status": 503}),
+        json!({"kind": "reset"}),
+        json!({"kind": "status", "status": 500}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for stream in [false, true] {
+            mock_fault(&mock, fault.clone()).await;
+            let before = total(&mock).await;
+            let body = if stream {
+                streamed("gpt-4o-mini", &format!("retry {i}"))
+            } else {
+                chat("gpt-4o-mini", &format!("retry {i} plain"))
+            };
+            let r = post_json(&url, &body).await;
+            assert_eq!(r.status, 200, "{fault} stream={stream}: {}", r.text());
+            assert!(!r.text().contains("\"error\""), "{fault} stream={stream}");
+            assert_eq!(
+                total(&mock).await - before,
+                2,
+                "{fault} stream={stream}: one retry"
+            );
+        }
+    }
+    // A stream cut after bytes were sent is never retried: one upstream call, one error event.
+    mock_fault(&mock, json!({"kind": "cut", "after_chunks": 2, "mode": "reset"})).await;
+    let before = total(&mock).await;
+    let r = post_json(&url, &streamed("gpt-4o-mini", "cut late")).await;
+    assert_eq!(total(&mock).await - before, 1);
+    assert!(r.text().contains("\"error\"") && r.text().ends_with("data: [DONE]\n\n"));
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains("gearbox_upstream_retries_total{reason=\"retry\",upstream=\"mock\"} 6"),
+        "{m}"
+    );
+    assert_settled(&gw).await;
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let (mock, gw) = stack(MockOptions::default(), "").await;
+    mock_fault(&mock, json!({"kind": "status", "status": 429, "retry_after": 1})).await;
+    let t = Instant::now();
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "patience")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "waited only {:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn attempts_are_bounded_and_the_last_answer_is_relayed() {
+    let (mock, gw) = stack(MockOptions::default(), "[resilience]\nbackoff_base = \"1ms\"\n").await;
+    mock_fault(&mock, json!({"kind": "status", "status": 503, "count": 0})).await;
+    let before = total(&mock).await;
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "doomed")).await;
+    assert_eq!(
+        r.status, 503,
+        "the upstream's own status and body after the last attempt"
+    );
+    assert_eq!(total(&mock).await - before, 3, "max_attempts = 3");
+    assert_settled(&gw).await;
+}
+
+/// A config with two deployments of gpt-4o-mini: the mock and a closed port.
+fn two_deployments(mock: std::net::SocketAddr, dead: std::net::SocketAddr, extra: &str) -> String {
+    config_for(mock, extra)
+        .replace(
+            "[models.\"gpt-4o-mini\"]\nupstream = \"mock\"\nkind = \"chat\"\n",
+            "[models.\"gpt-4o-mini\"]\nkind = \"chat\"\ndeployments = [{ upstream = \"mock\" }, { upstream = \"dead\" }]\n",
+        )
+        .replace("[models.\"o3-mini\"]\nupstream = \"mock\"\n", "[models.\"o3-mini\"]\nupstream = \"dead\"\n")
+        + &format!("\n[upstreams.dead]\nbase_url = \"http://{dead}/v1\"\nconnect_timeout = \"200ms\"\n")
+}
+
+fn closed_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn deployments_fail_over_circuits_open_and_readiness_follows() {
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = two_deployments(
+        mock.addr,
+        closed_port(),
+        "[resilience]\ncircuit_failures = 2\ncircuit_cooldown = \"60s\"\nbackoff_base = \"1ms\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let url = gw.url("/v1/chat/completions");
+    for i in 0..10 {
+        let r = post_json(&url, &chat("gpt-4o-mini", &format!("balanced {i}"))).await;
+        assert_eq!(r.status, 200, "request {i}: {}", r.text());
+    }
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains("gearbox_circuit_state{upstream=\"dead\"} 2"),
+        "the dead deployment's circuit is open:\n{m}"
+    );
+    assert!(m.contains("gearbox_circuit_state{upstream=\"mock\"} 0"));
+    // Circuits are per upstream: o3-mini (the reasoning target) is served only by the dead
+    // upstream, so readiness reports it; gpt-4o-mini still has a live deployment.
+    let fast = std::time::Instant::now();
+    let r = post_json(&url, &chat("o3-mini", "while open")).await;
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("circuit open"), "{}", r.text());
+    assert!(
+        fast.elapsed() < Duration::from_millis(150),
+        "an open circuit fails fast"
+    );
+    let ready = request("GET", &gw.url("/readyz"), &[], "").await;
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    assert_eq!(ready.json()["models_down"], json!(["o3-mini"]));
+    assert_settled(&gw).await;
+}
+
+#[tokio::test]
+async fn routed_reasoning_falls_back_to_the_chat_target() {
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&two_deployments(
+        mock.addr,
+        closed_port(),
+        "[resilience]\nbackoff_base = \"1ms\"\n",
+    ))
+    .await;
+    let hard = "Prove that the square root of 3 is irrational. Think step by step.";
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("auto", hard)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-gearbox-fallback"), Some("chat"));
+    assert_eq!(r.header("x-gearbox-route"), Some("chat"));
+    assert_eq!(r.header("x-gearbox-model"), Some("gpt-4o-mini"));
+    let sent = mock_stats(&mock).await["last_requests"][0]["body"].clone();
+    assert_eq!(sent["model"], "gpt-4o-mini");
+    assert!(
+        sent["messages"].to_string().contains("Think step by step."),
+        "the chat model gets the original prompt"
+    );
+    // Not routed: a request naming o3-mini gets no fallback.
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("o3-mini", hard)).await;
+    assert!(r.status >= 500, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_cancels_the_upstream() {
+    let (mock, gw) = stack(
+        MockOptions {
+            tokens_per_sec: 5.0,
+            ..MockOptions::default()
+        },
+        "",
+    )
+    .await;
+    let resp = send(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &[ALPHA],
+        streamed("gpt-4o-mini", "long story").to_string(),
+    )
+    .await;
+    let mut body = resp.into_body();
+    let _first = body.frame().await.unwrap().unwrap();
+    drop(body);
+    let mut cancelled = false;
+    for _ in 0..100 {
+        let s = mock_stats(&mock).await;
+        if s["cancelled_streams"] == 1 && s["active_streams"] == 0 {
+            cancelled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        cancelled,
+        "the mock never saw the close: {}",
+        mock_stats(&mock).await
+    );
+    assert_settled(&gw).await;
+    assert!(metrics(&gw)
+        .await
+        .contains("gearbox_stream_outcomes_total{outcome=\"client_gone\"} 1"));
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_open_streams_finish() {
+    let mock = start_mock(MockOptions {
+        tokens_per_sec: 20.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = gearbox::config::load_str(
+        &config_for(mock.addr, ""),
+        gearbox::config::ConfigSource::File("<test>".into()),
+        &test_env(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gearbox::run(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    let resp = send(
+        "POST",
+        &format!("http://{addr}/v1/chat/completions"),
+        &[ALPHA],
+        streamed("gpt-4o-mini", "drain me").to_string(),
+    )
+    .await;
+    let mut body = resp.into_body();
+    let _first = body.frame().await.unwrap().unwrap();
+    stop.send(()).unwrap();
+    let rest = tokio::time::timeout(Duration::from_secs(10), body.collect())
+        .await
+        .unwrap()
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        text.ends_with("data: [DONE]\n\n"),
+        "the stream finished during the drain: {text}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(std::net::TcpStream::connect(addr).is_err(), "no longer accepting");
+}
+
+#[tokio::test]
+async fn every_fault_kind_ends_bounded_plain_and_streamed() {
+    // One attempt, and circuits that do not trip, so each fault's own outcome is observed.
+    let (mock, gw) = stack(
+        MockOptions::default(),
+        "[resilience]\nmax_attempts = 1\ncircuit_failures = 1000\n",
+    )
+    .await;
+    let url = gw.url("/v1/chat/completions");
+    // (fault, expected plain status, streamed: expect an error event after a 200)
+    let cases = [
+        (json!({"kind": "status", "status": 500}), 500, None),
+        (
+            json!({"kind": "status", "status": 429, "retry_after": 3}),
+            429,
+            None,
+        ),
+        (json!({"kind": "reset"}), 502, None),
+        (json!({"kind": "stall", "ms": 10000}), 504, None),
+        (json!({"kind": "invalid_json"}), 502, Some(true)),
+        (json!({"kind": "cut", "after_chunks": 2}), 502, Some(true)),
+        (
+            json!({"kind": "cut", "after_chunks": 2, "mode": "reset"}),
+            502,
+            Some(true),
+        ),
+        (json!({"kind": "drip", "ms_per_token": 20}), 200, Some(false)),
+    ];
+    for (i, (fault, plain_status, stream_error)) in cases.into_iter().enumerate() {
+        for stream in [false, true] {
+            mock_fault(&mock, fault.clone()).await;
+            let body = if stream {
+                streamed("gpt-4o-mini", &format!("f{i}"))
+            } else {
+                chat("gpt-4o-mini", &format!("f{i} plain"))
+            };
+            let t = Instant::now();
+            let r = tokio::time::timeout(Duration::from_secs(10), post_json(&url, &body))
+                .await
+                .unwrap_or_else(|_| panic!("{fault} stream={stream}: hung"));
+            assert!(
+                t.elapsed() < Duration::from_secs(8),
+                "{fault} stream={stream}: took {:?}",
+                t.elapsed()
+            );
+            match (stream, stream_error) {
+                (true, Some(expect_error)) => {
+                    assert_eq!(r.status, 200, "{fault}");
+                    assert!(r.text().ends_with("data: [DONE]\n\n"), "{fault}: {}", r.text());
+                    assert_eq!(
+                        r.text().contains("\"error\""),
+                        expect_error,
+                        "{fault}: {}",
+                        r.text()
+                    );
+                }
+                _ => {
+                    assert_eq!(r.status, plain_status, "{fault} stream={stream}: {}", r.text());
+                    if plain_status >= 400 {
+                        assert!(r.json()["error"]["message"].is_string(), "{fault}: {}", r.text());
+                    }
+                }
+            }
+        }
+        assert_settled(&gw).await;
+    }
+}
