@@ -52,6 +52,9 @@ def observed():
     teams += '[teams.shadowy.policy]\nmode = "shadow"\nrouted_models = ["auto", "gpt-4o-mini"]\n'
     teams += '[teams.tight.policy.limits]\nrpm = 2\n'
     teams += '[teams.frugal.policy.budget]\ntokens_per_day = 10\n'
+    keys["fallback"] = "fallback-key"
+    teams += f'[[teams.fallback.keys]]\nsha256 = "{hashlib.sha256(b"fallback-key").hexdigest()}"\n'
+    teams += '[teams.fallback.policy]\nreasoning_model = "o1"\n'
     cfg = f"""
 [server]
 listen = "127.0.0.1:0"
@@ -67,6 +70,14 @@ price = {{ input = 0.15, output = 0.60 }}
 upstream = "mock"
 kind = "reasoning"
 price = {{ input = 1.10, output = 4.40 }}
+[upstreams.down]
+base_url = "http://127.0.0.1:{free_port()}/v1"
+connect_timeout = "200ms"
+[models."o1"]
+upstream = "down"
+kind = "reasoning"
+[resilience]
+backoff_base = "1ms"
 [models."text-embedding-3-small"]
 upstream = "mock"
 kind = "embedding"
@@ -130,7 +141,7 @@ def drive_load(gw_addr, mock_addr, keys):
     base = f"http://{gw_addr}/v1"
     clients = {t: OpenAI(base_url=base, api_key=k, max_retries=0) for t, k in keys.items()}
     web, batch, shadow = clients["web"], clients["batch"], clients["shadowy"]
-    tight, frugal = clients["tight"], clients["frugal"]
+    tight, frugal, fallback = clients["tight"], clients["frugal"], clients["fallback"]
     schema = {"type": "json_schema", "json_schema": {"name": "Answer", "strict": True, "schema": {
         "type": "object", "properties": {"answer": {"type": "string"}, "score": {"type": "integer"}},
         "required": ["answer", "score"], "additionalProperties": False}}}
@@ -161,6 +172,8 @@ def drive_load(gw_addr, mock_addr, keys):
             web.chat.completions.create(model="gpt-4o-mini", response_format=schema, messages=[{"role": "user", "content": f"hopeless {round_}"}])
         except Exception:
             pass
+        # The fallback team's reasoning target is down: retried, then served by the chat target.
+        fallback.chat.completions.create(model="auto", messages=[{"role": "user", "content": f"Prove that {round_ + 7} is prime, rigorously."}])
         for i in range(3):
             for client in (tight, frugal):
                 try:
