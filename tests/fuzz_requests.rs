@@ -119,3 +119,61 @@ fn malformed_bodies_never_panic_and_always_get_an_openai_error() {
         check_response(status, &out, &input);
     });
 }
+
+/// SSE relay and assembler over arbitrary upstream bytes, split at arbitrary points: no panic,
+/// and the client always gets a stream that ends with `[DONE]`.
+#[test]
+fn sse_relay_never_panics_and_always_ends_with_done() {
+    use bytes::Bytes;
+    use gearbox::cache::Assembler;
+    use gearbox::stream::SseRelay;
+    use std::time::Duration;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let event = prop_oneof![
+        Just(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n".to_vec()),
+        Just(b"data: [DONE]\n\n".to_vec()),
+        Just(b": keep-alive\n\n".to_vec()),
+        Just(b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\r\n\r\n".to_vec()),
+        Just("data: {\"x\":\"\u{00e9}\u{4e2d}\"}\n\n".as_bytes().to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    ];
+    let case = (
+        proptest::collection::vec(event, 0..12),
+        proptest::collection::vec(1usize..40, 1..8),
+    );
+    let cfg = ProptestConfig {
+        cases: 400,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(cfg, |((events, cuts) in case)| {
+        let all: Vec<u8> = events.concat();
+        // Split the byte stream at arbitrary points (mid-line, mid-JSON, mid-UTF-8).
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        let mut i = 0;
+        while at < all.len() {
+            let n = cuts[i % cuts.len()].min(all.len() - at);
+            chunks.push(Bytes::copy_from_slice(&all[at..at + n]));
+            at += n;
+            i += 1;
+        }
+        let out = rt.block_on(async move {
+            let (tx, body) = gearbox::http::ChannelBody::new(8);
+            tokio::spawn(async move {
+                for c in chunks {
+                    if tx.send(Ok(c)).await.is_err() {
+                        return; // the relay ended (e.g. at [DONE])
+                    }
+                }
+            });
+            let relay = SseRelay::new(body, Duration::from_secs(5), 256, Vec::new());
+            relay.collect().await.unwrap().to_bytes()
+        });
+        prop_assert!(out.ends_with(b"data: [DONE]\n\n"), "{:?}", String::from_utf8_lossy(&out));
+        let mut a = Assembler::default();
+        a.push(&all);
+        let _ = a.finish();
+    });
+}

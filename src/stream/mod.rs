@@ -266,6 +266,10 @@ where
                             }
                         }
                         end = t;
+                        if *this.saw_done {
+                            // The stream ends at [DONE]: nothing after it is relayed.
+                            break;
+                        }
                     }
                     if broken {
                         this.summary.outcome = StreamOutcome::UpstreamError;
@@ -300,6 +304,12 @@ where
                             kept.extend_from_slice(all.get(at..).unwrap_or_default());
                             kept.freeze()
                         };
+                        if *this.saw_done {
+                            this.summary.outcome = StreamOutcome::Completed;
+                            this.buf.clear();
+                            *this.state = State::Tail(Some(out));
+                            continue;
+                        }
                         if out.is_empty() {
                             continue;
                         }
@@ -328,7 +338,7 @@ where
                 Poll::Ready(None) => {
                     // A final event without its blank line still counts.
                     let mut tail = BytesMut::new();
-                    if !this.buf.is_empty() {
+                    if !this.buf.is_empty() && !*this.saw_done {
                         let rest = this.buf.split().freeze();
                         let mut ev = rest.to_vec();
                         ev.extend_from_slice(b"\n\n");
