@@ -47,6 +47,7 @@ pub async fn run(
         None => None,
     };
     let opts = server::ServeOptions {
+        max_connections: config.server.max_connections,
         header_read_timeout: config.server.header_read_timeout,
         drain_timeout: config.server.drain_timeout,
         tls,

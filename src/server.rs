@@ -29,6 +29,8 @@ pub type ConnService = BoxCloneService<Request, Response, BoxError>;
 /// How to serve connections.
 #[derive(Clone)]
 pub struct ServeOptions {
+    /// Connections served at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
     pub header_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub tls: Option<TlsAcceptor>,
@@ -37,6 +39,7 @@ pub struct ServeOptions {
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
+            max_connections: 10_000,
             header_read_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
             tls: None,
@@ -135,8 +138,17 @@ pub async fn serve(
 ) {
     let svc = HyperAdapter { svc };
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // At the cap, stop accepting until a connection closes (backpressure, not errors).
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => match s {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let accepted = tokio::select! {
             r = listener.accept() => r,
             () = &mut shutdown => break,
@@ -151,12 +163,11 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            stream,
-            svc.clone(),
-            graceful.watcher(),
-            opts.clone(),
-        ));
+        let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
+        tokio::spawn(async move {
+            conn.await;
+            drop(slot);
+        });
     }
     drop(listener);
     tokio::select! {

@@ -355,3 +355,39 @@ async fn every_fault_kind_ends_bounded_plain_and_streamed() {
         assert_settled(&gw).await;
     }
 }
+
+#[tokio::test]
+async fn protections_bound_messages_and_connections() {
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 1048576\nmax_messages = 100\nmax_connections = 1\nheader_read_timeout = \"1s\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let msgs: Vec<Value> = (0..101)
+        .map(|i| json!({"role": "user", "content": format!("m{i}")}))
+        .collect();
+    let e = post_json(
+        &gw.url("/v1/chat/completions"),
+        &json!({"model": "gpt-4o-mini", "messages": msgs}),
+    )
+    .await
+    .assert_error(400, "invalid_request");
+    assert_eq!(e["param"], "messages");
+    // A silent client holds the only slot until the header read timeout closes it; the next
+    // client waits in the backlog instead of being refused.
+    let idle = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let t = Instant::now();
+    let r = post_json(
+        &gw.url("/v1/chat/completions"),
+        &chat("gpt-4o-mini", "after the idle one"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        t.elapsed() >= Duration::from_millis(500),
+        "served only once the slot was free ({:?})",
+        t.elapsed()
+    );
+    drop(idle);
+}

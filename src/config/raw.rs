@@ -220,6 +220,8 @@ pub struct RawServer {
     pub max_body_bytes: u64,
     /// Most messages accepted in one request.
     pub max_messages: usize,
+    /// Connections served at once; more clients wait to be accepted.
+    pub max_connections: usize,
     pub header_read_timeout: String,
     pub drain_timeout: String,
     pub tls: Option<RawTls>,
@@ -231,6 +233,7 @@ impl Default for RawServer {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 10 * 1024 * 1024,
             max_messages: 2048,
+            max_connections: 10_000,
             header_read_timeout: "30s".into(),
             drain_timeout: "30s".into(),
             tls: None,
