@@ -112,6 +112,11 @@ impl AppState {
         for name in config.upstreams.keys() {
             metrics.init_upstream(name);
         }
+        for m in config.models.values() {
+            for d in &m.deployments {
+                metrics.init_deployment(&d.upstream, &d.upstream_model);
+            }
+        }
         if let (Some(r), Ok(rt)) = (redis.clone(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move { r.warm_up().await });
         }
@@ -622,7 +627,8 @@ fn readiness(state: &AppState) -> Response {
                 !m.deployments.is_empty()
                     && m.deployments.iter().all(|d| {
                         state.upstreams.get(&d.upstream).is_none_or(|u| {
-                            u.breaker.state() == crate::upstream::resilience::CircuitState::Open
+                            u.breaker(&d.upstream_model).state()
+                                == crate::upstream::resilience::CircuitState::Open
                         })
                     })
             })

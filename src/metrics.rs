@@ -301,8 +301,11 @@ impl Metrics {
                 &["from", "to"],
             )?,
             circuit: IntGaugeVec::new(
-                Opts::new("gearbox_circuit_state", "Circuit state per upstream: 0 closed, 1 half-open, 2 open."),
-                &["upstream"],
+                Opts::new(
+                    "gearbox_circuit_state",
+                    "Circuit state per deployment (upstream and model): 0 closed, 1 half-open, 2 open.",
+                ),
+                &["upstream", "model"],
             )?,
             registry,
         };
@@ -499,13 +502,25 @@ impl Metrics {
         self.fallbacks.with_label_values(&[from, to]).inc();
     }
 
-    pub fn record_circuit(&self, upstream: &str, state: crate::upstream::resilience::CircuitState) {
-        self.circuit.with_label_values(&[upstream]).set(state.gauge());
+    /// `upstream` and `model` are a configured deployment.
+    pub fn record_circuit(
+        &self,
+        upstream: &str,
+        model: &str,
+        state: crate::upstream::resilience::CircuitState,
+    ) {
+        self.circuit
+            .with_label_values(&[upstream, model])
+            .set(state.gauge());
     }
 
-    /// Start every configured upstream's circuit gauge at closed.
+    /// Start a configured deployment's circuit gauge at closed.
+    pub fn init_deployment(&self, upstream: &str, model: &str) {
+        self.circuit.with_label_values(&[upstream, model]).set(0);
+    }
+
+    /// Start a configured upstream's retry counters at zero.
     pub fn init_upstream(&self, upstream: &str) {
-        self.circuit.with_label_values(&[upstream]).set(0);
         for r in ["retry", "fallback"] {
             self.retries.with_label_values(&[upstream, r]).inc_by(0);
         }

@@ -155,12 +155,25 @@ async fn deployments_fail_over_circuits_open_and_readiness_follows() {
     }
     let m = metrics(&gw).await;
     assert!(
-        m.contains("gearbox_circuit_state{upstream=\"dead\"} 2"),
+        m.contains("gearbox_circuit_state{model=\"gpt-4o-mini\",upstream=\"dead\"} 2"),
         "the dead deployment's circuit is open:\n{m}"
     );
-    assert!(m.contains("gearbox_circuit_state{upstream=\"mock\"} 0"));
-    // Circuits are per upstream: o3-mini (the reasoning target) is served only by the dead
-    // upstream, so readiness reports it; gpt-4o-mini still has a live deployment.
+    assert!(m.contains("gearbox_circuit_state{model=\"gpt-4o-mini\",upstream=\"mock\"} 0"));
+    // Circuits are per deployment: o3-mini on the dead upstream is still closed, so the gateway
+    // is ready; two failed calls open it, and readiness reports the model down.
+    assert!(
+        m.contains("gearbox_circuit_state{model=\"o3-mini\",upstream=\"dead\"} 0"),
+        "{m}"
+    );
+    assert_eq!(request("GET", &gw.url("/readyz"), &[], "").await.status, 200);
+    for i in 0..2 {
+        assert_eq!(
+            post_json(&url, &chat("o3-mini", &format!("trip {i}")))
+                .await
+                .status,
+            502
+        );
+    }
     let fast = std::time::Instant::now();
     let r = post_json(&url, &chat("o3-mini", "while open")).await;
     assert_eq!(r.status, 502, "{}", r.text());

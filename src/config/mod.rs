@@ -161,6 +161,7 @@ pub struct UpstreamConfig {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
+    pub stream_total_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
 }
@@ -511,6 +512,11 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
                 &mut errs,
                 &format!("{p}.stream_idle_timeout"),
                 &u.stream_idle_timeout,
+            ),
+            stream_total_timeout: parse_duration(
+                &mut errs,
+                &format!("{p}.stream_total_timeout"),
+                &u.stream_total_timeout,
             ),
             pool_idle_timeout: parse_duration(
                 &mut errs,

@@ -291,6 +291,8 @@ pub struct RawUpstream {
     pub request_timeout: String,
     #[serde(default = "default_stream_idle_timeout")]
     pub stream_idle_timeout: String,
+    #[serde(default = "default_stream_total_timeout")]
+    pub stream_total_timeout: String,
     #[serde(default = "default_pool_idle_timeout")]
     pub pool_idle_timeout: String,
     #[serde(default = "default_pool_max_idle")]
@@ -305,6 +307,9 @@ fn default_request_timeout() -> String {
 }
 fn default_stream_idle_timeout() -> String {
     "120s".into()
+}
+fn default_stream_total_timeout() -> String {
+    "30m".into()
 }
 fn default_pool_idle_timeout() -> String {
     "90s".into()

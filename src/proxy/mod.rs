@@ -589,7 +589,7 @@ async fn chat(
         relay::stream_response(
             &state.metrics,
             sent,
-            upstream.stream_idle_timeout,
+            (upstream.stream_idle_timeout, upstream.stream_total_timeout),
             info,
             taps,
             !include_usage,

@@ -97,11 +97,12 @@ pub async fn relay_full(
 pub fn stream_response(
     metrics: &crate::metrics::Metrics,
     sent: UpstreamResponse,
-    idle: Duration,
+    timeouts: (Duration, Duration),
     info: RequestInfo,
     mut taps: Taps,
     hide_usage_chunk: bool,
 ) -> Response {
+    let (idle, total) = timeouts;
     let (parts, body) = sent.response.into_parts();
     let metrics = metrics.clone();
     metrics.open_streams().inc();
@@ -109,7 +110,9 @@ pub fn stream_response(
         metrics.open_streams().dec();
         metrics.record_stream_end(summary.outcome);
     })));
-    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, taps).hide_usage_chunk(hide_usage_chunk);
+    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, taps)
+        .total_timeout(total)
+        .hide_usage_chunk(hide_usage_chunk);
     let mut resp = http::Response::new(h::boxed(relay));
     *resp.status_mut() = parts.status;
     let hm = resp.headers_mut();

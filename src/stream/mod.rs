@@ -118,6 +118,10 @@ pin_project! {
         #[pin]
         idle: Sleep,
         idle_timeout: Duration,
+        // Whole-stream deadline (a slow drip that never idles long enough still ends).
+        #[pin]
+        total: Sleep,
+        total_timeout: Duration,
         max_event_bytes: usize,
         state: State,
         summary: StreamSummary,
@@ -143,6 +147,8 @@ impl<B> SseRelay<B> {
             buf: BytesMut::new(),
             idle: tokio::time::sleep(idle_timeout),
             idle_timeout,
+            total: tokio::time::sleep(Duration::from_secs(30 * 60)),
+            total_timeout: Duration::from_secs(30 * 60),
             max_event_bytes,
             state: State::Streaming,
             summary: StreamSummary::default(),
@@ -150,6 +156,13 @@ impl<B> SseRelay<B> {
             taps,
             hide_usage_chunk: false,
         }
+    }
+
+    /// Bound the whole stream (default 30 minutes).
+    pub fn total_timeout(mut self, total: Duration) -> Self {
+        self.total = tokio::time::sleep(total);
+        self.total_timeout = total;
+        self
     }
 
     /// Hide the final usage-only chunk from the client (the gateway requested it for its own
@@ -361,6 +374,17 @@ where
                     *this.state = State::Tail(Some(tail.freeze()));
                 }
                 Poll::Pending => {
+                    if this.total.as_mut().poll(cx).is_ready() {
+                        this.summary.outcome = StreamOutcome::UpstreamError;
+                        *this.state = State::Tail(Some(error_tail(GatewayError::new(
+                            ErrorKind::UpstreamTimeout,
+                            format!(
+                                "upstream stream exceeded its total time limit of {:?}",
+                                this.total_timeout
+                            ),
+                        ))));
+                        continue;
+                    }
                     if this.idle.as_mut().poll(cx).is_ready() {
                         this.summary.outcome = StreamOutcome::UpstreamError;
                         *this.state = State::Tail(Some(error_tail(GatewayError::new(
@@ -516,6 +540,30 @@ mod tests {
         drop(tx);
         let s = String::from_utf8(out.to_vec()).unwrap();
         assert!(s.contains("upstream_timeout"), "{s}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_drip_hits_the_total_timeout() {
+        let (tx, body) = ChannelBody::new(1);
+        tokio::spawn(async move {
+            loop {
+                if tx
+                    .send(Ok(Bytes::from_static(b"data: {\"a\":1}\n\n")))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let relay = SseRelay::new(body, Duration::from_secs(5), 1024, Vec::new())
+            .total_timeout(Duration::from_secs(10));
+        let out = String::from_utf8(relay.collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        assert!(
+            out.contains("total time limit") && out.ends_with("data: [DONE]\n\n"),
+            "{out}"
+        );
     }
 
     #[tokio::test]

@@ -52,8 +52,10 @@ pub struct Upstream {
     client: HttpClient,
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
-    /// Circuit breaker (kept across reloads with the client).
-    pub breaker: resilience::CircuitBreaker,
+    pub stream_total_timeout: Duration,
+    /// Circuit breakers per deployment (model on this upstream), kept across reloads with the
+    /// client.
+    breakers: std::sync::Mutex<std::collections::HashMap<String, Arc<resilience::CircuitBreaker>>>,
     /// Requests waiting on this upstream now (least-outstanding balancing).
     pub outstanding: std::sync::atomic::AtomicU64,
 }
@@ -107,9 +109,16 @@ impl Upstream {
             client,
             request_timeout: cfg.request_timeout,
             stream_idle_timeout: cfg.stream_idle_timeout,
-            breaker: resilience::CircuitBreaker::default(),
+            stream_total_timeout: cfg.stream_total_timeout,
+            breakers: std::sync::Mutex::new(std::collections::HashMap::new()),
             outstanding: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// The circuit breaker of the deployment of `model` on this upstream.
+    pub fn breaker(&self, model: &str) -> Arc<resilience::CircuitBreaker> {
+        let mut b = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        b.entry(model.to_string()).or_default().clone()
     }
 
     /// Send a JSON body and wait (bounded by `request_timeout`) for the response headers.

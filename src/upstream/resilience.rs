@@ -172,7 +172,7 @@ pub struct Candidate {
 /// outstanding requests, ties broken at random (so equal deployments share the load).
 pub fn order(mut cands: Vec<Candidate>) -> Vec<Candidate> {
     let key = |c: &Candidate| {
-        let open = c.upstream.breaker.state() == CircuitState::Open;
+        let open = c.upstream.breaker(&c.model).state() == CircuitState::Open;
         (open, c.upstream.outstanding.load(Ordering::Relaxed))
     };
     fastrand::shuffle(&mut cands);
@@ -237,8 +237,9 @@ pub async fn send(
         if now >= deadline {
             break;
         }
-        if !cand.upstream.breaker.allow(now) {
-            metrics.record_circuit(&cand.upstream.name, cand.upstream.breaker.state());
+        let breaker = cand.upstream.breaker(&cand.model);
+        if !breaker.allow(now) {
+            metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
             if last_err.is_none() {
                 last_err = Some(GatewayError::new(
                     ErrorKind::UpstreamUnreachable,
@@ -278,10 +279,8 @@ pub async fn send(
             Ok(Ok(resp)) => {
                 let status = resp.response.status().as_u16();
                 if retryable_status(status) {
-                    cand.upstream
-                        .breaker
-                        .failure(cfg.circuit_failures, cfg.circuit_cooldown);
-                    metrics.record_circuit(&cand.upstream.name, cand.upstream.breaker.state());
+                    breaker.failure(cfg.circuit_failures, cfg.circuit_cooldown);
+                    metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
                     metrics.record_upstream_error(
                         &cand.upstream.name,
                         if status == 429 { "status_429" } else { "status_5xx" },
@@ -297,8 +296,8 @@ pub async fn send(
                         attempts,
                     });
                 }
-                cand.upstream.breaker.success();
-                metrics.record_circuit(&cand.upstream.name, CircuitState::Closed);
+                breaker.success();
+                metrics.record_circuit(&cand.upstream.name, &cand.model, CircuitState::Closed);
                 return Ok(Sent {
                     response: resp,
                     candidate: cand.clone(),
@@ -311,10 +310,8 @@ pub async fn send(
                     ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout
                 ) =>
             {
-                cand.upstream
-                    .breaker
-                    .failure(cfg.circuit_failures, cfg.circuit_cooldown);
-                metrics.record_circuit(&cand.upstream.name, cand.upstream.breaker.state());
+                breaker.failure(cfg.circuit_failures, cfg.circuit_cooldown);
+                metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
                 metrics.record_upstream_error(&cand.upstream.name, e.kind.code());
                 last_err = Some(e);
             }
