@@ -125,8 +125,26 @@ async fn policy_endpoint_shows_only_the_callers_policy() {
     assert_eq!(narrow["routing"]["mode"], "chat");
 }
 
+/// Start `gearbox serve --config FILE` as its own OS process; returns it and its address.
+fn serve_process(config: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gearbox"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    (child, addr)
+}
+
 #[tokio::test]
-async fn a_limit_holds_exactly_across_two_gateways_sharing_redis() {
+async fn a_limit_holds_exactly_across_two_gateway_processes_sharing_redis() {
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let extra = format!(
@@ -134,15 +152,22 @@ async fn a_limit_holds_exactly_across_two_gateways_sharing_redis() {
         redis.url(),
         key_hash("shared-key")
     );
-    let cfg = config_for(mock.addr, &extra);
-    let (gw1, gw2) = (start_gateway(&cfg).await, start_gateway(&cfg).await);
+    let dir = std::env::temp_dir().join(format!("gearbox-rpm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg_path = dir.join("g.toml");
+    std::fs::write(
+        &cfg_path,
+        config_for(mock.addr, &extra).replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", ""),
+    )
+    .unwrap();
+    let (mut p1, a1) = serve_process(&cfg_path);
+    let (mut p2, a2) = serve_process(&cfg_path);
     let tasks: Vec<_> = (0..40)
         .map(|i| {
-            let url = if i % 2 == 0 {
-                gw1.url("/v1/chat/completions")
-            } else {
-                gw2.url("/v1/chat/completions")
-            };
+            let url = format!(
+                "http://{}/v1/chat/completions",
+                if i % 2 == 0 { &a1 } else { &a2 }
+            );
             tokio::spawn(async move {
                 request(
                     "POST",
@@ -164,7 +189,12 @@ async fn a_limit_holds_exactly_across_two_gateways_sharing_redis() {
             s => panic!("unexpected status {s}"),
         }
     }
-    assert_eq!((ok, limited), (20, 20), "20 rpm across two replicas");
+    for p in [&mut p1, &mut p2] {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!((ok, limited), (20, 20), "20 rpm across two gateway processes");
     assert_eq!(mock_stats(&mock).await["requests_total"], 20);
 }
 
@@ -379,4 +409,47 @@ async fn streamed_usage_is_accounted_even_when_the_client_did_not_ask_for_it() {
         })
         .unwrap_or_else(|| panic!("no completion tokens counted:\n{metrics}"));
     assert!(!completion.ends_with(" 0"), "{completion}");
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_config() {
+    let mock = start_mock(MockOptions::default()).await;
+    let dir = std::env::temp_dir().join(format!("gearbox-hup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg_path = dir.join("g.toml");
+    std::fs::write(&cfg_path, reload_config(mock.addr, "")).unwrap();
+    let (mut p, addr) = serve_process(&cfg_path);
+    let metrics_url = format!("http://{addr}/metrics");
+    assert!(request("GET", &metrics_url, &[], "")
+        .await
+        .text()
+        .contains("gearbox_config_reloads_total{result=\"applied\"} 0"));
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &p.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if request("GET", &metrics_url, &[], "")
+            .await
+            .text()
+            .contains("gearbox_config_reloads_total{result=\"applied\"} 1")
+        {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        request("GET", &format!("http://{addr}/healthz"), &[], "")
+            .await
+            .status
+            == 200,
+        "still serving"
+    );
+    let _ = p.kill();
+    let _ = p.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(reloaded, "SIGHUP did not reload");
 }
