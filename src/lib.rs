@@ -1,15 +1,21 @@
 //! Gearbox: an OpenAI-compatible routing gateway.
 //!
 //! An app changes its base URL to Gearbox and every chat request passes through it: Gearbox
-//! authenticates the caller's team, maps the public model name to an upstream deployment,
-//! forwards the request (unknown fields untouched, the upstream's key injected), and relays the
-//! answer, streaming event by event. Errors of its own are OpenAI-shaped JSON bodies (or an SSE
-//! error event once a stream has started).
+//! authenticates the caller's team, classifies requests for a routed name (`auto`) and sends
+//! interactive work to a fast chat model and heavy analytic work to a reasoning model (adapting
+//! the request for it: parameters, roles, goal-form prompt), serves repeated requests from a
+//! cache, enforces declared JSON schemas on answers and tool calls, applies the team's limits and
+//! budgets, and relays the answer — streaming event by event — over retried, balanced,
+//! circuit-broken upstream deployments. Errors of its own are OpenAI-shaped JSON bodies (or an
+//! SSE error event once a stream has started).
 //!
 //! Modules in reading order: [`config`] (the only reader of files and environment), [`api`]
-//! (wire types and parsing), [`error`], [`app`] (the one tower stack), [`proxy`] (handlers),
-//! [`upstream`] (the only module that opens connections), [`stream`] (SSE relay),
-//! [`metrics`], [`server`] (accept loop, TLS, drain), [`mock`] (the upstream simulator).
+//! (wire types and parsing), [`error`], [`app`] (the one tower stack and the live state),
+//! [`proxy`] (handlers), the pure decision modules [`classify`], [`route`], [`policy`],
+//! [`rewrite`] and [`schema`], then [`cache`], [`limits`], [`upstream`] (the only module that
+//! opens connections: HTTP upstreams, Redis, retries and circuit breakers), [`stream`] (SSE
+//! relay), [`metrics`], [`reload`], [`server`] (accept loop, TLS, drain) and [`mock`] (the
+//! upstream simulator).
 
 pub mod api;
 pub mod app;
