@@ -29,7 +29,9 @@ const FORMAT_STRONG: &[&str] = &[
     "viñetas", "puces", "formatiert", "formatieren", "stichpunkte", "stichpunkten", "aufzählung",
     "aufzählungspunkte", "schema",
 ];
-/// A format cue after a lead word (`in json`, `as a table`) or a number (`200 words`).
+/// A format cue after a lead word (`in json`, `as a table`), or after a number that itself follows
+/// a lead word (`in 3 bullet points`, `max 5 items`). Length units (`UNITS`) need only the number
+/// (`200 words`); other counts do not (`raised churn by 0.3 points` is data, not a format).
 #[rustfmt::skip]
 const FORMAT_NOUNS: &[&str] = &[
     "json", "yaml", "csv", "xml", "html", "table", "tabla", "tableau", "tabelle", "list", "lista",
@@ -37,6 +39,13 @@ const FORMAT_NOUNS: &[&str] = &[
     "chars", "lines", "items", "points", "palabras", "oraciones", "frases", "párrafos", "mots",
     "phrases", "paragraphes", "caractères", "lignes", "wörter", "wörtern", "sätze", "sätzen",
     "absätze", "zeichen", "zeilen", "tokens",
+];
+/// Length units: a number before one of these is a format cue on its own (`write 300 words`).
+#[rustfmt::skip]
+const UNITS: &[&str] = &[
+    "words", "sentences", "paragraphs", "characters", "chars", "palabras", "oraciones", "párrafos",
+    "mots", "paragraphes", "caractères", "wörter", "wörtern", "sätze", "sätzen", "absätze",
+    "zeichen",
 ];
 #[rustfmt::skip]
 const FORMAT_LEADS: &[&str] = &[
@@ -102,6 +111,7 @@ const CONTEXT: u16 = 64;
 const MAKE_BE: u16 = 128;
 const DATA_FORMAT: u16 = 256;
 const DET: u16 = 512;
+const UNIT: u16 = 1024;
 
 /// Words that open a label for pasted material ("The code:", "Here is the log:").
 #[rustfmt::skip]
@@ -115,7 +125,7 @@ fn cues() -> &'static WordTable {
     static C: OnceLock<WordTable> = OnceLock::new();
     C.get_or_init(|| {
         let mut m = WordTable::default();
-        let tables: [(&[&'static str], u16); 10] = [
+        let tables: [(&[&'static str], u16); 11] = [
             (DETERMINERS, DET),
             (FORMAT_STRONG, STRONG),
             (FORMAT_NOUNS, NOUN),
@@ -126,6 +136,7 @@ fn cues() -> &'static WordTable {
             (CONTEXT_HEADER_WORDS, CONTEXT),
             (&["make", "be"], MAKE_BE),
             (&["json", "yaml", "csv", "xml", "markdown", "table"], DATA_FORMAT),
+            (UNITS, UNIT),
         ];
         for (words, flag) in tables {
             m.add(words, flag);
@@ -168,8 +179,9 @@ pub(crate) fn cue(s: &str) -> Cue {
     let c = cues();
     let mut words = 0;
     let (mut fmt, mut cons, mut ctx, mut data_format) = (false, false, false, false);
-    // Flags of the previous two words, and whether the previous word was a number.
-    let (mut p1, mut p2, mut p1_number) = (0u16, 0u16, false);
+    // Flags of the previous two words; whether the previous word was a number, and whether
+    // that number followed a lead word.
+    let (mut p1, mut p2, mut p1_number, mut p1_led_number) = (0u16, 0u16, false, false);
     let mut first = 0u16;
     let mut w = String::new();
     let bytes = s.as_bytes();
@@ -203,7 +215,9 @@ pub(crate) fn cue(s: &str) -> Cue {
             fmt = true;
         } else if f & NOUN != 0 {
             data_format |= f & DATA_FORMAT != 0;
-            fmt |= p1 & LEAD != 0 || (p1 & ARTICLE != 0 && p2 & LEAD != 0) || p1_number;
+            fmt |= p1 & LEAD != 0
+                || (p1 & ARTICLE != 0 && p2 & LEAD != 0)
+                || (p1_number && (f & UNIT != 0 || p1_led_number));
         }
         if f & CONSTRAINT != 0
             || (p1 & AUX != 0 && word.eq_ignore_ascii_case("not"))
@@ -215,9 +229,11 @@ pub(crate) fn cue(s: &str) -> Cue {
             cons = true;
         }
         ctx |= f & CONTEXT != 0;
+        let number = word.bytes().all(|b| b.is_ascii_digit());
+        p1_led_number = number && p1 & LEAD != 0;
         p2 = p1;
         p1 = f;
-        p1_number = word.bytes().all(|b| b.is_ascii_digit());
+        p1_number = number;
         i = end;
     }
     if !s.is_ascii() && s.chars().any(text::is_cjk) {
@@ -602,6 +618,9 @@ mod tests {
             ("Fix the bug in my JSON parser.", "Fix the bug in my JSON parser.", "", "", ""),
             ("Explain TCP in under 200 words.", "Explain TCP in under 200 words.", "", "", ""),
             ("Explain TCP. Use under 200 words.", "Explain TCP.", "Use under 200 words.", "", ""),
+            ("Plan the launch. Give it in 5 points.", "Plan the launch.", "Give it in 5 points.", "", ""),
+            ("Estimate the churn. The price change raised churn by 0.3 points.", "Estimate the churn. The price change raised churn by 0.3 points.", "", "", ""),
+            ("Count the errors. The log has 300 lines.", "Count the errors. The log has 300 lines.", "", "", ""),
             ("Review this:\n\n```rust\nfn main() {}\n```\n\nOnly list real bugs.", "Review this:", "", "Only list real bugs.", "```rust\nfn main() {}\n```"),
             ("Requirements:\n- fast\n- no deps\nWrite a parser.", "Write a parser.", "", "Requirements:\n- fast\n- no deps", ""),
             ("Here is the data:\nname,age\nbob,3", "", "", "", "Here is the data:\nname,age\nbob,3"),
