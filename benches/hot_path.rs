@@ -71,5 +71,77 @@ fn cache_key(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parse, sse, classify, cache_key);
+/// Recording one finished request: counters and histograms by (endpoint, team, model, route,
+/// status), the overhead histogram and token counters, as the access path does.
+fn metrics(c: &mut Criterion) {
+    use gearbox::metrics::{EndpointLabel, Metrics, RequestLabels, TokenType};
+    let m = Metrics::new().unwrap();
+    let labels = RequestLabels {
+        endpoint: EndpointLabel::ChatCompletions,
+        team: "search",
+        model: "gpt-4o-mini",
+        route: "chat",
+    };
+    c.bench_function("metrics_record_request", |b| {
+        b.iter(|| {
+            m.record_request(black_box(&labels), 200, std::time::Duration::from_micros(420));
+            m.record_overhead(
+                EndpointLabel::ChatCompletions,
+                std::time::Duration::from_micros(90),
+            );
+            m.record_tokens("search", "gpt-4o-mini", TokenType::Prompt, 120);
+            m.record_tokens("search", "gpt-4o-mini", TokenType::Completion, 80);
+        })
+    });
+}
+
+/// The SSE relay per upstream chunk: 100 OpenAI-shaped chunks, each a frame of its own, relayed
+/// (parsed for validity, usage looked for, coalesced) to the end.
+fn sse_relay(c: &mut Criterion) {
+    use bytes::Bytes;
+    use http_body_util::BodyExt;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let chunk = br#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"hello "},"finish_reason":null}],"usage":null}
+
+"#;
+    let mut g = c.benchmark_group("sse_relay");
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("100_chunks", |b| {
+        b.iter(|| {
+            let mut frames: std::collections::VecDeque<Bytes> =
+                (0..100).map(|_| Bytes::from_static(chunk)).collect();
+            frames.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+            let body = Frames(frames);
+            rt.block_on(async {
+                let relay = gearbox::stream::SseRelay::new(
+                    body,
+                    std::time::Duration::from_secs(5),
+                    1 << 20,
+                    Vec::new(),
+                );
+                relay.collect().await.unwrap().to_bytes().len()
+            })
+        })
+    });
+    g.finish();
+}
+
+/// An upstream body whose frames are all ready (the relay's cost, not the network's).
+struct Frames(std::collections::VecDeque<bytes::Bytes>);
+
+impl http_body::Body for Frames {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+}
+
+criterion_group!(benches, parse, sse, sse_relay, classify, cache_key, metrics);
 criterion_main!(benches);

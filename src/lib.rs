@@ -42,12 +42,90 @@ use error::StartupError;
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// Serve the gateway on `listener` with `config` until `shutdown` resolves, then drain.
+/// Serve the gateway on `listener` with `config` until `shutdown` resolves, then drain. One
+/// serving loop on the caller's runtime (tests, embedding); the binary uses [`run_workers`].
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
+    let (svc, opts, _watch) = prepare(config, 1)?;
+    server::serve(listener, svc, opts, shutdown).await;
+    Ok(())
+}
+
+/// Serve with `config.server.workers` worker threads, each running its own single-threaded
+/// runtime and accepting on its own `SO_REUSEPORT` socket for `listener`'s address (see
+/// ARCHITECTURE.md, "Threads"). `listener` (made with [`server::bind_reuseport`]) is served on the
+/// caller's runtime, which also runs the shared background tasks (reload, Redis). When
+/// `shutdown` resolves every worker stops accepting and drains.
+pub async fn run_workers(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartupError> {
+    let workers = config.server.workers.max(1);
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartupError::Config(format!("listener address: {e}")))?;
+    let (svc, opts, _watch) = prepare(config, workers)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    for i in 1..workers {
+        let (svc, opts, mut stop) = (svc.clone(), opts.clone(), stop_rx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("gearbox-worker-{i}"))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!(worker = i, error = %e, "worker runtime failed to start");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    upstream::set_worker_index(i);
+                    match server::bind_reuseport(addr) {
+                        Ok(l) => {
+                            let stopped = async move {
+                                let _ = stop.wait_for(|s| *s).await;
+                            };
+                            server::serve(l, svc, opts, stopped).await;
+                        }
+                        Err(e) => tracing::error!(worker = i, error = %e, "worker could not listen"),
+                    }
+                });
+            });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => tracing::error!(worker = i, error = %e, "worker thread failed to start"),
+        }
+    }
+    upstream::set_worker_index(0);
+    let stopped = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    server::serve(listener, svc, opts, stopped).await;
+    for t in threads {
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
+    Ok(())
+}
+
+/// What every serving loop shares: the service over the live state, the serve options (with one
+/// connection cap for the process) and the reload watcher's guard.
+fn prepare(
+    config: Config,
+    workers: usize,
+) -> Result<
+    (
+        server::ConnService,
+        server::ServeOptions,
+        Option<reload::WatchGuard>,
+    ),
+    StartupError,
+> {
     let tls = match &config.server.tls {
         Some(t) => Some(server::tls_acceptor(&t.cert, &t.key).map_err(StartupError::Config)?),
         None => None,
@@ -57,15 +135,19 @@ pub async fn run(
         header_read_timeout: config.server.header_read_timeout,
         drain_timeout: config.server.drain_timeout,
         tls,
+        slots: Some(std::sync::Arc::new(tokio::sync::Semaphore::new(
+            config.server.max_connections.max(1),
+        ))),
     };
     let reload_path = match &config.source {
         config::ConfigSource::File(p) if p.is_file() => Some(p.clone()),
         _ => None,
     };
+    upstream::set_worker_count(workers);
     let state = app::AppState::new(config).map_err(StartupError::Config)?;
     let live: app::LiveState = std::sync::Arc::new(arc_swap::ArcSwap::new(state));
     // Hot reload of a config file (file changes and SIGHUP); the embedded default never changes.
-    let _watch = match reload_path {
+    let watch = match reload_path {
         Some(p) => match reload::Reloader::new(live.clone(), p).watch() {
             Ok(g) => Some(g),
             Err(e) => {
@@ -79,8 +161,7 @@ pub async fn run(
         app::build_live(live),
         |e: std::convert::Infallible| -> http::BoxError { match e {} },
     ));
-    server::serve(listener, svc, opts, shutdown).await;
-    Ok(())
+    Ok((svc, opts, watch))
 }
 
 /// Serve the upstream simulator on `listener` until `shutdown` resolves.

@@ -10,6 +10,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// mimalloc: per-request allocations (bodies, JSON values, headers) cost a fraction of glibc
+/// malloc's (measured in BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "gearbox", version, about = "OpenAI-compatible routing gateway")]
 struct Cli {
@@ -181,7 +186,15 @@ fn load_examples(path: &std::path::Path) -> anyhow::Result<Vec<gearbox::classify
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // `serve` runs thread-per-core: this thread's single-threaded runtime plus one per further
+    // worker (`gearbox::run_workers`); the other commands use one multi-threaded runtime.
+    let rt = if matches!(cli.command, Command::Serve { .. }) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+    };
     rt.block_on(async_main(cli))
 }
 
@@ -321,13 +334,12 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                     std::future::pending(),
                 )));
             }
-            let listener = TcpListener::bind(cfg.server.listen)
-                .await
+            let listener = gearbox::server::bind_reuseport(cfg.server.listen)
                 .with_context(|| format!("binding {}", cfg.server.listen))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, tls = cfg.server.tls.is_some(), "gearbox listening");
+            tracing::info!(%addr, tls = cfg.server.tls.is_some(), workers = cfg.server.workers, "gearbox listening");
             announce("gearbox", addr);
-            gearbox::run(listener, cfg, shutdown_signal()).await?;
+            gearbox::run_workers(listener, cfg, shutdown_signal()).await?;
             Ok(())
         }
         Command::Mock {

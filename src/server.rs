@@ -34,6 +34,9 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub tls: Option<TlsAcceptor>,
+    /// Connection slots shared by several `serve` loops (worker threads), so that
+    /// `max_connections` holds for the process; `None`: this loop's own.
+    pub slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Default for ServeOptions {
@@ -43,8 +46,24 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
             tls: None,
+            slots: None,
         }
     }
+}
+
+/// A listening socket with `SO_REUSEPORT`, so that every worker thread accepts on its own socket
+/// for the same address and the kernel spreads connections between them. Must be called inside
+/// the runtime that will drive the listener.
+pub fn bind_reuseport(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
 }
 
 /// Build a TLS acceptor from PEM certificate chain and private key files.
@@ -138,7 +157,10 @@ pub async fn serve(
 ) {
     let svc = HyperAdapter { svc };
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1)));
+    let slots = opts
+        .slots
+        .clone()
+        .unwrap_or_else(|| Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1))));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // At the cap, stop accepting until a connection closes (backpressure, not errors).

@@ -54,9 +54,21 @@ pub fn classify(req: &ChatRequest, model: &RouterModel) -> Classification {
     classify_with_threshold(req, model, 0.5)
 }
 
-/// Classify: `Reasoning` when the calibrated P(reasoning) is `>= threshold`.
+/// Classify: `Reasoning` when the calibrated P(reasoning) is `>= threshold`; with
+/// [`REASONS`] reasons.
 pub fn classify_with_threshold(req: &ChatRequest, model: &RouterModel, threshold: f32) -> Classification {
-    let (z, reasons) = model.margin(req, REASONS);
+    classify_with_reasons(req, model, threshold, REASONS)
+}
+
+/// Classify as [`classify_with_threshold`] does, naming at most `reasons` reasons (the proxy
+/// asks for one: naming features costs string formatting on the hot path).
+pub fn classify_with_reasons(
+    req: &ChatRequest,
+    model: &RouterModel,
+    threshold: f32,
+    reasons: usize,
+) -> Classification {
+    let (z, reasons) = model.margin(req, reasons);
     let score = model.calibrate(z);
     let threshold = if threshold.is_finite() { threshold } else { 0.5 };
     let route = if score >= threshold {

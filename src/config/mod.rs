@@ -107,6 +107,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub max_messages: usize,
     pub max_connections: usize,
+    /// Worker threads, resolved (`workers = 0` in the file: one per CPU).
+    pub workers: usize,
     pub header_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub tls: Option<TlsFiles>,
@@ -748,6 +750,10 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
             max_body_bytes: usize::try_from(raw.server.max_body_bytes).unwrap_or(usize::MAX),
             max_messages: raw.server.max_messages.max(1),
             max_connections: raw.server.max_connections.max(1),
+            workers: match raw.server.workers {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n.min(1024),
+            },
             header_read_timeout,
             drain_timeout,
             tls,

@@ -222,6 +222,9 @@ pub struct RawServer {
     pub max_messages: usize,
     /// Connections served at once; more clients wait to be accepted.
     pub max_connections: usize,
+    /// Worker threads (each a single-threaded runtime with its own listening socket); 0 = one
+    /// per CPU.
+    pub workers: usize,
     pub header_read_timeout: String,
     pub drain_timeout: String,
     pub tls: Option<RawTls>,
@@ -234,6 +237,7 @@ impl Default for RawServer {
             max_body_bytes: 10 * 1024 * 1024,
             max_messages: 2048,
             max_connections: 10_000,
+            workers: 0,
             header_read_timeout: "30s".into(),
             drain_timeout: "30s".into(),
             tls: None,

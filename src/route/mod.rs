@@ -4,7 +4,7 @@
 //! override the policy forbids), which the caller turns into a 403.
 
 use crate::api::ChatRequest;
-use crate::classify::{classify_with_threshold, Classification, Route, RouterModel};
+use crate::classify::{classify_with_reasons, classify_with_threshold, Classification, Route, RouterModel};
 use crate::policy::{Policy, RoutingMode};
 
 /// Why the request is served by the model it is.
@@ -104,7 +104,8 @@ pub fn decide_route(
             (policy.chat_model.clone(), Some(Route::Chat))
         }
     };
-    let classify = || classify_with_threshold(req, router, policy.threshold);
+    // The proxy reports the main reason only (metric label, shadow log line).
+    let classify = || classify_with_reasons(req, router, policy.threshold, 1);
     let decision = match (policy.mode, forced) {
         (RoutingMode::Passthrough, None) => {
             let (target, route) = as_itself();

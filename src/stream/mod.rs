@@ -17,6 +17,13 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::time::Sleep;
 
+/// Scheduler rounds without a new upstream chunk before held events are sent (two: hyper's
+/// client connection task needs two rounds to decode and hand over the next chunk).
+const COALESCE_ROUNDS: u8 = 2;
+
+/// Most bytes of complete events held back while more are arriving in the same instant.
+const COALESCE_MAX_BYTES: usize = 64 * 1024;
+
 /// The `[DONE]` sentinel event.
 pub const DONE_EVENT: &[u8] = b"data: [DONE]\n\n";
 
@@ -36,11 +43,26 @@ pub fn find_event_end(buf: &[u8]) -> Option<usize> {
 }
 
 fn memchr_nl(s: &[u8]) -> Option<usize> {
-    s.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', s)
 }
 
 /// The `data:` payload lines of one event, joined with `\n` as the SSE spec says.
 pub fn event_data(event: &[u8]) -> Option<Vec<u8>> {
+    event_data_ref(event).map(std::borrow::Cow::into_owned)
+}
+
+/// [`event_data`] without copying in the common case of one `data:` line (every chunk OpenAI
+/// and OpenAI-compatible servers send): the hot path of the relay.
+pub fn event_data_ref(event: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    let mut lines = event
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty() && *l != b"\r");
+    if let (Some(line), None) = (lines.next(), lines.next()) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        return line
+            .strip_prefix(b"data:")
+            .map(|rest| std::borrow::Cow::Borrowed(rest.strip_prefix(b" ").unwrap_or(rest)));
+    }
     let mut out: Option<Vec<u8>> = None;
     for line in event.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -53,7 +75,7 @@ pub fn event_data(event: &[u8]) -> Option<Vec<u8>> {
             o.extend_from_slice(rest);
         }
     }
-    out
+    out.map(std::borrow::Cow::Owned)
 }
 
 /// What the relay saw, reported once when the stream ends or is dropped.
@@ -130,6 +152,10 @@ pin_project! {
         // The gateway asked upstream for usage the client did not ask for: do not forward the
         // usage-only chunk.
         hide_usage_chunk: bool,
+        // Complete events not yet handed to the server, and the scheduler rounds since the last
+        // one arrived (see "Coalescing" in `poll_frame`).
+        ready: BytesMut,
+        idle_rounds: u8,
     }
 
     impl<B> PinnedDrop for SseRelay<B> {
@@ -155,6 +181,8 @@ impl<B> SseRelay<B> {
             saw_done: false,
             taps,
             hide_usage_chunk: false,
+            ready: BytesMut::new(),
+            idle_rounds: 0,
         }
     }
 
@@ -182,44 +210,48 @@ fn error_tail(err: GatewayError) -> Bytes {
 
 /// Inspect one complete event: `[DONE]`, usage.
 fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool) {
+    observe_data(event_data_ref(event).as_deref(), summary, saw_done);
+}
+
+fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut bool) {
     summary.events += 1;
     if summary.first_event_at.is_none() {
         summary.first_event_at = Some(Instant::now());
     }
-    let Some(data) = event_data(event) else {
+    let Some(data) = data else {
         return;
     };
-    if data.as_slice() == b"[DONE]" {
+    if data == b"[DONE]" {
         *saw_done = true;
         return;
     }
     // Cheap pre-check: only chunks that carry a usage object are parsed.
-    if contains(&data, b"\"usage\"") && !contains(&data, b"\"usage\":null") {
+    if contains(data, b"\"usage\"") && !contains(data, b"\"usage\":null") {
         #[derive(serde::Deserialize)]
         struct WithUsage {
             usage: Option<Usage>,
         }
-        if let Ok(WithUsage { usage: Some(u) }) = serde_json::from_slice::<WithUsage>(&data) {
+        if let Ok(WithUsage { usage: Some(u) }) = serde_json::from_slice::<WithUsage>(data) {
             summary.usage = Some(u);
         }
     }
 }
 
 /// Every `data:` payload is JSON or `[DONE]` (comments and other fields are fine).
-fn is_well_formed(event: &[u8]) -> bool {
-    match event_data(event) {
+fn is_well_formed(data: Option<&[u8]>) -> bool {
+    match data {
         None => true,
-        Some(d) => d.as_slice() == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(&d).is_ok(),
+        Some(d) => d == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(d).is_ok(),
     }
 }
 
 /// A chunk that carries only usage (`"choices": []`).
-fn is_usage_only(event: &[u8]) -> bool {
-    event_data(event).is_some_and(|d| contains(&d, b"\"choices\":[]") || contains(&d, b"\"choices\": []"))
+fn is_usage_only(data: Option<&[u8]>) -> bool {
+    data.is_some_and(|d| contains(d, b"\"choices\":[]") || contains(d, b"\"choices\": []"))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 impl<B> Body for SseRelay<B>
@@ -239,7 +271,13 @@ where
             match this.state {
                 State::Done => return Poll::Ready(None),
                 State::Tail(bytes) => {
-                    let b = bytes.take();
+                    let mut b = bytes.take();
+                    if !this.ready.is_empty() {
+                        // Events already relayable go out first, in order.
+                        let mut all = this.ready.split();
+                        all.extend_from_slice(b.as_deref().unwrap_or_default());
+                        b = Some(all.freeze());
+                    }
                     *this.state = State::Done;
                     end_taps(this.taps, this.summary);
                     match b {
@@ -263,17 +301,20 @@ where
                     while let Some(e) = this.buf.get(end..).and_then(find_event_end) {
                         let (s, t) = (end, end + e);
                         if let Some(ev) = this.buf.get(s..t) {
-                            if !is_well_formed(ev) {
+                            // One look at the payload per event (borrowed, no copy).
+                            let data = event_data_ref(ev);
+                            let data = data.as_deref();
+                            if !is_well_formed(data) {
                                 // Relay what came before; the bad event becomes an error event.
                                 broken = true;
                                 break;
                             }
                             let before = this.summary.usage.is_some();
-                            observe(ev, this.summary, this.saw_done);
+                            observe_data(data, this.summary, this.saw_done);
                             if *this.hide_usage_chunk
                                 && !before
                                 && this.summary.usage.is_some()
-                                && is_usage_only(ev)
+                                && is_usage_only(data)
                             {
                                 hidden.push((s, t));
                             }
@@ -328,7 +369,12 @@ where
                         }
                         let deadline = tokio::time::Instant::now() + *this.idle_timeout;
                         this.idle.as_mut().reset(deadline);
-                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                        this.ready.extend_from_slice(&out);
+                        *this.idle_rounds = 0;
+                        if this.ready.len() >= COALESCE_MAX_BYTES {
+                            return Poll::Ready(Some(Ok(Frame::data(this.ready.split().freeze()))));
+                        }
+                        continue;
                     }
                     if this.buf.len() > *this.max_event_bytes {
                         this.summary.outcome = StreamOutcome::UpstreamError;
@@ -393,6 +439,22 @@ where
                         ))));
                         continue;
                     }
+                    // Coalescing: hyper's client body hands over one upstream chunk per
+                    // scheduler round or two, and the server writes (one syscall) whenever this
+                    // body is pending. So events already in the gateway's socket buffer are
+                    // gathered first: while fewer than COALESCE_ROUNDS immediate re-polls (no
+                    // timer) have passed since the last event arrived, wait; then hand them all
+                    // over in one frame. A slow stream's event goes out COALESCE_ROUNDS
+                    // scheduler rounds (microseconds) after it arrived.
+                    if !this.ready.is_empty() {
+                        if *this.idle_rounds < COALESCE_ROUNDS && this.ready.len() < COALESCE_MAX_BYTES {
+                            *this.idle_rounds += 1;
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        *this.idle_rounds = 0;
+                        return Poll::Ready(Some(Ok(Frame::data(this.ready.split().freeze()))));
+                    }
                     return Poll::Pending;
                 }
             }
@@ -453,6 +515,47 @@ mod tests {
         );
         let out = relay.collect().await.unwrap().to_bytes();
         (String::from_utf8(out.to_vec()).unwrap(), srx.recv().unwrap())
+    }
+
+    /// Counts the frames a relay hands to the server for `events` upstream chunks sent through a
+    /// channel, either all at once or one at a time with a pause between them.
+    async fn frames_for(events: usize, pause: Option<Duration>) -> (usize, String) {
+        let (tx, body) = ChannelBody::new(1);
+        tokio::spawn(async move {
+            for i in 0..events {
+                let ev = format!("data: {{\"n\":{i}}}\n\n");
+                if tx.send(Ok(Bytes::from(ev))).await.is_err() {
+                    return;
+                }
+                if let Some(p) = pause {
+                    tokio::time::sleep(p).await;
+                }
+            }
+            let _ = tx.send(Ok(Bytes::from_static(DONE_EVENT))).await;
+        });
+        let mut relay = std::pin::pin!(SseRelay::new(body, Duration::from_secs(5), 1 << 20, Vec::new()));
+        let (mut frames, mut out) = (0, String::new());
+        while let Some(f) = relay.frame().await {
+            if let Ok(d) = f.unwrap().into_data() {
+                frames += 1;
+                out.push_str(std::str::from_utf8(&d).unwrap());
+            }
+        }
+        (frames, out)
+    }
+
+    #[tokio::test]
+    async fn events_already_received_leave_in_one_write_and_slow_ones_as_they_come() {
+        // 40 events handed over back to back: gathered into a few frames, in order, complete.
+        let (frames, out) = frames_for(40, None).await;
+        assert!(frames < 10, "{frames} frames for 40 ready events");
+        assert_eq!(out.matches("data: {").count(), 40);
+        assert!(out.find("\"n\":0}").unwrap() < out.find("\"n\":39}").unwrap());
+        assert!(out.ends_with("data: [DONE]\n\n"));
+        // Events 20 ms apart: each one is sent on its own, not held for the next.
+        let (frames, out) = frames_for(5, Some(Duration::from_millis(20))).await;
+        assert!(frames >= 5, "{frames} frames for 5 spaced events");
+        assert_eq!(out.matches("data: {").count(), 5);
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,26 @@ impl Endpoint {
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+/// Worker threads serving requests (each with its own single-threaded runtime); upstream clients
+/// built after [`set_worker_count`] keep one connection pool per worker.
+static WORKERS: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// Index of the worker thread running on this thread (0 outside workers).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Declare how many worker threads serve requests; call before building [`Upstreams`].
+pub fn set_worker_count(n: usize) {
+    WORKERS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// Mark the current thread as worker `i`: its requests use pool `i` of every upstream, whose
+/// connections are driven by this thread's runtime (no cross-thread wake-ups per request).
+pub fn set_worker_index(i: usize) {
+    WORKER.with(|w| w.set(i));
+}
+
 /// One configured upstream with its connection pool.
 pub struct Upstream {
     pub name: String,
@@ -49,7 +70,9 @@ pub struct Upstream {
     chat_uri: Uri,
     embeddings_uri: Uri,
     auth: Option<HeaderValue>,
-    client: HttpClient,
+    /// One client (and connection pool) per worker thread, so that a pooled connection is always
+    /// driven by the runtime of the request using it (see [`set_worker_index`]).
+    clients: Box<[HttpClient]>,
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
     pub stream_total_timeout: Duration,
@@ -80,12 +103,16 @@ impl Upstream {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(cfg.pool_idle_timeout)
-            .pool_max_idle_per_host(cfg.pool_max_idle_per_host)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(https);
+        let clients = (0..WORKERS.load(Ordering::Relaxed).max(1))
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(cfg.pool_idle_timeout)
+                    .pool_max_idle_per_host(cfg.pool_max_idle_per_host)
+                    .pool_timer(TokioTimer::new())
+                    .timer(TokioTimer::new())
+                    .build(https.clone())
+            })
+            .collect();
         let uri = |path: &str| -> Result<Uri, String> {
             format!("{}{}", cfg.base_url, path)
                 .parse::<Uri>()
@@ -106,7 +133,7 @@ impl Upstream {
             chat_uri: uri(Endpoint::ChatCompletions.path())?,
             embeddings_uri: uri(Endpoint::Embeddings.path())?,
             auth,
-            client,
+            clients,
             request_timeout: cfg.request_timeout,
             stream_idle_timeout: cfg.stream_idle_timeout,
             stream_total_timeout: cfg.stream_total_timeout,
@@ -144,7 +171,14 @@ impl Upstream {
             h.insert("x-request-id", id.clone());
         }
         let started = Instant::now();
-        match tokio::time::timeout(self.request_timeout, self.client.request(req)).await {
+        let client = self
+            .clients
+            .get(WORKER.with(std::cell::Cell::get) % self.clients.len().max(1))
+            .or_else(|| self.clients.first());
+        let Some(client) = client else {
+            return Err(GatewayError::new(ErrorKind::Internal, "upstream has no client"));
+        };
+        match tokio::time::timeout(self.request_timeout, client.request(req)).await {
             Ok(Ok(response)) => Ok(UpstreamResponse { response, started }),
             Ok(Err(e)) => Err(classify_client_error(&self.name, e)),
             Err(_) => Err(GatewayError::new(
