@@ -55,24 +55,22 @@ pub async fn run(
 }
 
 /// Serve with `config.server.workers` worker threads, each running its own single-threaded
-/// runtime and accepting on its own `SO_REUSEPORT` socket for `listener`'s address (see
-/// ARCHITECTURE.md, "Threads"). `listener` (made with [`server::bind_reuseport`]) is served on the
-/// caller's runtime, which also runs the shared background tasks (reload, Redis). When
-/// `shutdown` resolves every worker stops accepting and drains.
+/// runtime (see ARCHITECTURE.md, "Threads"). The caller's runtime accepts on `listener` and deals
+/// each connection to the thread serving the fewest, itself included; it also runs the shared
+/// background tasks (reload, Redis). When `shutdown` resolves every thread stops taking
+/// connections and drains.
 pub async fn run_workers(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
     let workers = config.server.workers.max(1);
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StartupError::Config(format!("listener address: {e}")))?;
     let (svc, opts, _watch) = prepare(config, workers)?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut dealers = Vec::new();
     let mut threads = Vec::new();
     for i in 1..workers {
-        let (svc, opts, mut stop) = (svc.clone(), opts.clone(), stop_rx.clone());
+        let (worker, incoming) = server::Worker::new();
+        let (svc, opts) = (svc.clone(), opts.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("gearbox-worker-{i}"))
             .spawn(move || {
@@ -85,28 +83,19 @@ pub async fn run_workers(
                 };
                 rt.block_on(async move {
                     upstream::set_worker_index(i);
-                    match server::bind_reuseport(addr) {
-                        Ok(l) => {
-                            let stopped = async move {
-                                let _ = stop.wait_for(|s| *s).await;
-                            };
-                            server::serve(l, svc, opts, stopped).await;
-                        }
-                        Err(e) => tracing::error!(worker = i, error = %e, "worker could not listen"),
-                    }
+                    server::serve_dealt(incoming, svc, opts).await;
                 });
             });
         match spawned {
-            Ok(t) => threads.push(t),
+            Ok(t) => {
+                threads.push(t);
+                dealers.push(worker);
+            }
             Err(e) => tracing::error!(worker = i, error = %e, "worker thread failed to start"),
         }
     }
     upstream::set_worker_index(0);
-    let stopped = async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    };
-    server::serve(listener, svc, opts, stopped).await;
+    server::serve_dealing(listener, dealers, svc, opts, shutdown).await;
     for t in threads {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }

@@ -334,7 +334,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                     std::future::pending(),
                 )));
             }
-            let listener = gearbox::server::bind_reuseport(cfg.server.listen)
+            let listener = TcpListener::bind(cfg.server.listen)
+                .await
                 .with_context(|| format!("binding {}", cfg.server.listen))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, tls = cfg.server.tls.is_some(), workers = cfg.server.workers, "gearbox listening");

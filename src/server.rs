@@ -14,6 +14,7 @@ use hyper_util::server::graceful::Watcher;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -39,6 +40,34 @@ pub struct ServeOptions {
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
+/// A connection accepted by the acceptor and dealt to a worker thread, with its slot.
+pub struct Dealt {
+    stream: std::net::TcpStream,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    load: Arc<AtomicUsize>,
+}
+
+/// The acceptor's handle on one worker thread: where to send connections, and how many that
+/// worker is serving now.
+#[derive(Clone)]
+pub struct Worker {
+    pub tx: tokio::sync::mpsc::UnboundedSender<Dealt>,
+    pub load: Arc<AtomicUsize>,
+}
+
+impl Worker {
+    pub fn new() -> (Worker, tokio::sync::mpsc::UnboundedReceiver<Dealt>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (
+            Worker {
+                tx,
+                load: Arc::new(AtomicUsize::new(0)),
+            },
+            rx,
+        )
+    }
+}
+
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
@@ -51,19 +80,32 @@ impl Default for ServeOptions {
     }
 }
 
-/// A listening socket with `SO_REUSEPORT`, so that every worker thread accepts on its own socket
-/// for the same address and the kernel spreads connections between them. Must be called inside
-/// the runtime that will drive the listener.
-pub fn bind_reuseport(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.set_reuseport(true)?;
-    socket.bind(addr)?;
-    socket.listen(1024)
+/// Serve the connections an acceptor deals to this worker thread until it stops dealing, then
+/// drain them.
+pub async fn serve_dealt(
+    mut incoming: tokio::sync::mpsc::UnboundedReceiver<Dealt>,
+    svc: ConnService,
+    opts: ServeOptions,
+) {
+    let svc = HyperAdapter { svc };
+    let graceful = GracefulShutdown::new();
+    while let Some(d) = incoming.recv().await {
+        let Dealt { stream, slot, load } = d;
+        let Ok(stream) = TcpStream::from_std(stream) else {
+            load.fetch_sub(1, Ordering::Relaxed);
+            continue;
+        };
+        let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
+        tokio::spawn(async move {
+            conn.await;
+            load.fetch_sub(1, Ordering::Relaxed);
+            drop(slot);
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+    }
 }
 
 /// Build a TLS acceptor from PEM certificate chain and private key files.
@@ -155,6 +197,21 @@ pub async fn serve(
     opts: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_dealing(listener, Vec::new(), svc, opts, shutdown).await;
+}
+
+/// Accept on `listener` and hand each connection to the least busy of this thread and `workers`
+/// (by open connections), so that a few long-lived keep-alive connections cannot pile up on one
+/// thread the way `SO_REUSEPORT` hashing lets them. Stops accepting when `shutdown` resolves
+/// (the workers then stop too), then drains this thread's connections.
+pub async fn serve_dealing(
+    listener: TcpListener,
+    workers: Vec<Worker>,
+    svc: ConnService,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) {
+    let here = Arc::new(AtomicUsize::new(0));
     let svc = HyperAdapter { svc };
     let graceful = GracefulShutdown::new();
     let slots = opts
@@ -185,13 +242,47 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        // The least busy thread serves it; ties stay here (no hand-off).
+        let target = workers
+            .iter()
+            .min_by_key(|w| w.load.load(Ordering::Relaxed))
+            .filter(|w| w.load.load(Ordering::Relaxed) < here.load(Ordering::Relaxed));
+        let (stream, slot) = match target {
+            Some(w) => match stream.into_std() {
+                Ok(std_stream) => {
+                    w.load.fetch_add(1, Ordering::Relaxed);
+                    let dealt = Dealt {
+                        stream: std_stream,
+                        slot,
+                        load: w.load.clone(),
+                    };
+                    match w.tx.send(dealt) {
+                        Ok(()) => continue,
+                        // That worker is gone: serve it here.
+                        Err(tokio::sync::mpsc::error::SendError(d)) => {
+                            d.load.fetch_sub(1, Ordering::Relaxed);
+                            match TcpStream::from_std(d.stream) {
+                                Ok(s) => (s, d.slot),
+                                Err(_) => continue,
+                            }
+                        }
+                    }
+                }
+                Err(_) => continue,
+            },
+            None => (stream, slot),
+        };
+        here.fetch_add(1, Ordering::Relaxed);
         let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
+        let here = here.clone();
         tokio::spawn(async move {
             conn.await;
+            here.fetch_sub(1, Ordering::Relaxed);
             drop(slot);
         });
     }
     drop(listener);
+    drop(workers);
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections drained"),
         () = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
