@@ -82,7 +82,7 @@ impl AppState {
         if !restart.is_empty() {
             tracing::warn!(settings = ?restart, "these settings changed but only take effect after a restart");
         }
-        let upstreams = self.upstreams.rebuild(&config.upstreams)?;
+        let upstreams = self.upstreams.rebuild(&config.upstreams, config.server.workers)?;
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,
@@ -96,7 +96,7 @@ impl AppState {
     }
 
     pub fn new(config: Config) -> Result<Arc<AppState>, String> {
-        let upstreams = Upstreams::new(&config.upstreams)?;
+        let upstreams = Upstreams::new(&config.upstreams, config.server.workers)?;
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
         let redis = match &config.redis {
             Some(r) => Some(SharedRedis::new(&r.url, r.timeout)?),

@@ -49,7 +49,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
-    let (svc, opts, _watch) = prepare(config, 1)?;
+    let (svc, opts, _watch) = prepare(config)?;
     server::serve(listener, svc, opts, shutdown).await;
     Ok(())
 }
@@ -65,7 +65,7 @@ pub async fn run_workers(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
     let workers = config.server.workers.max(1);
-    let (svc, opts, _watch) = prepare(config, workers)?;
+    let (svc, opts, _watch) = prepare(config)?;
     let mut dealers = Vec::new();
     let mut threads = Vec::new();
     for i in 1..workers {
@@ -106,7 +106,6 @@ pub async fn run_workers(
 /// connection cap for the process) and the reload watcher's guard.
 fn prepare(
     config: Config,
-    workers: usize,
 ) -> Result<
     (
         server::ConnService,
@@ -132,7 +131,6 @@ fn prepare(
         config::ConfigSource::File(p) if p.is_file() => Some(p.clone()),
         _ => None,
     };
-    upstream::set_worker_count(workers);
     let state = app::AppState::new(config).map_err(StartupError::Config)?;
     let live: app::LiveState = std::sync::Arc::new(arc_swap::ArcSwap::new(state));
     // Hot reload of a config file (file changes and SIGHUP); the embedded default never changes.

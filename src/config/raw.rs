@@ -222,8 +222,8 @@ pub struct RawServer {
     pub max_messages: usize,
     /// Connections served at once; more clients wait to be accepted.
     pub max_connections: usize,
-    /// Worker threads (each a single-threaded runtime with its own listening socket); 0 = one
-    /// per CPU.
+    /// Worker threads (each a single-threaded runtime serving the connections dealt to it);
+    /// 0 = one per CPU.
     pub workers: usize,
     pub header_read_timeout: String,
     pub drain_timeout: String,

@@ -19,7 +19,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,18 +40,9 @@ impl Endpoint {
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// Worker threads serving requests (each with its own single-threaded runtime); upstream clients
-/// built after [`set_worker_count`] keep one connection pool per worker.
-static WORKERS: AtomicUsize = AtomicUsize::new(1);
-
 thread_local! {
     /// Index of the worker thread running on this thread (0 outside workers).
     static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Declare how many worker threads serve requests; call before building [`Upstreams`].
-pub fn set_worker_count(n: usize) {
-    WORKERS.store(n.max(1), Ordering::Relaxed);
 }
 
 /// Mark the current thread as worker `i`: its requests use pool `i` of every upstream, whose
@@ -91,7 +81,8 @@ pub struct UpstreamResponse {
 }
 
 impl Upstream {
-    pub fn new(cfg: &UpstreamConfig) -> Result<Upstream, String> {
+    /// A client for `cfg` with `pools` connection pools, one per worker thread.
+    pub fn new(cfg: &UpstreamConfig, pools: usize) -> Result<Upstream, String> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(cfg.connect_timeout));
@@ -103,7 +94,7 @@ impl Upstream {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let clients = (0..WORKERS.load(Ordering::Relaxed).max(1))
+        let clients = (0..pools.max(1))
             .map(|_| {
                 Client::builder(TokioExecutor::new())
                     .pool_idle_timeout(cfg.pool_idle_timeout)
@@ -171,11 +162,9 @@ impl Upstream {
             h.insert("x-request-id", id.clone());
         }
         let started = Instant::now();
-        let client = self
-            .clients
-            .get(WORKER.with(std::cell::Cell::get) % self.clients.len().max(1))
-            .or_else(|| self.clients.first());
-        let Some(client) = client else {
+        // Never empty (`pools.max(1)`); a thread outside the workers uses pool 0.
+        let pool = WORKER.with(std::cell::Cell::get) % self.clients.len().max(1);
+        let Some(client) = self.clients.get(pool) else {
             return Err(GatewayError::new(ErrorKind::Internal, "upstream has no client"));
         };
         match tokio::time::timeout(self.request_timeout, client.request(req)).await {
@@ -233,23 +222,22 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    pub fn new(cfgs: &BTreeMap<String, UpstreamConfig>) -> Result<Upstreams, String> {
-        let mut by_name = BTreeMap::new();
-        for (name, cfg) in cfgs {
-            by_name.insert(name.clone(), Arc::new(Upstream::new(cfg)?));
-        }
-        Ok(Upstreams {
-            by_name: Arc::new(by_name),
-        })
+    /// Clients for `cfgs`, `pools` connection pools each (one per worker thread).
+    pub fn new(cfgs: &BTreeMap<String, UpstreamConfig>, pools: usize) -> Result<Upstreams, String> {
+        Upstreams::default().rebuild(cfgs, pools)
     }
 
     /// Clients for `cfgs`, reusing those of `self` whose configuration did not change.
-    pub fn rebuild(&self, cfgs: &BTreeMap<String, UpstreamConfig>) -> Result<Upstreams, String> {
+    pub fn rebuild(
+        &self,
+        cfgs: &BTreeMap<String, UpstreamConfig>,
+        pools: usize,
+    ) -> Result<Upstreams, String> {
         let mut by_name = BTreeMap::new();
         for (name, cfg) in cfgs {
             let client = match self.by_name.get(name) {
-                Some(old) if old.config == *cfg => old.clone(),
-                _ => Arc::new(Upstream::new(cfg)?),
+                Some(old) if old.config == *cfg && old.clients.len() == pools.max(1) => old.clone(),
+                _ => Arc::new(Upstream::new(cfg, pools)?),
             };
             by_name.insert(name.clone(), client);
         }
