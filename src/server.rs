@@ -89,22 +89,63 @@ pub async fn serve_dealt(
 ) {
     let svc = HyperAdapter { svc };
     let graceful = GracefulShutdown::new();
-    while let Some(d) = incoming.recv().await {
-        let Dealt { stream, slot, load } = d;
-        let Ok(stream) = TcpStream::from_std(stream) else {
-            load.fetch_sub(1, Ordering::Relaxed);
-            continue;
-        };
-        let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
-        tokio::spawn(async move {
-            conn.await;
-            load.fetch_sub(1, Ordering::Relaxed);
-            drop(slot);
-        });
+    while let Some(Dealt { stream, slot, load }) = incoming.recv().await {
+        match TcpStream::from_std(stream) {
+            Ok(stream) => spawn_connection(stream, &svc, &graceful, &opts, slot, load),
+            Err(_) => {
+                load.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
+    drain(graceful, opts.drain_timeout).await;
+}
+
+/// Serve one connection on a task of its own; `load` counts it (incremented by the caller) until
+/// it closes, and `slot` holds its place under the connection cap.
+fn spawn_connection(
+    stream: TcpStream,
+    svc: &HyperAdapter,
+    graceful: &GracefulShutdown,
+    opts: &ServeOptions,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    load: Arc<AtomicUsize>,
+) {
+    let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
+    tokio::spawn(async move {
+        conn.await;
+        load.fetch_sub(1, Ordering::Relaxed);
+        drop(slot);
+    });
+}
+
+/// Let this thread's connections finish, up to `timeout`.
+async fn drain(graceful: GracefulShutdown, timeout: Duration) {
     tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = tokio::time::sleep(timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+    }
+}
+
+impl Worker {
+    /// Hand `stream` to this worker; gives it back when the worker has stopped.
+    fn deal(
+        &self,
+        stream: std::net::TcpStream,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> Option<(std::net::TcpStream, tokio::sync::OwnedSemaphorePermit)> {
+        self.load.fetch_add(1, Ordering::Relaxed);
+        let dealt = Dealt {
+            stream,
+            slot,
+            load: self.load.clone(),
+        };
+        match self.tx.send(dealt) {
+            Ok(()) => None,
+            Err(tokio::sync::mpsc::error::SendError(d)) => {
+                d.load.fetch_sub(1, Ordering::Relaxed);
+                Some((d.stream, d.slot))
+            }
+        }
     }
 }
 
@@ -248,43 +289,26 @@ pub async fn serve_dealing(
             .min_by_key(|w| w.load.load(Ordering::Relaxed))
             .filter(|w| w.load.load(Ordering::Relaxed) < here.load(Ordering::Relaxed));
         let (stream, slot) = match target {
-            Some(w) => match stream.into_std() {
-                Ok(std_stream) => {
-                    w.load.fetch_add(1, Ordering::Relaxed);
-                    let dealt = Dealt {
-                        stream: std_stream,
-                        slot,
-                        load: w.load.clone(),
-                    };
-                    match w.tx.send(dealt) {
-                        Ok(()) => continue,
-                        // That worker is gone: serve it here.
-                        Err(tokio::sync::mpsc::error::SendError(d)) => {
-                            d.load.fetch_sub(1, Ordering::Relaxed);
-                            match TcpStream::from_std(d.stream) {
-                                Ok(s) => (s, d.slot),
-                                Err(_) => continue,
-                            }
-                        }
-                    }
-                }
-                Err(_) => continue,
-            },
             None => (stream, slot),
+            Some(w) => {
+                let Ok(std_stream) = stream.into_std() else {
+                    continue;
+                };
+                // A worker that has stopped gives the connection back: serve it here.
+                let Some((std_stream, slot)) = w.deal(std_stream, slot) else {
+                    continue;
+                };
+                let Ok(stream) = TcpStream::from_std(std_stream) else {
+                    continue;
+                };
+                (stream, slot)
+            }
         };
         here.fetch_add(1, Ordering::Relaxed);
-        let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
-        let here = here.clone();
-        tokio::spawn(async move {
-            conn.await;
-            here.fetch_sub(1, Ordering::Relaxed);
-            drop(slot);
-        });
+        spawn_connection(stream, &svc, &graceful, &opts, slot, here.clone());
     }
     drop(listener);
+    // Dropping the senders stops the workers, which drain on their own threads.
     drop(workers);
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections drained"),
-        () = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
-    }
+    drain(graceful, opts.drain_timeout).await;
 }
