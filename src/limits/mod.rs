@@ -455,11 +455,12 @@ impl Limiter {
             }
             self.metrics.record_redis_error("limits", "error");
         }
-        self.settle_local(team, limits, delta, actual_tokens, usd);
+        self.settle_local(team, limits, reserved, actual_tokens, usd);
     }
 
     /// The in-process half of [`Limiter::settle`]: token bucket refund and spending.
-    fn settle_local(&self, team: &str, limits: &Limits, delta: f64, actual_tokens: u64, usd: f64) {
+    fn settle_local(&self, team: &str, limits: &Limits, reserved: u64, actual_tokens: u64, usd: f64) {
+        let delta = reserved as f64 - actual_tokens as f64;
         let (day, month) = periods();
         let mut all = self.local.lock().unwrap_or_else(|p| p.into_inner());
         let t = all.entry(team.to_string()).or_default();
@@ -516,13 +517,7 @@ impl Reservation {
         // In-process limits settle in place (a lock and a few map updates); only the Redis
         // round trips go to a task of their own.
         if l.redis.is_none() {
-            l.settle_local(
-                &team,
-                &limits,
-                reserved as f64 - actual_tokens as f64,
-                actual_tokens,
-                usd,
-            );
+            l.settle_local(&team, &limits, reserved, actual_tokens, usd);
         } else if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { l.settle(&team, &limits, reserved, actual_tokens, usd).await });
         }
