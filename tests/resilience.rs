@@ -254,6 +254,68 @@ async fn a_client_that_disconnects_cancels_the_upstream() {
         .contains("gearbox_stream_outcomes_total{outcome=\"client_gone\"} 1"));
 }
 
+/// The binary's serving mode: the acceptor deals connections to worker threads (here 3), and a
+/// shutdown must drain the streams on every thread, not only the acceptor's.
+#[tokio::test]
+async fn graceful_shutdown_drains_streams_on_every_worker_thread() {
+    let mock = start_mock(MockOptions {
+        tokens_per_sec: 20.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let mut cfg = gearbox::config::load_str(
+        &config_for(mock.addr, ""),
+        gearbox::config::ConfigSource::File("<test>".into()),
+        &test_env(),
+    )
+    .unwrap();
+    cfg.server.workers = 3;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gearbox::run_workers(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    // Four connections at once: two stay on the acceptor's thread, two go to the workers.
+    let mut bodies = Vec::new();
+    for i in 0..4 {
+        let resp = send(
+            "POST",
+            &format!("http://{addr}/v1/chat/completions"),
+            &[ALPHA],
+            streamed("gpt-4o-mini", &format!("drain me {i}")).to_string(),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let mut body = resp.into_body();
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        bodies.push((i, first, body));
+    }
+    stop.send(()).unwrap();
+    for (i, first, body) in bodies {
+        let rest = tokio::time::timeout(Duration::from_secs(10), body.collect())
+            .await
+            .unwrap()
+            .unwrap()
+            .to_bytes();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&first),
+            String::from_utf8_lossy(&rest)
+        );
+        assert!(
+            text.ends_with("data: [DONE]\n\n") && stream_content(&text).contains(&format!("drain me {i}")),
+            "stream {i} finished during the drain: {}",
+            &text[text.len().saturating_sub(400)..]
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
 #[tokio::test]
 async fn graceful_shutdown_lets_open_streams_finish() {
     let mock = start_mock(MockOptions {
