@@ -13,6 +13,7 @@ BENCHMARKS.md. Standard library only.
 """
 
 import datetime
+import hashlib
 import json
 import os
 import random
@@ -124,7 +125,6 @@ def start_mock(ttft_ms):
 def start_gearbox(mock, tag):
     conf_dir = WORK / f"gearbox-conf-{tag}"  # its own directory: the reload watcher sees only it
     conf_dir.mkdir(exist_ok=True)
-    import hashlib
     text = (LOAD / "gearbox.toml").read_text()
     port = free_port()
     text = (text.replace("@MOCK@", mock).replace("@LISTEN@", f"127.0.0.1:{port}")
