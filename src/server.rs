@@ -211,18 +211,30 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher
                 .watch(builder.serve_connection(TokioIo::new(stream), svc))
                 .await
         }
+        // Boxed: a TLS session is large, and an async fn's state is as big as its largest
+        // branch; inline, every plain connection's task would carry room for one.
         Some(acceptor) => {
-            match tokio::time::timeout(opts.header_read_timeout, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    watcher
-                        .watch(builder.serve_connection(TokioIo::new(tls), svc))
-                        .await
+            let acceptor = acceptor.clone();
+            let timeout = opts.header_read_timeout;
+            let tls = Box::pin(async move {
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => {
+                        Some(
+                            watcher
+                                .watch(builder.serve_connection(TokioIo::new(tls), svc))
+                                .await,
+                        )
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        None
+                    }
+                    Err(_) => None,
                 }
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => return,
+            });
+            match tls.await {
+                Some(result) => result,
+                None => return,
             }
         }
     };
