@@ -15,6 +15,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which API surface a request hit.
@@ -101,9 +102,20 @@ const TOKEN_BUCKETS: &[f64] = &[
     16777216.0, 67108864.0,
 ];
 
-/// All gateway metrics, registered in one owned registry.
+/// All gateway metrics, registered in one owned registry. Cloned per request and per stream:
+/// one shared pointer (one atomic increment), not one per metric family.
 #[derive(Clone)]
-pub struct Metrics {
+pub struct Metrics(Arc<Families>);
+
+impl std::ops::Deref for Metrics {
+    type Target = Families;
+    fn deref(&self) -> &Families {
+        &self.0
+    }
+}
+
+/// The metric families behind [`Metrics`].
+pub struct Families {
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
@@ -160,7 +172,7 @@ impl Metrics {
             &["version"],
         )?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
-        let m = Metrics {
+        let m = Families {
             requests: counter(
                 "gearbox_requests_total",
                 "Requests answered, by endpoint, team, served model, route and status class.",
@@ -366,7 +378,7 @@ impl Metrics {
         for r in ["rewritten", "unchanged", "disabled"] {
             m.rewrites.with_label_values(&[r]).inc_by(0);
         }
-        Ok(m)
+        Ok(Metrics(Arc::new(m)))
     }
 
     /// At the end of every response body.

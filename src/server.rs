@@ -218,13 +218,11 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher
             let timeout = opts.header_read_timeout;
             let tls = Box::pin(async move {
                 match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => {
-                        Some(
-                            watcher
-                                .watch(builder.serve_connection(TokioIo::new(tls), svc))
-                                .await,
-                        )
-                    }
+                    Ok(Ok(tls)) => Some(
+                        watcher
+                            .watch(builder.serve_connection(TokioIo::new(tls), svc))
+                            .await,
+                    ),
                     Ok(Err(e)) => {
                         tracing::debug!(error = %e, "TLS handshake failed");
                         None

@@ -450,7 +450,13 @@ async fn chat(
     let cc = CacheControl::parse(&parts.headers);
     let cacheable = policy.cache.enabled && is_deterministic(&chat);
     let ttl = policy.cache.ttl;
-    let key = cache_key(policy.cache_namespace(&team.0), &model.upstream, &chat);
+    // Hashing the canonical request costs a pass over every message: only when it is used (every
+    // read of `key` below is behind `cacheable`).
+    let key = if cacheable {
+        cache_key(policy.cache_namespace(&team.0), &model.upstream, &chat)
+    } else {
+        crate::cache::CacheKey(0)
+    };
     let mut leader = None;
     info.cache = if cacheable && !cc.no_cache {
         "miss"

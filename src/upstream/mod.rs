@@ -314,7 +314,13 @@ mod tests {
         let tls = Upstream::new(&cfg("https://api.example.com/v1"), 2).unwrap();
         assert!(matches!(tls.clients, Clients::Tls(ref c) if c.len() == 2));
         // No pools asked for still means one.
-        assert_eq!(Upstream::new(&cfg("http://127.0.0.1:9"), 0).unwrap().clients.len(), 1);
+        assert_eq!(
+            Upstream::new(&cfg("http://127.0.0.1:9"), 0)
+                .unwrap()
+                .clients
+                .len(),
+            1
+        );
     }
 
     #[tokio::test]
