@@ -371,26 +371,25 @@ impl Record {
             return;
         }
         let usage = info.usage.get();
-        tracing::info!(
-            target: "gearbox::access",
-            request_id = %self.request_id,
-            method = %self.method,
-            endpoint = self.path_label,
-            status = self.status,
-            team = labels.team,
-            route = labels.route,
-            model = info.model.as_deref().unwrap_or("-"),
-            cache = if info.cache.is_empty() { "-" } else { info.cache },
-            rewritten = info.rewritten,
-            error = self.error.map(|k| k.code()).unwrap_or("-"),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            upstream_ms = info.upstream_wait.as_secs_f64() * 1000.0,
-            overhead_ms = self.overhead.as_secs_f64() * 1000.0,
-            prompt_tokens = usage.map_or(0, |u| u.prompt_tokens),
-            completion_tokens = usage.map_or(0, |u| u.completion_tokens),
+        let method = self.method.as_str();
+        crate::access::emit(&crate::access::Line {
+            request_id: &self.request_id,
+            method,
+            endpoint: self.path_label,
+            status: self.status,
+            team: labels.team,
+            route: labels.route,
+            model: info.model.as_deref().unwrap_or("-"),
+            cache: if info.cache.is_empty() { "-" } else { info.cache },
+            rewritten: info.rewritten,
+            error: self.error.map(|k| k.code()).unwrap_or("-"),
+            latency_ms: elapsed.as_secs_f64() * 1000.0,
+            upstream_ms: info.upstream_wait.as_secs_f64() * 1000.0,
+            overhead_ms: self.overhead.as_secs_f64() * 1000.0,
+            prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
+            completion_tokens: usage.map_or(0, |u| u.completion_tokens),
             complete,
-            "request"
-        );
+        });
     }
 }
 

@@ -114,7 +114,11 @@ fn init_logging(format: LogFormat, level: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Json => {
+            builder.json().flatten_event(true).init();
+            // The access line, the one logged per request, skips the generic formatter.
+            gearbox::access::write_json_directly(true);
+        }
         LogFormat::Text => builder.init(),
     }
 }
