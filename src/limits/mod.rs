@@ -96,7 +96,42 @@ impl Bucket {
 struct TeamLocal {
     requests: Option<Bucket>,
     tokens: Option<Bucket>,
-    spend: HashMap<String, f64>,
+    /// Spending in the current UTC day and month (numbers, not formatted keys: this is touched
+    /// twice per request).
+    day: PeriodSpend,
+    month: PeriodSpend,
+}
+
+/// Tokens and USD spent in one period, `period` being its number (days since the epoch, or
+/// year * 12 + month); a new period starts from zero.
+#[derive(Default, Clone, Copy)]
+struct PeriodSpend {
+    period: i64,
+    tokens: f64,
+    usd: f64,
+}
+
+impl PeriodSpend {
+    fn in_period(self, period: i64) -> PeriodSpend {
+        if self.period == period {
+            self
+        } else {
+            PeriodSpend {
+                period,
+                ..PeriodSpend::default()
+            }
+        }
+    }
+}
+
+/// The current UTC day (days since 1970-01-01) and month (year * 12 + month - 1).
+fn period_numbers() -> (i64, i64) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = (secs / 86_400) as i64;
+    let (y, m, _) = crate::access::civil_from_days(day);
+    (day, y * 12 + i64::from(m) - 1)
 }
 
 /// All teams' limit state.
@@ -352,14 +387,15 @@ impl Limiter {
             self.metrics.record_limit_fallback();
         }
         let now = Instant::now();
+        let (day, month) = period_numbers();
         let mut all = self.local.lock().unwrap_or_else(|p| p.into_inner());
         let t = all.entry(team.to_string()).or_default();
-        let (day, month) = periods();
+        let (d, m) = (t.day.in_period(day), t.month.in_period(month));
         let spend = Spend {
-            day_tokens: *t.spend.get(&format!("tokens:{day}")).unwrap_or(&0.0) as u64,
-            month_tokens: *t.spend.get(&format!("tokens:{month}")).unwrap_or(&0.0) as u64,
-            day_usd: *t.spend.get(&format!("usd:{day}")).unwrap_or(&0.0),
-            month_usd: *t.spend.get(&format!("usd:{month}")).unwrap_or(&0.0),
+            day_tokens: d.tokens as u64,
+            month_tokens: m.tokens as u64,
+            day_usd: d.usd,
+            month_usd: m.usd,
         };
         let rcap = limits.rpm.map(|x| (x as f64 / share).max(1.0));
         let kcap = limits.tpm.map(|x| (x as f64 / share).max(1.0));
@@ -451,21 +487,18 @@ impl Limiter {
     /// The in-process half of [`Limiter::settle`]: token bucket refund and spending.
     fn settle_local(&self, team: &str, limits: &Limits, reserved: u64, actual_tokens: u64, usd: f64) {
         let delta = reserved as f64 - actual_tokens as f64;
-        let (day, month) = periods();
+        let (day, month) = period_numbers();
         let mut all = self.local.lock().unwrap_or_else(|p| p.into_inner());
         let t = all.entry(team.to_string()).or_default();
         if let (Some(b), Some(tpm)) = (t.tokens.as_mut(), limits.tpm) {
             b.level = (b.level + delta).min(tpm as f64);
         }
-        // Keep only the current periods.
-        t.spend.retain(|k, _| k.ends_with(&day) || k.ends_with(&month));
-        for (key, v) in [
-            (format!("tokens:{day}"), actual_tokens as f64),
-            (format!("tokens:{month}"), actual_tokens as f64),
-            (format!("usd:{day}"), usd.max(0.0)),
-            (format!("usd:{month}"), usd.max(0.0)),
-        ] {
-            *t.spend.entry(key).or_insert(0.0) += v;
+        // Only the current periods are kept: an earlier one starts again from zero.
+        for (p, now) in [(&mut t.day, day), (&mut t.month, month)] {
+            let mut cur = p.in_period(now);
+            cur.tokens += actual_tokens as f64;
+            cur.usd += usd.max(0.0);
+            *p = cur;
         }
     }
 }
@@ -524,21 +557,30 @@ impl Drop for Reservation {
 
 /// Response headers for a rate view (only for the limits that are set).
 pub fn rate_headers(v: &RateView) -> http::HeaderMap {
-    let mut h = http::HeaderMap::new();
-    let mut put = |name: &'static str, value: String| {
-        if let Ok(v) = http::HeaderValue::from_str(&value) {
-            h.insert(name, v);
-        }
-    };
+    use http::header::{HeaderName, HeaderValue};
+    // Names built once, values from integers without formatting through `fmt`: this runs on every
+    // response of a team with limits.
+    const LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
+    const REMAINING_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-requests");
+    const RESET_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-reset-requests");
+    const LIMIT_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-limit-tokens");
+    const REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-tokens");
+    const RESET_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-reset-tokens");
+    let mut h = http::HeaderMap::with_capacity(6);
+    let reset = |d: Duration| HeaderValue::from_str(&format_reset(d)).ok();
     if let Some(l) = v.limit_requests {
-        put("x-ratelimit-limit-requests", l.to_string());
-        put("x-ratelimit-remaining-requests", v.remaining_requests.to_string());
-        put("x-ratelimit-reset-requests", format_reset(v.reset_requests));
+        h.insert(LIMIT_REQUESTS, HeaderValue::from(l));
+        h.insert(REMAINING_REQUESTS, HeaderValue::from(v.remaining_requests));
+        if let Some(r) = reset(v.reset_requests) {
+            h.insert(RESET_REQUESTS, r);
+        }
     }
     if let Some(l) = v.limit_tokens {
-        put("x-ratelimit-limit-tokens", l.to_string());
-        put("x-ratelimit-remaining-tokens", v.remaining_tokens.to_string());
-        put("x-ratelimit-reset-tokens", format_reset(v.reset_tokens));
+        h.insert(LIMIT_TOKENS, HeaderValue::from(l));
+        h.insert(REMAINING_TOKENS, HeaderValue::from(v.remaining_tokens));
+        if let Some(r) = reset(v.reset_tokens) {
+            h.insert(RESET_TOKENS, r);
+        }
     }
     h
 }

@@ -603,7 +603,7 @@ async fn chat(
     } else {
         let sent_at = sent.started;
         let read = relay::read_full(sent, upstream.request_timeout).await;
-        let (parts, bytes) = match read {
+        let (parts, bytes, read_usage) = match read {
             Ok(r) => r,
             Err(e) => {
                 state.metrics.record_upstream_error(&upstream.name, e.kind.code());
@@ -614,7 +614,7 @@ async fn chat(
         state.metrics.record_upstream(&upstream.name, info.upstream_wait);
         let mut bytes = bytes;
         if parts.status.is_success() {
-            let mut usage = usage_of(&bytes);
+            let mut usage = read_usage;
             if let Some(s) = &structured {
                 // Validate (and repair) before anything reaches the client or the cache.
                 let enforced =
@@ -673,15 +673,6 @@ async fn chat(
             .insert("x-gearbox-downgraded", HeaderValue::from_static("budget"));
     }
     Ok(resp)
-}
-
-/// The `usage` object of a whole `chat.completion` body, if any.
-pub(crate) fn usage_of(body: &[u8]) -> Option<Usage> {
-    #[derive(serde::Deserialize)]
-    struct WithUsage {
-        usage: Option<Usage>,
-    }
-    serde_json::from_slice::<WithUsage>(body).ok()?.usage
 }
 
 /// Token, cost and saving accounting for one upstream answer (never for cache hits, whose usage

@@ -2,6 +2,7 @@
 //! stream event by event through [`SseRelay`] with its taps.
 
 use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
+use crate::api::Usage;
 use crate::app::RequestInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, ReadError, Response};
@@ -32,7 +33,7 @@ pub fn set_model_header(resp: &mut Response, model: &Option<String>) {
 pub async fn read_full(
     sent: UpstreamResponse,
     deadline: Duration,
-) -> Result<(http::response::Parts, Bytes), GatewayError> {
+) -> Result<(http::response::Parts, Bytes, Option<Usage>), GatewayError> {
     let (parts, body) = sent.response.into_parts();
     let remaining = deadline.saturating_sub(sent.started.elapsed());
     let bytes = match tokio::time::timeout(remaining, read_limited(body, MAX_UPSTREAM_BODY)).await {
@@ -56,13 +57,37 @@ pub async fn read_full(
             ))
         }
     };
-    if parts.status.is_success() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
-        return Err(GatewayError::new(
-            ErrorKind::UpstreamProtocol,
-            "upstream returned a success status with a body that is not valid JSON",
-        ));
+    let usage = if parts.status.is_success() {
+        match check_json(&bytes) {
+            Some(usage) => usage,
+            None => {
+                return Err(GatewayError::new(
+                    ErrorKind::UpstreamProtocol,
+                    "upstream returned a success status with a body that is not valid JSON",
+                ))
+            }
+        }
+    } else {
+        None
+    };
+    Ok((parts, bytes, usage))
+}
+
+/// One pass over a whole body: `None` if it is not JSON, else its `usage` object if it has one
+/// that reads as usage (the rest of the body is skipped over, not built).
+pub fn check_json(bytes: &[u8]) -> Option<Option<Usage>> {
+    #[derive(serde::Deserialize)]
+    struct WithUsage {
+        #[serde(default)]
+        usage: Option<serde_json::Value>,
     }
-    Ok((parts, bytes))
+    match serde_json::from_slice::<WithUsage>(bytes) {
+        Ok(b) => Some(b.usage.and_then(|u| serde_json::from_value(u).ok())),
+        // JSON, but not an object with a readable `usage`: relayed all the same.
+        Err(_) => serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .ok()
+            .map(|_| None),
+    }
 }
 
 /// The client response for a whole upstream answer, with the upstream's status.
@@ -87,7 +112,7 @@ pub async fn relay_full(
     mut info: RequestInfo,
 ) -> Result<Response, GatewayError> {
     let started = sent.started;
-    let (parts, bytes) = read_full(sent, deadline).await?;
+    let (parts, bytes, _) = read_full(sent, deadline).await?;
     info.upstream_wait = started.elapsed();
     Ok(full_response(&parts, bytes, info))
 }
@@ -122,4 +147,25 @@ pub fn stream_response(
     set_model_header(&mut resp, &info.model);
     resp.extensions_mut().insert(info);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_json;
+
+    #[test]
+    fn one_pass_checks_json_and_reads_usage() {
+        let body = br#"{"id":"x","choices":[{"message":{"content":"{\"usage\":1}"}}],
+            "usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}"#;
+        let u = check_json(body).unwrap().unwrap();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (7, 3));
+        assert!(check_json(br#"{"id":"x"}"#).unwrap().is_none());
+        assert!(check_json(br#"{"usage":null}"#).unwrap().is_none());
+        assert!(check_json(br#"{"usage":"lots"}"#).unwrap().is_none());
+        // Valid JSON that is not an object is still JSON.
+        assert!(check_json(b"[1,2]").unwrap().is_none());
+        assert!(check_json(br#"{"id":"x""#).is_none());
+        assert!(check_json(b"{} trailing").is_none());
+        assert!(check_json(b"").is_none());
+    }
 }

@@ -167,7 +167,7 @@ pub async fn enforce(
             .send(Endpoint::ChatCompletions, Bytes::from(out), None)
             .await?;
         let started = answered.started;
-        let (parts, bytes) = super::relay::read_full(answered, upstream.request_timeout).await?;
+        let (parts, bytes, usage) = super::relay::read_full(answered, upstream.request_timeout).await?;
         repair_wait += started.elapsed();
         if !parts.status.is_success() {
             return Err(GatewayError::new(
@@ -178,7 +178,7 @@ pub async fn enforce(
                 ),
             ));
         }
-        if let Some(u) = super::usage_of(&bytes) {
+        if let Some(u) = usage {
             add_usage(&mut repair_usage, &u);
         }
         body = bytes;
