@@ -13,8 +13,8 @@ COPY --from=build /src/target/release/gearbox /usr/local/bin/gearbox
 COPY config /etc/gearbox
 USER 10001
 ENV GEARBOX_SERVER__LISTEN=0.0.0.0:8080
-# mimalloc: return freed memory to the OS at once, commit arena memory as it is used.
-ENV MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0
+# mimalloc: commit arena memory as it is used, return freed memory to the OS after 10 ms.
+ENV MIMALLOC_PURGE_DELAY=10 MIMALLOC_ARENA_EAGER_COMMIT=0
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/gearbox"]
 CMD ["serve"]

@@ -5,14 +5,29 @@
 //! (callgrind over 2,000 requests: 10 % of all the gateway's instructions). The line has the
 //! shape `tracing-subscriber` gives it (`timestamp`, `level`, `message`, the fields, `target`),
 //! obeys the same filter (`RUST_LOG` / `GEARBOX_LOG` / `[log] level`, checked through `tracing`),
-//! and is written with one `write` on locked stderr, so it never interleaves with other lines.
+//! and lines are written whole on locked stderr, so they never interleave with other lines.
+//!
+//! Direct lines are written in batches, as nginx's `access_log ... buffer= flush=` does: each
+//! thread keeps its lines until they fill [`FLUSH_BYTES`] or [`FLUSH_AFTER`] has passed since the
+//! first of them (a timer task on the thread's own runtime), and a thread writes what it holds
+//! when it exits; `serve` flushes the main thread's lines after the drain. One `write` per batch
+//! instead of one per request was ~8 % more throughput at 16 connections. A gateway killed with
+//! SIGKILL loses at most the last [`FLUSH_AFTER`] of access lines; SIGTERM loses none. Other log
+//! events are written at once, so an access line can follow a later warning by up to that delay,
+//! and lines of different worker threads can be out of order by as much: sort by `timestamp`.
+//!
 //! In text format, and whenever the binary has not switched the direct writer on (tests,
 //! embedding), the line goes through `tracing` as any other event.
 
 use std::cell::RefCell;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The longest an access line waits in its thread's buffer.
+pub const FLUSH_AFTER: Duration = Duration::from_millis(50);
+/// A thread's buffered lines are written once they reach this size.
+pub const FLUSH_BYTES: usize = 32 * 1024;
 
 static DIRECT_JSON: AtomicBool = AtomicBool::new(false);
 
@@ -70,18 +85,68 @@ pub fn emit(line: &Line<'_>) {
         );
         return;
     }
-    thread_local! {
-        static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
-    }
-    BUF.with(|b| {
-        let Ok(mut buf) = b.try_borrow_mut() else {
+    PENDING.with(|p| {
+        let Ok(mut p) = p.try_borrow_mut() else {
             return;
         };
-        buf.clear();
-        write_json(&mut buf, line, SystemTime::now());
-        // A failed write to stderr has nowhere better to be reported.
-        let _ = std::io::stderr().lock().write_all(&buf);
+        write_json(&mut p.buf, line, SystemTime::now());
+        if p.buf.len() >= FLUSH_BYTES {
+            p.write_out();
+        } else if !p.timer_armed {
+            // A timer on this thread's own runtime flushes this thread's buffer; with no such
+            // runtime (or a multi-threaded one, whose task could run elsewhere) write at once.
+            match tokio::runtime::Handle::try_current() {
+                Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread => {
+                    p.timer_armed = true;
+                    h.spawn(async {
+                        tokio::time::sleep(FLUSH_AFTER).await;
+                        flush();
+                    });
+                }
+                _ => p.write_out(),
+            }
+        }
     });
+}
+
+/// Write this thread's buffered access lines now.
+pub fn flush() {
+    PENDING.with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            p.write_out();
+        }
+    });
+}
+
+thread_local! {
+    static PENDING: RefCell<Pending> = RefCell::new(Pending {
+        buf: Vec::with_capacity(FLUSH_BYTES + 1024),
+        timer_armed: false,
+    });
+}
+
+/// A thread's access lines not yet written.
+struct Pending {
+    buf: Vec<u8>,
+    timer_armed: bool,
+}
+
+impl Pending {
+    fn write_out(&mut self) {
+        self.timer_armed = false;
+        if self.buf.is_empty() {
+            return;
+        }
+        // A failed write to stderr has nowhere better to be reported.
+        let _ = std::io::stderr().lock().write_all(&self.buf);
+        self.buf.clear();
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.write_out();
+    }
 }
 
 /// The JSON line for `line` at time `now`, newline-terminated.

@@ -100,6 +100,8 @@ pub async fn run_workers(
     for t in threads {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
+    // The worker threads wrote their access lines as they exited; now this thread's.
+    access::flush();
     Ok(())
 }
 

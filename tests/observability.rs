@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use gearbox::mock::MockOptions;
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 fn series(metrics: &str) -> usize {
@@ -94,6 +94,17 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
         .read_line(&mut line)
         .unwrap();
     let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    // Collect stderr as it comes: access lines are batched per thread (gearbox::access), and must
+    // still show up promptly while the gateway runs, and all of them on a graceful stop.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
     let secret_prompt = "my-very-secret-prompt-text";
     rt.block_on(async {
         let url = format!("http://{addr}/v1/chat/completions");
@@ -120,19 +131,53 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
         body["temperature"] = json!(0.9);
         post_json(&url, &body).await;
     });
-    let _ = child.kill();
-    let mut logs = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    let is_access = |l: &str| {
+        serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["target"] == "gearbox::access")
+    };
+    // While it runs: the three lines arrive within the flush delay (50 ms), well under 5 s.
+    let mut lines: Vec<String> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while lines.iter().filter(|l| is_access(l)).count() < 3 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(_) => panic!(
+                "access lines did not arrive while the gateway ran:\n{}",
+                lines.join("\n")
+            ),
+        }
+    }
+    // A request answered just before SIGTERM is logged too (written when the threads stop).
+    rt.block_on(async {
+        let r = request(
+            "POST",
+            &format!("http://{addr}/v1/chat/completions"),
+            &[ALPHA, ("x-request-id", "req-before-stop")],
+            chat("gpt-4o-mini", secret_prompt).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    });
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
+    reader.join().unwrap();
+    lines.extend(rx.try_iter());
+    let logs = lines.join("\n");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(!logs.contains(secret_prompt), "prompt text in logs:\n{logs}");
     assert!(!logs.contains("alpha-key"), "a key in logs");
-    let access: Vec<serde_json::Value> = logs
+    let mut access: Vec<serde_json::Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["target"] == "gearbox::access")
         .collect();
-    assert_eq!(access.len(), 3, "{logs}");
+    // Each worker thread writes its own batches: lines are in order per thread, and in time
+    // order once sorted by their timestamps (fixed width, so text order is time order).
+    access.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+    assert_eq!(access.len(), 4, "{logs}");
+    assert_eq!(access[3]["request_id"], "req-before-stop");
     let first = &access[0];
     assert_eq!(first["request_id"], "req-from-client-1");
     for field in [
