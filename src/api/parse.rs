@@ -10,24 +10,37 @@ use serde_json::error::Category;
 
 /// Parse and check a Chat Completions body.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, GatewayError> {
+    // The plain parse first; only a body that fails is parsed again with its path tracked for
+    // the error message (tracking costs ~20 % of a parse that almost always succeeds).
+    let req: ChatRequest = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(_) => return Err(parse_error(body)),
+    };
+    check(&req)?;
+    Ok(req)
+}
+
+/// The error for a body that does not parse as a Chat Completions request.
+fn parse_error(body: &[u8]) -> GatewayError {
     let mut de = serde_json::Deserializer::from_slice(body);
     let req: ChatRequest = match serde_path_to_error::deserialize(&mut de) {
         Ok(r) => r,
-        Err(e) => return Err(to_error(e)),
+        Err(e) => return to_error(e),
     };
     // Trailing garbage after the object.
     if let Err(e) = de.end() {
-        return Err(GatewayError::new(
+        return GatewayError::new(
             ErrorKind::InvalidJson,
             format!(
                 "request body is not valid JSON: trailing characters at line {} column {}",
                 e.line(),
                 e.column()
             ),
-        ));
+        );
     }
-    check(&req)?;
-    Ok(req)
+    // Not reached: `from_slice` failed on a body this parse accepts. Say so rather than guess.
+    drop(req);
+    GatewayError::new(ErrorKind::InvalidJson, "request body is not a valid Chat Completions request")
 }
 
 /// Parse any JSON object body (endpoints passed through with few checks, e.g. embeddings).
