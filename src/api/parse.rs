@@ -40,7 +40,10 @@ fn parse_error(body: &[u8]) -> GatewayError {
     }
     // Not reached: `from_slice` failed on a body this parse accepts. Say so rather than guess.
     drop(req);
-    GatewayError::new(ErrorKind::InvalidJson, "request body is not a valid Chat Completions request")
+    GatewayError::new(
+        ErrorKind::InvalidJson,
+        "request body is not a valid Chat Completions request",
+    )
 }
 
 /// Parse any JSON object body (endpoints passed through with few checks, e.g. embeddings).

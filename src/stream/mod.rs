@@ -156,6 +156,9 @@ pin_project! {
         // one arrived (see "Coalescing" in `poll_frame`).
         ready: BytesMut,
         idle_rounds: u8,
+        // A frame has been handed to the server: the first one goes out at once (time to first
+        // event), later ones are coalesced.
+        handed: bool,
     }
 
     impl<B> PinnedDrop for SseRelay<B> {
@@ -183,6 +186,7 @@ impl<B> SseRelay<B> {
             hide_usage_chunk: false,
             ready: BytesMut::new(),
             idle_rounds: 0,
+            handed: false,
         }
     }
 
@@ -445,14 +449,19 @@ where
                     // gathered first: while fewer than COALESCE_ROUNDS immediate re-polls (no
                     // timer) have passed since the last event arrived, wait; then hand them all
                     // over in one frame. A slow stream's event goes out COALESCE_ROUNDS
-                    // scheduler rounds (microseconds) after it arrived.
+                    // scheduler rounds (microseconds) after it arrived; the first frame of a
+                    // stream goes out at once.
                     if !this.ready.is_empty() {
-                        if *this.idle_rounds < COALESCE_ROUNDS && this.ready.len() < COALESCE_MAX_BYTES {
+                        if *this.handed
+                            && *this.idle_rounds < COALESCE_ROUNDS
+                            && this.ready.len() < COALESCE_MAX_BYTES
+                        {
                             *this.idle_rounds += 1;
                             cx.waker().wake_by_ref();
                             return Poll::Pending;
                         }
                         *this.idle_rounds = 0;
+                        *this.handed = true;
                         return Poll::Ready(Some(Ok(Frame::data(this.ready.split().freeze()))));
                     }
                     return Poll::Pending;
