@@ -316,6 +316,54 @@ async fn graceful_shutdown_drains_streams_on_every_worker_thread() {
         .unwrap();
 }
 
+/// `max_connections` is one cap for the process, not one per worker thread: with two slots and
+/// three threads, two silent connections hold both slots wherever they were dealt, and a third
+/// client waits until the header read timeout frees one.
+#[tokio::test]
+async fn the_connection_cap_holds_across_worker_threads() {
+    let mock = start_mock(MockOptions::default()).await;
+    let text = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 65536\nmax_connections = 2\nheader_read_timeout = \"1s\"\n",
+    );
+    let mut cfg = gearbox::config::load_str(
+        &text,
+        gearbox::config::ConfigSource::File("<test>".into()),
+        &test_env(),
+    )
+    .unwrap();
+    assert_eq!(cfg.server.max_connections, 2);
+    cfg.server.workers = 3;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gearbox::run_workers(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://{addr}/v1/chat/completions");
+    // Served at once while slots are free.
+    let r = post_json(&url, &chat("gpt-4o-mini", "before")).await;
+    assert_eq!(r.status, 200);
+    let idle_a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let idle_b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = Instant::now();
+    let r = post_json(&url, &chat("gpt-4o-mini", "after the idle ones")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        t.elapsed() >= Duration::from_millis(500),
+        "a third connection was served while two held the process's two slots ({:?})",
+        t.elapsed()
+    );
+    drop((idle_a, idle_b));
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
 #[tokio::test]
 async fn graceful_shutdown_lets_open_streams_finish() {
     let mock = start_mock(MockOptions {
