@@ -448,22 +448,18 @@ async fn chat(
 
     // Cache: look up, or join an identical request in flight, or bypass.
     let cc = CacheControl::parse(&parts.headers);
-    let cacheable = policy.cache.enabled && is_deterministic(&chat);
     let ttl = policy.cache.ttl;
-    // Hashing the canonical request costs a pass over every message: only when it is used (every
-    // read of `key` below is behind `cacheable`).
-    let key = if cacheable {
-        cache_key(policy.cache_namespace(&team.0), &model.upstream, &chat)
-    } else {
-        crate::cache::CacheKey(0)
-    };
+    // A key only for a cacheable request: hashing the canonical request is a pass over every
+    // message.
+    let key = (policy.cache.enabled && is_deterministic(&chat))
+        .then(|| cache_key(policy.cache_namespace(&team.0), &model.upstream, &chat));
     let mut leader = None;
-    info.cache = if cacheable && !cc.no_cache {
+    info.cache = if key.is_some() && !cc.no_cache {
         "miss"
     } else {
         "bypass"
     };
-    if cacheable && !cc.no_cache {
+    if let (Some(key), false) = (key, cc.no_cache) {
         if let Some((entry, _tier)) = state.cache.get(key, ttl).await {
             info.cache = "hit";
             if let Some(u) = &entry.usage {
@@ -487,7 +483,8 @@ async fn chat(
             }
         }
     }
-    let store = cacheable && !cc.no_store;
+    // Where to store the answer, if it may be stored.
+    let store = key.filter(|_| !cc.no_store);
 
     let request_id = parts.headers.get("x-request-id");
     let candidates = |m: &ModelConfig, fallback: bool| -> Vec<Candidate> {
@@ -583,7 +580,7 @@ async fn chat(
             acc: accounting,
             usage: info.usage.clone(),
         })];
-        if store {
+        if let Some(key) = store {
             taps.push(Box::new(cached::CacheTap {
                 assembler: Assembler::default(),
                 leader,
@@ -641,7 +638,7 @@ async fn chat(
                 accounting.record(&u);
                 let _ = info.usage.set(u);
             }
-            if store {
+            if let Some(key) = store {
                 if let Some(entry) = CachedResponse::from_body(bytes.clone()) {
                     let entry = Arc::new(entry);
                     state.cache.put(key, entry.clone(), ttl);
