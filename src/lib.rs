@@ -14,14 +14,15 @@
 //! [`proxy`] (handlers), the pure decision modules [`classify`], [`route`], [`policy`],
 //! [`rewrite`] and [`schema`], then [`cache`], [`limits`], [`upstream`] (the only module that
 //! opens connections: HTTP upstreams, Redis, retries and circuit breakers), [`stream`] (SSE
-//! relay), [`metrics`], [`access`] (the access log line), [`reload`], [`server`] (accept loop, TLS, drain) and [`mock`] (the
-//! upstream simulator).
+//! relay), [`metrics`], [`access`] (the access log line), [`clock`] (UTC dates), [`reload`],
+//! [`server`] (accept loop, TLS, drain) and [`mock`] (the upstream simulator).
 
 pub mod access;
 pub mod api;
 pub mod app;
 pub mod cache;
 pub mod classify;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;

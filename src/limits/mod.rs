@@ -15,7 +15,7 @@ use crate::upstream::redis::SharedRedis;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,11 +126,8 @@ impl PeriodSpend {
 
 /// The current UTC day (days since 1970-01-01) and month (year * 12 + month - 1).
 fn period_numbers() -> (i64, i64) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let day = (secs / 86_400) as i64;
-    let (y, m, _) = crate::access::civil_from_days(day);
+    let day = crate::clock::utc_days(SystemTime::now());
+    let (y, m, _) = crate::clock::civil_from_days(day);
     (day, y * 12 + i64::from(m) - 1)
 }
 
@@ -216,10 +213,7 @@ return 1
 
 /// UTC day and month stamps, e.g. ("20261128", "202611").
 fn periods() -> (String, String) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = crate::access::civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = crate::clock::civil_from_days(crate::clock::utc_days(SystemTime::now()));
     (format!("{y:04}{m:02}{d:02}"), format!("{y:04}{m:02}"))
 }
 
