@@ -371,10 +371,9 @@ impl Record {
             return;
         }
         let usage = info.usage.get();
-        let method = self.method.as_str();
         crate::access::emit(&crate::access::Line {
             request_id: &self.request_id,
-            method,
+            method: self.method.as_str(),
             endpoint: self.path_label,
             status: self.status,
             team: labels.team,

@@ -230,10 +230,10 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher
                     Err(_) => None,
                 }
             });
-            match tls.await {
-                Some(result) => result,
-                None => return,
-            }
+            let Some(result) = tls.await else {
+                return;
+            };
+            result
         }
     };
     if let Err(e) = result {

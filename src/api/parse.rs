@@ -23,27 +23,25 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, GatewayError> {
 /// The error for a body that does not parse as a Chat Completions request.
 fn parse_error(body: &[u8]) -> GatewayError {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let req: ChatRequest = match serde_path_to_error::deserialize(&mut de) {
-        Ok(r) => r,
-        Err(e) => return to_error(e),
-    };
-    // Trailing garbage after the object.
-    if let Err(e) = de.end() {
-        return GatewayError::new(
+    if let Err(e) = serde_path_to_error::deserialize::<_, ChatRequest>(&mut de) {
+        return to_error(e);
+    }
+    match de.end() {
+        // Trailing garbage after the object.
+        Err(e) => GatewayError::new(
             ErrorKind::InvalidJson,
             format!(
                 "request body is not valid JSON: trailing characters at line {} column {}",
                 e.line(),
                 e.column()
             ),
-        );
+        ),
+        // Not reached: `from_slice` failed on a body this parse accepts. Say so rather than guess.
+        Ok(()) => GatewayError::new(
+            ErrorKind::InvalidJson,
+            "request body is not a valid Chat Completions request",
+        ),
     }
-    // Not reached: `from_slice` failed on a body this parse accepts. Say so rather than guess.
-    drop(req);
-    GatewayError::new(
-        ErrorKind::InvalidJson,
-        "request body is not a valid Chat Completions request",
-    )
 }
 
 /// Parse any JSON object body (endpoints passed through with few checks, e.g. embeddings).
