@@ -254,6 +254,58 @@ async fn a_client_that_disconnects_cancels_the_upstream() {
         .contains("gearbox_stream_outcomes_total{outcome=\"client_gone\"} 1"));
 }
 
+/// A gateway in the binary's serving mode: `run_workers` with `workers` threads, the acceptor
+/// dealing connections to them.
+struct Workers {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), gearbox::error::StartupError>>,
+}
+
+async fn start_workers(toml: &str, workers: usize) -> Workers {
+    let mut cfg = gearbox::config::load_str(
+        toml,
+        gearbox::config::ConfigSource::File("<test>".into()),
+        &test_env(),
+    )
+    .unwrap();
+    cfg.server.workers = workers;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gearbox::run_workers(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    Workers { addr, stop, server }
+}
+
+impl Workers {
+    /// Signal shutdown now; the future waits (bounded) for the drain to finish.
+    fn shut_down(self) -> impl std::future::Future<Output = ()> {
+        self.stop.send(()).unwrap();
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), self.server)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+}
+
+/// A chat request that must wait in the backlog for a connection slot (held by silent clients
+/// until the 1 s header read timeout frees one) and then be served, not refused.
+async fn served_once_a_slot_frees(url: &str, why: &str) {
+    let t = Instant::now();
+    let r = post_json(url, &chat("gpt-4o-mini", "after the idle ones")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        t.elapsed() >= Duration::from_millis(500),
+        "{why} ({:?})",
+        t.elapsed()
+    );
+}
+
 /// The binary's serving mode: the acceptor deals connections to worker threads (here 3), and a
 /// shutdown must drain the streams on every thread, not only the acceptor's.
 #[tokio::test]
@@ -263,19 +315,8 @@ async fn graceful_shutdown_drains_streams_on_every_worker_thread() {
         ..MockOptions::default()
     })
     .await;
-    let mut cfg = gearbox::config::load_str(
-        &config_for(mock.addr, ""),
-        gearbox::config::ConfigSource::File("<test>".into()),
-        &test_env(),
-    )
-    .unwrap();
-    cfg.server.workers = 3;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gearbox::run_workers(listener, cfg, async {
-        let _ = stopped.await;
-    }));
+    let gw = start_workers(&config_for(mock.addr, ""), 3).await;
+    let addr = gw.addr;
     // Four connections at once: two stay on the acceptor's thread, two go to the workers.
     let mut bodies = Vec::new();
     for i in 0..4 {
@@ -291,7 +332,7 @@ async fn graceful_shutdown_drains_streams_on_every_worker_thread() {
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         bodies.push((i, first, body));
     }
-    stop.send(()).unwrap();
+    let drained = gw.shut_down();
     for (i, first, body) in bodies {
         let rest = tokio::time::timeout(Duration::from_secs(10), body.collect())
             .await
@@ -309,11 +350,7 @@ async fn graceful_shutdown_drains_streams_on_every_worker_thread() {
             &text[text.len().saturating_sub(400)..]
         );
     }
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    drained.await;
 }
 
 /// `max_connections` is one cap for the process, not one per worker thread: with two slots and
@@ -326,42 +363,21 @@ async fn the_connection_cap_holds_across_worker_threads() {
         "max_body_bytes = 65536\n",
         "max_body_bytes = 65536\nmax_connections = 2\nheader_read_timeout = \"1s\"\n",
     );
-    let mut cfg = gearbox::config::load_str(
-        &text,
-        gearbox::config::ConfigSource::File("<test>".into()),
-        &test_env(),
-    )
-    .unwrap();
-    assert_eq!(cfg.server.max_connections, 2);
-    cfg.server.workers = 3;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gearbox::run_workers(listener, cfg, async {
-        let _ = stopped.await;
-    }));
-    let url = format!("http://{addr}/v1/chat/completions");
+    let gw = start_workers(&text, 3).await;
+    let url = format!("http://{}/v1/chat/completions", gw.addr);
     // Served at once while slots are free.
     let r = post_json(&url, &chat("gpt-4o-mini", "before")).await;
     assert_eq!(r.status, 200);
-    let idle_a = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let idle_b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let idle_a = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let idle_b = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let t = Instant::now();
-    let r = post_json(&url, &chat("gpt-4o-mini", "after the idle ones")).await;
-    assert_eq!(r.status, 200);
-    assert!(
-        t.elapsed() >= Duration::from_millis(500),
-        "a third connection was served while two held the process's two slots ({:?})",
-        t.elapsed()
-    );
+    served_once_a_slot_frees(
+        &url,
+        "a third connection was served while two held the process's two slots",
+    )
+    .await;
     drop((idle_a, idle_b));
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    gw.shut_down().await;
 }
 
 #[tokio::test]
@@ -500,17 +516,10 @@ async fn protections_bound_messages_and_connections() {
     // A silent client holds the only slot until the header read timeout closes it; the next
     // client waits in the backlog instead of being refused.
     let idle = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-    let t = Instant::now();
-    let r = post_json(
+    served_once_a_slot_frees(
         &gw.url("/v1/chat/completions"),
-        &chat("gpt-4o-mini", "after the idle one"),
+        "served only once the slot was free",
     )
     .await;
-    assert_eq!(r.status, 200);
-    assert!(
-        t.elapsed() >= Duration::from_millis(500),
-        "served only once the slot was free ({:?})",
-        t.elapsed()
-    );
     drop(idle);
 }
