@@ -343,4 +343,31 @@ mod tests {
             .unwrap();
         assert_eq!(resp.response.status(), 200);
     }
+
+    /// An `https://` upstream is spoken to in TLS (the first byte on the wire is a TLS handshake
+    /// record), and one that cannot complete the handshake is a clear upstream failure, not a
+    /// hang or a plaintext request.
+    #[tokio::test]
+    async fn an_https_upstream_gets_a_tls_handshake_and_a_failed_one_is_an_upstream_error() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let first_byte = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut b = [0u8; 1];
+            s.read_exact(&mut b).await.unwrap();
+            b[0]
+            // The socket closes here, mid-handshake.
+        });
+        let up = Upstream::new(&cfg(&format!("https://{addr}/v1")), 1).unwrap();
+        let err = match up
+            .send(Endpoint::ChatCompletions, Bytes::from_static(b"{}"), None)
+            .await
+        {
+            Ok(r) => panic!("a failed handshake answered {}", r.response.status()),
+            Err(e) => e,
+        };
+        assert_eq!(first_byte.await.unwrap(), 0x16, "not a TLS handshake record");
+        assert_eq!(err.kind, ErrorKind::UpstreamUnreachable, "{err:?}");
+    }
 }
