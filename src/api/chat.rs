@@ -3,12 +3,18 @@
 //! Invariant: every field a client sends survives a parse/serialize round trip. Fields the gateway
 //! understands are typed (so bad input gets a 400 naming the field); everything else lands in
 //! `extra` and is forwarded untouched.
+//!
+//! `ChatRequest`, `Message` and `Content` deserialise by hand (see `de` below) rather than by
+//! derive: the derive's `#[serde(flatten)]` and `#[serde(untagged)]` buffer the whole body into
+//! serde's intermediate tree before reading a field, which made parsing the costliest step after
+//! classification and rewrite on a cold CPU. The hand-written visitors read each field once, in
+//! place, with the derive's errors (`missing field`, `duplicate field`, `invalid type`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A `POST /v1/chat/completions` body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,
@@ -56,7 +62,7 @@ pub struct ChatRequest {
 }
 
 /// One chat message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub role: Role,
     /// Absent or null on assistant messages that only carry tool calls.
@@ -86,7 +92,7 @@ pub enum Role {
 
 /// Message content: a plain string or an array of typed parts (`{"type":"text","text":...}`,
 /// `{"type":"image_url",...}`, ...). Parts are kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Content {
     Text(String),
@@ -146,5 +152,226 @@ impl ChatRequest {
     /// The last message whose role is `user`, if any.
     pub fn last_user(&self) -> Option<&Message> {
         self.messages.iter().rev().find(|m| m.role == Role::User)
+    }
+}
+
+mod de {
+    //! Field-by-field visitors (see the module docs for why not derive).
+
+    use super::{ChatRequest, Content, Message};
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+    use std::fmt;
+
+    /// Declares the known keys of an object: an enum with one variant per key and `Other` for
+    /// the rest, read from the key string without allocating for known keys.
+    macro_rules! keys {
+        ($name:ident { $($variant:ident = $key:literal,)* }) => {
+            enum $name {
+                $($variant,)*
+                Other(String),
+            }
+
+            impl $name {
+                /// A bit of its own for each known key (duplicate detection); 0 for `Other`.
+                fn bit(&self) -> u32 {
+                    #[allow(clippy::enum_glob_use)]
+                    use $name::*;
+                    let mut i = 0u32;
+                    $(
+                        if matches!(self, $variant) {
+                            return 1 << i;
+                        }
+                        i += 1;
+                    )*
+                    let _ = i;
+                    0
+                }
+
+                fn name(&self) -> &str {
+                    match self {
+                        $($name::$variant => $key,)*
+                        $name::Other(k) => k,
+                    }
+                }
+            }
+
+            impl<'de> Deserialize<'de> for $name {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    struct V;
+                    impl<'de> Visitor<'de> for V {
+                        type Value = $name;
+                        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                            f.write_str("a field name")
+                        }
+                        fn visit_str<E: de::Error>(self, k: &str) -> Result<$name, E> {
+                            Ok(match k {
+                                $($key => $name::$variant,)*
+                                _ => $name::Other(k.to_owned()),
+                            })
+                        }
+                    }
+                    d.deserialize_identifier(V)
+                }
+            }
+        };
+    }
+
+    keys!(RequestKey {
+        Model = "model",
+        Messages = "messages",
+        Stream = "stream",
+        StreamOptions = "stream_options",
+        MaxTokens = "max_tokens",
+        MaxCompletionTokens = "max_completion_tokens",
+        Temperature = "temperature",
+        TopP = "top_p",
+        N = "n",
+        Stop = "stop",
+        PresencePenalty = "presence_penalty",
+        FrequencyPenalty = "frequency_penalty",
+        Logprobs = "logprobs",
+        TopLogprobs = "top_logprobs",
+        LogitBias = "logit_bias",
+        ResponseFormat = "response_format",
+        Tools = "tools",
+        ToolChoice = "tool_choice",
+        ReasoningEffort = "reasoning_effort",
+    });
+
+    keys!(MessageKey {
+        Role = "role",
+        Content = "content",
+        Name = "name",
+        ToolCalls = "tool_calls",
+        ToolCallId = "tool_call_id",
+    });
+
+    /// Records `key` as seen; a known key seen twice is the derive's `duplicate field` error.
+    fn first_time<E: de::Error>(seen: &mut u32, bit: u32, name: &str) -> Result<(), E> {
+        if *seen & bit != 0 {
+            return Err(E::custom(format_args!("duplicate field `{name}`")));
+        }
+        *seen |= bit;
+        Ok(())
+    }
+
+    impl<'de> Deserialize<'de> for ChatRequest {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = ChatRequest;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a Chat Completions request object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ChatRequest, A::Error> {
+                    let mut r = ChatRequest::default();
+                    let mut seen = 0u32;
+                    while let Some(key) = map.next_key::<RequestKey>()? {
+                        first_time(&mut seen, key.bit(), key.name())?;
+                        match key {
+                            RequestKey::Model => r.model = map.next_value()?,
+                            RequestKey::Messages => r.messages = map.next_value()?,
+                            RequestKey::Stream => r.stream = map.next_value()?,
+                            RequestKey::StreamOptions => r.stream_options = map.next_value()?,
+                            RequestKey::MaxTokens => r.max_tokens = map.next_value()?,
+                            RequestKey::MaxCompletionTokens => r.max_completion_tokens = map.next_value()?,
+                            RequestKey::Temperature => r.temperature = map.next_value()?,
+                            RequestKey::TopP => r.top_p = map.next_value()?,
+                            RequestKey::N => r.n = map.next_value()?,
+                            RequestKey::Stop => r.stop = map.next_value()?,
+                            RequestKey::PresencePenalty => r.presence_penalty = map.next_value()?,
+                            RequestKey::FrequencyPenalty => r.frequency_penalty = map.next_value()?,
+                            RequestKey::Logprobs => r.logprobs = map.next_value()?,
+                            RequestKey::TopLogprobs => r.top_logprobs = map.next_value()?,
+                            RequestKey::LogitBias => r.logit_bias = map.next_value()?,
+                            RequestKey::ResponseFormat => r.response_format = map.next_value()?,
+                            RequestKey::Tools => r.tools = map.next_value()?,
+                            RequestKey::ToolChoice => r.tool_choice = map.next_value()?,
+                            RequestKey::ReasoningEffort => r.reasoning_effort = map.next_value()?,
+                            RequestKey::Other(k) => {
+                                let v: Value = map.next_value()?;
+                                r.extra.insert(k, v);
+                            }
+                        }
+                    }
+                    if seen & RequestKey::Model.bit() == 0 {
+                        return Err(de::Error::missing_field("model"));
+                    }
+                    if seen & RequestKey::Messages.bit() == 0 {
+                        return Err(de::Error::missing_field("messages"));
+                    }
+                    Ok(r)
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Message {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Message;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a message object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Message, A::Error> {
+                    let (mut role, mut content, mut name, mut tool_calls, mut tool_call_id) =
+                        (None, None, None, None, None);
+                    let mut extra = Map::new();
+                    let mut seen = 0u32;
+                    while let Some(key) = map.next_key::<MessageKey>()? {
+                        first_time(&mut seen, key.bit(), key.name())?;
+                        match key {
+                            MessageKey::Role => role = Some(map.next_value()?),
+                            MessageKey::Content => content = map.next_value()?,
+                            MessageKey::Name => name = map.next_value()?,
+                            MessageKey::ToolCalls => tool_calls = map.next_value()?,
+                            MessageKey::ToolCallId => tool_call_id = map.next_value()?,
+                            MessageKey::Other(k) => {
+                                let v: Value = map.next_value()?;
+                                extra.insert(k, v);
+                            }
+                        }
+                    }
+                    Ok(Message {
+                        role: role.ok_or_else(|| de::Error::missing_field("role"))?,
+                        content,
+                        name,
+                        tool_calls,
+                        tool_call_id,
+                        extra,
+                    })
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Content {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Content;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string or an array of content parts")
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Content, E> {
+                    Ok(Content::Text(s.to_owned()))
+                }
+                fn visit_string<E: de::Error>(self, s: String) -> Result<Content, E> {
+                    Ok(Content::Text(s))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+                    let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                    while let Some(p) = seq.next_element::<Value>()? {
+                        parts.push(p);
+                    }
+                    Ok(Content::Parts(parts))
+                }
+            }
+            d.deserialize_any(V)
+        }
     }
 }

@@ -79,13 +79,20 @@ fn to_error(e: serde_path_to_error::Error<serde_json::Error>) -> GatewayError {
         Category::Data => {
             let msg = inner.to_string();
             // serde reports a missing field at the parent's path; name the field itself.
-            let (param, text) = if let Some(field) = missing_field(&msg) {
-                let param = if path == "." {
+            let named = |field: &str| {
+                if path == "." {
                     field.to_string()
                 } else {
                     format!("{path}.{field}")
-                };
+                }
+            };
+            let (param, text) = if let Some(field) = field_in(&msg, "missing field `") {
+                let param = named(field);
                 let text = format!("missing required parameter '{param}'");
+                (param, text)
+            } else if let Some(field) = field_in(&msg, "duplicate field `") {
+                let param = named(field);
+                let text = format!("parameter '{param}' is given more than once");
                 (param, text)
             } else if path == "." {
                 (
@@ -94,11 +101,7 @@ fn to_error(e: serde_path_to_error::Error<serde_json::Error>) -> GatewayError {
                 )
             } else {
                 let detail = strip_position(&msg);
-                let text = if path.ends_with(".content") {
-                    format!("invalid value for '{path}': expected a string or an array of content parts ({detail})")
-                } else {
-                    format!("invalid value for '{path}': {detail}")
-                };
+                let text = format!("invalid value for '{path}': {detail}");
                 (path, text)
             };
             let err = GatewayError::new(ErrorKind::InvalidRequest, text);
@@ -111,8 +114,9 @@ fn to_error(e: serde_path_to_error::Error<serde_json::Error>) -> GatewayError {
     }
 }
 
-fn missing_field(msg: &str) -> Option<&str> {
-    let rest = msg.strip_prefix("missing field `")?;
+/// The field a serde "missing field `x`" or "duplicate field `x`" message names.
+fn field_in<'a>(msg: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = msg.strip_prefix(prefix)?;
     rest.split('`').next()
 }
 
@@ -198,5 +202,59 @@ mod tests {
         body.push_str(&"[".repeat(100_000));
         let e = err(&body);
         assert_eq!(e.kind, ErrorKind::InvalidJson);
+    }
+}
+
+#[cfg(test)]
+mod hand_written_tests {
+    use super::*;
+    use crate::api::{Content, Role};
+
+    fn msg(body: &str) -> (String, Option<String>) {
+        let e = parse_chat_request(body.as_bytes()).unwrap_err();
+        (e.message, e.param)
+    }
+
+    #[test]
+    fn a_known_key_twice_is_refused_naming_it() {
+        let (m, p) = msg(r#"{"model":"a","model":"b","messages":[{"role":"user","content":"x"}]}"#);
+        assert_eq!(m, "parameter 'model' is given more than once");
+        assert_eq!(p.as_deref(), Some("model"));
+        let (m, p) = msg(r#"{"model":"a","messages":[{"role":"user","role":"system","content":"x"}]}"#);
+        assert_eq!(m, "parameter 'messages[0].role' is given more than once");
+        assert_eq!(p.as_deref(), Some("messages[0].role"));
+    }
+
+    #[test]
+    fn bad_content_and_missing_role_name_the_place() {
+        let (m, p) = msg(r#"{"model":"a","messages":[{"role":"user","content":{"text":"x"}}]}"#);
+        assert_eq!(p.as_deref(), Some("messages[0].content"));
+        assert!(
+            m.contains("expected a string or an array of content parts"),
+            "{m}"
+        );
+        let (m, p) = msg(r#"{"model":"a","messages":[{"role":"user"},{"content":"x"}]}"#);
+        assert_eq!(p.as_deref(), Some("messages[1].role"));
+        assert!(m.contains("missing required parameter 'messages[1].role'"), "{m}");
+    }
+
+    #[test]
+    fn content_forms_and_nulls_parse_as_before() {
+        let body = r#"{"model":"a","messages":[
+            {"role":"user","content":[{"type":"text","text":"a\n\"b\""},{"type":"image_url","image_url":{"url":"u"}}]},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"t"}]},
+            {"role":"tool","content":"r\u00e9sum\u00e9","tool_call_id":"t"}],
+            "temperature":null,"stop":["x"],"seed":1}"#;
+        let r = parse_chat_request(body.as_bytes()).unwrap();
+        assert!(matches!(&r.messages[0].content, Some(Content::Parts(p)) if p.len() == 2));
+        assert_eq!(r.messages[0].text(), "a\n\"b\"");
+        assert_eq!(r.messages[1].role, Role::Assistant);
+        assert!(r.messages[1].content.is_none());
+        assert_eq!(r.messages[2].text(), "résumé");
+        assert_eq!(r.temperature, None);
+        assert_eq!(r.extra.get("seed"), Some(&serde_json::json!(1)));
+        // The same value read from a `serde_json::Value` (the training and repair paths).
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(serde_json::from_value::<crate::api::ChatRequest>(v).unwrap(), r);
     }
 }
