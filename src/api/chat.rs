@@ -173,25 +173,17 @@ mod de {
             }
 
             impl $name {
-                /// A bit of its own for each known key (duplicate detection); 0 for `Other`.
-                fn bit(&self) -> u32 {
-                    #[allow(clippy::enum_glob_use)]
-                    use $name::*;
-                    let mut i = 0u32;
-                    $(
-                        if matches!(self, $variant) {
-                            return 1 << i;
-                        }
-                        i += 1;
-                    )*
-                    let _ = i;
-                    0
-                }
-
-                fn name(&self) -> &str {
+                /// A known key's own bit (for duplicate detection) and its name; `None` for
+                /// `Other`.
+                fn known(&self) -> Option<(u32, &'static str)> {
+                    // Numbers the keys in declaration order.
+                    #[repr(u32)]
+                    enum Position {
+                        $($variant,)*
+                    }
                     match self {
-                        $($name::$variant => $key,)*
-                        $name::Other(k) => k,
+                        $($name::$variant => Some((1 << Position::$variant as u32, $key)),)*
+                        $name::Other(_) => None,
                     }
                 }
             }
@@ -247,12 +239,14 @@ mod de {
         ToolCallId = "tool_call_id",
     });
 
-    /// Records `key` as seen; a known key seen twice is the derive's `duplicate field` error.
-    fn first_time<E: de::Error>(seen: &mut u32, bit: u32, name: &str) -> Result<(), E> {
-        if *seen & bit != 0 {
-            return Err(E::custom(format_args!("duplicate field `{name}`")));
+    /// Records a known key as seen; one seen twice is the derive's `duplicate field` error.
+    fn first_time<E: de::Error>(seen: &mut u32, known: Option<(u32, &'static str)>) -> Result<(), E> {
+        if let Some((bit, name)) = known {
+            if *seen & bit != 0 {
+                return Err(E::duplicate_field(name));
+            }
+            *seen |= bit;
         }
-        *seen |= bit;
         Ok(())
     }
 
@@ -266,12 +260,13 @@ mod de {
                 }
                 fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ChatRequest, A::Error> {
                     let mut r = ChatRequest::default();
+                    let (mut model, mut messages) = (None, None);
                     let mut seen = 0u32;
                     while let Some(key) = map.next_key::<RequestKey>()? {
-                        first_time(&mut seen, key.bit(), key.name())?;
+                        first_time(&mut seen, key.known())?;
                         match key {
-                            RequestKey::Model => r.model = map.next_value()?,
-                            RequestKey::Messages => r.messages = map.next_value()?,
+                            RequestKey::Model => model = Some(map.next_value()?),
+                            RequestKey::Messages => messages = Some(map.next_value()?),
                             RequestKey::Stream => r.stream = map.next_value()?,
                             RequestKey::StreamOptions => r.stream_options = map.next_value()?,
                             RequestKey::MaxTokens => r.max_tokens = map.next_value()?,
@@ -295,12 +290,8 @@ mod de {
                             }
                         }
                     }
-                    if seen & RequestKey::Model.bit() == 0 {
-                        return Err(de::Error::missing_field("model"));
-                    }
-                    if seen & RequestKey::Messages.bit() == 0 {
-                        return Err(de::Error::missing_field("messages"));
-                    }
+                    r.model = model.ok_or_else(|| de::Error::missing_field("model"))?;
+                    r.messages = messages.ok_or_else(|| de::Error::missing_field("messages"))?;
                     Ok(r)
                 }
             }
@@ -322,7 +313,7 @@ mod de {
                     let mut extra = Map::new();
                     let mut seen = 0u32;
                     while let Some(key) = map.next_key::<MessageKey>()? {
-                        first_time(&mut seen, key.bit(), key.name())?;
+                        first_time(&mut seen, key.known())?;
                         match key {
                             MessageKey::Role => role = Some(map.next_value()?),
                             MessageKey::Content => content = map.next_value()?,
