@@ -1,15 +1,23 @@
 # Multi-stage build: compile in the Rust image, run in slim Debian as a non-root user.
+# The gateway is built profile-guided (scripts/pgo-build: an instrumented build serves the
+# router's labeled prompts from data/router/own.jsonl, then the profile guides the final build);
+# `--build-arg PGO=0` builds it plainly.
 FROM rust:1-slim-bookworm AS build
+ARG PGO=1
+RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY config ./config
 COPY benches ./benches
-RUN cargo build --release --locked --bin gearbox
+COPY data/router/own.jsonl ./data/router/own.jsonl
+COPY scripts/pgo-build scripts/pgo_train.py ./scripts/
+RUN if [ "$PGO" = "1" ]; then scripts/pgo-build && cp target/pgo/release/gearbox /gearbox; \
+    else cargo build --release --locked --bin gearbox && cp target/release/gearbox /gearbox; fi
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --no-create-home gearbox
-COPY --from=build /src/target/release/gearbox /usr/local/bin/gearbox
+COPY --from=build /gearbox /usr/local/bin/gearbox
 COPY config /etc/gearbox
 USER 10001
 ENV GEARBOX_SERVER__LISTEN=0.0.0.0:8080
