@@ -11,7 +11,7 @@ COPY src ./src
 COPY config ./config
 COPY benches ./benches
 COPY data/router/own.jsonl ./data/router/own.jsonl
-COPY scripts/pgo-build scripts/pgo_train.py ./scripts/
+COPY scripts/pgo-build scripts/pgo_train.py scripts/bench.py ./scripts/
 RUN if [ "$PGO" = "1" ]; then scripts/pgo-build && cp target/pgo/release/gearbox /gearbox; \
     else cargo build --release --locked --bin gearbox && cp target/release/gearbox /gearbox; fi
 

@@ -117,9 +117,9 @@ def tree_rss_kib(pid):
 # ---------------------------------------------------------------------------------------------
 # Servers
 
-def start_mock(ttft_ms):
-    p = start(f"mock-{ttft_ms}ms", [str(BIN), "mock", "--listen", "127.0.0.1:0", "--ttft-ms", str(ttft_ms)],
-              stdout=subprocess.PIPE)
+def start_mock(ttft_ms, binary=None, env=None):
+    p = start(f"mock-{ttft_ms}ms", [str(binary or BIN), "mock", "--listen", "127.0.0.1:0", "--ttft-ms", str(ttft_ms)],
+              env=env, stdout=subprocess.PIPE)
     line = p.stdout.readline().decode()
     addr = line.strip().rsplit("http://", 1)[-1]
     wait_http(f"http://{addr}/v1/models")
