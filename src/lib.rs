@@ -67,15 +67,18 @@ pub async fn run_workers(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
     let workers = config.server.workers.max(1);
+    let cpus = worker_cpus(config.server.pin_workers, workers);
     let (svc, opts, _watch) = prepare(config)?;
     let mut dealers = Vec::new();
     let mut threads = Vec::new();
     for i in 1..workers {
         let (worker, incoming) = server::Worker::new();
         let (svc, opts) = (svc.clone(), opts.clone());
+        let cpus_i = cpus.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gearbox-worker-{i}"))
             .spawn(move || {
+                pin_to(cpu_for(&cpus_i, i));
                 let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(rt) => rt,
                     Err(e) => {
@@ -96,6 +99,7 @@ pub async fn run_workers(
             Err(e) => tracing::error!(worker = i, error = %e, "worker thread failed to start"),
         }
     }
+    pin_to(cpu_for(&cpus, 0));
     upstream::set_worker_index(0);
     server::serve_dealing(listener, dealers, svc, opts, shutdown).await;
     for t in threads {
@@ -104,6 +108,43 @@ pub async fn run_workers(
     // The worker threads wrote their access lines as they exited; now this thread's.
     access::flush();
     Ok(())
+}
+
+/// The CPUs to pin workers to: those of the process's affinity mask, or none when pinning is off
+/// or the mask cannot be read (then the workers float, with a warning).
+fn worker_cpus(pin: bool, workers: usize) -> Vec<core_affinity::CoreId> {
+    if !pin {
+        return Vec::new();
+    }
+    match core_affinity::get_core_ids() {
+        Some(ids) if !ids.is_empty() => {
+            let assigned: Vec<usize> = (0..workers)
+                .filter_map(|i| ids.get(i % ids.len()).map(|c| c.id))
+                .collect();
+            tracing::info!(cpus = ?assigned, "worker threads pinned (worker i to the i-th CPU)");
+            ids
+        }
+        _ => {
+            tracing::warn!("pin_workers: cannot read this process's CPU set; workers are not pinned");
+            Vec::new()
+        }
+    }
+}
+
+fn cpu_for(cpus: &[core_affinity::CoreId], worker: usize) -> Option<core_affinity::CoreId> {
+    cpus.get(worker.checked_rem(cpus.len())?).copied()
+}
+
+/// Pin the calling thread (a failure is logged, never fatal: the worker then floats).
+fn pin_to(cpu: Option<core_affinity::CoreId>) {
+    if let Some(c) = cpu {
+        if !core_affinity::set_for_current(c) {
+            tracing::warn!(
+                cpu = c.id,
+                "pin_workers: could not pin a worker thread; it is not pinned"
+            );
+        }
+    }
 }
 
 /// What every serving loop shares: the service over the live state, the serve options (with one

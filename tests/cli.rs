@@ -96,3 +96,84 @@ fn serve_with_no_config_and_no_key_uses_the_simulator() {
     );
     assert!(!stderr.contains("hello"), "prompt text must not be logged");
 }
+
+/// CPUs in a `/proc` list such as `0-3,6`.
+#[cfg(target_os = "linux")]
+fn cpu_list(s: &str) -> Vec<usize> {
+    s.trim()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .flat_map(|p| match p.split_once('-') {
+            Some((a, b)) => (a.parse::<usize>().unwrap()..=b.parse().unwrap()).collect::<Vec<_>>(),
+            None => vec![p.parse().unwrap()],
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn allowed_cpus(status_path: &std::path::Path) -> Vec<usize> {
+    let status = std::fs::read_to_string(status_path).unwrap();
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap();
+    cpu_list(line)
+}
+
+/// `server.pin_workers`: the main worker runs only on the first CPU of the process's set and
+/// worker 1 only on the second (wrapping on a one-CPU machine); without it, both may run anywhere.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_pins_worker_threads_when_asked() {
+    let ours = allowed_cpus(std::path::Path::new("/proc/self/status"));
+    for pin in [true, false] {
+        let mut child = Command::new(BIN)
+            .args(["serve"])
+            .env_remove("OPENAI_API_KEY")
+            .env("GEARBOX_SERVER__LISTEN", "127.0.0.1:0")
+            .env("GEARBOX_SERVER__WORKERS", "2")
+            .env("GEARBOX_SERVER__PIN_WORKERS", pin.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("listening"), "unexpected: {line}");
+        // The address is announced before the workers start: look until they are there and
+        // pinned (or for 10 s).
+        let threads = |pid: u32| {
+            let (mut main, mut worker) = (None, None);
+            for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+                let dir = task.unwrap().path();
+                let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+                match comm.trim() {
+                    "gearbox" => main = Some(allowed_cpus(&dir.join("status"))),
+                    c if c.starts_with("gearbox-worker") => worker = Some(allowed_cpus(&dir.join("status"))),
+                    _ => {}
+                }
+            }
+            (main, worker)
+        };
+        let want_main = if pin { vec![ours[0]] } else { ours.clone() };
+        let want_worker = if pin {
+            vec![ours[1 % ours.len()]]
+        } else {
+            ours.clone()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let (mut main, mut worker) = threads(child.id());
+        while (main.as_ref() != Some(&want_main) || worker.as_ref() != Some(&want_worker))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            (main, worker) = threads(child.id());
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(main, Some(want_main), "main worker, pin_workers = {pin}");
+        assert_eq!(worker, Some(want_worker), "worker 1, pin_workers = {pin}");
+    }
+}

@@ -109,6 +109,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Worker threads, resolved (`workers = 0` in the file: one per CPU).
     pub workers: usize,
+    /// Pin worker thread i to the i-th CPU of the process's affinity mask (wrapping around).
+    pub pin_workers: bool,
     pub header_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub tls: Option<TlsFiles>,
@@ -754,6 +756,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
                 0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
                 n => n.min(1024),
             },
+            pin_workers: raw.server.pin_workers,
             header_read_timeout,
             drain_timeout,
             tls,

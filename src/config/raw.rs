@@ -225,6 +225,8 @@ pub struct RawServer {
     /// Worker threads (each a single-threaded runtime serving the connections dealt to it);
     /// 0 = one per CPU.
     pub workers: usize,
+    /// Pin worker thread i to the i-th CPU the process may run on.
+    pub pin_workers: bool,
     pub header_read_timeout: String,
     pub drain_timeout: String,
     pub tls: Option<RawTls>,
@@ -238,6 +240,7 @@ impl Default for RawServer {
             max_messages: 2048,
             max_connections: 10_000,
             workers: 0,
+            pin_workers: false,
             header_read_timeout: "30s".into(),
             drain_timeout: "30s".into(),
             tls: None,
