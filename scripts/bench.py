@@ -398,13 +398,13 @@ def write_report(results, extra, targets):
       "(`gearbox mock`) share one machine over loopback.")
     w("")
     w(f"- Machine: {m['cpu']}, {m['mem']}, Linux {m['kernel']}")
-    w(f"- Tools: oha {m['oha'].replace('oha ', '')}, nginx {m['nginx']} (1 worker), LiteLLM proxy {m['litellm']} (1 worker)")
+    w(f"- Tools: oha {m['oha'].replace('oha ', '')}, nginx {m['nginx']} (1 worker, pinned to the first CPU), LiteLLM proxy {m['litellm']} (1 worker)")
     w(f"- Each cell: {SECS} s of load; bodies: 64 distinct Chat Completions requests, "
       f"{extra['routes'].get('reasoning', 0)} routed to the reasoning model by gearbox (rewritten and translated) "
       f"and {extra['routes'].get('chat', 0)} to the chat model; direct, nginx and LiteLLM get the same bodies "
       "with the model gearbox picked, so the upstream does the same work.")
     w("- gearbox config: `benches/load/gearbox.toml` (key auth, routing, rewrite, limits checked, metrics, "
-      "JSON access log to a file, cache off).")
+      "JSON access log to a file, cache off; one worker, pinned to the first CPU as nginx's is).")
     if PGO:
         w("- gearbox build: profile-guided (`scripts/pgo-build`: the profile comes from the router's own labeled "
           "set, data/router/own.jsonl, sent through the gateway plain and streaming, not from these bodies). The "
