@@ -2,7 +2,9 @@
 //! address and answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::spawn_announced;
 use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gearbox");
@@ -50,23 +52,14 @@ fn check_config_accepts_the_example_and_lists_every_problem() {
 
 #[test]
 fn serve_with_no_config_and_no_key_uses_the_simulator() {
-    let mut child = Command::new(BIN)
-        .args(["serve"])
-        .env_remove("OPENAI_API_KEY")
-        .env("GEARBOX_SERVER__LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("gearbox listening on http://")
-        .unwrap_or_else(|| panic!("unexpected: {line}"))
-        .to_string();
+    let (mut child, addr) = spawn_announced(
+        Command::new(BIN)
+            .args(["serve"])
+            .env_remove("OPENAI_API_KEY")
+            .env("GEARBOX_SERVER__LISTEN", "127.0.0.1:0")
+            .stderr(Stdio::piped()),
+        "gearbox",
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let body = rt.block_on(async {
         use http_body_util::{BodyExt, Full};
@@ -127,21 +120,16 @@ fn allowed_cpus(status_path: &std::path::Path) -> Vec<usize> {
 fn serve_pins_worker_threads_when_asked() {
     let ours = allowed_cpus(std::path::Path::new("/proc/self/status"));
     for pin in [true, false] {
-        let mut child = Command::new(BIN)
-            .args(["serve"])
-            .env_remove("OPENAI_API_KEY")
-            .env("GEARBOX_SERVER__LISTEN", "127.0.0.1:0")
-            .env("GEARBOX_SERVER__WORKERS", "2")
-            .env("GEARBOX_SERVER__PIN_WORKERS", pin.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("listening"), "unexpected: {line}");
+        let (mut child, _addr) = spawn_announced(
+            Command::new(BIN)
+                .args(["serve"])
+                .env_remove("OPENAI_API_KEY")
+                .env("GEARBOX_SERVER__LISTEN", "127.0.0.1:0")
+                .env("GEARBOX_SERVER__WORKERS", "2")
+                .env("GEARBOX_SERVER__PIN_WORKERS", pin.to_string())
+                .stderr(Stdio::null()),
+            "gearbox",
+        );
         // The address is announced before the workers start: look until they are there and
         // pinned (or for 10 s).
         let threads = |pid: u32| {

@@ -82,18 +82,13 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
     let cfg = config_for(mock.addr, "[log]\nformat = \"json\"\n")
         .replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "");
     std::fs::write(&cfg_path, cfg).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gearbox"))
-        .args(["serve", "--config"])
-        .arg(&cfg_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let (mut child, addr) = spawn_announced(
+        Command::new(env!("CARGO_BIN_EXE_gearbox"))
+            .args(["serve", "--config"])
+            .arg(&cfg_path)
+            .stderr(Stdio::piped()),
+        "gearbox",
+    );
     // Collect stderr as it comes: access lines are batched per thread (gearbox::access), and must
     // still show up promptly while the gateway runs, and all of them on a graceful stop.
     let (tx, rx) = std::sync::mpsc::channel::<String>();

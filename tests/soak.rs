@@ -9,7 +9,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,19 +16,8 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gearbox");
 
-fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-    (child, addr)
+fn spawn(args: &[&str], what: &str) -> (Child, String) {
+    spawn_announced(Command::new(BIN).args(args).stderr(Stdio::null()), what)
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -56,7 +44,10 @@ async fn soak_under_faults() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let (mut mock, mock_addr) = spawn(&["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "400"]);
+    let (mut mock, mock_addr) = spawn(
+        &["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "400"],
+        "gearbox mock",
+    );
     let dir = std::env::temp_dir().join(format!("gearbox-soak-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("g.toml");
@@ -67,7 +58,7 @@ async fn soak_under_faults() {
     .replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "")
     .replace("request_timeout = \"3s\"", "request_timeout = \"5s\"");
     std::fs::write(&cfg, text).unwrap();
-    let (mut gw, gw_addr) = spawn(&["serve", "--config", cfg.to_str().unwrap()]);
+    let (mut gw, gw_addr) = spawn(&["serve", "--config", cfg.to_str().unwrap()], "gearbox");
     let url = format!("http://{gw_addr}/v1/chat/completions");
 
     // Warm up, then take the baseline RSS.

@@ -267,3 +267,20 @@ pub fn stream_content(body: &str) -> String {
 pub fn chat(model: &str, text: &str) -> Value {
     serde_json::json!({"model": model, "messages": [{"role": "user", "content": text}]})
 }
+
+/// Start the gearbox binary as `cmd` (its stdout taken over) and read its announcement,
+/// `{what} listening on http://ADDR`; returns the child and ADDR.
+pub fn spawn_announced(cmd: &mut std::process::Command, what: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix(&format!("{what} listening on http://"))
+        .unwrap_or_else(|| panic!("expected `{what} listening on http://ADDR`, got {line:?}"))
+        .to_string();
+    (child, addr)
+}
