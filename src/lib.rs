@@ -74,11 +74,11 @@ pub async fn run_workers(
     for i in 1..workers {
         let (worker, incoming) = server::Worker::new();
         let (svc, opts) = (svc.clone(), opts.clone());
-        let cpus_i = cpus.clone();
+        let cpu = cpu_for(&cpus, i);
         let spawned = std::thread::Builder::new()
             .name(format!("gearbox-worker-{i}"))
             .spawn(move || {
-                pin_to(cpu_for(&cpus_i, i));
+                pin_to(cpu);
                 let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(rt) => rt,
                     Err(e) => {
@@ -119,9 +119,9 @@ fn worker_cpus(pin: bool, workers: usize) -> Vec<core_affinity::CoreId> {
     match core_affinity::get_core_ids() {
         Some(ids) if !ids.is_empty() => {
             let assigned: Vec<usize> = (0..workers)
-                .filter_map(|i| ids.get(i % ids.len()).map(|c| c.id))
+                .filter_map(|i| cpu_for(&ids, i).map(|c| c.id))
                 .collect();
-            tracing::info!(cpus = ?assigned, "worker threads pinned (worker i to the i-th CPU)");
+            tracing::info!(cpus = ?assigned, "pinning worker threads (worker i to the i-th CPU)");
             ids
         }
         _ => {
