@@ -167,6 +167,9 @@ mod de {
     /// the rest, read from the key string without allocating for known keys.
     macro_rules! keys {
         ($name:ident { $($variant:ident = $key:literal,)* }) => {
+            // Duplicates are tracked in a `u32`, one bit per known key.
+            const _: () = assert!([$($key,)*].len() <= 32, "more known keys than bits in the mask");
+
             enum $name {
                 $($variant,)*
                 Other(String),
@@ -292,6 +295,30 @@ mod de {
                     }
                     r.model = model.ok_or_else(|| de::Error::missing_field("model"))?;
                     r.messages = messages.ok_or_else(|| de::Error::missing_field("messages"))?;
+                    // Exhaustive on purpose: a field added to `ChatRequest` stops the build here
+                    // until it has a key above (else it would silently land in `extra`).
+                    let ChatRequest {
+                        model: _,
+                        messages: _,
+                        stream: _,
+                        stream_options: _,
+                        max_tokens: _,
+                        max_completion_tokens: _,
+                        temperature: _,
+                        top_p: _,
+                        n: _,
+                        stop: _,
+                        presence_penalty: _,
+                        frequency_penalty: _,
+                        logprobs: _,
+                        top_logprobs: _,
+                        logit_bias: _,
+                        response_format: _,
+                        tools: _,
+                        tool_choice: _,
+                        reasoning_effort: _,
+                        extra: _,
+                    } = &r;
                     Ok(r)
                 }
             }

@@ -239,6 +239,26 @@ mod hand_written_tests {
     }
 
     #[test]
+    fn every_modelled_field_is_read_typed_and_round_trips() {
+        let body = serde_json::json!({
+            "model": "m", "messages": [{"role": "user", "content": "x", "name": "n",
+                "tool_calls": [], "tool_call_id": "t"}],
+            "stream": true, "stream_options": {"include_usage": true}, "max_tokens": 5,
+            "max_completion_tokens": 6, "temperature": 0.5, "top_p": 0.9, "n": 2, "stop": ["s"],
+            "presence_penalty": 0.1, "frequency_penalty": 0.2, "logprobs": true, "top_logprobs": 3,
+            "logit_bias": {"1": 2}, "response_format": {"type": "json_object"}, "tools": [],
+            "tool_choice": "auto", "reasoning_effort": "high"
+        });
+        let r = parse_chat_request(body.to_string().as_bytes()).unwrap();
+        // A key spelt differently from its field would land in `extra` instead.
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
+        assert!(r.messages[0].extra.is_empty(), "{:?}", r.messages[0].extra);
+        assert_eq!(r.top_logprobs, Some(3));
+        assert_eq!(r.reasoning_effort.as_deref(), Some("high"));
+        assert_eq!(serde_json::to_value(&r).unwrap(), body);
+    }
+
+    #[test]
     fn content_forms_and_nulls_parse_as_before() {
         let body = r#"{"model":"a","messages":[
             {"role":"user","content":[{"type":"text","text":"a\n\"b\""},{"type":"image_url","image_url":{"url":"u"}}]},
