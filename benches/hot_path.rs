@@ -58,6 +58,19 @@ fn classify(c: &mut Criterion) {
     g.bench_function("2KB", |b| {
         b.iter(|| gearbox::classify::classify(black_box(&two_kb), &model))
     });
+    // ~2 KB that is all instruction (no paste): every character goes through n-grams and the
+    // embedding; in Japanese, the Viterbi search runs over runs with no spaces.
+    let ask_en = "Please compare these two approaches for our billing migration and tell me which risks matter most, why, and what you would do first. ".repeat(15);
+    let ask_ja = "請求システムの移行について二つの案を比較し、どのリスクが最も重要か、その理由と最初に何をすべきかを教えてください。".repeat(12);
+    for (name, text) in [("2KB_ask_en", ask_en), ("2KB_ask_ja", ask_ja)] {
+        let req = serde_json::json!({"model": "auto", "messages": [
+            {"role": "system", "content": "You are a careful assistant for the finance team. Answer in the user's language."},
+            {"role": "user", "content": text}]});
+        let req = parse_chat_request(req.to_string().as_bytes()).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| gearbox::classify::classify(black_box(&req), &model))
+        });
+    }
     g.bench_function("200KB", |b| {
         b.iter(|| gearbox::classify::classify(black_box(&big), &model))
     });

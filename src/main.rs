@@ -64,6 +64,20 @@ enum Command {
         /// Where to write the model.
         #[arg(long)]
         out: PathBuf,
+        /// Hash space of the n-gram features, in bits.
+        #[arg(long, default_value_t = gearbox::classify::TrainOptions::default().hash_bits)]
+        hash_bits: u32,
+        #[arg(long, default_value_t = gearbox::classify::TrainOptions::default().epochs)]
+        epochs: u32,
+        /// L2 penalty per update.
+        #[arg(long, default_value_t = gearbox::classify::TrainOptions::default().l2)]
+        l2: f32,
+        /// L2 penalty of the hashed n-gram and word weights.
+        #[arg(long, default_value_t = gearbox::classify::TrainOptions::default().ngram_l2)]
+        ngram_l2: f32,
+        /// Train without the embedding block (n-grams and structure only).
+        #[arg(long)]
+        no_dense: bool,
     },
     /// Evaluate the router: accuracy, per-class precision/recall/F1, confusion matrix, latency.
     Eval {
@@ -233,7 +247,15 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
-        Command::Train { data, out } => {
+        Command::Train {
+            data,
+            out,
+            hash_bits,
+            epochs,
+            l2,
+            ngram_l2,
+            no_dense,
+        } => {
             use gearbox::classify::{train, weigh_file, TrainOptions};
             let mut all = Vec::new();
             for spec in &data {
@@ -246,7 +268,15 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("{path}: {} examples (weight {weight})", ex.len());
                 all.extend(ex);
             }
-            let model = train(&all, &TrainOptions::default());
+            let opts = TrainOptions {
+                hash_bits,
+                epochs,
+                l2,
+                ngram_l2,
+                dense: !no_dense,
+                ..TrainOptions::default()
+            };
+            let model = train(&all, &opts);
             std::fs::write(&out, model.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
             eprintln!("wrote {}", out.display());
             Ok(())
@@ -270,8 +300,9 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             for path in &data {
                 let ex = load_examples(path)?;
                 let report = gearbox::classify::evaluate_with_threshold(&ex, &router, threshold);
+                let detail = gearbox::classify::breakdown(&ex, &router, threshold);
                 println!(
-                    "== {} ({} examples, threshold {threshold})\n{report}",
+                    "== {} ({} examples, threshold {threshold})\n{report}\n{detail}",
                     path.display(),
                     ex.len()
                 );

@@ -35,7 +35,7 @@ fn dev_set_accuracy_and_reasoning_recall() {
     let (mut correct, mut total, mut r_hit, mut r_total) = (0, 0, 0, 0);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let ex = parse_example_line(line).unwrap();
-        let got = classify_with_threshold(&ex.request, &model, 0.4).route;
+        let got = classify_with_threshold(&ex.request, &model, 0.45).route;
         total += 1;
         correct += usize::from(got == ex.label);
         if ex.label == Route::Reasoning {
@@ -97,15 +97,43 @@ fn route_command_keeps_order_and_reports_bad_lines() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Retraining with the documented command reproduces `config/router.bin` byte for byte. The
+/// real-user part of the training data is fetched public data that is not committed (see
+/// data/router/README.md), so this runs only where it was rebuilt:
+/// `GEARBOX_ROUTER_DATA=DIR cargo test --release --test router -- --ignored`.
 #[test]
+#[ignore = "needs the uncommitted real-user training data in $GEARBOX_ROUTER_DATA"]
 fn training_reproduces_the_shipped_model() {
+    let Some(data) = std::env::var_os("GEARBOX_ROUTER_DATA").map(PathBuf::from) else {
+        panic!("set GEARBOX_ROUTER_DATA to the directory holding real_train.jsonl and translated.jsonl");
+    };
     let dir = std::env::temp_dir().join(format!("gearbox-train-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("router.bin");
-    let data_public = format!("{}:1", shared("train.jsonl").display());
-    let data_own = format!("{}:12", repo("data/router/own.jsonl").display());
+    let readme = std::fs::read_to_string(repo("data/router/README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("gearbox train "))
+        .expect("data/router/README.md documents the training command on a line of its own");
+    let args: Vec<String> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|a| {
+            a.replace("$GEARBOX_ROUTER_DATA", &data.display().to_string())
+                .replace(
+                    "../shared/",
+                    &format!("{}/../shared/", env!("CARGO_MANIFEST_DIR")),
+                )
+                .replace(
+                    "data/router/",
+                    &format!("{}/data/router/", env!("CARGO_MANIFEST_DIR")),
+                )
+        })
+        .take_while(|a| a != "--out")
+        .collect();
     let status = Command::new(BIN)
-        .args(["train", "--data", &data_public, &data_own, "--out"])
+        .args(&args)
+        .arg("--out")
         .arg(&out)
         .output()
         .unwrap();
@@ -122,6 +150,31 @@ fn training_reproduces_the_shipped_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The shipped model's decisions on a fixed sample (data/router/pinned.jsonl, written by
+/// `scripts/router/pin.sh`) do not drift: a retrain that changes any of them must update the
+/// file in the same commit, so the change is visible in review.
+#[test]
+fn shipped_model_decisions_are_pinned() {
+    let model = embedded();
+    let text = std::fs::read_to_string(repo("data/router/pinned.jsonl")).unwrap();
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let req: gearbox::api::ChatRequest = serde_json::from_value(v["request"].clone()).unwrap();
+        let c = classify_with_threshold(&req, &model, 0.5);
+        let want = v["score"].as_f64().unwrap();
+        assert!(
+            (f64::from(c.score) - want).abs() < 2e-3,
+            "{}: score {} but pinned {want}",
+            v["id"],
+            c.score
+        );
+        assert_eq!(c.route.as_str(), v["route"].as_str().unwrap(), "{}", v["id"]);
+        n += 1;
+    }
+    assert!(n >= 100, "only {n} pinned decisions");
+}
+
 #[test]
 fn eval_command_prints_the_report() {
     let out = Command::new(BIN)
@@ -131,7 +184,16 @@ fn eval_command_prints_the_report() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    for want in ["accuracy", "reasoning", "chat", "latency", "p99"] {
+    for want in [
+        "accuracy",
+        "reasoning",
+        "chat",
+        "latency",
+        "p99",
+        "by lang",
+        "expected calibration error",
+        "threshold sweep",
+    ] {
         assert!(text.contains(want), "missing {want} in:\n{text}");
     }
 }

@@ -144,6 +144,152 @@ impl fmt::Display for EvalReport {
     }
 }
 
+/// Accuracy and per-class recall of one group of examples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupMetrics {
+    pub name: String,
+    pub n: usize,
+    pub accuracy: f64,
+    pub chat_recall: Option<f64>,
+    pub reasoning_recall: Option<f64>,
+}
+
+/// What `gearbox eval` prints beyond [`EvalReport`]: per source and per language, expected
+/// calibration error (10 equal-width bins) and a threshold sweep.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Breakdown {
+    pub by_source: Vec<GroupMetrics>,
+    pub by_lang: Vec<GroupMetrics>,
+    pub ece: f64,
+    /// (threshold, accuracy, chat recall, reasoning recall)
+    pub sweep: Vec<(f32, f64, f64, f64)>,
+}
+
+fn group(name: &str, rows: &[(Route, f32)], threshold: f32) -> GroupMetrics {
+    let mut conf = [[0usize; 2]; 2];
+    for &(label, score) in rows {
+        let pred = if score >= threshold {
+            Route::Reasoning
+        } else {
+            Route::Chat
+        };
+        conf[idx(label)][idx(pred)] += 1;
+    }
+    let n = rows.len();
+    let rec = |k: usize| {
+        let s = conf[k][0] + conf[k][1];
+        (s > 0).then(|| conf[k][k] as f64 / s as f64)
+    };
+    GroupMetrics {
+        name: name.to_string(),
+        n,
+        accuracy: if n > 0 {
+            (conf[0][0] + conf[1][1]) as f64 / n as f64
+        } else {
+            0.0
+        },
+        chat_recall: rec(0),
+        reasoning_recall: rec(1),
+    }
+}
+
+fn groups_by(
+    examples: &[Example],
+    scores: &[f32],
+    key: impl Fn(&Example) -> &str,
+    threshold: f32,
+) -> Vec<GroupMetrics> {
+    let mut map: std::collections::BTreeMap<String, Vec<(Route, f32)>> = Default::default();
+    for (e, s) in examples.iter().zip(scores) {
+        let k = key(e);
+        let k = if k.is_empty() { "-" } else { k };
+        map.entry(k.to_string()).or_default().push((e.label, *s));
+    }
+    map.iter().map(|(k, rows)| group(k, rows, threshold)).collect()
+}
+
+/// Score every example once and break the results down (see [`Breakdown`]).
+pub fn breakdown(examples: &[Example], model: &RouterModel, threshold: f32) -> Breakdown {
+    let scores: Vec<f32> = examples
+        .iter()
+        .map(|e| classify_with_threshold(&e.request, model, threshold).score)
+        .collect();
+    let mut bins = [(0f64, 0f64, 0usize); 10];
+    for (e, s) in examples.iter().zip(&scores) {
+        let b = ((*s as f64 * 10.0) as usize).min(9);
+        if let Some(bin) = bins.get_mut(b) {
+            bin.0 += *s as f64;
+            bin.1 += if e.label == Route::Reasoning { 1.0 } else { 0.0 };
+            bin.2 += 1;
+        }
+    }
+    let n = examples.len().max(1) as f64;
+    let ece = bins
+        .iter()
+        .filter(|b| b.2 > 0)
+        .map(|(sum_p, pos, c)| (*c as f64 / n) * ((sum_p - pos) / *c as f64).abs())
+        .sum();
+    let rows: Vec<(Route, f32)> = examples
+        .iter()
+        .map(|e| e.label)
+        .zip(scores.iter().copied())
+        .collect();
+    let sweep = (1..=18)
+        .map(|k| {
+            let t = k as f32 * 0.05;
+            let g = group("", &rows, t);
+            (
+                t,
+                g.accuracy,
+                g.chat_recall.unwrap_or(0.0),
+                g.reasoning_recall.unwrap_or(0.0),
+            )
+        })
+        .collect();
+    Breakdown {
+        by_source: groups_by(examples, &scores, |e| e.source.as_str(), threshold),
+        by_lang: groups_by(examples, &scores, |e| e.lang.as_str(), threshold),
+        ece,
+        sweep,
+    }
+}
+
+impl fmt::Display for Breakdown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+        for (title, groups) in [("source", &self.by_source), ("lang", &self.by_lang)] {
+            if groups.len() < 2 {
+                continue;
+            }
+            writeln!(
+                f,
+                "by {title:<22} {:>6} {:>9} {:>11} {:>16}",
+                "n", "accuracy", "chat recall", "reasoning recall"
+            )?;
+            for g in groups {
+                writeln!(
+                    f,
+                    "  {:<26} {:>6} {:>9.3} {:>11} {:>16}",
+                    g.name,
+                    g.n,
+                    g.accuracy,
+                    opt(g.chat_recall),
+                    opt(g.reasoning_recall)
+                )?;
+            }
+        }
+        writeln!(f, "expected calibration error (10 bins): {:.4}", self.ece)?;
+        writeln!(
+            f,
+            "threshold sweep: threshold accuracy chat_recall reasoning_recall"
+        )?;
+        for (t, a, c, r) in &self.sweep {
+            writeln!(f, "  {t:.2} {a:.3} {c:.3} {r:.3}")?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

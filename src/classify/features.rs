@@ -22,6 +22,7 @@
 //! Normalisation: full-width ASCII folded to ASCII, ideographic space to space, lower case,
 //! every run of digits becomes a single `0` (numbers carry no identity), whitespace runs collapse.
 
+use super::embed::{self, DIM};
 use super::segment::{ask_stats, code_line_count, split_turn};
 use super::text::{emit_ngrams, emit_words, head_str, normalize, tail_str, Group, Hashed, Kind, Sink};
 use crate::api::{ChatRequest, Content, Role};
@@ -38,6 +39,28 @@ pub const CONTEXT_SCAN_BYTES: usize = 8 * 1024;
 /// Bytes kept from the head and the tail of one long ask segment before normalisation.
 pub const ASK_SEGMENT_HEAD: usize = 8 * 1024;
 pub const ASK_SEGMENT_TAIL: usize = 2 * 1024;
+
+/// Bytes of the ask's head and tail that are embedded (the n-gram caps, in bytes).
+pub const EMBED_HEAD_BYTES: usize = 640;
+pub const EMBED_TAIL_BYTES: usize = 256;
+/// System prompt bytes embedded.
+pub const EMBED_SYSTEM_BYTES: usize = 400;
+/// Pasted material above this many bytes switches on the "ask with material" block.
+pub const EMBED_MATERIAL_BYTES: usize = 1200;
+
+/// The dense block: what the ask means ([`DIM`] values), the same again when the ask comes with
+/// pasted material (so "summarise" over a long paste can weigh differently from "summarise"
+/// alone), and what the system prompt means. Indices are relative to the block's start.
+pub mod dense {
+    use super::DIM;
+    pub const ASK: usize = 0;
+    pub const ASK_WITH_MATERIAL: usize = DIM;
+    pub const SYSTEM: usize = 2 * DIM;
+    pub const COUNT: usize = 3 * DIM;
+    /// Names of the dense groups for explanations and metric labels.
+    pub const ASK_NAME: &str = "ask:meaning";
+    pub const SYSTEM_NAME: &str = "system:meaning";
+}
 
 /// Names of the fixed (non-hashed) features, in weight-vector order.
 pub const NAMED: &[&str] = &[
@@ -124,6 +147,8 @@ pub const SYSTEM_GROUP_SCALE: f32 = 0.5;
 #[derive(Debug, Clone, Default)]
 pub struct Meta {
     pub named: Vec<(usize, f32)>,
+    /// Dense values, [`dense::COUNT`] of them (empty when the table is empty).
+    pub dense: Vec<f32>,
     pub ask_count: u32,
     pub sys_count: u32,
     /// Normalised ask characters (for naming n-grams).
@@ -290,6 +315,15 @@ pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, sink: &mut S) -> Meta
     if context_code {
         out.named.push((f::CONTEXT_CODE, 1.0));
     }
+    let mut dense_block = vec![0f32; dense::COUNT];
+    let table = embed::shared();
+    if !sys_text.is_empty() {
+        let mut v = [0f32; DIM];
+        table.embed_into(head_str(&sys_text, EMBED_SYSTEM_BYTES), 1.0, &mut v);
+        if let Some(dst) = dense_block.get_mut(dense::SYSTEM..dense::SYSTEM + DIM) {
+            dst.copy_from_slice(&v);
+        }
+    }
     if !sys_text.is_empty() {
         out.named.push((f::SYSTEM, 1.0));
         out.sys_buf = normalize(&sys_text, SYSTEM_CHARS, 0);
@@ -340,6 +374,26 @@ pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, sink: &mut S) -> Meta
         } else {
             ask_raw.push_str(seg);
         }
+    }
+    {
+        let mut v = [0f32; DIM];
+        if ask_raw.len() > EMBED_HEAD_BYTES + EMBED_TAIL_BYTES {
+            table.embed_into(head_str(&ask_raw, EMBED_HEAD_BYTES), 0.8, &mut v);
+            table.embed_into(tail_str(&ask_raw, EMBED_TAIL_BYTES), 0.6, &mut v);
+        } else {
+            table.embed_into(&ask_raw, 1.0, &mut v);
+        }
+        if let Some(dst) = dense_block.get_mut(dense::ASK..dense::ASK + DIM) {
+            dst.copy_from_slice(&v);
+        }
+        if split.material_bytes > EMBED_MATERIAL_BYTES {
+            if let Some(dst) = dense_block.get_mut(dense::ASK_WITH_MATERIAL..dense::ASK_WITH_MATERIAL + DIM) {
+                dst.copy_from_slice(&v);
+            }
+        }
+    }
+    if !table.is_empty() {
+        out.dense = dense_block;
     }
     let ask_buf = normalize(&ask_raw, ASK_HEAD_CHARS, ASK_TAIL_CHARS);
     if ask_buf.iter().all(|c| *c == ' ') {

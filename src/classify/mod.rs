@@ -23,6 +23,7 @@
 //! and (b) hashed character n-grams (4-grams; 1- to 4-grams inside CJK runs), words and word
 //! pairs of the ask (digits masked, width and case folded), with Platt calibration.
 
+pub mod embed;
 pub mod eval;
 pub mod features;
 pub mod model;
@@ -30,7 +31,9 @@ pub mod segment;
 pub mod text;
 pub mod train;
 
-pub use eval::{evaluate, evaluate_with_threshold, ClassMetrics, EvalReport};
+pub use eval::{
+    breakdown, evaluate, evaluate_with_threshold, Breakdown, ClassMetrics, EvalReport, GroupMetrics,
+};
 pub use model::{Classification, ModelError, Reason, Route, RouterModel};
 pub use train::{parse_example_line, train, weigh_file, Example, TrainOptions};
 
@@ -39,6 +42,12 @@ use crate::api::ChatRequest;
 /// The metric label for a reason: the named feature itself (a closed set of structure and text
 /// features), or `ask_text` for the hashed n-grams and words of the ask.
 pub fn reason_group(feature: &str) -> &'static str {
+    if feature == features::dense::ASK_NAME {
+        return features::dense::ASK_NAME;
+    }
+    if feature == features::dense::SYSTEM_NAME {
+        return features::dense::SYSTEM_NAME;
+    }
     features::NAMED
         .iter()
         .find(|n| **n == feature)

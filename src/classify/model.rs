@@ -6,17 +6,20 @@
 //! an `Err`, never a panic or a huge allocation.
 //!
 //! Binary layout (all little-endian):
-//! `b"GBRM"`, `u32 version (=1)`, `u32 hash_bits`, `u32 named_count`, `f32 bias_unused`,
-//! `f32 platt_a`, `f32 platt_b`, `u32 weight_count`, `weight_count x f32`, `u64 fnv1a checksum`
-//! of everything before it.
+//! `b"GBRM"`, `u32 version (1 or 2)`, `u32 hash_bits`, `u32 named_count`, `u32 dense_count`
+//! (version 1: an unused f32, read as 0), `f32 platt_a`, `f32 platt_b`, `u32 weight_count`,
+//! version 2 only: `u64 checksum of the embedding table` it was trained with; then
+//! `weight_count x f32` (named, then hashed, then dense), `u64 fnv1a checksum` of everything
+//! before it. A version-2 model refuses to load next to a different embedding table.
 
-use super::features::{extract_into, NAMED, NAMED_COUNT};
+use super::embed;
+use super::features::{dense, extract_into, NAMED, NAMED_COUNT};
 use super::text::{Group, Hashed};
 use crate::api::ChatRequest;
 use std::fmt;
 
 const MAGIC: &[u8; 4] = b"GBRM";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const MAX_BITS: u32 = 22;
 
 /// Which backend class serves a request.
@@ -65,9 +68,14 @@ pub enum ModelError {
     BadMagic,
     UnsupportedVersion(u32),
     BadHeader(&'static str),
-    SizeMismatch { expected: usize, found: usize },
+    SizeMismatch {
+        expected: usize,
+        found: usize,
+    },
     NonFinite,
     BadChecksum,
+    /// Trained with another embedding table than the one this build ships.
+    EmbeddingMismatch,
 }
 
 impl fmt::Display for ModelError {
@@ -82,16 +90,81 @@ impl fmt::Display for ModelError {
             }
             ModelError::NonFinite => write!(f, "router model: non-finite weight"),
             ModelError::BadChecksum => write!(f, "router model: checksum mismatch"),
+            ModelError::EmbeddingMismatch => write!(
+                f,
+                "router model: trained with a different embedding table than config/embed.bin (retrain it)"
+            ),
         }
     }
 }
 
 impl std::error::Error for ModelError {}
 
-/// A trained router: `NAMED_COUNT + 2^hash_bits` weights plus Platt calibration.
+/// The small non-linear head that version-2 models carry next to the dense block: one hidden
+/// layer of [`mlp::HIDDEN`] ReLU units over the dense values and the named features, whose
+/// output adds to the margin. It lets what the ask means interact with the request's shape
+/// ("summarise" over a long paste versus "summarise" alone, "design" with or without tools).
+pub mod mlp {
+    use super::{dense, NAMED_COUNT};
+    pub const HIDDEN: usize = 32;
+    /// Inputs: the dense block, then one value per named feature.
+    pub const IN: usize = dense::COUNT + NAMED_COUNT;
+    /// Hidden weights stored input-major (IN rows of HIDDEN values, so one input's weights are
+    /// contiguous and the forward pass is a vectorisable multiply-add that skips zero inputs),
+    /// then the hidden biases, then the output weights.
+    pub const PARAMS: usize = IN * HIDDEN + HIDDEN + HIDDEN;
+    /// Offset of the hidden biases, and of the output weights.
+    pub const BIAS: usize = IN * HIDDEN;
+    pub const OUT: usize = IN * HIDDEN + HIDDEN;
+
+    /// The head's input vector for one request.
+    pub fn input(dense_values: &[f32], named: &[(usize, f32)]) -> Vec<f32> {
+        let mut x = vec![0f32; IN];
+        for (dst, v) in x.iter_mut().zip(dense_values.iter().take(dense::COUNT)) {
+            *dst = *v;
+        }
+        for &(i, v) in named {
+            if let Some(dst) = x.get_mut(dense::COUNT + i) {
+                *dst += v;
+            }
+        }
+        x
+    }
+
+    /// Output of the head with parameters `p` (length [`PARAMS`]) on input `x`; the hidden
+    /// activations are written to `h`. Missing parameters count as zero.
+    pub fn forward(p: &[f32], x: &[f32], h: &mut [f32; HIDDEN]) -> f32 {
+        let mut a = [0f32; HIDDEN];
+        if let Some(b) = p.get(BIAS..BIAS + HIDDEN) {
+            a.copy_from_slice(b);
+        }
+        for (j, xj) in x.iter().enumerate().take(IN) {
+            if *xj == 0.0 {
+                continue;
+            }
+            if let Some(row) = p.get(j * HIDDEN..j * HIDDEN + HIDDEN) {
+                for (ak, w) in a.iter_mut().zip(row) {
+                    *ak += xj * w;
+                }
+            }
+        }
+        let out_w = p.get(OUT..OUT + HIDDEN).unwrap_or(&[]);
+        let mut out = 0f32;
+        for (k, hk) in h.iter_mut().enumerate() {
+            *hk = a.get(k).copied().unwrap_or(0.0).max(0.0);
+            out += *hk * out_w.get(k).copied().unwrap_or(0.0);
+        }
+        out
+    }
+}
+
+/// A trained router: `NAMED_COUNT + 2^hash_bits + dense_count` weights (plus the [`mlp`] head
+/// when `dense_count > 0`) and Platt calibration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouterModel {
     pub(crate) hash_bits: u32,
+    /// Size of the dense (embedding) block: 0 or [`dense::COUNT`].
+    pub(crate) dense_count: u32,
     pub(crate) weights: Vec<f32>,
     pub(crate) platt_a: f32,
     pub(crate) platt_b: f32,
@@ -100,13 +173,43 @@ pub struct RouterModel {
 impl RouterModel {
     /// A zero model (scores 0.5 everywhere) for a hash space of `hash_bits` bits.
     pub fn zeros(hash_bits: u32) -> RouterModel {
+        RouterModel::zeros_with_dense(hash_bits, false)
+    }
+
+    /// A zero model, with the dense embedding block when `dense` (and the table is not empty).
+    pub fn zeros_with_dense(hash_bits: u32, dense: bool) -> RouterModel {
         let bits = hash_bits.clamp(8, MAX_BITS);
+        let dense_count = if dense && !embed::shared().is_empty() {
+            dense::COUNT as u32
+        } else {
+            0
+        };
         RouterModel {
             hash_bits: bits,
-            weights: vec![0.0; NAMED_COUNT + (1usize << bits)],
+            dense_count,
+            weights: vec![0.0; NAMED_COUNT + (1usize << bits) + RouterModel::extra(dense_count)],
             platt_a: 1.0,
             platt_b: 0.0,
         }
+    }
+
+    /// Weights after the hashed block: the dense block and, with it, the head.
+    pub(crate) fn extra(dense_count: u32) -> usize {
+        if dense_count > 0 {
+            dense_count as usize + mlp::PARAMS
+        } else {
+            0
+        }
+    }
+
+    /// Index of the first dense weight.
+    pub(crate) fn dense_base(hash_bits: u32) -> usize {
+        NAMED_COUNT + (1usize << hash_bits)
+    }
+
+    /// Size of the dense block (0 for a model without embeddings).
+    pub fn dense_count(&self) -> u32 {
+        self.dense_count
     }
 
     /// Hash space size in bits.
@@ -121,10 +224,16 @@ impl RouterModel {
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.hash_bits.to_le_bytes());
         out.extend_from_slice(&(NAMED_COUNT as u32).to_le_bytes());
-        out.extend_from_slice(&0f32.to_le_bytes());
+        out.extend_from_slice(&self.dense_count.to_le_bytes());
         out.extend_from_slice(&self.platt_a.to_le_bytes());
         out.extend_from_slice(&self.platt_b.to_le_bytes());
         out.extend_from_slice(&(self.weights.len() as u32).to_le_bytes());
+        let table = if self.dense_count > 0 {
+            embed::shared().checksum()
+        } else {
+            0
+        };
+        out.extend_from_slice(&table.to_le_bytes());
         for w in &self.weights {
             out.extend_from_slice(&w.to_le_bytes());
         }
@@ -135,17 +244,17 @@ impl RouterModel {
 
     /// Parse and validate the binary format.
     pub fn from_bytes(bytes: &[u8]) -> Result<RouterModel, ModelError> {
-        const HEADER: usize = 32;
-        if bytes.len() < HEADER + 8 {
+        if bytes.len() < 40 {
             return Err(ModelError::TooShort);
         }
         if bytes.get(..4) != Some(MAGIC.as_slice()) {
             return Err(ModelError::BadMagic);
         }
         let version = read_u32(bytes, 4).ok_or(ModelError::TooShort)?;
-        if version != VERSION {
+        if version != VERSION && version != 1 {
             return Err(ModelError::UnsupportedVersion(version));
         }
+        let header: usize = if version == 1 { 32 } else { 40 };
         let bits = read_u32(bytes, 8).ok_or(ModelError::TooShort)?;
         if !(8..=MAX_BITS).contains(&bits) {
             return Err(ModelError::BadHeader("hash_bits"));
@@ -154,14 +263,22 @@ impl RouterModel {
         if named as usize != NAMED_COUNT {
             return Err(ModelError::BadHeader("named_count"));
         }
+        let dense_count = if version == 1 {
+            0
+        } else {
+            read_u32(bytes, 16).ok_or(ModelError::TooShort)?
+        };
+        if dense_count != 0 && dense_count as usize != dense::COUNT {
+            return Err(ModelError::BadHeader("dense_count"));
+        }
         let platt_a = read_f32(bytes, 20).ok_or(ModelError::TooShort)?;
         let platt_b = read_f32(bytes, 24).ok_or(ModelError::TooShort)?;
         let count = read_u32(bytes, 28).ok_or(ModelError::TooShort)? as usize;
-        let expected_count = NAMED_COUNT + (1usize << bits);
+        let expected_count = NAMED_COUNT + (1usize << bits) + RouterModel::extra(dense_count);
         if count != expected_count {
             return Err(ModelError::BadHeader("weight_count"));
         }
-        let expected = HEADER + count * 4 + 8;
+        let expected = header + count * 4 + 8;
         if bytes.len() != expected {
             return Err(ModelError::SizeMismatch {
                 expected,
@@ -180,8 +297,18 @@ impl RouterModel {
         if !platt_a.is_finite() || !platt_b.is_finite() {
             return Err(ModelError::NonFinite);
         }
+        if dense_count > 0 {
+            let table = bytes
+                .get(32..40)
+                .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                .map(u64::from_le_bytes)
+                .ok_or(ModelError::TooShort)?;
+            if table != embed::shared().checksum() || embed::shared().is_empty() {
+                return Err(ModelError::EmbeddingMismatch);
+            }
+        }
         let mut weights = Vec::with_capacity(count);
-        for chunk in body.get(HEADER..).unwrap_or(&[]).chunks_exact(4) {
+        for chunk in body.get(header..).unwrap_or(&[]).chunks_exact(4) {
             let w = <[u8; 4]>::try_from(chunk)
                 .map(f32::from_le_bytes)
                 .map_err(|_| ModelError::TooShort)?;
@@ -198,6 +325,7 @@ impl RouterModel {
         }
         Ok(RouterModel {
             hash_bits: bits,
+            dense_count,
             weights,
             platt_a,
             platt_b,
@@ -227,6 +355,29 @@ impl RouterModel {
         let vs = meta.group_value(Group::System);
         let mut z = scorer.ask_sum * va + scorer.sys_sum * vs;
         let mut candidates: Vec<(f32, String)> = Vec::new();
+        if self.dense_count > 0 {
+            let base = RouterModel::dense_base(self.hash_bits);
+            let (mut ask, mut sys) = (0f32, 0f32);
+            for (j, v) in meta.dense.iter().enumerate() {
+                let c = self.weights.get(base + j).copied().unwrap_or(0.0) * v;
+                if j >= dense::SYSTEM {
+                    sys += c;
+                } else {
+                    ask += c;
+                }
+            }
+            let head = base + dense::COUNT;
+            let x = mlp::input(&meta.dense, &meta.named);
+            let mut h = [0f32; mlp::HIDDEN];
+            ask += mlp::forward(self.weights.get(head..).unwrap_or(&[]), &x, &mut h);
+            z += ask + sys;
+            if want_reasons > 0 {
+                candidates.push((ask, dense::ASK_NAME.to_string()));
+                if sys != 0.0 {
+                    candidates.push((sys, dense::SYSTEM_NAME.to_string()));
+                }
+            }
+        }
         for &(i, v) in &meta.named {
             let c = self.weights.get(i).copied().unwrap_or(0.0) * v;
             z += c;
@@ -395,7 +546,7 @@ mod tests {
     fn bytes_round_trip() {
         let m = sample();
         let bytes = m.to_bytes();
-        assert_eq!(bytes.len(), 32 + 4 * (NAMED_COUNT + 1024) + 8);
+        assert_eq!(bytes.len(), 40 + 4 * (NAMED_COUNT + 1024) + 8);
         assert_eq!(RouterModel::from_bytes(&bytes), Ok(m));
     }
 

@@ -4,8 +4,8 @@
 //! seeded xorshift generator, no hash-map iteration, a fixed number of epochs and a single thread:
 //! the same examples and options give a bit-identical model. Never panics on input.
 
-use super::features::{extract, NAMED_COUNT};
-use super::model::{sigmoid, Route, RouterModel};
+use super::features::{dense, extract, NAMED_COUNT};
+use super::model::{mlp, sigmoid, Route, RouterModel};
 use super::text::Group;
 use crate::api::{ChatRequest, Content, Message, Role};
 use serde_json::Value;
@@ -16,6 +16,9 @@ pub struct Example {
     pub request: ChatRequest,
     pub label: Route,
     pub weight: f32,
+    /// The line's `source` and `lang` (empty when absent), for per-group evaluation.
+    pub source: String,
+    pub lang: String,
 }
 
 /// Hyper-parameters for [`train`].
@@ -28,11 +31,15 @@ pub struct TrainOptions {
     pub learning_rate: f32,
     /// L2 penalty applied to every touched weight at each update.
     pub l2: f32,
+    /// L2 penalty of the hashed n-gram and word weights (which can memorise phrasings).
+    pub ngram_l2: f32,
     pub seed: u64,
     /// One example in this many is held out to fit Platt scaling (0 disables calibration).
     pub calibration_every: u32,
     /// Re-weight so both classes carry the same total weight.
     pub balance_classes: bool,
+    /// Learn weights for the dense embedding block (what the ask and the system prompt mean).
+    pub dense: bool,
 }
 
 impl Default for TrainOptions {
@@ -42,9 +49,11 @@ impl Default for TrainOptions {
             epochs: 20,
             learning_rate: 0.2,
             l2: 1e-3,
+            ngram_l2: 1e-3,
             seed: 20_251_128,
             calibration_every: 8,
             balance_classes: true,
+            dense: true,
         }
     }
 }
@@ -84,16 +93,20 @@ pub fn parse_example_line(line: &str) -> Result<Example, String> {
     } else {
         return Err("missing request or prompt".to_string());
     };
+    let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     Ok(Example {
         request,
         label,
         weight,
+        source: field("source"),
+        lang: field("lang"),
     })
 }
 
 /// Sparse feature vector: sorted unique indices with summed values.
-pub(crate) fn sparse_features(req: &ChatRequest, bits: u32) -> Vec<(u32, f32)> {
+pub(crate) fn sparse_features(req: &ChatRequest, bits: u32, dense: bool) -> (Vec<(u32, f32)>, Vec<f32>) {
     let ex = extract(req, bits);
+    let base = RouterModel::dense_base(bits);
     let mut v: Vec<(u32, f32)> = Vec::with_capacity(ex.meta.named.len() + ex.hashed.len());
     for &(i, x) in &ex.meta.named {
         v.push((i as u32, x));
@@ -107,6 +120,13 @@ pub(crate) fn sparse_features(req: &ChatRequest, bits: u32) -> Vec<(u32, f32)> {
         };
         v.push((h.index, x));
     }
+    if dense {
+        for (j, x) in ex.meta.dense.iter().enumerate() {
+            if *x != 0.0 {
+                v.push(((base + j) as u32, *x));
+            }
+        }
+    }
     v.sort_by_key(|p| p.0);
     let mut out: Vec<(u32, f32)> = Vec::with_capacity(v.len());
     for (i, x) in v {
@@ -115,7 +135,12 @@ pub(crate) fn sparse_features(req: &ChatRequest, bits: u32) -> Vec<(u32, f32)> {
             _ => out.push((i, x)),
         }
     }
-    out
+    let head_input = if dense {
+        mlp::input(&ex.meta.dense, &ex.meta.named)
+    } else {
+        Vec::new()
+    };
+    (out, head_input)
 }
 
 struct Rng(u64);
@@ -139,12 +164,35 @@ impl Rng {
     }
 }
 
-/// A training row: sparse features, target (0 or 1), weight.
-type Row = (Vec<(u32, f32)>, f32, f32);
+/// A training row: sparse features, target (0 or 1), weight, and the head's input (empty for a
+/// model without the dense block).
+type Row = (Vec<(u32, f32)>, f32, f32, Vec<f32>);
 
-fn fit(data: &[Row], dim: usize, opts: &TrainOptions) -> Vec<f32> {
+/// Base learning rate of the head (AdaGrad, like the linear part, but smaller: its gradients
+/// are dense and correlated).
+const HEAD_LR: f32 = 0.02;
+
+/// Initial weights: zero, except the head's hidden weights, which get a seeded uniform draw so
+/// the units differ (the output weights start at zero).
+fn initial_weights(dim: usize, head: Option<usize>, seed: u64) -> Vec<f32> {
     let mut w = vec![0f32; dim];
+    if let Some(base) = head {
+        let mut rng = Rng(seed.rotate_left(7) | 1);
+        let a = (6.0 / (mlp::IN + mlp::HIDDEN) as f32).sqrt();
+        for x in w.iter_mut().skip(base).take(mlp::BIAS) {
+            let u = (rng.next() >> 11) as f32 / (1u64 << 53) as f32;
+            *x = (2.0 * u - 1.0) * a;
+        }
+    }
+    w
+}
+
+fn fit(data: &[Row], init: &[f32], head: Option<usize>, opts: &TrainOptions) -> Vec<f32> {
+    let mut w = init.to_vec();
+    let dim = w.len();
     let mut g2 = vec![0f32; dim];
+    let mut h = [0f32; mlp::HIDDEN];
+    let ngram_end = head.map_or(dim, |b| b - dense::COUNT);
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = Rng(opts.seed | 1);
     for epoch in 0..opts.epochs {
@@ -153,21 +201,34 @@ fn fit(data: &[Row], dim: usize, opts: &TrainOptions) -> Vec<f32> {
             order.swap(i, j);
         }
         let lr = opts.learning_rate / (1.0 + 0.1 * epoch as f32);
+        let head_lr = HEAD_LR / (1.0 + 0.1 * epoch as f32);
         for &k in &order {
-            let Some((x, y, wt)) = data.get(k) else {
+            let Some((x, y, wt, m)) = data.get(k) else {
                 continue;
             };
             let mut z = 0f32;
             for &(i, v) in x {
                 z += w.get(i as usize).copied().unwrap_or(0.0) * v;
             }
+            let head = head.filter(|_| !m.is_empty());
+            if let Some(base) = head {
+                z += mlp::forward(w.get(base..).unwrap_or(&[]), m, &mut h);
+            }
             let g = (sigmoid(z) - y) * wt;
+            if let Some(base) = head {
+                head_step(&mut w, &mut g2, base, m, &h, g, head_lr, opts.l2);
+            }
             for &(i, v) in x {
                 let i = i as usize;
                 let (Some(wi), Some(gi)) = (w.get_mut(i), g2.get_mut(i)) else {
                     continue;
                 };
-                let grad = g * v + opts.l2 * *wi;
+                let l2 = if (NAMED_COUNT..ngram_end).contains(&i) {
+                    opts.ngram_l2
+                } else {
+                    opts.l2
+                };
+                let grad = g * v + l2 * *wi;
                 *gi += grad * grad;
                 *wi -= lr * grad / (gi.sqrt() + 1e-6);
             }
@@ -176,10 +237,64 @@ fn fit(data: &[Row], dim: usize, opts: &TrainOptions) -> Vec<f32> {
     w
 }
 
-fn margin_of(w: &[f32], x: &[(u32, f32)]) -> f32 {
-    x.iter()
+/// One AdaGrad step of the head for an example with loss gradient `g` on the margin.
+#[allow(clippy::too_many_arguments)]
+fn head_step(
+    w: &mut [f32],
+    g2: &mut [f32],
+    base: usize,
+    m: &[f32],
+    h: &[f32; mlp::HIDDEN],
+    g: f32,
+    lr: f32,
+    l2: f32,
+) {
+    // Gradients first (from the weights before this step), then the updates.
+    let mut gk = [0f32; mlp::HIDDEN];
+    for (k, hk) in h.iter().enumerate() {
+        let vk = w.get(base + mlp::OUT + k).copied().unwrap_or(0.0);
+        if *hk > 0.0 {
+            gk[k] = g * vk;
+        }
+    }
+    for (k, hk) in h.iter().enumerate() {
+        adagrad(w, g2, base + mlp::OUT + k, g * hk, lr, l2);
+        if gk[k] != 0.0 {
+            adagrad(w, g2, base + mlp::BIAS + k, gk[k], lr, 0.0);
+        }
+    }
+    for (j, xj) in m.iter().enumerate() {
+        if *xj == 0.0 {
+            continue;
+        }
+        for (k, g_k) in gk.iter().enumerate() {
+            if *g_k != 0.0 {
+                adagrad(w, g2, base + j * mlp::HIDDEN + k, g_k * xj, lr, l2);
+            }
+        }
+    }
+}
+
+#[inline]
+fn adagrad(w: &mut [f32], g2: &mut [f32], i: usize, grad: f32, lr: f32, l2: f32) {
+    let (Some(wi), Some(gi)) = (w.get_mut(i), g2.get_mut(i)) else {
+        return;
+    };
+    let grad = grad + l2 * *wi;
+    *gi += grad * grad;
+    *wi -= lr * grad / (gi.sqrt() + 1e-6);
+}
+
+fn margin_of(w: &[f32], head: Option<usize>, x: &[(u32, f32)], m: &[f32]) -> f32 {
+    let mut z: f32 = x
+        .iter()
         .map(|&(i, v)| w.get(i as usize).copied().unwrap_or(0.0) * v)
-        .sum()
+        .sum();
+    if let (Some(base), false) = (head, m.is_empty()) {
+        let mut h = [0f32; mlp::HIDDEN];
+        z += mlp::forward(w.get(base..).unwrap_or(&[]), m, &mut h);
+    }
+    z
 }
 
 /// Fit `p = sigmoid(a * z + b)` by Newton's method on weighted log loss (fixed iterations).
@@ -245,9 +360,12 @@ pub fn weigh_file(examples: &mut [Example], weight: f32) {
 }
 
 pub fn train(examples: &[Example], opts: &TrainOptions) -> RouterModel {
-    let mut model = RouterModel::zeros(opts.hash_bits);
+    let mut model = RouterModel::zeros_with_dense(opts.hash_bits, opts.dense);
     let bits = model.hash_bits();
-    let dim = NAMED_COUNT + (1usize << bits);
+    let dense = model.dense_count() > 0;
+    let dim = model.weights.len();
+    let head = dense.then(|| RouterModel::dense_base(bits) + dense::COUNT);
+    let init = initial_weights(dim, head, opts.seed);
     let (mut wc, mut wr) = (0f64, 0f64);
     for e in examples {
         match e.label {
@@ -273,7 +391,8 @@ pub fn train(examples: &[Example], opts: &TrainOptions) -> RouterModel {
             } else {
                 0.0
             };
-            (sparse_features(&e.request, bits), y, wt)
+            let (x, m) = sparse_features(&e.request, bits, dense);
+            (x, y, wt, m)
         })
         .collect();
 
@@ -289,16 +408,16 @@ pub fn train(examples: &[Example], opts: &TrainOptions) -> RouterModel {
                 fit_set.push(d.clone());
             }
         }
-        let w = fit(&fit_set, dim, opts);
+        let w = fit(&fit_set, &init, head, opts);
         let points: Vec<(f32, f32, f32)> = cal_set
             .iter()
-            .map(|(x, y, wt)| (margin_of(&w, x), *y, *wt))
+            .map(|(x, y, wt, m)| (margin_of(&w, head, x, m), *y, *wt))
             .collect();
         let (a, b) = platt(&points);
         model.platt_a = a;
         model.platt_b = b;
     }
-    model.weights = fit(&data, dim, opts);
+    model.weights = fit(&data, &init, head, opts);
     model
 }
 

@@ -844,7 +844,7 @@ fn merge_policy(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
     }
 }
 
-/// Defaults: mode `auto`, routed name `auto`, targets `gpt-4o-mini` / `o3-mini`, threshold 0.4,
+/// Defaults: mode `auto`, routed name `auto`, targets `gpt-4o-mini` / `o3-mini`, threshold 0.45,
 /// overrides allowed, rewrite on, unsupported parameters dropped, at least 4096 completion tokens.
 fn validate_policy(
     errs: &mut ConfigErrors,
@@ -893,7 +893,7 @@ fn validate_policy(
         "o3-mini",
         ModelKind::Reasoning,
     );
-    let threshold = raw.threshold.unwrap_or(0.4);
+    let threshold = raw.threshold.unwrap_or(0.45);
     if !(0.0..=1.0).contains(&threshold) {
         errs.push(format!("{path}.threshold"), "must be between 0 and 1");
     }
