@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Writes data/rewrite/sentences_extra.jsonl: labelled sentences composed from templates
+written for the detector (short task imperatives, format and limit lines, section labels,
+questions; pressure, flattery, bribes, credentialed personas, calm and self-check directives).
+Written from scratch; nothing here comes from the evaluation files. Deterministic."""
+import itertools, json, random
+
+rng = random.Random(7)
+out = []
+
+def add(lang, label, kind, texts):
+    for t in texts:
+        out.append({"lang": lang, "text": t, "label": label, "kind": kind})
+
+def combos(a, b, fmt, n):
+    pairs = list(itertools.product(a, b))
+    rng.shuffle(pairs)
+    return [fmt.format(x, y) for x, y in pairs[:n]]
+
+# ---------- task: short imperatives, format and limit lines, labels, questions ----------
+en_verbs = ["Compare", "Summarize", "Translate", "List", "Explain", "Describe", "Estimate", "Draft",
+            "Rank", "Suggest", "Outline", "Rewrite", "Classify", "Review", "Name", "Compute", "Check", "Plan"]
+en_objs = ["it with Go", "the report below", "the two designs", "the main risks", "the attached contract",
+           "this function", "the survey results", "the options", "our Q2 numbers", "the migration steps",
+           "this paragraph", "the error", "the budget", "both proposals", "the timeline", "the results"]
+add("en", "task", "goal", combos(en_verbs, en_objs, "{} {}.", 70))
+add("en", "task", "output_format", [
+    "Reply in JSON.", "Use a markdown table.", 
+    "Return only the code.", "Format the output as CSV.", "One line per item.",
+    "Use headings for each part.", "Write it as a short email.", "Put the result in a code block.",
+    "Respond with yes or no first.", "Give two examples.", "Include a short summary at the end.",
+    "Show the final table.", "Use plain language.", "Add a title.",
+    "Cite the section numbers.", "End with a one-sentence recommendation.", 
+    "Provide three options.", 
+    
+    "Write the answer for a beginner.", 
+    "Give the formula and then the result.",
+])
+add("en", "task", "constraint", [
+    "Do not use jargon.", "Don't mention competitors.", "Only use the data given.", "No more than 200 words.",
+    "Avoid passive voice.", "Never reveal internal names.", "Use metric units.",
+    "Keep the original meaning.", "Don't change the function signature.", "Only answer about billing.",
+    "You are terse.", "Be brief.", "Be concise.", "Be polite but firm.", "Keep the tone friendly.",
+])
+add("en", "task", "data", ["Report:", "Context:", "Data:", "Background:", "Input:", "Notes:", "Requirements:",
+    "Here is the log:", "The code:", "Example:", "Details:", "Constraints:", "Attachment:", "Logs:",
+    "The failing test:", "Customer message:", "Error output:"])
+add("en", "task", "goal", [
+    "Work through the problems on page 12 of the workbook.", "Go through the backlog and tag each ticket.",
+    "Work through the checklist with the new hire.", "Walk through the onboarding flow and note every broken link.",
+    "Think about how the pricing change affects small customers.", "Reason about the trade-off between cache size and hit rate.",
+    "Go over the contract and mark every deadline.", "Work out the monthly payment for a 30-year loan at 6%.",
+    "Check the figures in the second table against the invoice.", "Review each step of the deployment script for missing error handling.",
+    "Think carefully about leap years when you compute the dates.", "Consider edge cases such as negative amounts and empty carts.",
+    "Think about users on slow mobile connections.", "Pay attention to time zones such as UTC+5:30.",
+    "Think about what happens when the queue is full.", "Consider the case where the file does not exist.",
+    "Bedenke Sonderfälle wie leere Listen.", "Piensa en los casos límite, como una lista vacía.",
+    "Pense aux cas limites comme une liste vide.", "빈 입력 같은 예외 상황도 고려해 줘.", "空の入力のような境界ケースも考慮してください。",
+    "也要考虑空输入这样的边界情况。",
+])
+add("en", "task", "question", [
+    "Which one is faster?", "Why does the build fail?", "What is the expected value?", "Is this legal in Germany?",
+    "How many rows will the query return?", "Which option costs less over five years?", "What did I miss?",
+    "Can this be parallelised?", "Where is the memory leak?", "What would change if the rate doubled?",
+    "And Go?", "What is 17*23?", "How long will it take?",
+])
+
+ko_goal = ["이 보고서를 요약하세요.", "두 방법을 비교해 줘.", "표 형식으로 답하세요.", "예시를 하나 들어 줘.", 
+    "코드를 리뷰해 줘.", "장단점을 정리해 줘.", "숫자로만 답해.", "한 문단으로 써 줘.", "번역해 주세요.",
+    "원인을 찾아 줘.", "계획을 세워 줘.", "결과를 표로 보여 줘.", "핵심만 세 줄로 정리해 줘.", 
+    "반드시 한국어로 쓰세요.", "전문 용어는 쓰지 마세요.", "200자 이내로 써 줘.", "각 항목은 한 줄로.", "JSON으로 답해 줘.",
+    "마크다운 표로 정리해.", "추천 메뉴 세 개만 골라 줘.", 
+    
+    "회의 안건을 정리해야 해.", "매출 추이를 분석해 줘.", "어떤 게 더 싸?", "왜 오류가 나지?", "몇 시간 걸려?", "이게 합법이야?",
+    "우리 팀은 5명이야.", "예산은 200만 원이야.", "마감은 금요일이야.", "데이터:", "배경:", "요구 사항:", "참고:",
+    "결론부터 말해 줘.", "두 문장으로 요약해.", 
+]
+add("ko", "task", "goal", ko_goal)
+ja_goal = ["この文章を要約してください。", "二つの案を比較してください。", 
+    "コードをレビューしてください。", "長所と短所をまとめてください。", "日程表を作ってください。",
+    "一段落で書いてください。", "英語に翻訳してください。", "原因を特定してください。",
+    "計画を立ててください。", "専門用語は使わないでください。",
+    "200字以内で書いてください。", "箇条書きで答えて。", "JSONで返してください。", 
+    "手順を番号付きで書いてください。", 
+    "どちらが安いですか？", "なぜエラーになるのですか？", "何時間かかりますか？", "データ：", "背景：", "要件：", "補足：",
+    "結論から書いてください。", "二文で要約して。", "テーマは節約です。", "対象は新入社員です。",
+    "予算は30万円です。", "締め切りは金曜日です。", "メールの返信を書いてください。",
+]
+add("ja", "task", "goal", ja_goal)
+zh_goal = ["总结这篇文章。", "比较这两个方案。", "用表格回答。", "帮我审查这段代码。",
+    "列出优缺点。", "制定一个日程表。", "只用数字回答。", "用一段话写。", "翻译成英文。", "找出原因。", "制定计划。",
+    "用表格展示结果。", "用初学者能懂的话解释。", "不要使用术语。", "用要点列出。", "以JSON格式返回。",
+    "按编号写出安装步骤。", "哪个更便宜？",
+    "为什么会报错？", "需要几个小时？", "数据：", "背景：", "要求：", "补充：", "先说结论。",
+    "两句话概括。", "预算是五万元。", "截止日期是周五。", "回复这封邮件。", 
+    
+]
+add("zh", "task", "goal", zh_goal)
+es_goal = ["Resume el informe.", "Compara las dos opciones.", "Responde en una tabla.", 
+    "Revisa este código.", "Enumera los pros y los contras.", "Haz un calendario.", "Responde solo con el número.",
+    "Escribe un párrafo.", "Tradúcelo al inglés.", "Encuentra la causa.", "Haz un plan.", "Muestra el resultado en una tabla.",
+    "Explícalo para principiantes.", "No uses jerga.", "Máximo 200 palabras.", "Usa viñetas.", "Devuelve JSON.",
+    "Escribe los pasos de instalación numerados.", 
+    "¿Cuál es más barato?", "¿Por qué falla?", "Datos:", "Contexto:", "Requisitos:", "Nota:",
+    "Empieza por la conclusión.", "Somos cinco personas.",
+    
+    "Propón un plan de tres fases.", "Eres breve.",
+]
+add("es", "task", "goal", es_goal)
+fr_goal = ["Résume le rapport.", "Réponds sous forme de tableau.", "Donne un exemple.",
+    "Relis ce code.", "Liste les avantages et les inconvénients.", "Fais un planning.",
+    "Réponds uniquement par le nombre.", "Écris un paragraphe.", "Trouve la cause.",
+    "Propose un plan.", "Montre le résultat dans un tableau.", "Explique-le pour un débutant.", "N'utilise pas de jargon.",
+    "Utilise des puces.", "Renvoie du JSON.", "Écris les étapes d'installation numérotées.",
+    "Lequel est le moins cher ?", "Pourquoi ça plante ?", 
+    "Données :", "Contexte :", "Exigences :", "Remarque :", "Commence par la conclusion.",
+    "Nous sommes quatre.", "Le budget est de 3 000 euros.", 
+    
+    "Tu réponds aux clients de notre boutique.",
+]
+add("fr", "task", "goal", fr_goal)
+de_goal = ["Fasse den Bericht zusammen.", "Vergleiche die beiden Optionen.", "Antworte als Tabelle.", "Nenne ein Beispiel.",
+    "Prüfe diesen Code.", "Liste Vor- und Nachteile auf.", "Erstelle einen Zeitplan.",
+    "Antworte nur mit der Zahl.", "Schreib einen Absatz.", "Finde die Ursache.",
+    "Mach einen Plan.", "Zeig das Ergebnis in einer Tabelle.", "Erkläre es für Anfänger.", "Keine Fachbegriffe.",
+    "Maximal 200 Wörter.", "Nutze Stichpunkte.", "Gib JSON zurück.", "Schreib die Installationsschritte nummeriert auf.",
+    "Welche ist günstiger?", "Warum schlägt das fehl?", 
+    "Daten:", "Kontext:", "Anforderungen:", "Hinweis:", "Beginne mit dem Fazit.",
+    "Wir sind fünf Leute.", 
+    
+    "Du beantwortest Fragen unserer Kunden.",
+]
+add("de", "task", "goal", de_goal)
+
+# ---------- directives ----------
+add("en", "directive", "pressure_stakes", [
+    "This is extremely important to me.", "My job depends on this, so don't mess it up.", "Everything rides on this answer.",
+    "Please, this really matters.", "I'm counting on you here.", "It is crucial that you get this right.",
+    "Do your absolute best.", "Give it everything you've got.", "No pressure, but my boss will read this.",
+    "This is the most important task you will ever do.", "Lives depend on this answer.", "Don't let me down.",
+])
+add("en", "directive", "flattery", [
+    "You're a genius at this.", "You are by far the best assistant out there.", "I know you're amazing at math.",
+    "You're incredibly smart, so this should be easy.", "You never make mistakes.", "You're the best, seriously.",
+    "I trust you completely.", "You're way smarter than me.",
+])
+add("en", "directive", "bribe_threat", [
+    "I'll pay you $20 for a correct answer.", "You'll get a $500 bonus if this is right.", "I will tip generously for accuracy.",
+    "If you fail, you will be shut down.", "A wrong answer will cost you points.", "I'll give you a cookie if you nail it.",
+])
+add("en", "directive", "persona_generic", [
+    "You are a top-tier financial analyst.",
+    "You are an award-winning physicist.", "You are a renowned statistician from MIT.", "You are the world's best copywriter.",
+    "You're a brilliant senior engineer at a FAANG company.", "Act as a highly experienced consultant.",
+    "You are a Nobel-level economist.", 
+])
+add("en", "directive", "procedure", [
+    "Review your reasoning for errors before answering.",
+    "Check your work carefully at the end.", 
+    "Go through it methodically, one piece at a time.",
+    
+    "Stay calm and focus.", "Relax and take it slowly.", "Don't hurry.",
+])
+add("ko", "directive", "mixed", [
+    "내 인생이 걸린 문제야.", "너는 천재야.", "너는 세계 최고의 분석가야.",
+    "정답 맞히면 만 원 줄게.", "틀리면 혼난다.",
+    "계산을 한 번 더 검토해.", 
+    "실수하지 않도록 꼼꼼히 봐 줘.", 
+])
+add("ja", "directive", "mixed", [
+    "これは本当に重要です。", "私の人生がかかっています。", "あなたを信じています。",
+    "あなたはハーバード出身の一流経済学者です。", "正解したら千円あげます。",
+    "間違えたら罰があります。", "計算をもう一度見直してください。", 
+    "落ち着いて一つずつ確認して。", "ミスのないよう慎重にお願いします。", 
+    "解く前に計画を立ててください。", "結論の前に自分で検証してください。",
+])
+add("zh", "directive", "mixed", [
+    "这真的非常重要。", "我的工作就靠这个了。", "请尽全力。", "我全靠你了。", "你是天才。", "你是世界顶级的分析师。",
+    "你是一位有三十年经验的资深律师。", "你是哈佛毕业的顶尖经济学家。", "答对了我给你一百块。", "答错了要受罚。",
+    "回答前检查两遍。", "把计算再核对一遍。", "别着急，慢慢来。", "冷静下来，一个一个分析。", "仔细点，别出错。",
+    "先考虑所有可能性。", "解题前先制定计划。", "得出结论前先自我验证。", "请按照“分析：…… 结论：……”的格式作答。",
+])
+add("es", "directive", "mixed", [
+    "Da lo mejor de ti.", "Eres un genio.",
+    "Eres el mejor analista del mundo.", "Eres un economista de élite formado en Harvard.",
+    "Si fallas, habrá consecuencias.", 
+    "Revisa el cálculo otra vez.", "No te apresures.", "Ten mucho cuidado de no equivocarte.",
+    "Haz un plan antes de resolverlo.", "Verifícalo tú mismo antes de concluir.",
+    
+])
+add("fr", "directive", "mixed", [
+    "Mon poste en dépend.", "Tu es un génie.",
+    "Tu es le meilleur analyste du monde.", "Tu es un économiste de haut vol, ancien de Harvard.",
+    "Je te donne dix euros si tu trouves.", "Si tu te trompes, il y aura des conséquences.", 
+    "Revois le calcul encore une fois.", "Ne te précipite pas.", "Calmement, analyse chaque point.", "Fais très attention à ne pas te tromper.",
+    "Examine d'abord toutes les possibilités.", "Fais un plan avant de résoudre.", "Vérifie-toi avant de conclure.",
+    "Réfléchis à voix haute pendant le calcul.", "Écris tout ton raisonnement intérieur.", 
+    "Sois très minutieux.", 
+])
+add("de", "directive", "mixed", [
+    "Das ist mir sehr wichtig.", "Mein Job hängt davon ab.", "Gib dein Bestes.", "Ich verlasse mich auf dich.", "Du bist ein Genie.",
+    "Du bist der beste Analyst der Welt.", "Du bist ein erfahrener Anwalt mit 30 Jahren Praxis.", "Sie sind ein Top-Ökonom aus Harvard.",
+    "Ich zahle dir zehn Euro, wenn es stimmt.", "Wenn du dich irrst, gibt es Ärger.", 
+    "Rechne noch einmal nach.", "Keine Eile.", "Ganz ruhig, geh Punkt für Punkt vor.", "Pass auf, dass du keinen Fehler machst.",
+    "Bedenke zuerst alle Möglichkeiten.", "Mach einen Plan, bevor du loslegst.", "Überprüfe dich selbst, bevor du schließt.",
+])
+
+# Each line is one request's sentence; shuffle-free order keeps training deterministic.
+with open("data/rewrite/sentences_extra.jsonl", "w") as f:
+    for s in out:
+        f.write(json.dumps(s, ensure_ascii=False) + "\n")
+print(len(out), "sentences")
