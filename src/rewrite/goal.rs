@@ -265,6 +265,8 @@ pub(crate) struct Sections {
     pub parts: [String; 4],
     /// (paragraph, line) of the last piece appended to each section, for separators.
     last: [(usize, usize); 4],
+    /// Byte offset in the source where the last piece of each section ended.
+    ends: [Option<usize>; 4],
 }
 
 impl Sections {
@@ -288,6 +290,35 @@ impl Sections {
         }
         buf.push_str(piece);
         *last = (para, line);
+    }
+
+    /// [`Sections::add`] for a piece of `source`: when the previous piece of the same section
+    /// stood right before it (only whitespace between), the original whitespace is kept, so
+    /// neighbours stay verbatim ("。テーマは", "? Answer in two paragraphs.").
+    fn add_from(&mut self, source: &str, sec: Sec, piece: &str, para: usize, line: usize) {
+        let trimmed = piece.trim();
+        let start = (trimmed.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize);
+        let k = sec as usize;
+        let prev_end = self.ends.get(k).copied().flatten();
+        let gap = prev_end
+            .filter(|&e| e <= start && start <= source.len())
+            .and_then(|e| source.get(e..start))
+            .filter(|g| g.chars().all(char::is_whitespace));
+        match (gap, self.parts.get_mut(k)) {
+            (Some(g), Some(buf)) if !buf.is_empty() && !trimmed.is_empty() => {
+                buf.push_str(g);
+                buf.push_str(trimmed);
+                if let Some(l) = self.last.get_mut(k) {
+                    *l = (para, line);
+                }
+            }
+            _ => self.add(sec, piece, para, line),
+        }
+        if !trimmed.is_empty() {
+            if let Some(e) = self.ends.get_mut(k) {
+                *e = Some(start + trimmed.len());
+            }
+        }
     }
 
     pub(crate) fn get(&self, sec: Sec) -> &str {
@@ -462,7 +493,7 @@ pub(crate) fn classify(t: &str) -> Sections {
     }
     let mut out = Sections::default();
     for p in pieces {
-        out.add(p.sec, p.text, p.para, p.line);
+        out.add_from(t, p.sec, p.text, p.para, p.line);
     }
     out
 }

@@ -372,7 +372,7 @@ proptest! {
         let mut r = ChatRequest { model: model.into(), messages: msgs, ..Default::default() };
         let out = rewrite(&mut r, &builtin_profile(model));
         for rm in &out.removed {
-            prop_assert!(is_directive_text(rm), "{:?}", rm);
+            prop_assert!(texts.iter().any(|t| t.contains(rm.as_str())), "{:?}", rm);
         }
         let _ = translate(&mut r, &builtin_profile(model), &ParamPolicy::default());
     }
@@ -388,7 +388,7 @@ proptest! {
         let mut r = req("o3", &[(U, t.as_str())]);
         let out = rewrite(&mut r, &builtin_profile("o3"));
         for rm in &out.removed {
-            prop_assert!(is_directive_text(rm), "{:?}", rm);
+            prop_assert!(t.contains(rm.as_str()), "{:?}", rm);
         }
     }
 }
