@@ -170,9 +170,8 @@ pub(crate) struct Cue {
     pub words: usize,
     /// Names context/data/input/... somewhere.
     pub ctx_word: bool,
-    /// Opens like a label ("The ...", "Here is ...") or "For context, ...".
+    /// Opens like a label ("The ...", "Here is ...").
     pub label_start: bool,
-    pub context_start: bool,
 }
 
 pub(crate) fn cue(s: &str) -> Cue {
@@ -207,9 +206,6 @@ pub(crate) fn cue(s: &str) -> Cue {
         let f = c.get(word, &mut w);
         if words == 1 {
             first = f;
-        } else if words == 2 && first & CONTEXT == 0 && f & CONTEXT != 0 && word.len() == 7 {
-            // "For context, ..."
-            first |= CONTEXT;
         }
         if f & STRONG != 0 {
             fmt = true;
@@ -255,7 +251,6 @@ pub(crate) fn cue(s: &str) -> Cue {
         words,
         ctx_word: ctx,
         label_start: first & DET != 0,
-        context_start: first & CONTEXT != 0,
     }
 }
 
@@ -530,15 +525,6 @@ fn prose<'a>(
         line_pos = s.start;
         let piece = body.get(s.clone()).unwrap_or("");
         let cue = cue(piece);
-        let first = local.partition_point(|q| q.end <= s.start);
-        let quoted: usize = local
-            .get(first..)
-            .unwrap_or(&[])
-            .iter()
-            .take_while(|q| q.start < s.end)
-            .map(|q| q.end.min(s.end).saturating_sub(q.start.max(s.start)))
-            .sum();
-        let quote_heavy = piece.len() > 40 && quoted * 5 >= piece.len() * 3;
         let line_end = body
             .get(s.end..)
             .is_none_or(|rest| rest.starts_with('\n') || rest.trim().is_empty());
@@ -554,16 +540,16 @@ fn prose<'a>(
             inherit = None;
         }
         let inherited = inherit.filter(|&(_, lists_only)| !lists_only || list_line || !new_line);
+        // Only a sentence that states an output format or a limit moves; a question stays in
+        // the goal, in its order, whatever cue it holds.
+        let question = piece.trim_end().ends_with(['?', '？']);
         let (own, cued) = match (cue.sec, inherited.map(|(s, _)| s)) {
-            (_, Some(i)) if !header => (i, false),
-            (Some(c), _) => (c, true),
-            (None, _) if heading && cue.ctx_word => (Sec::Context, false),
-            (None, _) if heading => (Sec::Goal, false),
-            (None, _) if header && (cue.words <= 1 || cue.ctx_word || cue.label_start) => {
-                (Sec::Context, false)
-            }
-            (None, _) if cue.context_start || quote_heavy => (Sec::Context, false),
-            (None, _) => (Sec::Goal, false),
+            (_, Some(i)) if !header && (!question || i == Sec::Context) => (i, false),
+            (Some(c), _) if !question => (c, true),
+            (_, _) if heading && cue.ctx_word => (Sec::Context, false),
+            (_, _) if heading => (Sec::Goal, false),
+            (_, _) if header && (cue.words <= 1 || cue.ctx_word || cue.label_start) => (Sec::Context, false),
+            (_, _) => (Sec::Goal, false),
         };
         out.push(Piece {
             sec: own,
@@ -657,9 +643,9 @@ mod tests {
             ("Here is the data:\nname,age\nbob,3", "", "", "", "Here is the data:\nname,age\nbob,3"),
             ("Fix it.\n\nThe failing test:\n\n```\nassert!(x)\n```", "Fix it.", "", "", "The failing test:\n\n```\nassert!(x)\n```"),
             ("Summarize the following:\n\n```\ntext\n```", "Summarize the following:", "", "", "```\ntext\n```"),
-            ("Reply to her. For context, she is our CEO.", "Reply to her.", "", "", "For context, she is our CEO."),
+            ("Reply to her. For context, she is our CEO.", "Reply to her. For context, she is our CEO.", "", "", ""),
             ("## Task\nWrite a haiku.\n\n## Notes\nNo rhymes.\n\n## Context\nFor a card.", "## Task\nWrite a haiku.", "", "## Notes\nNo rhymes.", "## Context\nFor a card."),
-            ("Answer her. She wrote: \"The invoice from March is wrong, fix it now.\"", "Answer her.", "", "", "She wrote: \"The invoice from March is wrong, fix it now.\""),
+            ("Answer her. She wrote: \"The invoice from March is wrong, fix it now.\"", "Answer her. She wrote: \"The invoice from March is wrong, fix it now.\"", "", "", ""),
             ("Do the following:\n- summarize\n- translate", "Do the following:\n- summarize\n- translate", "", "", ""),
             ("보고서를 요약하세요. 표 형식으로 답하세요. 반드시 한국어로 쓰세요.", "보고서를 요약하세요.", "표 형식으로 답하세요.", "반드시 한국어로 쓰세요.", ""),
             ("この文章を要約して。箇条書きで答えて。専門用語は使わないでください。", "この文章を要約して。", "箇条書きで答えて。", "専門用語は使わないでください。", ""),

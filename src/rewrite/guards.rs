@@ -74,11 +74,12 @@ const MATERIAL_CJK: &[&str] = &[
     "总结", "以下", "下面", "如下", "这段", "这封",
 ];
 
-/// Words naming a voice, tone or style the user wants in the answer.
+/// Words naming a voice, tone or style the user wants in the answer. Not "ton", "voix", "voz":
+/// French "ton" is also "your", and "à voix haute" / "en voz alta" is thinking aloud.
 #[rustfmt::skip]
 const VOICE_WORDS: &[&str] = &[
-    "voice", "tone", "style", "accent", "persona", "audience", "tono", "estilo", "voz", "ton",
-    "voix", "stil", "tonfall", "stimme", "sprachstil", "público", "publikum", "registre",
+    "voice", "tone", "style", "accent", "persona", "audience", "tono", "estilo", "registre",
+    "stil", "tonfall", "sprachstil", "público", "publikum",
 ];
 
 #[rustfmt::skip]

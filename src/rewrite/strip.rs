@@ -206,7 +206,7 @@ pub(crate) struct Stripped {
 pub(crate) const SENTENCE_THRESHOLD: f32 = 0.5;
 /// Probability at or above which one clause of a longer sentence is cut out on its own
 /// (stricter: the rest of the sentence stays, so a wrong cut would leave a broken task).
-pub(crate) const CLAUSE_THRESHOLD: f32 = 0.9;
+pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
 /// A clause below this probability is a task clause: its sentence is never removed whole.
 pub(crate) const TASK_CLAUSE: f32 = 0.2;
 
