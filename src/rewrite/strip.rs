@@ -207,7 +207,8 @@ pub(crate) const SENTENCE_THRESHOLD: f32 = 0.5;
 /// Probability at or above which one clause of a longer sentence is cut out on its own
 /// (stricter: the rest of the sentence stays, so a wrong cut would leave a broken task).
 pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
-/// A clause below this probability is a task clause: its sentence is never removed whole.
+/// A clause below this probability, set off by a colon or semicolon, is a task clause (a
+/// half of it when joined by a connector): its sentence is never removed whole.
 pub(crate) const TASK_CLAUSE: f32 = 0.2;
 
 /// What the detector decided for one clause of a sentence it did not remove whole.
@@ -246,21 +247,41 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
-        let scored: Vec<(Cut, f32)> = if cls.len() < 2 {
+        let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
             Vec::new()
         } else {
-            cls.iter().map(|c| clause_cut(text, c, &spans, model)).collect()
+            cls.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let (cut, p) = clause_cut(text, c, &spans, model);
+                    // Set off by a colon, semicolon or dash: a clause that can stand alone.
+                    let before = i
+                        .checked_sub(1)
+                        .and_then(|j| cls.get(j))
+                        .map_or(c.start, |b| b.end);
+                    let after = cls.get(i + 1).map_or(c.end, |n| n.start);
+                    let set_off = [before..c.start, c.end..after].into_iter().any(|g| {
+                        text.get(g)
+                            .is_some_and(|g| g.contains([':', ';', '：', '；', '—', '–']))
+                    });
+                    let limit = if set_off { TASK_CLAUSE } else { TASK_CLAUSE / 2.0 };
+                    (cut, p, p < limit && text.get(c.clone()).is_some_and(substantial))
+                })
+                .collect()
         };
-        // A sentence that mixes a directive with a task clause ("Think carefully: the budget
-        // is $40k.") is cut clause by clause instead.
-        let mixed = scored.iter().any(|&(k, p)| k == Cut::Keep && p < TASK_CLAUSE)
-            && scored.iter().any(|&(k, _)| k == Cut::Directive);
+        // A sentence that mixes a directive with a task clause of some substance ("Summarize
+        // the report and think step by step.", "Approach it like a mathematician would: use
+        // induction on n.") is cut clause by clause instead. A clause joined by "and" must look
+        // like a task more clearly than one set off by a colon ("Think aloud and explain each
+        // step" goes whole).
+        let mixed = scored.iter().any(|&(k, _, task)| k == Cut::Keep && task)
+            && scored.iter().any(|&(k, _, _)| k == Cut::Directive);
         if !quoted && !mixed && !guards::states_facts(sent) && model.probability(sent) >= SENTENCE_THRESHOLD {
             removed.push(sent.to_string());
             cuts.push(s);
             continue;
         }
-        let kinds: Vec<Cut> = scored.iter().map(|&(k, _)| k).collect();
+        let kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
         if kinds.len() < 2 {
             continue;
         }
@@ -335,6 +356,15 @@ fn material_quote(spans: &[Range<usize>], s: &Range<usize>, text: &str) -> bool 
         .iter()
         .take_while(|q| q.start < s.end)
         .any(|q| !text.get(q.clone()).is_some_and(guards::label_quote))
+}
+
+/// At least three words, or five Hangul/kana/Han characters: enough to state a task.
+fn substantial(u: &str) -> bool {
+    let words = u
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+        .count();
+    words >= 3 || u.chars().filter(|c| is_cjk(*c)).count() >= 5
 }
 
 /// The cut for one clause and its probability (0 when a guard decided).
