@@ -61,6 +61,9 @@ enum Command {
         /// a sentence or clause stays or goes.
         #[arg(long)]
         score: Option<PathBuf>,
+        /// With `--eval`: use this detector model instead of the compiled-in one.
+        #[arg(long, requires = "eval")]
+        detector: Option<PathBuf>,
         /// Where `--train` writes the model (the shipped one is `config/rewrite.bin`).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -225,10 +228,17 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             eval,
             train,
             score,
+            detector,
             out,
             model,
             config,
         } => {
+            if let Some(p) = detector {
+                let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+                let m = gearbox::rewrite::detect::DetectorModel::from_bytes(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: not a detector model ({e:?})", p.display()))?;
+                gearbox::rewrite::detect::install(m);
+            }
             if let Some(path) = score {
                 let m = gearbox::rewrite::detect::model();
                 for line in read_input(&path)?.lines().filter(|l| !l.trim().is_empty()) {

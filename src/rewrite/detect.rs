@@ -157,10 +157,18 @@ pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
+static MODEL: OnceLock<DetectorModel> = OnceLock::new();
+
+/// Makes `m` the model of this process instead of the compiled-in one (`gearbox rewrite --eval
+/// --detector FILE`, to measure a candidate before shipping it). Only before the first rewrite;
+/// false when a model is already in use.
+pub fn install(m: DetectorModel) -> bool {
+    MODEL.set(m).is_ok()
+}
+
 /// The compiled-in model (`config/rewrite.bin`); the empty model if it does not load.
 pub fn model() -> &'static DetectorModel {
-    static M: OnceLock<DetectorModel> = OnceLock::new();
-    M.get_or_init(|| {
+    MODEL.get_or_init(|| {
         DetectorModel::from_bytes(include_bytes!("../../config/rewrite.bin"))
             .unwrap_or_else(|_| DetectorModel::zeros(8))
     })

@@ -385,10 +385,17 @@ fn output_words() -> &'static WordTable {
     })
 }
 
-/// A quote that is only a short label in a template ("Thoughts:", 「答え：」), not material.
+/// A quote that is only a short label in a template ("Thoughts:", 「答え：」) or a reasoning
+/// template ("思考：<推理> 答案：<结果>"), not material.
 pub(crate) fn label_quote(q: &str) -> bool {
     let inner = q.trim_matches(|c: char| !is_word_char(c) && !is_cjk(c) && c != ':' && c != '：');
-    inner.chars().count() <= 14 && inner.ends_with([':', '：'])
+    let label = inner.chars().count() <= 14 && inner.ends_with([':', '：']);
+    // A whole reasoning template: "Thoughts: <...> Answer: <...>".
+    let template = inner.contains([':', '：'])
+        && inner.contains('<')
+        && inner.contains('>')
+        && inner.chars().count() <= 60;
+    label || template
 }
 
 #[cfg(test)]

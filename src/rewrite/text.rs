@@ -269,11 +269,12 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
             // So does a fence, or a quote whose text ends a sentence ("... it." / 。」), when
             // followed by a space or by CJK text.
             let next = text.get(i..).and_then(|r| r.chars().next());
+            // ("... parfait. »": spaces before the closer do not count.)
             let closes = fence
                 || text.get(..i).is_some_and(|h| {
                     let mut back = h.chars().rev();
                     let _closer = back.next();
-                    back.next().is_some_and(is_terminator)
+                    back.find(|c| !c.is_whitespace()).is_some_and(is_terminator)
                 });
             if closes && next.is_none_or(|c| c.is_whitespace() || is_cjk(c)) {
                 if let Some(st) = start.take() {
