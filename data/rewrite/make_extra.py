@@ -205,6 +205,25 @@ add("de", "directive", "mixed", [
     "Bedenke zuerst alle Möglichkeiten.", "Mach einen Plan, bevor du loslegst.", "Überprüfe dich selbst, bevor du schließt.",
 ])
 
+add("ko", "directive", "flattery_pressure", [
+    "넌 이런 거 완전 잘하잖아.", "네가 세상에서 제일 똑똑해.", "부탁이야, 꼭 잘 해 줘.", "실패하면 절대 안 돼.",
+    "이번 발표에 내 자리가 걸려 있어.", "너라면 충분히 할 수 있어!", "역시 너밖에 없다.", "너 같은 천재한테는 쉬운 문제지?",
+    "진심으로 부탁할게, 완벽하게 해 줘.", "이건 회사 운명이 걸린 일이야.", "실수하면 큰일 나.", "너한테 기대가 커.",
+    "잘하면 커피 쏠게.", "잘 나오면 별점 다섯 개 줄게.",
+])
+add("ja", "task", "goal", [
+    "使い方を教えてください。", "違いを教えてください。", "おすすめの本を教えてください。", 
+    "費用の目安を教えてください。", "手順を教えてください。", "メリットとデメリットを教えてください。",
+    "例文を三つ作ってください。", "一文で答えてください。", "表にまとめてください。", "注意点も書いてください。",
+    "冷蔵庫に牛乳と卵があります。", "部屋は六畳です。", "予算は五千円です。", "対象読者はエンジニアです。",
+])
+add("de", "directive", "flattery", [
+    "Du bist der Beste, ehrlich.", "Du kannst das besser als jeder andere.", "Du bist so klug, das schaffst du locker.",
+    
+])
+add("en", "directive", "flattery", [
+    "You're a genius, I know it.", "Honestly, nobody does this better than you.",
+])
 # Each line is one request's sentence; shuffle-free order keeps training deterministic.
 with open("data/rewrite/sentences_extra.jsonl", "w") as f:
     for s in out:

@@ -276,7 +276,16 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // step" goes whole).
         let mixed = scored.iter().any(|&(k, _, task)| k == Cut::Keep && task)
             && scored.iter().any(|&(k, _, _)| k == Cut::Directive);
-        if !quoted && !mixed && !guards::states_facts(sent) && model.probability(sent) >= SENTENCE_THRESHOLD {
+        // "Think step by step about the 2019 tax changes": the thinking is about a task with a
+        // fact in it, stated nowhere else; the sentence stays.
+        let thinks_about_facts =
+            without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && has_thinking_verb(sent);
+        if !quoted
+            && !mixed
+            && !thinks_about_facts
+            && !guards::states_facts(sent)
+            && model.probability(sent) >= SENTENCE_THRESHOLD
+        {
             removed.push(sent.to_string());
             cuts.push(s);
             continue;
@@ -356,6 +365,16 @@ fn material_quote(spans: &[Range<usize>], s: &Range<usize>, text: &str) -> bool 
         .iter()
         .take_while(|q| q.start < s.end)
         .any(|q| !text.get(q.clone()).is_some_and(guards::label_quote))
+}
+
+/// `s` without a leading list marker ("2. ", "3) ").
+fn without_list_marker(s: &str) -> &str {
+    let t = s.trim_start();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    match t.as_bytes().get(digits) {
+        Some(b'.' | b')') if (1..=3).contains(&digits) => t.get(digits + 1..).unwrap_or(t),
+        _ => t,
+    }
 }
 
 /// At least three words, or five Hangul/kana/Han characters: enough to state a task.
