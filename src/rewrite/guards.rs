@@ -252,9 +252,10 @@ fn speaker_label(line: &str) -> bool {
             .chars()
             .all(|c| is_word_char(c) || is_cjk(c) || c == ' ' || c == '.')
         && !label.chars().any(|c| c.is_ascii_digit())
-        && line
-            .get(p..)
-            .is_some_and(|r| r.chars().nth(1).is_some_and(char::is_whitespace))
+        && line.get(p..).is_some_and(|r| {
+            // "Tom: ..." needs the space; "佐藤：..." (a full-width colon) does not.
+            r.starts_with('：') || r.chars().nth(1).is_some_and(char::is_whitespace)
+        })
 }
 
 /// Facts that must never go: identifiers mixing ASCII letters and digits (`X200`, `40k`),
@@ -347,6 +348,7 @@ const OUTPUT_VERBS: &[&str] = &[
 #[rustfmt::skip]
 const OUTPUT_CJK: &[&str] = &[
     "설명", "써 줘", "써줘", "작성", "보여", "정리", "만들어", "알려", "배우", "書い", "説明", "示し", "作っ", "教え", "まとめ",
+    "覚え", "学ぶ", "学べ",
     "写出", "写一", "说明", "列出", "展示", "解释", "介绍", "教",
 ];
 
@@ -429,6 +431,10 @@ mod tests {
         assert_eq!(
             material("Summarise this thread: Maria: hi?\nTom: I'll think step by step\nMaria: ok"),
             ["Maria: hi?", "Tom: I'll think step by step", "Maria: ok"]
+        );
+        assert_eq!(
+            material("要約して。\n佐藤：延期しよう。\n鈴木：一つずつ段階的に考えます。"),
+            ["佐藤：延期しよう。", "鈴木：一つずつ段階的に考えます。"]
         );
     }
 
