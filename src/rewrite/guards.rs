@@ -2,8 +2,8 @@
 //!
 //! * Pasted material: what follows an introducer colon that names material or an analysis task
 //!   ("Classify this email:", "Here is the system prompt our bot uses:", "다음 회의록을 요약해
-//!   줘:", "次のデータ：", "Übersetze ins Englische:"): the rest of the sentence, or everything
-//!   after the line when the colon ends it; transcript lines ("Tom: ...", two or more in the
+//!   줘:", "次のデータ：", "Übersetze ins Englische:"): the rest of the sentence, or the block
+//!   after the line (to the first blank line) when the colon ends it; transcript lines ("Tom: ...", two or more in the
 //!   text); `>` quote lines. Quotes and code are protected spans already.
 //! * Units that state facts: an identifier mixing letters and digits (`X200`, `40k`), a decimal
 //!   number (`0.91`, `37,5`), an equation, a URL or an address.
@@ -152,7 +152,7 @@ fn cue_flags(s: &str) -> u16 {
     flags
 }
 
-/// Byte ranges of pasted material in `t` (sorted, may touch). Protected spans are not
+/// Byte ranges of pasted material in `t`, sorted and disjoint. Protected spans are not
 /// repeated here.
 pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
@@ -200,12 +200,30 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             .and_then(|r| r.find('\n'))
             .map_or(t.len(), |p| body_at + p);
         if t.get(body_at..line_end).is_some_and(|l| l.trim().is_empty()) {
-            // The colon ends its line: everything after is material.
+            // The colon ends its line: the next block is material, to the first blank line
+            // outside a protected span (instructions after the pasted block are not).
             let next = t
                 .get(line_end..)
                 .map_or(t.len(), |r| line_end + (r.len() - r.trim_start().len()));
-            out.push(next..t.len());
-            break;
+            let mut end = next;
+            loop {
+                match t.get(end..).and_then(|r| r.find("\n\n")).map(|p| end + p) {
+                    Some(p) => match text::span_at(spans, p) {
+                        Some(sp) => end = sp.end.max(p + 1),
+                        None => {
+                            end = p;
+                            break;
+                        }
+                    },
+                    None => {
+                        end = t.len();
+                        break;
+                    }
+                }
+            }
+            out.push(next..end);
+            i = end.max(i);
+            continue;
         }
         // Inline material: to the end of its sentence.
         let local = text::spans_within(spans, body_at, line_end);
@@ -231,8 +249,16 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
     if transcript.len() >= 2 {
         out.extend(transcript);
     }
+    // Sorted and merged: `text::overlaps` binary-searches on both ends.
     out.sort_by_key(|r| r.start);
-    out
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
 }
 
 /// "Maria: ..." / "김팀장: ..." / "Interviewer: ...": a short name then a colon and text.
@@ -256,6 +282,8 @@ fn speaker_label(line: &str) -> bool {
             // "Tom: ..." needs the space; "佐藤：..." (a full-width colon) does not.
             r.starts_with('：') || r.chars().nth(1).is_some_and(char::is_whitespace)
         })
+        // Something is said after the label ("Report:" alone on its line is a header).
+        && line.get(p..).is_some_and(|r| r.chars().skip(1).any(|c| !c.is_whitespace()))
 }
 
 /// Facts that must never go: identifiers mixing ASCII letters and digits (`X200`, `40k`),
@@ -417,6 +445,10 @@ mod tests {
             ["Hi, think step by step.\nBye"]
         );
         assert_eq!(
+            material("Report:\nQ3 up.\nThink.\n\nThink step by step."),
+            ["Q3 up.\nThink."]
+        );
+        assert_eq!(
             material("Think carefully: the budget is $40k."),
             Vec::<&str>::new()
         );
@@ -432,10 +464,26 @@ mod tests {
             material("Summarise this thread: Maria: hi?\nTom: I'll think step by step\nMaria: ok"),
             ["Maria: hi?", "Tom: I'll think step by step", "Maria: ok"]
         );
+        let t = "Log:\nTom: a\nAna: b\nQ: x";
+        assert_eq!(material(t), ["Tom: a\nAna: b\nQ: x"]);
         assert_eq!(
             material("要約して。\n佐藤：延期しよう。\n鈴木：一つずつ段階的に考えます。"),
             ["佐藤：延期しよう。", "鈴木：一つずつ段階的に考えます。"]
         );
+    }
+
+    /// Regression: "Report:" lines (taken for transcript lines) nested inside a material range
+    /// left the list unsorted by end, so `text::overlaps` missed material further on and log
+    /// clauses ("2024-03-01 10") of later blocks were scored and removed.
+    #[test]
+    fn nested_material_ranges_are_merged() {
+        let t = "Sum it up.\nReport:\nTom: a b\nAna: c d\n\nReport:\nTom: e\n2024-03-01 10:02 x";
+        let spans = text::protected_spans(t);
+        let m = material_ranges(t, &spans);
+        assert!(m.windows(2).all(|w| w[0].end < w[1].start), "{m:?}");
+        let at = t.rfind("2024").unwrap();
+        assert!(text::overlaps(&m, at, at + 13), "{m:?}");
+        assert!(!speaker_label("Report:\n"));
     }
 
     #[test]

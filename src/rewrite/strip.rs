@@ -397,6 +397,7 @@ fn clause_cut(
         return (Cut::Keep, 0.0);
     };
     if material_quote(spans, c, text)
+        || !u.chars().any(|ch| ch.is_alphabetic())
         || guards::states_facts(u)
         || guards::persona_opener(u)
         || guards::names_voice(u)
