@@ -409,6 +409,16 @@ fn is_list_item(line: &str) -> bool {
     (1..=3).contains(&digits) && matches!(l.as_bytes().get(digits), Some(b'.' | b')'))
 }
 
+/// The text before a colon that an inline list item follows ("...: 1. Remote", "...: A) x").
+fn inline_list_head(piece: &str) -> Option<&str> {
+    let p = piece.find([':', '：'])?;
+    let rest = piece.get(p..)?.trim_start_matches([':', '：']).trim_start();
+    let marker = rest.bytes().take(3).take_while(u8::is_ascii_alphanumeric).count();
+    let listed = is_list_item(rest)
+        || marker == 1 && matches!(rest.as_bytes().get(1), Some(b')')) && rest.get(2..3) == Some(" ");
+    listed.then(|| piece.get(..p)).flatten()
+}
+
 fn prose_kind(p: &str) -> Kind {
     let first = p.trim_start().chars().next();
     if matches!(first, Some('>' | '<' | '|' | '{' | '[')) {
@@ -524,7 +534,9 @@ fn prose<'a>(
         line += body.get(line_pos..s.start).map_or(0, |g| g.matches('\n').count());
         line_pos = s.start;
         let piece = body.get(s.clone()).unwrap_or("");
-        let cue = cue(piece);
+        // "Rank these offers: 1. Remote, no equity": the list after the colon is data; the
+        // words before it decide the section.
+        let cue = cue(inline_list_head(piece).unwrap_or(piece));
         let line_end = body
             .get(s.end..)
             .is_none_or(|rest| rest.starts_with('\n') || rest.trim().is_empty());

@@ -344,7 +344,7 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
             && start.and_then(|s| text.get(s..term_at)).is_some_and(|t| {
                 let digits = t.bytes().rev().take_while(u8::is_ascii_digit).count();
                 let head = t.get(..t.len() - digits).unwrap_or("").trim_end();
-                (1..=3).contains(&digits) && (head.is_empty() || head.ends_with(':'))
+                (1..=3).contains(&digits) && (head.is_empty() || head.ends_with(':') || ordinal_context(head))
             });
         if marker {
             continue;
@@ -357,6 +357,87 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
     }
     if let Some(s) = start {
         push_trimmed(text, s, text.len(), &mut out);
+    }
+    split_run_ons(text, spans, out)
+}
+
+/// Words after which "10." is an ordinal, not a sentence end ("der 10. Klasse", "am 3. Mai").
+#[rustfmt::skip]
+const ORDINAL_BEFORE: &[&str] = &[
+    "der", "die", "das", "dem", "den", "des", "am", "im", "vom", "zum", "zur", "bis", "ab", "seit",
+    "ins", "beim", "jeder", "jedem", "jede", "seiner", "seinem", "ihrer", "ihrem", "unserer",
+    "unserem", "meiner", "meinem",
+];
+
+/// The text before a number ends with a German article or preposition.
+fn ordinal_context(head: &str) -> bool {
+    let word = head.rsplit(|c: char| !is_word_char(c)).next().unwrap_or("");
+    head.ends_with(|c: char| c.is_alphabetic()) && ORDINAL_BEFORE.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// Capitalised words that open a new sentence even when the one before lacks its full stop
+/// ("... $30k relocation First list the pros ...").
+#[rustfmt::skip]
+const OPENERS: &[&str] = &[
+    "First", "Then", "Next", "Finally", "Please", "Now", "Afterwards", "Primero", "Luego",
+    "Después", "Finalmente", "D'abord", "Ensuite", "Puis", "Enfin", "Zuerst", "Dann", "Danach",
+    "Anschließend", "Bitte", "Zuletzt",
+];
+
+/// Sentence-final particles after which a wave dash ends the sentence ("别跳步哦～用一个例子").
+const WAVE_PARTICLES: &[char] = &[
+    '哦', '呀', '啊', '吧', '呢', '啦', '嘛', '噢', '哈', 'ね', 'よ', 'な', 'わ', 'ぞ', 'さ', '요', '야',
+    '지', '해', '줘',
+];
+
+/// Splits run-on sentences: before an [`OPENERS`] word that follows a lowercase word or a
+/// number without punctuation, and after a wave dash that follows a sentence-final particle.
+fn split_run_ons(text: &str, spans: &[Range<usize>], sents: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(sents.len());
+    for s in sents {
+        let mut start = s.start;
+        let mut prev: Option<char> = None;
+        let mut prev2: Option<char> = None;
+        let mut i = s.start;
+        while i < s.end {
+            if let Some(sp) = span_at(spans, i) {
+                i = sp.end.max(i + 1);
+                prev = None;
+                prev2 = None;
+                continue;
+            }
+            let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
+                break;
+            };
+            let next = i + c.len_utf8();
+            let opener = c == ' '
+                && prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit() || p == 'k')
+                && text.get(next..s.end).is_some_and(|r| {
+                    OPENERS.iter().any(|o| {
+                        r.starts_with(o)
+                            && r.get(o.len()..)
+                                .and_then(|t| t.chars().next())
+                                .is_some_and(|d| d == ' ' || d == ',')
+                    })
+                });
+            let wave = matches!(c, '～' | '〜')
+                && prev.is_some_and(|p| WAVE_PARTICLES.contains(&p))
+                && text
+                    .get(next..s.end)
+                    .and_then(|r| r.chars().next())
+                    .is_some_and(is_cjk);
+            let split_at = (opener || wave).then_some(next);
+            if let Some(at) = split_at {
+                if at > start && prev2.is_some() {
+                    push_trimmed(text, start, at, &mut out);
+                    start = at;
+                }
+            }
+            prev2 = prev;
+            prev = Some(c);
+            i = next;
+        }
+        push_trimmed(text, start, s.end, &mut out);
     }
     out
 }
@@ -624,6 +705,11 @@ mod tests {
             ("He said \"stop. now\" loudly. Next.", &["He said \"stop. now\" loudly.", "Next."]),
             ("  \n\n  ", &[]),
             ("**Bold.** Next", &["**Bold.**", "Next"]),
+            ("Aufsätze der 10. Klasse bewerten. Gut.", &["Aufsätze der 10. Klasse bewerten.", "Gut."]),
+            ("3. NYC, $30k relocation First list them.", &["3. NYC, $30k relocation", "First list them."]),
+            ("Ask Jane Then. Ok", &["Ask Jane Then.", "Ok"]),
+            ("慢慢来哦～用一个例子。", &["慢慢来哦～", "用一个例子。"]),
+            ("周一〜周五。", &["周一〜周五。"]),
         ];
         for (text, want) in cases {
             assert_eq!(
