@@ -112,6 +112,7 @@ fn words() -> &'static WordTable {
 pub(crate) fn warm_up() {
     let _ = words();
     let _ = output_words();
+    let _ = deliver_words();
 }
 
 /// OR of the flags of the words of `s` (plus CJK substring cues).
@@ -415,6 +416,207 @@ fn output_words() -> &'static WordTable {
     })
 }
 
+/// Imperatives that ask for something in the answer ("State the assumptions.", "Donne trois
+/// raisons.", "Gib Punkte pro Kriterium."): the first word of a unit (after "please", "also").
+/// Not "answer" or "reply": "..., then answer" closes a procedure.
+#[rustfmt::skip]
+const DELIVER_VERBS: &[&str] = &[
+    // en
+    "state", "give", "list", "name", "tell", "return", "provide", "include", "rank", "rate", "score",
+    "use", "add", "mark", "flag", "label", "quote", "cite", "estimate", "compute", "calculate",
+    "summarize", "summarise", "suggest", "recommend", "propose", "write", "draft", "translate",
+    "compare", "explain", "describe", "format", "keep", "limit", "end", "put",     "output", "print", "report", "highlight", "identify", "evaluate", "assess",
+    "grade", "pick", "choose", "sort", "group", "convert", "rewrite", "point", "note", "specify",
+    "mention", "offer", "present", "define", "assume", "round", "express", "show", "outline",
+    // fr
+    "donne", "donnez", "indique", "indiquez", "liste", "listez", "cite", "citez", "nomme", "nommez",
+    "propose", "proposez", "résume", "résumez", "traduis", "traduisez", "compare", "comparez",
+    "explique", "expliquez", "décris", "décrivez", "écris", "écrivez", "rédige", "rédigez",
+    "calcule", "calculez", "estime", "estimez", "évalue", "évaluez", "classe", "classez",
+    "renvoie", "fournis", "fournissez", "ajoute", "ajoutez", "utilise",
+    "utilisez", "précise", "précisez", "suggère", "recommande", "présente", "présentez", "note",
+    "notez", "attribue", "mentionne", "formule", "arrondis", "exprime", "montre", "montrez",
+    // es
+    "da", "dame", "danos", "dé", "indica", "enumera", "lista", "nombra", "propón", "resume",
+    "traduce", "compara", "explica", "describe", "escribe", "redacta", "calcula", "estima",
+    "evalúa", "clasifica", "devuelve", "incluye", "añade", "agrega", "usa", "utiliza",
+    "sugiere", "recomienda", "presenta", "señala", "menciona", "puntúa", "asigna", "formula",
+    "redondea", "expresa", "muestra", "dime", "indícame",
+    // de
+    "gib", "gebt", "geben", "nenne", "nennen", "nennt", "liste", "fasse", "übersetze", "vergleiche",
+    "erkläre", "erklär", "beschreibe", "schreibe", "schreib", "berechne", "schätze", "bewerte",
+    "ordne", "liefere", "füge", "verwende", "benutze", "nutze", "schlage", "empfiehl",
+    "markiere", "formuliere", "erstelle", "vergib", "runde", "zeige", "zeig", "stelle", "führe",
+];
+
+/// Openers that may stand before a [`DELIVER_VERBS`] word.
+#[rustfmt::skip]
+const DELIVER_LEAD: &[&str] = &[
+    "please", "also", "and", "then", "finally", "just", "bitte", "auch", "dann", "und", "außerdem",
+    "zum", "schluss", "aussi", "et", "puis", "enfin", "ensuite", "por", "favor", "también",
+    "luego", "y", "además", "plz", "pls",
+];
+
+/// First-person statements of what the user wants or values ("I want each row once.", "I value
+/// flexibility most."): facts about the task, never about how the model thinks.
+#[rustfmt::skip]
+const WANT_OPENERS: &[&str] = &[
+    "i want", "i'd like", "i would like", "i prefer", "i value", "i care", "i need", "we want",
+    "we need", "we prefer", "we value", "je veux", "je voudrais", "j'aimerais", "je préfère",
+    "nous voulons", "quiero", "prefiero", "me gustaría", "necesito", "queremos", "ich möchte",
+    "ich will", "ich brauche", "ich bevorzuge", "wir möchten", "wir brauchen", "wir wollen",
+];
+
+/// Words that make an output request about the reasoning or a pep talk after all ("Show your
+/// reasoning", "Give it your best", "List every hypothesis before concluding").
+#[rustfmt::skip]
+const NOT_DELIVERABLE: &[&str] = &[
+    "your", "yourself", "reasoning", "chain", "cot", "calm", "principles", "thought", "thoughts", "thinking", "monologue",
+    "hypothesis", "hypotheses", "scratchpad", "scratch", "intermediate", "before", "best",
+    "perfect", "perfectly", "careful", "carefully", "thorough", "thoroughly", "deep", "deeply",
+    "slow", "slowly", "twice", "expert", "genius", "brilliant", "smart", "tip", "matters",
+    "important", "critical", "job", "career", "draft", "double", "triple", "everything",
+    "correctly", "cookie", "step", "steps", "therefore", "first", "candidate", "candidates",
+    "crucial", "pensamentos", "pensieri",
+    "raisonnement", "pensée", "pensées", "réflexion", "hypothèse", "hypothèses", "brouillon",
+    "intermédiaires", "avant", "étape", "étapes", "d'abord", "candidats", "candidates", "meilleur", "meilleure", "parfait", "parfaite", "soigneusement",
+    "attentivement", "profondément", "lentement", "génie", "expert", "toi", "vous", "ton", "ta",
+    "tes", "votre", "vos",
+    "razonamiento", "pensamiento", "pensamientos", "reflexión", "hipótesis", "borrador",
+    "intermedios", "antes", "mejor", "perfecto", "perfecta", "cuidadosamente", "detenidamente",
+    "experto", "genio", "despacio", "tu", "tus", "te", "ti", "paso", "pasos", "primero",
+    "candidatos", "importante",
+    "gedanken", "überlegungen", "denkweg", "hypothesen", "entwurf", "zwischenschritt",
+    "zwischenschritte", "bevor", "vorher", "beste", "besten", "bestes", "perfekt", "sorgfältig",
+    "gründlich", "langsam", "experte", "genie", "dein", "deine", "deinen", "deiner", "dich", "dir",
+    "schritt", "schritte", "rechenschritte", "zuerst", "vor", "kandidaten", "wichtig",
+];
+
+/// CJK output requests (substrings): a verb asking for something in the answer.
+#[rustfmt::skip]
+const DELIVER_CJK: &[&str] = &[
+    // ko
+    "알려 줘", "알려줘", "알려 주세요", "알려주세요", "정리해 줘", "정리해줘", "정리해 주세요", "써 줘", "써줘",
+    "써 주세요", "말해 줘", "말해줘", "제시해", "보여 줘", "보여줘", "작성해", "추천해", "계산해", "요약해",
+    "번역해", "들어 줘", "들어줘", "표로", "표 형식", "목록으로", "골라 줘", "매겨 줘",
+    // ja
+    "教えて", "挙げて", "示して", "まとめて", "書いて", "出して", "提案して", "計算して",
+    "評価して", "列挙して", "表で", "表形式", "箇条書き", "使って", "付けて", "つけて",
+    // zh
+    "请评价", "请列出", "给出", "列出", "告诉我", "写出", "总结", "翻译", "计算", "评价", "评估", "推荐",
+    "举一个", "举个", "用一个", "用表格", "用列表", "打分", "给我",
+];
+
+/// CJK words that make a request about the reasoning or a pep talk (see [`NOT_DELIVERABLE`]).
+#[rustfmt::skip]
+const NOT_DELIVERABLE_CJK: &[&str] = &[
+    // ko
+    "전에", "가설", "최선", "꼼꼼", "천천히", "신중", "깊이", "천재", "전문가", "완벽", "제발", "부탁", "과정",
+    "생각", "검토", "스스로", "다시", "두 번", "너", "풀이", "단계",
+    // ja
+    "前に", "仮説", "慎重", "じっくり", "ゆっくり", "深呼吸", "完璧", "天才", "専門家", "プロ", "必ず", "見直",
+    "思考", "推論", "考え", "過程", "下書き", "自分", "てから", "なりき", "浮か", "途中", "一貫", "複数の答え",
+    "点検", "確認", "チェック", "候補", "ステップ",
+    // zh
+    "之前", "先", "假设", "认真", "仔细", "慢慢", "深呼吸", "完美", "天才", "专家", "顶级", "一定", "务必",
+    "反复", "检查", "思考", "推理", "过程", "思路", "草稿", "内心", "你", "反思", "核对", "纠正", "一遍", "答案", "答え",
+    "步骤",
+];
+
+/// Names of reasoning models as a topic ("请评价哪些部分对推理模型是多余的").
+#[rustfmt::skip]
+const MODEL_TOPICS: &[&str] = &[
+    "reasoning model", "Reasoning model", "推理模型", "推論モデル", "추론 모델", "추론모델",
+    "modèle de raisonnement", "modèles de raisonnement", "modelo de razonamiento",
+    "modelos de razonamiento", "Reasoning-Modell",
+];
+
+/// `u` with [`MODEL_TOPICS`] replaced by "model": "reasoning models" is a topic, not a request
+/// about the reasoning.
+pub(crate) fn without_model_topics(u: &str) -> std::borrow::Cow<'_, str> {
+    if MODEL_TOPICS.iter().any(|t| u.contains(t)) {
+        MODEL_TOPICS
+            .iter()
+            .fold(u.to_string(), |b, t| b.replace(t, "model"))
+            .into()
+    } else {
+        u.into()
+    }
+}
+
+fn deliver_words() -> &'static WordTable {
+    static W: OnceLock<WordTable> = OnceLock::new();
+    W.get_or_init(|| {
+        let mut w = WordTable::default();
+        w.add(DELIVER_VERBS, 1);
+        w.add(DELIVER_LEAD, 2);
+        w.add(NOT_DELIVERABLE, 4);
+        w
+    })
+}
+
+/// A request about the output (what to state, give, list, evaluate or use), not about how to
+/// think: an output verb leads the unit (or, in Hangul/kana/Han text, an output request
+/// occurs), or it states what the user wants ("I want each customer once."); and no lexicon
+/// anchor, thinking verb, reasoning noun, "before ...", pep-talk word or "you" occurs. Such a
+/// unit is never removed.
+pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool) -> bool {
+    if has_anchor || has_thinking_verb {
+        return false;
+    }
+    let body = u.trim_start_matches(|c: char| !is_word_char(c) && !is_cjk(c));
+    let table = deliver_words();
+    let mut scratch = String::new();
+    let mut lead = true;
+    let mut verb = false;
+    let mut latin_words = 0;
+    let mut addressed = false;
+    let mut i = 0;
+    while i < body.len() {
+        let Some(c) = body.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        if is_word_char(c) {
+            let end = text::word_end(body, i).max(i + c.len_utf8());
+            let w = body.get(i..end).unwrap_or("");
+            let f = table.get(w, &mut scratch);
+            if f & 4 != 0 {
+                return false;
+            }
+            if lead {
+                if f & 1 != 0 {
+                    verb = true;
+                    lead = false;
+                } else if f & 2 == 0 {
+                    lead = false;
+                }
+            }
+            latin_words += 1;
+            addressed |= ["you", "u", "du", "dich", "dir", "te", "toi", "vous", "tu"]
+                .iter()
+                .any(|y| w.eq_ignore_ascii_case(y));
+            i = end;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    let cjk = body.chars().any(is_cjk);
+    if cjk {
+        if NOT_DELIVERABLE_CJK.iter().any(|w| body.contains(w)) {
+            return false;
+        }
+        return verb || DELIVER_CJK.iter().any(|w| body.contains(w));
+    }
+    let wants = WANT_OPENERS.iter().any(|o| {
+        text::match_at(body, 0, o).is_some_and(|end| {
+            body.get(end..)
+                .and_then(|r| r.chars().next())
+                .is_none_or(|c| !is_word_char(c))
+        })
+    });
+    (verb || wants && !addressed) && latin_words >= 2
+}
+
 /// A quote that is only a short label in a template ("Thoughts:", 「答え：」) or a reasoning
 /// template ("思考：<推理> 答案：<结果>"), not material.
 pub(crate) fn label_quote(q: &str) -> bool {
@@ -511,6 +713,24 @@ mod tests {
         assert!(!role_with_facts(
             "You are a helpful, highly knowledgeable assistant."
         ));
+        for (u, want) in [
+            ("State the assumptions behind the estimate.", true),
+            ("Please give two possible causes.", true),
+            ("I want every row once.", true),
+            ("I want you to be brilliant.", false),
+            ("Give it your best shot.", false),
+            ("List every hypothesis before concluding.", false),
+            ("Nenne drei Gründe.", true),
+            ("Donne trois pistes.", true),
+            ("알려 줘 가장 빠른 방법을.", true),
+            ("最高の答えを出して、慎重に。", false),
+            ("请列出三个原因。", true),
+            ("Answer in JSON.", false),
+        ] {
+            assert_eq!(asks_for_output(u, false, false), want, "{u}");
+        }
+        assert!(!asks_for_output("Write the summary.", false, true));
+        assert_eq!(without_model_topics("对推理模型多余"), "对model多余");
         assert!(
             label_quote("「考察：」")
                 && label_quote("\"Thoughts:\"")

@@ -242,6 +242,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             || guards::names_voice(sent)
             || guards::role_with_facts(sent)
             || steps_deliverable(sent)
+            || asks_for_output(sent)
         {
             continue;
         }
@@ -265,6 +266,11 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                             .is_some_and(|g| g.contains([':', ';', '：', '；', '—', '–']))
                     });
                     let limit = if set_off { TASK_CLAUSE } else { TASK_CLAUSE / 2.0 };
+                    // A question ("..., どんな実験デザインが必要ですか？") is the task itself.
+                    let question = text
+                        .get(c.end..)
+                        .is_some_and(|r| r.trim_start().starts_with(['?', '？']));
+                    let limit = if question { SENTENCE_THRESHOLD } else { limit };
                     (cut, p, p < limit && text.get(c.clone()).is_some_and(substantial))
                 })
                 .collect()
@@ -280,13 +286,24 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // fact in it, stated nowhere else; the sentence stays.
         let thinks_about_facts =
             without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && has_thinking_verb(sent);
+        // A sentence holding a question of substance is never removed whole.
+        let asks = scored.iter().enumerate().any(|(i, &(_, _, task))| {
+            task && cls.get(i).is_some_and(|c| {
+                text.get(c.end..)
+                    .is_some_and(|r| r.trim_start().starts_with(['?', '？']))
+            })
+        });
         if !quoted
             && !mixed
+            && !asks
             && !thinks_about_facts
             && !guards::states_facts(sent)
             && model.probability(sent) >= SENTENCE_THRESHOLD
         {
-            removed.push(sent.to_string());
+            // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
+            // 돼 표 형식으로."): only the directive half goes.
+            let s = hangul_split(text, &s, model).unwrap_or(s);
+            removed.push(text.get(s.clone()).unwrap_or("").to_string());
             cuts.push(s);
             continue;
         }
@@ -396,7 +413,13 @@ fn clause_cut(
     let Some(u) = text.get(c.clone()) else {
         return (Cut::Keep, 0.0);
     };
+    // A lone lowercase word after the first clause is a list tail ("costs and expectations").
+    let lone_tail = c.start > 0
+        && u.chars().next().is_some_and(char::is_lowercase)
+        && !u.chars().any(|ch| !is_word_char(ch));
     if material_quote(spans, c, text)
+        || lone_tail
+        || asks_for_output(u)
         || !u.chars().any(|ch| ch.is_alphabetic())
         || guards::states_facts(u)
         || guards::persona_opener(u)
@@ -418,6 +441,56 @@ fn clause_cut(
     } else {
         (Cut::Keep, p)
     }
+}
+
+/// A request about the output, not the thinking (see [`guards::asks_for_output`]).
+fn asks_for_output(u: &str) -> bool {
+    let u = guards::without_model_topics(u);
+    guards::asks_for_output(&u, !find_anchors(&u, &[]).is_empty(), has_thinking_verb(&u))
+}
+
+/// Hangul endings that close a sentence ("돼", "해", "줘", "요", "다").
+const HANGUL_FINAL: &[char] = &['돼', '해', '줘', '요', '다', '야', '봐', '라', '지', '네', '까'];
+/// Words that continue the verb before them ("해 줘", "해야 돼", "생각해 봐").
+const HANGUL_AUX: &[char] = &[
+    '줘', '주', '봐', '보', '드', '야', '요', '도', '서', '고', '있', '없', '싶', '하', '되', '돼',
+];
+
+/// For a Hangul sentence `s` the detector removes whole: when it runs into a task without a
+/// full stop (a final ending, a space, then a task), the directive part alone.
+fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> Option<Range<usize>> {
+    let sent = text.get(s.clone())?;
+    let hangul = sent
+        .chars()
+        .filter(|c| ('\u{AC00}'..='\u{D7AF}').contains(c))
+        .count();
+    if hangul * 2 < sent.chars().filter(|c| !c.is_whitespace()).count() {
+        return None;
+    }
+    let mut prev: Option<char> = None;
+    for (i, c) in sent.char_indices() {
+        let split = c == ' '
+            && prev.is_some_and(|p| HANGUL_FINAL.contains(&p))
+            && sent
+                .get(i + 1..)
+                .and_then(|r| r.chars().next())
+                .is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n));
+        prev = Some(c);
+        if !split {
+            continue;
+        }
+        let (head, tail) = (sent.get(..i)?.trim(), sent.get(i + 1..)?.trim());
+        let (ph, pt) = (model.probability(head), model.probability(tail));
+        if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
+            return Some(s.start..s.start + head.len());
+        }
+        if pt >= SENTENCE_THRESHOLD && ph < TASK_CLAUSE && !asks_for_output(tail) {
+            return Some(
+                s.start + i + 1 + (sent.get(i + 1..)?.len() - sent.get(i + 1..)?.trim_start().len())..s.end,
+            );
+        }
+    }
+    None
 }
 
 /// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]).
@@ -645,5 +718,41 @@ mod tests {
         assert_eq!(decompose("보세요"), Some(false));
         assert_eq!(decompose("설치"), None);
         assert_eq!(decompose(""), Some(false));
+    }
+}
+/// Run-on Hangul sentences lose only their directive half.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod hangul_split_tests {
+    #[test]
+    fn directive_half_goes() {
+        let t = "보고서를 요약해 줘. 진짜 잘 부탁해 ㅠㅠ 이번엔 꼭 성공해야 돼 표 형식으로.";
+        let out = super::strip(t).unwrap();
+        assert!(out.text.contains("표 형식으로."), "{}", out.text);
+        assert!(!out.text.contains("성공해야"), "{}", out.text);
+    }
+}
+
+/// The output-request guard holds no sentence labelled a directive in the training data.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod output_guard_audit {
+    #[test]
+    fn no_labelled_directive_is_an_output_request() {
+        let mut held = Vec::new();
+        for f in [
+            "data/rewrite/sentences.jsonl",
+            "data/rewrite/sentences_extra.jsonl",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+            for l in std::fs::read_to_string(path).unwrap().lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let text = v["text"].as_str().unwrap_or("");
+                if v["label"] == "directive" && super::asks_for_output(text) {
+                    held.push(text.to_string());
+                }
+            }
+        }
+        assert!(held.is_empty(), "{held:#?}");
     }
 }
