@@ -351,10 +351,20 @@ pub(crate) fn persona_opener(u: &str) -> bool {
     })
 }
 
+/// The unit opens with a second-person pronoun ("Tu corriges des copies avec ce barème : ...",
+/// "Du bewertest ..."): with facts after a colon it is a role line, like a persona opener.
+fn role_pronoun(u: &str) -> bool {
+    let u = u.trim_start_matches(|c: char| !is_word_char(c));
+    let first = u.split(|c: char| !is_word_char(c)).next().unwrap_or("");
+    ["you", "tu", "tú", "du", "vous", "usted"]
+        .iter()
+        .any(|p| first.eq_ignore_ascii_case(p))
+}
+
 /// A role line that carries task facts: a persona opener, then `;`, `:` or a dash and more
 /// text in the same sentence.
 pub(crate) fn role_with_facts(sentence: &str) -> bool {
-    if !persona_opener(sentence) {
+    if !persona_opener(sentence) && !role_pronoun(sentence) {
         return false;
     }
     let body = sentence.trim_end_matches(|c: char| text::is_terminator(c) || c.is_whitespace());
@@ -498,13 +508,14 @@ const DELIVER_CJK: &[&str] = &[
     // ko
     "알려 줘", "알려줘", "알려 주세요", "알려주세요", "정리해 줘", "정리해줘", "정리해 주세요", "써 줘", "써줘",
     "써 주세요", "말해 줘", "말해줘", "제시해", "보여 줘", "보여줘", "작성해", "추천해", "계산해", "요약해",
-    "번역해", "들어 줘", "들어줘", "표로", "표 형식", "목록으로", "골라 줘", "매겨 줘",
+    "번역해", "들어 줘", "들어줘", "표로", "표 형식", "목록으로", "골라 줘", "매겨 줘", "짜 줘", "짜줘",
+    "만들어 줘", "만들어줘",
     // ja
     "教えて", "挙げて", "示して", "まとめて", "書いて", "出して", "提案して", "計算して",
     "評価して", "列挙して", "表で", "表形式", "箇条書き", "使って", "付けて", "つけて",
     // zh
     "请评价", "请列出", "给出", "列出", "告诉我", "写出", "总结", "翻译", "计算", "评价", "评估", "推荐",
-    "举一个", "举个", "用一个", "用表格", "用列表", "打分", "给我",
+    "举一个", "举个", "用一个", "用表格", "用列表", "打分", "给我", "写一", "帮我写", "做一个", "画一",
 ];
 
 /// CJK words that make a request about the reasoning or a pep talk (see [`NOT_DELIVERABLE`]).
@@ -713,6 +724,10 @@ mod tests {
         assert!(!role_with_facts(
             "You are a helpful, highly knowledgeable assistant."
         ));
+        assert!(role_with_facts(
+            "Tu corriges des copies avec ce barème : fond (5), forme (5)."
+        ));
+        assert!(!role_with_facts("Tu dois bien réfléchir."));
         for (u, want) in [
             ("State the assumptions behind the estimate.", true),
             ("Please give two possible causes.", true),

@@ -203,7 +203,7 @@ pub(crate) struct Stripped {
 }
 
 /// Probability at or above which a whole sentence is a directive.
-pub(crate) const SENTENCE_THRESHOLD: f32 = 0.5;
+pub(crate) const SENTENCE_THRESHOLD: f32 = 0.6;
 /// Probability at or above which one clause of a longer sentence is cut out on its own
 /// (stricter: the rest of the sentence stays, so a wrong cut would leave a broken task).
 pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
@@ -417,8 +417,14 @@ fn clause_cut(
     let lone_tail = c.start > 0
         && u.chars().next().is_some_and(char::is_lowercase)
         && !u.chars().any(|ch| !is_word_char(ch));
+    // A short label before a colon ("問題：2+2", "Data: ...") introduces content.
+    let label = text.get(c.end..).is_some_and(|r| r.starts_with([':', '：']))
+        && find_anchors(u, &[]).is_empty()
+        && !has_thinking_verb(u)
+        && (u.split_whitespace().count() <= 2 && u.chars().count() <= 24);
     if material_quote(spans, c, text)
         || lone_tail
+        || label
         || asks_for_output(u)
         || !u.chars().any(|ch| ch.is_alphabetic())
         || guards::states_facts(u)
