@@ -545,7 +545,8 @@ const MODEL_TOPICS: &[&str] = &[
 /// `u` with [`MODEL_TOPICS`] replaced by "model": "reasoning models" is a topic, not a request
 /// about the reasoning.
 pub(crate) fn without_model_topics(u: &str) -> std::borrow::Cow<'_, str> {
-    if MODEL_TOPICS.iter().any(|t| u.contains(t)) {
+    let maybe = u.contains("odel") || u.contains("odèle") || u.contains(['模', 'モ', '모']);
+    if maybe && MODEL_TOPICS.iter().any(|t| u.contains(t)) {
         MODEL_TOPICS
             .iter()
             .fold(u.to_string(), |b, t| b.replace(t, "model"))

@@ -242,10 +242,13 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             || guards::names_voice(sent)
             || guards::role_with_facts(sent)
             || steps_deliverable(sent)
-            || asks_for_output(sent)
         {
             continue;
         }
+        // A request about the output is never touched (checked lazily: only when something
+        // would go).
+        let mut output_request: Option<bool> = None;
+        let mut guarded = || *output_request.get_or_insert_with(|| asks_for_output(sent));
         let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
         let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
@@ -299,6 +302,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             && !thinks_about_facts
             && !guards::states_facts(sent)
             && model.probability(sent) >= SENTENCE_THRESHOLD
+            && !guarded()
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
@@ -308,7 +312,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             continue;
         }
         let kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
-        if kinds.len() < 2 {
+        if kinds.len() < 2 || !kinds.contains(&Cut::Directive) || guarded() {
             continue;
         }
         // Each run of directive clauses (with the riders next to them) goes with one connector.
@@ -417,15 +421,8 @@ fn clause_cut(
     let lone_tail = c.start > 0
         && u.chars().next().is_some_and(char::is_lowercase)
         && !u.chars().any(|ch| !is_word_char(ch));
-    // A short label before a colon ("問題：2+2", "Data: ...") introduces content.
-    let label = text.get(c.end..).is_some_and(|r| r.starts_with([':', '：']))
-        && find_anchors(u, &[]).is_empty()
-        && !has_thinking_verb(u)
-        && (u.split_whitespace().count() <= 2 && u.chars().count() <= 24);
     if material_quote(spans, c, text)
         || lone_tail
-        || label
-        || asks_for_output(u)
         || !u.chars().any(|ch| ch.is_alphabetic())
         || guards::states_facts(u)
         || guards::persona_opener(u)
@@ -435,6 +432,19 @@ fn clause_cut(
         return (Cut::Keep, 0.0);
     }
     let p = model.probability(u);
+    // The costlier guards run only for a clause that looks like more than a task (a guarded
+    // clause counts as a task clause: probability 0).
+    // A short label before a colon ("問題：2+2", "Data: ...") introduces content.
+    let label = || {
+        text.get(c.end..).is_some_and(|r| r.starts_with([':', '：']))
+            && u.split_whitespace().count() <= 2
+            && u.chars().count() <= 24
+            && find_anchors(u, &[]).is_empty()
+            && !has_thinking_verb(u)
+    };
+    if p >= TASK_CLAUSE / 2.0 && (label() || asks_for_output(u)) {
+        return (Cut::Keep, 0.0);
+    }
     if p >= CLAUSE_THRESHOLD {
         return (Cut::Directive, p);
     }
@@ -442,7 +452,7 @@ fn clause_cut(
     let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
     let bare_anchor =
         !matches.is_empty() && matches.iter().all(|m| m.needs_verb) && u.split_whitespace().count() <= 4;
-    if kind == Clause::Filler || bare_anchor {
+    if (kind == Clause::Filler || bare_anchor) && !asks_for_output(u) {
         (Cut::Rider, p)
     } else {
         (Cut::Keep, p)

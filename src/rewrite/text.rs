@@ -392,50 +392,47 @@ const WAVE_PARTICLES: &[char] = &[
 
 /// Splits run-on sentences: before an [`OPENERS`] word that follows a lowercase word or a
 /// number without punctuation, and after a wave dash that follows a sentence-final particle.
+/// Looks only at spaces before an ASCII capital and at wave dashes (one pass over the bytes).
 fn split_run_ons(text: &str, spans: &[Range<usize>], sents: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(sents.len());
     for s in sents {
         let mut start = s.start;
-        let mut prev: Option<char> = None;
-        let mut prev2: Option<char> = None;
-        let mut i = s.start;
-        while i < s.end {
-            if let Some(sp) = span_at(spans, i) {
-                i = sp.end.max(i + 1);
-                prev = None;
-                prev2 = None;
-                continue;
-            }
-            let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
-                break;
-            };
-            let next = i + c.len_utf8();
-            let opener = c == ' '
-                && prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit() || p == 'k')
-                && text.get(next..s.end).is_some_and(|r| {
-                    OPENERS.iter().any(|o| {
-                        r.starts_with(o)
-                            && r.get(o.len()..)
-                                .and_then(|t| t.chars().next())
-                                .is_some_and(|d| d == ' ' || d == ',')
-                    })
-                });
-            let wave = matches!(c, '～' | '〜')
-                && prev.is_some_and(|p| WAVE_PARTICLES.contains(&p))
-                && text
-                    .get(next..s.end)
-                    .and_then(|r| r.chars().next())
-                    .is_some_and(is_cjk);
-            let split_at = (opener || wave).then_some(next);
-            if let Some(at) = split_at {
-                if at > start && prev2.is_some() {
-                    push_trimmed(text, start, at, &mut out);
-                    start = at;
+        for i in s.start..s.end {
+            let at = match bytes.get(i) {
+                Some(b' ') if bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase) => {
+                    let prev_ok = text
+                        .get(..i)
+                        .and_then(|h| h.chars().next_back())
+                        .is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
+                    let opener = text.get(i + 1..s.end).is_some_and(|r| {
+                        OPENERS.iter().any(|o| {
+                            r.starts_with(o)
+                                && r.get(o.len()..)
+                                    .and_then(|t| t.chars().next())
+                                    .is_some_and(|d| d == ' ' || d == ',')
+                        })
+                    });
+                    (prev_ok && opener).then_some(i + 1)
                 }
+                Some(0xEF | 0xE3) => {
+                    let rest = text.get(i..s.end).unwrap_or("");
+                    let wave = rest.starts_with(['～', '〜'])
+                        && text
+                            .get(..i)
+                            .and_then(|h| h.chars().next_back())
+                            .is_some_and(|p| WAVE_PARTICLES.contains(&p))
+                        && rest.chars().nth(1).is_some_and(is_cjk);
+                    wave.then_some(i + 3)
+                }
+                _ => None,
+            };
+            let Some(at) = at else { continue };
+            let two_before = text.get(start..i).is_some_and(|t| t.chars().nth(1).is_some());
+            if two_before && span_at(spans, i).is_none() {
+                push_trimmed(text, start, at, &mut out);
+                start = at;
             }
-            prev2 = prev;
-            prev = Some(c);
-            i = next;
         }
         push_trimmed(text, start, s.end, &mut out);
     }
