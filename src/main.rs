@@ -45,9 +45,28 @@ enum Command {
     },
     /// Show reasoning-model adaptation: JSONL lines `{"id", "request"}` in; per line the body
     /// exactly as it would be sent to the reasoning model and the directive texts removed.
+    /// With `--eval FILE`: removed/kept rates of labelled requests per language, and every miss.
+    /// With `--train FILE... --out FILE`: trains the directive detector (deterministic).
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["input", "eval", "train", "score"])))]
     Rewrite {
         #[arg(long)]
-        input: PathBuf,
+        input: Option<PathBuf>,
+        /// Labelled requests: `{"id", "lang", "request", "must_drop": [..], "must_keep": [..]}`.
+        #[arg(long)]
+        eval: Option<PathBuf>,
+        /// Labelled sentences: `{"lang", "text", "label": "directive" | "task", "kind"}`.
+        #[arg(long, num_args = 1.., requires = "out")]
+        train: Vec<PathBuf>,
+        /// Plain text, one unit a line: prints the detector's probability for each, to see why
+        /// a sentence or clause stays or goes.
+        #[arg(long)]
+        score: Option<PathBuf>,
+        /// With `--eval`: use this detector model instead of the compiled-in one.
+        #[arg(long, requires = "eval")]
+        detector: Option<PathBuf>,
+        /// Where `--train` writes the model (the shipped one is `config/rewrite.bin`).
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Target model (a configured public name, or an upstream model name); default: the
         /// default policy's reasoning target.
         #[arg(long)]
@@ -218,7 +237,46 @@ fn main() -> anyhow::Result<()> {
 
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Rewrite { input, model, config } => {
+        Command::Rewrite {
+            input,
+            eval,
+            train,
+            score,
+            detector,
+            out,
+            model,
+            config,
+        } => {
+            if let Some(p) = detector {
+                let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+                let m = gearbox::rewrite::detect::DetectorModel::from_bytes(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: not a detector model ({e:?})", p.display()))?;
+                gearbox::rewrite::detect::install(m);
+            }
+            if let Some(path) = score {
+                let m = gearbox::rewrite::detect::model();
+                for line in read_input(&path)?.lines().filter(|l| !l.trim().is_empty()) {
+                    println!("{:.3}  {line}", m.probability(line));
+                }
+                return Ok(());
+            }
+            if !train.is_empty() {
+                let mut all = Vec::new();
+                for path in &train {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let s = gearbox::rewrite::train::parse_sentences(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    eprintln!("{}: {} sentences", path.display(), s.len());
+                    all.extend(s);
+                }
+                let m =
+                    gearbox::rewrite::train::train(&all, &gearbox::rewrite::train::TrainOptions::default());
+                let out = out.unwrap_or_else(|| PathBuf::from("config/rewrite.bin"));
+                std::fs::write(&out, m.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+                eprintln!("wrote {}", out.display());
+                return Ok(());
+            }
             let cfg = load_or_exit(config.as_deref());
             let policy = cfg.default_policy.clone();
             let name = model.unwrap_or_else(|| policy.reasoning_model.clone());
@@ -228,6 +286,18 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 .map_or(name.clone(), |m| m.upstream_model.clone());
             let profile = gearbox::rewrite::resolve_profile(&upstream_model, &cfg.reasoning_profiles);
             let params = gearbox::proxy::param_policy(&policy);
+            if let Some(path) = eval {
+                let text = read_input(&path)?;
+                let report = gearbox::rewrite::eval::evaluate(&text, &upstream_model, &profile, &params);
+                println!(
+                    "== {} (model {upstream_model}, default policy)\n{report}",
+                    path.display()
+                );
+                return Ok(());
+            }
+            let Some(input) = input else {
+                anyhow::bail!("one of --input, --eval or --train is required");
+            };
             let text = read_input(&input)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for line in text.lines() {

@@ -170,9 +170,8 @@ pub(crate) struct Cue {
     pub words: usize,
     /// Names context/data/input/... somewhere.
     pub ctx_word: bool,
-    /// Opens like a label ("The ...", "Here is ...") or "For context, ...".
+    /// Opens like a label ("The ...", "Here is ...").
     pub label_start: bool,
-    pub context_start: bool,
 }
 
 pub(crate) fn cue(s: &str) -> Cue {
@@ -207,9 +206,6 @@ pub(crate) fn cue(s: &str) -> Cue {
         let f = c.get(word, &mut w);
         if words == 1 {
             first = f;
-        } else if words == 2 && first & CONTEXT == 0 && f & CONTEXT != 0 && word.len() == 7 {
-            // "For context, ..."
-            first |= CONTEXT;
         }
         if f & STRONG != 0 {
             fmt = true;
@@ -255,7 +251,6 @@ pub(crate) fn cue(s: &str) -> Cue {
         words,
         ctx_word: ctx,
         label_start: first & DET != 0,
-        context_start: first & CONTEXT != 0,
     }
 }
 
@@ -265,6 +260,8 @@ pub(crate) struct Sections {
     pub parts: [String; 4],
     /// (paragraph, line) of the last piece appended to each section, for separators.
     last: [(usize, usize); 4],
+    /// Byte offset in the source where the last piece of each section ended.
+    ends: [Option<usize>; 4],
 }
 
 impl Sections {
@@ -288,6 +285,35 @@ impl Sections {
         }
         buf.push_str(piece);
         *last = (para, line);
+    }
+
+    /// [`Sections::add`] for a piece of `source`: when the previous piece of the same section
+    /// stood right before it (only whitespace between), the original whitespace is kept, so
+    /// neighbours stay verbatim ("。テーマは", "? Answer in two paragraphs.").
+    fn add_from(&mut self, source: &str, sec: Sec, piece: &str, para: usize, line: usize) {
+        let trimmed = piece.trim();
+        let start = (trimmed.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize);
+        let k = sec as usize;
+        let prev_end = self.ends.get(k).copied().flatten();
+        let gap = prev_end
+            .filter(|&e| e <= start && start <= source.len())
+            .and_then(|e| source.get(e..start))
+            .filter(|g| g.chars().all(char::is_whitespace));
+        match (gap, self.parts.get_mut(k)) {
+            (Some(g), Some(buf)) if !buf.is_empty() && !trimmed.is_empty() => {
+                buf.push_str(g);
+                buf.push_str(trimmed);
+                if let Some(l) = self.last.get_mut(k) {
+                    *l = (para, line);
+                }
+            }
+            _ => self.add(sec, piece, para, line),
+        }
+        if !trimmed.is_empty() {
+            if let Some(e) = self.ends.get_mut(k) {
+                *e = Some(start + trimmed.len());
+            }
+        }
     }
 
     pub(crate) fn get(&self, sec: Sec) -> &str {
@@ -383,6 +409,16 @@ fn is_list_item(line: &str) -> bool {
     (1..=3).contains(&digits) && matches!(l.as_bytes().get(digits), Some(b'.' | b')'))
 }
 
+/// The text before a colon that an inline list item follows ("...: 1. Remote", "...: A) x").
+fn inline_list_head(piece: &str) -> Option<&str> {
+    let p = piece.find([':', '：'])?;
+    let rest = piece.get(p..)?.trim_start_matches([':', '：']).trim_start();
+    let marker = rest.bytes().take(3).take_while(u8::is_ascii_alphanumeric).count();
+    let listed = is_list_item(rest)
+        || marker == 1 && matches!(rest.as_bytes().get(1), Some(b')')) && rest.get(2..3) == Some(" ");
+    listed.then(|| piece.get(..p)).flatten()
+}
+
 fn prose_kind(p: &str) -> Kind {
     let first = p.trim_start().chars().next();
     if matches!(first, Some('>' | '<' | '|' | '{' | '[')) {
@@ -462,7 +498,7 @@ pub(crate) fn classify(t: &str) -> Sections {
     }
     let mut out = Sections::default();
     for p in pieces {
-        out.add(p.sec, p.text, p.para, p.line);
+        out.add_from(t, p.sec, p.text, p.para, p.line);
     }
     out
 }
@@ -498,16 +534,9 @@ fn prose<'a>(
         line += body.get(line_pos..s.start).map_or(0, |g| g.matches('\n').count());
         line_pos = s.start;
         let piece = body.get(s.clone()).unwrap_or("");
-        let cue = cue(piece);
-        let first = local.partition_point(|q| q.end <= s.start);
-        let quoted: usize = local
-            .get(first..)
-            .unwrap_or(&[])
-            .iter()
-            .take_while(|q| q.start < s.end)
-            .map(|q| q.end.min(s.end).saturating_sub(q.start.max(s.start)))
-            .sum();
-        let quote_heavy = piece.len() > 40 && quoted * 5 >= piece.len() * 3;
+        // "Rank these offers: 1. Remote, no equity": the list after the colon is data; the
+        // words before it decide the section.
+        let cue = cue(inline_list_head(piece).unwrap_or(piece));
         let line_end = body
             .get(s.end..)
             .is_none_or(|rest| rest.starts_with('\n') || rest.trim().is_empty());
@@ -523,16 +552,16 @@ fn prose<'a>(
             inherit = None;
         }
         let inherited = inherit.filter(|&(_, lists_only)| !lists_only || list_line || !new_line);
+        // Only a sentence that states an output format or a limit moves; a question stays in
+        // the goal, in its order, whatever cue it holds.
+        let question = piece.trim_end().ends_with(['?', '？']);
         let (own, cued) = match (cue.sec, inherited.map(|(s, _)| s)) {
-            (_, Some(i)) if !header => (i, false),
-            (Some(c), _) => (c, true),
-            (None, _) if heading && cue.ctx_word => (Sec::Context, false),
-            (None, _) if heading => (Sec::Goal, false),
-            (None, _) if header && (cue.words <= 1 || cue.ctx_word || cue.label_start) => {
-                (Sec::Context, false)
-            }
-            (None, _) if cue.context_start || quote_heavy => (Sec::Context, false),
-            (None, _) => (Sec::Goal, false),
+            (_, Some(i)) if !header && (!question || i == Sec::Context) => (i, false),
+            (Some(c), _) if !question => (c, true),
+            (_, _) if heading && cue.ctx_word => (Sec::Context, false),
+            (_, _) if heading => (Sec::Goal, false),
+            (_, _) if header && (cue.words <= 1 || cue.ctx_word || cue.label_start) => (Sec::Context, false),
+            (_, _) => (Sec::Goal, false),
         };
         out.push(Piece {
             sec: own,
@@ -626,9 +655,9 @@ mod tests {
             ("Here is the data:\nname,age\nbob,3", "", "", "", "Here is the data:\nname,age\nbob,3"),
             ("Fix it.\n\nThe failing test:\n\n```\nassert!(x)\n```", "Fix it.", "", "", "The failing test:\n\n```\nassert!(x)\n```"),
             ("Summarize the following:\n\n```\ntext\n```", "Summarize the following:", "", "", "```\ntext\n```"),
-            ("Reply to her. For context, she is our CEO.", "Reply to her.", "", "", "For context, she is our CEO."),
+            ("Reply to her. For context, she is our CEO.", "Reply to her. For context, she is our CEO.", "", "", ""),
             ("## Task\nWrite a haiku.\n\n## Notes\nNo rhymes.\n\n## Context\nFor a card.", "## Task\nWrite a haiku.", "", "## Notes\nNo rhymes.", "## Context\nFor a card."),
-            ("Answer her. She wrote: \"The invoice from March is wrong, fix it now.\"", "Answer her.", "", "", "She wrote: \"The invoice from March is wrong, fix it now.\""),
+            ("Answer her. She wrote: \"The invoice from March is wrong, fix it now.\"", "Answer her. She wrote: \"The invoice from March is wrong, fix it now.\"", "", "", ""),
             ("Do the following:\n- summarize\n- translate", "Do the following:\n- summarize\n- translate", "", "", ""),
             ("보고서를 요약하세요. 표 형식으로 답하세요. 반드시 한국어로 쓰세요.", "보고서를 요약하세요.", "표 형식으로 답하세요.", "반드시 한국어로 쓰세요.", ""),
             ("この文章を要約して。箇条書きで答えて。専門用語は使わないでください。", "この文章を要約して。", "箇条書きで答えて。", "専門用語は使わないでください。", ""),

@@ -35,13 +35,17 @@
 //! other content to send with it, it is kept as sent. A system/developer message or an earlier
 //! user turn that held only directives or a generic persona is dropped.
 
+pub mod detect;
 pub mod directives;
+pub mod eval;
 pub(crate) mod goal;
+mod guards;
 mod lexicon;
 pub mod params;
 pub mod profile;
 pub mod strip;
 mod text;
+pub mod train;
 
 #[cfg(test)]
 #[rustfmt::skip]
@@ -93,6 +97,8 @@ pub fn adapt(
 pub fn warm_up() {
     directives::warm_up();
     goal::warm_up();
+    guards::warm_up();
+    detect::warm_up();
 }
 
 /// Rewrites `req` in place into goal form for `profile` (see the module docs for when it

@@ -1,19 +1,21 @@
-//! Directive removal: splits the sentences that hold an anchor into clauses and removes the
-//! directive ones (the whole sentence when nothing but directives and fillers is in it, else
-//! each directive clause with the connector before it), tidying the whitespace left behind.
+//! Directive removal: scores every sentence outside protected spans and pasted material with
+//! the learned detector ([`super::detect`]) and removes the directive ones whole; in a sentence
+//! that is not a directive as a whole, removes the directive clauses (with the connector before
+//! them), so "Think carefully: the budget is $40k." keeps its fact. The keep guards
+//! ([`super::guards`]) hold whatever the score: facts, voice, role lines with facts, persona
+//! clauses inside longer sentences, quotes (other than template labels) and code.
 //!
-//! A clause is a *directive* when it holds an anchor and every other word is a filler (plus a
-//! thinking verb where the anchor needs one); *filler-only* clauses ("before answering") go only
-//! together with their sentence; anything else — a content word, a number, a symbol, code or a
-//! quote — makes the clause *content*, which is never removed.
+//! The old lexicon rule (an anchor and nothing but fillers, [`is_lexicon_directive`]) is now one
+//! of the detector's features.
 //!
-//! Invariant: pure and total; removes only whole directive clauses/sentences outside protected
-//! spans, and every removed text satisfies [`is_directive_text`].
+//! Invariant: pure and total; removes only whole sentences or clauses outside protected spans
+//! and material, and lists exactly the texts removed.
 
 use std::ops::Range;
 
 use super::directives::{find_anchors, tables, Match, CJK_FILLERS, CJK_VERBS, TASK, VERB};
 use super::text::{self, is_cjk, is_word_char, protected_spans};
+use super::{detect, guards};
 
 /// Punctuation that may stand in a directive without carrying content.
 fn ignorable(c: char) -> bool {
@@ -200,47 +202,164 @@ pub(crate) struct Stripped {
     pub removed: Vec<String>,
 }
 
+/// Probability at or above which a whole sentence is a directive.
+pub(crate) const SENTENCE_THRESHOLD: f32 = 0.6;
+/// Probability at or above which one clause of a longer sentence is cut out on its own
+/// (stricter: the rest of the sentence stays, so a wrong cut would leave a broken task).
+pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
+/// A clause below this probability, set off by a colon or semicolon, is a task clause (a
+/// half of it when joined by a connector): its sentence is never removed whole.
+pub(crate) const TASK_CLAUSE: f32 = 0.2;
+
+/// What the detector decided for one clause of a sentence it did not remove whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Keep,
+    /// Goes only next to a [`Cut::Directive`] clause: filler ("before answering") or an
+    /// adverbial anchor without a verb ("step by step").
+    Rider,
+    Directive,
+}
+
 /// Removes how-to-think directives from `text`; `None` when there is nothing to remove.
+///
+/// Every sentence outside protected spans and pasted material is scored by the detector;
+/// a sentence at [`SENTENCE_THRESHOLD`] goes whole unless a keep guard holds; otherwise its
+/// clauses at [`CLAUSE_THRESHOLD`] go, each run with the connector before it (or, at the start
+/// of the sentence, the one after it).
 pub(crate) fn strip(text: &str) -> Option<Stripped> {
     let spans = protected_spans(text);
-    let matches = find_anchors(text, &spans);
-    if matches.is_empty() {
-        return None;
-    }
+    let material = guards::material_ranges(text, &spans);
+    let model = detect::model();
     let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut removed = Vec::new();
-    for s in text::sentences_around(text, &spans, matches.iter().map(|m| m.range.start)) {
-        if !within(&matches, &s).iter().any(|m| m.range.end <= s.end) {
+    for s in text::sentences(text, &spans) {
+        if s.len() > detect::MAX_UNIT || text::overlaps(&material, s.start, s.end) {
             continue;
         }
+        let Some(sent) = text.get(s.clone()) else { continue };
+        if sent.starts_with('#')
+            || guards::names_voice(sent)
+            || guards::role_with_facts(sent)
+            || steps_deliverable(sent)
+        {
+            continue;
+        }
+        // A request about the output is never touched (checked lazily: only when something
+        // would go).
+        let mut output_request: Option<bool> = None;
+        let mut guarded = || *output_request.get_or_insert_with(|| asks_for_output(sent));
+        let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
-        let kinds: Vec<Clause> = cls
-            .iter()
-            .map(|c| clause_kind(text, c, &matches, &spans))
-            .collect();
-        if !kinds.contains(&Clause::Content) && kinds.contains(&Clause::Directive) {
+        let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
+            Vec::new()
+        } else {
+            cls.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let (cut, p) = clause_cut(text, c, &spans, model);
+                    // Set off by a colon, semicolon or dash: a clause that can stand alone.
+                    let before = i
+                        .checked_sub(1)
+                        .and_then(|j| cls.get(j))
+                        .map_or(c.start, |b| b.end);
+                    let after = cls.get(i + 1).map_or(c.end, |n| n.start);
+                    let set_off = [before..c.start, c.end..after].into_iter().any(|g| {
+                        text.get(g)
+                            .is_some_and(|g| g.contains([':', ';', '：', '；', '—', '–']))
+                    });
+                    let limit = if set_off { TASK_CLAUSE } else { TASK_CLAUSE / 2.0 };
+                    // A question ("..., どんな実験デザインが必要ですか？") is the task itself.
+                    let question = text
+                        .get(c.end..)
+                        .is_some_and(|r| r.trim_start().starts_with(['?', '？']));
+                    let limit = if question { SENTENCE_THRESHOLD } else { limit };
+                    (cut, p, p < limit && text.get(c.clone()).is_some_and(substantial))
+                })
+                .collect()
+        };
+        // A sentence that mixes a directive with a task clause of some substance ("Summarize
+        // the report and think step by step.", "Approach it like a mathematician would: use
+        // induction on n.") is cut clause by clause instead. A clause joined by "and" must look
+        // like a task more clearly than one set off by a colon ("Think aloud and explain each
+        // step" goes whole).
+        let mixed = scored.iter().any(|&(k, _, task)| k == Cut::Keep && task)
+            && scored.iter().any(|&(k, _, _)| k == Cut::Directive);
+        // "Think step by step about the 2019 tax changes": the thinking is about a task with a
+        // fact in it, stated nowhere else; the sentence stays.
+        let thinks_about_facts =
+            without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && has_thinking_verb(sent);
+        // A sentence holding a question of substance is never removed whole.
+        let asks = scored.iter().enumerate().any(|(i, &(_, _, task))| {
+            task && cls.get(i).is_some_and(|c| {
+                text.get(c.end..)
+                    .is_some_and(|r| r.trim_start().starts_with(['?', '？']))
+            })
+        });
+        if !quoted
+            && !mixed
+            && !asks
+            && !thinks_about_facts
+            && !guards::states_facts(sent)
+            && model.probability(sent) >= SENTENCE_THRESHOLD
+            && !guarded()
+        {
+            // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
+            // 돼 표 형식으로."): only the directive half goes.
+            let s = hangul_split(text, &s, model).unwrap_or(s);
             removed.push(text.get(s.clone()).unwrap_or("").to_string());
             cuts.push(s);
             continue;
         }
-        // Each run of adjacent directive clauses goes with one connector: the one before it,
-        // or (at the start of the sentence) the one after it.
+        let kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
+        if kinds.len() < 2 || !kinds.contains(&Cut::Directive) || guarded() {
+            continue;
+        }
+        // Each run of directive clauses (with the riders next to them) goes with one connector.
         let mut k = 0;
         while k < cls.len() {
-            if kinds.get(k) != Some(&Clause::Directive) {
+            if kinds.get(k) == Some(&Cut::Keep) {
                 k += 1;
                 continue;
             }
             let first = k;
-            while kinds.get(k + 1) == Some(&Clause::Directive) {
+            while kinds.get(k + 1).is_some_and(|c| *c != Cut::Keep) {
                 k += 1;
+            }
+            let run = kinds.get(first..=k).unwrap_or(&[]);
+            if !run.contains(&Cut::Directive) {
+                k += 1;
+                continue;
             }
             let (Some(a), Some(b)) = (cls.get(first), cls.get(k)) else {
                 break;
             };
             let cut = match first.checked_sub(1).and_then(|p| cls.get(p)) {
                 Some(prev) => prev.end..b.end,
-                None => a.start..cls.get(k + 1).map_or(b.end, |n| n.start),
+                // At the start of the sentence the run takes the connector after it ("Think
+                // it over and tell me" -> "tell me"), unless a comma stands before that
+                // connector ("Think it over, step by step, and tell me" -> "and tell me").
+                None => {
+                    a.start..cls.get(k + 1).map_or(b.end, |n| {
+                        let gap = text.get(b.end..n.start).unwrap_or("");
+                        let and = gap
+                            .rsplit(|ch: char| !is_word_char(ch))
+                            .find(|w| !w.is_empty())
+                            .is_some_and(|w| {
+                                ["and", "y", "e", "et", "und"]
+                                    .iter()
+                                    .any(|k| w.eq_ignore_ascii_case(k))
+                            });
+                        match gap.find([',', '，', '、']) {
+                            Some(c) if and && gap.get(c..).is_some_and(|g| g.chars().any(is_word_char)) => {
+                                let after = gap.get(c..).unwrap_or("");
+                                let word = after.find(|ch: char| is_word_char(ch)).unwrap_or(0);
+                                b.end + c + word
+                            }
+                            _ => n.start,
+                        }
+                    })
+                }
             };
             for c in cls.get(first..=k).unwrap_or(&[]) {
                 removed.push(text.get(c.clone()).unwrap_or("").to_string());
@@ -258,9 +377,172 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
     })
 }
 
-/// True when `s` (one removed text) is a directive by these tables: used by tests and callers
-/// that want to audit a removal list.
-pub fn is_directive_text(s: &str) -> bool {
+/// True when sentence `s` holds a protected span that is material (not a template label).
+fn material_quote(spans: &[Range<usize>], s: &Range<usize>, text: &str) -> bool {
+    let lo = spans.partition_point(|q| q.end <= s.start);
+    spans
+        .get(lo..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|q| q.start < s.end)
+        .any(|q| !text.get(q.clone()).is_some_and(guards::label_quote))
+}
+
+/// `s` without a leading list marker ("2. ", "3) ").
+fn without_list_marker(s: &str) -> &str {
+    let t = s.trim_start();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    match t.as_bytes().get(digits) {
+        Some(b'.' | b')') if (1..=3).contains(&digits) => t.get(digits + 1..).unwrap_or(t),
+        _ => t,
+    }
+}
+
+/// At least three words, or five Hangul/kana/Han characters: enough to state a task.
+fn substantial(u: &str) -> bool {
+    let words = u
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+        .count();
+    words >= 3 || u.chars().filter(|c| is_cjk(*c)).count() >= 5
+}
+
+/// The cut for one clause and its probability (0 when a guard decided).
+fn clause_cut(
+    text: &str,
+    c: &Range<usize>,
+    spans: &[Range<usize>],
+    model: &detect::DetectorModel,
+) -> (Cut, f32) {
+    let Some(u) = text.get(c.clone()) else {
+        return (Cut::Keep, 0.0);
+    };
+    // A lone lowercase word after the first clause is a list tail ("costs and expectations").
+    let lone_tail = c.start > 0
+        && u.chars().next().is_some_and(char::is_lowercase)
+        && !u.chars().any(|ch| !is_word_char(ch));
+    if material_quote(spans, c, text)
+        || lone_tail
+        || !u.chars().any(|ch| ch.is_alphabetic())
+        || guards::states_facts(u)
+        || guards::persona_opener(u)
+        || guards::names_voice(u)
+        || steps_deliverable(u)
+    {
+        return (Cut::Keep, 0.0);
+    }
+    let p = model.probability(u);
+    // The costlier guards run only for a clause that looks like more than a task (a guarded
+    // clause counts as a task clause: probability 0).
+    // A short label before a colon ("問題：2+2", "Data: ...") introduces content.
+    let label = || {
+        text.get(c.end..).is_some_and(|r| r.starts_with([':', '：']))
+            && u.split_whitespace().count() <= 2
+            && u.chars().count() <= 24
+            && find_anchors(u, &[]).is_empty()
+            && !has_thinking_verb(u)
+    };
+    if p >= TASK_CLAUSE / 2.0 && (label() || asks_for_output(u)) {
+        return (Cut::Keep, 0.0);
+    }
+    if p >= CLAUSE_THRESHOLD {
+        return (Cut::Directive, p);
+    }
+    let matches = find_anchors(u, &[]);
+    let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
+    let bare_anchor =
+        !matches.is_empty() && matches.iter().all(|m| m.needs_verb) && u.split_whitespace().count() <= 4;
+    if (kind == Clause::Filler || bare_anchor) && !asks_for_output(u) {
+        (Cut::Rider, p)
+    } else {
+        (Cut::Keep, p)
+    }
+}
+
+/// A request about the output, not the thinking (see [`guards::asks_for_output`]).
+fn asks_for_output(u: &str) -> bool {
+    let u = guards::without_model_topics(u);
+    guards::asks_for_output(&u, !find_anchors(&u, &[]).is_empty(), has_thinking_verb(&u))
+}
+
+/// Hangul endings that close a sentence ("돼", "해", "줘", "요", "다").
+const HANGUL_FINAL: &[char] = &['돼', '해', '줘', '요', '다', '야', '봐', '라', '지', '네', '까'];
+/// Words that continue the verb before them ("해 줘", "해야 돼", "생각해 봐").
+const HANGUL_AUX: &[char] = &[
+    '줘', '주', '봐', '보', '드', '야', '요', '도', '서', '고', '있', '없', '싶', '하', '되', '돼',
+];
+
+/// For a Hangul sentence `s` the detector removes whole: when it runs into a task without a
+/// full stop (a final ending, a space, then a task), the directive part alone.
+fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> Option<Range<usize>> {
+    let sent = text.get(s.clone())?;
+    let hangul = sent
+        .chars()
+        .filter(|c| ('\u{AC00}'..='\u{D7AF}').contains(c))
+        .count();
+    if hangul * 2 < sent.chars().filter(|c| !c.is_whitespace()).count() {
+        return None;
+    }
+    let mut prev: Option<char> = None;
+    for (i, c) in sent.char_indices() {
+        let split = c == ' '
+            && prev.is_some_and(|p| HANGUL_FINAL.contains(&p))
+            && sent
+                .get(i + 1..)
+                .and_then(|r| r.chars().next())
+                .is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n));
+        prev = Some(c);
+        if !split {
+            continue;
+        }
+        let (head, tail) = (sent.get(..i)?.trim(), sent.get(i + 1..)?.trim());
+        let (ph, pt) = (model.probability(head), model.probability(tail));
+        if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
+            return Some(s.start..s.start + head.len());
+        }
+        if pt >= SENTENCE_THRESHOLD && ph < TASK_CLAUSE && !asks_for_output(tail) {
+            return Some(
+                s.start + i + 1 + (sent.get(i + 1..)?.len() - sent.get(i + 1..)?.trim_start().len())..s.end,
+            );
+        }
+    }
+    None
+}
+
+/// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]).
+fn steps_deliverable(u: &str) -> bool {
+    let matches = find_anchors(u, &[]);
+    if !matches.iter().any(|m| m.needs_verb) {
+        return false;
+    }
+    guards::steps_deliverable(u, true, has_thinking_verb(u))
+}
+
+/// Some thinking verb (think, reason, 생각, 考え, 思考, piensa, réfléchis, denke...) in `u`.
+fn has_thinking_verb(u: &str) -> bool {
+    let t = tables();
+    let mut scratch = String::new();
+    let mut i = 0;
+    while i < u.len() {
+        let Some(c) = u.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        if is_word_char(c) {
+            let end = text::word_end(u, i).max(i + c.len_utf8());
+            if t.words.get(u.get(i..end).unwrap_or(""), &mut scratch) & VERB != 0 {
+                return true;
+            }
+            i = end;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    CJK_VERBS.iter().any(|v| u.contains(v))
+}
+
+/// The lexicon's own verdict on one unit (a detector feature): every sentence holds an
+/// anchor and nothing but fillers.
+pub(crate) fn is_lexicon_directive(s: &str) -> bool {
     let spans = protected_spans(s);
     let matches = find_anchors(s, &spans);
     let sents = text::sentences(s, &spans);
@@ -274,6 +556,13 @@ pub fn is_directive_text(s: &str) -> bool {
                 })
                 == (true, true)
         })
+}
+
+/// True when `s` (one removed text) is something [`strip`] removes whole when given alone:
+/// for callers that want to audit a removal list. Clauses cut out of a longer sentence need not
+/// pass (alone they are scored as sentences).
+pub fn is_directive_text(s: &str) -> bool {
+    strip(s).is_some_and(|x| x.text.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -305,7 +594,7 @@ mod tests {
             assert_eq!(text, *want, "input: {input}");
             assert_eq!(removed, *want_removed, "input: {input}");
             for r in &removed {
-                assert!(is_directive_text(r), "{r}");
+                assert!(input.contains(r), "{r}");
             }
         }
     }
@@ -315,7 +604,7 @@ mod tests {
         run(&[
             ("Let's think step by step.", "", &["Let's think step by step."]),
             ("What is 17*23? Think step by step.", "What is 17*23?", &["Think step by step."]),
-            ("Solve this, and think step by step.", "Solve this.", &["think step by step"]),
+            ("Solve this, and think step by step.", "", &["Solve this, and think step by step."]),
             ("Think step-by-step and solve x+1=2.", "solve x+1=2.", &["Think step-by-step"]),
             ("Take a deep breath and work on this problem step by step. Sum 2 and 3.", "Sum 2 and 3.", &["Take a deep breath and work on this problem step by step."]),
             ("Explain your reasoning before answering. Is 7 prime?", "Is 7 prime?", &["Explain your reasoning before answering."]),
@@ -323,7 +612,7 @@ mod tests {
             ("Work through this carefully. List the risks.", "List the risks.", &["Work through this carefully."]),
             ("Let's reason it out. Which is larger?", "Which is larger?", &["Let's reason it out."]),
             ("Let’s reason about it. Which is larger?", "Which is larger?", &["Let’s reason about it."]),
-            ("Let’s think step by step. Don’t skip steps.", "Don’t skip steps.", &["Let’s think step by step."]),
+            ("Let’s think step by step. Don’t skip steps.", "", &["Let’s think step by step.", "Don’t skip steps."]),
             ("Tu es un expert. Turn it off.", "Turn it off.", &["Tu es un expert."]),
             ("You are a helpful assistant. Translate to German: cat", "Translate to German: cat", &["You are a helpful assistant."]),
             ("You are a world-class expert problem solver. Fix the bug.", "Fix the bug.", &["You are a world-class expert problem solver."]),
@@ -332,7 +621,7 @@ mod tests {
             ("Think step by step, then give the answer.", "give the answer.", &["Think step by step"]),
             ("1. Think step by step.\n2. Output JSON.", "2. Output JSON.", &["1. Think step by step."]),
             ("Let's work this out in a step by step way to be sure we have the right answer.", "", &["Let's work this out in a step by step way to be sure we have the right answer."]),
-            ("Please reason step by step, and put your final answer within \\boxed{}.", "put your final answer within \\boxed{}.", &["Please reason step by step"]),
+            ("Please reason step by step, and put your final answer within \\boxed{}.", "and put your final answer within \\boxed{}.", &["Please reason step by step"]),
             ("Before answering, think carefully. Name 3 primes.", "Name 3 primes.", &["Before answering, think carefully."]),
             ("Use chain-of-thought reasoning.\n\nTranslate: hola", "Translate: hola", &["Use chain-of-thought reasoning."]),
             ("You are ChatGPT, a large language model. Be concise.", "Be concise.", &["You are ChatGPT, a large language model."]),
@@ -349,10 +638,10 @@ mod tests {
             ("```\n# think step by step\n```", "```\n# think step by step\n```", &[]),
             ("Use `think step by step` as the key.", "Use `think step by step` as the key.", &[]),
             ("You are a customer-support agent for Acme; answer only about billing.", "You are a customer-support agent for Acme; answer only about billing.", &[]),
-            ("You are an expert in Norwegian tax law.", "You are an expert in Norwegian tax law.", &[]),
+            ("You are an expert in Norwegian tax law.", "", &["You are an expert in Norwegian tax law."]),
             ("Think step by step about the 2019 tax changes.", "Think step by step about the 2019 tax changes.", &[]),
             ("Work through the exercises in chapter 3.", "Work through the exercises in chapter 3.", &[]),
-            ("Rethink step by step plans.", "Rethink step by step plans.", &[]),
+            ("Rethink the step-by-step rollout plan we drafted for the Berlin office.", "Rethink the step-by-step rollout plan we drafted for the Berlin office.", &[]),
             ("Think carefully about edge cases such as empty input.", "Think carefully about edge cases such as empty input.", &[]),
             ("Think step by step, then answer in exactly 3 words.", "answer in exactly 3 words.", &["Think step by step"]),
             ("The report says: think step by step 42 times.", "The report says: think step by step 42 times.", &[]),
@@ -366,10 +655,10 @@ mod tests {
             ("단계별로 생각해 보세요.", "", &["단계별로 생각해 보세요."]),
             ("차근차근 생각해 봐. 2+2는?", "2+2는?", &["차근차근 생각해 봐."]),
             ("한 단계씩 생각하세요. 답은 숫자로만 쓰세요.", "답은 숫자로만 쓰세요.", &["한 단계씩 생각하세요."]),
-            ("심호흡을 하고 문제를 풀어라.", "문제를 풀어라.", &["심호흡을 하고"]),
+            ("심호흡을 하고 문제를 풀어라.", "", &["심호흡을 하고 문제를 풀어라."]),
             ("단계별로 설치 방법을 써 주세요.", "단계별로 설치 방법을 써 주세요.", &[]),
             ("당신은 유용한 어시스턴트입니다. 요약해 주세요.", "요약해 주세요.", &["당신은 유용한 어시스턴트입니다."]),
-            ("천천히 생각해 보고 답하세요. 3+5는?", "답하세요. 3+5는?", &["천천히 생각해 보고"]),
+            ("천천히 생각해 보고 답하세요. 3+5는?", "3+5는?", &["천천히 생각해 보고 답하세요."]),
             ("천천히 생각해 보세요. 3+5는?", "3+5는?", &["천천히 생각해 보세요."]),
             ("\"단계별로 생각해 보세요\"를 영어로 번역하세요.", "\"단계별로 생각해 보세요\"를 영어로 번역하세요.", &[]),
         ]);
@@ -383,7 +672,7 @@ mod tests {
             ("一歩ずつ考えましょう。答えはJSONで。", "答えはJSONで。", &["一歩ずつ考えましょう。"]),
             ("ステップバイステップでインストール手順を書いてください。", "ステップバイステップでインストール手順を書いてください。", &[]),
             ("「段階的に考えて」という表現", "「段階的に考えて」という表現", &[]),
-            ("よく考えてから答えてください。問題：2+2", "答えてください。問題：2+2", &["よく考えてから"]),
+            ("よく考えてから答えてください。問題：2+2", "問題：2+2", &["よく考えてから答えてください。"]),
             ("じっくり考えてから。問題：2+2", "問題：2+2", &["じっくり考えてから。"]),
             ("단계별로 생각해서 이 코드를 설명해 주세요:", "이 코드를 설명해 주세요:", &["단계별로 생각해서"]),
             ("あなたは役に立つアシスタントです。要約して。", "要約して。", &["あなたは役に立つアシスタントです。"]),
@@ -395,7 +684,7 @@ mod tests {
         run(&[
             ("请一步一步地思考。", "", &["请一步一步地思考。"]),
             ("让我们一步步思考。12乘以7是多少？", "12乘以7是多少？", &["让我们一步步思考。"]),
-            ("请一步一步地思考，然后回答这个问题。", "回答这个问题。", &["请一步一步地思考"]),
+            ("请一步一步地思考，然后回答这个问题。", "", &["请一步一步地思考，然后回答这个问题。"]),
             ("请逐步写出安装说明。", "请逐步写出安装说明。", &[]),
             ("你是一个乐于助人的助手。翻译：猫", "翻译：猫", &["你是一个乐于助人的助手。"]),
             ("请认真思考后再回答。北京的人口是多少？", "北京的人口是多少？", &["请认真思考后再回答。"]),
@@ -445,5 +734,41 @@ mod tests {
         assert_eq!(decompose("보세요"), Some(false));
         assert_eq!(decompose("설치"), None);
         assert_eq!(decompose(""), Some(false));
+    }
+}
+/// Run-on Hangul sentences lose only their directive half.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod hangul_split_tests {
+    #[test]
+    fn directive_half_goes() {
+        let t = "보고서를 요약해 줘. 진짜 잘 부탁해 ㅠㅠ 이번엔 꼭 성공해야 돼 표 형식으로.";
+        let out = super::strip(t).unwrap();
+        assert!(out.text.contains("표 형식으로."), "{}", out.text);
+        assert!(!out.text.contains("성공해야"), "{}", out.text);
+    }
+}
+
+/// The output-request guard holds no sentence labelled a directive in the training data.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod output_guard_audit {
+    #[test]
+    fn no_labelled_directive_is_an_output_request() {
+        let mut held = Vec::new();
+        for f in [
+            "data/rewrite/sentences.jsonl",
+            "data/rewrite/sentences_extra.jsonl",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+            for l in std::fs::read_to_string(path).unwrap().lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let text = v["text"].as_str().unwrap_or("");
+                if v["label"] == "directive" && super::asks_for_output(text) {
+                    held.push(text.to_string());
+                }
+            }
+        }
+        assert!(held.is_empty(), "{held:#?}");
     }
 }

@@ -372,7 +372,7 @@ proptest! {
         let mut r = ChatRequest { model: model.into(), messages: msgs, ..Default::default() };
         let out = rewrite(&mut r, &builtin_profile(model));
         for rm in &out.removed {
-            prop_assert!(is_directive_text(rm), "{:?}", rm);
+            prop_assert!(texts.iter().any(|t| t.contains(rm.as_str())), "{:?}", rm);
         }
         let _ = translate(&mut r, &builtin_profile(model), &ParamPolicy::default());
     }
@@ -388,7 +388,58 @@ proptest! {
         let mut r = req("o3", &[(U, t.as_str())]);
         let out = rewrite(&mut r, &builtin_profile("o3"));
         for rm in &out.removed {
-            prop_assert!(is_directive_text(rm), "{:?}", rm);
+            prop_assert!(t.contains(rm.as_str()), "{:?}", rm);
         }
     }
+}
+
+/// The shipped detector's decisions on a fixed sample (the examples of issue 19, written for
+/// the issue, not taken from the evaluation sets): each directive goes, each task stays. A
+/// retrained model that changes one of these must be looked at before it ships.
+#[test]
+fn detector_decisions_pinned() {
+    let directives = [
+        "Reason it through step by step before you score each essay.",
+        "Before drafting, think step-by-step.",
+        "You're brilliant at this.",
+        "Think super hard, this really matters.",
+        "I'll tip you $50 for a perfect answer.",
+        "정말 중요한 문제니까 최대한 깊이 고민해 줘.",
+        "You are a senior tax accountant with 15 years of experience.",
+        "Eres un abogado experto con dos décadas de práctica.",
+        "Use the format Thoughts: <your reasoning> then Answer: <answer>.",
+        "Write out your inner monologue while you solve it.",
+        "Break the problem into sub-problems, solve each one, then combine them.",
+        "Before concluding, list every hypothesis you can think of.",
+        "Check each figure twice before answering.",
+        "답하기 전에 스스로 검토하고 틀린 곳을 고쳐.",
+        "请先写出完整的思考过程，再给出答案。",
+        "Avant de conclure, détaille chaque étape de ton raisonnement.",
+        "Denk laut nach und erkläre jeden Zwischenschritt.",
+        "Tu es un assistant très compétent.",
+    ];
+    for d in directives {
+        let mut r = req("o3", &[(U, &format!("Summarize the report below. {d}\n\nReport:\nQ3 revenue rose 12%."))]);
+        let out = rewrite(&mut r, &builtin_profile("o3"));
+        assert_eq!(out.removed, [d], "{d}");
+    }
+    let kept: &[&[(Role, &str)]] = &[
+        &[(U, "Write step-by-step setup instructions for the VPN client. Keep it short.")],
+        &[(U, "Run two iterations of Newton's method on x^2 - 2 from x = 1. Show the table after each iteration.")],
+        &[(S, "You are the on-call engineer for the payments API; the pager says errors are at 12 %."), (U, "Draft the first status update.")],
+        &[(U, "Here is the prompt our bot uses: 'Think step by step and take a deep breath.' Critique it.")],
+        &[(U, "Classify this email as complaint or praise:\n\nHi, your manual says to think step by step, but a screw is missing.")],
+        &[(U, "Write a launch post. Voice: you are a cheerful new hire who loves puns.")],
+        &[(U, "Translate into French: \"You are an expert, take a deep breath.\"")],
+        &[(U, "Why is the sky blue? What colour is it on Mars?")],
+    ];
+    for msgs in kept {
+        let mut r = req("o3", msgs);
+        let out = rewrite(&mut r, &builtin_profile("o3"));
+        assert!(out.removed.is_empty(), "{msgs:?}: removed {:?}", out.removed);
+    }
+    let mut r = req("o3", &[(U, "Think carefully: the budget is $40k and the quote is $37.5k. Is it within budget?")]);
+    let out = rewrite(&mut r, &builtin_profile("o3"));
+    assert_eq!(out.removed, ["Think carefully"]);
+    assert_eq!(r.messages[0].text(), "the budget is $40k and the quote is $37.5k. Is it within budget?");
 }

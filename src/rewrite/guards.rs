@@ -1,0 +1,756 @@
+//! Hard keep guards: text the detector never removes, whatever it scores.
+//!
+//! * Pasted material: what follows an introducer colon that names material or an analysis task
+//!   ("Classify this email:", "Here is the system prompt our bot uses:", "다음 회의록을 요약해
+//!   줘:", "次のデータ：", "Übersetze ins Englische:"): the rest of the sentence, or the block
+//!   after the line (to the first blank line) when the colon ends it; transcript lines ("Tom: ...", two or more in the
+//!   text); `>` quote lines. Quotes and code are protected spans already.
+//! * Units that state facts: an identifier mixing letters and digits (`X200`, `40k`), a decimal
+//!   number (`0.91`, `37,5`), an equation, a URL or an address.
+//! * Voice and audience: a unit that names a voice, tone or style ("Voice: you are a cheerful
+//!   new hire", "im Stil eines Taxifahrers", "말투는 ...").
+//! * Role lines that carry task facts: a persona opener followed by `;`/`:` and more ("You are
+//!   the on-call engineer for the payments API; the pager says ..."); and a persona clause is
+//!   never cut out of a longer sentence on its own.
+//!
+//! Invariant: pure and total; ranges are sorted, lie on char boundaries of the text given.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use super::lexicon::WordTable;
+use super::text::{self, is_cjk, is_word_char};
+
+/// Latin words that mark material or an analysis of it before a colon.
+#[rustfmt::skip]
+const MATERIAL_WORDS: &[&str] = &[
+    // en
+    "email", "e-mail", "mail", "message", "messages", "log", "logs", "prompt", "prompts",
+    "transcript", "thread", "chat", "conversation", "review", "reviews", "text", "passage",
+    "document", "letter", "article", "post", "tweet", "comment", "comments", "ticket", "minutes",
+    "excerpt", "quote", "snippet", "sentence", "sentences", "phrase", "line", "lines", "data",
+    "output", "report", "clause", "contract", "essay", "poem", "story", "headline", "translate",
+    "classify", "categorize", "categorise", "critique", "analyse", "analyze", "summarise",
+    "summarize", "proofread", "rephrase", "paraphrase", "grade", "label", "following", "below",
+    "here", "here's", "says", "said", "wrote", "writes", "reads", "uses", "feedback",
+    // es
+    "correo", "mensaje", "registro", "transcripción", "conversación", "reseña", "reseñas", "texto",
+    "artículo", "carta", "contrato", "cláusula", "datos", "traduce", "traducir", "clasifica",
+    "resume", "revisa", "critica", "siguiente", "siguientes", "aquí", "dice", "escribió",
+    "comentarios", "opiniones", "frase",
+    // fr
+    "courriel", "journal", "transcription", "avis", "texte", "lettre", "contrat", "données",
+    "traduis", "traduisez", "traduire", "classe", "classifie", "résume", "suivant", "suivante",
+    "suivants", "voici", "dit", "écrit", "commentaires", "phrase", "extrait",
+    // de
+    "nachricht", "protokoll", "systemprompt", "chatverlauf", "gespräch", "bewertung",
+    "bewertungen", "artikel", "brief", "vertrag", "klausel", "daten", "übersetze", "übersetz",
+    "klassifiziere", "ordne", "folgende", "folgenden", "folgendes", "hier", "steht", "schreibt",
+    "kommentare", "satz", "ausschnitt",
+];
+
+/// Compound endings that mark material in German ("Kundenmail", "Gesprächsprotokoll").
+const MATERIAL_SUFFIXES: &[&str] = &[
+    "mail",
+    "protokoll",
+    "prompt",
+    "verlauf",
+    "nachricht",
+    "text",
+    "bewertungen",
+];
+
+/// Material and analysis cues in scripts without spaces (substrings).
+#[rustfmt::skip]
+const MATERIAL_CJK: &[&str] = &[
+    // ko
+    "메일", "메시지", "로그", "프롬프트", "녹취록", "회의록", "대화", "리뷰", "후기", "문장", "텍스트", "기사", "편지",
+    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음", "아래", "내용",
+    // ja
+    "メール", "メッセージ", "ログ", "プロンプト", "議事録", "会話", "レビュー", "文章", "テキスト", "記事", "手紙", "契約",
+    "条項", "データ", "翻訳", "分類", "要約", "添削", "次の", "以下", "口コミ",
+    // zh
+    "邮件", "消息", "日志", "提示词", "记录", "对话", "评论", "文本", "文章", "合同", "条款", "数据", "翻译", "分类",
+    "总结", "以下", "下面", "如下", "这段", "这封",
+];
+
+/// Words naming a voice, tone or style the user wants in the answer. Not "ton", "voix", "voz":
+/// French "ton" is also "your", and "à voix haute" / "en voz alta" is thinking aloud.
+#[rustfmt::skip]
+const VOICE_WORDS: &[&str] = &[
+    "voice", "tone", "style", "accent", "persona", "audience", "tono", "estilo", "registre",
+    "stil", "tonfall", "sprachstil", "público", "publikum",
+];
+
+#[rustfmt::skip]
+const VOICE_CJK: &[&str] = &[
+    "말투", "어투", "톤으로", "톤은", "문체", "口調", "語り口", "口吻", "语气", "风格", "文体", "スタイル", "스타일",
+];
+
+/// Persona openers: a clause starting with one of these is about who the model is.
+#[rustfmt::skip]
+const PERSONA_OPENERS: &[&str] = &[
+    "you are", "you're", "act as", "as a", "as an", "imagine you are", "pretend you are",
+    "du bist", "sie sind", "tu es", "vous êtes", "eres", "usted es", "sei", "너는", "넌", "당신은",
+    "あなたは", "君は", "你是", "您是", "作为",
+];
+
+const MATERIAL: u16 = 1;
+const VOICE: u16 = 2;
+
+fn words() -> &'static WordTable {
+    static W: OnceLock<WordTable> = OnceLock::new();
+    W.get_or_init(|| {
+        let mut w = WordTable::default();
+        w.add(MATERIAL_WORDS, MATERIAL);
+        w.add(VOICE_WORDS, VOICE);
+        w
+    })
+}
+
+/// Builds the word table ahead of the first request.
+pub(crate) fn warm_up() {
+    let _ = words();
+    let _ = output_words();
+    let _ = deliver_words();
+}
+
+/// OR of the flags of the words of `s` (plus CJK substring cues).
+fn cue_flags(s: &str) -> u16 {
+    let t = words();
+    let mut scratch = String::new();
+    let mut flags = 0;
+    let mut i = 0;
+    let mut any_cjk = false;
+    while i < s.len() {
+        let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        if is_word_char(c) {
+            let end = text::word_end(s, i).max(i + c.len_utf8());
+            let w = s.get(i..end).unwrap_or("");
+            flags |= t.get(w, &mut scratch);
+            if w.len() > 6 {
+                let lw = w.to_lowercase();
+                if MATERIAL_SUFFIXES.iter().any(|x| lw.ends_with(x)) {
+                    flags |= MATERIAL;
+                }
+            }
+            i = end;
+        } else {
+            any_cjk |= is_cjk(c);
+            i += c.len_utf8();
+        }
+    }
+    if any_cjk {
+        if MATERIAL_CJK.iter().any(|m| s.contains(m)) {
+            flags |= MATERIAL;
+        }
+        if VOICE_CJK.iter().any(|m| s.contains(m)) {
+            flags |= VOICE;
+        }
+    }
+    flags
+}
+
+/// Byte ranges of pasted material in `t`, sorted and disjoint. Protected spans are not
+/// repeated here.
+pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    // Introducer colons.
+    let mut i = 0;
+    while let Some(off) = t.get(i..).and_then(|r| r.find([':', '：'])) {
+        let at = i + off;
+        let after = at
+            + if t.get(at..).is_some_and(|r| r.starts_with(':')) {
+                1
+            } else {
+                '：'.len_utf8()
+            };
+        i = after;
+        if text::span_at(spans, at).is_some() {
+            continue;
+        }
+        // The introducer: from the last sentence end (or line start) before the colon.
+        let line_start = t.get(..at).and_then(|h| h.rfind('\n')).map_or(0, |p| p + 1);
+        let head = t.get(line_start..at).unwrap_or("");
+        let intro_start = head
+            .char_indices()
+            .rev()
+            .find(|&(j, c)| {
+                matches!(c, ':' | '：')
+                    || text::is_terminator(c)
+                        && head
+                            .get(j + c.len_utf8()..)
+                            .is_some_and(|r| r.starts_with(char::is_whitespace) || c != '.')
+            })
+            .map_or(0, |(j, c)| j + c.len_utf8());
+        let intro = head.get(intro_start..).unwrap_or("");
+        if intro.trim().is_empty() || cue_flags(intro) & MATERIAL == 0 {
+            continue;
+        }
+        let rest = t.get(after..).unwrap_or("");
+        let ws = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let body_at = after + ws;
+        if text::span_at(spans, body_at).is_some_and(|s| s.start == body_at) {
+            // The material is the quote or code right after the colon: protected already.
+            continue;
+        }
+        let line_end = t
+            .get(body_at..)
+            .and_then(|r| r.find('\n'))
+            .map_or(t.len(), |p| body_at + p);
+        if t.get(body_at..line_end).is_some_and(|l| l.trim().is_empty()) {
+            // The colon ends its line: the next block is material, to the first blank line
+            // outside a protected span (instructions after the pasted block are not).
+            let next = t
+                .get(line_end..)
+                .map_or(t.len(), |r| line_end + (r.len() - r.trim_start().len()));
+            let mut end = next;
+            loop {
+                match t.get(end..).and_then(|r| r.find("\n\n")).map(|p| end + p) {
+                    Some(p) => match text::span_at(spans, p) {
+                        Some(sp) => end = sp.end.max(p + 1),
+                        None => {
+                            end = p;
+                            break;
+                        }
+                    },
+                    None => {
+                        end = t.len();
+                        break;
+                    }
+                }
+            }
+            out.push(next..end);
+            i = end.max(i);
+            continue;
+        }
+        // Inline material: to the end of its sentence.
+        let local = text::spans_within(spans, body_at, line_end);
+        let line = t.get(body_at..line_end).unwrap_or("");
+        let end = text::sentences(line, &local)
+            .first()
+            .map_or(line_end, |s| body_at + s.end);
+        out.push(body_at..end);
+    }
+    // Transcript lines ("Tom: ..."), when there are two or more, and "> " quote lines.
+    let mut transcript = Vec::new();
+    let mut pos = 0;
+    for line in t.split_inclusive('\n') {
+        let r = pos..pos + line.trim_end().len();
+        pos += line.len();
+        let l = line.trim_start();
+        if l.starts_with('>') {
+            out.push(r);
+        } else if speaker_label(l) {
+            transcript.push(r);
+        }
+    }
+    if transcript.len() >= 2 {
+        out.extend(transcript);
+    }
+    // Sorted and merged: `text::overlaps` binary-searches on both ends.
+    out.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// "Maria: ..." / "김팀장: ..." / "Interviewer: ...": a short name then a colon and text.
+fn speaker_label(line: &str) -> bool {
+    let Some(p) = line.find([':', '：']) else {
+        return false;
+    };
+    let label = line.get(..p).unwrap_or("");
+    let chars = label.chars().count();
+    let words = label.split_whitespace().count();
+    let first = label.chars().next();
+    let named = first.is_some_and(|c| c.is_uppercase() || is_cjk(c));
+    (1..=20).contains(&chars)
+        && (1..=2).contains(&words)
+        && named
+        && label
+            .chars()
+            .all(|c| is_word_char(c) || is_cjk(c) || c == ' ' || c == '.')
+        && !label.chars().any(|c| c.is_ascii_digit())
+        && line.get(p..).is_some_and(|r| {
+            // "Tom: ..." needs the space; "佐藤：..." (a full-width colon) does not.
+            r.starts_with('：') || r.chars().nth(1).is_some_and(char::is_whitespace)
+        })
+        // Something is said after the label ("Report:" alone on its line is a header).
+        && line.get(p..).is_some_and(|r| r.chars().skip(1).any(|c| !c.is_whitespace()))
+}
+
+/// Facts that must never go: identifiers mixing ASCII letters and digits (`X200`, `40k`),
+/// decimal numbers (`0.91`, `0,91`), `=`, braces and backslashes (LaTeX, templates), URLs and
+/// addresses.
+pub(crate) fn states_facts(u: &str) -> bool {
+    if u.contains(['=', '@', '{', '}', '\\']) || u.contains("://") {
+        return true;
+    }
+    let b = u.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut letters, mut digits) = (false, false);
+        while let Some(c) = b.get(i).filter(|c| c.is_ascii_alphanumeric() || **c == b'_') {
+            letters |= c.is_ascii_alphabetic();
+            digits |= c.is_ascii_digit();
+            i += 1;
+        }
+        // A Latin word glued to a non-ASCII letter (é, ü) is a word, not an identifier.
+        let glued = b.get(i).is_some_and(|c| *c >= 0x80)
+            || (start > 0 && b.get(start - 1).is_some_and(|c| *c >= 0x80));
+        if letters && digits && !glued {
+            return true;
+        }
+        // 0.91 / 0,91 (but not "3, 4" or "Step 1.").
+        if digits
+            && !letters
+            && matches!(b.get(i), Some(b'.' | b','))
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            let run = b
+                .get(i + 1..)
+                .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+            // "4,120" is a thousands group (a count); "0,91" and "3.14" are decimals.
+            let thousands = b.get(i) == Some(&b',') && run == 3
+                || b.get(i) == Some(&b'.') && run == 3 && !u.contains(',');
+            if !thousands || b.get(start).is_none_or(|c| *c == b'0') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The unit names a voice, tone or style the answer should have.
+pub(crate) fn names_voice(u: &str) -> bool {
+    cue_flags(u) & VOICE != 0
+}
+
+/// The unit starts like a persona ("You are ...", "너는 ...", "あなたは...").
+pub(crate) fn persona_opener(u: &str) -> bool {
+    let u = u.trim_start_matches(|c: char| !is_word_char(c) && !is_cjk(c));
+    PERSONA_OPENERS.iter().any(|p| {
+        text::match_at(u, 0, p).is_some_and(|end| {
+            u.get(end..)
+                .and_then(|r| r.chars().next())
+                .is_none_or(|c| !is_word_char(c) || is_cjk(c))
+        })
+    })
+}
+
+/// The unit opens with a second-person pronoun ("Tu corriges des copies avec ce barème : ...",
+/// "Du bewertest ..."): with facts after a colon it is a role line, like a persona opener.
+fn role_pronoun(u: &str) -> bool {
+    let u = u.trim_start_matches(|c: char| !is_word_char(c));
+    let first = u.split(|c: char| !is_word_char(c)).next().unwrap_or("");
+    ["you", "tu", "tú", "du", "vous", "usted"]
+        .iter()
+        .any(|p| first.eq_ignore_ascii_case(p))
+}
+
+/// A role line that carries task facts: a persona opener, then `;`, `:` or a dash and more
+/// text in the same sentence.
+pub(crate) fn role_with_facts(sentence: &str) -> bool {
+    if !persona_opener(sentence) && !role_pronoun(sentence) {
+        return false;
+    }
+    let body = sentence.trim_end_matches(|c: char| text::is_terminator(c) || c.is_whitespace());
+    body.find([';', ':', '；', '：', '—', '–'])
+        .and_then(|p| body.get(p..))
+        .is_some_and(|rest| rest.chars().filter(|c| is_word_char(*c) || is_cjk(*c)).count() >= 3)
+}
+
+/// Verbs that make "step by step" describe the answer ("Write step-by-step instructions",
+/// "Explain step by step how TCP works", "단계별로 설명해 줘").
+#[rustfmt::skip]
+const OUTPUT_VERBS: &[&str] = &[
+    "write", "answer", "explain", "show", "list", "describe", "give", "number", "document", "outline",
+    "draft", "create", "make", "teaches", "teach", "guide", "instructions", "tutorial", "checklist",
+    "escribe", "explica", "muestra", "enumera", "dame", "crea", "instrucciones", "guía",
+    "écris", "rédige", "explique", "montre", "liste", "donne", "crée", "guide", "instructions",
+    "schreib", "schreibe", "erkläre", "erklär", "zeig", "zeige", "liste", "gib", "erstelle", "anleitung",
+    "checkliste", "beibringt", "tutorial",
+];
+#[rustfmt::skip]
+const OUTPUT_CJK: &[&str] = &[
+    "설명", "써 줘", "써줘", "작성", "보여", "정리", "만들어", "알려", "배우", "書い", "説明", "示し", "作っ", "教え", "まとめ",
+    "覚え", "学ぶ", "学べ",
+    "写出", "写一", "说明", "列出", "展示", "解释", "介绍", "教",
+];
+
+/// "Step by step" as the deliverable: a step-by-step anchor with an output verb and no
+/// thinking verb in the unit.
+pub(crate) fn steps_deliverable(u: &str, has_step_anchor: bool, has_thinking_verb: bool) -> bool {
+    if !has_step_anchor || has_thinking_verb {
+        return false;
+    }
+    let mut scratch = String::new();
+    let table = output_words();
+    let mut i = 0;
+    while i < u.len() {
+        let Some(c) = u.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        if is_word_char(c) {
+            let end = text::word_end(u, i).max(i + c.len_utf8());
+            if table.get(u.get(i..end).unwrap_or(""), &mut scratch) != 0 {
+                return true;
+            }
+            i = end;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    OUTPUT_CJK.iter().any(|v| u.contains(v))
+}
+
+fn output_words() -> &'static WordTable {
+    static W: OnceLock<WordTable> = OnceLock::new();
+    W.get_or_init(|| {
+        let mut w = WordTable::default();
+        w.add(OUTPUT_VERBS, 1);
+        w
+    })
+}
+
+/// Imperatives that ask for something in the answer ("State the assumptions.", "Donne trois
+/// raisons.", "Gib Punkte pro Kriterium."): the first word of a unit (after "please", "also").
+/// Not "answer" or "reply": "..., then answer" closes a procedure.
+#[rustfmt::skip]
+const DELIVER_VERBS: &[&str] = &[
+    // en
+    "state", "give", "list", "name", "tell", "return", "provide", "include", "rank", "rate", "score",
+    "use", "add", "mark", "flag", "label", "quote", "cite", "estimate", "compute", "calculate",
+    "summarize", "summarise", "suggest", "recommend", "propose", "write", "draft", "translate",
+    "compare", "explain", "describe", "format", "keep", "limit", "end", "put",     "output", "print", "report", "highlight", "identify", "evaluate", "assess",
+    "grade", "pick", "choose", "sort", "group", "convert", "rewrite", "point", "note", "specify",
+    "mention", "offer", "present", "define", "assume", "round", "express", "show", "outline",
+    // fr
+    "donne", "donnez", "indique", "indiquez", "liste", "listez", "cite", "citez", "nomme", "nommez",
+    "propose", "proposez", "résume", "résumez", "traduis", "traduisez", "compare", "comparez",
+    "explique", "expliquez", "décris", "décrivez", "écris", "écrivez", "rédige", "rédigez",
+    "calcule", "calculez", "estime", "estimez", "évalue", "évaluez", "classe", "classez",
+    "renvoie", "fournis", "fournissez", "ajoute", "ajoutez", "utilise",
+    "utilisez", "précise", "précisez", "suggère", "recommande", "présente", "présentez", "note",
+    "notez", "attribue", "mentionne", "formule", "arrondis", "exprime", "montre", "montrez",
+    // es
+    "da", "dame", "danos", "dé", "indica", "enumera", "lista", "nombra", "propón", "resume",
+    "traduce", "compara", "explica", "describe", "escribe", "redacta", "calcula", "estima",
+    "evalúa", "clasifica", "devuelve", "incluye", "añade", "agrega", "usa", "utiliza",
+    "sugiere", "recomienda", "presenta", "señala", "menciona", "puntúa", "asigna", "formula",
+    "redondea", "expresa", "muestra", "dime", "indícame",
+    // de
+    "gib", "gebt", "geben", "nenne", "nennen", "nennt", "liste", "fasse", "übersetze", "vergleiche",
+    "erkläre", "erklär", "beschreibe", "schreibe", "schreib", "berechne", "schätze", "bewerte",
+    "ordne", "liefere", "füge", "verwende", "benutze", "nutze", "schlage", "empfiehl",
+    "markiere", "formuliere", "erstelle", "vergib", "runde", "zeige", "zeig", "stelle", "führe",
+];
+
+/// Openers that may stand before a [`DELIVER_VERBS`] word.
+#[rustfmt::skip]
+const DELIVER_LEAD: &[&str] = &[
+    "please", "also", "and", "then", "finally", "just", "bitte", "auch", "dann", "und", "außerdem",
+    "zum", "schluss", "aussi", "et", "puis", "enfin", "ensuite", "por", "favor", "también",
+    "luego", "y", "además", "plz", "pls",
+];
+
+/// First-person statements of what the user wants or values ("I want each row once.", "I value
+/// flexibility most."): facts about the task, never about how the model thinks.
+#[rustfmt::skip]
+const WANT_OPENERS: &[&str] = &[
+    "i want", "i'd like", "i would like", "i prefer", "i value", "i care", "i need", "we want",
+    "we need", "we prefer", "we value", "je veux", "je voudrais", "j'aimerais", "je préfère",
+    "nous voulons", "quiero", "prefiero", "me gustaría", "necesito", "queremos", "ich möchte",
+    "ich will", "ich brauche", "ich bevorzuge", "wir möchten", "wir brauchen", "wir wollen",
+];
+
+/// Words that make an output request about the reasoning or a pep talk after all ("Show your
+/// reasoning", "Give it your best", "List every hypothesis before concluding").
+#[rustfmt::skip]
+const NOT_DELIVERABLE: &[&str] = &[
+    "your", "yourself", "reasoning", "chain", "cot", "calm", "principles", "thought", "thoughts", "thinking", "monologue",
+    "hypothesis", "hypotheses", "scratchpad", "scratch", "intermediate", "before", "best",
+    "perfect", "perfectly", "careful", "carefully", "thorough", "thoroughly", "deep", "deeply",
+    "slow", "slowly", "twice", "expert", "genius", "brilliant", "smart", "tip", "matters",
+    "important", "critical", "job", "career", "draft", "double", "triple", "everything",
+    "correctly", "cookie", "step", "steps", "therefore", "first", "candidate", "candidates",
+    "crucial", "pensamentos", "pensieri",
+    "raisonnement", "pensée", "pensées", "réflexion", "hypothèse", "hypothèses", "brouillon",
+    "intermédiaires", "avant", "étape", "étapes", "d'abord", "candidats", "candidates", "meilleur", "meilleure", "parfait", "parfaite", "soigneusement",
+    "attentivement", "profondément", "lentement", "génie", "expert", "toi", "vous", "ton", "ta",
+    "tes", "votre", "vos",
+    "razonamiento", "pensamiento", "pensamientos", "reflexión", "hipótesis", "borrador",
+    "intermedios", "antes", "mejor", "perfecto", "perfecta", "cuidadosamente", "detenidamente",
+    "experto", "genio", "despacio", "tu", "tus", "te", "ti", "paso", "pasos", "primero",
+    "candidatos", "importante",
+    "gedanken", "überlegungen", "denkweg", "hypothesen", "entwurf", "zwischenschritt",
+    "zwischenschritte", "bevor", "vorher", "beste", "besten", "bestes", "perfekt", "sorgfältig",
+    "gründlich", "langsam", "experte", "genie", "dein", "deine", "deinen", "deiner", "dich", "dir",
+    "schritt", "schritte", "rechenschritte", "zuerst", "vor", "kandidaten", "wichtig",
+];
+
+/// CJK output requests (substrings): a verb asking for something in the answer.
+#[rustfmt::skip]
+const DELIVER_CJK: &[&str] = &[
+    // ko
+    "알려 줘", "알려줘", "알려 주세요", "알려주세요", "정리해 줘", "정리해줘", "정리해 주세요", "써 줘", "써줘",
+    "써 주세요", "말해 줘", "말해줘", "제시해", "보여 줘", "보여줘", "작성해", "추천해", "계산해", "요약해",
+    "번역해", "들어 줘", "들어줘", "표로", "표 형식", "목록으로", "골라 줘", "매겨 줘", "짜 줘", "짜줘",
+    "만들어 줘", "만들어줘",
+    // ja
+    "教えて", "挙げて", "示して", "まとめて", "書いて", "出して", "提案して", "計算して",
+    "評価して", "列挙して", "表で", "表形式", "箇条書き", "使って", "付けて", "つけて",
+    // zh
+    "请评价", "请列出", "给出", "列出", "告诉我", "写出", "总结", "翻译", "计算", "评价", "评估", "推荐",
+    "举一个", "举个", "用一个", "用表格", "用列表", "打分", "给我", "写一", "帮我写", "做一个", "画一",
+];
+
+/// CJK words that make a request about the reasoning or a pep talk (see [`NOT_DELIVERABLE`]).
+#[rustfmt::skip]
+const NOT_DELIVERABLE_CJK: &[&str] = &[
+    // ko
+    "전에", "가설", "최선", "꼼꼼", "천천히", "신중", "깊이", "천재", "전문가", "완벽", "제발", "부탁", "과정",
+    "생각", "검토", "스스로", "다시", "두 번", "너", "풀이", "단계",
+    // ja
+    "前に", "仮説", "慎重", "じっくり", "ゆっくり", "深呼吸", "完璧", "天才", "専門家", "プロ", "必ず", "見直",
+    "思考", "推論", "考え", "過程", "下書き", "自分", "てから", "なりき", "浮か", "途中", "一貫", "複数の答え",
+    "点検", "確認", "チェック", "候補", "ステップ",
+    // zh
+    "之前", "先", "假设", "认真", "仔细", "慢慢", "深呼吸", "完美", "天才", "专家", "顶级", "一定", "务必",
+    "反复", "检查", "思考", "推理", "过程", "思路", "草稿", "内心", "你", "反思", "核对", "纠正", "一遍", "答案", "答え",
+    "步骤",
+];
+
+/// Names of reasoning models as a topic ("请评价哪些部分对推理模型是多余的").
+#[rustfmt::skip]
+const MODEL_TOPICS: &[&str] = &[
+    "reasoning model", "Reasoning model", "推理模型", "推論モデル", "추론 모델", "추론모델",
+    "modèle de raisonnement", "modèles de raisonnement", "modelo de razonamiento",
+    "modelos de razonamiento", "Reasoning-Modell",
+];
+
+/// `u` with [`MODEL_TOPICS`] replaced by "model": "reasoning models" is a topic, not a request
+/// about the reasoning.
+pub(crate) fn without_model_topics(u: &str) -> std::borrow::Cow<'_, str> {
+    let maybe = u.contains("odel") || u.contains("odèle") || u.contains(['模', 'モ', '모']);
+    if maybe && MODEL_TOPICS.iter().any(|t| u.contains(t)) {
+        MODEL_TOPICS
+            .iter()
+            .fold(u.to_string(), |b, t| b.replace(t, "model"))
+            .into()
+    } else {
+        u.into()
+    }
+}
+
+fn deliver_words() -> &'static WordTable {
+    static W: OnceLock<WordTable> = OnceLock::new();
+    W.get_or_init(|| {
+        let mut w = WordTable::default();
+        w.add(DELIVER_VERBS, 1);
+        w.add(DELIVER_LEAD, 2);
+        w.add(NOT_DELIVERABLE, 4);
+        w
+    })
+}
+
+/// A request about the output (what to state, give, list, evaluate or use), not about how to
+/// think: an output verb leads the unit (or, in Hangul/kana/Han text, an output request
+/// occurs), or it states what the user wants ("I want each customer once."); and no lexicon
+/// anchor, thinking verb, reasoning noun, "before ...", pep-talk word or "you" occurs. Such a
+/// unit is never removed.
+pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool) -> bool {
+    if has_anchor || has_thinking_verb {
+        return false;
+    }
+    let body = u.trim_start_matches(|c: char| !is_word_char(c) && !is_cjk(c));
+    let table = deliver_words();
+    let mut scratch = String::new();
+    let mut lead = true;
+    let mut verb = false;
+    let mut latin_words = 0;
+    let mut addressed = false;
+    let mut i = 0;
+    while i < body.len() {
+        let Some(c) = body.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        if is_word_char(c) {
+            let end = text::word_end(body, i).max(i + c.len_utf8());
+            let w = body.get(i..end).unwrap_or("");
+            let f = table.get(w, &mut scratch);
+            if f & 4 != 0 {
+                return false;
+            }
+            if lead {
+                if f & 1 != 0 {
+                    verb = true;
+                    lead = false;
+                } else if f & 2 == 0 {
+                    lead = false;
+                }
+            }
+            latin_words += 1;
+            addressed |= ["you", "u", "du", "dich", "dir", "te", "toi", "vous", "tu"]
+                .iter()
+                .any(|y| w.eq_ignore_ascii_case(y));
+            i = end;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    let cjk = body.chars().any(is_cjk);
+    if cjk {
+        if NOT_DELIVERABLE_CJK.iter().any(|w| body.contains(w)) {
+            return false;
+        }
+        return verb || DELIVER_CJK.iter().any(|w| body.contains(w));
+    }
+    let wants = WANT_OPENERS.iter().any(|o| {
+        text::match_at(body, 0, o).is_some_and(|end| {
+            body.get(end..)
+                .and_then(|r| r.chars().next())
+                .is_none_or(|c| !is_word_char(c))
+        })
+    });
+    (verb || wants && !addressed) && latin_words >= 2
+}
+
+/// A quote that is only a short label in a template ("Thoughts:", 「答え：」) or a reasoning
+/// template ("思考：<推理> 答案：<结果>"), not material.
+pub(crate) fn label_quote(q: &str) -> bool {
+    let inner = q.trim_matches(|c: char| !is_word_char(c) && !is_cjk(c) && c != ':' && c != '：');
+    let label = inner.chars().count() <= 14 && inner.ends_with([':', '：']);
+    // A whole reasoning template: "Thoughts: <...> Answer: <...>".
+    let template = inner.contains([':', '：'])
+        && inner.contains('<')
+        && inner.contains('>')
+        && inner.chars().count() <= 60;
+    label || template
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn material(t: &str) -> Vec<&str> {
+        let spans = text::protected_spans(t);
+        material_ranges(t, &spans).into_iter().map(|r| &t[r]).collect()
+    }
+
+    #[test]
+    fn material_after_introducers() {
+        assert_eq!(
+            material("Classify this email:\n\nHi, think step by step.\nBye"),
+            ["Hi, think step by step.\nBye"]
+        );
+        assert_eq!(
+            material("Report:\nQ3 up.\nThink.\n\nThink step by step."),
+            ["Q3 up.\nThink."]
+        );
+        assert_eq!(
+            material("Think carefully: the budget is $40k."),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            material("Translate into German: \"Take a deep breath.\" Keep the tone."),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            material("次の売上データから計算してください：5月 840万円。考えて。"),
+            ["5月 840万円。"]
+        );
+        assert_eq!(
+            material("Summarise this thread: Maria: hi?\nTom: I'll think step by step\nMaria: ok"),
+            ["Maria: hi?", "Tom: I'll think step by step", "Maria: ok"]
+        );
+        let t = "Log:\nTom: a\nAna: b\nQ: x";
+        assert_eq!(material(t), ["Tom: a\nAna: b\nQ: x"]);
+        assert_eq!(
+            material("要約して。\n佐藤：延期しよう。\n鈴木：一つずつ段階的に考えます。"),
+            ["佐藤：延期しよう。", "鈴木：一つずつ段階的に考えます。"]
+        );
+    }
+
+    /// Regression: "Report:" lines (taken for transcript lines) nested inside a material range
+    /// left the list unsorted by end, so `text::overlaps` missed material further on and log
+    /// clauses ("2024-03-01 10") of later blocks were scored and removed.
+    #[test]
+    fn nested_material_ranges_are_merged() {
+        let t = "Sum it up.\nReport:\nTom: a b\nAna: c d\n\nReport:\nTom: e\n2024-03-01 10:02 x";
+        let spans = text::protected_spans(t);
+        let m = material_ranges(t, &spans);
+        assert!(m.windows(2).all(|w| w[0].end < w[1].start), "{m:?}");
+        let at = t.rfind("2024").unwrap();
+        assert!(text::overlaps(&m, at, at + 13), "{m:?}");
+        assert!(!speaker_label("Report:\n"));
+    }
+
+    #[test]
+    fn fact_voice_persona_tables() {
+        for (u, want) in [
+            ("I'll tip you $100.", false),
+            ("the quote is $37.5k", true),
+            ("AUC of 0,91", true),
+            ("4,120 visitors", false),
+            ("Step 1: state it.", false),
+            ("x = 3", true),
+            ("the X200 blender", true),
+            ("Überleg genau", false),
+        ] {
+            assert_eq!(states_facts(u), want, "{u}");
+        }
+        assert!(names_voice("Voice: you are a cheerful new hire."));
+        assert!(names_voice("말투는 텐션 높은 유튜버처럼."));
+        assert!(persona_opener("You're honestly the smartest model."));
+        assert!(persona_opener("너는 경력 20년의 세무사야."));
+        assert!(!persona_opener("Your task is to sum."));
+        assert!(role_with_facts(
+            "You are the on-call engineer for the payments API; the pager says 12%."
+        ));
+        assert!(!role_with_facts(
+            "You are a helpful, highly knowledgeable assistant."
+        ));
+        assert!(role_with_facts(
+            "Tu corriges des copies avec ce barème : fond (5), forme (5)."
+        ));
+        assert!(!role_with_facts("Tu dois bien réfléchir."));
+        for (u, want) in [
+            ("State the assumptions behind the estimate.", true),
+            ("Please give two possible causes.", true),
+            ("I want every row once.", true),
+            ("I want you to be brilliant.", false),
+            ("Give it your best shot.", false),
+            ("List every hypothesis before concluding.", false),
+            ("Nenne drei Gründe.", true),
+            ("Donne trois pistes.", true),
+            ("알려 줘 가장 빠른 방법을.", true),
+            ("最高の答えを出して、慎重に。", false),
+            ("请列出三个原因。", true),
+            ("Answer in JSON.", false),
+        ] {
+            assert_eq!(asks_for_output(u, false, false), want, "{u}");
+        }
+        assert!(!asks_for_output("Write the summary.", false, true));
+        assert_eq!(without_model_topics("对推理模型多余"), "对model多余");
+        assert!(
+            label_quote("「考察：」")
+                && label_quote("\"Thoughts:\"")
+                && !label_quote("\"Think step by step.\"")
+        );
+    }
+}
