@@ -34,12 +34,12 @@ const WORD_WINDOW: usize = 96;
 /// The table shipped with the crate.
 pub const EMBEDDED_TABLE: &[u8] = include_bytes!("../../config/embed.bin");
 
-static SHARED: LazyLock<Embedder> =
-    LazyLock::new(|| Embedder::from_bytes(EMBEDDED_TABLE).unwrap_or_else(|_| Embedder::empty()));
+static SHARED: LazyLock<Embedder<'static>> =
+    LazyLock::new(|| Embedder::parse(EMBEDDED_TABLE, false).unwrap_or_else(|_| Embedder::empty()));
 
 /// The shipped table, parsed once per process (an empty table if it ever failed to parse, which
 /// a test rules out; every vector is then zero and the router falls back to its other features).
-pub fn shared() -> &'static Embedder {
+pub fn shared() -> &'static Embedder<'static> {
     &SHARED
 }
 
@@ -87,7 +87,38 @@ impl Hasher for PassThrough {
     }
 }
 
-type HashIndex = HashMap<u64, i32, BuildHasherDefault<PassThrough>>;
+type HashIndex = HashMap<u64, u32, BuildHasherDefault<PassThrough>>;
+
+/// Bits of the prefix filter: 2^20 bits (128 KB) for ~240k proper prefixes, two probes each,
+/// about 14 % false positives (a false positive only costs one more lookup).
+const PREFIX_BITS: u32 = 20;
+
+/// A Bloom filter over the hashes of every proper prefix of every piece: the Viterbi search
+/// stops extending a substring as soon as it is no piece's prefix. (A map holding the prefixes
+/// took 9 MB of memory per process; this takes 128 KB.)
+struct PrefixFilter(Vec<u64>);
+
+impl PrefixFilter {
+    fn new() -> PrefixFilter {
+        PrefixFilter(vec![0; 1 << (PREFIX_BITS - 6)])
+    }
+    fn probes(h: u64) -> [usize; 2] {
+        let mask = (1u64 << PREFIX_BITS) - 1;
+        [(h & mask) as usize, ((h >> 32) & mask) as usize]
+    }
+    fn insert(&mut self, h: u64) {
+        for b in PrefixFilter::probes(h) {
+            if let Some(w) = self.0.get_mut(b >> 6) {
+                *w |= 1 << (b & 63);
+            }
+        }
+    }
+    fn may_contain(&self, h: u64) -> bool {
+        PrefixFilter::probes(h)
+            .iter()
+            .all(|b| self.0.get(b >> 6).is_some_and(|w| w & (1 << (b & 63)) != 0))
+    }
+}
 
 /// A `Hasher` for `char` keys: one multiply (SipHash per character cost more than the rest of
 /// the tokenizer; measured with `cargo bench --bench hot_path -- classify`).
@@ -110,13 +141,15 @@ impl Hasher for CharHash {
 
 type NormMap = HashMap<char, String, BuildHasherDefault<CharHash>>;
 
-/// A parsed embedding table.
-pub struct Embedder {
-    /// Piece hash -> piece index, or -1 for a string that is only a prefix of pieces.
+/// A parsed embedding table. The int8 rows stay in the bytes it was parsed from (for the
+/// shipped table, the binary itself), so only the rows that requests use become resident.
+pub struct Embedder<'a> {
+    /// Piece hash -> piece index.
     index: HashIndex,
+    prefixes: PrefixFilter,
     scores: Vec<f32>,
     scales: Vec<f32>,
-    vectors: Vec<i8>,
+    vectors: &'a [u8],
     norm: NormMap,
     /// Characters below U+0080 that the normalisation map changes (most ASCII passes as is).
     ascii_mapped: [bool; 128],
@@ -151,14 +184,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
-impl Embedder {
+impl<'a> Embedder<'a> {
     /// A table without pieces: every text embeds to zero.
-    pub fn empty() -> Embedder {
+    pub fn empty() -> Embedder<'a> {
         Embedder {
             index: HashIndex::default(),
+            prefixes: PrefixFilter::new(),
             scores: Vec::new(),
             scales: Vec::new(),
-            vectors: Vec::new(),
+            vectors: &[],
             norm: NormMap::default(),
             ascii_mapped: [false; 128],
             max_piece_chars: 1,
@@ -168,7 +202,14 @@ impl Embedder {
     }
 
     /// Parse and validate the binary format written by `build_embeddings.py`.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Embedder, EmbedError> {
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Embedder<'a>, EmbedError> {
+        Embedder::parse(bytes, true)
+    }
+
+    /// Parse; `verify` checks the checksum over every byte. The process-wide table skips it:
+    /// it is the binary's own data, checked in full by `shipped_table_loads`, and hashing it
+    /// would make all 8 MB of rows resident at start-up instead of only the rows requests use.
+    fn parse(bytes: &'a [u8], verify: bool) -> Result<Embedder<'a>, EmbedError> {
         if bytes.len() < 32 {
             return Err(EmbedError::Truncated);
         }
@@ -179,7 +220,7 @@ impl Embedder {
         if body.get(..4) != Some(MAGIC.as_slice()) {
             return Err(EmbedError::BadMagic);
         }
-        if fnv1a(body) != stored {
+        if verify && fnv1a(body) != stored {
             return Err(EmbedError::BadChecksum);
         }
         let mut c = Cursor { bytes: body, at: 4 };
@@ -218,16 +259,15 @@ impl Embedder {
             }
             norm.insert(ch, rep.to_string());
         }
-        let mut index = HashIndex::with_capacity_and_hasher(n * 4, Default::default());
+        let mut index = HashIndex::with_capacity_and_hasher(n, Default::default());
+        let mut prefixes = PrefixFilter::new();
         for id in 0..n {
             let len = c.u8()? as usize;
             let piece = std::str::from_utf8(c.take(len)?).map_err(|_| EmbedError::BadText)?;
             for (at, _) in piece.char_indices().skip(1) {
-                index
-                    .entry(xxh3_64(piece.get(..at).unwrap_or("").as_bytes()))
-                    .or_insert(-1);
+                prefixes.insert(xxh3_64(piece.get(..at).unwrap_or("").as_bytes()));
             }
-            index.insert(xxh3_64(piece.as_bytes()), id as i32);
+            index.insert(xxh3_64(piece.as_bytes()), id as u32);
         }
         let mut floats = |count: usize| -> Result<Vec<f32>, EmbedError> {
             let raw = c.take(count * 4)?;
@@ -243,12 +283,13 @@ impl Embedder {
         };
         let scores = floats(n)?;
         let scales = floats(n)?;
-        let vectors: Vec<i8> = c.take(n * DIM)?.iter().map(|b| *b as i8).collect();
+        let vectors = c.take(n * DIM)?;
         if c.at != body.len() {
             return Err(EmbedError::BadHeader("trailing bytes"));
         }
         Ok(Embedder {
             index,
+            prefixes,
             scores,
             scales,
             vectors,
@@ -298,7 +339,7 @@ impl Embedder {
                 continue;
             };
             for (a, q) in acc.iter_mut().zip(row) {
-                *a += *s * f32::from(*q);
+                *a += *s * f32::from(*q as i8);
             }
             count += 1;
         }
@@ -335,17 +376,17 @@ impl Embedder {
         if start < normalised.len() {
             words.push((start, normalised.len()));
         }
-        let found: Vec<i32> = words
+        let found: Vec<Option<u32>> = words
             .iter()
             .map(|&(a, b)| {
                 let w = normalised.get(a..b).unwrap_or("");
-                self.index.get(&xxh3_64(w.as_bytes())).copied().unwrap_or(-1)
+                self.index.get(&xxh3_64(w.as_bytes())).copied()
             })
             .collect();
         let mut scratch = Scratch::default();
         for (&(a, b), id) in words.iter().zip(found) {
-            if id >= 0 {
-                ids.push(id as u32);
+            if let Some(id) = id {
+                ids.push(id);
             } else {
                 self.word_pieces(normalised.get(a..b).unwrap_or(""), &mut scratch, &mut ids);
             }
@@ -411,21 +452,23 @@ impl Embedder {
             let start = offs.get(i).copied().unwrap_or(0);
             for e in i + 1..=(i + self.max_piece_chars).min(n) {
                 let end = offs.get(e).copied().unwrap_or(start);
-                let Some(&id) = word
-                    .get(start..end)
-                    .and_then(|s| self.index.get(&xxh3_64(s.as_bytes())))
-                else {
+                let h = xxh3_64(word.get(start..end).unwrap_or("").as_bytes());
+                let longer = self.prefixes.may_contain(h);
+                let Some(&id) = self.index.get(&h) else {
+                    if longer {
+                        continue;
+                    }
                     break;
                 };
-                if id < 0 {
-                    continue;
-                }
                 let sc = bi + self.scores.get(id as usize).copied().unwrap_or(self.unk_score);
                 if let (Some(be), Some(bk)) = (best.get_mut(e), back.get_mut(e)) {
                     if sc > *be {
                         *be = sc;
-                        *bk = (i, id);
+                        *bk = (i, id as i32);
                     }
+                }
+                if !longer {
+                    break;
                 }
             }
             let us = bi + self.unk_score;
@@ -488,6 +531,7 @@ mod tests {
     fn shipped_table_loads() {
         let t = Embedder::from_bytes(EMBEDDED_TABLE);
         assert!(t.is_ok(), "{:?}", t.err());
+        assert_eq!(t.map(|t| t.checksum()).ok(), Some(shared().checksum()));
         assert!(shared().len() > 30_000);
     }
 
