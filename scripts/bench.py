@@ -445,7 +445,9 @@ def write_report(results, extra, targets):
           f"(direct {fmt(dd['event_gap_ms']['p50'])}), {fmt(gg['events_per_read'])} events per read (direct {fmt(dd['events_per_read'])}) "
           f"| {ok(gg['events_per_read'] <= dd['events_per_read'] * 1.2 + 0.05)} |")
     idle = extra.get("rss_idle_kib", 0) / 1024
-    w(f"| RSS idle | ≤ 30 MB | {idle:.1f} MB | {ok(idle <= 30)} |")
+    # 64 MB since issue 18: the router's embedding table (config/embed.bin) is part of the
+    # process; it was 30 MB before.
+    w(f"| RSS idle | ≤ 64 MB | {idle:.1f} MB | {ok(idle <= 64)} |")
     if "rss_kib_peak" in hold:
         peak = hold["rss_kib_peak"] / 1024
         w(f"| RSS with {hold['streams_open']:,} open streams | ≤ 200 MB | {peak:.1f} MB (peak) | "

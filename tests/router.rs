@@ -100,12 +100,12 @@ fn route_command_keeps_order_and_reports_bad_lines() {
 /// Retraining with the documented command reproduces `config/router.bin` byte for byte. The
 /// real-user part of the training data is fetched public data that is not committed (see
 /// data/router/README.md), so this runs only where it was rebuilt:
-/// `GEARBOX_ROUTER_DATA=DIR cargo test --release --test router -- --ignored`.
+/// `ROUTER_TRAINING_DATA=DIR cargo test --release --test router -- --ignored`.
 #[test]
-#[ignore = "needs the uncommitted real-user training data in $GEARBOX_ROUTER_DATA"]
+#[ignore = "needs the uncommitted real-user training data in $ROUTER_TRAINING_DATA"]
 fn training_reproduces_the_shipped_model() {
-    let Some(data) = std::env::var_os("GEARBOX_ROUTER_DATA").map(PathBuf::from) else {
-        panic!("set GEARBOX_ROUTER_DATA to the directory holding real_train.jsonl and translated.jsonl");
+    let Some(data) = std::env::var_os("ROUTER_TRAINING_DATA").map(PathBuf::from) else {
+        panic!("set ROUTER_TRAINING_DATA to the directory holding real_train.jsonl and translated.jsonl");
     };
     let dir = std::env::temp_dir().join(format!("gearbox-train-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -119,7 +119,7 @@ fn training_reproduces_the_shipped_model() {
         .split_whitespace()
         .skip(1)
         .map(|a| {
-            a.replace("$GEARBOX_ROUTER_DATA", &data.display().to_string())
+            a.replace("$ROUTER_TRAINING_DATA", &data.display().to_string())
                 .replace(
                     "../shared/",
                     &format!("{}/../shared/", env!("CARGO_MANIFEST_DIR")),
