@@ -759,6 +759,7 @@ mod output_guard_audit {
         for f in [
             "data/rewrite/sentences.jsonl",
             "data/rewrite/sentences_extra.jsonl",
+            "data/rewrite/sentences_more.jsonl",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
             for l in std::fs::read_to_string(path).unwrap().lines() {

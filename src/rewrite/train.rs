@@ -205,13 +205,16 @@ mod tests {
     const SHIPPED: &[u8] = include_bytes!("../../config/rewrite.bin");
     const SENTENCES: &str = include_str!("../../data/rewrite/sentences.jsonl");
     const EXTRA: &str = include_str!("../../data/rewrite/sentences_extra.jsonl");
+    const MORE: &str = include_str!("../../data/rewrite/sentences_more.jsonl");
 
     /// The shipped model is exactly what `gearbox rewrite --train data/rewrite/sentences.jsonl
-    /// data/rewrite/sentences_extra.jsonl --out config/rewrite.bin` writes.
+    /// data/rewrite/sentences_extra.jsonl data/rewrite/sentences_more.jsonl --out
+    /// config/rewrite.bin` writes.
     #[test]
     fn retraining_reproduces_the_shipped_model() {
         let mut all = parse_sentences(SENTENCES).unwrap();
         all.extend(parse_sentences(EXTRA).unwrap());
+        all.extend(parse_sentences(MORE).unwrap());
         let m = train(&all, &TrainOptions::default());
         assert!(
             m.to_bytes() == SHIPPED,
