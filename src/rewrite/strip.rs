@@ -311,7 +311,22 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             cuts.push(s);
             continue;
         }
-        let kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
+        let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
+        // A condition belongs to the clause it governs ("If it's wrong, give a
+        // counterexample.", "Sinon, donne un contre-exemple."): a clause opened by a
+        // subordinator is never cut away from a kept clause after it.
+        for i in 0..kinds.len() {
+            let next_kept = kinds.get(i + 1) == Some(&Cut::Keep);
+            let opens = cls
+                .get(i)
+                .and_then(|c| text.get(c.clone()))
+                .is_some_and(opens_with_subordinator);
+            if next_kept && opens {
+                if let Some(k) = kinds.get_mut(i) {
+                    *k = Cut::Keep;
+                }
+            }
+        }
         if kinds.len() < 2 || !kinds.contains(&Cut::Directive) || guarded() {
             continue;
         }
@@ -374,6 +389,45 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
     Some(Stripped {
         text: text::remove_ranges(text, cuts),
         removed,
+    })
+}
+
+/// Words that open a conditional or otherwise subordinate clause, in the seven languages.
+const SUBORDINATORS: &[&str] = &[
+    "if",
+    "unless",
+    "when",
+    "whenever",
+    "otherwise",
+    "else",
+    "si",
+    "sinon",
+    "sino",
+    "cuando",
+    "quand",
+    "lorsque",
+    "wenn",
+    "falls",
+    "sofern",
+    "sonst",
+    "ansonsten",
+    "如果",
+    "要是",
+    "若",
+    "否则",
+    "もし",
+    "만약",
+    "만일",
+];
+
+/// The clause starts with a subordinator ("If it's wrong", "Si es falsa", "Wenn ja", "如果错了").
+fn opens_with_subordinator(clause: &str) -> bool {
+    let t = clause.trim_start();
+    SUBORDINATORS.iter().any(|w| {
+        t.get(..w.len()).is_some_and(|head| head.eq_ignore_ascii_case(w))
+            && t.get(w.len()..)
+                .and_then(|r| r.chars().next())
+                .is_none_or(|c| !c.is_ascii_alphanumeric() || !w.is_ascii())
     })
 }
 
