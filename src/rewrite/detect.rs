@@ -248,55 +248,52 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
     if buf.last() != Some(&' ') {
         buf.push(' ');
     }
-    // Character n-grams: 3- and 4-grams everywhere; 1- and 2-grams inside CJK runs.
-    let mut grams: Vec<u32> = Vec::with_capacity(buf.len() * 3);
-    for i in 0..buf.len() {
-        let mut h = FNV_OFFSET;
-        let c0 = buf.get(i).copied().unwrap_or(' ');
-        for k in 1..=4usize {
-            let Some(&c) = buf.get(i + k - 1) else { break };
-            h = step(h, c);
-            if k >= 3 || (is_cjk(c0) && is_cjk(c)) {
-                grams.push(bucket(h, 10 + k as u64, bits));
+    // Character n-grams: 3- and 4-grams everywhere; 1- and 2-grams inside CJK runs. Each hashed
+    // group is scaled by its size, so the sizes are counted first and the features then fed in
+    // the same order as they are hashed (no buffers of indices).
+    let n_grams = gram_count(&buf);
+    let (n_words, n_pairs) = word_count(&buf);
+    if n_grams > 0 {
+        let v = 1.0 / (n_grams as f32).sqrt();
+        for i in 0..buf.len() {
+            let mut h = FNV_OFFSET;
+            let c0 = buf.get(i).copied().unwrap_or(' ');
+            for k in 1..=4usize {
+                let Some(&c) = buf.get(i + k - 1) else { break };
+                h = step(h, c);
+                if k >= 3 || (is_cjk(c0) && is_cjk(c)) {
+                    f(bucket(h, 10 + k as u64, bits), v);
+                }
             }
         }
     }
     // Words and adjacent word pairs (Latin scripts).
-    let mut words: Vec<u32> = Vec::new();
-    let mut n_words = 0usize;
-    let mut prev: Option<u64> = None;
-    let mut i = 0;
-    while i < buf.len() {
-        let c = buf.get(i).copied().unwrap_or(' ');
-        if !(is_word_char(c) || c == '\'') {
-            if !matches!(c, ' ' | '-') {
-                prev = None;
+    if n_words + n_pairs > 0 {
+        let v = 1.0 / ((n_words + n_pairs) as f32).sqrt();
+        let mut prev: Option<u64> = None;
+        let mut i = 0;
+        while i < buf.len() {
+            let c = buf.get(i).copied().unwrap_or(' ');
+            if !is_word_part(c) {
+                if !matches!(c, ' ' | '-') {
+                    prev = None;
+                }
+                i += 1;
+                continue;
             }
-            i += 1;
-            continue;
-        }
-        let mut h = FNV_OFFSET;
-        while let Some(&c) = buf.get(i) {
-            if !(is_word_char(c) || c == '\'') {
-                break;
+            let mut h = FNV_OFFSET;
+            while let Some(&c) = buf.get(i) {
+                if !is_word_part(c) {
+                    break;
+                }
+                h = step(h, c);
+                i += 1;
             }
-            h = step(h, c);
-            i += 1;
-        }
-        n_words += 1;
-        words.push(bucket(h, 1, bits));
-        if let Some(p) = prev {
-            words.push(bucket(p.rotate_left(17) ^ h, 2, bits));
-        }
-        prev = Some(h);
-    }
-    for group in [&grams, &words] {
-        if group.is_empty() {
-            continue;
-        }
-        let v = 1.0 / (group.len() as f32).sqrt();
-        for &g in group.iter() {
-            f(g, v);
+            f(bucket(h, 1, bits), v);
+            if let Some(p) = prev {
+                f(bucket(p.rotate_left(17) ^ h, 2, bits), v);
+            }
+            prev = Some(h);
         }
     }
     // Lexicon features.
@@ -310,7 +307,7 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
         if verb && anchors.iter().any(|m| m.needs_verb) {
             f(named::ANCHOR_VERB, 1.0);
         }
-        if super::strip::is_lexicon_directive(unit) {
+        if super::strip::is_lexicon_directive(unit, &spans, &anchors) {
             f(named::LEXICON_DIRECTIVE, 1.0);
         }
     }
@@ -355,6 +352,52 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
         },
         1.0,
     );
+}
+
+/// A character of a word in the normalised buffer (letters, digits, the folded apostrophe).
+#[inline]
+fn is_word_part(c: char) -> bool {
+    is_word_char(c) || c == '\''
+}
+
+/// How many character n-grams [`extract`] hashes from `buf` (same rule as its loop).
+fn gram_count(buf: &[char]) -> usize {
+    let mut n = 0;
+    for i in 0..buf.len() {
+        let c0 = buf.get(i).copied().unwrap_or(' ');
+        let cjk0 = is_cjk(c0);
+        for k in 1..=4usize {
+            let Some(&c) = buf.get(i + k - 1) else { break };
+            if k >= 3 || (cjk0 && is_cjk(c)) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// (words, adjacent word pairs) that [`extract`] hashes from `buf` (same rule as its loop).
+fn word_count(buf: &[char]) -> (usize, usize) {
+    let (mut words, mut pairs) = (0, 0);
+    let mut prev = false;
+    let mut i = 0;
+    while i < buf.len() {
+        let c = buf.get(i).copied().unwrap_or(' ');
+        if !is_word_part(c) {
+            if !matches!(c, ' ' | '-') {
+                prev = false;
+            }
+            i += 1;
+            continue;
+        }
+        while buf.get(i).is_some_and(|&c| is_word_part(c)) {
+            i += 1;
+        }
+        words += 1;
+        pairs += usize::from(prev);
+        prev = true;
+    }
+    (words, pairs)
 }
 
 /// (number of lexicon filler/verb words, some thinking verb) over the Latin words of `unit`.

@@ -427,8 +427,12 @@ fn clause_cut(
         || guards::states_facts(u)
         || guards::persona_opener(u)
         || guards::names_voice(u)
-        || steps_deliverable(u)
     {
+        return (Cut::Keep, 0.0);
+    }
+    // The clause's anchors, found once for the guards below and the clause kind.
+    let matches = find_anchors(u, &[]);
+    if steps_deliverable_with(u, &matches) {
         return (Cut::Keep, 0.0);
     }
     let p = model.probability(u);
@@ -439,7 +443,7 @@ fn clause_cut(
         text.get(c.end..).is_some_and(|r| r.starts_with([':', '：']))
             && u.split_whitespace().count() <= 2
             && u.chars().count() <= 24
-            && find_anchors(u, &[]).is_empty()
+            && matches.is_empty()
             && !has_thinking_verb(u)
     };
     if p >= TASK_CLAUSE / 2.0 && (label() || asks_for_output(u)) {
@@ -448,7 +452,6 @@ fn clause_cut(
     if p >= CLAUSE_THRESHOLD {
         return (Cut::Directive, p);
     }
-    let matches = find_anchors(u, &[]);
     let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
     let bare_anchor =
         !matches.is_empty() && matches.iter().all(|m| m.needs_verb) && u.split_whitespace().count() <= 4;
@@ -511,7 +514,11 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
 
 /// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]).
 fn steps_deliverable(u: &str) -> bool {
-    let matches = find_anchors(u, &[]);
+    steps_deliverable_with(u, &find_anchors(u, &[]))
+}
+
+/// [`steps_deliverable`] given `find_anchors(u, &[])`.
+fn steps_deliverable_with(u: &str, matches: &[Match]) -> bool {
     if !matches.iter().any(|m| m.needs_verb) {
         return false;
     }
@@ -541,16 +548,15 @@ fn has_thinking_verb(u: &str) -> bool {
 }
 
 /// The lexicon's own verdict on one unit (a detector feature): every sentence holds an
-/// anchor and nothing but fillers.
-pub(crate) fn is_lexicon_directive(s: &str) -> bool {
-    let spans = protected_spans(s);
-    let matches = find_anchors(s, &spans);
-    let sents = text::sentences(s, &spans);
+/// anchor and nothing but fillers. `spans` and `matches` are `protected_spans(s)` and
+/// `find_anchors(s, spans)`, which the detector has already.
+pub(crate) fn is_lexicon_directive(s: &str, spans: &[Range<usize>], matches: &[Match]) -> bool {
+    let sents = text::sentences(s, spans);
     !sents.is_empty()
         && sents.iter().all(|sen| {
-            text::clauses(s, sen.clone(), &spans)
+            text::clauses(s, sen.clone(), spans)
                 .iter()
-                .map(|c| clause_kind(s, c, &matches, &spans))
+                .map(|c| clause_kind(s, c, matches, spans))
                 .fold((true, false), |(ok, any), k| {
                     (ok && k != Clause::Content, any || k == Clause::Directive)
                 })
