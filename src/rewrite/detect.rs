@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::directives::{find_anchors, tables, CJK_VERBS, VERB};
+use super::directives::{find_anchors, tables, Match, CJK_VERBS, VERB};
 use super::text::{self, is_cjk, is_word_char};
 
 /// Named (non-hashed) features, by index. The hashed ones follow them.
@@ -138,10 +138,11 @@ impl DetectorModel {
         Ok(DetectorModel { bits, weights })
     }
 
-    /// The margin `w · x` of one unit.
-    pub(crate) fn margin(&self, unit: &str) -> f32 {
+    /// The margin `w · x` of one unit; `anchors`, when given, is `find_anchors(unit, &[])`
+    /// (the caller's, so the detector need not search again).
+    pub(crate) fn margin(&self, unit: &str, anchors: Option<&[Match]>) -> f32 {
         let mut z = 0f32;
-        extract(unit, self.bits, &mut |i, v| {
+        extract_with(unit, self.bits, anchors, &mut |i, v| {
             z += self.weights.get(i as usize).copied().unwrap_or(0.0) * v;
         });
         z
@@ -149,7 +150,12 @@ impl DetectorModel {
 
     /// Probability that `unit` (a sentence or a clause) is a how-to-think directive.
     pub fn probability(&self, unit: &str) -> f32 {
-        sigmoid(self.margin(unit))
+        sigmoid(self.margin(unit, None))
+    }
+
+    /// [`DetectorModel::probability`] given `find_anchors(unit, &[])`; the same value.
+    pub(crate) fn probability_with(&self, unit: &str, anchors: &[Match]) -> f32 {
+        sigmoid(self.margin(unit, Some(anchors)))
     }
 }
 
@@ -207,6 +213,13 @@ fn is_emoji(c: char) -> bool {
 /// Feeds every feature of `unit` as (index, value) to `f`. Hashed groups are scaled by
 /// `1/sqrt(count)` so long and short units weigh alike. Deterministic; total.
 pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
+    extract_with(unit, bits, None, f);
+}
+
+/// [`extract`], with `find_anchors(unit, &[])` when the caller has it (used only when the unit
+/// is scored whole and holds no protected span, where it equals the search done here).
+fn extract_with(unit: &str, bits: u32, known: Option<&[Match]>, f: &mut impl FnMut(u32, f32)) {
+    let whole = unit.len() <= MAX_UNIT;
     let unit = text::head(unit, MAX_UNIT);
     f(named::BIAS, 1.0);
     // Normalised buffer: folded case and width, digits as '0', runs of spaces collapsed,
@@ -298,7 +311,14 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
     }
     // Lexicon features.
     let spans = text::protected_spans(unit);
-    let anchors = find_anchors(unit, &spans);
+    let found;
+    let anchors: &[Match] = match known {
+        Some(a) if whole && spans.is_empty() => a,
+        _ => {
+            found = find_anchors(unit, &spans);
+            &found
+        }
+    };
     let (fillers, verb) = filler_share(unit);
     let cjk_verb = cjk > 0 && CJK_VERBS.iter().any(|v| unit.contains(v));
     let verb = verb || cjk_verb;
@@ -307,7 +327,7 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
         if verb && anchors.iter().any(|m| m.needs_verb) {
             f(named::ANCHOR_VERB, 1.0);
         }
-        if super::strip::is_lexicon_directive(unit, &spans, &anchors) {
+        if super::strip::is_lexicon_directive(unit, &spans, anchors) {
             f(named::LEXICON_DIRECTIVE, 1.0);
         }
     }
