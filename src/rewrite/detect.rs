@@ -382,16 +382,14 @@ fn is_word_part(c: char) -> bool {
 
 /// How many character n-grams [`extract`] hashes from `buf` (same rule as its loop).
 fn gram_count(buf: &[char]) -> usize {
-    let mut n = 0;
-    for i in 0..buf.len() {
-        let c0 = buf.get(i).copied().unwrap_or(' ');
-        let cjk0 = is_cjk(c0);
-        for k in 1..=4usize {
-            let Some(&c) = buf.get(i + k - 1) else { break };
-            if k >= 3 || (cjk0 && is_cjk(c)) {
-                n += 1;
-            }
-        }
+    // Every 3- and 4-gram, plus each CJK char (its 1-gram) and each CJK pair (its 2-gram).
+    let len = buf.len();
+    let mut n = len.saturating_sub(2) + len.saturating_sub(3);
+    let mut prev_cjk = false;
+    for &c in buf {
+        let cjk = is_cjk(c);
+        n += usize::from(cjk) + usize::from(prev_cjk && cjk);
+        prev_cjk = cjk;
     }
     n
 }
