@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::directives::{find_anchors, tables, CJK_VERBS, VERB};
+use super::directives::{find_anchors, tables, Match, CJK_VERBS, VERB};
 use super::text::{self, is_cjk, is_word_char};
 
 /// Named (non-hashed) features, by index. The hashed ones follow them.
@@ -138,10 +138,11 @@ impl DetectorModel {
         Ok(DetectorModel { bits, weights })
     }
 
-    /// The margin `w · x` of one unit.
-    pub(crate) fn margin(&self, unit: &str) -> f32 {
+    /// The margin `w · x` of one unit; `anchors`, when given, is `find_anchors(unit, &[])`
+    /// (the caller's, so the detector need not search again).
+    pub(crate) fn margin(&self, unit: &str, anchors: Option<&[Match]>) -> f32 {
         let mut z = 0f32;
-        extract(unit, self.bits, &mut |i, v| {
+        extract_with(unit, self.bits, anchors, &mut |i, v| {
             z += self.weights.get(i as usize).copied().unwrap_or(0.0) * v;
         });
         z
@@ -149,7 +150,12 @@ impl DetectorModel {
 
     /// Probability that `unit` (a sentence or a clause) is a how-to-think directive.
     pub fn probability(&self, unit: &str) -> f32 {
-        sigmoid(self.margin(unit))
+        sigmoid(self.margin(unit, None))
+    }
+
+    /// [`DetectorModel::probability`] given `find_anchors(unit, &[])`; the same value.
+    pub(crate) fn probability_with(&self, unit: &str, anchors: &[Match]) -> f32 {
+        sigmoid(self.margin(unit, Some(anchors)))
     }
 }
 
@@ -207,6 +213,13 @@ fn is_emoji(c: char) -> bool {
 /// Feeds every feature of `unit` as (index, value) to `f`. Hashed groups are scaled by
 /// `1/sqrt(count)` so long and short units weigh alike. Deterministic; total.
 pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
+    extract_with(unit, bits, None, f);
+}
+
+/// [`extract`], with `find_anchors(unit, &[])` when the caller has it (used only when the unit
+/// is scored whole and holds no protected span, where it equals the search done here).
+fn extract_with(unit: &str, bits: u32, known: Option<&[Match]>, f: &mut impl FnMut(u32, f32)) {
+    let whole = unit.len() <= MAX_UNIT;
     let unit = text::head(unit, MAX_UNIT);
     f(named::BIAS, 1.0);
     // Normalised buffer: folded case and width, digits as '0', runs of spaces collapsed,
@@ -248,60 +261,64 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
     if buf.last() != Some(&' ') {
         buf.push(' ');
     }
-    // Character n-grams: 3- and 4-grams everywhere; 1- and 2-grams inside CJK runs.
-    let mut grams: Vec<u32> = Vec::with_capacity(buf.len() * 3);
-    for i in 0..buf.len() {
-        let mut h = FNV_OFFSET;
-        let c0 = buf.get(i).copied().unwrap_or(' ');
-        for k in 1..=4usize {
-            let Some(&c) = buf.get(i + k - 1) else { break };
-            h = step(h, c);
-            if k >= 3 || (is_cjk(c0) && is_cjk(c)) {
-                grams.push(bucket(h, 10 + k as u64, bits));
+    // Character n-grams: 3- and 4-grams everywhere; 1- and 2-grams inside CJK runs. Each hashed
+    // group is scaled by its size, so the sizes are counted first and the features then fed in
+    // the same order as they are hashed (no buffers of indices).
+    let n_grams = gram_count(&buf);
+    let (n_words, n_pairs) = word_count(&buf);
+    if n_grams > 0 {
+        let v = 1.0 / (n_grams as f32).sqrt();
+        for i in 0..buf.len() {
+            let mut h = FNV_OFFSET;
+            let c0 = buf.get(i).copied().unwrap_or(' ');
+            for k in 1..=4usize {
+                let Some(&c) = buf.get(i + k - 1) else { break };
+                h = step(h, c);
+                if k >= 3 || (is_cjk(c0) && is_cjk(c)) {
+                    f(bucket(h, 10 + k as u64, bits), v);
+                }
             }
         }
     }
     // Words and adjacent word pairs (Latin scripts).
-    let mut words: Vec<u32> = Vec::new();
-    let mut n_words = 0usize;
-    let mut prev: Option<u64> = None;
-    let mut i = 0;
-    while i < buf.len() {
-        let c = buf.get(i).copied().unwrap_or(' ');
-        if !(is_word_char(c) || c == '\'') {
-            if !matches!(c, ' ' | '-') {
-                prev = None;
+    if n_words + n_pairs > 0 {
+        let v = 1.0 / ((n_words + n_pairs) as f32).sqrt();
+        let mut prev: Option<u64> = None;
+        let mut i = 0;
+        while i < buf.len() {
+            let c = buf.get(i).copied().unwrap_or(' ');
+            if !is_word_part(c) {
+                if !matches!(c, ' ' | '-') {
+                    prev = None;
+                }
+                i += 1;
+                continue;
             }
-            i += 1;
-            continue;
-        }
-        let mut h = FNV_OFFSET;
-        while let Some(&c) = buf.get(i) {
-            if !(is_word_char(c) || c == '\'') {
-                break;
+            let mut h = FNV_OFFSET;
+            while let Some(&c) = buf.get(i) {
+                if !is_word_part(c) {
+                    break;
+                }
+                h = step(h, c);
+                i += 1;
             }
-            h = step(h, c);
-            i += 1;
-        }
-        n_words += 1;
-        words.push(bucket(h, 1, bits));
-        if let Some(p) = prev {
-            words.push(bucket(p.rotate_left(17) ^ h, 2, bits));
-        }
-        prev = Some(h);
-    }
-    for group in [&grams, &words] {
-        if group.is_empty() {
-            continue;
-        }
-        let v = 1.0 / (group.len() as f32).sqrt();
-        for &g in group.iter() {
-            f(g, v);
+            f(bucket(h, 1, bits), v);
+            if let Some(p) = prev {
+                f(bucket(p.rotate_left(17) ^ h, 2, bits), v);
+            }
+            prev = Some(h);
         }
     }
     // Lexicon features.
     let spans = text::protected_spans(unit);
-    let anchors = find_anchors(unit, &spans);
+    let found;
+    let anchors: &[Match] = match known {
+        Some(a) if whole && spans.is_empty() => a,
+        _ => {
+            found = find_anchors(unit, &spans);
+            &found
+        }
+    };
     let (fillers, verb) = filler_share(unit);
     let cjk_verb = cjk > 0 && CJK_VERBS.iter().any(|v| unit.contains(v));
     let verb = verb || cjk_verb;
@@ -310,7 +327,7 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
         if verb && anchors.iter().any(|m| m.needs_verb) {
             f(named::ANCHOR_VERB, 1.0);
         }
-        if super::strip::is_lexicon_directive(unit) {
+        if super::strip::is_lexicon_directive(unit, &spans, anchors) {
             f(named::LEXICON_DIRECTIVE, 1.0);
         }
     }
@@ -355,6 +372,50 @@ pub(crate) fn extract(unit: &str, bits: u32, f: &mut impl FnMut(u32, f32)) {
         },
         1.0,
     );
+}
+
+/// A character of a word in the normalised buffer (letters, digits, the folded apostrophe).
+#[inline]
+fn is_word_part(c: char) -> bool {
+    is_word_char(c) || c == '\''
+}
+
+/// How many character n-grams [`extract`] hashes from `buf` (same rule as its loop).
+fn gram_count(buf: &[char]) -> usize {
+    // Every 3- and 4-gram, plus each CJK char (its 1-gram) and each CJK pair (its 2-gram).
+    let len = buf.len();
+    let mut n = len.saturating_sub(2) + len.saturating_sub(3);
+    let mut prev_cjk = false;
+    for &c in buf {
+        let cjk = is_cjk(c);
+        n += usize::from(cjk) + usize::from(prev_cjk && cjk);
+        prev_cjk = cjk;
+    }
+    n
+}
+
+/// (words, adjacent word pairs) that [`extract`] hashes from `buf` (same rule as its loop).
+fn word_count(buf: &[char]) -> (usize, usize) {
+    let (mut words, mut pairs) = (0, 0);
+    let mut prev = false;
+    let mut i = 0;
+    while i < buf.len() {
+        let c = buf.get(i).copied().unwrap_or(' ');
+        if !is_word_part(c) {
+            if !matches!(c, ' ' | '-') {
+                prev = false;
+            }
+            i += 1;
+            continue;
+        }
+        while buf.get(i).is_some_and(|&c| is_word_part(c)) {
+            i += 1;
+        }
+        words += 1;
+        pairs += usize::from(prev);
+        prev = true;
+    }
+    (words, pairs)
 }
 
 /// (number of lexicon filler/verb words, some thinking verb) over the Latin words of `unit`.

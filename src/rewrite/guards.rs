@@ -130,11 +130,8 @@ fn cue_flags(s: &str) -> u16 {
             let end = text::word_end(s, i).max(i + c.len_utf8());
             let w = s.get(i..end).unwrap_or("");
             flags |= t.get(w, &mut scratch);
-            if w.len() > 6 {
-                let lw = w.to_lowercase();
-                if MATERIAL_SUFFIXES.iter().any(|x| lw.ends_with(x)) {
-                    flags |= MATERIAL;
-                }
+            if w.len() > 6 && material_suffix(w) {
+                flags |= MATERIAL;
             }
             i = end;
         } else {
@@ -151,6 +148,21 @@ fn cue_flags(s: &str) -> u16 {
         }
     }
     flags
+}
+
+/// The word ends with a [`MATERIAL_SUFFIXES`] entry, in any case. ASCII words are compared in
+/// place (the same bytes `to_lowercase` would give); others are lowercased first.
+fn material_suffix(w: &str) -> bool {
+    if w.is_ascii() {
+        let b = w.as_bytes();
+        return MATERIAL_SUFFIXES.iter().any(|x| {
+            b.len() >= x.len()
+                && b.get(b.len() - x.len()..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(x.as_bytes()))
+        });
+    }
+    let lw = w.to_lowercase();
+    MATERIAL_SUFFIXES.iter().any(|x| lw.ends_with(x))
 }
 
 /// Byte ranges of pasted material in `t`, sorted and disjoint. Protected spans are not

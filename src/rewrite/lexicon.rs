@@ -17,7 +17,10 @@ type Key = [u64; 3];
 /// is one multiply-hash and a 24-byte compare (no allocation for ASCII words).
 #[derive(Default)]
 pub(crate) struct WordTable {
-    slots: Vec<(Key, u16)>,
+    /// Flag bits per slot, 0 for an empty slot: kept apart from the keys so a probe that finds
+    /// an empty slot (most words) touches 4 KiB, not the 48 KiB of keys.
+    flags: Vec<u16>,
+    keys: Vec<Key>,
     /// Bit `len` set in entry `b` when some word starts with byte `b` and has `len` bytes.
     shapes: Vec<u32>,
 }
@@ -72,8 +75,9 @@ fn slot_of(k: &Key) -> usize {
 impl WordTable {
     /// Adds `flag` to every word (already folded; longer than [`MAX_WORD`] bytes is ignored).
     pub(crate) fn add(&mut self, words: &[&'static str], flag: u16) {
-        if self.slots.is_empty() {
-            self.slots = vec![([0; 3], 0); SLOTS];
+        if self.flags.is_empty() {
+            self.flags = vec![0; SLOTS];
+            self.keys = vec![[0; 3]; SLOTS];
             self.shapes = vec![0; 256];
         }
         for w in words {
@@ -89,10 +93,10 @@ impl WordTable {
             };
             let mut i = slot_of(&key);
             for _ in 0..SLOTS {
-                match self.slots.get_mut(i) {
-                    Some(slot) if slot.1 == 0 || slot.0 == key => {
-                        slot.0 = key;
-                        slot.1 |= flag;
+                match (self.flags.get_mut(i), self.keys.get_mut(i)) {
+                    (Some(f), Some(k)) if *f == 0 || *k == key => {
+                        *k = key;
+                        *f |= flag;
                         break;
                     }
                     _ => i = (i + 1) % SLOTS,
@@ -121,10 +125,10 @@ impl WordTable {
         let Some(key) = key else { return 0 };
         let mut i = slot_of(&key);
         for _ in 0..SLOTS {
-            match self.slots.get(i) {
-                Some((k, f)) if *f != 0 => {
-                    if *k == key {
-                        return *f;
+            match self.flags.get(i) {
+                Some(&f) if f != 0 => {
+                    if self.keys.get(i) == Some(&key) {
+                        return f;
                     }
                     i = (i + 1) % SLOTS;
                 }

@@ -238,17 +238,18 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             continue;
         }
         let Some(sent) = text.get(s.clone()) else { continue };
-        if sent.starts_with('#')
-            || guards::names_voice(sent)
-            || guards::role_with_facts(sent)
-            || steps_deliverable(sent)
-        {
+        if sent.starts_with('#') || guards::names_voice(sent) || guards::role_with_facts(sent) {
+            continue;
+        }
+        // The sentence's anchors, found once for the guards and the detector.
+        let anchors = find_anchors(sent, &[]);
+        if steps_deliverable(sent, &anchors) {
             continue;
         }
         // A request about the output is never touched (checked lazily: only when something
         // would go).
         let mut output_request: Option<bool> = None;
-        let mut guarded = || *output_request.get_or_insert_with(|| asks_for_output(sent));
+        let mut guarded = || *output_request.get_or_insert_with(|| asks_for_output_with(sent, &anchors));
         let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
         let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
@@ -301,7 +302,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             && !asks
             && !thinks_about_facts
             && !guards::states_facts(sent)
-            && model.probability(sent) >= SENTENCE_THRESHOLD
+            && model.probability_with(sent, &anchors) >= SENTENCE_THRESHOLD
             && !guarded()
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
@@ -481,11 +482,18 @@ fn clause_cut(
         || guards::states_facts(u)
         || guards::persona_opener(u)
         || guards::names_voice(u)
-        || steps_deliverable(u)
     {
         return (Cut::Keep, 0.0);
     }
-    let p = model.probability(u);
+    // The clause's anchors, found once for the guards below and the clause kind.
+    let matches = find_anchors(u, &[]);
+    if steps_deliverable(u, &matches) {
+        return (Cut::Keep, 0.0);
+    }
+    let p = model.probability_with(u, &matches);
+    // Pure in `u`: computed at most once.
+    let mut output_request: Option<bool> = None;
+    let mut asks = || *output_request.get_or_insert_with(|| asks_for_output_with(u, &matches));
     // The costlier guards run only for a clause that looks like more than a task (a guarded
     // clause counts as a task clause: probability 0).
     // A short label before a colon ("問題：2+2", "Data: ...") introduces content.
@@ -493,20 +501,19 @@ fn clause_cut(
         text.get(c.end..).is_some_and(|r| r.starts_with([':', '：']))
             && u.split_whitespace().count() <= 2
             && u.chars().count() <= 24
-            && find_anchors(u, &[]).is_empty()
+            && matches.is_empty()
             && !has_thinking_verb(u)
     };
-    if p >= TASK_CLAUSE / 2.0 && (label() || asks_for_output(u)) {
+    if p >= TASK_CLAUSE / 2.0 && (label() || asks()) {
         return (Cut::Keep, 0.0);
     }
     if p >= CLAUSE_THRESHOLD {
         return (Cut::Directive, p);
     }
-    let matches = find_anchors(u, &[]);
     let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
     let bare_anchor =
         !matches.is_empty() && matches.iter().all(|m| m.needs_verb) && u.split_whitespace().count() <= 4;
-    if (kind == Clause::Filler || bare_anchor) && !asks_for_output(u) {
+    if (kind == Clause::Filler || bare_anchor) && !asks() {
         (Cut::Rider, p)
     } else {
         (Cut::Keep, p)
@@ -517,6 +524,17 @@ fn clause_cut(
 fn asks_for_output(u: &str) -> bool {
     let u = guards::without_model_topics(u);
     guards::asks_for_output(&u, !find_anchors(&u, &[]).is_empty(), has_thinking_verb(&u))
+}
+
+/// [`asks_for_output`] given `find_anchors(u, &[])` (searched again only when a model topic
+/// was replaced).
+fn asks_for_output_with(u: &str, anchors: &[Match]) -> bool {
+    let t = guards::without_model_topics(u);
+    let has_anchor = match &t {
+        std::borrow::Cow::Borrowed(_) => !anchors.is_empty(),
+        std::borrow::Cow::Owned(o) => !find_anchors(o, &[]).is_empty(),
+    };
+    guards::asks_for_output(&t, has_anchor, has_thinking_verb(&t))
 }
 
 /// Hangul endings that close a sentence ("돼", "해", "줘", "요", "다").
@@ -563,9 +581,9 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
     None
 }
 
-/// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]).
-fn steps_deliverable(u: &str) -> bool {
-    let matches = find_anchors(u, &[]);
+/// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]);
+/// `matches` is `find_anchors(u, &[])`.
+fn steps_deliverable(u: &str, matches: &[Match]) -> bool {
     if !matches.iter().any(|m| m.needs_verb) {
         return false;
     }
@@ -595,16 +613,15 @@ fn has_thinking_verb(u: &str) -> bool {
 }
 
 /// The lexicon's own verdict on one unit (a detector feature): every sentence holds an
-/// anchor and nothing but fillers.
-pub(crate) fn is_lexicon_directive(s: &str) -> bool {
-    let spans = protected_spans(s);
-    let matches = find_anchors(s, &spans);
-    let sents = text::sentences(s, &spans);
+/// anchor and nothing but fillers. `spans` and `matches` are `protected_spans(s)` and
+/// `find_anchors(s, spans)`, which the detector has already.
+pub(crate) fn is_lexicon_directive(s: &str, spans: &[Range<usize>], matches: &[Match]) -> bool {
+    let sents = text::sentences(s, spans);
     !sents.is_empty()
         && sents.iter().all(|sen| {
-            text::clauses(s, sen.clone(), &spans)
+            text::clauses(s, sen.clone(), spans)
                 .iter()
-                .map(|c| clause_kind(s, c, &matches, &spans))
+                .map(|c| clause_kind(s, c, matches, spans))
                 .fold((true, false), |(ok, any), k| {
                     (ok && k != Clause::Content, any || k == Clause::Directive)
                 })
