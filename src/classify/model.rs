@@ -519,7 +519,8 @@ fn read_f32(b: &[u8], at: usize) -> Option<f32> {
         .map(f32::from_le_bytes)
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// 64-bit FNV-1a, the checksum of the model and embedding-table formats.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= *b as u64;

@@ -134,17 +134,8 @@ fn find_inline_close(text: &str, from: usize) -> Option<usize> {
     }
 }
 
-/// Longest prefix of `s` no longer than `max` bytes, on a char boundary.
-pub(crate) fn head(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while end > 0 && !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("")
-}
+/// Longest prefix of `s` no longer than `max` bytes, on a char boundary (the classifier's).
+pub(crate) use crate::classify::text::head_str as head;
 
 /// The protected span containing byte `pos`, if any.
 pub(crate) fn span_at(spans: &[Range<usize>], pos: usize) -> Option<&Range<usize>> {
