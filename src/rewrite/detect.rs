@@ -327,7 +327,7 @@ fn extract_with(unit: &str, bits: u32, known: Option<&[Match]>, f: &mut impl FnM
         if verb && anchors.iter().any(|m| m.needs_verb) {
             f(named::ANCHOR_VERB, 1.0);
         }
-        if super::strip::is_lexicon_directive(unit, &spans, anchors) {
+        if super::clause::is_lexicon_directive(unit, &spans, anchors) {
             f(named::LEXICON_DIRECTIVE, 1.0);
         }
     }

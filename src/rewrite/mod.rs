@@ -35,6 +35,7 @@
 //! other content to send with it, it is kept as sent. A system/developer message or an earlier
 //! user turn that held only directives or a generic persona is dropped.
 
+mod clause;
 pub mod detect;
 pub mod directives;
 pub mod eval;
