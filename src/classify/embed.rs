@@ -17,7 +17,6 @@
 //! with ~300k keys a false match has a probability of about 1e-9 per table, and would only
 //! change one piece's vector.
 
-use super::model::fnv1a;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
@@ -503,6 +502,16 @@ struct Scratch {
     best: Vec<f32>,
     back: Vec<(usize, i32)>,
     ids: Vec<u32>,
+}
+
+/// 64-bit FNV-1a, the checksum of the model and embedding-table formats.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 #[cfg(test)]

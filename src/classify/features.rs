@@ -200,16 +200,18 @@ fn inv_sqrt(n: u32) -> f32 {
     }
 }
 
-/// Extract all features of a request for a hash space of `bits` bits, collecting hashed
-/// occurrences into a vector.
+/// Extract all features of a request for a hash space of `bits` bits (and the dense block),
+/// collecting hashed occurrences into a vector.
 pub fn extract(req: &ChatRequest, bits: u32) -> Extracted {
     let mut hashed = Vec::new();
-    let meta = extract_into(req, bits, &mut hashed);
+    let meta = extract_into(req, bits, true, &mut hashed);
     Extracted { meta, hashed }
 }
 
 /// Extract all features, streaming hashed occurrences into `sink`; returns everything else.
-pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, sink: &mut S) -> Meta {
+/// The dense block ([`Meta::dense`]) is computed only when `with_dense` is set: a model without it
+/// (version 1) pays nothing for the embeddings.
+pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, with_dense: bool, sink: &mut S) -> Meta {
     let mut out = Meta::default();
     let bits = bits.clamp(8, 24);
     let mask: u64 = (1u64 << bits) - 1;
@@ -315,9 +317,14 @@ pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, sink: &mut S) -> Meta
     if context_code {
         out.named.push((f::CONTEXT_CODE, 1.0));
     }
-    let mut dense_block = vec![0f32; dense::COUNT];
     let table = embed::shared();
-    if !sys_text.is_empty() {
+    let with_dense = with_dense && !table.is_empty();
+    let mut dense_block = if with_dense {
+        vec![0f32; dense::COUNT]
+    } else {
+        Vec::new()
+    };
+    if with_dense && !sys_text.is_empty() {
         let mut v = [0f32; DIM];
         table.embed_into(head_str(&sys_text, EMBED_SYSTEM_BYTES), 1.0, &mut v);
         if let Some(dst) = dense_block.get_mut(dense::SYSTEM..dense::SYSTEM + DIM) {
@@ -375,7 +382,7 @@ pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, sink: &mut S) -> Meta
             ask_raw.push_str(seg);
         }
     }
-    {
+    if with_dense {
         let mut v = [0f32; DIM];
         if ask_raw.len() > EMBED_HEAD_BYTES + EMBED_TAIL_BYTES {
             table.embed_into(head_str(&ask_raw, EMBED_HEAD_BYTES), 0.8, &mut v);
@@ -392,9 +399,7 @@ pub fn extract_into<S: Sink>(req: &ChatRequest, bits: u32, sink: &mut S) -> Meta
             }
         }
     }
-    if !table.is_empty() {
-        out.dense = dense_block;
-    }
+    out.dense = dense_block;
     let ask_buf = normalize(&ask_raw, ASK_HEAD_CHARS, ASK_TAIL_CHARS);
     if ask_buf.iter().all(|c| *c == ' ') {
         out.named.push((f::ASK_EMPTY, 1.0));

@@ -12,7 +12,7 @@
 //! `weight_count x f32` (named, then hashed, then dense), `u64 fnv1a checksum` of everything
 //! before it. A version-2 model refuses to load next to a different embedding table.
 
-use super::embed;
+use super::embed::{self, fnv1a};
 use super::features::{dense, extract_into, NAMED, NAMED_COUNT};
 use super::text::{Group, Hashed};
 use crate::api::ChatRequest;
@@ -338,7 +338,7 @@ impl RouterModel {
         // are independent, so their cache misses overlap instead of queueing one after another
         // (the table is 1 MB and is mostly cold between requests).
         let mut hashed: Vec<Hashed> = Vec::with_capacity(1024);
-        let meta = extract_into(req, self.hash_bits, &mut hashed);
+        let meta = extract_into(req, self.hash_bits, self.dense_count > 0, &mut hashed);
         let gathered: Vec<f32> = hashed
             .iter()
             .map(|h| self.weights.get(h.index as usize).copied().unwrap_or(0.0))
@@ -519,16 +519,6 @@ fn read_f32(b: &[u8], at: usize) -> Option<f32> {
         .map(f32::from_le_bytes)
 }
 
-/// 64-bit FNV-1a, the checksum of the model and embedding-table formats.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -602,6 +592,49 @@ mod tests {
                 .collect();
             assert!(RouterModel::from_bytes(&bytes).is_err());
         }
+    }
+
+    /// Re-seal `body` (everything but the trailing checksum) as a model file.
+    fn sealed(mut body: Vec<u8>) -> Vec<u8> {
+        let sum = fnv1a(&body);
+        body.extend_from_slice(&sum.to_le_bytes());
+        body
+    }
+
+    #[test]
+    fn version_1_files_still_load_without_the_dense_block() {
+        let v2 = sample().to_bytes();
+        // Version 1: no table checksum after the 32-byte header.
+        let mut body = v2[..v2.len() - 8].to_vec();
+        body.drain(32..40);
+        body[4..8].copy_from_slice(&1u32.to_le_bytes());
+        let m = RouterModel::from_bytes(&sealed(body));
+        assert_eq!(m.as_ref().map(RouterModel::dense_count), Ok(0));
+        let mut req = ChatRequest::default();
+        req.messages
+            .push(crate::api::Message::new(crate::api::Role::User, "Prove it."));
+        let meta = extract_into(&req, 10, false, &mut Vec::new());
+        assert!(
+            meta.dense.is_empty(),
+            "no embedding work for a model without the dense block"
+        );
+    }
+
+    #[test]
+    fn a_model_trained_with_another_embedding_table_is_refused() {
+        let mut m = RouterModel::zeros_with_dense(10, true);
+        if m.dense_count() == 0 {
+            return; // no table shipped: nothing to mismatch (the embed tests fail instead)
+        }
+        m.platt_a = 1.0;
+        let good = m.to_bytes();
+        assert!(RouterModel::from_bytes(&good).is_ok());
+        let mut body = good[..good.len() - 8].to_vec();
+        body[32] ^= 1;
+        assert_eq!(
+            RouterModel::from_bytes(&sealed(body)),
+            Err(ModelError::EmbeddingMismatch)
+        );
     }
 
     #[test]
