@@ -143,7 +143,8 @@ pub(crate) fn sparse_features(req: &ChatRequest, bits: u32, dense: bool) -> (Vec
     (out, head_input)
 }
 
-struct Rng(u64);
+/// Seeded xorshift64, the trainers' only randomness (the rewrite's detector trainer too).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -155,7 +156,7 @@ impl Rng {
         x
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
         } else {

@@ -409,24 +409,7 @@ pub(crate) fn steps_deliverable(u: &str, has_step_anchor: bool, has_thinking_ver
     if !has_step_anchor || has_thinking_verb {
         return false;
     }
-    let mut scratch = String::new();
-    let table = output_words();
-    let mut i = 0;
-    while i < u.len() {
-        let Some(c) = u.get(i..).and_then(|r| r.chars().next()) else {
-            break;
-        };
-        if is_word_char(c) {
-            let end = text::word_end(u, i).max(i + c.len_utf8());
-            if table.get(u.get(i..end).unwrap_or(""), &mut scratch) != 0 {
-                return true;
-            }
-            i = end;
-        } else {
-            i += c.len_utf8();
-        }
-    }
-    OUTPUT_CJK.iter().any(|v| u.contains(v))
+    output_words().any_word(u, u16::MAX) || OUTPUT_CJK.iter().any(|v| u.contains(v))
 }
 
 fn output_words() -> &'static WordTable {

@@ -105,6 +105,28 @@ impl WordTable {
         }
     }
 
+    /// True when some word of `u` (split as [`super::text::word_end`] does) has a flag in
+    /// `mask`.
+    pub(crate) fn any_word(&self, u: &str, mask: u16) -> bool {
+        let mut scratch = String::new();
+        let mut i = 0;
+        while i < u.len() {
+            let Some(c) = u.get(i..).and_then(|r| r.chars().next()) else {
+                break;
+            };
+            if super::text::is_word_char(c) {
+                let end = super::text::word_end(u, i).max(i + c.len_utf8());
+                if self.get(u.get(i..end).unwrap_or(""), &mut scratch) & mask != 0 {
+                    return true;
+                }
+                i = end;
+            } else {
+                i += c.len_utf8();
+            }
+        }
+        false
+    }
+
     /// Flags of `word` (any case; folded here), 0 when it is in no table. `buf` is scratch.
     pub(crate) fn get(&self, word: &str, buf: &mut String) -> u16 {
         let key = if word.is_ascii() {

@@ -415,24 +415,7 @@ fn steps_deliverable(u: &str, matches: &[Match]) -> bool {
 
 /// Some thinking verb (think, reason, 생각, 考え, 思考, piensa, réfléchis, denke...) in `u`.
 fn has_thinking_verb(u: &str) -> bool {
-    let t = tables();
-    let mut scratch = String::new();
-    let mut i = 0;
-    while i < u.len() {
-        let Some(c) = u.get(i..).and_then(|r| r.chars().next()) else {
-            break;
-        };
-        if is_word_char(c) {
-            let end = text::word_end(u, i).max(i + c.len_utf8());
-            if t.words.get(u.get(i..end).unwrap_or(""), &mut scratch) & VERB != 0 {
-                return true;
-            }
-            i = end;
-        } else {
-            i += c.len_utf8();
-        }
-    }
-    CJK_VERBS.iter().any(|v| u.contains(v))
+    tables().words.any_word(u, VERB) || CJK_VERBS.iter().any(|v| u.contains(v))
 }
 
 /// True when `s` (one removed text) is something [`strip`] removes whole when given alone:

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::detect::{extract, named, sigmoid, DetectorModel, DEFAULT_BITS};
 use super::text;
+use crate::classify::train::Rng;
 
 /// One labelled sentence: `{"lang", "text", "label": "directive" | "task", "kind"}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -138,23 +139,6 @@ fn rows(sentences: &[LabelledSentence], opts: &TrainOptions) -> Vec<Row> {
         }
     }
     data
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        if n == 0 {
-            0
-        } else {
-            (x % n as u64) as usize
-        }
-    }
 }
 
 /// Trains the detector. Deterministic for a given input order and options.
