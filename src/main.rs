@@ -369,8 +369,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             let threshold = threshold.unwrap_or(cfg.default_policy.threshold);
             for path in &data {
                 let ex = load_examples(path)?;
-                let report = gearbox::classify::evaluate_with_threshold(&ex, &router, threshold);
-                let detail = gearbox::classify::breakdown(&ex, &router, threshold);
+                let (report, detail) = gearbox::classify::evaluate_with_breakdown(&ex, &router, threshold);
                 println!(
                     "== {} ({} examples, threshold {threshold})\n{report}\n{detail}",
                     path.display(),

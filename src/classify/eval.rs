@@ -69,6 +69,23 @@ pub fn evaluate(examples: &[Example], model: &RouterModel) -> EvalReport {
 
 /// Classify every example with the given threshold on the calibrated score and summarise.
 pub fn evaluate_with_threshold(examples: &[Example], model: &RouterModel, threshold: f32) -> EvalReport {
+    run(examples, model, threshold).0
+}
+
+/// [`evaluate_with_threshold`] and [`Breakdown`] from one classification of each example.
+pub fn evaluate_with_breakdown(
+    examples: &[Example],
+    model: &RouterModel,
+    threshold: f32,
+) -> (EvalReport, Breakdown) {
+    let (report, scores) = run(examples, model, threshold);
+    let detail = breakdown(examples, &scores, threshold);
+    (report, detail)
+}
+
+/// The report and every example's calibrated score.
+fn run(examples: &[Example], model: &RouterModel, threshold: f32) -> (EvalReport, Vec<f32>) {
+    let mut scores = Vec::with_capacity(examples.len());
     let mut conf = [[0usize; 2]; 2];
     let mut lat: Vec<f64> = Vec::with_capacity(examples.len());
     let mut loss = 0f64;
@@ -76,6 +93,7 @@ pub fn evaluate_with_threshold(examples: &[Example], model: &RouterModel, thresh
         let t = Instant::now();
         let c = classify_with_threshold(&e.request, model, threshold);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
+        scores.push(c.score);
         conf[idx(e.label)][idx(c.route)] += 1;
         let p = (c.score as f64).clamp(1e-6, 1.0 - 1e-6);
         loss -= if e.label == Route::Reasoning {
@@ -93,7 +111,7 @@ pub fn evaluate_with_threshold(examples: &[Example], model: &RouterModel, thresh
         let i = ((lat.len() as f64 - 1.0) * q).round() as usize;
         lat.get(i.min(lat.len() - 1)).copied().unwrap_or(0.0)
     };
-    EvalReport {
+    let report = EvalReport {
         n,
         accuracy: if n > 0 {
             (conf[0][0] + conf[1][1]) as f64 / n as f64
@@ -106,7 +124,8 @@ pub fn evaluate_with_threshold(examples: &[Example], model: &RouterModel, thresh
         latency_p50_us: pct(0.5),
         latency_p99_us: pct(0.99),
         log_loss: if n > 0 { loss / n as f64 } else { 0.0 },
-    }
+    };
+    (report, scores)
 }
 
 impl fmt::Display for EvalReport {
@@ -208,14 +227,10 @@ fn groups_by(
     map.iter().map(|(k, rows)| group(k, rows, threshold)).collect()
 }
 
-/// Score every example once and break the results down (see [`Breakdown`]).
-pub fn breakdown(examples: &[Example], model: &RouterModel, threshold: f32) -> Breakdown {
-    let scores: Vec<f32> = examples
-        .iter()
-        .map(|e| classify_with_threshold(&e.request, model, threshold).score)
-        .collect();
+/// Break scored examples down (see [`Breakdown`]); `scores[i]` is example `i`'s score.
+fn breakdown(examples: &[Example], scores: &[f32], threshold: f32) -> Breakdown {
     let mut bins = [(0f64, 0f64, 0usize); 10];
-    for (e, s) in examples.iter().zip(&scores) {
+    for (e, s) in examples.iter().zip(scores) {
         let b = ((*s as f64 * 10.0) as usize).min(9);
         if let Some(bin) = bins.get_mut(b) {
             bin.0 += *s as f64;
@@ -247,8 +262,8 @@ pub fn breakdown(examples: &[Example], model: &RouterModel, threshold: f32) -> B
         })
         .collect();
     Breakdown {
-        by_source: groups_by(examples, &scores, |e| e.source.as_str(), threshold),
-        by_lang: groups_by(examples, &scores, |e| e.lang.as_str(), threshold),
+        by_source: groups_by(examples, scores, |e| e.source.as_str(), threshold),
+        by_lang: groups_by(examples, scores, |e| e.lang.as_str(), threshold),
         ece,
         sweep,
     }
@@ -293,6 +308,37 @@ impl fmt::Display for Breakdown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn breakdown_groups_calibration_and_sweep() {
+        let ex = |label, source: &str, lang: &str| Example {
+            request: Default::default(),
+            label,
+            weight: 1.0,
+            source: source.into(),
+            lang: lang.into(),
+        };
+        let examples = [
+            ex(Route::Chat, "a", "en"),
+            ex(Route::Chat, "a", "ko"),
+            ex(Route::Reasoning, "b", "en"),
+            ex(Route::Reasoning, "b", "ko"),
+        ];
+        let scores = [0.1, 0.7, 0.9, 0.3];
+        let b = breakdown(&examples, &scores, 0.5);
+        let a = &b.by_source[0];
+        assert_eq!(
+            (a.name.as_str(), a.n, a.chat_recall, a.reasoning_recall),
+            ("a", 2, Some(0.5), None)
+        );
+        let ko = &b.by_lang[1];
+        assert_eq!((ko.name.as_str(), ko.accuracy), ("ko", 0.0));
+        // Bins 1, 3, 7, 9 hold one example each: |0.1-0| + |0.7-0| + |0.9-1| + |0.3-1|, over 4.
+        assert!((b.ece - (0.1 + 0.7 + 0.1 + 0.7) / 4.0).abs() < 1e-6, "{}", b.ece);
+        let at = |t: f32| b.sweep.iter().find(|s| (s.0 - t).abs() < 1e-6).map(|s| s.1);
+        assert_eq!(at(0.5), Some(0.5));
+        assert_eq!(at(0.25), Some(0.75));
+    }
 
     #[test]
     fn empty_and_simple_reports() {

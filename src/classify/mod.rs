@@ -32,7 +32,8 @@ pub mod text;
 pub mod train;
 
 pub use eval::{
-    breakdown, evaluate, evaluate_with_threshold, Breakdown, ClassMetrics, EvalReport, GroupMetrics,
+    evaluate, evaluate_with_breakdown, evaluate_with_threshold, Breakdown, ClassMetrics, EvalReport,
+    GroupMetrics,
 };
 pub use model::{Classification, ModelError, Reason, Route, RouterModel};
 pub use train::{parse_example_line, train, weigh_file, Example, TrainOptions};
