@@ -142,3 +142,23 @@ def pick_cut(rng, msgs):
     if not uidx: return None
     i = uidx[min(len(uidx) - 1, int(rng.random() ** 1.5 * len(uidx)))]
     return msgs[:i + 1]
+
+
+SHAREGPT_ROLES = {'human': 'user', 'user': 'user', 'gpt': 'assistant', 'chatgpt': 'assistant',
+                  'bing': 'assistant', 'assistant': 'assistant', 'system': 'system'}
+
+
+def sharegpt_messages(r):
+    """A ShareGPT conversation record as Chat Completions messages (HTML of rendered assistant
+    answers stripped, leading assistant turns dropped)."""
+    msgs = []
+    for t in r.get('conversations', []):
+        role = SHAREGPT_ROLES.get(t.get('from'))
+        if not role:
+            continue
+        v = t.get('value') or ''
+        v = re.sub(r'<[^>]+>', '', v) if role == 'assistant' and '<div' in v else v
+        msgs.append({'role': role, 'content': v.strip()})
+    while msgs and msgs[0]['role'] == 'assistant':
+        msgs.pop(0)
+    return msgs
