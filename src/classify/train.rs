@@ -156,6 +156,14 @@ impl Rng {
         x
     }
 
+    /// Fisher-Yates, from the last element down.
+    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+
     pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
@@ -197,10 +205,7 @@ fn fit(data: &[Row], init: &[f32], head: Option<usize>, opts: &TrainOptions) -> 
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = Rng(opts.seed | 1);
     for epoch in 0..opts.epochs {
-        for i in (1..order.len()).rev() {
-            let j = rng.below(i + 1);
-            order.swap(i, j);
-        }
+        rng.shuffle(&mut order);
         let lr = opts.learning_rate / (1.0 + 0.1 * epoch as f32);
         let head_lr = HEAD_LR / (1.0 + 0.1 * epoch as f32);
         for &k in &order {

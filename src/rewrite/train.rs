@@ -154,10 +154,7 @@ pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorMod
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = Rng(opts.seed | 1);
     for epoch in 0..opts.epochs {
-        for i in (1..order.len()).rev() {
-            let j = rng.below(i + 1);
-            order.swap(i, j);
-        }
+        rng.shuffle(&mut order);
         let lr = opts.learning_rate / (1.0 + 0.05 * epoch as f32);
         for &k in &order {
             let Some((x, y, wt)) = data.get(k) else { continue };
