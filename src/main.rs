@@ -362,7 +362,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 Some(p) => {
                     let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
                     gearbox::classify::RouterModel::from_bytes(&bytes)
-                        .map_err(|e| anyhow::anyhow!("{}: not a router model ({e:?})", p.display()))?
+                        .map_err(|e| anyhow::anyhow!("{}: not a router model: {e}", p.display()))?
                 }
                 None => (*cfg.router_model).clone(),
             };

@@ -197,3 +197,46 @@ fn eval_command_prints_the_report() {
         assert!(text.contains(want), "missing {want} in:\n{text}");
     }
 }
+
+/// A router model file trained with another embedding table is refused at start-up with a
+/// message that says so (not a bare error code).
+#[test]
+fn model_file_from_another_embedding_table_is_a_clear_config_error() {
+    let dir = std::env::temp_dir().join(format!("gearbox-modelfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = gearbox::config::EMBEDDED_ROUTER_MODEL;
+    // Flip a bit of the recorded table checksum and re-seal the file (FNV-1a over the body).
+    let mut body = good[..good.len() - 8].to_vec();
+    body[32] ^= 1;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in &body {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    body.extend_from_slice(&h.to_le_bytes());
+    let model = dir.join("other.bin");
+    std::fs::write(&model, &body).unwrap();
+    let cfg = dir.join("gearbox.toml");
+    std::fs::write(
+        &cfg,
+        format!("[router]\nmodel_file = {:?}\n", model.display().to_string()),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("router.model_file") && text.contains("different embedding table"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

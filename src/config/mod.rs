@@ -723,14 +723,14 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
             Err(e) => {
                 errs.push(
                     "router",
-                    format!("the compiled-in router model is invalid ({e:?}); this is a build bug"),
+                    format!("the compiled-in router model is invalid ({e}); this is a build bug"),
                 );
                 Arc::new(RouterModel::zeros(8))
             }
         },
         Some(path) => match std::fs::read(path)
             .map_err(|e| e.to_string())
-            .and_then(|b| RouterModel::from_bytes(&b).map_err(|e| format!("{e:?}")))
+            .and_then(|b| RouterModel::from_bytes(&b).map_err(|e| e.to_string()))
         {
             Ok(m) => Arc::new(m),
             Err(e) => {
