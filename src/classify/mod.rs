@@ -156,6 +156,35 @@ mod tests {
     }
 
     #[test]
+    fn metric_reason_labels_are_a_closed_set_without_prompt_text() {
+        let Some(model) = shipped() else { return };
+        let mut allowed: Vec<&str> = features::NAMED.to_vec();
+        allowed.extend([
+            features::dense::ASK_NAME,
+            features::dense::SYSTEM_NAME,
+            "ask_text",
+        ]);
+        let mut seen_meaning = false;
+        for text in [
+            "secret-token-123 please translate: hola",
+            "Prove that sqrt(2) is irrational.",
+            "Design a rate limiter for 1M requests per second across regions.",
+            "안녕! 오늘 날씨 좋다",
+        ] {
+            let mut r = user(text);
+            r.messages
+                .insert(0, Message::new(Role::System, "You are a support bot for Acme."));
+            for reason in classify_with_reasons(&r, &model, 0.45, 50).reasons {
+                let group = reason_group(&reason.feature);
+                assert!(allowed.contains(&group), "{group}");
+                assert!(!group.contains("secret") && !group.contains('"'), "{group}");
+                seen_meaning |= group == features::dense::ASK_NAME;
+            }
+        }
+        assert!(seen_meaning, "the embedding block is named among the reasons");
+    }
+
+    #[test]
     fn last_turn_decides() {
         let Some(model) = shipped() else { return };
         let mut r = user("Prove that the sum of the first n odd numbers is n^2, by induction.");
