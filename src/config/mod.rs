@@ -75,6 +75,9 @@ pub struct Config {
     pub resilience: ResilienceConfig,
     /// Replicas sharing limits (the divisor for local limits when Redis is unreachable).
     pub replicas: u32,
+    /// Completion tokens reserved for a chat request without a completion cap
+    /// (`[limits] completion_estimate`).
+    pub completion_estimate: u64,
     /// Configured reasoning-model profiles (see `rewrite::resolve_profile`).
     pub reasoning_profiles: Vec<crate::rewrite::ModelProfile>,
 }
@@ -776,6 +779,7 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         redis,
         resilience,
         replicas: raw.limits.replicas.max(1),
+        completion_estimate: raw.limits.completion_estimate,
         reasoning_profiles: raw.reasoning_profiles,
     })
 }

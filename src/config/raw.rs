@@ -116,11 +116,17 @@ pub struct RawLimitsGlobal {
     /// Replicas sharing the limits; when Redis is unreachable each replica enforces limit /
     /// replicas locally.
     pub replicas: u32,
+    /// Completion tokens assumed, when reserving against limits and budgets, for a chat request
+    /// that sets neither `max_tokens` nor `max_completion_tokens`.
+    pub completion_estimate: u64,
 }
 
 impl Default for RawLimitsGlobal {
     fn default() -> Self {
-        RawLimitsGlobal { replicas: 1 }
+        RawLimitsGlobal {
+            replicas: 1,
+            completion_estimate: crate::limits::DEFAULT_COMPLETION_ESTIMATE,
+        }
     }
 }
 

@@ -2,16 +2,31 @@
 //! per-minute limit, refilled continuously), concurrent requests, and token / USD spending per
 //! UTC day and month.
 //!
+//! Admission reserves: [`Limiter::admit`] checks and takes, in one atomic step, a request, the
+//! request's estimated tokens from the per-minute bucket, and its estimated tokens and USD
+//! from the budget counters, and hands back an [`Admission`] whose [`Reservation`] settles to
+//! the real usage after the answer or gives everything back when dropped. The budget counters
+//! hold committed spending (settled use plus open reservations), so concurrent requests cannot
+//! all pass a budget check that only one of them fits: a budget overshoots by at most one
+//! request's estimate plus the estimate errors, whatever the concurrency.
+//!
 //! Invariants: with `[redis]` configured, the buckets and budget counters live in Redis and one
-//! Lua script per check reads and updates them atomically, so N replicas enforce one limit; if
-//! Redis is unreachable, each replica falls back to local buckets of limit / `replicas` and
-//! counts the fallback — never an outage. Concurrency is per replica (it protects the replica;
-//! a shared counter would leak slots when a replica dies). Token use is estimated before the
-//! call and reconciled with the real usage after.
+//! Lua script per admission reads and updates them atomically, so N replicas enforce one limit
+//! and one budget; if Redis is unreachable, each replica falls back to local buckets and
+//! budgets of limit / `replicas` and counts the fallback — never an outage. Concurrency is per
+//! replica (it protects the replica; a shared counter would leak slots when a replica dies).
+
+mod estimate;
+mod reservation;
+mod shared;
+
+pub use estimate::{estimate_chat, estimate_embeddings, Estimate, DEFAULT_COMPLETION_ESTIMATE};
+pub use reservation::Reservation;
 
 use crate::metrics::Metrics;
-use crate::policy::{Budget, Limits, Spend};
+use crate::policy::{Budget, Limits};
 use crate::upstream::redis::SharedRedis;
+use reservation::{Delta, Place};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,25 +62,68 @@ pub struct RateView {
     pub reset_tokens: Duration,
 }
 
-/// Admitted: the reservation to reconcile, the rate view, and the concurrency slot (released
-/// when dropped).
-pub struct Admission {
-    pub reserved_tokens: u64,
-    pub view: RateView,
-    pub slot: Option<ConcurrencySlot>,
-    /// The team's spending so far, for the budget check.
-    pub spend: Spend,
+/// What one request is expected to cost: tokens (prompt estimate plus completion cap) and USD
+/// at the serving model's price.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cost {
+    pub tokens: u64,
+    pub usd: f64,
 }
 
-/// Refused by a limit.
-#[derive(Debug, Clone)]
-pub struct Refusal {
-    pub kind: LimitKind,
-    pub retry_after: Duration,
+/// What to do with a request when the team's budget is used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverBudget {
+    /// Refuse it ([`Refusal::Budget`]).
+    Refuse,
+    /// Admit it without a budget reservation; the caller serves it more cheaply
+    /// ([`Admission::over_budget`] names the cap).
+    Admit,
+}
+
+/// One admission request: the team's limits and budget, and the request's expected cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub limits: &'a Limits,
+    pub budget: &'a Budget,
+    pub cost: Cost,
+    pub over_budget: OverBudget,
+}
+
+/// Admitted: the rate view for the response headers, the reservation to settle, and the
+/// concurrency slot (released when dropped). The admission stage's output.
+#[derive(Debug)]
+pub struct Admission {
     pub view: RateView,
+    /// The budget cap already reached (`tokens_per_day`, ...) when admitted over budget.
+    pub over_budget: Option<&'static str>,
+    /// `None` for a team with neither rate limits nor a budget.
+    pub reservation: Option<Reservation>,
+    pub slot: Option<ConcurrencySlot>,
+}
+
+/// Refused by a limit or a budget; nothing is held.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    /// A rate or concurrency limit: retry after the wait.
+    Limit {
+        kind: LimitKind,
+        retry_after: Duration,
+        view: RateView,
+    },
+    /// A budget cap (its config name, e.g. `tokens_per_day`) is used up.
+    Budget { cap: &'static str, view: RateView },
+}
+
+impl Refusal {
+    pub fn view(&self) -> RateView {
+        match self {
+            Refusal::Limit { view, .. } | Refusal::Budget { view, .. } => *view,
+        }
+    }
 }
 
 /// A held concurrency slot.
+#[derive(Debug)]
 pub struct ConcurrencySlot {
     counter: Arc<AtomicU64>,
 }
@@ -76,7 +134,7 @@ impl Drop for ConcurrencySlot {
     }
 }
 
-/// A token bucket in milli-units.
+/// A token bucket.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     level: f64,
@@ -96,14 +154,14 @@ impl Bucket {
 struct TeamLocal {
     requests: Option<Bucket>,
     tokens: Option<Bucket>,
-    /// Spending in the current UTC day and month (numbers, not formatted keys: this is touched
-    /// twice per request).
+    /// Committed spending (settled plus reserved) in the current UTC day and month (numbers,
+    /// not formatted keys: this is touched twice per request).
     day: PeriodSpend,
     month: PeriodSpend,
 }
 
-/// Tokens and USD spent in one period, `period` being its number (days since the epoch, or
-/// year * 12 + month); a new period starts from zero.
+/// Tokens and USD committed in one period, `period` being its number (days since the epoch,
+/// or year * 12 + month); a new period starts from zero.
 #[derive(Default, Clone, Copy)]
 struct PeriodSpend {
     period: i64,
@@ -131,6 +189,45 @@ fn period_numbers() -> (i64, i64) {
     (day, y * 12 + i64::from(m) - 1)
 }
 
+/// The budget's caps in the script's units (tokens, tokens, nano-USD, nano-USD; -1 = none),
+/// divided by `share`.
+fn caps(budget: &Budget, share: f64) -> [i64; 4] {
+    let t = |c: Option<u64>| c.map_or(-1, |c| (c as f64 / share).ceil() as i64);
+    let u = |c: Option<f64>| c.map_or(-1, |c| shared::nano(c / share));
+    [
+        t(budget.tokens_per_day),
+        t(budget.tokens_per_month),
+        u(budget.usd_per_day),
+        u(budget.usd_per_month),
+    ]
+}
+
+/// The config name of cap number `i` (1-based, in `caps` order).
+fn cap_name(i: u8) -> &'static str {
+    match i {
+        1 => "tokens_per_day",
+        2 => "tokens_per_month",
+        3 => "usd_per_day",
+        _ => "usd_per_month",
+    }
+}
+
+/// What a budget reserves: tokens when a token cap is set, USD when a USD cap is set.
+fn budget_reserve(budget: &Budget, cost: Cost) -> Cost {
+    Cost {
+        tokens: if budget.tokens_per_day.is_some() || budget.tokens_per_month.is_some() {
+            cost.tokens
+        } else {
+            0
+        },
+        usd: if budget.usd_per_day.is_some() || budget.usd_per_month.is_some() {
+            cost.usd.max(0.0)
+        } else {
+            0.0
+        },
+    }
+}
+
 /// All teams' limit state.
 pub struct Limiter {
     local: Mutex<HashMap<String, TeamLocal>>,
@@ -140,93 +237,14 @@ pub struct Limiter {
     metrics: Metrics,
 }
 
-/// Buckets and budget counters in one round trip. KEYS: request bucket, token bucket, day
-/// tokens, month tokens, day usd, month usd. ARGV: rpm (0 = none), tpm (0 = none), token cost.
-/// Returns {admitted, kind (1 requests, 2 tokens), wait_ms, requests_left, tokens_left,
-/// requests_reset_ms, tokens_reset_ms, day_tokens, month_tokens, day_usd, month_usd}.
-const ADMIT_LUA: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function load(key, cap)
-  if cap <= 0 then return nil end
-  local v = redis.call('HMGET', key, 'level', 'at')
-  local level = tonumber(v[1]) or cap
-  local at = tonumber(v[2]) or now
-  level = math.min(cap, level + (now - at) * cap / 60000)
-  return level
-end
-local rpm = tonumber(ARGV[1])
-local tpm = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local r = load(KEYS[1], rpm)
-local k = load(KEYS[2], tpm)
-local admitted = 1
-local kind = 0
-local wait = 0
-if r ~= nil and r < 1 then
-  admitted = 0; kind = 1; wait = math.ceil((1 - r) * 60000 / rpm)
-elseif k ~= nil and k < math.min(cost, tpm) then
-  admitted = 0; kind = 2; wait = math.ceil((math.min(cost, tpm) - k) * 60000 / tpm)
-end
-if admitted == 1 then
-  if r ~= nil then r = r - 1 end
-  if k ~= nil then k = k - cost end
-end
-if r ~= nil then
-  redis.call('HSET', KEYS[1], 'level', tostring(r), 'at', now)
-  redis.call('PEXPIRE', KEYS[1], 120000)
-end
-if k ~= nil then
-  redis.call('HSET', KEYS[2], 'level', tostring(k), 'at', now)
-  redis.call('PEXPIRE', KEYS[2], 120000)
-end
-local rl = r or 0
-local kl = k or 0
-local rreset = 0
-local kreset = 0
-if r ~= nil then rreset = math.ceil((rpm - r) * 60000 / rpm) end
-if k ~= nil then kreset = math.ceil((tpm - k) * 60000 / tpm) end
-local dt = redis.call('GET', KEYS[3]) or '0'
-local mt = redis.call('GET', KEYS[4]) or '0'
-local du = redis.call('GET', KEYS[5]) or '0'
-local mu = redis.call('GET', KEYS[6]) or '0'
-return {admitted, kind, wait, math.floor(math.max(rl, 0)), math.floor(math.max(kl, 0)), rreset, kreset, dt, mt, du, mu}
-"#;
-
-/// Add `ARGV[1]` tokens back to a bucket (negative: take more), capped at `ARGV[2]`.
-const ADJUST_LUA: &str = r#"
-local v = redis.call('HMGET', KEYS[1], 'level', 'at')
-if not v[1] then return 0 end
-local level = math.min(tonumber(ARGV[2]), tonumber(v[1]) + tonumber(ARGV[1]))
-redis.call('HSET', KEYS[1], 'level', tostring(level))
-return 1
-"#;
-
-/// Add spending: KEYS day tokens, month tokens, day usd, month usd; ARGV tokens, micro-USD.
-const SPEND_LUA: &str = r#"
-redis.call('INCRBY', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], 172800)
-redis.call('INCRBY', KEYS[2], ARGV[1]); redis.call('EXPIRE', KEYS[2], 3024000)
-redis.call('INCRBYFLOAT', KEYS[3], tonumber(ARGV[2]) / 1000000); redis.call('EXPIRE', KEYS[3], 172800)
-redis.call('INCRBYFLOAT', KEYS[4], tonumber(ARGV[2]) / 1000000); redis.call('EXPIRE', KEYS[4], 3024000)
-return 1
-"#;
-
-/// UTC day and month stamps, e.g. ("20261128", "202611").
-fn periods() -> (String, String) {
-    let (y, m, d) = crate::clock::civil_from_days(crate::clock::utc_days(SystemTime::now()));
-    (format!("{y:04}{m:02}{d:02}"), format!("{y:04}{m:02}"))
-}
-
-fn keys(team: &str) -> [String; 6] {
-    let (day, month) = periods();
-    [
-        format!("gearbox:rl:{{{team}}}:requests"),
-        format!("gearbox:rl:{{{team}}}:tokens"),
-        format!("gearbox:rl:{{{team}}}:spend:tokens:{day}"),
-        format!("gearbox:rl:{{{team}}}:spend:tokens:{month}"),
-        format!("gearbox:rl:{{{team}}}:spend:usd:{day}"),
-        format!("gearbox:rl:{{{team}}}:spend:usd:{month}"),
-    ]
+/// The outcome of the rate and budget step (shared or local).
+struct Checked {
+    outcome: Result<(), Refusal>,
+    view: RateView,
+    over: Option<&'static str>,
+    /// What was added to the budget counters.
+    reserved: Cost,
+    place: Place,
 }
 
 impl Limiter {
@@ -240,37 +258,18 @@ impl Limiter {
         }
     }
 
-    /// Check and take one request and `est_tokens` tokens for `team`; also read its spending
-    /// when a budget is set. Concurrency is checked last and holds a slot until dropped.
-    pub async fn admit(
-        &self,
-        team: &str,
-        limits: &Limits,
-        budget: &Budget,
-        est_tokens: u64,
-    ) -> Result<Admission, Refusal> {
-        let rates = limits.rpm.is_some() || limits.tpm.is_some();
+    /// Admit one request of `team`: take a concurrency slot, then (atomically, in Redis when
+    /// configured) check the budget, take a request and the estimated tokens from the
+    /// per-minute buckets, and reserve the estimated tokens and USD in the budget counters.
+    /// Refused, nothing stays taken.
+    pub async fn admit(self: &Arc<Self>, team: &Arc<str>, ask: Ask<'_>) -> Result<Admission, Refusal> {
+        let limits = ask.limits;
         let mut view = RateView {
             limit_requests: limits.rpm,
             limit_tokens: limits.tpm,
             ..RateView::default()
         };
-        let mut spend = Spend::default();
-        if rates || budget.is_set() {
-            let shared = match &self.redis {
-                Some(r) => self.admit_redis(r, team, limits, est_tokens).await,
-                None => None,
-            };
-            let (outcome, s) = match shared {
-                Some(x) => x,
-                None => self.admit_local(team, limits, est_tokens, self.redis.is_some()),
-            };
-            spend = s;
-            match outcome {
-                Ok(v) => view = v,
-                Err(r) => return Err(r),
-            }
-        }
+        // Concurrency first: it is local and cheap, and a refusal then takes nothing shared.
         let slot = match limits.concurrency {
             None => None,
             Some(max) => {
@@ -281,8 +280,7 @@ impl Limiter {
                 let now = counter.fetch_add(1, Ordering::AcqRel) + 1;
                 let slot = ConcurrencySlot { counter };
                 if now > max {
-                    drop(slot);
-                    return Err(Refusal {
+                    return Err(Refusal::Limit {
                         kind: LimitKind::Concurrency,
                         retry_after: Duration::from_secs(1),
                         view,
@@ -291,91 +289,90 @@ impl Limiter {
                 Some(slot)
             }
         };
+        let rates = limits.rpm.is_some() || limits.tpm.is_some();
+        if !(rates || ask.budget.is_set() || limits.concurrency.is_some()) {
+            return Ok(Admission {
+                view,
+                over_budget: None,
+                reservation: None,
+                slot,
+            });
+        }
+        let bucket = if limits.tpm.is_some() { ask.cost.tokens } else { 0 };
+        let reserve = budget_reserve(ask.budget, ask.cost);
+        let shared = match &self.redis {
+            Some(r) => self.admit_shared(r, team, &ask, bucket, reserve).await,
+            None => None,
+        };
+        let checked = match shared {
+            Some(c) => c,
+            None => self.admit_local(team, &ask, bucket, reserve, self.redis.is_some()),
+        };
+        checked.outcome?;
+        if rates {
+            view = checked.view;
+        }
         Ok(Admission {
-            reserved_tokens: if limits.tpm.is_some() { est_tokens } else { 0 },
             view,
+            over_budget: checked.over,
+            reservation: Some(Reservation {
+                limiter: self.clone(),
+                team: team.clone(),
+                tpm: limits.tpm,
+                bucket,
+                tokens: checked.reserved.tokens,
+                usd: checked.reserved.usd,
+                place: checked.place,
+                settled: false,
+            }),
             slot,
-            spend,
         })
     }
 
-    async fn admit_redis(
+    async fn admit_shared(
         &self,
         redis: &SharedRedis,
         team: &str,
-        limits: &Limits,
-        est_tokens: u64,
-    ) -> Option<(Result<RateView, Refusal>, Spend)> {
-        let script = redis::Script::new(ADMIT_LUA);
-        let k = keys(team);
-        let krefs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let args = [
-            limits.rpm.unwrap_or(0) as i64,
-            limits.tpm.unwrap_or(0) as i64,
-            est_tokens as i64,
-        ];
-        match redis.script::<Vec<redis::Value>>(&script, &krefs, &args).await {
-            Ok(v) => {
-                let int = |i: usize| match v.get(i) {
-                    Some(redis::Value::Int(n)) => *n,
-                    _ => 0,
-                };
-                let num = |i: usize| -> f64 {
-                    match v.get(i) {
-                        Some(redis::Value::BulkString(b)) => std::str::from_utf8(b)
-                            .ok()
-                            .and_then(|s| s.parse().ok())
-                            .unwrap_or(0.0),
-                        Some(redis::Value::Int(n)) => *n as f64,
-                        _ => 0.0,
-                    }
-                };
-                let view = RateView {
-                    limit_requests: limits.rpm,
-                    remaining_requests: int(3).max(0) as u64,
-                    reset_requests: Duration::from_millis(int(5).max(0) as u64),
-                    limit_tokens: limits.tpm,
-                    remaining_tokens: int(4).max(0) as u64,
-                    reset_tokens: Duration::from_millis(int(6).max(0) as u64),
-                };
-                let spend = Spend {
-                    day_tokens: num(7) as u64,
-                    month_tokens: num(8) as u64,
-                    day_usd: num(9),
-                    month_usd: num(10),
-                };
-                let outcome = if int(0) == 1 {
-                    Ok(view)
-                } else {
-                    let kind = if int(1) == 2 {
-                        LimitKind::Tokens
-                    } else {
-                        LimitKind::Requests
-                    };
-                    Err(Refusal {
-                        kind,
-                        retry_after: Duration::from_millis(int(2).max(1) as u64),
-                        view,
-                    })
-                };
-                Some((outcome, spend))
-            }
-            Err(f) => {
-                self.metrics.record_redis_error("limits", f.as_str());
-                None
-            }
-        }
+        ask: &Ask<'_>,
+        bucket: u64,
+        reserve: Cost,
+    ) -> Option<Checked> {
+        let keys = shared::keys(team);
+        let admit_over = ask.over_budget == OverBudget::Admit;
+        let check = shared::Check {
+            limits: ask.limits,
+            bucket_cost: bucket,
+            caps: caps(ask.budget, 1.0),
+            reserve,
+            admit_over_budget: admit_over,
+        };
+        let a = shared::admit(redis, &self.metrics, &keys, check).await?;
+        let over = (a.over > 0).then(|| cap_name(a.over));
+        let outcome = match a.outcome {
+            Ok(()) => Ok(()),
+            Err((Some(kind), retry_after)) => Err(Refusal::Limit {
+                kind,
+                retry_after,
+                view: a.view,
+            }),
+            Err((None, _)) => Err(Refusal::Budget {
+                cap: over.unwrap_or("tokens_per_day"),
+                view: a.view,
+            }),
+        };
+        Some(Checked {
+            outcome,
+            view: a.view,
+            over,
+            reserved: if over.is_some() { Cost::default() } else { reserve },
+            place: Place::Shared(Box::new(keys)),
+        })
     }
 
-    /// In-process buckets. `degraded`: Redis should have been used but is unreachable, so this
-    /// replica enforces its share (limit / replicas).
-    fn admit_local(
-        &self,
-        team: &str,
-        limits: &Limits,
-        est_tokens: u64,
-        degraded: bool,
-    ) -> (Result<RateView, Refusal>, Spend) {
+    /// In-process buckets and budget counters. `degraded`: Redis should have been used but is
+    /// unreachable, so this replica enforces its share (limit / replicas).
+    fn admit_local(&self, team: &str, ask: &Ask<'_>, bucket: u64, reserve: Cost, degraded: bool) -> Checked {
+        let limits = ask.limits;
         let share = if degraded { f64::from(self.replicas) } else { 1.0 };
         if degraded {
             self.metrics.record_limit_fallback();
@@ -384,13 +381,14 @@ impl Limiter {
         let (day, month) = period_numbers();
         let mut all = self.local.lock().unwrap_or_else(|p| p.into_inner());
         let t = all.entry(team.to_string()).or_default();
-        let (d, m) = (t.day.in_period(day), t.month.in_period(month));
-        let spend = Spend {
-            day_tokens: d.tokens as u64,
-            month_tokens: m.tokens as u64,
-            day_usd: d.usd,
-            month_usd: m.usd,
-        };
+        t.day = t.day.in_period(day);
+        t.month = t.month.in_period(month);
+        let spent = [t.day.tokens, t.month.tokens, t.day.usd * 1e9, t.month.usd * 1e9];
+        let over = caps(ask.budget, share)
+            .iter()
+            .zip(spent)
+            .position(|(cap, s)| *cap >= 0 && s >= *cap as f64)
+            .map(|i| cap_name(i as u8 + 1));
         let rcap = limits.rpm.map(|x| (x as f64 / share).max(1.0));
         let kcap = limits.tpm.map(|x| (x as f64 / share).max(1.0));
         let mut r = rcap.map(|cap| {
@@ -417,134 +415,81 @@ impl Limiter {
                 _ => Duration::ZERO,
             },
         };
-        let refusal = if let (Some(b), Some(cap)) = (&r, rcap) {
-            (b.level < 1.0).then(|| (LimitKind::Requests, (1.0 - b.level) * 60.0 / cap))
-        } else {
-            None
-        }
-        .or_else(|| match (&k, kcap) {
-            (Some(b), Some(cap)) => {
-                let need = (est_tokens as f64).min(cap);
-                (b.level < need).then(|| (LimitKind::Tokens, (need - b.level) * 60.0 / cap))
-            }
+        let refusal = match over {
+            Some(cap) if ask.over_budget == OverBudget::Refuse => Some(Refusal::Budget {
+                cap,
+                view: view_of(&r, &k),
+            }),
             _ => None,
-        });
-        let outcome = match refusal {
-            Some((kind, secs)) => Err(Refusal {
+        }
+        .or_else(|| {
+            let wait = |kind, secs: f64| Refusal::Limit {
                 kind,
                 retry_after: Duration::from_secs_f64(secs.max(0.001)),
                 view: view_of(&r, &k),
-            }),
+            };
+            if let (Some(b), Some(cap)) = (&r, rcap) {
+                if b.level < 1.0 {
+                    return Some(wait(LimitKind::Requests, (1.0 - b.level) * 60.0 / cap));
+                }
+            }
+            match (&k, kcap) {
+                (Some(b), Some(cap)) => {
+                    let need = (bucket as f64).min(cap);
+                    (b.level < need).then(|| wait(LimitKind::Tokens, (need - b.level) * 60.0 / cap))
+                }
+                _ => None,
+            }
+        });
+        let reserved = if over.is_some() { Cost::default() } else { reserve };
+        let outcome = match refusal {
+            Some(r) => Err(r),
             None => {
                 if let Some(b) = r.as_mut() {
                     b.level -= 1.0;
                 }
                 if let Some(b) = k.as_mut() {
-                    b.level -= est_tokens as f64;
+                    b.level -= bucket as f64;
                 }
-                Ok(view_of(&r, &k))
+                t.day.tokens += reserved.tokens as f64;
+                t.month.tokens += reserved.tokens as f64;
+                t.day.usd += reserved.usd;
+                t.month.usd += reserved.usd;
+                Ok(())
             }
         };
         t.requests = r;
         t.tokens = k;
-        (outcome, spend)
-    }
-
-    /// After the answer: give back (or take more of) the token estimate, and add the spending.
-    pub async fn settle(&self, team: &str, limits: &Limits, reserved: u64, actual_tokens: u64, usd: f64) {
-        let delta = reserved as f64 - actual_tokens as f64;
-        let micro_usd = (usd.max(0.0) * 1_000_000.0).round() as i64;
-        if let Some(redis) = &self.redis {
-            let k = keys(team);
-            let mut ok = true;
-            if let Some(tpm) = limits.tpm {
-                let script = redis::Script::new(ADJUST_LUA);
-                let r = redis
-                    .script::<i64>(&script, &[k[1].as_str()], &[delta.round() as i64, tpm as i64])
-                    .await;
-                ok &= r.is_ok();
-            }
-            let spend = redis::Script::new(SPEND_LUA);
-            let keys4 = [k[2].as_str(), k[3].as_str(), k[4].as_str(), k[5].as_str()];
-            ok &= redis
-                .script::<i64>(&spend, &keys4, &[actual_tokens as i64, micro_usd])
-                .await
-                .is_ok();
-            if ok {
-                return;
-            }
-            self.metrics.record_redis_error("limits", "error");
+        Checked {
+            outcome,
+            view: view_of(&r, &k),
+            over,
+            reserved,
+            place: Place::Local { day, month },
         }
-        self.settle_local(team, limits, reserved, actual_tokens, usd);
     }
 
-    /// The in-process half of [`Limiter::settle`]: token bucket refund and spending.
-    fn settle_local(&self, team: &str, limits: &Limits, reserved: u64, actual_tokens: u64, usd: f64) {
-        let delta = reserved as f64 - actual_tokens as f64;
+    /// Apply a settlement to the in-process state: bucket refund, and the spending delta into
+    /// the periods the reservation was taken in (a period that has ended is gone; the real use
+    /// then counts in the current one).
+    fn settle_local(&self, team: &str, tpm: Option<u64>, d: Delta, periods: (i64, i64)) {
         let (day, month) = period_numbers();
         let mut all = self.local.lock().unwrap_or_else(|p| p.into_inner());
         let t = all.entry(team.to_string()).or_default();
-        if let (Some(b), Some(tpm)) = (t.tokens.as_mut(), limits.tpm) {
-            b.level = (b.level + delta).min(tpm as f64);
+        if let (Some(b), Some(tpm)) = (t.tokens.as_mut(), tpm) {
+            b.level = (b.level + d.bucket_back).min(tpm as f64);
         }
-        // Only the current periods are kept: an earlier one starts again from zero.
-        for (p, now) in [(&mut t.day, day), (&mut t.month, month)] {
+        for (p, reserved_in, now) in [(&mut t.day, periods.0, day), (&mut t.month, periods.1, month)] {
+            let (tokens, usd) = if p.period == reserved_in {
+                (d.tokens, d.usd)
+            } else {
+                // The reservation's period is over: only the real use counts, in this one.
+                (d.spent_tokens, d.spent_usd)
+            };
             let mut cur = p.in_period(now);
-            cur.tokens += actual_tokens as f64;
-            cur.usd += usd.max(0.0);
+            cur.tokens = (cur.tokens + tokens).max(0.0);
+            cur.usd = (cur.usd + usd).max(0.0);
             *p = cur;
-        }
-    }
-}
-
-/// Tokens reserved for one request: settled with the real usage, or given back whole if the
-/// request ends without an answer (dropped unsettled).
-pub struct Reservation {
-    limiter: Arc<Limiter>,
-    team: Arc<str>,
-    limits: Limits,
-    reserved: u64,
-    settled: bool,
-}
-
-impl Reservation {
-    pub fn new(limiter: Arc<Limiter>, team: Arc<str>, limits: Limits, reserved: u64) -> Reservation {
-        Reservation {
-            limiter,
-            team,
-            limits,
-            reserved,
-            settled: false,
-        }
-    }
-
-    /// Reconcile with the real token use and record the spending (in the background).
-    pub fn settle(mut self, actual_tokens: u64, usd: f64) {
-        self.settled = true;
-        self.spawn_settle(actual_tokens, usd);
-    }
-
-    fn spawn_settle(&self, actual_tokens: u64, usd: f64) {
-        let (l, team, limits, reserved) = (
-            self.limiter.clone(),
-            self.team.clone(),
-            self.limits,
-            self.reserved,
-        );
-        // In-process limits settle in place (a lock and a few map updates); only the Redis
-        // round trips go to a task of their own.
-        if l.redis.is_none() {
-            l.settle_local(&team, &limits, reserved, actual_tokens, usd);
-        } else if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { l.settle(&team, &limits, reserved, actual_tokens, usd).await });
-        }
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        if !self.settled {
-            self.spawn_settle(0, 0.0);
         }
     }
 }
@@ -579,17 +524,6 @@ pub fn rate_headers(v: &RateView) -> http::HeaderMap {
     h
 }
 
-/// A rough token estimate for a request before the call: prompt text / 4 plus 4 per message,
-/// plus the completion cap if one is set.
-pub fn estimate_tokens(req: &crate::api::ChatRequest) -> u64 {
-    let prompt: u64 = req
-        .messages
-        .iter()
-        .map(|m| 4 + (m.text().len() as u64).div_ceil(4))
-        .sum();
-    prompt + req.max_completion_tokens.or(req.max_tokens).unwrap_or(0)
-}
-
 /// `x-ratelimit-reset-*` values in OpenAI's style: `1s`, `6m0s`, `250ms`.
 pub fn format_reset(d: Duration) -> String {
     let ms = d.as_millis();
@@ -609,8 +543,28 @@ pub fn format_reset(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn limiter() -> Limiter {
-        Limiter::new(None, 1, Metrics::new().unwrap())
+    fn limiter() -> Arc<Limiter> {
+        Arc::new(Limiter::new(None, 1, Metrics::new().unwrap()))
+    }
+
+    fn team(t: &str) -> Arc<str> {
+        Arc::from(t)
+    }
+
+    fn ask<'a>(limits: &'a Limits, budget: &'a Budget, tokens: u64) -> Ask<'a> {
+        Ask {
+            limits,
+            budget,
+            cost: Cost { tokens, usd: 0.0 },
+            over_budget: OverBudget::Refuse,
+        }
+    }
+
+    fn kind(r: Result<Admission, Refusal>) -> Option<LimitKind> {
+        match r {
+            Err(Refusal::Limit { kind, .. }) => Some(kind),
+            _ => None,
+        }
     }
 
     #[tokio::test]
@@ -620,18 +574,24 @@ mod tests {
             rpm: Some(20),
             ..Limits::default()
         };
+        let none = Budget::default();
         let mut ok = 0;
         for _ in 0..40 {
-            if l.admit("t", &limits, &Budget::default(), 0).await.is_ok() {
+            if l.admit(&team("t"), ask(&limits, &none, 0)).await.is_ok() {
                 ok += 1;
             }
         }
         assert_eq!(ok, 20);
-        let r = l.admit("t", &limits, &Budget::default(), 0).await.err().unwrap();
-        assert_eq!(r.kind, LimitKind::Requests);
-        assert!(r.retry_after > Duration::ZERO && r.retry_after <= Duration::from_secs(3));
+        match l.admit(&team("t"), ask(&limits, &none, 0)).await {
+            Err(Refusal::Limit {
+                kind: LimitKind::Requests,
+                retry_after,
+                ..
+            }) => assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(3)),
+            other => panic!("{other:?}"),
+        }
         // Another team is not affected.
-        assert!(l.admit("u", &limits, &Budget::default(), 0).await.is_ok());
+        assert!(l.admit(&team("u"), ask(&limits, &none, 0)).await.is_ok());
     }
 
     #[tokio::test]
@@ -641,19 +601,16 @@ mod tests {
             tpm: Some(1000),
             ..Limits::default()
         };
-        let a = l.admit("t", &limits, &Budget::default(), 800).await.unwrap();
+        let none = Budget::default();
+        let a = l.admit(&team("t"), ask(&limits, &none, 800)).await.unwrap();
         assert_eq!(a.view.remaining_tokens, 200);
         assert_eq!(
-            l.admit("t", &limits, &Budget::default(), 800)
-                .await
-                .err()
-                .unwrap()
-                .kind,
-            LimitKind::Tokens
+            kind(l.admit(&team("t"), ask(&limits, &none, 800)).await),
+            Some(LimitKind::Tokens)
         );
         // The call used only 100: 700 come back.
-        l.settle("t", &limits, 800, 100, 0.0).await;
-        assert!(l.admit("t", &limits, &Budget::default(), 800).await.is_ok());
+        a.reservation.unwrap().settle(100, 0.0);
+        assert!(l.admit(&team("t"), ask(&limits, &none, 800)).await.is_ok());
     }
 
     #[tokio::test]
@@ -663,42 +620,82 @@ mod tests {
             concurrency: Some(2),
             ..Limits::default()
         };
-        let a = l.admit("t", &limits, &Budget::default(), 0).await.unwrap();
-        let b = l.admit("t", &limits, &Budget::default(), 0).await.unwrap();
+        let none = Budget::default();
+        let a = l.admit(&team("t"), ask(&limits, &none, 0)).await.unwrap();
+        let b = l.admit(&team("t"), ask(&limits, &none, 0)).await.unwrap();
         assert_eq!(
-            l.admit("t", &limits, &Budget::default(), 0)
-                .await
-                .err()
-                .unwrap()
-                .kind,
-            LimitKind::Concurrency
+            kind(l.admit(&team("t"), ask(&limits, &none, 0)).await),
+            Some(LimitKind::Concurrency)
         );
         drop(a);
-        assert!(l.admit("t", &limits, &Budget::default(), 0).await.is_ok());
+        assert!(l.admit(&team("t"), ask(&limits, &none, 0)).await.is_ok());
         drop(b);
     }
 
     #[tokio::test]
-    async fn spending_accumulates_per_team() {
+    async fn a_budget_admits_while_committed_spending_is_under_the_cap() {
         let l = limiter();
         let budget = Budget {
             tokens_per_day: Some(100),
             ..Budget::default()
         };
-        l.settle("t", &Limits::default(), 0, 60, 0.5).await;
-        l.settle("t", &Limits::default(), 0, 60, 0.25).await;
-        let a = l.admit("t", &Limits::default(), &budget, 0).await.unwrap();
-        assert_eq!(a.spend.day_tokens, 120);
-        assert!((a.spend.month_usd - 0.75).abs() < 1e-9);
-        assert_eq!(budget.exceeded(&a.spend), Some("tokens_per_day"));
-        assert_eq!(
-            l.admit("u", &Limits::default(), &budget, 0)
-                .await
-                .unwrap()
-                .spend
-                .day_tokens,
-            0
-        );
+        let none = Limits::default();
+        // Two requests of 60 each: the second still fits (40 left), the third does not, however
+        // many are in flight at once: reservations count.
+        let a = l.admit(&team("t"), ask(&none, &budget, 60)).await.unwrap();
+        let b = l.admit(&team("t"), ask(&none, &budget, 60)).await.unwrap();
+        match l.admit(&team("t"), ask(&none, &budget, 60)).await {
+            Err(Refusal::Budget { cap, .. }) => assert_eq!(cap, "tokens_per_day"),
+            other => panic!("{other:?}"),
+        }
+        // One settles at 10 tokens (50 back), the other is dropped without usage (all back).
+        a.reservation.unwrap().settle(10, 0.0);
+        drop(b);
+        let c = l.admit(&team("t"), ask(&none, &budget, 60)).await.unwrap();
+        assert_eq!(c.reservation.as_ref().map(Reservation::reserved_tokens), Some(60));
+        // Another team is not affected.
+        assert!(l.admit(&team("u"), ask(&none, &budget, 60)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn over_budget_admits_without_a_reservation_when_asked_to() {
+        let l = limiter();
+        let budget = Budget {
+            usd_per_day: Some(1.0),
+            ..Budget::default()
+        };
+        let none = Limits::default();
+        let expensive = Ask {
+            cost: Cost {
+                tokens: 10,
+                usd: 0.75,
+            },
+            ..ask(&none, &budget, 10)
+        };
+        let a = l.admit(&team("t"), expensive).await.unwrap();
+        assert_eq!(a.over_budget, None);
+        let b = l.admit(&team("t"), expensive).await.unwrap();
+        a.reservation.unwrap().settle(10, 0.5);
+        b.reservation.unwrap().settle(10, 0.5);
+        assert!(matches!(
+            l.admit(&team("t"), expensive).await,
+            Err(Refusal::Budget {
+                cap: "usd_per_day",
+                ..
+            })
+        ));
+        let down = l
+            .admit(
+                &team("t"),
+                Ask {
+                    over_budget: OverBudget::Admit,
+                    ..expensive
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(down.over_budget, Some("usd_per_day"));
+        assert_eq!(down.reservation.as_ref().map(|r| r.usd), Some(0.0));
     }
 
     #[test]
@@ -710,9 +707,11 @@ mod tests {
     }
 
     #[test]
-    fn periods_are_dates() {
-        let (d, m) = periods();
-        assert_eq!(d.len(), 8);
-        assert!(d.starts_with(&m));
+    fn keys_carry_dates() {
+        let k = shared::keys("t");
+        let day = k[2].rsplit(':').next().unwrap();
+        let month = k[3].rsplit(':').next().unwrap();
+        assert_eq!(day.len(), 8);
+        assert!(day.starts_with(month));
     }
 }

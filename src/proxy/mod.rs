@@ -4,6 +4,7 @@
 //! response in exactly one place (`app::Handler`). Upstream non-2xx answers are relayed with
 //! their status and body; upstream transport failures become 502/504.
 
+pub mod admission;
 pub mod cached;
 pub mod relay;
 pub mod structured;
@@ -15,7 +16,7 @@ use crate::classify::Route;
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
-use crate::limits::{estimate_tokens, rate_headers, LimitKind, RateView, Reservation};
+use crate::limits::{estimate_chat, ConcurrencySlot, Cost, OverBudget, RateView, Reservation};
 use crate::metrics::TokenType;
 use crate::policy::{OnBudget, Policy, UnsupportedParams};
 use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
@@ -231,23 +232,12 @@ pub async fn chat_completions(
 ) -> Result<Response, GatewayError> {
     let mut view = None;
     let result = chat(state, team, req, &mut view).await;
-    match view {
-        None => result,
-        Some(v) => {
-            let headers = rate_headers(&v);
-            match result {
-                Ok(mut r) => {
-                    r.headers_mut().extend(headers);
-                    Ok(r)
-                }
-                Err(e) => Err(e.with_headers(headers)),
-            }
-        }
-    }
+    admission::with_rate_headers(view, result)
 }
 
-/// Enforce the team's allowed models, limits and budget. Returns the reservation to settle,
-/// the concurrency slot to hold, and whether the budget downgraded the request.
+/// Enforce the team's allowed models, limits and budget for a chat request. Returns the
+/// reservation to settle, the concurrency slot to hold, and whether the budget downgraded the
+/// request.
 async fn admit(
     state: &AppState,
     team: &Team,
@@ -255,17 +245,8 @@ async fn admit(
     chat: &ChatRequest,
     decision: &mut RouteDecision,
     view: &mut Option<RateView>,
-) -> Result<(Option<Reservation>, Option<crate::limits::ConcurrencySlot>, bool), GatewayError> {
-    let not_allowed = |name: &str| {
-        GatewayError::new(
-            ErrorKind::ModelNotAllowed,
-            format!(
-                "your team's policy does not allow the model `{}`",
-                truncate(name, 200)
-            ),
-        )
-        .with_param("model")
-    };
+) -> Result<(Option<Reservation>, Option<ConcurrencySlot>, bool), GatewayError> {
+    use admission::not_allowed;
     if !decision.is_routed() && !policy.allows(&chat.model) {
         return Err(not_allowed(&chat.model));
     }
@@ -275,62 +256,35 @@ async fn admit(
         }
         return Ok((None, None, false));
     }
-    let limits = policy.limits;
-    let est = estimate_tokens(chat);
-    let adm = match state.limiter.admit(&team.0, &limits, &policy.budget, est).await {
-        Ok(a) => a,
-        Err(refusal) => {
-            if limits.rpm.is_some() || limits.tpm.is_some() {
-                *view = Some(refusal.view);
-            }
-            state.metrics.record_limit_refusal(&team.0, refusal.kind.as_str());
-            let secs = refusal.retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            let mut h = http::HeaderMap::new();
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                h.insert(http::header::RETRY_AFTER, v);
-            }
-            let what = match refusal.kind {
-                LimitKind::Requests => format!("requests per minute (limit {})", limits.rpm.unwrap_or(0)),
-                LimitKind::Tokens => format!("tokens per minute (limit {})", limits.tpm.unwrap_or(0)),
-                LimitKind::Concurrency => {
-                    format!("concurrent requests (limit {})", limits.concurrency.unwrap_or(0))
-                }
-            };
-            return Err(GatewayError::new(
-                ErrorKind::RateLimited,
-                format!("Rate limit reached for your team on {what}. Please try again in {secs}s."),
-            )
-            .with_headers(h));
-        }
-    };
-    if limits.rpm.is_some() || limits.tpm.is_some() {
-        *view = Some(adm.view);
+    // Reserve what the request may cost on its target: the prompt estimate plus the completion
+    // cap (a reasoning target raises it to the policy's minimum, as the adapter will).
+    let target = state.config.models.get(&decision.target);
+    let mut est = estimate_chat(chat, state.config.completion_estimate);
+    if target.is_some_and(|m| m.kind == ModelKind::Reasoning) {
+        est.completion_tokens = est.completion_tokens.max(policy.reasoning.min_completion_tokens);
     }
+    let cost = Cost {
+        tokens: est.tokens(),
+        usd: est.usd(target.and_then(|m| m.price)),
+    };
+    let over_budget = match policy.budget.on_exceeded {
+        OnBudget::Refuse => OverBudget::Refuse,
+        OnBudget::Downgrade => OverBudget::Admit,
+    };
+    let adm = admission::admit(state, team, policy, cost, over_budget, view).await?;
     let mut downgraded = false;
-    if let Some(which) = policy.budget.exceeded(&adm.spend) {
-        match policy.budget.on_exceeded {
-            OnBudget::Refuse => {
-                state.metrics.record_budget_action(&team.0, "refused");
-                return Err(GatewayError::new(
-                    ErrorKind::BudgetExceeded,
-                    format!("your team's budget ({which}) is used up; it resets at the start of the next UTC period"),
-                ));
-            }
-            OnBudget::Downgrade => {
-                state.metrics.record_budget_action(&team.0, "downgraded");
-                if decision.target != policy.chat_model {
-                    decision.target = policy.chat_model.clone();
-                    decision.route = Some(Route::Chat);
-                    downgraded = true;
-                }
-            }
+    if adm.over_budget.is_some() {
+        state.metrics.record_budget_action(&team.0, "downgraded");
+        if decision.target != policy.chat_model {
+            decision.target = policy.chat_model.clone();
+            decision.route = Some(Route::Chat);
+            downgraded = true;
         }
     }
     if !policy.allows(&decision.target) {
         return Err(not_allowed(&decision.target));
     }
-    let reservation = Reservation::new(state.limiter.clone(), team.0.clone(), limits, adm.reserved_tokens);
-    Ok((Some(reservation), adm.slot, downgraded))
+    Ok((adm.reservation, adm.slot, downgraded))
 }
 
 async fn chat(
