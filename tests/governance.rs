@@ -9,12 +9,182 @@ mod common;
 mod redis_support;
 
 use common::*;
+use gearbox::mock::MockOptions;
 use redis_support::RedisServer;
 use serde_json::json;
 use std::time::Duration;
 
+/// Teams: `narrow` may use only gpt-4o-mini; `limited` has rpm = 3; `metered` has a token
+/// budget and an embeddings model with a price.
+fn teams() -> String {
+    format!(
+        r#"
+[models."embed-priced"]
+upstream = "mock"
+name = "text-embedding-3-small"
+kind = "embedding"
+price = {{ input = 100.0, output = 0.0 }}
+
+[upstreams.dead]
+base_url = "http://127.0.0.1:9/v1"
+connect_timeout = "200ms"
+request_timeout = "1s"
+
+[models."dead-model"]
+upstream = "dead"
+kind = "chat"
+
+[[teams.narrow.keys]]
+sha256 = "{}"
+[teams.narrow.policy]
+mode = "chat"
+allowed_models = ["gpt-4o-mini"]
+
+[[teams.limited.keys]]
+sha256 = "{}"
+[teams.limited.policy.limits]
+rpm = 3
+[teams.limited.policy.cache]
+enabled = false
+
+[[teams.metered.keys]]
+sha256 = "{}"
+[teams.metered.policy.budget]
+tokens_per_day = 40
+"#,
+        key_hash("narrow-key"),
+        key_hash("limited-key"),
+        key_hash("metered-key"),
+    )
+}
+
 fn auth(key: &'static str) -> [(&'static str, &'static str); 2] {
     [("authorization", key), ("content-type", "application/json")]
+}
+
+fn embed(model: &str, input: &str) -> String {
+    json!({"model": model, "input": input}).to_string()
+}
+
+async fn metrics(gw: &Running) -> String {
+    request("GET", &gw.url("/metrics"), &[], "").await.text()
+}
+
+/// The value of the first metric line starting with `prefix` and containing every label.
+fn metric_value(text: &str, prefix: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(prefix) && labels.iter().all(|lab| l.contains(lab)))
+        .find_map(|l| l.rsplit(' ').next().and_then(|v| v.parse().ok()))
+}
+
+#[tokio::test]
+async fn embeddings_are_refused_for_a_model_the_team_may_not_use() {
+    let (mock, gw) = stack(MockOptions::default(), &teams()).await;
+    let url = gw.url("/v1/embeddings");
+    let r = request(
+        "POST",
+        &url,
+        &auth("Bearer narrow-key"),
+        embed("text-embedding-3-small", "hello"),
+    )
+    .await;
+    let e = r.assert_error(403, "model_not_allowed");
+    assert_eq!(e["type"], "permission_error");
+    assert_eq!(e["param"], "model");
+    assert!(e["message"].as_str().unwrap().contains("text-embedding-3-small"));
+    assert_eq!(mock_stats(&mock).await["requests_total"], 0, "no upstream call");
+    // A team without an allow-list may.
+    let ok = request("POST", &url, &[ALPHA], embed("text-embedding-3-small", "hello")).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+}
+
+#[tokio::test]
+async fn embeddings_count_against_the_teams_rpm_with_chat() {
+    let (mock, gw) = stack(MockOptions::default(), &teams()).await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let r = request(
+            "POST",
+            &gw.url("/v1/embeddings"),
+            &auth("Bearer limited-key"),
+            embed("text-embedding-3-small", &format!("text {i}")),
+        )
+        .await;
+        assert_eq!(r.header("x-ratelimit-limit-requests"), Some("3"), "{}", r.text());
+        if r.status == 429 {
+            r.assert_error(429, "rate_limit_exceeded");
+            assert!(r.header("retry-after").is_some());
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    // The same quota as chat: it is used up for chat too.
+    let chat_r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &auth("Bearer limited-key"),
+        chat("gpt-4o-mini", "hi").to_string(),
+    )
+    .await;
+    chat_r.assert_error(429, "rate_limit_exceeded");
+    assert_eq!(mock_stats(&mock).await["requests_total"], 3);
+}
+
+#[tokio::test]
+async fn embeddings_tokens_and_cost_are_recorded_and_spend_the_budget() {
+    let (_mock, gw) = stack(MockOptions::default(), &teams()).await;
+    let url = gw.url("/v1/embeddings");
+    // 100 bytes of input: 25 tokens (the mock counts a token per 4 bytes).
+    let input = "abcd".repeat(25);
+    let r = request(
+        "POST",
+        &url,
+        &auth("Bearer metered-key"),
+        embed("embed-priced", &input),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["usage"]["prompt_tokens"], 25);
+    let m = metrics(&gw).await;
+    let labels = ["team=\"metered\"", "model=\"embed-priced\""];
+    assert_eq!(
+        metric_value(
+            &m,
+            "gearbox_tokens_total{",
+            &[&labels[..], &["type=\"prompt\""]].concat()
+        ),
+        Some(25.0),
+        "{m}"
+    );
+    assert_eq!(
+        metric_value(
+            &m,
+            "gearbox_tokens_total{",
+            &[&labels[..], &["type=\"completion\""]].concat()
+        ),
+        None,
+        "embeddings have no completion tokens"
+    );
+    let cost = metric_value(&m, "gearbox_cost_usd_total{", &labels).unwrap_or(0.0);
+    assert!((cost - 25.0 * 100.0 / 1e6).abs() < 1e-9, "cost {cost}: {m}");
+    // 25 of the 40-token budget spent; the next 25 fit (committed 25 < 40), then it is used up.
+    let second = request(
+        "POST",
+        &url,
+        &auth("Bearer metered-key"),
+        embed("embed-priced", &input),
+    )
+    .await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    let third = request(
+        "POST",
+        &url,
+        &auth("Bearer metered-key"),
+        embed("embed-priced", &input),
+    )
+    .await;
+    let e = third.assert_error(429, "budget_exceeded");
+    assert!(e["message"].as_str().unwrap().contains("tokens_per_day"));
 }
 
 /// Start `gearbox serve --config FILE` as its own OS process; returns it and its address.

@@ -16,7 +16,9 @@ use crate::classify::Route;
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
-use crate::limits::{estimate_chat, ConcurrencySlot, Cost, OverBudget, RateView, Reservation};
+use crate::limits::{
+    estimate_chat, estimate_embeddings, ConcurrencySlot, Cost, OverBudget, RateView, Reservation,
+};
 use crate::metrics::TokenType;
 use crate::policy::{OnBudget, Policy, UnsupportedParams};
 use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
@@ -645,7 +647,10 @@ impl Accounting {
         let m = &self.state.metrics;
         let (team, model) = (&*self.team, self.model.public_name.as_str());
         m.record_tokens(team, model, TokenType::Prompt, u.prompt_tokens);
-        m.record_tokens(team, model, TokenType::Completion, u.completion_tokens);
+        // Embeddings have input tokens only.
+        if self.model.kind != ModelKind::Embedding {
+            m.record_tokens(team, model, TokenType::Completion, u.completion_tokens);
+        }
         if u.reasoning_tokens() > 0 {
             m.record_tokens(team, model, TokenType::Reasoning, u.reasoning_tokens());
         }
@@ -726,8 +731,22 @@ fn finish(
     resp
 }
 
-/// `POST /v1/embeddings`: passed through with the model name mapped.
+/// `POST /v1/embeddings`: passed through with the model name mapped, under the team's policy
+/// as chat is (allowed models, limits, budget, token and cost accounting). At the budget an
+/// embeddings request is refused whatever `on_exceeded` says: there is no cheaper target.
 pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
+    let mut view = None;
+    let result = embed(state, team, req, &mut view).await;
+    admission::with_rate_headers(view, result)
+}
+
+async fn embed(
+    state: Arc<AppState>,
+    team: Team,
+    req: h::Request,
+    view: &mut Option<RateView>,
+) -> Result<Response, GatewayError> {
+    let started = Instant::now();
     let (parts, body) = req.into_parts();
     let bytes = read_body(body, state.config.server.max_body_bytes).await?;
     let mut obj = parse_object(&bytes)?;
@@ -747,19 +766,34 @@ pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Re
             )
         }
     };
-    if !obj.contains_key("input") {
+    let Some(input) = obj.get("input") else {
         return Err(
             GatewayError::new(ErrorKind::InvalidRequest, "missing required parameter 'input'")
                 .with_param("input"),
         );
+    };
+    let policy = state.config.policy_for(&team.0);
+    if !policy.allows(&name) {
+        return Err(admission::not_allowed(&name));
     }
-    let model = lookup(&state, &name, &[ModelKind::Embedding])?;
-    let upstream = state.upstreams.get(&model.upstream).ok_or_else(|| {
+    let model = lookup(&state, &name, &[ModelKind::Embedding])?.clone();
+    let upstream = state.upstreams.get(&model.upstream).cloned().ok_or_else(|| {
         GatewayError::new(
             ErrorKind::Internal,
             format!("model {:?} names a missing upstream", model.public_name),
         )
     })?;
+    let (reservation, slot) = if policy.limits.is_limited() || policy.budget.is_set() {
+        let est = estimate_embeddings(input);
+        let cost = Cost {
+            tokens: est.tokens(),
+            usd: est.usd(model.price),
+        };
+        let adm = admission::admit(&state, &team, policy, cost, OverBudget::Refuse, view).await?;
+        (adm.reservation, adm.slot)
+    } else {
+        (None, None)
+    };
     let out = if name == model.upstream_model {
         bytes
     } else {
@@ -774,15 +808,44 @@ pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Re
     let sent = upstream
         .send(Endpoint::Embeddings, out, parts.headers.get("x-request-id"))
         .await?;
+    let sent_at = sent.started;
+    let (rparts, rbytes, usage) = match relay::read_full(sent, upstream.request_timeout).await {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.record_upstream_error(&upstream.name, e.kind.code());
+            return Err(e);
+        }
+    };
     let info = RequestInfo {
         team: Some(team.0.clone()),
         model: Some(model.upstream_model.clone()),
         model_label: Some(model.public_name.clone()),
         route: "passthrough",
-        upstream_wait: sent.started.elapsed(),
+        upstream_wait: sent_at.elapsed(),
+        hold: slot.map(|s| Arc::new(s) as Arc<dyn std::any::Any + Send + Sync>),
         ..RequestInfo::default()
     };
-    relay::relay_full(sent, upstream.request_timeout, info).await
+    state.metrics.record_upstream(&upstream.name, info.upstream_wait);
+    let status = rparts.status.as_u16();
+    if (400..500).contains(&status) && status != 429 {
+        state.metrics.record_upstream_error(&upstream.name, "status_4xx");
+    }
+    // Settled with the upstream's usage; without usage (an error answer) the reservation is
+    // dropped and given back.
+    if let Some(u) = usage {
+        let accounting = Accounting {
+            reservation: std::sync::Mutex::new(reservation),
+            state: state.clone(),
+            team: team.0.clone(),
+            model: model.clone(),
+            chat_routed: false,
+            reasoning_price: None,
+            started,
+        };
+        accounting.record(&u);
+        let _ = info.usage.set(u);
+    }
+    Ok(relay::full_response(&rparts, rbytes, info))
 }
 
 /// `GET /v1/gearbox/policy`: the caller's effective policy. Only the caller's team; no keys,

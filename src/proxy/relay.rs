@@ -105,18 +105,6 @@ pub fn full_response(parts: &http::response::Parts, bytes: Bytes, info: RequestI
     resp
 }
 
-/// Read and relay a whole upstream answer.
-pub async fn relay_full(
-    sent: UpstreamResponse,
-    deadline: Duration,
-    mut info: RequestInfo,
-) -> Result<Response, GatewayError> {
-    let started = sent.started;
-    let (parts, bytes, _) = read_full(sent, deadline).await?;
-    info.upstream_wait = started.elapsed();
-    Ok(full_response(&parts, bytes, info))
-}
-
 /// Relay an upstream event stream as it arrives; `taps` observe it (the open-streams gauge and
 /// outcome metric are always added).
 pub fn stream_response(
