@@ -588,8 +588,14 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
             let team = team.ok_or_else(no_team)?;
             proxy::route(state, team, req).await
         }
-        (&Method::GET, "/models") => proxy::models(&state, None),
-        (&Method::GET, m) if m.starts_with("/models/") => proxy::models(&state, m.strip_prefix("/models/")),
+        (&Method::GET, "/models") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::models(&state, &team, None)
+        }
+        (&Method::GET, m) if m.starts_with("/models/") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::models(&state, &team, m.strip_prefix("/models/"))
+        }
         (
             _,
             "/chat/completions" | "/embeddings" | "/route" | "/models" | "/healthz" | "/readyz" | "/metrics",

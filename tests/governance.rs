@@ -11,7 +11,7 @@ mod redis_support;
 use common::*;
 use gearbox::mock::MockOptions;
 use redis_support::RedisServer;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Teams: `narrow` may use only gpt-4o-mini; `limited` has rpm = 3; `metered` has a token
@@ -185,6 +185,41 @@ async fn embeddings_tokens_and_cost_are_recorded_and_spend_the_budget() {
     .await;
     let e = third.assert_error(429, "budget_exceeded");
     assert!(e["message"].as_str().unwrap().contains("tokens_per_day"));
+}
+
+#[tokio::test]
+async fn models_lists_only_the_teams_allowed_models() {
+    let (_mock, gw) = stack(MockOptions::default(), &teams()).await;
+    let ids = |v: Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let narrow = request("GET", &gw.url("/v1/models"), &auth("Bearer narrow-key"), "").await;
+    assert_eq!(narrow.status, 200);
+    assert_eq!(ids(narrow.json()), ["gpt-4o-mini"]);
+    request(
+        "GET",
+        &gw.url("/v1/models/o3-mini"),
+        &auth("Bearer narrow-key"),
+        "",
+    )
+    .await
+    .assert_error(404, "model_not_found");
+    let one = request(
+        "GET",
+        &gw.url("/v1/models/gpt-4o-mini"),
+        &auth("Bearer narrow-key"),
+        "",
+    )
+    .await;
+    assert_eq!(one.json()["id"], "gpt-4o-mini");
+    // A team without an allow-list sees every model.
+    let all = ids(get(&gw.url("/v1/models")).await.json());
+    assert!(all.len() > 3 && all.iter().any(|m| m == "o3-mini"), "{all:?}");
 }
 
 /// Start `gearbox serve --config FILE` as its own OS process; returns it and its address.

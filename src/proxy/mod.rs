@@ -891,15 +891,23 @@ pub fn team_policy(state: &AppState, team: &Team) -> Result<Response, GatewayErr
     Ok(h::json(StatusCode::OK, body.to_string()))
 }
 
-/// `GET /v1/models` and `GET /v1/models/{id}`.
-pub fn models(state: &AppState, id: Option<&str>) -> Result<Response, GatewayError> {
+/// `GET /v1/models` and `GET /v1/models/{id}`: the models the caller's team may use (every
+/// configured model when its policy has no allow-list); another model is "not found".
+pub fn models(state: &AppState, team: &Team, id: Option<&str>) -> Result<Response, GatewayError> {
+    let policy = state.config.policy_for(&team.0);
     let entry = |name: &str, m: &ModelConfig| serde_json::json!({"id": name, "object": "model", "created": 0, "owned_by": m.upstream});
     let body = match id {
         None => {
-            let data: Vec<_> = state.config.models.iter().map(|(n, m)| entry(n, m)).collect();
+            let data: Vec<_> = state
+                .config
+                .models
+                .iter()
+                .filter(|(n, _)| policy.allows(n))
+                .map(|(n, m)| entry(n, m))
+                .collect();
             serde_json::json!({"object": "list", "data": data})
         }
-        Some(id) => match state.config.models.get(id) {
+        Some(id) => match state.config.models.get(id).filter(|_| policy.allows(id)) {
             Some(m) => entry(id, m),
             None => return Err(model_not_found(id)),
         },
