@@ -299,11 +299,16 @@ impl Service<Request> for Observe {
                 Ok(r) => r,
                 Err(never) => match never {},
             };
-            let info = resp
+            let mut info = resp
                 .extensions()
                 .get::<RequestInfo>()
                 .cloned()
                 .unwrap_or_default();
+            // Answers without a handler's `RequestInfo` (refusals, errors, listings) still name
+            // the authenticated team.
+            if info.team.is_none() {
+                info.team = resp.extensions().get::<Team>().map(|t| t.0.clone());
+            }
             let error = resp.extensions().get::<ErrorMark>().map(|m| m.0);
             if let Some(kind) = error {
                 metrics.record_error(kind);
@@ -537,16 +542,23 @@ impl Service<Request> for Handler {
             .get::<Arc<AppState>>()
             .cloned()
             .unwrap_or_else(|| self.live.load_full());
+        // Known from authentication on: every answer carries it, refusals included, for the
+        // access log and the request metrics.
+        let team = req.extensions().get::<Team>().cloned();
         Box::pin(async move {
-            let resp = match dispatch(state, req).await {
+            let mut resp = match dispatch(state, req).await {
                 Ok(r) => r,
                 Err(e) => {
                     if e.kind.fault() != crate::error::Fault::Client {
-                        tracing::warn!(code = e.kind.code(), error = %e, source = ?e.source, "request failed");
+                        let team = team.as_ref().map_or("-", |t| &*t.0);
+                        tracing::warn!(code = e.kind.code(), team, error = %e, source = ?e.source, "request failed");
                     }
                     e.into_response()
                 }
             };
+            if let Some(t) = team {
+                resp.extensions_mut().insert(t);
+            }
             Ok(resp)
         })
     }

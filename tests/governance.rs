@@ -222,6 +222,68 @@ async fn models_lists_only_the_teams_allowed_models() {
     assert!(all.len() > 3 && all.iter().any(|m| m == "o3-mini"), "{all:?}");
 }
 
+#[tokio::test]
+async fn refusals_after_authentication_are_counted_with_the_team() {
+    let (_mock, gw) = stack(MockOptions::default(), &teams()).await;
+    let chat_url = gw.url("/v1/chat/completions");
+    let narrow = auth("Bearer narrow-key");
+    // 403: a model the team may not use.
+    request("POST", &chat_url, &narrow, chat("o3-mini", "x").to_string())
+        .await
+        .assert_error(403, "model_not_allowed");
+    // 400: broken JSON.
+    request("POST", &chat_url, &narrow, "{not json")
+        .await
+        .assert_error(400, "invalid_json");
+    // 404: no such route.
+    request("GET", &gw.url("/v1/nothing-here"), &narrow, "")
+        .await
+        .assert_error(404, "not_found");
+    // 429: a rate limit.
+    for _ in 0..4 {
+        request(
+            "POST",
+            &chat_url,
+            &auth("Bearer limited-key"),
+            chat("gpt-4o-mini", "x").to_string(),
+        )
+        .await;
+    }
+    // 502: an upstream that cannot be reached.
+    request(
+        "POST",
+        &chat_url,
+        &auth("Bearer alpha-key"),
+        chat("dead-model", "x").to_string(),
+    )
+    .await
+    .assert_error(502, "upstream_unreachable");
+    // 401: no team is known, and none is claimed.
+    request("POST", &chat_url, &[("authorization", "Bearer wrong")], "{}")
+        .await
+        .assert_error(401, "invalid_api_key");
+    let m = metrics(&gw).await;
+    let count = |team: &str, class: &str| {
+        m.lines()
+            .filter(|l| {
+                l.starts_with("gearbox_requests_total{")
+                    && l.contains(&format!("team=\"{team}\""))
+                    && l.contains(&format!("status_class=\"{class}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum::<f64>()
+    };
+    assert_eq!(
+        count("narrow", "4xx"),
+        3.0,
+        "403, 400 and 404 of team narrow:\n{m}"
+    );
+    assert_eq!(count("limited", "4xx"), 1.0, "the 429 of team limited:\n{m}");
+    assert_eq!(count("alpha", "5xx"), 1.0, "the 502 of team alpha:\n{m}");
+    assert_eq!(count("-", "4xx"), 1.0, "only the 401 has no team:\n{m}");
+    assert_eq!(count("-", "5xx"), 0.0, "{m}");
+}
+
 /// Start `gearbox serve --config FILE` as its own OS process; returns it and its address.
 fn serve_process(config: &std::path::Path) -> (std::process::Child, String) {
     spawn_announced(
