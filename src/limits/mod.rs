@@ -300,13 +300,29 @@ impl Limiter {
         }
         let bucket = if limits.tpm.is_some() { ask.cost.tokens } else { 0 };
         let reserve = budget_reserve(ask.budget, ask.cost);
-        let shared = match &self.redis {
-            Some(r) => self.admit_shared(r, team, &ask, bucket, reserve).await,
-            None => None,
-        };
-        let checked = match shared {
-            Some(c) => c,
-            None => self.admit_local(team, &ask, bucket, reserve, self.redis.is_some()),
+        let checked = if !(rates || ask.budget.is_set()) {
+            // Concurrency only: nothing to check in Redis; the reservation still records the
+            // team's spending when it settles.
+            let (day, month) = period_numbers();
+            Checked {
+                outcome: Ok(()),
+                view,
+                over: None,
+                reserved: Cost::default(),
+                place: match &self.redis {
+                    Some(_) => Place::Shared(Box::new(shared::keys(team))),
+                    None => Place::Local { day, month },
+                },
+            }
+        } else {
+            let shared = match &self.redis {
+                Some(r) => self.admit_shared(r, team, &ask, bucket, reserve).await,
+                None => None,
+            };
+            match shared {
+                Some(c) => c,
+                None => self.admit_local(team, &ask, bucket, reserve, self.redis.is_some()),
+            }
         };
         checked.outcome?;
         if rates {

@@ -8,6 +8,7 @@ use super::{Cost, LimitKind, RateView};
 use crate::metrics::Metrics;
 use crate::policy::Limits;
 use crate::upstream::redis::SharedRedis;
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 /// Budget counters expire two days (day) and 35 days (month) after their last change.
@@ -126,10 +127,9 @@ fn script(src: &str) -> redis::Script {
     redis::Script::new(&src.replace("DAY_TTL", DAY_TTL).replace("MONTH_TTL", MONTH_TTL))
 }
 
-thread_local! {
-    // Scripts hashed once per thread, not per request.
-    static SCRIPTS: (redis::Script, redis::Script) = (script(ADMIT_LUA), script(SETTLE_LUA));
-}
+// Hashed once per process, not per request.
+static ADMIT: LazyLock<redis::Script> = LazyLock::new(|| script(ADMIT_LUA));
+static SETTLE: LazyLock<redis::Script> = LazyLock::new(|| script(SETTLE_LUA));
 
 /// A team's keys in the current UTC day and month: request bucket, token bucket, day tokens,
 /// month tokens, day USD, month USD. Kept by a reservation so that it settles into the period
@@ -202,8 +202,7 @@ pub(super) async fn admit(
         nano(reserve.usd),
         i64::from(admit_over_budget),
     ];
-    let s = SCRIPTS.with(|s| s.0.clone());
-    match redis.script::<Vec<i64>>(&s, &krefs, &args).await {
+    match redis.script::<Vec<i64>>(&ADMIT, &krefs, &args).await {
         Ok(v) => {
             let int = |i: usize| v.get(i).copied().unwrap_or(0);
             let view = RateView {
@@ -254,6 +253,5 @@ pub(super) async fn settle(
         keys[5].as_str(),
     ];
     let args = [tpm.unwrap_or(0) as i64, bucket_back, token_delta, nano_delta];
-    let s = SCRIPTS.with(|s| s.1.clone());
-    redis.script::<i64>(&s, &krefs, &args).await.is_ok()
+    redis.script::<i64>(&SETTLE, &krefs, &args).await.is_ok()
 }
