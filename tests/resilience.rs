@@ -523,3 +523,34 @@ async fn protections_bound_messages_and_connections() {
     .await;
     drop(idle);
 }
+
+/// A connect timeout is a timeout (504 `upstream_timeout`), recognised by its type. It used to
+/// be recognised by the words "timed out" in the cause chain, which the connector's own timeout
+/// ("deadline has elapsed") does not contain, so it was reported as an unreachable upstream.
+#[tokio::test]
+async fn a_connect_timeout_is_a_typed_timeout_not_an_unreachable_upstream() {
+    // A listener with a full accept queue: the kernel drops further SYNs, so a connect hangs.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let silent = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(silent)).await {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => break,
+        }
+        assert!(fillers.len() < 16, "the accept queue never filled");
+    }
+    let cfg = config_for(silent, "[resilience]\nmax_attempts = 1\n").replace(
+        "request_timeout = \"3s\"",
+        "request_timeout = \"3s\"\nconnect_timeout = \"200ms\"",
+    );
+    let gw = start_gateway(&cfg).await;
+    let t = Instant::now();
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "hello")).await;
+    let e = r.assert_error(504, "upstream_timeout");
+    assert!(e["message"].as_str().unwrap().contains("timed out"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    drop((fillers, listener));
+}

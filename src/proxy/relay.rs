@@ -4,7 +4,7 @@
 use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
 use crate::api::Usage;
 use crate::app::RequestInfo;
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
 use crate::stream::{OnEnd, SseRelay, Taps};
 use crate::upstream::UpstreamResponse;
@@ -51,8 +51,8 @@ pub async fn read_full(
             ))
         }
         Err(_) => {
-            return Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
+            return Err(GatewayError::timed_out(
+                Timeout::Deadline,
                 format!("upstream did not finish its response within {deadline:?}"),
             ))
         }

@@ -9,7 +9,7 @@
 
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::metrics::Metrics;
 use bytes::Bytes;
 use http::HeaderValue;
@@ -318,8 +318,8 @@ pub async fn send(
             Ok(Err(e)) => return Err(e),
             Err(_) => {
                 metrics.record_upstream_error(&cand.upstream.name, "upstream_timeout");
-                last_err = Some(GatewayError::new(
-                    ErrorKind::UpstreamTimeout,
+                last_err = Some(GatewayError::timed_out(
+                    Timeout::Deadline,
                     format!(
                         "upstream {:?} did not respond before the request deadline",
                         cand.upstream.name
