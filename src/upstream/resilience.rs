@@ -3,19 +3,22 @@
 //! Invariants: an attempt is retried only before any byte reached the client (the caller only
 //! hands a response on once its headers arrived, and streams are never retried after that);
 //! every retry waits a jittered, capped backoff (or the upstream's `Retry-After`, capped) and
-//! spends from a retry budget refilled by a fraction of requests, so retries cannot amplify an
-//! outage; the whole exchange is bounded by one deadline; an open circuit is skipped without
-//! spending an attempt, and lets one probe through after its cooldown.
+//! spends from a retry budget over a sliding window, so retries cannot amplify an outage and a
+//! calm hour banks nothing for the next one; the whole exchange is bounded by one deadline; an
+//! open circuit is skipped without spending an attempt, and lets one probe through after its
+//! cooldown.
 
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::metrics::Metrics;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tower::retry::budget::{Budget, TpsBudget};
 
 /// Circuit state of one upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,38 +106,62 @@ impl CircuitBreaker {
     }
 }
 
-/// Retries as a fraction of recent requests: each request deposits `ratio` tokens, each retry
-/// takes one; the bucket holds at most `MAX_TOKENS` and starts with a small floor.
-pub struct RetryBudget {
-    tokens: Mutex<f64>,
-}
+/// How long a request's deposit counts towards retries (tower's `ttl`).
+const RETRY_BUDGET_WINDOW: Duration = Duration::from_secs(10);
+/// Retries allowed per second whatever the traffic (tower's `min_per_sec`): over the window,
+/// the same floor of 10 the budget had before it had a window.
+const RETRY_BUDGET_MIN_PER_SEC: u32 = 1;
 
-const MAX_TOKENS: f64 = 100.0;
-const FLOOR_TOKENS: f64 = 10.0;
+/// Retries as a fraction of recent requests: tower's [`TpsBudget`] (each request deposits, each
+/// retry withdraws; deposits expire after [`RETRY_BUDGET_WINDOW`]; a floor of
+/// [`RETRY_BUDGET_MIN_PER_SEC`] per second), so a calm hour banks nothing for the next outage.
+/// The fraction is `resilience.retry_budget`, taken as tower takes it (one retry per
+/// `1 / fraction` requests, rounded down). It is read per request, and a reload that changes
+/// it starts a fresh window.
+pub struct RetryBudget {
+    current: ArcSwap<(f64, TpsBudget)>,
+}
 
 impl Default for RetryBudget {
     fn default() -> Self {
-        RetryBudget {
-            tokens: Mutex::new(FLOOR_TOKENS),
-        }
+        RetryBudget::with_fraction(0.2)
     }
 }
 
 impl RetryBudget {
-    pub fn deposit(&self, ratio: f64) {
-        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        *t = (*t + ratio).min(MAX_TOKENS);
-    }
-
-    pub fn try_withdraw(&self) -> bool {
-        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        if *t >= 1.0 {
-            *t -= 1.0;
-            true
-        } else {
-            false
+    fn with_fraction(fraction: f64) -> Self {
+        RetryBudget {
+            current: ArcSwap::from_pointee((fraction, tps_budget(fraction))),
         }
     }
+
+    /// A request was made: it allows `fraction` of a retry for the next window.
+    pub fn deposit(&self, fraction: f64) {
+        let current = self.current.load();
+        if current.0 == fraction {
+            current.1.deposit();
+        } else {
+            let fresh = Arc::new((fraction, tps_budget(fraction)));
+            fresh.1.deposit();
+            self.current.store(fresh);
+        }
+    }
+
+    /// Take one retry, if the window's deposits and the floor allow it.
+    pub fn try_withdraw(&self) -> bool {
+        self.current.load().1.withdraw()
+    }
+}
+
+/// tower asserts its bounds (0..=1000, finite): config validation keeps the fraction finite and
+/// non-negative, the clamp keeps an absurd one from panicking.
+fn tps_budget(fraction: f64) -> TpsBudget {
+    let percent = if fraction.is_finite() {
+        fraction.clamp(0.0, 1000.0) as f32
+    } else {
+        0.0
+    };
+    TpsBudget::new(RETRY_BUDGET_WINDOW, RETRY_BUDGET_MIN_PER_SEC, percent)
 }
 
 /// Full-jitter exponential backoff: uniform in [0, min(max, base * 2^retry)].
@@ -385,8 +412,53 @@ mod tests {
                 retries += 1;
             }
         }
-        // 10 floor tokens + 0.1 per request.
+        // A floor of 10 + 0.1 per request.
         assert!((105..=111).contains(&retries), "{retries}");
+    }
+
+    /// The bug: the budget had no time window, so a calm period banked retries (up to 100)
+    /// for the next outage. Deposits now expire after the window: after a quiet spell only the
+    /// floor is left.
+    #[tokio::test(start_paused = true)]
+    async fn a_calm_hour_banks_no_retries_for_the_next_outage() {
+        let b = RetryBudget::default();
+        for _ in 0..10_000 {
+            b.deposit(0.2);
+        }
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        let mut retries = 0;
+        while retries < 1000 && b.try_withdraw() {
+            retries += 1;
+        }
+        assert_eq!(retries, 10, "only the floor (1 per second over a 10 s window)");
+        // Within the window, recent requests do allow retries.
+        for _ in 0..100 {
+            b.deposit(0.2);
+        }
+        let mut more = 0;
+        while more < 1000 && b.try_withdraw() {
+            more += 1;
+        }
+        assert_eq!(more, 20, "20% of the last window's requests");
+    }
+
+    #[test]
+    fn a_new_fraction_takes_effect() {
+        let b = RetryBudget::default();
+        b.deposit(0.0);
+        let mut retries = 0;
+        while retries < 1000 && b.try_withdraw() {
+            retries += 1;
+        }
+        assert_eq!(retries, 10, "no deposits count at 0, only the floor");
+        for _ in 0..10 {
+            b.deposit(1.0);
+        }
+        let mut more = 0;
+        while more < 1000 && b.try_withdraw() {
+            more += 1;
+        }
+        assert_eq!(more, 20, "floor again (a fresh window) + one per request");
     }
 
     #[test]
