@@ -1,8 +1,9 @@
 //! Resilience proven by fault injection: retries before the first byte (plain and streamed),
 //! never after; Retry-After honoured; deployments balanced and failed over with circuit
-//! breakers; `/readyz` from circuit state; reasoning-to-chat fallback; client disconnects cancel
-//! the upstream; graceful shutdown lets streams finish; every fault kind times streaming and
-//! non-streaming ends bounded, with gauges back to zero.
+//! breakers; `/readyz` from circuit state; circuit probes that always resolve (deadline,
+//! cancelled client); reasoning-to-chat fallback; client disconnects cancel the upstream;
+//! graceful shutdown lets streams finish; every fault kind times streaming and non-streaming
+//! ends bounded, with gauges back to zero; connect timeouts typed as timeouts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -522,6 +523,96 @@ async fn protections_bound_messages_and_connections() {
     )
     .await;
     drop(idle);
+}
+
+async fn readyz(gw: &Running) -> u16 {
+    request("GET", &gw.url("/readyz"), &[], "").await.status
+}
+
+/// Poll `what` (bounded) until it holds; `false` if it never did within `within`.
+async fn eventually<F, Fut>(within: Duration, mut what: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        if what().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// The bug: a half-open circuit's probe that hit the request deadline, or whose client went
+/// away, recorded neither success nor failure, so the circuit stayed half-open for ever (every
+/// later request failed fast with "circuit open") while `/readyz` kept answering ready. Now
+/// such a probe counts as a failure: the circuit reopens, readiness reports the model down, and
+/// the next probe after the cooldown closes it again.
+#[tokio::test]
+async fn a_circuit_probe_that_times_out_or_is_cancelled_cannot_stick_half_open() {
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(
+        mock.addr,
+        "[resilience]\nmax_attempts = 1\ncircuit_failures = 1\ncircuit_cooldown = \"1s\"\n",
+    )
+    .replace("request_timeout = \"3s\"", "request_timeout = \"500ms\"");
+    let gw = start_gateway(&cfg).await;
+    let url = gw.url("/v1/chat/completions");
+    let trip = |what: &'static str| {
+        let (mock, url, gw) = (&mock, &url, &gw);
+        async move {
+            mock_fault(mock, json!({"kind": "status", "status": 503})).await;
+            assert_eq!(post_json(url, &chat("gpt-4o-mini", what)).await.status, 503);
+            assert_eq!(readyz(gw).await, 503, "{what}: open, so not ready");
+        }
+    };
+    let recovers = |what: &'static str| {
+        let (url, gw) = (&url, &gw);
+        async move {
+            // Reopened for a fresh cooldown, not stuck: a later probe closes it. (Distinct
+            // prompts: a cached answer would not reach the breaker.)
+            let n = std::sync::atomic::AtomicU32::new(0);
+            let ok = eventually(Duration::from_secs(5), || async {
+                let text = format!(
+                    "after {what} {}",
+                    n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                );
+                post_json(url, &chat("gpt-4o-mini", &text)).await.status == 200
+            })
+            .await;
+            assert!(ok, "{what}: the circuit never closed again (stuck half-open)");
+            assert_eq!(readyz(gw).await, 200, "{what}");
+        }
+    };
+
+    // 1. The probe runs into the request deadline.
+    trip("deadline").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock_fault(&mock, json!({"kind": "stall", "ms": 3000})).await;
+    let r = post_json(&url, &chat("gpt-4o-mini", "probe")).await;
+    r.assert_error(504, "upstream_timeout");
+    assert_eq!(readyz(&gw).await, 503, "a timed-out probe reopens the circuit");
+    recovers("deadline").await;
+
+    // 2. The probe's client goes away before the answer.
+    trip("cancelled").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock_fault(&mock, json!({"kind": "stall", "ms": 3000})).await;
+    let before = total(&mock).await;
+    let gone = tokio::time::timeout(
+        Duration::from_millis(200),
+        post_json(&url, &chat("gpt-4o-mini", "probe")),
+    )
+    .await;
+    assert!(gone.is_err(), "the probe should still be waiting");
+    assert_eq!(total(&mock).await - before, 1, "the probe reached the upstream");
+    assert!(
+        eventually(Duration::from_secs(3), || async { readyz(&gw).await == 503 }).await,
+        "a cancelled probe reopens the circuit and readiness follows"
+    );
+    recovers("cancelled").await;
 }
 
 /// A connect timeout is a timeout (504 `upstream_timeout`), recognised by its type. It used to

@@ -6,7 +6,9 @@
 //! spends from a retry budget over a sliding window, so retries cannot amplify an outage and a
 //! calm hour banks nothing for the next one; the whole exchange is bounded by one deadline; an
 //! open circuit is skipped without spending an attempt, and lets one probe through after its
-//! cooldown.
+//! cooldown. Every attempt holds a breaker [`Permit`] that counts as a failure unless settled,
+//! so a deadline, an early return or a cancelled request cannot leave a circuit half-open for
+//! ever.
 
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
@@ -46,12 +48,13 @@ enum Breaker {
     Open {
         until: Instant,
     },
-    /// One probe is in flight.
+    /// One probe is in flight; its [`Permit`] moves the breaker on when settled or dropped.
     HalfOpen,
 }
 
 /// A circuit breaker: opens after `failures` consecutive failures, half-opens after the
-/// cooldown to let one probe through.
+/// cooldown to let one probe through. Only a [`Permit`] reports outcomes, so every attempt let
+/// through is settled exactly once.
 #[derive(Debug)]
 pub struct CircuitBreaker {
     state: Mutex<Breaker>,
@@ -65,33 +68,55 @@ impl Default for CircuitBreaker {
     }
 }
 
+/// When a breaker trips and for how long (from `[resilience]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Trip {
+    /// Consecutive failures that open the circuit.
+    pub failures: u32,
+    /// How long it stays open before one probe.
+    pub cooldown: Duration,
+}
+
 impl CircuitBreaker {
-    /// May a request go through now? (Moves an expired open circuit to half-open and lets this
-    /// caller be the probe.)
-    pub fn allow(&self, now: Instant) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match *s {
+    /// Would a request be let through now? (Closed, or open with its cooldown over: the next
+    /// attempt becomes the probe.) Changes nothing.
+    pub fn admits(&self, now: Instant) -> bool {
+        match *self.state.lock().unwrap_or_else(|p| p.into_inner()) {
             Breaker::Closed { .. } => true,
-            Breaker::Open { until } if now >= until => {
-                *s = Breaker::HalfOpen;
-                true
-            }
-            Breaker::Open { .. } | Breaker::HalfOpen => false,
+            Breaker::Open { until } => now >= until,
+            Breaker::HalfOpen => false,
         }
     }
 
-    pub fn success(&self) {
+    /// Let one attempt through, or `None` while open (or while another probe is in flight). An
+    /// expired open circuit moves to half-open and this caller's permit is its probe.
+    pub fn try_acquire(self: &Arc<Self>, now: Instant, trip: Trip) -> Option<Permit> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match *s {
+            Breaker::Closed { .. } => {}
+            Breaker::Open { until } if now >= until => *s = Breaker::HalfOpen,
+            Breaker::Open { .. } | Breaker::HalfOpen => return None,
+        }
+        Some(Permit {
+            breaker: self.clone(),
+            trip,
+            settled: false,
+        })
+    }
+
+    fn success(&self) {
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Breaker::Closed { failures: 0 };
     }
 
-    pub fn failure(&self, threshold: u32, cooldown: Duration) {
+    fn failure(&self, trip: Trip) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         *s = match *s {
-            Breaker::Closed { failures } if failures + 1 < threshold => Breaker::Closed {
+            Breaker::Closed { failures } if failures + 1 < trip.failures => Breaker::Closed {
                 failures: failures + 1,
             },
+            // A failed probe (or the threshold reached) opens it for a fresh cooldown.
             _ => Breaker::Open {
-                until: Instant::now() + cooldown,
+                until: Instant::now() + trip.cooldown,
             },
         };
     }
@@ -102,6 +127,39 @@ impl CircuitBreaker {
             Breaker::Open { until } if Instant::now() >= until => CircuitState::HalfOpen,
             Breaker::Open { .. } => CircuitState::Open,
             Breaker::HalfOpen => CircuitState::HalfOpen,
+        }
+    }
+}
+
+/// The right to send one attempt through a breaker, like tower's `ConcurrencyLimit` permit:
+/// settle it with [`Permit::succeeded`] or [`Permit::failed`]. Dropped unsettled (the request
+/// deadline, an early return, a cancelled request) it counts as a failure, so a half-open
+/// circuit's probe always resolves: closed on success, open for another cooldown otherwise.
+#[must_use = "an unsettled permit counts as a failure when dropped"]
+pub struct Permit {
+    breaker: Arc<CircuitBreaker>,
+    trip: Trip,
+    settled: bool,
+}
+
+impl Permit {
+    /// The deployment answered (any status that is not worth a retry).
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.breaker.success();
+    }
+
+    /// The deployment failed (transport error, timeout, retryable status).
+    pub fn failed(mut self) {
+        self.settled = true;
+        self.breaker.failure(self.trip);
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.breaker.failure(self.trip);
         }
     }
 }
@@ -214,6 +272,21 @@ pub struct Sent {
     pub attempts: u32,
 }
 
+/// Records a deployment's circuit state when an attempt ends, however it ends: declared before
+/// the attempt's permit, it drops after it, so a cancelled attempt's state is shown too.
+struct CircuitGauge<'a> {
+    metrics: &'a Metrics,
+    cand: &'a Candidate,
+    breaker: &'a CircuitBreaker,
+}
+
+impl Drop for CircuitGauge<'_> {
+    fn drop(&mut self) {
+        let (up, model) = (&self.cand.upstream.name, &self.cand.model);
+        self.metrics.record_circuit(up, model, self.breaker.state());
+    }
+}
+
 /// Decrements an upstream's outstanding count when the exchange is over.
 struct Outstanding(Arc<Upstream>);
 
@@ -238,6 +311,10 @@ pub async fn send(
     deadline: Instant,
     metrics: &Metrics,
 ) -> Result<Sent, GatewayError> {
+    let trip = Trip {
+        failures: cfg.circuit_failures,
+        cooldown: cfg.circuit_cooldown,
+    };
     budget.deposit(cfg.retry_budget);
     let primary = order(primary);
     let fallbacks = order(fallbacks);
@@ -255,24 +332,27 @@ pub async fn send(
     let mut last_err: Option<GatewayError> = None;
     let mut last_resp: Option<(UpstreamResponse, Candidate)> = None;
     let mut wait_hint: Option<Duration> = None;
+    let circuit_open = |cand: &Candidate, state: CircuitState, last_err: &mut Option<GatewayError>| {
+        metrics.record_circuit(&cand.upstream.name, &cand.model, state);
+        last_err.get_or_insert_with(|| {
+            GatewayError::new(
+                ErrorKind::UpstreamUnreachable,
+                format!("upstream {:?} is failing (circuit open)", cand.upstream.name),
+            )
+        });
+    };
     for (i, cand) in plan.iter().enumerate() {
         let is_fallback = cand.fallback;
         if attempts >= cfg.max_attempts && !is_fallback {
             continue;
         }
-        let now = Instant::now();
-        if now >= deadline {
+        if Instant::now() >= deadline {
             break;
         }
         let breaker = cand.upstream.breaker(&cand.model);
-        if !breaker.allow(now) {
-            metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
-            if last_err.is_none() {
-                last_err = Some(GatewayError::new(
-                    ErrorKind::UpstreamUnreachable,
-                    format!("upstream {:?} is failing (circuit open)", cand.upstream.name),
-                ));
-            }
+        // Skip an open circuit before spending budget or waiting on it.
+        if !breaker.admits(Instant::now()) {
+            circuit_open(cand, breaker.state(), &mut last_err);
             continue;
         }
         if attempts > 0 {
@@ -291,8 +371,19 @@ pub async fn send(
                 if is_fallback { "fallback" } else { "retry" },
             );
         }
-        attempts += 1;
         let body = body_for(cand)?;
+        let _gauge = CircuitGauge {
+            metrics,
+            cand,
+            breaker: &breaker,
+        };
+        // Taken right before sending and settled (or dropped, which counts as a failure)
+        // before the next attempt, so a probe resolves however this attempt ends.
+        let Some(permit) = breaker.try_acquire(Instant::now(), trip) else {
+            circuit_open(cand, breaker.state(), &mut last_err);
+            continue;
+        };
+        attempts += 1;
         cand.upstream.outstanding.fetch_add(1, Ordering::Relaxed);
         let _out = Outstanding(cand.upstream.clone());
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -306,8 +397,7 @@ pub async fn send(
             Ok(Ok(resp)) => {
                 let status = resp.response.status().as_u16();
                 if retryable_status(status) {
-                    breaker.failure(cfg.circuit_failures, cfg.circuit_cooldown);
-                    metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
+                    permit.failed();
                     metrics.record_upstream_error(
                         &cand.upstream.name,
                         if status == 429 { "status_429" } else { "status_5xx" },
@@ -323,8 +413,7 @@ pub async fn send(
                         attempts,
                     });
                 }
-                breaker.success();
-                metrics.record_circuit(&cand.upstream.name, &cand.model, CircuitState::Closed);
+                permit.succeeded();
                 return Ok(Sent {
                     response: resp,
                     candidate: cand.clone(),
@@ -337,13 +426,17 @@ pub async fn send(
                     ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout
                 ) =>
             {
-                breaker.failure(cfg.circuit_failures, cfg.circuit_cooldown);
-                metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
+                permit.failed();
                 metrics.record_upstream_error(&cand.upstream.name, e.kind.code());
                 last_err = Some(e);
             }
-            Ok(Err(e)) => return Err(e),
+            Ok(Err(e)) => {
+                permit.failed();
+                return Err(e);
+            }
             Err(_) => {
+                // The deadline is a failure of this deployment too: it did not answer.
+                permit.failed();
                 metrics.record_upstream_error(&cand.upstream.name, "upstream_timeout");
                 last_err = Some(GatewayError::timed_out(
                     Timeout::Deadline,
@@ -380,26 +473,77 @@ pub fn outstanding(u: &Upstream) -> u64 {
 mod tests {
     use super::*;
 
+    const TRIP: Trip = Trip {
+        failures: 3,
+        cooldown: Duration::from_millis(30),
+    };
+
+    fn acquire(b: &Arc<CircuitBreaker>) -> Option<Permit> {
+        b.try_acquire(Instant::now(), TRIP)
+    }
+
     #[test]
     fn breaker_opens_half_opens_and_closes() {
-        let b = CircuitBreaker::default();
-        let now = Instant::now();
+        let b = Arc::new(CircuitBreaker::default());
         for _ in 0..2 {
-            b.failure(3, Duration::from_millis(30));
-            assert!(b.allow(now));
+            acquire(&b).unwrap().failed();
+            assert!(b.admits(Instant::now()));
         }
-        b.failure(3, Duration::from_millis(30));
+        acquire(&b).unwrap().failed();
         assert_eq!(b.state(), CircuitState::Open);
-        assert!(!b.allow(Instant::now()));
+        assert!(acquire(&b).is_none());
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.allow(Instant::now()), "one probe after the cooldown");
-        assert!(!b.allow(Instant::now()), "only one");
-        b.failure(3, Duration::from_millis(30));
+        let probe = acquire(&b).expect("one probe after the cooldown");
+        assert!(acquire(&b).is_none(), "only one");
+        assert!(!b.admits(Instant::now()), "not while the probe is out");
+        probe.failed();
         assert_eq!(b.state(), CircuitState::Open, "a failed probe reopens");
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.allow(Instant::now()));
-        b.success();
+        acquire(&b).unwrap().succeeded();
         assert_eq!(b.state(), CircuitState::Closed);
+    }
+
+    /// The bug: a probe whose attempt ended without an outcome (the request deadline, an early
+    /// return, a cancelled request) left the breaker half-open for ever, refusing every request.
+    /// Dropped unsettled, a permit is a failure: the circuit reopens and probes again later.
+    #[test]
+    fn a_probe_dropped_unsettled_reopens_the_circuit_instead_of_sticking_half_open() {
+        let b = Arc::new(CircuitBreaker::default());
+        for _ in 0..3 {
+            acquire(&b).unwrap().failed();
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        drop(acquire(&b).expect("the probe"));
+        assert_eq!(b.state(), CircuitState::Open, "an abandoned probe is a failure");
+        assert!(acquire(&b).is_none(), "open for a fresh cooldown");
+        std::thread::sleep(Duration::from_millis(40));
+        acquire(&b).expect("a new probe").succeeded();
+        assert_eq!(b.state(), CircuitState::Closed);
+        // A closed circuit counts a dropped attempt too.
+        for _ in 0..3 {
+            drop(acquire(&b).unwrap());
+        }
+        assert_eq!(b.state(), CircuitState::Open);
+    }
+
+    /// A probe that is cancelled while awaiting its answer (the client went away) resolves
+    /// the circuit as well: the future's drop drops the permit.
+    #[tokio::test]
+    async fn a_cancelled_probe_resolves_the_circuit() {
+        let b = Arc::new(CircuitBreaker::default());
+        for _ in 0..3 {
+            acquire(&b).unwrap().failed();
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let probe = acquire(&b).expect("the probe");
+        let attempt = async move {
+            std::future::pending::<()>().await;
+            probe.succeeded();
+        };
+        assert!(tokio::time::timeout(Duration::from_millis(5), attempt)
+            .await
+            .is_err());
+        assert_eq!(b.state(), CircuitState::Open, "not half-open for ever");
     }
 
     #[test]
