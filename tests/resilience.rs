@@ -3,7 +3,8 @@
 //! breakers; `/readyz` from circuit state; circuit probes that always resolve (deadline,
 //! cancelled client); reasoning-to-chat fallback; client disconnects cancel the upstream;
 //! graceful shutdown lets streams finish; every fault kind times streaming and non-streaming
-//! ends bounded, with gauges back to zero; connect timeouts typed as timeouts.
+//! ends bounded, with gauges back to zero; connect timeouts typed as timeouts; schema repair
+//! calls retried, carrying the request id and ending by the request's one deadline.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -644,4 +645,73 @@ async fn a_connect_timeout_is_a_typed_timeout_not_an_unreachable_upstream() {
     assert!(e["message"].as_str().unwrap().contains("timed out"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     drop((fillers, listener));
+}
+
+fn structured_chat(text: &str) -> Value {
+    let mut b = chat("gpt-4o-mini", text);
+    b["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "Answer", "strict": true,
+        "schema": {"type": "object", "properties": {"answer": {"type": "string"}},
+                   "required": ["answer"], "additionalProperties": false}}});
+    b
+}
+
+/// The bug: a schema repair call went straight to the upstream with no request id and no
+/// retries, so a 503 on the repair failed the request. Repair calls now go through the same
+/// resilience path as the first call (here: retried after a 503) and carry the client's id.
+#[tokio::test]
+async fn schema_repair_calls_are_retried_and_carry_the_request_id() {
+    let (mock, gw) = stack(MockOptions::default(), "[resilience]\nbackoff_base = \"1ms\"\n").await;
+    mock_fault(&mock, json!({"kind": "invalid_output"})).await;
+    mock_fault(&mock, json!({"kind": "status", "status": 503})).await;
+    let before = total(&mock).await;
+    let r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &[
+            ALPHA,
+            ("content-type", "application/json"),
+            ("x-request-id", "trace-repair-1"),
+        ],
+        structured_chat("repair me").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-gearbox-schema"), Some("repaired"));
+    assert_eq!(
+        total(&mock).await - before,
+        3,
+        "first call, repair, retried repair"
+    );
+    let stats = mock_stats(&mock).await;
+    let calls = stats["last_requests"].as_array().unwrap();
+    for c in &calls[calls.len() - 3..] {
+        assert_eq!(
+            c["request_id"], "trace-repair-1",
+            "every upstream call carries the id: {c}"
+        );
+    }
+}
+
+/// The bug: each repair call got a fresh `request_timeout`, so a request with repairs could
+/// take a multiple of it. Repairs now run under the request's one deadline: a first answer
+/// that takes 600 ms of a 1 s deadline leaves 400 ms for the repair, which needs 600 ms.
+#[tokio::test]
+async fn schema_repair_calls_end_by_the_request_deadline() {
+    let mock = start_mock(MockOptions {
+        ttft: Duration::from_millis(600),
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = config_for(mock.addr, "").replace("request_timeout = \"3s\"", "request_timeout = \"1s\"");
+    let gw = start_gateway(&cfg).await;
+    mock_fault(&mock, json!({"kind": "invalid_output"})).await;
+    let t = Instant::now();
+    let r = post_json(&gw.url("/v1/chat/completions"), &structured_chat("slow repair")).await;
+    r.assert_error(504, "upstream_timeout");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "one deadline for the request: {:?}",
+        t.elapsed()
+    );
+    assert_settled(&gw).await;
 }

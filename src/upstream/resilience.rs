@@ -4,11 +4,11 @@
 //! hands a response on once its headers arrived, and streams are never retried after that);
 //! every retry waits a jittered, capped backoff (or the upstream's `Retry-After`, capped) and
 //! spends from a retry budget over a sliding window, so retries cannot amplify an outage and a
-//! calm hour banks nothing for the next one; the whole exchange is bounded by one deadline; an
-//! open circuit is skipped without spending an attempt, and lets one probe through after its
-//! cooldown. Every attempt holds a breaker [`Permit`] that counts as a failure unless settled,
-//! so a deadline, an early return or a cancelled request cannot leave a circuit half-open for
-//! ever.
+//! calm hour banks nothing for the next one; the whole exchange, schema repair calls included,
+//! is bounded by the client request's one deadline ([`Exchange`]); an open circuit is skipped
+//! without spending an attempt, and lets one probe through after its cooldown. Every attempt
+//! holds a breaker [`Permit`] that counts as a failure unless settled, so a deadline, an early
+//! return or a cancelled request cannot leave a circuit half-open for ever.
 
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
@@ -296,172 +296,187 @@ impl Drop for Outstanding {
     }
 }
 
-/// Send to the primary candidates (balanced), then the fallbacks, retrying retryable failures
-/// within `cfg.max_attempts`, the retry budget and `deadline`. A last retryable upstream answer
-/// (e.g. a 503 with its body) is returned as is when attempts run out, so its status and body
-/// reach the client.
-#[allow(clippy::too_many_arguments)]
-pub async fn send(
-    primary: Vec<Candidate>,
-    fallbacks: Vec<Candidate>,
-    body_for: &(dyn Fn(&Candidate) -> Result<Bytes, GatewayError> + Send + Sync),
-    request_id: Option<&HeaderValue>,
-    cfg: &ResilienceConfig,
-    budget: &RetryBudget,
-    deadline: Instant,
-    metrics: &Metrics,
-) -> Result<Sent, GatewayError> {
-    let trip = Trip {
-        failures: cfg.circuit_failures,
-        cooldown: cfg.circuit_cooldown,
-    };
-    budget.deposit(cfg.retry_budget);
-    let primary = order(primary);
-    let fallbacks = order(fallbacks);
-    // Primaries round-robin up to the attempt limit, then each fallback once.
-    let mut plan: Vec<Candidate> = Vec::new();
-    if !primary.is_empty() {
-        for i in 0..cfg.max_attempts as usize {
-            if let Some(c) = primary.get(i % primary.len()) {
-                plan.push(c.clone());
-            }
+/// One client request's upstream exchange: everything its first call, retries, fallbacks and
+/// schema repair calls share, so they all run under the same resilience (breakers, retry
+/// budget) and end by the same deadline, carrying the client's request id.
+pub struct Exchange<'a> {
+    pub cfg: &'a ResilienceConfig,
+    pub budget: &'a RetryBudget,
+    pub metrics: &'a Metrics,
+    /// The request's one deadline: fixed once, never extended by a later call.
+    pub deadline: Instant,
+    /// The client's `x-request-id`, sent on every upstream call.
+    pub request_id: Option<&'a HeaderValue>,
+}
+
+impl Exchange<'_> {
+    fn trip(&self) -> Trip {
+        Trip {
+            failures: self.cfg.circuit_failures,
+            cooldown: self.cfg.circuit_cooldown,
         }
     }
-    plan.extend(fallbacks);
-    let mut attempts = 0u32;
-    let mut last_err: Option<GatewayError> = None;
-    let mut last_resp: Option<(UpstreamResponse, Candidate)> = None;
-    let mut wait_hint: Option<Duration> = None;
-    let circuit_open = |cand: &Candidate, state: CircuitState, last_err: &mut Option<GatewayError>| {
-        metrics.record_circuit(&cand.upstream.name, &cand.model, state);
-        last_err.get_or_insert_with(|| {
-            GatewayError::new(
-                ErrorKind::UpstreamUnreachable,
-                format!("upstream {:?} is failing (circuit open)", cand.upstream.name),
-            )
-        });
-    };
-    for (i, cand) in plan.iter().enumerate() {
-        let is_fallback = cand.fallback;
-        if attempts >= cfg.max_attempts && !is_fallback {
-            continue;
+
+    /// Send to the primary candidates (balanced), then the fallbacks, retrying retryable
+    /// failures within `cfg.max_attempts`, the retry budget and the deadline. A last retryable
+    /// upstream answer (e.g. a 503 with its body) is returned as is when attempts run out, so
+    /// its status and body reach the client.
+    pub async fn send(
+        &self,
+        primary: Vec<Candidate>,
+        fallbacks: Vec<Candidate>,
+        body_for: &(dyn Fn(&Candidate) -> Result<Bytes, GatewayError> + Send + Sync),
+    ) -> Result<Sent, GatewayError> {
+        let (cfg, metrics, deadline) = (self.cfg, self.metrics, self.deadline);
+        self.budget.deposit(cfg.retry_budget);
+        let primary = order(primary);
+        let fallbacks = order(fallbacks);
+        // Primaries round-robin up to the attempt limit, then each fallback once.
+        let mut plan: Vec<Candidate> = Vec::new();
+        if !primary.is_empty() {
+            for i in 0..cfg.max_attempts as usize {
+                if let Some(c) = primary.get(i % primary.len()) {
+                    plan.push(c.clone());
+                }
+            }
         }
-        if Instant::now() >= deadline {
-            break;
-        }
-        let breaker = cand.upstream.breaker(&cand.model);
-        // Skip an open circuit before spending budget or waiting on it.
-        if !breaker.admits(Instant::now()) {
-            circuit_open(cand, breaker.state(), &mut last_err);
-            continue;
-        }
-        if attempts > 0 {
-            if !budget.try_withdraw() {
-                metrics.record_retry(&cand.upstream.name, "budget_exhausted");
+        plan.extend(fallbacks);
+        let mut attempts = 0u32;
+        let mut last_err: Option<GatewayError> = None;
+        let mut last_resp: Option<(UpstreamResponse, Candidate)> = None;
+        let mut wait_hint: Option<Duration> = None;
+        let circuit_open = |cand: &Candidate, state: CircuitState, last_err: &mut Option<GatewayError>| {
+            metrics.record_circuit(&cand.upstream.name, &cand.model, state);
+            last_err.get_or_insert_with(|| {
+                GatewayError::new(
+                    ErrorKind::UpstreamUnreachable,
+                    format!("upstream {:?} is failing (circuit open)", cand.upstream.name),
+                )
+            });
+        };
+        for (i, cand) in plan.iter().enumerate() {
+            let is_fallback = cand.fallback;
+            if attempts >= cfg.max_attempts && !is_fallback {
+                continue;
+            }
+            if Instant::now() >= deadline {
                 break;
             }
-            let pause = wait_hint
-                .take()
-                .map(|d| d.min(cfg.backoff_max))
-                .unwrap_or_else(|| backoff(attempts - 1, cfg.backoff_base, cfg.backoff_max));
-            let pause = pause.min(deadline.saturating_duration_since(Instant::now()));
-            tokio::time::sleep(pause).await;
-            metrics.record_retry(
-                &cand.upstream.name,
-                if is_fallback { "fallback" } else { "retry" },
-            );
-        }
-        let body = body_for(cand)?;
-        let _gauge = CircuitGauge {
-            metrics,
-            cand,
-            breaker: &breaker,
-        };
-        // Taken right before sending and settled (or dropped, which counts as a failure)
-        // before the next attempt, so a probe resolves however this attempt ends.
-        let Some(permit) = breaker.try_acquire(Instant::now(), trip) else {
-            circuit_open(cand, breaker.state(), &mut last_err);
-            continue;
-        };
-        attempts += 1;
-        cand.upstream.outstanding.fetch_add(1, Ordering::Relaxed);
-        let _out = Outstanding(cand.upstream.clone());
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let sent = tokio::time::timeout(
-            remaining,
-            cand.upstream.send(Endpoint::ChatCompletions, body, request_id),
-        )
-        .await;
-        let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
-        match sent {
-            Ok(Ok(resp)) => {
-                let status = resp.response.status().as_u16();
-                if retryable_status(status) {
-                    permit.failed();
-                    metrics.record_upstream_error(
-                        &cand.upstream.name,
-                        if status == 429 { "status_429" } else { "status_5xx" },
-                    );
-                    if more {
-                        wait_hint = retry_after(resp.response.headers());
-                        last_resp = Some((resp, cand.clone()));
-                        continue;
+            let breaker = cand.upstream.breaker(&cand.model);
+            // Skip an open circuit before spending budget or waiting on it.
+            if !breaker.admits(Instant::now()) {
+                circuit_open(cand, breaker.state(), &mut last_err);
+                continue;
+            }
+            if attempts > 0 {
+                if !self.budget.try_withdraw() {
+                    metrics.record_retry(&cand.upstream.name, "budget_exhausted");
+                    break;
+                }
+                let pause = wait_hint
+                    .take()
+                    .map(|d| d.min(cfg.backoff_max))
+                    .unwrap_or_else(|| backoff(attempts - 1, cfg.backoff_base, cfg.backoff_max));
+                let pause = pause.min(deadline.saturating_duration_since(Instant::now()));
+                tokio::time::sleep(pause).await;
+                metrics.record_retry(
+                    &cand.upstream.name,
+                    if is_fallback { "fallback" } else { "retry" },
+                );
+            }
+            let body = body_for(cand)?;
+            let _gauge = CircuitGauge {
+                metrics,
+                cand,
+                breaker: &breaker,
+            };
+            // Taken right before sending and settled (or dropped, which counts as a failure)
+            // before the next attempt, so a probe resolves however this attempt ends.
+            let Some(permit) = breaker.try_acquire(Instant::now(), self.trip()) else {
+                circuit_open(cand, breaker.state(), &mut last_err);
+                continue;
+            };
+            attempts += 1;
+            cand.upstream.outstanding.fetch_add(1, Ordering::Relaxed);
+            let _out = Outstanding(cand.upstream.clone());
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let sent = tokio::time::timeout(
+                remaining,
+                cand.upstream
+                    .send(Endpoint::ChatCompletions, body, self.request_id),
+            )
+            .await;
+            let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
+            match sent {
+                Ok(Ok(resp)) => {
+                    let status = resp.response.status().as_u16();
+                    if retryable_status(status) {
+                        permit.failed();
+                        metrics.record_upstream_error(
+                            &cand.upstream.name,
+                            if status == 429 { "status_429" } else { "status_5xx" },
+                        );
+                        if more {
+                            wait_hint = retry_after(resp.response.headers());
+                            last_resp = Some((resp, cand.clone()));
+                            continue;
+                        }
+                        return Ok(Sent {
+                            response: resp,
+                            candidate: cand.clone(),
+                            attempts,
+                        });
                     }
+                    permit.succeeded();
                     return Ok(Sent {
                         response: resp,
                         candidate: cand.clone(),
                         attempts,
                     });
                 }
-                permit.succeeded();
-                return Ok(Sent {
-                    response: resp,
-                    candidate: cand.clone(),
-                    attempts,
-                });
-            }
-            Ok(Err(e))
-                if matches!(
-                    e.kind,
-                    ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout
-                ) =>
-            {
-                permit.failed();
-                metrics.record_upstream_error(&cand.upstream.name, e.kind.code());
-                last_err = Some(e);
-            }
-            Ok(Err(e)) => {
-                permit.failed();
-                return Err(e);
-            }
-            Err(_) => {
-                // The deadline is a failure of this deployment too: it did not answer.
-                permit.failed();
-                metrics.record_upstream_error(&cand.upstream.name, "upstream_timeout");
-                last_err = Some(GatewayError::timed_out(
-                    Timeout::Deadline,
-                    format!(
-                        "upstream {:?} did not respond before the request deadline",
-                        cand.upstream.name
-                    ),
-                ));
-                break;
+                Ok(Err(e))
+                    if matches!(
+                        e.kind,
+                        ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout
+                    ) =>
+                {
+                    permit.failed();
+                    metrics.record_upstream_error(&cand.upstream.name, e.kind.code());
+                    last_err = Some(e);
+                }
+                Ok(Err(e)) => {
+                    permit.failed();
+                    return Err(e);
+                }
+                Err(_) => {
+                    // The deadline is a failure of this deployment too: it did not answer.
+                    permit.failed();
+                    metrics.record_upstream_error(&cand.upstream.name, "upstream_timeout");
+                    last_err = Some(GatewayError::timed_out(
+                        Timeout::Deadline,
+                        format!(
+                            "upstream {:?} did not respond before the request deadline",
+                            cand.upstream.name
+                        ),
+                    ));
+                    break;
+                }
             }
         }
+        if let Some((response, candidate)) = last_resp {
+            return Ok(Sent {
+                response,
+                candidate,
+                attempts,
+            });
+        }
+        Err(last_err.unwrap_or_else(|| {
+            GatewayError::new(
+                ErrorKind::UpstreamUnreachable,
+                "no upstream is available for this model",
+            )
+        }))
     }
-    if let Some((response, candidate)) = last_resp {
-        return Ok(Sent {
-            response,
-            candidate,
-            attempts,
-        });
-    }
-    Err(last_err.unwrap_or_else(|| {
-        GatewayError::new(
-            ErrorKind::UpstreamUnreachable,
-            "no upstream is available for this model",
-        )
-    }))
 }
 
 /// Counts of outstanding requests, for tests and balancing.
