@@ -137,6 +137,23 @@ impl ErrorKind {
     }
 }
 
+/// Which time bound an upstream exchange ran into: the typed cause of an
+/// [`ErrorKind::UpstreamTimeout`] (see [`GatewayError::timed_out`]), so code decides on the
+/// bound by type, never by reading an error's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// Connecting took longer than the upstream's `connect_timeout`.
+    Connect,
+    /// One attempt got no response headers within the upstream's `request_timeout`.
+    Response,
+    /// The client request's one deadline passed (attempts, retries, body, repair calls).
+    Deadline,
+    /// No stream event within `stream_idle_timeout`.
+    StreamIdle,
+    /// The stream outlasted `stream_total_timeout`.
+    StreamTotal,
+}
+
 /// A request-facing error: a kind, a message for the client, the offending parameter if any, and
 /// the cause chain for logs.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +162,9 @@ pub struct GatewayError {
     pub kind: ErrorKind,
     pub message: String,
     pub param: Option<String>,
+    /// Set exactly when `kind` is [`ErrorKind::UpstreamTimeout`] (built by
+    /// [`GatewayError::timed_out`]): which bound was hit.
+    pub timeout: Option<Timeout>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// Extra response headers (e.g. `Retry-After`, `x-ratelimit-*`).
@@ -157,8 +177,17 @@ impl GatewayError {
             kind,
             message: message.into(),
             param: None,
+            timeout: None,
             source: None,
             headers: None,
+        }
+    }
+
+    /// An upstream timeout (504): `which` bound was hit.
+    pub fn timed_out(which: Timeout, message: impl Into<String>) -> Self {
+        GatewayError {
+            timeout: Some(which),
+            ..GatewayError::new(ErrorKind::UpstreamTimeout, message)
         }
     }
 

@@ -1,8 +1,10 @@
 //! Resilience proven by fault injection: retries before the first byte (plain and streamed),
 //! never after; Retry-After honoured; deployments balanced and failed over with circuit
-//! breakers; `/readyz` from circuit state; reasoning-to-chat fallback; client disconnects cancel
-//! the upstream; graceful shutdown lets streams finish; every fault kind times streaming and
-//! non-streaming ends bounded, with gauges back to zero.
+//! breakers; `/readyz` from circuit state; circuit probes that always resolve (deadline,
+//! cancelled client); reasoning-to-chat fallback; client disconnects cancel the upstream;
+//! graceful shutdown lets streams finish; every fault kind times streaming and non-streaming
+//! ends bounded, with gauges back to zero; connect timeouts typed as timeouts; schema repair
+//! calls retried, carrying the request id and ending by the request's one deadline.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -522,4 +524,194 @@ async fn protections_bound_messages_and_connections() {
     )
     .await;
     drop(idle);
+}
+
+async fn readyz(gw: &Running) -> u16 {
+    request("GET", &gw.url("/readyz"), &[], "").await.status
+}
+
+/// Poll `what` (bounded) until it holds; `false` if it never did within `within`.
+async fn eventually<F, Fut>(within: Duration, mut what: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        if what().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// The bug: a half-open circuit's probe that hit the request deadline, or whose client went
+/// away, recorded neither success nor failure, so the circuit stayed half-open for ever (every
+/// later request failed fast with "circuit open") while `/readyz` kept answering ready. Now
+/// such a probe counts as a failure: the circuit reopens, readiness reports the model down, and
+/// the next probe after the cooldown closes it again.
+#[tokio::test]
+async fn a_circuit_probe_that_times_out_or_is_cancelled_cannot_stick_half_open() {
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(
+        mock.addr,
+        "[resilience]\nmax_attempts = 1\ncircuit_failures = 1\ncircuit_cooldown = \"1s\"\n",
+    )
+    .replace("request_timeout = \"3s\"", "request_timeout = \"500ms\"");
+    let gw = start_gateway(&cfg).await;
+    let url = gw.url("/v1/chat/completions");
+    let trip = |what: &'static str| {
+        let (mock, url, gw) = (&mock, &url, &gw);
+        async move {
+            mock_fault(mock, json!({"kind": "status", "status": 503})).await;
+            assert_eq!(post_json(url, &chat("gpt-4o-mini", what)).await.status, 503);
+            assert_eq!(readyz(gw).await, 503, "{what}: open, so not ready");
+        }
+    };
+    let recovers = |what: &'static str| {
+        let (url, gw) = (&url, &gw);
+        async move {
+            // Reopened for a fresh cooldown, not stuck: a later probe closes it. (Distinct
+            // prompts: a cached answer would not reach the breaker.)
+            let n = std::sync::atomic::AtomicU32::new(0);
+            let ok = eventually(Duration::from_secs(5), || async {
+                let text = format!(
+                    "after {what} {}",
+                    n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                );
+                post_json(url, &chat("gpt-4o-mini", &text)).await.status == 200
+            })
+            .await;
+            assert!(ok, "{what}: the circuit never closed again (stuck half-open)");
+            assert_eq!(readyz(gw).await, 200, "{what}");
+        }
+    };
+
+    // 1. The probe runs into the request deadline.
+    trip("deadline").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock_fault(&mock, json!({"kind": "stall", "ms": 3000})).await;
+    let r = post_json(&url, &chat("gpt-4o-mini", "probe")).await;
+    r.assert_error(504, "upstream_timeout");
+    assert_eq!(readyz(&gw).await, 503, "a timed-out probe reopens the circuit");
+    recovers("deadline").await;
+
+    // 2. The probe's client goes away before the answer.
+    trip("cancelled").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock_fault(&mock, json!({"kind": "stall", "ms": 3000})).await;
+    let before = total(&mock).await;
+    let gone = tokio::time::timeout(
+        Duration::from_millis(200),
+        post_json(&url, &chat("gpt-4o-mini", "probe")),
+    )
+    .await;
+    assert!(gone.is_err(), "the probe should still be waiting");
+    assert_eq!(total(&mock).await - before, 1, "the probe reached the upstream");
+    assert!(
+        eventually(Duration::from_secs(3), || async { readyz(&gw).await == 503 }).await,
+        "a cancelled probe reopens the circuit and readiness follows"
+    );
+    recovers("cancelled").await;
+}
+
+/// A connect timeout is a timeout (504 `upstream_timeout`), recognised by its type. It used to
+/// be recognised by the words "timed out" in the cause chain, which the connector's own timeout
+/// ("deadline has elapsed") does not contain, so it was reported as an unreachable upstream.
+#[tokio::test]
+async fn a_connect_timeout_is_a_typed_timeout_not_an_unreachable_upstream() {
+    // A listener with a full accept queue: the kernel drops further SYNs, so a connect hangs.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let silent = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(silent)).await {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => break,
+        }
+        assert!(fillers.len() < 16, "the accept queue never filled");
+    }
+    let cfg = config_for(silent, "[resilience]\nmax_attempts = 1\n").replace(
+        "request_timeout = \"3s\"",
+        "request_timeout = \"3s\"\nconnect_timeout = \"200ms\"",
+    );
+    let gw = start_gateway(&cfg).await;
+    let t = Instant::now();
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "hello")).await;
+    let e = r.assert_error(504, "upstream_timeout");
+    assert!(e["message"].as_str().unwrap().contains("timed out"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    drop((fillers, listener));
+}
+
+fn structured_chat(text: &str) -> Value {
+    let mut b = chat("gpt-4o-mini", text);
+    b["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "Answer", "strict": true,
+        "schema": {"type": "object", "properties": {"answer": {"type": "string"}},
+                   "required": ["answer"], "additionalProperties": false}}});
+    b
+}
+
+/// The bug: a schema repair call went straight to the upstream with no request id and no
+/// retries, so a 503 on the repair failed the request. Repair calls now go through the same
+/// resilience path as the first call (here: retried after a 503) and carry the client's id.
+#[tokio::test]
+async fn schema_repair_calls_are_retried_and_carry_the_request_id() {
+    let (mock, gw) = stack(MockOptions::default(), "[resilience]\nbackoff_base = \"1ms\"\n").await;
+    mock_fault(&mock, json!({"kind": "invalid_output"})).await;
+    mock_fault(&mock, json!({"kind": "status", "status": 503})).await;
+    let before = total(&mock).await;
+    let r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &[
+            ALPHA,
+            ("content-type", "application/json"),
+            ("x-request-id", "trace-repair-1"),
+        ],
+        structured_chat("repair me").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-gearbox-schema"), Some("repaired"));
+    assert_eq!(
+        total(&mock).await - before,
+        3,
+        "first call, repair, retried repair"
+    );
+    let stats = mock_stats(&mock).await;
+    let calls = stats["last_requests"].as_array().unwrap();
+    for c in &calls[calls.len() - 3..] {
+        assert_eq!(
+            c["request_id"], "trace-repair-1",
+            "every upstream call carries the id: {c}"
+        );
+    }
+}
+
+/// The bug: each repair call got a fresh `request_timeout`, so a request with repairs could
+/// take a multiple of it. Repairs now run under the request's one deadline: a first answer
+/// that takes 600 ms of a 1 s deadline leaves 400 ms for the repair, which needs 600 ms.
+#[tokio::test]
+async fn schema_repair_calls_end_by_the_request_deadline() {
+    let mock = start_mock(MockOptions {
+        ttft: Duration::from_millis(600),
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = config_for(mock.addr, "").replace("request_timeout = \"3s\"", "request_timeout = \"1s\"");
+    let gw = start_gateway(&cfg).await;
+    mock_fault(&mock, json!({"kind": "invalid_output"})).await;
+    let t = Instant::now();
+    let r = post_json(&gw.url("/v1/chat/completions"), &structured_chat("slow repair")).await;
+    r.assert_error(504, "upstream_timeout");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "one deadline for the request: {:?}",
+        t.elapsed()
+    );
+    assert_settled(&gw).await;
 }

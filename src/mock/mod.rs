@@ -148,7 +148,11 @@ impl MockState {
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let entry = json!({"path": path, "model": model, "authorization": auth, "body": body});
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "body": body});
         let mut s = match self.stats.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),

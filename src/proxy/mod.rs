@@ -481,18 +481,17 @@ async fn chat(
             }
         }
     };
-    let deadline = Instant::now() + upstream.request_timeout;
-    let sent = resilience::send(
-        candidates(&model, false),
-        fallbacks,
-        &body_for,
+    // One deadline for the request's upstream calls: attempts, body and repair calls.
+    let exchange = resilience::Exchange {
+        cfg: &state.config.resilience,
+        budget: &state.retry_budget,
+        metrics: &state.metrics,
+        deadline: Instant::now() + upstream.request_timeout,
         request_id,
-        &state.config.resilience,
-        &state.retry_budget,
-        deadline,
-        &state.metrics,
-    )
-    .await?;
+    };
+    let sent = exchange
+        .send(candidates(&model, false), fallbacks, &body_for)
+        .await?;
     let upstream = sent.candidate.upstream.clone();
     // A fallback serves with the chat target.
     let (model, fell_back) = match (sent.candidate.fallback, chat_target) {
@@ -522,7 +521,7 @@ async fn chat(
             .and_then(|m| m.price),
         started,
     };
-    let sent = sent.response;
+    let (sent, served_by) = (sent.response, sent.candidate);
     let status = sent.response.status();
     if (400..500).contains(&status.as_u16()) && status.as_u16() != 429 {
         state.metrics.record_upstream_error(&upstream.name, "status_4xx");
@@ -555,7 +554,7 @@ async fn chat(
         )
     } else {
         let sent_at = sent.started;
-        let read = relay::read_full(sent, upstream.request_timeout).await;
+        let read = relay::read_full_by(sent, exchange.deadline).await;
         let (parts, bytes, read_usage) = match read {
             Ok(r) => r,
             Err(e) => {
@@ -571,7 +570,8 @@ async fn chat(
             if let Some(s) = &structured {
                 // Validate (and repair) before anything reaches the client or the cache.
                 let enforced =
-                    structured::enforce(&state, &upstream, &chat, bytes, s, policy.max_repairs).await;
+                    structured::enforce(&state, &exchange, &served_by, &chat, bytes, s, policy.max_repairs)
+                        .await;
                 let enforced = match enforced {
                     Ok(e) => e,
                     Err(e) => {

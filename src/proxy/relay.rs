@@ -4,13 +4,13 @@
 use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
 use crate::api::Usage;
 use crate::app::RequestInfo;
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
 use crate::stream::{OnEnd, SseRelay, Taps};
 use crate::upstream::UpstreamResponse;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub fn copy_relayed_headers(from: &http::HeaderMap, to: &mut http::HeaderMap) {
     for name in RELAYED_HEADERS {
@@ -28,14 +28,24 @@ pub fn set_model_header(resp: &mut Response, model: &Option<String>) {
     }
 }
 
-/// Read the whole upstream body, bounded in size and by the request deadline. A success status
-/// with a body that is not JSON is a 502.
+/// Read the whole upstream body, bounded in size and by `timeout` from when the request was
+/// sent. A success status with a body that is not JSON is a 502.
 pub async fn read_full(
     sent: UpstreamResponse,
-    deadline: Duration,
+    timeout: Duration,
+) -> Result<(http::response::Parts, Bytes, Option<Usage>), GatewayError> {
+    let deadline = sent.started + timeout;
+    read_full_by(sent, deadline).await
+}
+
+/// [`read_full`] bounded by the client request's one deadline (the same instant its attempts,
+/// retries and repair calls end by).
+pub async fn read_full_by(
+    sent: UpstreamResponse,
+    deadline: Instant,
 ) -> Result<(http::response::Parts, Bytes, Option<Usage>), GatewayError> {
     let (parts, body) = sent.response.into_parts();
-    let remaining = deadline.saturating_sub(sent.started.elapsed());
+    let remaining = deadline.saturating_duration_since(Instant::now());
     let bytes = match tokio::time::timeout(remaining, read_limited(body, MAX_UPSTREAM_BODY)).await {
         Ok(Ok(b)) => b,
         Ok(Err(ReadError::TooLarge { limit })) => {
@@ -51,9 +61,9 @@ pub async fn read_full(
             ))
         }
         Err(_) => {
-            return Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
-                format!("upstream did not finish its response within {deadline:?}"),
+            return Err(GatewayError::timed_out(
+                Timeout::Deadline,
+                "upstream did not finish its response before the request deadline",
             ))
         }
     };

@@ -16,7 +16,7 @@ use crate::schema::{
     check_message, expectation, inject_instruction, instruction_for, repair_request, strip_response_format,
     validate_tools, violations_message, Expectation, SchemaError,
 };
-use crate::upstream::{Endpoint, Upstream};
+use crate::upstream::resilience::{Candidate, Exchange};
 use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::Value;
@@ -86,10 +86,13 @@ fn add_usage(total: &mut Usage, u: &Usage) {
     total.total_tokens += u.total_tokens;
 }
 
-/// Check every choice of `body`; repair through `upstream` at most `max_repairs` times.
+/// Check every choice of `body`; repair at most `max_repairs` times on the deployment that
+/// answered (`served_by`), each repair call under the request's `exchange`: its deadline, its
+/// request id, breakers and retries.
 pub async fn enforce(
     state: &AppState,
-    upstream: &Upstream,
+    exchange: &Exchange<'_>,
+    served_by: &Candidate,
     sent: &ChatRequest,
     body: Bytes,
     s: &Structured,
@@ -99,6 +102,11 @@ pub async fn enforce(
     let mut repairs = 0u32;
     let mut repair_usage = Usage::default();
     let mut repair_wait = std::time::Duration::ZERO;
+    // Repairs go to the deployment that gave the invalid answer, as a primary (no fallback).
+    let repairer = Candidate {
+        fallback: false,
+        ..served_by.clone()
+    };
     loop {
         let mut v: Value = serde_json::from_slice(&body).map_err(|e| {
             GatewayError::new(ErrorKind::UpstreamProtocol, "upstream answer is not JSON").with_source(e)
@@ -159,15 +167,17 @@ pub async fn enforce(
             .with_headers(h));
         }
         repairs += 1;
-        let repair = repair_request(sent, &bad_message, &violations);
-        let out = serde_json::to_vec(&repair).map_err(|e| {
+        let mut repair = repair_request(sent, &bad_message, &violations);
+        repair.model.clone_from(&served_by.model);
+        let out = Bytes::from(serde_json::to_vec(&repair).map_err(|e| {
             GatewayError::new(ErrorKind::Internal, "could not serialise the repair request").with_source(e)
-        })?;
-        let answered = upstream
-            .send(Endpoint::ChatCompletions, Bytes::from(out), None)
-            .await?;
+        })?);
+        let answered = exchange
+            .send(vec![repairer.clone()], Vec::new(), &|_| Ok(out.clone()))
+            .await?
+            .response;
         let started = answered.started;
-        let (parts, bytes, usage) = super::relay::read_full(answered, upstream.request_timeout).await?;
+        let (parts, bytes, usage) = super::relay::read_full_by(answered, exchange.deadline).await?;
         repair_wait += started.elapsed();
         if !parts.status.is_success() {
             return Err(GatewayError::new(

@@ -7,7 +7,7 @@
 //! event followed by `data: [DONE]`, and the body then ends cleanly.
 
 use crate::api::Usage;
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::{ErrorKind, GatewayError, Timeout};
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame};
 use pin_project_lite::pin_project;
@@ -426,8 +426,8 @@ where
                 Poll::Pending => {
                     if this.total.as_mut().poll(cx).is_ready() {
                         this.summary.outcome = StreamOutcome::UpstreamError;
-                        *this.state = State::Tail(Some(error_tail(GatewayError::new(
-                            ErrorKind::UpstreamTimeout,
+                        *this.state = State::Tail(Some(error_tail(GatewayError::timed_out(
+                            Timeout::StreamTotal,
                             format!(
                                 "upstream stream exceeded its total time limit of {:?}",
                                 this.total_timeout
@@ -437,8 +437,8 @@ where
                     }
                     if this.idle.as_mut().poll(cx).is_ready() {
                         this.summary.outcome = StreamOutcome::UpstreamError;
-                        *this.state = State::Tail(Some(error_tail(GatewayError::new(
-                            ErrorKind::UpstreamTimeout,
+                        *this.state = State::Tail(Some(error_tail(GatewayError::timed_out(
+                            Timeout::StreamIdle,
                             format!("upstream stream was idle for more than {:?}", this.idle_timeout),
                         ))));
                         continue;

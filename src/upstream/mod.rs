@@ -8,7 +8,7 @@ pub mod redis;
 pub mod resilience;
 
 use crate::config::UpstreamConfig;
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::{ErrorKind, GatewayError, Timeout};
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use http::{Method, Uri};
@@ -206,8 +206,8 @@ impl Upstream {
         match tokio::time::timeout(self.request_timeout, sending).await {
             Ok(Ok(response)) => Ok(UpstreamResponse { response, started }),
             Ok(Err(e)) => Err(classify_client_error(&self.name, e)),
-            Err(_) => Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
+            Err(_) => Err(GatewayError::timed_out(
+                Timeout::Response,
                 format!(
                     "upstream {:?} did not respond within {:?}",
                     self.name, self.request_timeout
@@ -218,21 +218,9 @@ impl Upstream {
 }
 
 fn classify_client_error(name: &str, e: hyper_util::client::legacy::Error) -> GatewayError {
-    let timed_out = {
-        let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
-        let mut found = false;
-        while let Some(s) = src {
-            if s.to_string().contains("timed out") {
-                found = true;
-                break;
-            }
-            src = s.source();
-        }
-        found
-    };
-    if e.is_connect() && timed_out {
-        GatewayError::new(
-            ErrorKind::UpstreamTimeout,
+    if e.is_connect() && caused_by_timeout(&e) {
+        GatewayError::timed_out(
+            Timeout::Connect,
             format!("connecting to upstream {name:?} timed out"),
         )
         .with_source(e)
@@ -249,6 +237,25 @@ fn classify_client_error(name: &str, e: hyper_util::client::legacy::Error) -> Ga
         )
         .with_source(e)
     }
+}
+
+/// Whether a timeout is somewhere in `e`'s cause chain, decided by type: an `io::Error` of kind
+/// `TimedOut` (the connector's `connect_timeout` and the OS's `ETIMEDOUT` both are one) or
+/// tokio's `Elapsed`. Never by text: the connector's timeout displays as "deadline has elapsed",
+/// and a message may say "timed out" about anything.
+fn caused_by_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let timed_out = c
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || c.is::<tokio::time::error::Elapsed>();
+        if timed_out {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// All configured upstreams by name.
@@ -303,6 +310,20 @@ mod tests {
             pool_idle_timeout: Duration::from_secs(1),
             pool_max_idle_per_host: 1,
         }
+    }
+
+    /// Timeouts are recognised by type anywhere in the cause chain, not by words: the
+    /// connector's own timeout reads "deadline has elapsed", and a refusal that merely says
+    /// "timed out" is not one.
+    #[test]
+    fn timeouts_are_recognised_by_type_not_text() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("tcp connect error")]
+        struct Wrapper(#[source] std::io::Error);
+        let elapsed_io = std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline has elapsed");
+        assert!(caused_by_timeout(&Wrapper(elapsed_io)));
+        let liar = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "peer timed out earlier");
+        assert!(!caused_by_timeout(&Wrapper(liar)));
     }
 
     #[tokio::test]

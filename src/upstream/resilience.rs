@@ -3,19 +3,24 @@
 //! Invariants: an attempt is retried only before any byte reached the client (the caller only
 //! hands a response on once its headers arrived, and streams are never retried after that);
 //! every retry waits a jittered, capped backoff (or the upstream's `Retry-After`, capped) and
-//! spends from a retry budget refilled by a fraction of requests, so retries cannot amplify an
-//! outage; the whole exchange is bounded by one deadline; an open circuit is skipped without
-//! spending an attempt, and lets one probe through after its cooldown.
+//! spends from a retry budget over a sliding window, so retries cannot amplify an outage and a
+//! calm hour banks nothing for the next one; the whole exchange, schema repair calls included,
+//! is bounded by the client request's one deadline ([`Exchange`]); an open circuit is skipped
+//! without spending an attempt, and lets one probe through after its cooldown. Every attempt
+//! holds a breaker [`Permit`] that counts as a failure unless settled, so a deadline, an early
+//! return or a cancelled request cannot leave a circuit half-open for ever.
 
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::metrics::Metrics;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tower::retry::budget::{Budget, TpsBudget};
 
 /// Circuit state of one upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +48,13 @@ enum Breaker {
     Open {
         until: Instant,
     },
-    /// One probe is in flight.
+    /// One probe is in flight; its [`Permit`] moves the breaker on when settled or dropped.
     HalfOpen,
 }
 
 /// A circuit breaker: opens after `failures` consecutive failures, half-opens after the
-/// cooldown to let one probe through.
+/// cooldown to let one probe through. Only a [`Permit`] reports outcomes, so every attempt let
+/// through is settled exactly once.
 #[derive(Debug)]
 pub struct CircuitBreaker {
     state: Mutex<Breaker>,
@@ -62,33 +68,55 @@ impl Default for CircuitBreaker {
     }
 }
 
+/// When a breaker trips and for how long (from `[resilience]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Trip {
+    /// Consecutive failures that open the circuit.
+    pub failures: u32,
+    /// How long it stays open before one probe.
+    pub cooldown: Duration,
+}
+
 impl CircuitBreaker {
-    /// May a request go through now? (Moves an expired open circuit to half-open and lets this
-    /// caller be the probe.)
-    pub fn allow(&self, now: Instant) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match *s {
+    /// Would a request be let through now? (Closed, or open with its cooldown over: the next
+    /// attempt becomes the probe.) Changes nothing.
+    pub fn admits(&self, now: Instant) -> bool {
+        match *self.state.lock().unwrap_or_else(|p| p.into_inner()) {
             Breaker::Closed { .. } => true,
-            Breaker::Open { until } if now >= until => {
-                *s = Breaker::HalfOpen;
-                true
-            }
-            Breaker::Open { .. } | Breaker::HalfOpen => false,
+            Breaker::Open { until } => now >= until,
+            Breaker::HalfOpen => false,
         }
     }
 
-    pub fn success(&self) {
+    /// Let one attempt through, or `None` while open (or while another probe is in flight). An
+    /// expired open circuit moves to half-open and this caller's permit is its probe.
+    pub fn try_acquire(self: &Arc<Self>, now: Instant, trip: Trip) -> Option<Permit> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match *s {
+            Breaker::Closed { .. } => {}
+            Breaker::Open { until } if now >= until => *s = Breaker::HalfOpen,
+            Breaker::Open { .. } | Breaker::HalfOpen => return None,
+        }
+        Some(Permit {
+            breaker: self.clone(),
+            trip,
+            settled: false,
+        })
+    }
+
+    fn success(&self) {
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Breaker::Closed { failures: 0 };
     }
 
-    pub fn failure(&self, threshold: u32, cooldown: Duration) {
+    fn failure(&self, trip: Trip) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         *s = match *s {
-            Breaker::Closed { failures } if failures + 1 < threshold => Breaker::Closed {
+            Breaker::Closed { failures } if failures + 1 < trip.failures => Breaker::Closed {
                 failures: failures + 1,
             },
+            // A failed probe (or the threshold reached) opens it for a fresh cooldown.
             _ => Breaker::Open {
-                until: Instant::now() + cooldown,
+                until: Instant::now() + trip.cooldown,
             },
         };
     }
@@ -103,38 +131,95 @@ impl CircuitBreaker {
     }
 }
 
-/// Retries as a fraction of recent requests: each request deposits `ratio` tokens, each retry
-/// takes one; the bucket holds at most `MAX_TOKENS` and starts with a small floor.
-pub struct RetryBudget {
-    tokens: Mutex<f64>,
+/// The right to send one attempt through a breaker, like tower's `ConcurrencyLimit` permit:
+/// settle it with [`Permit::succeeded`] or [`Permit::failed`]. Dropped unsettled (the request
+/// deadline, an early return, a cancelled request) it counts as a failure, so a half-open
+/// circuit's probe always resolves: closed on success, open for another cooldown otherwise.
+#[must_use = "an unsettled permit counts as a failure when dropped"]
+pub struct Permit {
+    breaker: Arc<CircuitBreaker>,
+    trip: Trip,
+    settled: bool,
 }
 
-const MAX_TOKENS: f64 = 100.0;
-const FLOOR_TOKENS: f64 = 10.0;
+impl Permit {
+    /// The deployment answered (any status that is not worth a retry).
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.breaker.success();
+    }
+
+    /// The deployment failed (transport error, timeout, retryable status).
+    pub fn failed(mut self) {
+        self.settled = true;
+        self.breaker.failure(self.trip);
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.breaker.failure(self.trip);
+        }
+    }
+}
+
+/// How long a request's deposit counts towards retries (tower's `ttl`).
+const RETRY_BUDGET_WINDOW: Duration = Duration::from_secs(10);
+/// Retries allowed per second whatever the traffic (tower's `min_per_sec`): over the window,
+/// the same floor of 10 the budget had before it had a window.
+const RETRY_BUDGET_MIN_PER_SEC: u32 = 1;
+
+/// Retries as a fraction of recent requests: tower's [`TpsBudget`] (each request deposits, each
+/// retry withdraws; deposits expire after [`RETRY_BUDGET_WINDOW`]; a floor of
+/// [`RETRY_BUDGET_MIN_PER_SEC`] per second), so a calm hour banks nothing for the next outage.
+/// The fraction is `resilience.retry_budget`, taken as tower takes it (one retry per
+/// `1 / fraction` requests, rounded down). It is read per request, and a reload that changes
+/// it starts a fresh window.
+pub struct RetryBudget {
+    current: ArcSwap<(f64, TpsBudget)>,
+}
 
 impl Default for RetryBudget {
     fn default() -> Self {
-        RetryBudget {
-            tokens: Mutex::new(FLOOR_TOKENS),
-        }
+        RetryBudget::with_fraction(0.2)
     }
 }
 
 impl RetryBudget {
-    pub fn deposit(&self, ratio: f64) {
-        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        *t = (*t + ratio).min(MAX_TOKENS);
-    }
-
-    pub fn try_withdraw(&self) -> bool {
-        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        if *t >= 1.0 {
-            *t -= 1.0;
-            true
-        } else {
-            false
+    fn with_fraction(fraction: f64) -> Self {
+        RetryBudget {
+            current: ArcSwap::from_pointee((fraction, tps_budget(fraction))),
         }
     }
+
+    /// A request was made: it allows `fraction` of a retry for the next window.
+    pub fn deposit(&self, fraction: f64) {
+        let current = self.current.load();
+        if current.0 == fraction {
+            current.1.deposit();
+        } else {
+            let fresh = Arc::new((fraction, tps_budget(fraction)));
+            fresh.1.deposit();
+            self.current.store(fresh);
+        }
+    }
+
+    /// Take one retry, if the window's deposits and the floor allow it.
+    pub fn try_withdraw(&self) -> bool {
+        self.current.load().1.withdraw()
+    }
+}
+
+/// tower asserts its bounds (0..=1000, finite): config validation keeps the fraction finite and
+/// non-negative, the clamp keeps an absurd one from panicking.
+fn tps_budget(fraction: f64) -> TpsBudget {
+    let percent = if fraction.is_finite() {
+        fraction.clamp(0.0, 1000.0) as f32
+    } else {
+        0.0
+    };
+    TpsBudget::new(RETRY_BUDGET_WINDOW, RETRY_BUDGET_MIN_PER_SEC, percent)
 }
 
 /// Full-jitter exponential backoff: uniform in [0, min(max, base * 2^retry)].
@@ -187,6 +272,21 @@ pub struct Sent {
     pub attempts: u32,
 }
 
+/// Records a deployment's circuit state when an attempt ends, however it ends: declared before
+/// the attempt's permit, it drops after it, so a cancelled attempt's state is shown too.
+struct CircuitGauge<'a> {
+    metrics: &'a Metrics,
+    cand: &'a Candidate,
+    breaker: &'a CircuitBreaker,
+}
+
+impl Drop for CircuitGauge<'_> {
+    fn drop(&mut self) {
+        let (up, model) = (&self.cand.upstream.name, &self.cand.model);
+        self.metrics.record_circuit(up, model, self.breaker.state());
+    }
+}
+
 /// Decrements an upstream's outstanding count when the exchange is over.
 struct Outstanding(Arc<Upstream>);
 
@@ -196,152 +296,187 @@ impl Drop for Outstanding {
     }
 }
 
-/// Send to the primary candidates (balanced), then the fallbacks, retrying retryable failures
-/// within `cfg.max_attempts`, the retry budget and `deadline`. A last retryable upstream answer
-/// (e.g. a 503 with its body) is returned as is when attempts run out, so its status and body
-/// reach the client.
-#[allow(clippy::too_many_arguments)]
-pub async fn send(
-    primary: Vec<Candidate>,
-    fallbacks: Vec<Candidate>,
-    body_for: &(dyn Fn(&Candidate) -> Result<Bytes, GatewayError> + Send + Sync),
-    request_id: Option<&HeaderValue>,
-    cfg: &ResilienceConfig,
-    budget: &RetryBudget,
-    deadline: Instant,
-    metrics: &Metrics,
-) -> Result<Sent, GatewayError> {
-    budget.deposit(cfg.retry_budget);
-    let primary = order(primary);
-    let fallbacks = order(fallbacks);
-    // Primaries round-robin up to the attempt limit, then each fallback once.
-    let mut plan: Vec<Candidate> = Vec::new();
-    if !primary.is_empty() {
-        for i in 0..cfg.max_attempts as usize {
-            if let Some(c) = primary.get(i % primary.len()) {
-                plan.push(c.clone());
-            }
+/// One client request's upstream exchange: everything its first call, retries, fallbacks and
+/// schema repair calls share, so they all run under the same resilience (breakers, retry
+/// budget) and end by the same deadline, carrying the client's request id.
+pub struct Exchange<'a> {
+    pub cfg: &'a ResilienceConfig,
+    pub budget: &'a RetryBudget,
+    pub metrics: &'a Metrics,
+    /// The request's one deadline: fixed once, never extended by a later call.
+    pub deadline: Instant,
+    /// The client's `x-request-id`, sent on every upstream call.
+    pub request_id: Option<&'a HeaderValue>,
+}
+
+impl Exchange<'_> {
+    fn trip(&self) -> Trip {
+        Trip {
+            failures: self.cfg.circuit_failures,
+            cooldown: self.cfg.circuit_cooldown,
         }
     }
-    plan.extend(fallbacks);
-    let mut attempts = 0u32;
-    let mut last_err: Option<GatewayError> = None;
-    let mut last_resp: Option<(UpstreamResponse, Candidate)> = None;
-    let mut wait_hint: Option<Duration> = None;
-    for (i, cand) in plan.iter().enumerate() {
-        let is_fallback = cand.fallback;
-        if attempts >= cfg.max_attempts && !is_fallback {
-            continue;
+
+    /// Send to the primary candidates (balanced), then the fallbacks, retrying retryable
+    /// failures within `cfg.max_attempts`, the retry budget and the deadline. A last retryable
+    /// upstream answer (e.g. a 503 with its body) is returned as is when attempts run out, so
+    /// its status and body reach the client.
+    pub async fn send(
+        &self,
+        primary: Vec<Candidate>,
+        fallbacks: Vec<Candidate>,
+        body_for: &(dyn Fn(&Candidate) -> Result<Bytes, GatewayError> + Send + Sync),
+    ) -> Result<Sent, GatewayError> {
+        let (cfg, metrics, deadline) = (self.cfg, self.metrics, self.deadline);
+        self.budget.deposit(cfg.retry_budget);
+        let primary = order(primary);
+        let fallbacks = order(fallbacks);
+        // Primaries round-robin up to the attempt limit, then each fallback once.
+        let mut plan: Vec<Candidate> = Vec::new();
+        if !primary.is_empty() {
+            for i in 0..cfg.max_attempts as usize {
+                if let Some(c) = primary.get(i % primary.len()) {
+                    plan.push(c.clone());
+                }
+            }
         }
-        let now = Instant::now();
-        if now >= deadline {
-            break;
-        }
-        let breaker = cand.upstream.breaker(&cand.model);
-        if !breaker.allow(now) {
-            metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
-            if last_err.is_none() {
-                last_err = Some(GatewayError::new(
+        plan.extend(fallbacks);
+        let mut attempts = 0u32;
+        let mut last_err: Option<GatewayError> = None;
+        let mut last_resp: Option<(UpstreamResponse, Candidate)> = None;
+        let mut wait_hint: Option<Duration> = None;
+        let circuit_open = |cand: &Candidate, state: CircuitState, last_err: &mut Option<GatewayError>| {
+            metrics.record_circuit(&cand.upstream.name, &cand.model, state);
+            last_err.get_or_insert_with(|| {
+                GatewayError::new(
                     ErrorKind::UpstreamUnreachable,
                     format!("upstream {:?} is failing (circuit open)", cand.upstream.name),
-                ));
+                )
+            });
+        };
+        for (i, cand) in plan.iter().enumerate() {
+            let is_fallback = cand.fallback;
+            if attempts >= cfg.max_attempts && !is_fallback {
+                continue;
             }
-            continue;
-        }
-        if attempts > 0 {
-            if !budget.try_withdraw() {
-                metrics.record_retry(&cand.upstream.name, "budget_exhausted");
+            if Instant::now() >= deadline {
                 break;
             }
-            let pause = wait_hint
-                .take()
-                .map(|d| d.min(cfg.backoff_max))
-                .unwrap_or_else(|| backoff(attempts - 1, cfg.backoff_base, cfg.backoff_max));
-            let pause = pause.min(deadline.saturating_duration_since(Instant::now()));
-            tokio::time::sleep(pause).await;
-            metrics.record_retry(
-                &cand.upstream.name,
-                if is_fallback { "fallback" } else { "retry" },
-            );
-        }
-        attempts += 1;
-        let body = body_for(cand)?;
-        cand.upstream.outstanding.fetch_add(1, Ordering::Relaxed);
-        let _out = Outstanding(cand.upstream.clone());
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let sent = tokio::time::timeout(
-            remaining,
-            cand.upstream.send(Endpoint::ChatCompletions, body, request_id),
-        )
-        .await;
-        let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
-        match sent {
-            Ok(Ok(resp)) => {
-                let status = resp.response.status().as_u16();
-                if retryable_status(status) {
-                    breaker.failure(cfg.circuit_failures, cfg.circuit_cooldown);
-                    metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
-                    metrics.record_upstream_error(
-                        &cand.upstream.name,
-                        if status == 429 { "status_429" } else { "status_5xx" },
-                    );
-                    if more {
-                        wait_hint = retry_after(resp.response.headers());
-                        last_resp = Some((resp, cand.clone()));
-                        continue;
+            let breaker = cand.upstream.breaker(&cand.model);
+            // Skip an open circuit before spending budget or waiting on it.
+            if !breaker.admits(Instant::now()) {
+                circuit_open(cand, breaker.state(), &mut last_err);
+                continue;
+            }
+            if attempts > 0 {
+                if !self.budget.try_withdraw() {
+                    metrics.record_retry(&cand.upstream.name, "budget_exhausted");
+                    break;
+                }
+                let pause = wait_hint
+                    .take()
+                    .map(|d| d.min(cfg.backoff_max))
+                    .unwrap_or_else(|| backoff(attempts - 1, cfg.backoff_base, cfg.backoff_max));
+                let pause = pause.min(deadline.saturating_duration_since(Instant::now()));
+                tokio::time::sleep(pause).await;
+                metrics.record_retry(
+                    &cand.upstream.name,
+                    if is_fallback { "fallback" } else { "retry" },
+                );
+            }
+            let body = body_for(cand)?;
+            let _gauge = CircuitGauge {
+                metrics,
+                cand,
+                breaker: &breaker,
+            };
+            // Taken right before sending and settled (or dropped, which counts as a failure)
+            // before the next attempt, so a probe resolves however this attempt ends.
+            let Some(permit) = breaker.try_acquire(Instant::now(), self.trip()) else {
+                circuit_open(cand, breaker.state(), &mut last_err);
+                continue;
+            };
+            attempts += 1;
+            cand.upstream.outstanding.fetch_add(1, Ordering::Relaxed);
+            let _out = Outstanding(cand.upstream.clone());
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let sent = tokio::time::timeout(
+                remaining,
+                cand.upstream
+                    .send(Endpoint::ChatCompletions, body, self.request_id),
+            )
+            .await;
+            let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
+            match sent {
+                Ok(Ok(resp)) => {
+                    let status = resp.response.status().as_u16();
+                    if retryable_status(status) {
+                        permit.failed();
+                        metrics.record_upstream_error(
+                            &cand.upstream.name,
+                            if status == 429 { "status_429" } else { "status_5xx" },
+                        );
+                        if more {
+                            wait_hint = retry_after(resp.response.headers());
+                            last_resp = Some((resp, cand.clone()));
+                            continue;
+                        }
+                        return Ok(Sent {
+                            response: resp,
+                            candidate: cand.clone(),
+                            attempts,
+                        });
                     }
+                    permit.succeeded();
                     return Ok(Sent {
                         response: resp,
                         candidate: cand.clone(),
                         attempts,
                     });
                 }
-                breaker.success();
-                metrics.record_circuit(&cand.upstream.name, &cand.model, CircuitState::Closed);
-                return Ok(Sent {
-                    response: resp,
-                    candidate: cand.clone(),
-                    attempts,
-                });
-            }
-            Ok(Err(e))
-                if matches!(
-                    e.kind,
-                    ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout
-                ) =>
-            {
-                breaker.failure(cfg.circuit_failures, cfg.circuit_cooldown);
-                metrics.record_circuit(&cand.upstream.name, &cand.model, breaker.state());
-                metrics.record_upstream_error(&cand.upstream.name, e.kind.code());
-                last_err = Some(e);
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                metrics.record_upstream_error(&cand.upstream.name, "upstream_timeout");
-                last_err = Some(GatewayError::new(
-                    ErrorKind::UpstreamTimeout,
-                    format!(
-                        "upstream {:?} did not respond before the request deadline",
-                        cand.upstream.name
-                    ),
-                ));
-                break;
+                Ok(Err(e))
+                    if matches!(
+                        e.kind,
+                        ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamTimeout
+                    ) =>
+                {
+                    permit.failed();
+                    metrics.record_upstream_error(&cand.upstream.name, e.kind.code());
+                    last_err = Some(e);
+                }
+                Ok(Err(e)) => {
+                    permit.failed();
+                    return Err(e);
+                }
+                Err(_) => {
+                    // The deadline is a failure of this deployment too: it did not answer.
+                    permit.failed();
+                    metrics.record_upstream_error(&cand.upstream.name, "upstream_timeout");
+                    last_err = Some(GatewayError::timed_out(
+                        Timeout::Deadline,
+                        format!(
+                            "upstream {:?} did not respond before the request deadline",
+                            cand.upstream.name
+                        ),
+                    ));
+                    break;
+                }
             }
         }
+        if let Some((response, candidate)) = last_resp {
+            return Ok(Sent {
+                response,
+                candidate,
+                attempts,
+            });
+        }
+        Err(last_err.unwrap_or_else(|| {
+            GatewayError::new(
+                ErrorKind::UpstreamUnreachable,
+                "no upstream is available for this model",
+            )
+        }))
     }
-    if let Some((response, candidate)) = last_resp {
-        return Ok(Sent {
-            response,
-            candidate,
-            attempts,
-        });
-    }
-    Err(last_err.unwrap_or_else(|| {
-        GatewayError::new(
-            ErrorKind::UpstreamUnreachable,
-            "no upstream is available for this model",
-        )
-    }))
 }
 
 /// Counts of outstanding requests, for tests and balancing.
@@ -353,26 +488,77 @@ pub fn outstanding(u: &Upstream) -> u64 {
 mod tests {
     use super::*;
 
+    const TRIP: Trip = Trip {
+        failures: 3,
+        cooldown: Duration::from_millis(30),
+    };
+
+    fn acquire(b: &Arc<CircuitBreaker>) -> Option<Permit> {
+        b.try_acquire(Instant::now(), TRIP)
+    }
+
     #[test]
     fn breaker_opens_half_opens_and_closes() {
-        let b = CircuitBreaker::default();
-        let now = Instant::now();
+        let b = Arc::new(CircuitBreaker::default());
         for _ in 0..2 {
-            b.failure(3, Duration::from_millis(30));
-            assert!(b.allow(now));
+            acquire(&b).unwrap().failed();
+            assert!(b.admits(Instant::now()));
         }
-        b.failure(3, Duration::from_millis(30));
+        acquire(&b).unwrap().failed();
         assert_eq!(b.state(), CircuitState::Open);
-        assert!(!b.allow(Instant::now()));
+        assert!(acquire(&b).is_none());
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.allow(Instant::now()), "one probe after the cooldown");
-        assert!(!b.allow(Instant::now()), "only one");
-        b.failure(3, Duration::from_millis(30));
+        let probe = acquire(&b).expect("one probe after the cooldown");
+        assert!(acquire(&b).is_none(), "only one");
+        assert!(!b.admits(Instant::now()), "not while the probe is out");
+        probe.failed();
         assert_eq!(b.state(), CircuitState::Open, "a failed probe reopens");
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.allow(Instant::now()));
-        b.success();
+        acquire(&b).unwrap().succeeded();
         assert_eq!(b.state(), CircuitState::Closed);
+    }
+
+    /// The bug: a probe whose attempt ended without an outcome (the request deadline, an early
+    /// return, a cancelled request) left the breaker half-open for ever, refusing every request.
+    /// Dropped unsettled, a permit is a failure: the circuit reopens and probes again later.
+    #[test]
+    fn a_probe_dropped_unsettled_reopens_the_circuit_instead_of_sticking_half_open() {
+        let b = Arc::new(CircuitBreaker::default());
+        for _ in 0..3 {
+            acquire(&b).unwrap().failed();
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        drop(acquire(&b).expect("the probe"));
+        assert_eq!(b.state(), CircuitState::Open, "an abandoned probe is a failure");
+        assert!(acquire(&b).is_none(), "open for a fresh cooldown");
+        std::thread::sleep(Duration::from_millis(40));
+        acquire(&b).expect("a new probe").succeeded();
+        assert_eq!(b.state(), CircuitState::Closed);
+        // A closed circuit counts a dropped attempt too.
+        for _ in 0..3 {
+            drop(acquire(&b).unwrap());
+        }
+        assert_eq!(b.state(), CircuitState::Open);
+    }
+
+    /// A probe that is cancelled while awaiting its answer (the client went away) resolves
+    /// the circuit as well: the future's drop drops the permit.
+    #[tokio::test]
+    async fn a_cancelled_probe_resolves_the_circuit() {
+        let b = Arc::new(CircuitBreaker::default());
+        for _ in 0..3 {
+            acquire(&b).unwrap().failed();
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let probe = acquire(&b).expect("the probe");
+        let attempt = async move {
+            std::future::pending::<()>().await;
+            probe.succeeded();
+        };
+        assert!(tokio::time::timeout(Duration::from_millis(5), attempt)
+            .await
+            .is_err());
+        assert_eq!(b.state(), CircuitState::Open, "not half-open for ever");
     }
 
     #[test]
@@ -385,8 +571,53 @@ mod tests {
                 retries += 1;
             }
         }
-        // 10 floor tokens + 0.1 per request.
+        // A floor of 10 + 0.1 per request.
         assert!((105..=111).contains(&retries), "{retries}");
+    }
+
+    /// The bug: the budget had no time window, so a calm period banked retries (up to 100)
+    /// for the next outage. Deposits now expire after the window: after a quiet spell only the
+    /// floor is left.
+    #[tokio::test(start_paused = true)]
+    async fn a_calm_hour_banks_no_retries_for_the_next_outage() {
+        let b = RetryBudget::default();
+        for _ in 0..10_000 {
+            b.deposit(0.2);
+        }
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        let mut retries = 0;
+        while retries < 1000 && b.try_withdraw() {
+            retries += 1;
+        }
+        assert_eq!(retries, 10, "only the floor (1 per second over a 10 s window)");
+        // Within the window, recent requests do allow retries.
+        for _ in 0..100 {
+            b.deposit(0.2);
+        }
+        let mut more = 0;
+        while more < 1000 && b.try_withdraw() {
+            more += 1;
+        }
+        assert_eq!(more, 20, "20% of the last window's requests");
+    }
+
+    #[test]
+    fn a_new_fraction_takes_effect() {
+        let b = RetryBudget::default();
+        b.deposit(0.0);
+        let mut retries = 0;
+        while retries < 1000 && b.try_withdraw() {
+            retries += 1;
+        }
+        assert_eq!(retries, 10, "no deposits count at 0, only the floor");
+        for _ in 0..10 {
+            b.deposit(1.0);
+        }
+        let mut more = 0;
+        while more < 1000 && b.try_withdraw() {
+            more += 1;
+        }
+        assert_eq!(more, 20, "floor again (a fresh window) + one per request");
     }
 
     #[test]
