@@ -429,6 +429,12 @@ mod tests {
         assert!(problem(&all, "upstreams.w").contains("base_url"), "{all:?}");
         problem(&all, "log.format");
         assert_eq!(all.len(), 2, "{all:?}");
+        let all = problems(&with("[[teams.u.keys]]\nlabel = \"no hash\"\n"));
+        assert!(
+            problem(&all, "teams.u.keys[0]").contains("missing field `sha256`"),
+            "{all:?}"
+        );
+        assert_eq!(all.len(), 1, "{all:?}");
     }
 
     #[test]

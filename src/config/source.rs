@@ -134,8 +134,9 @@ enum Step {
 /// serde stops at the first bad value, so on an error the value is recorded with its path,
 /// removed from the tree, and extraction runs again: every bad value is reported at once, and
 /// validation then still checks the rest (a removed value takes its default, as if unset).
-/// When a whole table had to go (a required key missing, or a table of the wrong type), what
-/// validation would say about the remainder would mislead, so no raw config is returned.
+/// When a whole table had to go (a required key missing, or a table of the wrong type; in an
+/// array of tables, the array goes), what validation would say about the remainder would
+/// mislead, so no raw config is returned.
 pub(super) fn extract(mut tree: toml::Table, errs: &mut ConfigErrors) -> Option<RawConfig> {
     // The tree as written, to tell a team's own policy keys from those it inherits: a bad
     // inherited value is reported once, at `policy.*`, not again for every team.
@@ -154,6 +155,7 @@ pub(super) fn extract(mut tree: toml::Table, errs: &mut ConfigErrors) -> Option<
         }
         match remove(&mut tree, &path) {
             Some(toml::Value::Table(_)) => complete = false,
+            Some(toml::Value::Array(items)) if items.iter().any(toml::Value::is_table) => complete = false,
             Some(_) => {}
             // Nothing to remove (a problem with the root): no way to go on.
             None => return None,
