@@ -281,3 +281,22 @@ pub(super) fn validate(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_mode_words_are_its_serde_names() {
+        for mode in [
+            RoutingMode::Auto,
+            RoutingMode::Chat,
+            RoutingMode::Reasoning,
+            RoutingMode::Passthrough,
+            RoutingMode::Shadow,
+        ] {
+            let raw: RawPolicy = toml::from_str(&format!("mode = {:?}", mode.as_str())).unwrap();
+            assert_eq!(raw.mode, Some(mode));
+        }
+    }
+}

@@ -25,17 +25,7 @@ pub enum RoutingMode {
 }
 
 impl RoutingMode {
-    pub fn parse(s: &str) -> Option<RoutingMode> {
-        Some(match s {
-            "auto" => RoutingMode::Auto,
-            "chat" => RoutingMode::Chat,
-            "reasoning" => RoutingMode::Reasoning,
-            "passthrough" => RoutingMode::Passthrough,
-            "shadow" => RoutingMode::Shadow,
-            _ => return None,
-        })
-    }
-
+    /// The config word (its serde name).
     pub fn as_str(self) -> &'static str {
         match self {
             RoutingMode::Auto => "auto",
