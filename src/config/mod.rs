@@ -5,23 +5,43 @@
 //! Invariants: this is the only module that reads files or environment variables; validation
 //! reports every problem with its dotted path before anything binds a port; secrets live in
 //! [`Secret`], which never prints.
+//!
+//! One file per section, each holding the section's raw shape, its validated form and the
+//! validation between them: `server`, `teams` (`[auth]`, keys), `log`, `upstreams`, `models`
+//! (with `[[reasoning_profiles]]`), `policy` (and how teams inherit it), `cache` (with
+//! `[redis]`), `limits`, `resilience`, `router`. `source` layers the text and the environment
+//! and extracts the raw shapes; this file holds the entry points and the assembled [`Config`].
 
+mod cache;
+mod duration;
+mod limits;
+mod log;
+mod models;
+mod policy;
 pub mod raw;
+mod resilience;
+mod router;
+mod server;
+mod source;
+mod teams;
+mod upstreams;
+
+pub use cache::{CacheConfig, RedisConfig};
+pub use duration::HumanDuration;
+pub use log::{LogConfig, LogFormat};
+pub use models::{Deployment, ModelConfig, ModelKind, Price};
+pub use resilience::ResilienceConfig;
+pub use server::{ServerConfig, TlsFiles};
+pub use source::{EnvSource, ProcessEnv};
+pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig};
+pub use upstreams::{Secret, UpstreamConfig};
 
 use crate::classify::RouterModel;
-use crate::policy::{
-    Budget, CachePolicy, Limits, OnBudget, Policy, ReasoningPolicy, RoutingMode, UnsupportedParams,
-};
-use figment::providers::{Format, Toml};
-use figment::Figment;
-use http::Uri;
+use crate::policy::Policy;
 use raw::{RawConfig, RawPolicy};
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The configuration used when no file is given: OpenAI as upstream, `gpt-4o-mini` for chat and
 /// `o3-mini` for reasoning, no client auth on loopback.
@@ -29,25 +49,6 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
 
 /// The router model trained by `gearbox train` on the public corpus plus `data/router/`.
 pub const EMBEDDED_ROUTER_MODEL: &[u8] = include_bytes!("../../config/router.bin");
-
-/// A secret value (an upstream API key). Debug and Display print `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// Where the configuration came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,177 +83,11 @@ pub struct Config {
     pub reasoning_profiles: Vec<crate::rewrite::ModelProfile>,
 }
 
-#[derive(Debug, Clone)]
-pub struct CacheConfig {
-    pub max_bytes: u64,
-    /// Use the shared Redis (when configured) as a second tier.
-    pub shared: bool,
-    pub coalesce_timeout: Duration,
-}
-
-/// The shared Redis server, when configured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RedisConfig {
-    pub url: String,
-    pub timeout: Duration,
-}
-
 impl Config {
     /// The effective policy of a team.
     pub fn policy_for(&self, team: &str) -> &Arc<Policy> {
         self.teams.get(team).map_or(&self.default_policy, |t| &t.policy)
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
-    pub max_body_bytes: usize,
-    pub max_messages: usize,
-    pub max_connections: usize,
-    /// Worker threads, resolved (`workers = 0` in the file: one per CPU).
-    pub workers: usize,
-    /// Pin worker thread i to the i-th CPU of the process's affinity mask (wrapping around).
-    pub pin_workers: bool,
-    pub header_read_timeout: Duration,
-    pub drain_timeout: Duration,
-    pub tls: Option<TlsFiles>,
-}
-
-#[derive(Debug, Clone)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    /// Bearer keys checked against configured SHA-256 hashes.
-    Keys,
-    /// No client auth; every request belongs to team `default`. For local use.
-    None,
-}
-
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    pub mode: AuthMode,
-    /// SHA-256 of a key -> the team it belongs to.
-    pub keys: HashMap<[u8; 32], KeyEntry>,
-}
-
-#[derive(Debug, Clone)]
-pub struct KeyEntry {
-    pub team: Arc<str>,
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    pub format: LogFormat,
-    pub level: String,
-    pub include_content: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpstreamConfig {
-    pub name: String,
-    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
-    pub base_url: String,
-    pub api_key: Option<Secret>,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    pub stream_idle_timeout: Duration,
-    pub stream_total_timeout: Duration,
-    pub pool_idle_timeout: Duration,
-    pub pool_max_idle_per_host: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelKind {
-    Chat,
-    Reasoning,
-    Embedding,
-}
-
-impl ModelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelKind::Chat => "chat",
-            ModelKind::Reasoning => "reasoning",
-            ModelKind::Embedding => "embedding",
-        }
-    }
-}
-
-/// USD per million tokens.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Price {
-    pub input: f64,
-    pub output: f64,
-    pub cached_input: f64,
-}
-
-impl Price {
-    /// Estimated cost in USD of `usage` at this price (reasoning tokens are completion tokens).
-    pub fn cost(&self, usage: &crate::api::Usage) -> f64 {
-        let cached = usage
-            .prompt_tokens_details
-            .as_ref()
-            .map_or(0, |d| d.cached_tokens)
-            .min(usage.prompt_tokens);
-        let fresh = usage.prompt_tokens - cached;
-        (fresh as f64 * self.input
-            + cached as f64 * self.cached_input
-            + usage.completion_tokens as f64 * self.output)
-            / 1_000_000.0
-    }
-}
-
-/// One place a model is served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployment {
-    pub upstream: String,
-    pub upstream_model: String,
-}
-
-/// Retries, backoff, retry budget, circuit breaking.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResilienceConfig {
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    pub retry_budget: f64,
-    pub circuit_failures: u32,
-    pub circuit_cooldown: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct ModelConfig {
-    /// The name clients use.
-    pub public_name: String,
-    pub upstream: String,
-    /// The name sent upstream.
-    pub upstream_model: String,
-    pub kind: ModelKind,
-    /// `None` when the config sets no price: cost metrics skip the model.
-    pub price: Option<Price>,
-    /// `Some(false)`: no native structured outputs; `None`: chat models have them, reasoning
-    /// models follow their capability profile.
-    pub structured_outputs: Option<bool>,
-    /// Every deployment, the primary (`upstream`, `upstream_model`) first.
-    pub deployments: Vec<Deployment>,
-}
-
-#[derive(Debug, Clone)]
-pub struct TeamConfig {
-    pub id: String,
-    pub policy: Arc<Policy>,
 }
 
 /// Every problem found in a configuration, each with its dotted path.
@@ -276,48 +111,9 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// A source of environment variables, so tests can validate without touching the process env.
-pub trait EnvSource {
-    fn var(&self, name: &str) -> Option<String>;
-    /// All variables starting with `GEARBOX_`.
-    fn gearbox_vars(&self) -> Vec<(String, String)>;
-}
-
-/// The real process environment.
-pub struct ProcessEnv;
-
-impl EnvSource for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-    fn gearbox_vars(&self) -> Vec<(String, String)> {
-        std::env::vars()
-            .filter(|(k, _)| k.starts_with("GEARBOX_"))
-            .collect()
-    }
-}
-
-/// A fixed map of variables (tests).
-impl EnvSource for HashMap<String, String> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.get(name).cloned().filter(|v| !v.is_empty())
-    }
-    fn gearbox_vars(&self) -> Vec<(String, String)> {
-        let mut v: Vec<_> = self
-            .iter()
-            .filter(|(k, _)| k.starts_with("GEARBOX_"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-/// Variables that configure the process, not the config tree.
-const NON_TREE_VARS: &[&str] = &["GEARBOX_CONFIG", "GEARBOX_LOG", "GEARBOX_MOCK_API_KEY"];
-
 /// Load and validate: the file at `path` (or the embedded default), then `GEARBOX_*` overrides
-/// (`__` separates levels: `GEARBOX_SERVER__LISTEN=0.0.0.0:8080`).
+/// (`__` separates levels: `GEARBOX_SERVER__LISTEN=0.0.0.0:8080`). Start-up, `check-config` and
+/// hot reload all come through here.
 pub fn load(path: Option<&Path>, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
     match path {
         Some(p) => {
@@ -334,442 +130,52 @@ pub fn load(path: Option<&Path>, env: &dyn EnvSource) -> Result<Config, ConfigEr
 
 /// Load and validate configuration text as if it came from `source`.
 pub fn load_str(text: &str, source: ConfigSource, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
-    let figment = Figment::from(Toml::string(text));
-    // figment's Env provider reads the process environment; to keep `load` testable with a fake
-    // environment, the variables come from `env` and are parsed like figment's (TOML scalars,
-    // else strings), with `__` separating levels.
-    let figment = figment.merge(env_provider(env));
-    let raw: RawConfig = figment.extract().map_err(|e| {
-        let mut errs = ConfigErrors::default();
-        for err in e {
-            let path = if err.path.is_empty() {
-                "(root)".to_string()
-            } else {
-                err.path.join(".")
-            };
-            errs.push(path, err.kind.to_string());
-        }
-        errs
-    })?;
-    validate(raw, source, env)
-}
-
-fn env_provider(env: &dyn EnvSource) -> figment::providers::Serialized<BTreeMap<String, toml::Value>> {
-    // Build a nested map from GEARBOX_A__B=value, parsing values like figment's Env does
-    // (TOML scalars, falling back to strings).
-    let mut root: BTreeMap<String, toml::Value> = BTreeMap::new();
-    for (k, v) in env.gearbox_vars() {
-        if NON_TREE_VARS.contains(&k.as_str()) {
-            continue;
-        }
-        let Some(rest) = k.strip_prefix("GEARBOX_") else {
-            continue;
-        };
-        let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
-        insert_path(&mut root, &parts, parse_env_value(&v));
-    }
-    figment::providers::Serialized::defaults(root)
-}
-
-fn parse_env_value(v: &str) -> toml::Value {
-    let probe = format!("x = {v}");
-    match probe.parse::<toml::Table>() {
-        Ok(mut t) => t
-            .remove("x")
-            .unwrap_or_else(|| toml::Value::String(v.to_string())),
-        Err(_) => toml::Value::String(v.to_string()),
-    }
-}
-
-fn insert_path(map: &mut BTreeMap<String, toml::Value>, parts: &[String], value: toml::Value) {
-    let Some((first, rest)) = parts.split_first() else {
-        return;
+    let tree = source::layered(text, env)?;
+    let mut errs = ConfigErrors::default();
+    let Some(raw) = source::extract(tree, &mut errs) else {
+        return Err(errs);
     };
-    if rest.is_empty() {
-        map.insert(first.clone(), value);
-        return;
-    }
-    let entry = map
-        .entry(first.clone())
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if !entry.is_table() {
-        *entry = toml::Value::Table(toml::Table::new());
-    }
-    if let toml::Value::Table(t) = entry {
-        let mut inner: BTreeMap<String, toml::Value> = std::mem::take(t).into_iter().collect();
-        insert_path(&mut inner, rest, value);
-        *t = inner.into_iter().collect();
-    }
-}
-
-fn parse_duration(errs: &mut ConfigErrors, path: &str, s: &str) -> Duration {
-    match humantime::parse_duration(s) {
-        Ok(d) => d,
-        Err(e) => {
-            errs.push(
-                path,
-                format!("invalid duration {s:?} ({e}); use e.g. \"5s\", \"250ms\", \"2m\""),
-            );
-            Duration::ZERO
-        }
+    // Values refused at extraction were removed; validation still checks everything else, so
+    // one run lists every problem.
+    let config = check(&mut errs, raw, source, env);
+    if errs.0.is_empty() {
+        Ok(config)
+    } else {
+        Err(errs)
     }
 }
 
 /// Check every field of a raw config, collecting all problems.
 pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
     let mut errs = ConfigErrors::default();
+    let config = check(&mut errs, raw, source, env);
+    if errs.0.is_empty() {
+        Ok(config)
+    } else {
+        Err(errs)
+    }
+}
 
-    let listen = match raw.server.listen.parse::<SocketAddr>() {
-        Ok(a) => a,
-        Err(_) => {
-            errs.push(
-                "server.listen",
-                format!(
-                    "invalid socket address {:?}; use e.g. \"127.0.0.1:8080\"",
-                    raw.server.listen
-                ),
-            );
-            SocketAddr::from(([127, 0, 0, 1], 8080))
-        }
-    };
-    if raw.server.max_body_bytes == 0 {
-        errs.push("server.max_body_bytes", "must be greater than 0");
-    }
-    let header_read_timeout = parse_duration(
-        &mut errs,
-        "server.header_read_timeout",
-        &raw.server.header_read_timeout,
-    );
-    let drain_timeout = parse_duration(&mut errs, "server.drain_timeout", &raw.server.drain_timeout);
-    let tls = raw.server.tls.map(|t| {
-        for (field, p) in [("cert", &t.cert), ("key", &t.key)] {
-            if !Path::new(p).is_file() {
-                errs.push(
-                    format!("server.tls.{field}"),
-                    format!("file {p:?} does not exist"),
-                );
-            }
-        }
-        TlsFiles {
-            cert: PathBuf::from(t.cert),
-            key: PathBuf::from(t.key),
-        }
-    });
-
-    let mode = match raw.auth.mode.as_str() {
-        "keys" => AuthMode::Keys,
-        "none" => AuthMode::None,
-        other => {
-            errs.push(
-                "auth.mode",
-                format!("unknown mode {other:?}; expected \"keys\" or \"none\""),
-            );
-            AuthMode::Keys
-        }
-    };
-
-    let format = match raw.log.format.as_str() {
-        "text" => LogFormat::Text,
-        "json" => LogFormat::Json,
-        other => {
-            errs.push(
-                "log.format",
-                format!("unknown format {other:?}; expected \"text\" or \"json\""),
-            );
-            LogFormat::Text
-        }
-    };
-
-    let mut upstreams = BTreeMap::new();
-    for (name, u) in raw.upstreams {
-        let p = format!("upstreams.{name}");
-        let base_url = u.base_url.trim_end_matches('/').to_string();
-        match base_url.parse::<Uri>() {
-            Ok(uri) if matches!(uri.scheme_str(), Some("http") | Some("https")) && uri.host().is_some() => {}
-            _ => errs.push(
-                format!("{p}.base_url"),
-                format!(
-                    "invalid URL {:?}; expected http(s)://host[:port][/path]",
-                    u.base_url
-                ),
-            ),
-        }
-        let api_key = match &u.api_key_env {
-            None => None,
-            Some(var) => match env.var(var) {
-                Some(v) => Some(Secret::new(v)),
-                // The embedded default falls back to the built-in simulator instead.
-                None if source == ConfigSource::Embedded => None,
-                None => {
-                    errs.push(
-                        format!("{p}.api_key_env"),
-                        format!("environment variable {var} is not set (remove api_key_env for upstreams that need no key)"),
-                    );
-                    None
-                }
-            },
-        };
-        let cfg = UpstreamConfig {
-            name: name.clone(),
-            base_url,
-            api_key,
-            connect_timeout: parse_duration(&mut errs, &format!("{p}.connect_timeout"), &u.connect_timeout),
-            request_timeout: parse_duration(&mut errs, &format!("{p}.request_timeout"), &u.request_timeout),
-            stream_idle_timeout: parse_duration(
-                &mut errs,
-                &format!("{p}.stream_idle_timeout"),
-                &u.stream_idle_timeout,
-            ),
-            stream_total_timeout: parse_duration(
-                &mut errs,
-                &format!("{p}.stream_total_timeout"),
-                &u.stream_total_timeout,
-            ),
-            pool_idle_timeout: parse_duration(
-                &mut errs,
-                &format!("{p}.pool_idle_timeout"),
-                &u.pool_idle_timeout,
-            ),
-            pool_max_idle_per_host: u.pool_max_idle_per_host,
-        };
-        upstreams.insert(name, cfg);
-    }
-
-    let mut models = BTreeMap::new();
-    for (name, m) in raw.models {
-        let p = format!("models.{name}");
-        let default_name = m.name.clone().unwrap_or_else(|| name.clone());
-        let mut deployments = Vec::new();
-        match (&m.upstream, m.deployments.is_empty()) {
-            (Some(u), true) => deployments.push((
-                format!("{p}.upstream"),
-                Deployment {
-                    upstream: u.clone(),
-                    upstream_model: default_name.clone(),
-                },
-            )),
-            (None, false) => {
-                for (i, d) in m.deployments.iter().enumerate() {
-                    deployments.push((
-                        format!("{p}.deployments[{i}].upstream"),
-                        Deployment {
-                            upstream: d.upstream.clone(),
-                            upstream_model: d.name.clone().unwrap_or_else(|| default_name.clone()),
-                        },
-                    ));
-                }
-            }
-            (Some(_), false) => errs.push(p.clone(), "set either `upstream` or `deployments`, not both"),
-            (None, true) => errs.push(
-                format!("{p}.upstream"),
-                "missing: set `upstream` (or `deployments`)",
-            ),
-        }
-        for (path, d) in &deployments {
-            if !upstreams.contains_key(&d.upstream) {
-                errs.push(
-                    path.clone(),
-                    format!(
-                        "unknown upstream {:?}; declared upstreams: {:?}",
-                        d.upstream,
-                        upstreams.keys().collect::<Vec<_>>()
-                    ),
-                );
-            }
-        }
-        let deployments: Vec<Deployment> = deployments.into_iter().map(|(_, d)| d).collect();
-        let primary = deployments.first().cloned().unwrap_or(Deployment {
-            upstream: String::new(),
-            upstream_model: default_name.clone(),
-        });
-        let kind = match m.kind.as_str() {
-            "chat" => ModelKind::Chat,
-            "reasoning" => ModelKind::Reasoning,
-            "embedding" => ModelKind::Embedding,
-            other => {
-                errs.push(
-                    format!("{p}.kind"),
-                    format!("unknown kind {other:?}; expected chat, reasoning or embedding"),
-                );
-                ModelKind::Chat
-            }
-        };
-        let price = m.price.map(|p| {
-            for (field, v) in [
-                ("input", p.input),
-                ("output", p.output),
-                ("cached_input", p.cached_input.unwrap_or(0.0)),
-            ] {
-                if !(v.is_finite() && v >= 0.0) {
-                    errs.push(
-                        format!("{p_}.price.{field}", p_ = p_path(&name)),
-                        "must be a non-negative number (USD per million tokens)",
-                    );
-                }
-            }
-            Price {
-                input: p.input,
-                output: p.output,
-                cached_input: p.cached_input.unwrap_or(p.input),
-            }
-        });
-        models.insert(
-            name.clone(),
-            ModelConfig {
-                upstream_model: primary.upstream_model,
-                public_name: name,
-                upstream: primary.upstream,
-                kind,
-                price,
-                structured_outputs: m.structured_outputs,
-                deployments,
-            },
-        );
-    }
-
-    let default_policy = Arc::new(validate_policy(&mut errs, "policy", &raw.policy, &models));
-    let mut keys = HashMap::new();
-    let mut teams = BTreeMap::new();
-    for (team, t) in raw.teams {
-        let policy = match &t.policy {
-            Some(over) => Arc::new(validate_policy(
-                &mut errs,
-                &format!("teams.{team}.policy"),
-                &merge_policy(&raw.policy, over),
-                &models,
-            )),
-            None => default_policy.clone(),
-        };
-        let team_id: Arc<str> = Arc::from(team.as_str());
-        for (i, k) in t.keys.into_iter().enumerate() {
-            let p = format!("teams.{team}.keys[{i}].sha256");
-            match decode_sha256(&k.sha256) {
-                Some(h) => {
-                    if keys
-                        .insert(
-                            h,
-                            KeyEntry {
-                                team: team_id.clone(),
-                                label: k.label,
-                            },
-                        )
-                        .is_some()
-                    {
-                        errs.push(p, "the same key hash is configured twice");
-                    }
-                }
-                None => errs.push(p, "must be 64 hexadecimal characters (the SHA-256 of the key)"),
-            }
-        }
-        teams.insert(team.clone(), TeamConfig { id: team, policy });
-    }
-    if mode == AuthMode::Keys && keys.is_empty() {
-        errs.push(
-            "auth.mode",
-            "is \"keys\" but no team declares a key; add [[teams.NAME.keys]] sha256 = \"...\" or set auth.mode = \"none\"",
-        );
-    }
-
-    for (i, p) in raw.reasoning_profiles.iter().enumerate() {
-        if p.name.trim().is_empty() {
-            errs.push(
-                format!("reasoning_profiles[{i}].name"),
-                "must be the model-name prefix the profile applies to",
-            );
-        }
-    }
-    let cache = CacheConfig {
-        max_bytes: raw.cache.max_bytes,
-        shared: raw.cache.shared,
-        coalesce_timeout: parse_duration(&mut errs, "cache.coalesce_timeout", &raw.cache.coalesce_timeout),
-    };
-    let redis_timeout = parse_duration(&mut errs, "redis.timeout", &raw.redis.timeout);
-    let redis = raw.redis.url.clone().map(|url| {
-        if redis::Client::open(url.as_str()).is_err() {
-            errs.push(
-                "redis.url",
-                format!("invalid Redis URL {url:?}; expected redis://host:port[/db]"),
-            );
-        }
-        RedisConfig {
-            url,
-            timeout: redis_timeout,
-        }
-    });
-    let r = &raw.resilience;
-    let resilience = ResilienceConfig {
-        max_attempts: r.max_attempts,
-        backoff_base: parse_duration(&mut errs, "resilience.backoff_base", &r.backoff_base),
-        backoff_max: parse_duration(&mut errs, "resilience.backoff_max", &r.backoff_max),
-        retry_budget: r.retry_budget,
-        circuit_failures: r.circuit_failures,
-        circuit_cooldown: parse_duration(&mut errs, "resilience.circuit_cooldown", &r.circuit_cooldown),
-    };
-    if r.max_attempts == 0 {
-        errs.push("resilience.max_attempts", "must be at least 1 (1 = no retries)");
-    }
-    if !(r.retry_budget.is_finite() && r.retry_budget >= 0.0) {
-        errs.push(
-            "resilience.retry_budget",
-            "must be a fraction >= 0 (e.g. 0.2 = retries up to 20% of requests)",
-        );
-    }
-    if r.circuit_failures == 0 {
-        errs.push("resilience.circuit_failures", "must be at least 1");
-    }
-    if raw.limits.replicas == 0 {
-        errs.push("limits.replicas", "must be at least 1");
-    }
-    let router_model = match &raw.router.model_file {
-        None => match RouterModel::from_bytes(EMBEDDED_ROUTER_MODEL) {
-            Ok(m) => Arc::new(m),
-            Err(e) => {
-                errs.push(
-                    "router",
-                    format!("the compiled-in router model is invalid ({e}); this is a build bug"),
-                );
-                Arc::new(RouterModel::zeros(8))
-            }
-        },
-        Some(path) => match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| RouterModel::from_bytes(&b).map_err(|e| e.to_string()))
-        {
-            Ok(m) => Arc::new(m),
-            Err(e) => {
-                errs.push(
-                    "router.model_file",
-                    format!("cannot load router model {path:?}: {e}"),
-                );
-                Arc::new(RouterModel::zeros(8))
-            }
-        },
-    };
-    if !errs.0.is_empty() {
-        return Err(errs);
-    }
-    Ok(Config {
+/// Each section in turn; a problem is recorded and a stand-in value used, so that the later
+/// sections are still checked.
+fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Config {
+    let server = server::validate(errs, raw.server);
+    let log = log::validate(errs, raw.log);
+    let upstreams = upstreams::validate(errs, raw.upstreams, &source, env);
+    let models = models::validate(errs, raw.models, &upstreams);
+    let default_policy = Arc::new(policy::validate(errs, "policy", &raw.policy, &models));
+    let (auth, teams) = teams::validate(errs, raw.auth, raw.teams, &default_policy, &models);
+    models::validate_profiles(errs, &raw.reasoning_profiles);
+    let cache = cache::validate_cache(raw.cache);
+    let redis = cache::validate_redis(errs, raw.redis);
+    let resilience = resilience::validate(errs, raw.resilience);
+    limits::validate(errs, &raw.limits);
+    let router_model = router::load_model(errs, &raw.router);
+    Config {
         source,
-        server: ServerConfig {
-            listen,
-            max_body_bytes: usize::try_from(raw.server.max_body_bytes).unwrap_or(usize::MAX),
-            max_messages: raw.server.max_messages.max(1),
-            max_connections: raw.server.max_connections.max(1),
-            workers: match raw.server.workers {
-                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-                n => n.min(1024),
-            },
-            pin_workers: raw.server.pin_workers,
-            header_read_timeout,
-            drain_timeout,
-            tls,
-        },
-        auth: AuthConfig { mode, keys },
-        log: LogConfig {
-            format,
-            level: raw.log.level,
-            include_content: raw.log.include_content,
-        },
+        server,
+        auth,
+        log,
         upstreams,
         models,
         teams,
@@ -781,271 +187,13 @@ pub fn validate(raw: RawConfig, source: ConfigSource, env: &dyn EnvSource) -> Re
         replicas: raw.limits.replicas.max(1),
         completion_estimate: raw.limits.completion_estimate,
         reasoning_profiles: raw.reasoning_profiles,
-    })
-}
-
-/// A team's overrides applied field by field over the default policy.
-fn merge_policy(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
-    RawPolicy {
-        mode: over.mode.clone().or_else(|| base.mode.clone()),
-        routed_models: over.routed_models.clone().or_else(|| base.routed_models.clone()),
-        chat_model: over.chat_model.clone().or_else(|| base.chat_model.clone()),
-        reasoning_model: over
-            .reasoning_model
-            .clone()
-            .or_else(|| base.reasoning_model.clone()),
-        threshold: over.threshold.or(base.threshold),
-        allow_override: over.allow_override.or(base.allow_override),
-        reasoning: raw::RawReasoningPolicy {
-            effort: over
-                .reasoning
-                .effort
-                .clone()
-                .or_else(|| base.reasoning.effort.clone()),
-            rewrite: over.reasoning.rewrite.or(base.reasoning.rewrite),
-            unsupported_params: over
-                .reasoning
-                .unsupported_params
-                .clone()
-                .or_else(|| base.reasoning.unsupported_params.clone()),
-            min_completion_tokens: over
-                .reasoning
-                .min_completion_tokens
-                .or(base.reasoning.min_completion_tokens),
-        },
-        cache: raw::RawCachePolicy {
-            enabled: over.cache.enabled.or(base.cache.enabled),
-            ttl: over.cache.ttl.clone().or_else(|| base.cache.ttl.clone()),
-            namespace: over
-                .cache
-                .namespace
-                .clone()
-                .or_else(|| base.cache.namespace.clone()),
-        },
-        schema: raw::RawSchemaPolicy {
-            max_repairs: over.schema.max_repairs.or(base.schema.max_repairs),
-        },
-        allowed_models: over
-            .allowed_models
-            .clone()
-            .or_else(|| base.allowed_models.clone()),
-        limits: raw::RawLimits {
-            rpm: over.limits.rpm.or(base.limits.rpm),
-            tpm: over.limits.tpm.or(base.limits.tpm),
-            concurrency: over.limits.concurrency.or(base.limits.concurrency),
-        },
-        budget: raw::RawBudget {
-            tokens_per_day: over.budget.tokens_per_day.or(base.budget.tokens_per_day),
-            tokens_per_month: over.budget.tokens_per_month.or(base.budget.tokens_per_month),
-            usd_per_day: over.budget.usd_per_day.or(base.budget.usd_per_day),
-            usd_per_month: over.budget.usd_per_month.or(base.budget.usd_per_month),
-            on_exceeded: over
-                .budget
-                .on_exceeded
-                .clone()
-                .or_else(|| base.budget.on_exceeded.clone()),
-        },
     }
-}
-
-/// Defaults: mode `auto`, routed name `auto`, targets `gpt-4o-mini` / `o3-mini`, threshold 0.45,
-/// overrides allowed, rewrite on, unsupported parameters dropped, at least 4096 completion tokens.
-fn validate_policy(
-    errs: &mut ConfigErrors,
-    path: &str,
-    raw: &RawPolicy,
-    models: &BTreeMap<String, ModelConfig>,
-) -> Policy {
-    let mode = match raw.mode.as_deref() {
-        None => RoutingMode::Auto,
-        Some(m) => RoutingMode::parse(m).unwrap_or_else(|| {
-            errs.push(
-                format!("{path}.mode"),
-                format!("unknown mode {m:?}; expected auto, chat, reasoning, passthrough or shadow"),
-            );
-            RoutingMode::Auto
-        }),
-    };
-    let mut target = |field: &str, name: Option<&String>, default: &str, want: ModelKind| -> String {
-        let name = name.cloned().unwrap_or_else(|| default.to_string());
-        match models.get(&name) {
-            Some(m) if m.kind == want => {}
-            Some(m) => errs.push(
-                format!("{path}.{field}"),
-                format!(
-                    "model {name:?} is a {} model; a {} model is required",
-                    m.kind.as_str(),
-                    want.as_str()
-                ),
-            ),
-            None => errs.push(
-                format!("{path}.{field}"),
-                format!("unknown model {name:?}; it must be declared under [models]"),
-            ),
-        }
-        name
-    };
-    let chat_model = target(
-        "chat_model",
-        raw.chat_model.as_ref(),
-        "gpt-4o-mini",
-        ModelKind::Chat,
-    );
-    let reasoning_model = target(
-        "reasoning_model",
-        raw.reasoning_model.as_ref(),
-        "o3-mini",
-        ModelKind::Reasoning,
-    );
-    let threshold = raw.threshold.unwrap_or(0.45);
-    if !(0.0..=1.0).contains(&threshold) {
-        errs.push(format!("{path}.threshold"), "must be between 0 and 1");
-    }
-    let routed_models = raw
-        .routed_models
-        .clone()
-        .unwrap_or_else(|| vec!["auto".to_string()]);
-    if routed_models.iter().any(String::is_empty) {
-        errs.push(format!("{path}.routed_models"), "names must not be empty");
-    }
-    let unsupported = match raw.reasoning.unsupported_params.as_deref() {
-        None | Some("drop") => UnsupportedParams::Drop,
-        Some("reject") => UnsupportedParams::Reject,
-        Some(o) => {
-            errs.push(
-                format!("{path}.reasoning.unsupported_params"),
-                format!("unknown value {o:?}; expected \"drop\" or \"reject\""),
-            );
-            UnsupportedParams::Drop
-        }
-    };
-    if let Some(e) = &raw.reasoning.effort {
-        if e.is_empty() {
-            errs.push(
-                format!("{path}.reasoning.effort"),
-                "must not be empty (omit it to send none)",
-            );
-        }
-    }
-    let allowed_models = raw.allowed_models.clone();
-    if let Some(allowed) = &allowed_models {
-        for (i, m) in allowed.iter().enumerate() {
-            if !models.contains_key(m) {
-                errs.push(
-                    format!("{path}.allowed_models[{i}]"),
-                    format!("unknown model {m:?}; it must be declared under [models]"),
-                );
-            }
-        }
-        let needs = match mode {
-            RoutingMode::Auto | RoutingMode::Reasoning => {
-                vec![("chat_model", &chat_model), ("reasoning_model", &reasoning_model)]
-            }
-            RoutingMode::Chat | RoutingMode::Passthrough | RoutingMode::Shadow => {
-                vec![("chat_model", &chat_model)]
-            }
-        };
-        for (field, m) in needs {
-            if !allowed.contains(m) {
-                errs.push(
-                    format!("{path}.allowed_models"),
-                    format!(
-                        "must include the {field} {m:?} that the {} mode routes to",
-                        mode.as_str()
-                    ),
-                );
-            }
-        }
-    }
-    for (field, v) in [
-        ("rpm", raw.limits.rpm),
-        ("tpm", raw.limits.tpm),
-        ("concurrency", raw.limits.concurrency),
-    ] {
-        if v == Some(0) {
-            errs.push(
-                format!("{path}.limits.{field}"),
-                "must be at least 1 (omit it for no limit)",
-            );
-        }
-    }
-    for (field, v) in [
-        ("usd_per_day", raw.budget.usd_per_day),
-        ("usd_per_month", raw.budget.usd_per_month),
-    ] {
-        if v.is_some_and(|x| !(x.is_finite() && x > 0.0)) {
-            errs.push(
-                format!("{path}.budget.{field}"),
-                "must be a positive number of USD",
-            );
-        }
-    }
-    let on_exceeded = match raw.budget.on_exceeded.as_deref() {
-        None | Some("refuse") => OnBudget::Refuse,
-        Some("downgrade") => OnBudget::Downgrade,
-        Some(o) => {
-            errs.push(
-                format!("{path}.budget.on_exceeded"),
-                format!("unknown value {o:?}; expected \"refuse\" or \"downgrade\""),
-            );
-            OnBudget::Refuse
-        }
-    };
-    Policy {
-        mode,
-        routed_models,
-        chat_model,
-        reasoning_model,
-        threshold,
-        allow_override: raw.allow_override.unwrap_or(true),
-        reasoning: ReasoningPolicy {
-            effort: raw.reasoning.effort.clone(),
-            rewrite: raw.reasoning.rewrite.unwrap_or(true),
-            unsupported,
-            min_completion_tokens: raw.reasoning.min_completion_tokens.unwrap_or(4096),
-        },
-        cache: CachePolicy {
-            enabled: raw.cache.enabled.unwrap_or(true),
-            ttl: match &raw.cache.ttl {
-                None => Duration::from_secs(3600),
-                Some(t) => parse_duration(errs, &format!("{path}.cache.ttl"), t),
-            },
-            namespace: raw.cache.namespace.clone(),
-        },
-        allowed_models,
-        max_repairs: raw.schema.max_repairs.unwrap_or(1),
-        limits: Limits {
-            rpm: raw.limits.rpm,
-            tpm: raw.limits.tpm,
-            concurrency: raw.limits.concurrency,
-        },
-        budget: Budget {
-            tokens_per_day: raw.budget.tokens_per_day,
-            tokens_per_month: raw.budget.tokens_per_month,
-            usd_per_day: raw.budget.usd_per_day,
-            usd_per_month: raw.budget.usd_per_month,
-            on_exceeded,
-        },
-    }
-}
-
-fn p_path(model: &str) -> String {
-    format!("models.{model}")
-}
-
-fn decode_sha256(s: &str) -> Option<[u8; 32]> {
-    let bytes = hex::decode(s.trim()).ok()?;
-    bytes.try_into().ok()
-}
-
-/// SHA-256 of a presented key, for lookup in [`AuthConfig::keys`].
-pub fn hash_key(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -1174,5 +322,328 @@ mod tests {
         if let Err(errs) = load(Some(&path), &e) {
             panic!("config/gearbox.toml is invalid:\n{errs}");
         }
+    }
+    /// A minimal valid config (two models, key auth with one team) plus `extra`.
+    fn with(extra: &str) -> String {
+        let h = hex::encode(hash_key("k"));
+        format!(
+            "[upstreams.u]\nbase_url = \"http://127.0.0.1:1/v1\"\n[models.\"gpt-4o-mini\"]\nupstream = \"u\"\n\
+             [models.\"o3-mini\"]\nupstream = \"u\"\nkind = \"reasoning\"\n[[teams.t.keys]]\nsha256 = \"{h}\"\n{extra}"
+        )
+    }
+
+    fn problems(toml: &str) -> Vec<(String, String)> {
+        load_str(toml, &env(&[])).unwrap_err().0
+    }
+
+    fn problem<'a>(all: &'a [(String, String)], path: &str) -> &'a str {
+        match all.iter().find(|(p, _)| p == path) {
+            Some((_, msg)) => msg,
+            None => panic!("no problem at {path}: {all:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_enum_values_name_the_key_and_the_allowed_values() {
+        let all = problems(&with(
+            "[auth]\nmode = \"token\"\n[log]\nformat = \"yaml\"\n[models.e]\nupstream = \"u\"\nkind = \"embed\"\n\
+             [policy]\nmode = \"smart\"\n[policy.reasoning]\nunsupported_params = \"ignore\"\n\
+             [teams.t.policy.budget]\non_exceeded = \"warn\"\n",
+        ));
+        for (path, bad, allowed) in [
+            ("auth.mode", "token", &["keys", "none"][..]),
+            ("log.format", "yaml", &["text", "json"]),
+            ("models.e.kind", "embed", &["chat", "reasoning", "embedding"]),
+            (
+                "policy.mode",
+                "smart",
+                &["auto", "chat", "reasoning", "passthrough", "shadow"],
+            ),
+            (
+                "policy.reasoning.unsupported_params",
+                "ignore",
+                &["drop", "reject"],
+            ),
+            (
+                "teams.t.policy.budget.on_exceeded",
+                "warn",
+                &["refuse", "downgrade"],
+            ),
+        ] {
+            let msg = problem(&all, path);
+            assert!(
+                msg.starts_with(&format!("unknown variant `{bad}`, expected")),
+                "{path}: {msg}"
+            );
+            for a in allowed {
+                assert!(msg.contains(&format!("`{a}`")), "{path}: {msg}");
+            }
+        }
+        // A value a team inherits from [policy] is reported once, where it is written.
+        assert!(
+            !all.iter().any(|(p, _)| p.starts_with("teams.t.policy.mode")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn bad_durations_name_the_key_and_the_expected_form() {
+        let all = problems(&with(
+            "[server]\ndrain_timeout = \"soon\"\n[redis]\ntimeout = 50\n[policy.cache]\nttl = \"1 fortnight\"\n\
+             [upstreams.v]\nbase_url = \"http://x/v1\"\nrequest_timeout = \"\"\n",
+        ));
+        for path in [
+            "server.drain_timeout",
+            "policy.cache.ttl",
+            "upstreams.v.request_timeout",
+        ] {
+            let msg = problem(&all, path);
+            assert!(
+                msg.starts_with("invalid duration") && msg.contains("\"250ms\""),
+                "{path}: {msg}"
+            );
+        }
+        let msg = problem(&all, "redis.timeout");
+        assert!(
+            msg.contains("integer `50`") && msg.contains("a duration string with a unit"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn extraction_and_validation_problems_are_reported_together() {
+        // A refused value, an unknown key, a missing required key in an array element and a
+        // cross-reference error: all in one report.
+        let all = problems(&with(
+            "[server]\nlisten = \"nope\"\nheader_read_timeout = 3\nlisten_port = 1\n[policy]\nchat_model = \"gpt-5\"\n",
+        ));
+        problem(&all, "server.header_read_timeout");
+        assert!(problem(&all, "server.listen_port").contains("unknown field"));
+        problem(&all, "server.listen");
+        problem(&all, "policy.chat_model");
+        // A table that had to be dropped stops validation (its remains would mislead), but every
+        // extraction problem is still listed.
+        let all = problems(&with(
+            "[upstreams.w]\nconnect_timeout = \"1s\"\n[log]\nformat = \"xml\"\n",
+        ));
+        assert!(problem(&all, "upstreams.w").contains("base_url"), "{all:?}");
+        problem(&all, "log.format");
+        assert_eq!(all.len(), 2, "{all:?}");
+        let all = problems(&with("[[teams.u.keys]]\nlabel = \"no hash\"\n"));
+        assert!(
+            problem(&all, "teams.u.keys[0]").contains("missing field `sha256`"),
+            "{all:?}"
+        );
+        assert_eq!(all.len(), 1, "{all:?}");
+    }
+
+    #[test]
+    fn bad_log_filters_are_refused() {
+        let all = problems(&with("[log]\nlevel = \"gearbox=loud\"\n"));
+        assert!(
+            problem(&all, "log.level").contains("gearbox=debug,info"),
+            "{all:?}"
+        );
+        let cfg = load_str(&with("[log]\nlevel = \"gearbox=debug,info\"\n"), &env(&[])).unwrap();
+        assert_eq!(cfg.log.level, "gearbox=debug,info");
+    }
+
+    #[test]
+    fn teams_inherit_the_default_policy_table_by_table() {
+        let cfg = load_str(
+            &with(
+                "[policy]\nmode = \"chat\"\nrouted_models = [\"auto\", \"gpt-4o\"]\n\
+                 [policy.reasoning]\neffort = \"high\"\nunsupported_params = \"reject\"\n\
+                 [policy.cache]\nttl = \"10m\"\n[policy.budget]\ntokens_per_month = 1000\non_exceeded = \"downgrade\"\n\
+                 [teams.t.policy]\nrouted_models = [\"auto\"]\n[teams.t.policy.reasoning]\nrewrite = false\n\
+                 [teams.t.policy.budget]\ntokens_per_day = 10\n[teams.plain]\n",
+            ),
+            &env(&[("GEARBOX_TEAMS__T__POLICY__CACHE__ENABLED", "false")]),
+        )
+        .unwrap();
+        let t = cfg.policy_for("t");
+        // Scalars and nested tables inherit key by key; arrays are replaced whole.
+        assert_eq!(t.mode, crate::policy::RoutingMode::Chat);
+        assert_eq!(t.routed_models, ["auto"]);
+        assert_eq!(t.reasoning.effort.as_deref(), Some("high"));
+        assert!(!t.reasoning.rewrite);
+        assert_eq!(t.reasoning.unsupported, crate::policy::UnsupportedParams::Reject);
+        assert_eq!(t.cache.ttl, std::time::Duration::from_secs(600));
+        assert!(
+            !t.cache.enabled,
+            "an environment override applies to the team's table"
+        );
+        assert_eq!(t.budget.tokens_per_day, Some(10));
+        assert_eq!(t.budget.tokens_per_month, Some(1000));
+        assert_eq!(t.budget.on_exceeded, crate::policy::OnBudget::Downgrade);
+        // A team without a policy table shares the default policy.
+        assert!(Arc::ptr_eq(cfg.policy_for("plain"), &cfg.default_policy));
+        assert_eq!(cfg.default_policy.routed_models, ["auto", "gpt-4o"]);
+        assert!(cfg.default_policy.reasoning.rewrite);
+        assert_eq!(cfg.default_policy.budget.tokens_per_day, None);
+    }
+
+    #[test]
+    fn a_teams_own_bad_policy_value_is_reported_at_the_team() {
+        let all = problems(&with("[teams.t.policy]\nthreshold = \"high\"\nrpm = 5\n"));
+        assert!(
+            problem(&all, "teams.t.policy.threshold").contains("expected f32"),
+            "{all:?}"
+        );
+        assert!(
+            problem(&all, "teams.t.policy.rpm").contains("unknown field"),
+            "{all:?}"
+        );
+    }
+
+    /// Every key of the raw shapes, as a dotted path with `*` for names chosen by the user
+    /// (`upstreams.*.base_url`) and `[]` for array elements.
+    fn raw_key_paths() -> Vec<String> {
+        use raw::*;
+        // Every container holds one element, so the walk reaches every nested key; leaf structs
+        // come from `Default` (serde_json writes unset options as null, so their keys appear).
+        let upstream = RawUpstream {
+            base_url: "http://x/v1".into(),
+            api_key_env: None,
+            connect_timeout: HumanDuration::secs(1),
+            request_timeout: HumanDuration::secs(1),
+            stream_idle_timeout: HumanDuration::secs(1),
+            stream_total_timeout: HumanDuration::secs(1),
+            pool_idle_timeout: HumanDuration::secs(1),
+            pool_max_idle_per_host: 1,
+        };
+        let model = RawModel {
+            upstream: None,
+            name: None,
+            deployments: vec![RawDeployment {
+                upstream: "u".into(),
+                name: None,
+            }],
+            kind: ModelKind::Chat,
+            price: Some(RawPrice {
+                input: 0.0,
+                output: 0.0,
+                cached_input: None,
+            }),
+            structured_outputs: None,
+        };
+        let team = RawTeam {
+            keys: vec![RawKey {
+                sha256: String::new(),
+                label: None,
+            }],
+            policy: Some(RawPolicy::default()),
+        };
+        let raw = RawConfig {
+            server: RawServer {
+                tls: Some(RawTls {
+                    cert: String::new(),
+                    key: String::new(),
+                }),
+                ..RawServer::default()
+            },
+            upstreams: [("*".to_string(), upstream)].into(),
+            models: [("*".to_string(), model)].into(),
+            teams: [("*".to_string(), team)].into(),
+            ..RawConfig::default()
+        };
+        let mut paths = Vec::new();
+        walk(&serde_json::to_value(&raw).unwrap(), String::new(), &mut paths);
+        // Reasoning profiles belong to `rewrite` and are not serialised: their deserialiser
+        // names every field it accepts in its unknown-field error.
+        let e = toml::from_str::<crate::rewrite::ModelProfile>("zz_probe = 1").unwrap_err();
+        let msg = e.message().to_string();
+        let fields = msg.split_once("expected one of").expect("unknown-field error").1;
+        for f in fields.split('`').skip(1).step_by(2) {
+            paths.push(format!("reasoning_profiles[].{f}"));
+        }
+        paths
+    }
+
+    fn walk(v: &serde_json::Value, path: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(v, p, out);
+                }
+            }
+            serde_json::Value::Array(a) if a.iter().any(|x| x.is_object()) => {
+                for x in a {
+                    walk(x, format!("{path}[]"), out);
+                }
+            }
+            _ => out.push(path),
+        }
+    }
+
+    /// The documented file with its commented-out TOML lines (`# key = value`, `# [table]`)
+    /// switched on, parsed.
+    fn documented_tree() -> toml::Table {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gearbox.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        // A comment is switched on when it is TOML on its own: prose never parses.
+        let looks_like_toml = |l: &str| !l.trim().is_empty() && toml::from_str::<toml::Table>(l).is_ok();
+        let on: Vec<&str> = text
+            .lines()
+            .map(|l| match l.strip_prefix('#') {
+                Some(rest) if looks_like_toml(rest) => rest.trim_start(),
+                _ => l,
+            })
+            .collect();
+        toml::from_str(&on.join("\n")).unwrap_or_else(|e| panic!("uncommented config/gearbox.toml: {e}"))
+    }
+
+    /// Does the documented tree hold `path`? `*` matches any name; a team's policy is the same
+    /// shape as `[policy]` and documented there.
+    fn documents(tree: &toml::Table, path: &str) -> bool {
+        let path = path.replacen("teams.*.policy.", "policy.", 1);
+        let mut here = vec![toml::Value::Table(tree.clone())];
+        for part in path.split('.') {
+            let (key, array) = match part.strip_suffix("[]") {
+                Some(k) => (k, true),
+                None => (part, false),
+            };
+            let mut next = Vec::new();
+            for v in &here {
+                let Some(t) = v.as_table() else { continue };
+                let found: Vec<&toml::Value> = if key == "*" {
+                    t.values().collect()
+                } else {
+                    t.get(key).into_iter().collect()
+                };
+                for f in found {
+                    match (array, f) {
+                        (true, toml::Value::Array(items)) => next.extend(items.iter().cloned()),
+                        (false, f) => next.push(f.clone()),
+                        _ => {}
+                    }
+                }
+            }
+            here = next;
+        }
+        !here.is_empty()
+    }
+
+    #[test]
+    fn every_raw_key_is_documented_in_the_example_config() {
+        let tree = documented_tree();
+        let paths = raw_key_paths();
+        assert!(paths.len() > 80, "the walk missed keys: {paths:?}");
+        let mut missing: Vec<String> = paths
+            .iter()
+            .filter(|p| !documents(&tree, p))
+            .map(|p| p.replacen("teams.*.policy.", "policy.", 1))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "config/gearbox.toml does not document (set or as a `# key = value` comment): {missing:#?}"
+        );
     }
 }

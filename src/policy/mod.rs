@@ -1,10 +1,14 @@
 //! Team policies: how a team's requests are routed and adapted.
 //!
 //! Pure: no IO, nothing here can fail on input. Policies are built and checked by `config`;
-//! this module only describes them and answers questions about them.
+//! this module only describes them and answers questions about them. The enums below are also
+//! the configuration's words (`mode = "shadow"`), hence their serde names.
+
+use serde::{Deserialize, Serialize};
 
 /// How routed model names are served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RoutingMode {
     /// Classify each routed request and send it to the chat or the reasoning target.
     Auto,
@@ -21,17 +25,7 @@ pub enum RoutingMode {
 }
 
 impl RoutingMode {
-    pub fn parse(s: &str) -> Option<RoutingMode> {
-        Some(match s {
-            "auto" => RoutingMode::Auto,
-            "chat" => RoutingMode::Chat,
-            "reasoning" => RoutingMode::Reasoning,
-            "passthrough" => RoutingMode::Passthrough,
-            "shadow" => RoutingMode::Shadow,
-            _ => return None,
-        })
-    }
-
+    /// The config word (its serde name).
     pub fn as_str(self) -> &'static str {
         match self {
             RoutingMode::Auto => "auto",
@@ -44,9 +38,12 @@ impl RoutingMode {
 }
 
 /// What to do with a parameter the reasoning model rejects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UnsupportedParams {
+    /// Remove the parameter and send the request.
     Drop,
+    /// Answer 400 naming the parameter.
     Reject,
 }
 
@@ -83,10 +80,13 @@ impl Limits {
 }
 
 /// What happens at the budget.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OnBudget {
+    /// Answer 429 `budget_exceeded`.
     #[default]
     Refuse,
+    /// Serve with the chat target.
     Downgrade,
 }
 

@@ -1,0 +1,83 @@
+//! `[cache]` (the response cache's in-process tier) and `[redis]` (the shared server behind the
+//! cache's second tier and the limits and budgets across replicas).
+
+use super::{ConfigErrors, HumanDuration};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCache {
+    /// Byte budget of the in-process tier.
+    pub max_bytes: u64,
+    /// Use the `[redis]` server as a shared tier (when one is configured).
+    pub shared: bool,
+    /// How long a coalesced request waits for the identical request in flight.
+    pub coalesce_timeout: HumanDuration,
+}
+
+impl Default for RawCache {
+    fn default() -> Self {
+        RawCache {
+            max_bytes: 256 * 1024 * 1024,
+            shared: true,
+            coalesce_timeout: HumanDuration::secs(120),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub max_bytes: u64,
+    /// Use the shared Redis (when configured) as a second tier.
+    pub shared: bool,
+    pub coalesce_timeout: Duration,
+}
+
+/// The shared Redis server (cache tier, limits and budgets across replicas).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRedis {
+    /// e.g. `redis://127.0.0.1:6379`. Unset: everything is in-process.
+    pub url: Option<String>,
+    /// Deadline of each Redis operation.
+    pub timeout: HumanDuration,
+}
+
+impl Default for RawRedis {
+    fn default() -> Self {
+        RawRedis {
+            url: None,
+            timeout: HumanDuration::millis(50),
+        }
+    }
+}
+
+/// The shared Redis server, when configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisConfig {
+    pub url: String,
+    pub timeout: Duration,
+}
+
+pub(super) fn validate_cache(raw: RawCache) -> CacheConfig {
+    CacheConfig {
+        max_bytes: raw.max_bytes,
+        shared: raw.shared,
+        coalesce_timeout: raw.coalesce_timeout.into(),
+    }
+}
+
+pub(super) fn validate_redis(errs: &mut ConfigErrors, raw: RawRedis) -> Option<RedisConfig> {
+    let url = raw.url?;
+    if redis::Client::open(url.as_str()).is_err() {
+        errs.push(
+            "redis.url",
+            format!("invalid Redis URL {url:?}; expected redis://host:port[/db]"),
+        );
+    }
+    Some(RedisConfig {
+        url,
+        timeout: raw.timeout.into(),
+    })
+}

@@ -1,0 +1,117 @@
+//! `[server]`: the listener, request bounds, worker threads, timeouts and optional TLS files.
+
+use super::{ConfigErrors, HumanDuration};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawServer {
+    pub listen: String,
+    pub max_body_bytes: u64,
+    /// Most messages accepted in one request.
+    pub max_messages: usize,
+    /// Connections served at once; more clients wait to be accepted.
+    pub max_connections: usize,
+    /// Worker threads (each a single-threaded runtime serving the connections dealt to it);
+    /// 0 = one per CPU.
+    pub workers: usize,
+    /// Pin worker thread i to the i-th CPU the process may run on.
+    pub pin_workers: bool,
+    pub header_read_timeout: HumanDuration,
+    pub drain_timeout: HumanDuration,
+    pub tls: Option<RawTls>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_messages: 2048,
+            max_connections: 10_000,
+            workers: 0,
+            pin_workers: false,
+            header_read_timeout: HumanDuration::secs(30),
+            drain_timeout: HumanDuration::secs(30),
+            tls: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub max_messages: usize,
+    pub max_connections: usize,
+    /// Worker threads, resolved (`workers = 0` in the file: one per CPU).
+    pub workers: usize,
+    /// Pin worker thread i to the i-th CPU of the process's affinity mask (wrapping around).
+    pub pin_workers: bool,
+    pub header_read_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+pub(super) fn validate(errs: &mut ConfigErrors, raw: RawServer) -> ServerConfig {
+    let listen = match raw.listen.parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            errs.push(
+                "server.listen",
+                format!(
+                    "invalid socket address {:?}; use e.g. \"127.0.0.1:8080\"",
+                    raw.listen
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        }
+    };
+    if raw.max_body_bytes == 0 {
+        errs.push("server.max_body_bytes", "must be greater than 0");
+    }
+    let tls = raw.tls.map(|t| {
+        for (field, p) in [("cert", &t.cert), ("key", &t.key)] {
+            if !Path::new(p).is_file() {
+                errs.push(
+                    format!("server.tls.{field}"),
+                    format!("file {p:?} does not exist"),
+                );
+            }
+        }
+        TlsFiles {
+            cert: PathBuf::from(t.cert),
+            key: PathBuf::from(t.key),
+        }
+    });
+    ServerConfig {
+        listen,
+        max_body_bytes: usize::try_from(raw.max_body_bytes).unwrap_or(usize::MAX),
+        max_messages: raw.max_messages.max(1),
+        max_connections: raw.max_connections.max(1),
+        workers: match raw.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n.min(1024),
+        },
+        pin_workers: raw.pin_workers,
+        header_read_timeout: raw.header_read_timeout.into(),
+        drain_timeout: raw.drain_timeout.into(),
+        tls,
+    }
+}

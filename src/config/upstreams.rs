@@ -1,0 +1,132 @@
+//! `[upstreams.NAME]`: OpenAI-compatible servers, their keys (read from the environment here,
+//! and kept in a [`Secret`] that never prints), timeouts and connection pools.
+
+use super::{ConfigErrors, ConfigSource, EnvSource, HumanDuration};
+use http::Uri;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A secret value (an upstream API key). Debug and Display print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstream {
+    pub base_url: String,
+    /// The name of the environment variable holding the key (never the key itself).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: HumanDuration,
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: HumanDuration,
+    #[serde(default = "default_stream_idle_timeout")]
+    pub stream_idle_timeout: HumanDuration,
+    #[serde(default = "default_stream_total_timeout")]
+    pub stream_total_timeout: HumanDuration,
+    #[serde(default = "default_pool_idle_timeout")]
+    pub pool_idle_timeout: HumanDuration,
+    #[serde(default = "default_pool_max_idle")]
+    pub pool_max_idle_per_host: usize,
+}
+
+fn default_connect_timeout() -> HumanDuration {
+    HumanDuration::secs(5)
+}
+fn default_request_timeout() -> HumanDuration {
+    HumanDuration::secs(600)
+}
+fn default_stream_idle_timeout() -> HumanDuration {
+    HumanDuration::secs(120)
+}
+fn default_stream_total_timeout() -> HumanDuration {
+    HumanDuration::secs(30 * 60)
+}
+fn default_pool_idle_timeout() -> HumanDuration {
+    HumanDuration::secs(90)
+}
+fn default_pool_max_idle() -> usize {
+    64
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamConfig {
+    pub name: String,
+    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub stream_idle_timeout: Duration,
+    pub stream_total_timeout: Duration,
+    pub pool_idle_timeout: Duration,
+    pub pool_max_idle_per_host: usize,
+}
+
+pub(super) fn validate(
+    errs: &mut ConfigErrors,
+    raw: BTreeMap<String, RawUpstream>,
+    source: &ConfigSource,
+    env: &dyn EnvSource,
+) -> BTreeMap<String, UpstreamConfig> {
+    let mut upstreams = BTreeMap::new();
+    for (name, u) in raw {
+        let p = format!("upstreams.{name}");
+        let base_url = u.base_url.trim_end_matches('/').to_string();
+        match base_url.parse::<Uri>() {
+            Ok(uri) if matches!(uri.scheme_str(), Some("http") | Some("https")) && uri.host().is_some() => {}
+            _ => errs.push(
+                format!("{p}.base_url"),
+                format!(
+                    "invalid URL {:?}; expected http(s)://host[:port][/path]",
+                    u.base_url
+                ),
+            ),
+        }
+        let api_key = match &u.api_key_env {
+            None => None,
+            Some(var) => match env.var(var) {
+                Some(v) => Some(Secret::new(v)),
+                // The embedded default falls back to the built-in simulator instead.
+                None if *source == ConfigSource::Embedded => None,
+                None => {
+                    errs.push(
+                        format!("{p}.api_key_env"),
+                        format!("environment variable {var} is not set (remove api_key_env for upstreams that need no key)"),
+                    );
+                    None
+                }
+            },
+        };
+        let cfg = UpstreamConfig {
+            name: name.clone(),
+            base_url,
+            api_key,
+            connect_timeout: u.connect_timeout.into(),
+            request_timeout: u.request_timeout.into(),
+            stream_idle_timeout: u.stream_idle_timeout.into(),
+            stream_total_timeout: u.stream_total_timeout.into(),
+            pool_idle_timeout: u.pool_idle_timeout.into(),
+            pool_max_idle_per_host: u.pool_max_idle_per_host,
+        };
+        upstreams.insert(name, cfg);
+    }
+    upstreams
+}
