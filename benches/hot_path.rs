@@ -74,6 +74,21 @@ fn classify(c: &mut Criterion) {
     g.bench_function("200KB", |b| {
         b.iter(|| gearbox::classify::classify(black_box(&big), &model))
     });
+    // The 420 varied requests of data/router/eval_multilingual.jsonl in seven languages (short
+    // chats to long pastes), one after another: what a mix of real traffic costs, word cache
+    // included, rather than one text repeated. Reported per request.
+    let mixed: Vec<_> = include_str!("../data/router/eval_multilingual.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| parse_chat_request(v.get("request")?.to_string().as_bytes()).ok())
+        .collect();
+    let mut next = 0usize;
+    g.bench_function("mixed_multilingual", |b| {
+        b.iter(|| {
+            next = (next + 1) % mixed.len();
+            gearbox::classify::classify(black_box(&mixed[next]), &model)
+        })
+    });
     g.finish();
 }
 
