@@ -5,11 +5,11 @@
 //! Invariant: an admitted request holds an [`Admission`] (its reservation and concurrency slot)
 //! until it settles or is dropped, so no early return can leak budget or slots.
 
-use crate::app::{AppState, Team};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::Response;
 use crate::limits::{rate_headers, Admission, Ask, Cost, LimitKind, OverBudget, RateView, Refusal};
 use crate::policy::Policy;
+use crate::state::{AppState, Team};
 use http::header::HeaderValue;
 
 /// 403 for a model the team's policy does not allow.

@@ -1,10 +1,10 @@
 //! Serving from the cache: hits (as JSON or replayed SSE), coalesced followers (live fan-out of
 //! the leader's stream, or its final answer), and the tap that stores a streamed answer.
 
-use crate::app::RequestInfo;
 use crate::cache::{replay_sse, Assembler, CacheKey, CachedResponse, Flight, FlightGuard, ResponseCache};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, ChannelBody, Response};
+use crate::state::RequestInfo;
 use crate::stream::{StreamOutcome, StreamSummary, StreamTap, DONE_EVENT};
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};

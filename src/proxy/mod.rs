@@ -10,7 +10,6 @@ pub mod relay;
 pub mod structured;
 
 use crate::api::{parse::parse_object, parse_chat_request, ChatRequest, Usage};
-use crate::app::{AppState, RequestInfo, Team};
 use crate::cache::{cache_key, is_deterministic, Assembler, CacheControl, CachedResponse, Join};
 use crate::classify::Route;
 use crate::config::{ModelConfig, ModelKind};
@@ -23,6 +22,7 @@ use crate::metrics::TokenType;
 use crate::policy::{OnBudget, Policy, UnsupportedParams};
 use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
 use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
+use crate::state::{AppState, RequestInfo, Team};
 use crate::upstream::resilience::{self, Candidate};
 use crate::upstream::Endpoint;
 use bytes::Bytes;

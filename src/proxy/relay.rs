@@ -3,9 +3,9 @@
 
 use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
 use crate::api::Usage;
-use crate::app::RequestInfo;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
+use crate::state::RequestInfo;
 use crate::stream::{OnEnd, SseRelay, Taps};
 use crate::upstream::UpstreamResponse;
 use bytes::Bytes;

@@ -9,13 +9,13 @@
 //! for the whole validated answer.
 
 use crate::api::{ChatRequest, Usage};
-use crate::app::AppState;
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::schema::{
     check_message, expectation, inject_instruction, instruction_for, repair_request, strip_response_format,
     validate_tools, violations_message, Expectation, SchemaError,
 };
+use crate::state::AppState;
 use crate::upstream::resilience::{Candidate, Exchange};
 use bytes::Bytes;
 use http::HeaderValue;

@@ -13,6 +13,7 @@
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
 use crate::error::{ErrorKind, GatewayError, Timeout};
+pub use crate::metrics::CircuitState;
 use crate::metrics::Metrics;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -21,24 +22,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower::retry::budget::{Budget, TpsBudget};
-
-/// Circuit state of one upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CircuitState {
-    Closed,
-    Open,
-    HalfOpen,
-}
-
-impl CircuitState {
-    pub fn gauge(self) -> i64 {
-        match self {
-            CircuitState::Closed => 0,
-            CircuitState::HalfOpen => 1,
-            CircuitState::Open => 2,
-        }
-    }
-}
 
 #[derive(Debug)]
 enum Breaker {
