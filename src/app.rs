@@ -154,16 +154,28 @@ impl Service<Request> for Observe {
     fn call(&mut self, req: Request) -> Self::Future {
         let start = Instant::now();
         let endpoint = endpoint_of(req.uri().path());
-        let method = req.method().clone();
-        let path_label = endpoint.as_str();
         let request_id = req
             .headers()
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let metrics = self.metrics.clone();
-        metrics.in_flight().inc();
+        // The guard exists from here on: a client that leaves before the headers drops this
+        // future, and the record still ends the in-flight count and writes its line (499).
+        let mut record = Record {
+            metrics: self.metrics.clone(),
+            start,
+            endpoint,
+            status: CLIENT_CLOSED_REQUEST,
+            method: req.method().clone(),
+            path_label: endpoint.as_str(),
+            request_id,
+            info: RequestInfo::default(),
+            error: None,
+            overhead: Duration::ZERO,
+            done: false,
+        };
+        record.metrics.in_flight().inc();
         let fut = self.inner.call(req);
         Box::pin(async move {
             let resp = match fut.await {
@@ -182,7 +194,7 @@ impl Service<Request> for Observe {
             }
             let error = resp.extensions().get::<ErrorMark>().map(|m| m.0);
             if let Some(kind) = error {
-                metrics.record_error(kind);
+                record.metrics.record_error(kind);
             }
             let overhead = start.elapsed().saturating_sub(info.upstream_wait);
             // Overhead is known when the handler accounted for upstream time (RequestInfo), or
@@ -191,28 +203,23 @@ impl Service<Request> for Observe {
             let known = resp.extensions().get::<RequestInfo>().is_some()
                 || error.is_some_and(|k| k.fault() == crate::error::Fault::Client);
             if known && endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
-                metrics.record_overhead(endpoint, overhead);
+                record.metrics.record_overhead(endpoint, overhead);
             }
-            let status = resp.status().as_u16();
-            let record = Record {
-                metrics,
-                start,
-                endpoint,
-                status,
-                method,
-                path_label,
-                request_id,
-                info,
-                error,
-                overhead,
-                done: false,
-            };
+            record.status = resp.status().as_u16();
+            record.info = info;
+            record.error = error;
+            record.overhead = overhead;
             Ok(resp.map(|b| ObservedBody { inner: b, record }))
         })
     }
 }
 
-/// Everything recorded when a response body ends (or is dropped by a departing client).
+/// The status logged for a client that closed its connection before the response headers
+/// (nginx's convention: no response was sent).
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+/// Everything recorded when a response body ends, or when it or the handler's future is
+/// dropped by a departing client: a guard, finished exactly once.
 struct Record {
     metrics: Metrics,
     start: Instant,
@@ -268,18 +275,19 @@ impl Record {
     }
 }
 
+impl Drop for Record {
+    fn drop(&mut self) {
+        self.finish(false);
+    }
+}
+
 pin_project! {
-    /// A response body that records metrics and the access log line when it ends.
+    /// A response body that records metrics and the access log line when it ends (its
+    /// [`Record`] does, when dropped before the end).
     pub struct ObservedBody {
         #[pin]
         inner: h::Body,
         record: Record,
-    }
-
-    impl PinnedDrop for ObservedBody {
-        fn drop(this: Pin<&mut Self>) {
-            this.project().record.finish(false);
-        }
     }
 }
 
