@@ -286,6 +286,8 @@ pub struct Exchange<'a> {
     pub cfg: &'a ResilienceConfig,
     pub budget: &'a RetryBudget,
     pub metrics: &'a Metrics,
+    /// The endpoint every call of the exchange goes to.
+    pub endpoint: Endpoint,
     /// The request's one deadline: fixed once, never extended by a later call.
     pub deadline: Instant,
     /// The client's `x-request-id`, sent on every upstream call.
@@ -385,8 +387,7 @@ impl Exchange<'_> {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let sent = tokio::time::timeout(
                 remaining,
-                cand.upstream
-                    .send(Endpoint::ChatCompletions, body, self.request_id),
+                cand.upstream.send(self.endpoint, body, self.request_id),
             )
             .await;
             let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
