@@ -465,11 +465,11 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         }
         (&Method::POST, "/chat/completions") => {
             let team = team.ok_or_else(no_team)?;
-            proxy::chat_completions(state, team, req).await
+            proxy::chat::chat_completions(state, team, req).await
         }
         (&Method::POST, "/embeddings") => {
             let team = team.ok_or_else(no_team)?;
-            proxy::embeddings(state, team, req).await
+            proxy::embeddings::embeddings(state, team, req).await
         }
         (&Method::GET, "/gearbox/policy") => {
             let team = team.ok_or_else(no_team)?;

@@ -21,10 +21,6 @@ pub mod relay;
 pub mod routing;
 pub mod structured;
 
-pub use chat::chat_completions;
-pub use embeddings::embeddings;
-pub use routing::param_policy;
-
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
@@ -33,17 +29,6 @@ use crate::state::{AppState, Team};
 use bytes::Bytes;
 use http::StatusCode;
 use std::sync::Arc;
-
-/// Largest upstream response body buffered for a non-streaming call.
-pub(crate) const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
-/// Largest single SSE event relayed.
-pub(crate) const MAX_SSE_EVENT: usize = 4 * 1024 * 1024;
-/// Upstream response headers passed through to the client.
-pub(crate) const RELAYED_HEADERS: &[&str] = &[
-    "openai-processing-ms",
-    "retry-after",
-    "x-ratelimit-reset-requests",
-];
 
 /// Read the request body, enforcing the configured limit.
 pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {

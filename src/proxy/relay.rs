@@ -2,7 +2,6 @@
 //! stream event by event through [`SseRelay`] with its taps.
 
 use super::ctx::RequestCtx;
-use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
 use crate::api::Usage;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
@@ -12,6 +11,17 @@ use crate::upstream::{Upstream, UpstreamResponse};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use std::time::Instant;
+
+/// Largest upstream response body buffered for a non-streaming call.
+const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+/// Largest single SSE event relayed.
+const MAX_SSE_EVENT: usize = 4 * 1024 * 1024;
+/// Upstream response headers passed through to the client.
+const RELAYED_HEADERS: &[&str] = &[
+    "openai-processing-ms",
+    "retry-after",
+    "x-ratelimit-reset-requests",
+];
 
 pub fn copy_relayed_headers(from: &http::HeaderMap, to: &mut http::HeaderMap) {
     for name in RELAYED_HEADERS {
