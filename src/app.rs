@@ -277,6 +277,11 @@ impl Record {
 
 impl Drop for Record {
     fn drop(&mut self) {
+        if std::thread::panicking() && !self.done {
+            // Unwinding from the handler: the catch-panic layer above answers 500.
+            self.status = 500;
+            self.error = Some(ErrorKind::Internal);
+        }
         self.finish(false);
     }
 }
