@@ -8,15 +8,12 @@
 //!
 //! Invariant: the service handed to hyper has `Error = Infallible`.
 
-use crate::cache::ResponseCache;
 use crate::config::{hash_key, AuthMode, Config};
 use crate::error::{ErrorKind, ErrorMark, GatewayError};
 use crate::http::{self as h, Request, Response};
-use crate::limits::Limiter;
-use crate::metrics::{EndpointLabel, Metrics, RequestLabels};
+use crate::metrics::{CircuitState, EndpointLabel, Metrics, RequestLabels};
 use crate::proxy;
-use crate::upstream::redis::SharedRedis;
-use crate::upstream::Upstreams;
+use crate::state::{AppState, LiveState, RequestInfo, Team};
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use http_body::{Frame, SizeHint};
@@ -32,132 +29,6 @@ use tower::util::BoxCloneService;
 use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-
-/// Shared, immutable state of a running gateway.
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub upstreams: Upstreams,
-    pub metrics: Metrics,
-    pub cache: Arc<ResponseCache>,
-    /// The shared Redis connection, when `[redis]` is configured.
-    pub redis: Option<SharedRedis>,
-    /// Team limits and budgets (state survives reloads).
-    pub limiter: Arc<Limiter>,
-    /// Compiled JSON schemas, by schema hash (survives reloads).
-    pub schemas: Arc<crate::schema::SchemaCache>,
-    /// Retries allowed as a fraction of traffic (survives reloads).
-    pub retry_budget: Arc<crate::upstream::resilience::RetryBudget>,
-}
-
-/// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
-/// snapshot once and keeps it to the end, so a reload never disturbs in-flight requests or open
-/// streams.
-pub type LiveState = Arc<arc_swap::ArcSwap<AppState>>;
-
-impl AppState {
-    /// A snapshot for a reloaded `config`: metrics, cache, Redis and limiter state carry over;
-    /// upstream clients (and their pools) are reused where their configuration is unchanged.
-    /// Settings bound at start-up (listen address, TLS, cache size, Redis URL) keep their
-    /// start-up values; a warning names any that changed.
-    pub fn reloaded(&self, config: Config) -> Result<Arc<AppState>, String> {
-        let old = &self.config;
-        let mut restart = Vec::new();
-        if old.server.listen != config.server.listen {
-            restart.push("server.listen");
-        }
-        if old.server.tls.as_ref().map(|t| (&t.cert, &t.key))
-            != config.server.tls.as_ref().map(|t| (&t.cert, &t.key))
-        {
-            restart.push("server.tls");
-        }
-        if old.cache.max_bytes != config.cache.max_bytes {
-            restart.push("cache.max_bytes");
-        }
-        if old.redis != config.redis {
-            restart.push("redis");
-        }
-        if old.cache.shared != config.cache.shared {
-            restart.push("cache.shared");
-        }
-        if !restart.is_empty() {
-            tracing::warn!(settings = ?restart, "these settings changed but only take effect after a restart");
-        }
-        let upstreams = self.upstreams.rebuild(&config.upstreams, config.server.workers)?;
-        Ok(Arc::new(AppState {
-            config: Arc::new(config),
-            upstreams,
-            metrics: self.metrics.clone(),
-            cache: self.cache.clone(),
-            redis: self.redis.clone(),
-            limiter: self.limiter.clone(),
-            schemas: self.schemas.clone(),
-            retry_budget: self.retry_budget.clone(),
-        }))
-    }
-
-    pub fn new(config: Config) -> Result<Arc<AppState>, String> {
-        let upstreams = Upstreams::new(&config.upstreams, config.server.workers)?;
-        let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
-        let redis = match &config.redis {
-            Some(r) => Some(SharedRedis::new(&r.url, r.timeout)?),
-            None => None,
-        };
-        let cache = Arc::new(ResponseCache::new(
-            config.cache.max_bytes,
-            redis.clone().filter(|_| config.cache.shared),
-            config.cache.coalesce_timeout,
-            metrics.clone(),
-        ));
-        let limiter = Arc::new(Limiter::new(redis.clone(), config.replicas, metrics.clone()));
-        for name in config.upstreams.keys() {
-            metrics.init_upstream(name);
-        }
-        for m in config.models.values() {
-            for d in &m.deployments {
-                metrics.init_deployment(&d.upstream, &d.upstream_model);
-            }
-        }
-        if let (Some(r), Ok(rt)) = (redis.clone(), tokio::runtime::Handle::try_current()) {
-            rt.spawn(async move { r.warm_up().await });
-        }
-        Ok(Arc::new(AppState {
-            config: Arc::new(config),
-            upstreams,
-            metrics,
-            cache,
-            redis,
-            limiter,
-            schemas: Arc::new(crate::schema::SchemaCache::default()),
-            retry_budget: Arc::new(crate::upstream::resilience::RetryBudget::default()),
-        }))
-    }
-}
-
-/// The team a request belongs to (from its key, or `default` when auth is off).
-#[derive(Debug, Clone)]
-pub struct Team(pub Arc<str>);
-
-/// What a handler learned, carried to the observe layer in response extensions.
-#[derive(Debug, Clone, Default)]
-pub struct RequestInfo {
-    pub team: Option<Arc<str>>,
-    /// The upstream model that served the request (`x-gearbox-model`, the access log).
-    pub model: Option<String>,
-    /// The public (config-declared) model name: the metric label.
-    pub model_label: Option<String>,
-    /// chat | reasoning | passthrough (not routed) | "-" (no model involved).
-    pub route: &'static str,
-    /// hit | miss | bypass | coalesced, for chat completions.
-    pub cache: &'static str,
-    /// Whether the reasoning adapter rewrote the prompt.
-    pub rewritten: bool,
-    /// Time spent waiting on upstreams before the response headers were ready.
-    pub upstream_wait: Duration,
-    /// Token usage, set when known (at once for whole answers, at stream end for streams).
-    pub usage: Arc<std::sync::OnceLock<crate::api::Usage>>,
-    /// Held until the response body ends (a concurrency slot).
-    pub hold: Option<Arc<dyn std::any::Any + Send + Sync>>,
-}
 
 /// A boxed service of the stack (concrete types at layer boundaries keep errors readable).
 pub type AppService = BoxCloneService<Request, Response, Infallible>;
@@ -283,16 +154,28 @@ impl Service<Request> for Observe {
     fn call(&mut self, req: Request) -> Self::Future {
         let start = Instant::now();
         let endpoint = endpoint_of(req.uri().path());
-        let method = req.method().clone();
-        let path_label = endpoint.as_str();
         let request_id = req
             .headers()
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let metrics = self.metrics.clone();
-        metrics.in_flight().inc();
+        // The guard exists from here on: a client that leaves before the headers drops this
+        // future, and the record still ends the in-flight count and writes its line (499).
+        let mut record = Record {
+            metrics: self.metrics.clone(),
+            start,
+            endpoint,
+            status: CLIENT_CLOSED_REQUEST,
+            method: req.method().clone(),
+            path_label: endpoint.as_str(),
+            request_id,
+            info: RequestInfo::default(),
+            error: None,
+            overhead: Duration::ZERO,
+            done: false,
+        };
+        record.metrics.in_flight().inc();
         let fut = self.inner.call(req);
         Box::pin(async move {
             let resp = match fut.await {
@@ -311,7 +194,7 @@ impl Service<Request> for Observe {
             }
             let error = resp.extensions().get::<ErrorMark>().map(|m| m.0);
             if let Some(kind) = error {
-                metrics.record_error(kind);
+                record.metrics.record_error(kind);
             }
             let overhead = start.elapsed().saturating_sub(info.upstream_wait);
             // Overhead is known when the handler accounted for upstream time (RequestInfo), or
@@ -320,28 +203,23 @@ impl Service<Request> for Observe {
             let known = resp.extensions().get::<RequestInfo>().is_some()
                 || error.is_some_and(|k| k.fault() == crate::error::Fault::Client);
             if known && endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
-                metrics.record_overhead(endpoint, overhead);
+                record.metrics.record_overhead(endpoint, overhead);
             }
-            let status = resp.status().as_u16();
-            let record = Record {
-                metrics,
-                start,
-                endpoint,
-                status,
-                method,
-                path_label,
-                request_id,
-                info,
-                error,
-                overhead,
-                done: false,
-            };
+            record.status = resp.status().as_u16();
+            record.info = info;
+            record.error = error;
+            record.overhead = overhead;
             Ok(resp.map(|b| ObservedBody { inner: b, record }))
         })
     }
 }
 
-/// Everything recorded when a response body ends (or is dropped by a departing client).
+/// The status logged for a client that closed its connection before the response headers
+/// (nginx's convention: no response was sent).
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+/// Everything recorded when a response body ends, or when it or the handler's future is
+/// dropped by a departing client: a guard, finished exactly once.
 struct Record {
     metrics: Metrics,
     start: Instant,
@@ -397,18 +275,24 @@ impl Record {
     }
 }
 
+impl Drop for Record {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.done {
+            // Unwinding from the handler: the catch-panic layer above answers 500.
+            self.status = 500;
+            self.error = Some(ErrorKind::Internal);
+        }
+        self.finish(false);
+    }
+}
+
 pin_project! {
-    /// A response body that records metrics and the access log line when it ends.
+    /// A response body that records metrics and the access log line when it ends (its
+    /// [`Record`] does, when dropped before the end).
     pub struct ObservedBody {
         #[pin]
         inner: h::Body,
         record: Record,
-    }
-
-    impl PinnedDrop for ObservedBody {
-        fn drop(this: Pin<&mut Self>) {
-            this.project().record.finish(false);
-        }
     }
 }
 
@@ -586,11 +470,11 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         }
         (&Method::POST, "/chat/completions") => {
             let team = team.ok_or_else(no_team)?;
-            proxy::chat_completions(state, team, req).await
+            proxy::chat::chat_completions(state, team, req).await
         }
         (&Method::POST, "/embeddings") => {
             let team = team.ok_or_else(no_team)?;
-            proxy::embeddings(state, team, req).await
+            proxy::embeddings::embeddings(state, team, req).await
         }
         (&Method::GET, "/gearbox/policy") => {
             let team = team.ok_or_else(no_team)?;
@@ -642,10 +526,10 @@ fn readiness(state: &AppState) -> Response {
             cfg.models.get(*name).is_some_and(|m| {
                 !m.deployments.is_empty()
                     && m.deployments.iter().all(|d| {
-                        state.upstreams.get(&d.upstream).is_none_or(|u| {
-                            u.breaker(&d.upstream_model).state()
-                                == crate::upstream::resilience::CircuitState::Open
-                        })
+                        state
+                            .upstreams
+                            .get(&d.upstream)
+                            .is_none_or(|u| u.breaker(&d.upstream_model).state() == CircuitState::Open)
                     })
             })
         })

@@ -10,11 +10,12 @@
 //! SSE error event once a stream has started).
 //!
 //! Modules in reading order: [`config`] (the only reader of files and environment), [`api`]
-//! (wire types and parsing), [`error`], [`app`] (the one tower stack and the live state),
-//! [`proxy`] (handlers), the pure decision modules [`classify`], [`route`], [`policy`],
-//! [`rewrite`] and [`schema`], then [`cache`], [`limits`], [`upstream`] (the only module that
-//! opens connections: HTTP upstreams, Redis, retries and circuit breakers), [`stream`] (SSE
-//! relay), [`metrics`], [`access`] (the access log line), [`clock`] (UTC dates), [`reload`],
+//! (wire types and parsing), [`error`], [`state`] (the live state and what the layers hand each
+//! other), [`app`] (the one tower stack), [`proxy`] (handlers and the request pipeline), the
+//! pure decision modules [`classify`], [`route`], [`policy`], [`rewrite`] and [`schema`], then
+//! [`cache`], [`limits`], [`upstream`] (the only module that opens connections: HTTP upstreams,
+//! Redis, retries and circuit breakers), [`stream`] (SSE relay), [`metrics`], [`access`] (the
+//! access log line), [`clock`] (UTC dates), [`reload`],
 //! [`server`] (accept loop, TLS, drain) and [`mock`] (the upstream simulator).
 
 pub mod access;
@@ -36,6 +37,7 @@ pub mod rewrite;
 pub mod route;
 pub mod schema;
 pub mod server;
+pub mod state;
 pub mod stream;
 pub mod upstream;
 
@@ -176,8 +178,8 @@ fn prepare(
         config::ConfigSource::File(p) if p.is_file() => Some(p.clone()),
         _ => None,
     };
-    let state = app::AppState::new(config).map_err(StartupError::Config)?;
-    let live: app::LiveState = std::sync::Arc::new(arc_swap::ArcSwap::new(state));
+    let state = state::AppState::new(config).map_err(StartupError::Config)?;
+    let live: state::LiveState = std::sync::Arc::new(arc_swap::ArcSwap::new(state));
     // Hot reload of a config file (file changes and SIGHUP); the embedded default never changes.
     let watch = match reload_path {
         Some(p) => match reload::Reloader::new(live.clone(), p).watch() {

@@ -285,7 +285,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 .get(&name)
                 .map_or(name.clone(), |m| m.upstream_model.clone());
             let profile = gearbox::rewrite::resolve_profile(&upstream_model, &cfg.reasoning_profiles);
-            let params = gearbox::proxy::param_policy(&policy);
+            let params = gearbox::proxy::routing::param_policy(&policy);
             if let Some(path) = eval {
                 let text = read_input(&path)?;
                 let report = gearbox::rewrite::eval::evaluate(&text, &upstream_model, &profile, &params);

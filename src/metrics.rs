@@ -18,6 +18,25 @@ use prometheus::{
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Circuit state of one upstream deployment, as its gauge shows it (the breakers live in
+/// `upstream::resilience`; the closed set of states is a label of this module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl CircuitState {
+    pub fn gauge(self) -> i64 {
+        match self {
+            CircuitState::Closed => 0,
+            CircuitState::HalfOpen => 1,
+            CircuitState::Open => 2,
+        }
+    }
+}
+
 /// Which API surface a request hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointLabel {
@@ -515,12 +534,7 @@ impl Metrics {
     }
 
     /// `upstream` and `model` are a configured deployment.
-    pub fn record_circuit(
-        &self,
-        upstream: &str,
-        model: &str,
-        state: crate::upstream::resilience::CircuitState,
-    ) {
+    pub fn record_circuit(&self, upstream: &str, model: &str, state: CircuitState) {
         self.circuit
             .with_label_values(&[upstream, model])
             .set(state.gauge());

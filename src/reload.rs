@@ -5,8 +5,8 @@
 //! Invariant: a reload never disturbs in-flight requests or open streams (each holds the
 //! snapshot it started with), and never takes the gateway down.
 
-use crate::app::LiveState;
 use crate::config::{self, ProcessEnv};
+use crate::state::LiveState;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -94,7 +94,7 @@ fn malformed_bodies_never_panic_and_always_get_an_openai_error() {
             &test_env(),
         )
         .unwrap();
-        let state = gearbox::app::AppState::new(cfg).unwrap();
+        let state = gearbox::state::AppState::new(cfg).unwrap();
         (mock, gearbox::app::build(state))
     });
     let cfg = ProptestConfig {

@@ -1,5 +1,6 @@
 //! Observability: metric label cardinality stays bounded whatever clients send; the access log
-//! is one structured line per request with no prompt text and no keys.
+//! is one structured line per request with no prompt text and no keys, a departed client's
+//! request included.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -198,4 +199,93 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
         "{}",
         access[2]
     );
+}
+
+/// Access lines the in-process gateways of this test binary write (through `tracing`: the direct
+/// JSON writer is the binary's), captured once for the whole binary.
+fn captured_access_log() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOG: std::sync::OnceLock<&'static std::sync::Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::default());
+        struct Sink(&'static std::sync::Mutex<Vec<u8>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter("gearbox::access=info")
+            .with_writer(move || Sink(log))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        log
+    })
+}
+
+fn in_flight(metrics: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("gearbox_in_flight_requests "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1.0)
+}
+
+/// Poll `/metrics` (bounded) until the in-flight gauge reads `want`, counting the scrape itself.
+async fn wait_in_flight(gw: &Running, want: f64) {
+    for _ in 0..250 {
+        let m = request("GET", &gw.url("/metrics"), &[], "").await.text();
+        if in_flight(&m) == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("gearbox_in_flight_requests never read {want}");
+}
+
+/// Regression: a client that disconnected before the response headers left
+/// `gearbox_in_flight_requests` raised for ever and wrote no access-log line.
+#[tokio::test]
+async fn client_disconnect_before_headers_ends_in_flight_and_is_logged() {
+    use tokio::io::AsyncWriteExt;
+    let log = captured_access_log();
+    let slow = MockOptions {
+        ttft: std::time::Duration::from_secs(10),
+        ..MockOptions::default()
+    };
+    let (_mock, gw) = stack(slow, "").await;
+    let body = chat("gpt-4o-mini", "a question the client will not wait for").to_string();
+    let mut conn = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gearbox\r\nauthorization: Bearer alpha-key\r\n\
+         x-request-id: req-gone-early\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(body.as_bytes()).await.unwrap();
+    // The request waits on the slow upstream: in flight with the scrape.
+    wait_in_flight(&gw, 2.0).await;
+    drop(conn);
+    // Only the scrape itself is left in flight.
+    wait_in_flight(&gw, 1.0).await;
+    let line = (0..250)
+        .find_map(|_| {
+            let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+            let found = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|v| v["fields"]["request_id"] == "req-gone-early");
+            if found.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            found
+        })
+        .expect("no access-log line for the departed client");
+    assert_eq!(line["fields"]["status"], 499, "{line}");
+    assert_eq!(line["fields"]["complete"], false, "{line}");
+    assert_eq!(line["fields"]["endpoint"], "chat_completions", "{line}");
 }

@@ -4,7 +4,8 @@
 //! cancelled client); reasoning-to-chat fallback; client disconnects cancel the upstream;
 //! graceful shutdown lets streams finish; every fault kind times streaming and non-streaming
 //! ends bounded, with gauges back to zero; connect timeouts typed as timeouts; schema repair
-//! calls retried, carrying the request id and ending by the request's one deadline.
+//! calls retried, carrying the request id and ending by the request's one deadline; embeddings
+//! calls under the same exchange.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -712,6 +713,48 @@ async fn schema_repair_calls_end_by_the_request_deadline() {
         t.elapsed() < Duration::from_millis(1500),
         "one deadline for the request: {:?}",
         t.elapsed()
+    );
+    assert_settled(&gw).await;
+}
+
+/// The bug: embeddings called their upstream directly, with no breaker, no retry and no
+/// request deadline. They now go through the request's exchange as chat does: a 503 is
+/// retried, every attempt carries the client's id, and the retry is counted.
+#[tokio::test]
+async fn embeddings_calls_are_retried_under_the_requests_exchange() {
+    let (mock, gw) = stack(MockOptions::default(), "[resilience]\nbackoff_base = \"1ms\"\n").await;
+    mock_fault(
+        &mock,
+        json!({"kind": "status", "status": 503, "model": "text-embedding-3-small"}),
+    )
+    .await;
+    let before = total(&mock).await;
+    let r = request(
+        "POST",
+        &gw.url("/v1/embeddings"),
+        &[
+            ALPHA,
+            ("content-type", "application/json"),
+            ("x-request-id", "trace-embed-1"),
+        ],
+        json!({"model": "text-embedding-3-small", "input": "retry me"}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(total(&mock).await - before, 2, "the 503, then the retry");
+    let stats = mock_stats(&mock).await;
+    let calls = stats["last_requests"].as_array().unwrap();
+    for c in &calls[calls.len() - 2..] {
+        assert_eq!(c["path"], "/v1/embeddings", "{c}");
+        assert_eq!(c["request_id"], "trace-embed-1", "{c}");
+    }
+    let m = metrics(&gw).await;
+    assert!(
+        m.lines().any(|l| l.starts_with("gearbox_upstream_retries_total")
+            && l.contains("reason=\"retry\"")
+            && !l.ends_with(" 0")),
+        "{m}"
     );
     assert_settled(&gw).await;
 }

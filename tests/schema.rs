@@ -241,7 +241,7 @@ async fn a_schema_is_compiled_once_for_many_requests() {
         &test_env(),
     )
     .unwrap();
-    let state = gearbox::app::AppState::new(cfg).unwrap();
+    let state = gearbox::state::AppState::new(cfg).unwrap();
     let svc = gearbox::app::build(state.clone());
     for i in 0..20 {
         let mut b = structured(&format!("patient {i}"));

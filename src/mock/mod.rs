@@ -649,6 +649,13 @@ async fn embeddings(state: Arc<MockState>, req: Request, path: &str) -> Response
     };
     let model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
     state.record(&model, path, &parts.headers, &bytes);
+    // Status faults answer embeddings too; other fault kinds only shape chat answers (an
+    // embeddings request that meets one uses it up without effect).
+    if let Some(FaultKind::Status { status, message, .. }) = state.take_fault(&model) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let msg = message.unwrap_or_else(|| format!("mock fault: status {}", status.as_u16()));
+        return err_json(status, &msg, "server_error", None, "mock_fault");
+    }
     let inputs: Vec<String> = match v.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a

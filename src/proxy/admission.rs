@@ -1,16 +1,27 @@
-//! The admission stage every endpoint that calls an upstream runs: the team's limits and
-//! budget, through [`crate::limits::Limiter::admit`], with refusals turned into OpenAI-shaped
-//! 429s and counted; the `x-ratelimit-*` headers on every answer of a rate-limited team.
+//! The admission stage every endpoint that calls an upstream runs: the allowed models, then
+//! the team's limits and budget through [`crate::limits::Limiter::admit`], with refusals turned
+//! into OpenAI-shaped 403/429s and counted; the `x-ratelimit-*` headers on every answer of a
+//! rate-limited team.
 //!
-//! Invariant: an admitted request holds an [`Admission`] (its reservation and concurrency slot)
-//! until it settles or is dropped, so no early return can leak budget or slots.
+//! Invariant: an admitted request's reservation lives in its [`RequestCtx`] and its concurrency
+//! slot in the observe record, until accounting settles one and the body's end drops the other;
+//! dropped early (an error, a cancelled request) they give everything back, so no early return
+//! can leak budget or slots.
 
-use crate::app::{AppState, Team};
+use super::ctx::RequestCtx;
+use super::routing::{Routing, Target};
+use crate::api::ChatRequest;
+use crate::classify::Route;
+use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::Response;
-use crate::limits::{rate_headers, Admission, Ask, Cost, LimitKind, OverBudget, RateView, Refusal};
-use crate::policy::Policy;
+use crate::limits::{
+    estimate_chat, estimate_embeddings, rate_headers, Ask, Cost, LimitKind, OverBudget, RateView, Refusal,
+};
+use crate::policy::{OnBudget, Policy};
+use crate::state::{AppState, Team};
 use http::header::HeaderValue;
+use std::sync::Arc;
 
 /// 403 for a model the team's policy does not allow.
 pub fn not_allowed(name: &str) -> GatewayError {
@@ -24,16 +35,92 @@ pub fn not_allowed(name: &str) -> GatewayError {
     .with_param("model")
 }
 
-/// Admit one request of `team` expected to cost `cost`. `view` receives the rate view (refused
-/// or not) when the team has rate limits, for the response headers.
-pub async fn admit(
-    state: &AppState,
-    team: &Team,
-    policy: &Policy,
+/// Admission of a chat request: the routed target must be allowed, and the request must fit
+/// the team's limits and budget on it. At the budget a `downgrade` policy sends it to the
+/// policy's chat model instead; the returned [`Target`] says so.
+pub async fn admit_chat<'a>(
+    ctx: &mut RequestCtx<'a>,
+    chat: &ChatRequest,
+    routing: Routing,
+) -> Result<Target<'a>, GatewayError> {
+    let (state, policy) = (ctx.state, ctx.policy);
+    let Routing {
+        mut decision,
+        rewrite,
+    } = routing;
+    if !decision.is_routed() && !policy.allows(&chat.model) {
+        return Err(not_allowed(&chat.model));
+    }
+    let mut downgraded = false;
+    if policy.limits.is_limited() || policy.budget.is_set() {
+        // Reserve what the request may cost on its target: the prompt estimate plus the
+        // completion cap (a reasoning target raises it to the policy's minimum, as the adapter
+        // will).
+        let target = state.config.models.get(&decision.target);
+        let mut est = estimate_chat(chat, state.config.completion_estimate);
+        if target.is_some_and(|m| m.kind == ModelKind::Reasoning) {
+            est.completion_tokens = est.completion_tokens.max(policy.reasoning.min_completion_tokens);
+        }
+        let cost = Cost {
+            tokens: est.tokens(),
+            usd: est.usd(target.and_then(|m| m.price)),
+        };
+        let over_budget = match policy.budget.on_exceeded {
+            OnBudget::Refuse => OverBudget::Refuse,
+            OnBudget::Downgrade => OverBudget::Admit,
+        };
+        if admit(ctx, cost, over_budget).await?.is_some() {
+            state.metrics.record_budget_action(&ctx.team.0, "downgraded");
+            if decision.target != policy.chat_model {
+                decision.target.clone_from(&policy.chat_model);
+                decision.route = Some(Route::Chat);
+                downgraded = true;
+            }
+        }
+    }
+    if !policy.allows(&decision.target) {
+        return Err(not_allowed(&decision.target));
+    }
+    let model = super::lookup(state, &decision.target, &[ModelKind::Chat, ModelKind::Reasoning])?;
+    Ok(Target {
+        routing: Routing { decision, rewrite },
+        model,
+        downgraded,
+    })
+}
+
+/// Admission of an embeddings request for `name`: allowed, and within the team's limits and
+/// budget. At the budget it is refused whatever `on_exceeded` says: there is no cheaper target.
+pub async fn admit_embeddings<'a>(
+    ctx: &mut RequestCtx<'a>,
+    name: &str,
+    input: &serde_json::Value,
+) -> Result<&'a ModelConfig, GatewayError> {
+    let (state, policy) = (ctx.state, ctx.policy);
+    if !policy.allows(name) {
+        return Err(not_allowed(name));
+    }
+    let model = super::lookup(state, name, &[ModelKind::Embedding])?;
+    if policy.limits.is_limited() || policy.budget.is_set() {
+        let est = estimate_embeddings(input);
+        let cost = Cost {
+            tokens: est.tokens(),
+            usd: est.usd(model.price),
+        };
+        admit(ctx, cost, OverBudget::Refuse).await?;
+    }
+    Ok(model)
+}
+
+/// Admit one request of the context's team expected to cost `cost`: its reservation and
+/// concurrency slot go into the context (the slot is held until the response body ends). Returns
+/// the budget cap already reached when admitted over budget.
+async fn admit(
+    ctx: &mut RequestCtx<'_>,
     cost: Cost,
     over_budget: OverBudget,
-    view: &mut Option<RateView>,
-) -> Result<Admission, GatewayError> {
+) -> Result<Option<&'static str>, GatewayError> {
+    let (state, team, policy) = (ctx.state, ctx.team, ctx.policy);
     let limits = policy.limits;
     let rated = limits.rpm.is_some() || limits.tpm.is_some();
     let ask = Ask {
@@ -45,13 +132,17 @@ pub async fn admit(
     match state.limiter.admit(&team.0, ask).await {
         Ok(adm) => {
             if rated {
-                *view = Some(adm.view);
+                ctx.rate = Some(adm.view);
             }
-            Ok(adm)
+            ctx.reservation = adm.reservation;
+            ctx.info.hold = adm
+                .slot
+                .map(|s| Arc::new(s) as Arc<dyn std::any::Any + Send + Sync>);
+            Ok(adm.over_budget)
         }
         Err(refusal) => {
             if rated {
-                *view = Some(refusal.view());
+                ctx.rate = Some(refusal.view());
             }
             Err(refused(state, team, policy, refusal))
         }

@@ -1,10 +1,20 @@
-//! Serving from the cache: hits (as JSON or replayed SSE), coalesced followers (live fan-out of
-//! the leader's stream, or its final answer), and the tap that stores a streamed answer.
+//! The cache stage: a cacheable request is a hit (served as JSON or replayed SSE), follows an
+//! identical request in flight (live fan-out of the leader's stream, or its final answer), or
+//! leads: it makes the call and its [`Store`] keeps the answer — whole, or through the tap that
+//! assembles a stream — and hands it to its followers.
+//!
+//! Invariant: only complete, successful answers are stored; a leader that fails tells its
+//! followers (its guard drops), and they make their own calls.
 
-use crate::app::RequestInfo;
-use crate::cache::{replay_sse, Assembler, CacheKey, CachedResponse, Flight, FlightGuard, ResponseCache};
+use super::ctx::RequestCtx;
+use super::routing::ChatCall;
+use crate::cache::{
+    cache_key, is_deterministic, replay_sse, Assembler, CacheControl, CacheKey, CachedResponse, Flight,
+    FlightGuard, Join, ResponseCache,
+};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, ChannelBody, Response};
+use crate::state::RequestInfo;
 use crate::stream::{StreamOutcome, StreamSummary, StreamTap, DONE_EVENT};
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -12,8 +22,117 @@ use http::StatusCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The outcome of the cache stage.
+pub enum Lookup {
+    /// Served from the cache.
+    Hit(Response),
+    /// Served by the identical request in flight.
+    Follow(Response),
+    /// Make the call, and store its answer (feeding followers, when this request leads them).
+    Lead(Store),
+    /// Make the call; its answer is not stored (not cacheable, or `no-store`).
+    Bypass,
+}
+
+/// Look `call` up in the cache, or join an identical request in flight. Sets the observe
+/// record's cache result (`hit`, `coalesced`, `miss` or `bypass`).
+pub async fn lookup(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>) -> Lookup {
+    let (state, policy) = (ctx.state, ctx.policy);
+    let cc = CacheControl::parse(ctx.headers);
+    let ttl = policy.cache.ttl;
+    // A key only for a cacheable request: hashing the canonical request is a pass over every
+    // message.
+    let key = (policy.cache.enabled && is_deterministic(&call.chat)).then(|| {
+        cache_key(
+            policy.cache_namespace(&ctx.team.0),
+            &call.model.upstream,
+            &call.chat,
+        )
+    });
+    let mut leader = None;
+    ctx.info.cache = if key.is_some() && !cc.no_cache {
+        "miss"
+    } else {
+        "bypass"
+    };
+    if let (Some(key), false) = (key, cc.no_cache) {
+        if let Some((entry, _tier)) = state.cache.get(key, ttl).await {
+            ctx.info.cache = "hit";
+            if let Some(u) = &entry.usage {
+                let _ = ctx.info.usage.set(u.clone());
+            }
+            return Lookup::Hit(serve_entry(
+                &entry,
+                call.stream,
+                call.include_usage,
+                ctx.take_info(),
+            ));
+        }
+        if !cc.no_store {
+            match state.cache.join(key, call.upstream_stream) {
+                Join::Leader(g) => leader = Some(g),
+                Join::Follower(f) => {
+                    let wait = state.config.cache.coalesce_timeout;
+                    let mut info = ctx.info.clone();
+                    info.cache = "coalesced";
+                    if let Some(resp) = follow(f, wait, call.stream, call.include_usage, info).await {
+                        return Lookup::Follow(resp);
+                    }
+                    // The leader failed before answering: make our own call.
+                }
+            }
+        }
+    }
+    match key.filter(|_| !cc.no_store) {
+        Some(key) => Lookup::Lead(Store {
+            cache: state.cache.clone(),
+            key,
+            ttl,
+            leader,
+        }),
+        None => Lookup::Bypass,
+    }
+}
+
+/// Where a leading request's answer is stored, and its followers waiting for it.
+pub struct Store {
+    cache: Arc<ResponseCache>,
+    key: CacheKey,
+    ttl: Duration,
+    leader: Option<FlightGuard>,
+}
+
+impl Store {
+    /// Store a whole, successful answer and hand it to the followers.
+    pub fn put(self, body: &Bytes) {
+        if let Some(entry) = CachedResponse::from_body(body.clone()) {
+            let entry = Arc::new(entry);
+            self.cache.put(self.key, entry.clone(), self.ttl);
+            if let Some(l) = self.leader {
+                l.done(entry);
+            }
+        }
+    }
+
+    /// Store a stream once it completed, fanning its frames out to the followers as they pass.
+    pub fn tap(self) -> Box<dyn StreamTap> {
+        Box::new(CacheTap {
+            assembler: Assembler::default(),
+            leader: self.leader,
+            cache: self.cache,
+            key: self.key,
+            ttl: self.ttl,
+        })
+    }
+}
+
 /// A response built from a cache entry (a hit, or a coalesced follower's result).
-pub fn serve_entry(entry: &CachedResponse, stream: bool, include_usage: bool, info: RequestInfo) -> Response {
+pub(super) fn serve_entry(
+    entry: &CachedResponse,
+    stream: bool,
+    include_usage: bool,
+    info: RequestInfo,
+) -> Response {
     let mut resp = if stream {
         let mut r = h::full(StatusCode::OK, replay_sse(entry, include_usage));
         r.headers_mut()
@@ -31,7 +150,7 @@ pub fn serve_entry(entry: &CachedResponse, stream: bool, include_usage: bool, in
 
 /// Follow an identical request in flight. `None` means the leader failed or took too long before
 /// this follower sent anything: the caller makes its own upstream call.
-pub async fn follow(
+async fn follow(
     flight: Arc<Flight>,
     wait: Duration,
     stream: bool,
@@ -92,12 +211,12 @@ pub async fn follow(
 }
 
 /// Stores a streamed answer once it completed, and fans its frames out to followers.
-pub struct CacheTap {
-    pub assembler: Assembler,
-    pub leader: Option<FlightGuard>,
-    pub cache: Arc<ResponseCache>,
-    pub key: CacheKey,
-    pub ttl: Duration,
+struct CacheTap {
+    assembler: Assembler,
+    leader: Option<FlightGuard>,
+    cache: Arc<ResponseCache>,
+    key: CacheKey,
+    ttl: Duration,
 }
 
 impl StreamTap for CacheTap {

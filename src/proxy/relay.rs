@@ -1,16 +1,27 @@
 //! Relaying upstream answers: a whole body (bounded, checked to be JSON on success) or an SSE
 //! stream event by event through [`SseRelay`] with its taps.
 
-use super::{MAX_SSE_EVENT, MAX_UPSTREAM_BODY, RELAYED_HEADERS};
+use super::ctx::RequestCtx;
 use crate::api::Usage;
-use crate::app::RequestInfo;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
+use crate::state::RequestInfo;
 use crate::stream::{OnEnd, SseRelay, Taps};
-use crate::upstream::UpstreamResponse;
+use crate::upstream::{Upstream, UpstreamResponse};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+/// Largest upstream response body buffered for a non-streaming call.
+const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+/// Largest single SSE event relayed.
+const MAX_SSE_EVENT: usize = 4 * 1024 * 1024;
+/// Upstream response headers passed through to the client.
+const RELAYED_HEADERS: &[&str] = &[
+    "openai-processing-ms",
+    "retry-after",
+    "x-ratelimit-reset-requests",
+];
 
 pub fn copy_relayed_headers(from: &http::HeaderMap, to: &mut http::HeaderMap) {
     for name in RELAYED_HEADERS {
@@ -28,22 +39,18 @@ pub fn set_model_header(resp: &mut Response, model: &Option<String>) {
     }
 }
 
-/// Read the whole upstream body, bounded in size and by `timeout` from when the request was
-/// sent. A success status with a body that is not JSON is a 502.
-pub async fn read_full(
-    sent: UpstreamResponse,
-    timeout: Duration,
-) -> Result<(http::response::Parts, Bytes, Option<Usage>), GatewayError> {
-    let deadline = sent.started + timeout;
-    read_full_by(sent, deadline).await
+/// A whole upstream answer: its status and headers, its body, and the usage it reported (read
+/// on success only).
+pub struct Answer {
+    pub parts: http::response::Parts,
+    pub body: Bytes,
+    pub usage: Option<Usage>,
 }
 
-/// [`read_full`] bounded by the client request's one deadline (the same instant its attempts,
-/// retries and repair calls end by).
-pub async fn read_full_by(
-    sent: UpstreamResponse,
-    deadline: Instant,
-) -> Result<(http::response::Parts, Bytes, Option<Usage>), GatewayError> {
+/// Read the whole upstream body, bounded in size and by the client request's one deadline (the
+/// same instant its attempts, retries and repair calls end by). A success status with a body
+/// that is not JSON is a 502.
+pub async fn read_full_by(sent: UpstreamResponse, deadline: Instant) -> Result<Answer, GatewayError> {
     let (parts, body) = sent.response.into_parts();
     let remaining = deadline.saturating_duration_since(Instant::now());
     let bytes = match tokio::time::timeout(remaining, read_limited(body, MAX_UPSTREAM_BODY)).await {
@@ -80,7 +87,11 @@ pub async fn read_full_by(
     } else {
         None
     };
-    Ok((parts, bytes, usage))
+    Ok(Answer {
+        parts,
+        body: bytes,
+        usage,
+    })
 }
 
 /// One pass over a whole body: `None` if it is not JSON, else its `usage` object if it has one
@@ -101,8 +112,9 @@ pub fn check_json(bytes: &[u8]) -> Option<Option<Usage>> {
 }
 
 /// The client response for a whole upstream answer, with the upstream's status.
-pub fn full_response(parts: &http::response::Parts, bytes: Bytes, info: RequestInfo) -> Response {
-    let mut resp = h::full(parts.status, bytes);
+pub fn full_response(answer: Answer, info: RequestInfo) -> Response {
+    let Answer { parts, body, .. } = answer;
+    let mut resp = h::full(parts.status, body);
     let ct = parts
         .headers
         .get(CONTENT_TYPE)
@@ -115,26 +127,24 @@ pub fn full_response(parts: &http::response::Parts, bytes: Bytes, info: RequestI
     resp
 }
 
-/// Relay an upstream event stream as it arrives; `taps` observe it (the open-streams gauge and
-/// outcome metric are always added).
+/// Relay an upstream event stream as it arrives (idle and total timeouts of `upstream`); `taps`
+/// observe it (the open-streams gauge and outcome metric are always added).
 pub fn stream_response(
-    metrics: &crate::metrics::Metrics,
+    ctx: &mut RequestCtx<'_>,
     sent: UpstreamResponse,
-    timeouts: (Duration, Duration),
-    info: RequestInfo,
+    upstream: &Upstream,
     mut taps: Taps,
     hide_usage_chunk: bool,
 ) -> Response {
-    let (idle, total) = timeouts;
     let (parts, body) = sent.response.into_parts();
-    let metrics = metrics.clone();
+    let metrics = ctx.state.metrics.clone();
     metrics.open_streams().inc();
     taps.push(Box::new(OnEnd(move |summary: &crate::stream::StreamSummary| {
         metrics.open_streams().dec();
         metrics.record_stream_end(summary.outcome);
     })));
-    let relay = SseRelay::new(body, idle, MAX_SSE_EVENT, taps)
-        .total_timeout(total)
+    let relay = SseRelay::new(body, upstream.stream_idle_timeout, MAX_SSE_EVENT, taps)
+        .total_timeout(upstream.stream_total_timeout)
         .hide_usage_chunk(hide_usage_chunk);
     let mut resp = http::Response::new(h::boxed(relay));
     *resp.status_mut() = parts.status;
@@ -142,6 +152,7 @@ pub fn stream_response(
     hm.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     hm.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     copy_relayed_headers(&parts.headers, hm);
+    let info = ctx.take_info();
     set_model_header(&mut resp, &info.model);
     resp.extensions_mut().insert(info);
     resp

@@ -8,15 +8,17 @@
 //! error, never content that is later declared invalid; the cost is that the first byte waits
 //! for the whole validated answer.
 
+use super::ctx::RequestCtx;
+use super::relay::Answer;
 use crate::api::{ChatRequest, Usage};
-use crate::app::AppState;
 use crate::config::{ModelConfig, ModelKind};
 use crate::error::{ErrorKind, GatewayError};
 use crate::schema::{
     check_message, expectation, inject_instruction, instruction_for, repair_request, strip_response_format,
     validate_tools, violations_message, Expectation, SchemaError,
 };
-use crate::upstream::resilience::{Candidate, Exchange};
+use crate::upstream::resilience::Candidate;
+use crate::upstream::Endpoint;
 use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::Value;
@@ -25,6 +27,8 @@ use serde_json::Value;
 pub struct Structured {
     pub exp: Expectation,
     pub tools: Option<Vec<Value>>,
+    /// The schema moved into the prompt (an upstream without native structured outputs).
+    pub changed: bool,
 }
 
 fn client_error(e: SchemaError) -> GatewayError {
@@ -32,17 +36,18 @@ fn client_error(e: SchemaError) -> GatewayError {
 }
 
 /// Compile the declared schemas and adapt the request for the serving model. Returns what to
-/// enforce (`None`: nothing declared) and whether the request changed.
+/// enforce (`None`: nothing declared), and whether the request changed.
 pub fn prepare(
-    state: &AppState,
+    ctx: &RequestCtx<'_>,
     chat: &mut ChatRequest,
     model: &ModelConfig,
-) -> Result<(Option<Structured>, bool), GatewayError> {
+) -> Result<Option<Structured>, GatewayError> {
+    let state = ctx.state;
     let exp = expectation(chat, &state.schemas).map_err(client_error)?;
     validate_tools(chat, &state.schemas).map_err(client_error)?;
     let has_tools = chat.tools.as_ref().is_some_and(|t| !t.is_empty());
     if matches!(exp, Expectation::None) && !has_tools {
-        return Ok((None, false));
+        return Ok(None);
     }
     let native = match model.structured_outputs {
         Some(b) => b,
@@ -60,24 +65,11 @@ pub fn prepare(
             changed = true;
         }
     }
-    Ok((
-        Some(Structured {
-            exp,
-            tools: chat.tools.clone(),
-        }),
+    Ok(Some(Structured {
+        exp,
+        tools: chat.tools.clone(),
         changed,
-    ))
-}
-
-/// An enforced answer.
-pub struct Enforced {
-    pub body: Bytes,
-    /// `valid` or `repaired`.
-    pub result: &'static str,
-    /// Usage of the repair calls, to add to the first call's.
-    pub repair_usage: Usage,
-    /// Time spent waiting on repair calls (upstream time, not gateway overhead).
-    pub repair_wait: std::time::Duration,
+    }))
 }
 
 fn add_usage(total: &mut Usage, u: &Usage) {
@@ -86,19 +78,21 @@ fn add_usage(total: &mut Usage, u: &Usage) {
     total.total_tokens += u.total_tokens;
 }
 
-/// Check every choice of `body`; repair at most `max_repairs` times on the deployment that
-/// answered (`served_by`), each repair call under the request's `exchange`: its deadline, its
-/// request id, breakers and retries.
+/// Check every choice of a successful `answer` to `sent`; repair at most the policy's
+/// `max_repairs` times on the deployment that answered (`served_by`), each repair call under the
+/// request's exchange: its deadline, its request id, breakers and retries. On success the answer
+/// is the valid (or repaired) one, its usage includes the repairs', and the result is `valid`
+/// or `repaired`; on failure the answer still holds the first call's usage, to account for.
 pub async fn enforce(
-    state: &AppState,
-    exchange: &Exchange<'_>,
-    served_by: &Candidate,
-    sent: &ChatRequest,
-    body: Bytes,
+    ctx: &mut RequestCtx<'_>,
     s: &Structured,
-    max_repairs: u32,
-) -> Result<Enforced, GatewayError> {
-    let mut body = body;
+    sent: &ChatRequest,
+    served_by: &Candidate,
+    answer: &mut Answer,
+) -> Result<&'static str, GatewayError> {
+    let state = ctx.state;
+    let max_repairs = ctx.policy.max_repairs;
+    let mut body = answer.body.clone();
     let mut repairs = 0u32;
     let mut repair_usage = Usage::default();
     let mut repair_wait = std::time::Duration::ZERO;
@@ -141,12 +135,13 @@ pub async fn enforce(
             if cleaned {
                 body = Bytes::from(serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec()));
             }
-            return Ok(Enforced {
-                body,
-                result,
-                repair_usage,
-                repair_wait,
-            });
+            answer.body = body;
+            if let Some(u) = answer.usage.as_mut() {
+                add_usage(u, &repair_usage);
+            }
+            // Repair calls are upstream time, not gateway overhead.
+            ctx.info.upstream_wait += repair_wait;
+            return Ok(result);
         };
         if repairs > 0 {
             state.metrics.record_schema_repair("failure");
@@ -172,25 +167,27 @@ pub async fn enforce(
         let out = Bytes::from(serde_json::to_vec(&repair).map_err(|e| {
             GatewayError::new(ErrorKind::Internal, "could not serialise the repair request").with_source(e)
         })?);
+        // The request's exchange: its deadline is already fixed, this timeout cannot extend it.
+        let exchange = ctx.exchange(Endpoint::ChatCompletions, served_by.upstream.request_timeout);
         let answered = exchange
             .send(vec![repairer.clone()], Vec::new(), &|_| Ok(out.clone()))
             .await?
             .response;
         let started = answered.started;
-        let (parts, bytes, usage) = super::relay::read_full_by(answered, exchange.deadline).await?;
+        let repaired = super::relay::read_full_by(answered, exchange.deadline).await?;
         repair_wait += started.elapsed();
-        if !parts.status.is_success() {
+        if !repaired.parts.status.is_success() {
             return Err(GatewayError::new(
                 ErrorKind::UpstreamProtocol,
                 format!(
                     "the repair call for invalid structured output failed with status {}",
-                    parts.status.as_u16()
+                    repaired.parts.status.as_u16()
                 ),
             ));
         }
-        if let Some(u) = usage {
+        if let Some(u) = repaired.usage {
             add_usage(&mut repair_usage, &u);
         }
-        body = bytes;
+        body = repaired.body;
     }
 }

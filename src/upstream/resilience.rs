@@ -13,6 +13,7 @@
 use super::{Endpoint, Upstream, UpstreamResponse};
 use crate::config::ResilienceConfig;
 use crate::error::{ErrorKind, GatewayError, Timeout};
+pub use crate::metrics::CircuitState;
 use crate::metrics::Metrics;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -21,24 +22,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower::retry::budget::{Budget, TpsBudget};
-
-/// Circuit state of one upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CircuitState {
-    Closed,
-    Open,
-    HalfOpen,
-}
-
-impl CircuitState {
-    pub fn gauge(self) -> i64 {
-        match self {
-            CircuitState::Closed => 0,
-            CircuitState::HalfOpen => 1,
-            CircuitState::Open => 2,
-        }
-    }
-}
 
 #[derive(Debug)]
 enum Breaker {
@@ -303,6 +286,8 @@ pub struct Exchange<'a> {
     pub cfg: &'a ResilienceConfig,
     pub budget: &'a RetryBudget,
     pub metrics: &'a Metrics,
+    /// The endpoint every call of the exchange goes to.
+    pub endpoint: Endpoint,
     /// The request's one deadline: fixed once, never extended by a later call.
     pub deadline: Instant,
     /// The client's `x-request-id`, sent on every upstream call.
@@ -402,8 +387,7 @@ impl Exchange<'_> {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let sent = tokio::time::timeout(
                 remaining,
-                cand.upstream
-                    .send(Endpoint::ChatCompletions, body, self.request_id),
+                cand.upstream.send(self.endpoint, body, self.request_id),
             )
             .await;
             let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());

@@ -1,0 +1,100 @@
+//! The upstream call stage: every upstream call of a request goes through the request's one
+//! [`Exchange`](crate::upstream::resilience::Exchange) (breaker permits, balanced deployments,
+//! retries under the windowed budget, fallbacks, one deadline), and its time and failures are
+//! recorded here, once, for every endpoint.
+//!
+//! Invariant: no handler sends to an upstream directly; a whole body is read by the same
+//! deadline the attempts ended by.
+
+use super::ctx::RequestCtx;
+use super::relay::{read_full_by, stream_response, Answer};
+use crate::config::ModelConfig;
+use crate::error::GatewayError;
+use crate::http::Response;
+use crate::stream::Taps;
+use crate::upstream::resilience::{Candidate, Sent};
+use crate::upstream::{Endpoint, UpstreamResponse};
+use bytes::Bytes;
+use std::time::Instant;
+
+/// The deployments of `model` as candidates (`fallback`: of another model than the chosen one).
+pub fn candidates(ctx: &RequestCtx<'_>, model: &ModelConfig, fallback: bool) -> Vec<Candidate> {
+    model
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            ctx.state.upstreams.get(&d.upstream).map(|u| Candidate {
+                upstream: u.clone(),
+                model: d.upstream_model.clone(),
+                fallback,
+            })
+        })
+        .collect()
+}
+
+/// Send to `primary`, then `fallbacks`, under the request's exchange; the first call fixes the
+/// deadline at the primary upstream's request timeout. The observe record learns the model
+/// that answered and the wait for its headers.
+pub async fn send(
+    ctx: &mut RequestCtx<'_>,
+    endpoint: Endpoint,
+    (primary, fallbacks): (Vec<Candidate>, Vec<Candidate>),
+    body_for: &(dyn Fn(&Candidate) -> Result<Bytes, GatewayError> + Send + Sync),
+) -> Result<Sent, GatewayError> {
+    let Some(first) = primary.first() else {
+        return Err(GatewayError::new(
+            crate::error::ErrorKind::Internal,
+            "the model names no configured upstream",
+        ));
+    };
+    let exchange = ctx.exchange(endpoint, first.upstream.request_timeout);
+    let sent = exchange.send(primary, fallbacks, body_for).await?;
+    let status = sent.response.response.status().as_u16();
+    if (400..500).contains(&status) && status != 429 {
+        ctx.state
+            .metrics
+            .record_upstream_error(&sent.candidate.upstream.name, "status_4xx");
+    }
+    ctx.info.model = Some(sent.candidate.model.clone());
+    ctx.info.upstream_wait = sent.response.started.elapsed();
+    Ok(sent)
+}
+
+/// Relay the event stream of `response` (from `served_by`), its headers' wait recorded now;
+/// `taps` account for it and store it when it ends.
+pub fn stream(
+    ctx: &mut RequestCtx<'_>,
+    response: UpstreamResponse,
+    served_by: &Candidate,
+    taps: Taps,
+    hide_usage_chunk: bool,
+) -> Response {
+    let upstream = &served_by.upstream;
+    ctx.state
+        .metrics
+        .record_upstream(&upstream.name, ctx.info.upstream_wait);
+    stream_response(ctx, response, upstream, taps, hide_usage_chunk)
+}
+
+/// Read the whole answer of `response` (from `served_by`) by the request's deadline.
+pub async fn read_whole(
+    ctx: &mut RequestCtx<'_>,
+    response: UpstreamResponse,
+    served_by: &Candidate,
+) -> Result<Answer, GatewayError> {
+    let metrics = &ctx.state.metrics;
+    let name = &served_by.upstream.name;
+    let started = response.started;
+    let deadline = ctx.deadline().unwrap_or_else(Instant::now);
+    match read_full_by(response, deadline).await {
+        Ok(answer) => {
+            ctx.info.upstream_wait = started.elapsed();
+            metrics.record_upstream(name, ctx.info.upstream_wait);
+            Ok(answer)
+        }
+        Err(e) => {
+            metrics.record_upstream_error(name, e.kind.code());
+            Err(e)
+        }
+    }
+}
