@@ -154,6 +154,46 @@ async fn routed_chain_of_thought_reaches_the_reasoning_model_in_goal_form() {
     );
 }
 
+/// A large prompt (past `OFFLOAD_BYTES`) is rewritten on the blocking pool: the same goal form,
+/// the same translation, nothing of the task lost.
+#[tokio::test]
+async fn a_large_prompt_is_rewritten_the_same_way_off_the_event_loop() {
+    let (mock, gw) = strict_stack().await;
+    let rows: String = (0..60)
+        .map(|i| {
+            format!(
+                "2024-03-{:02} orders={} refunds={}\n",
+                i % 28 + 1,
+                1000 + i * 7,
+                i % 5
+            )
+        })
+        .collect();
+    let mut req = cot_request();
+    let ask = format!(
+        "Here is our order log:\n\n```\n{rows}```\n\nLet's think step by step. Find the day with the highest refund rate and explain the trend. Do not round."
+    );
+    req["messages"][1]["content"] = json!(ask);
+    assert!(req.to_string().len() > gearbox::proxy::routing::OFFLOAD_BYTES * 2);
+    let r = post_json(&gw.url("/v1/chat/completions"), &req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-gearbox-route"), Some("reasoning"));
+    assert_eq!(r.header("x-gearbox-rewritten"), Some("true"));
+    let sent = last_body(&mock).await;
+    assert_eq!(sent["max_completion_tokens"], 2048);
+    assert!(sent.get("temperature").is_none(), "{sent}");
+    let text = sent["messages"].to_string();
+    assert!(!text.to_lowercase().contains("step by step"), "{text}");
+    for kept in [
+        "orders=1000 refunds=0",
+        "orders=1413 refunds=4",
+        "highest refund rate",
+        "Do not round.",
+    ] {
+        assert!(text.contains(kept), "lost {kept:?}: {text}");
+    }
+}
+
 #[tokio::test]
 async fn chat_routed_requests_keep_parameters_and_prompt() {
     let (mock, gw) = strict_stack().await;

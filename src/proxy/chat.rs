@@ -38,7 +38,7 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
     let routing = routing::decide(ctx, &chat)?;
     let target = admission::admit_chat(ctx, &chat, routing).await?;
     let schema = structured::prepare(ctx, &mut chat, target.model)?;
-    let mut call = routing::adapt(ctx, target, chat, bytes, schema)?;
+    let mut call = routing::adapt(ctx, target, chat, bytes, schema).await?;
     // Served from the cache or by an identical request in flight, or make the call.
     let store = match cached::lookup(ctx, &call).await {
         Lookup::Hit(resp) => return Ok(call.finish(ctx, resp, "hit")),
