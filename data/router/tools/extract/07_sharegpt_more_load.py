@@ -1,5 +1,4 @@
-import sys, json, re, subprocess, pickle
-sys.path.insert(0, '/work/rdata/tmp')
+import json, subprocess, pickle
 from lib import git_show, git_head, sharegpt_messages
 D='/work/.mirror/Marugannwg+ShareGPT92k_user_linguistic_mining/repo'
 commit = git_head(D)

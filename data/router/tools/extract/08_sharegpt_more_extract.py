@@ -1,7 +1,5 @@
-import sys, json, re, pickle, random, collections
-sys.path.insert(0, '/work/rdata/tmp'); sys.path.insert(0, '/work/rdata/tmp/more')
-from lib import detect_lang, UNSAFE, norm
-from view import fmt
+import json, re, pickle, random, collections
+from lib import detect_lang, UNSAFE, norm, label_view
 import langdetect as ld
 ld.DetectorFactory.seed = 0
 SEED = 20251207; SRC = 'sharegpt92k-more'
@@ -158,7 +156,7 @@ for lang in sorted(bylang):
 for n, ch in zip((5, 6, 7), chunks):
     ch.sort(key=lambda r: r['id'])
     with open(f'/work/rdata/labels/chunk{n}.view.txt', 'w', encoding='utf-8') as f:
-        f.write(''.join(fmt(r) + '\n' for r in ch))
+        f.write(''.join(label_view(r) + '\n' for r in ch))
     print(f'chunk{n}', len(ch), dict(collections.Counter(r['lang'] for r in ch)))
 json.dump({'commit': commit, 'drops': dict(drops), 'bench': benchdrops, 'cands': dict(collections.Counter(c['lang'] for c in cands)),
            'written': dict(cl), 'multiturn': dict(mt), 'chunks': [len(c) for c in chunks],

@@ -162,3 +162,20 @@ def sharegpt_messages(r):
     while msgs and msgs[0]['role'] == 'assistant':
         msgs.pop(0)
     return msgs
+
+
+def label_view(r):
+    """One prompt as the labellers read it: a header, up to three earlier turns (200 chars each),
+    and the last user turn (its first 700 and last 300 chars when over 1,100)."""
+    msgs = r['request']['messages']
+    last = msgs[-1]['content']
+    out = [f"### {r['id']}  lang={r['lang']}  turns={len(msgs)}  last_turn_chars={len(last)}"]
+    if len(msgs) > 1:
+        for m in msgs[:-1][-3:]:
+            out.append(f"[earlier {m['role']}] " + m['content'].replace('\r', ' ').replace('\n', ' ')[:200])
+        out.append('[LAST USER TURN]')
+    if len(last) <= 1100:
+        out.append(last)
+    else:
+        out.append(last[:700] + f"\n…[{len(last)-1000} chars omitted]…\n" + last[-300:])
+    return '\n'.join(out) + '\n'
