@@ -36,6 +36,7 @@ pub mod reload;
 pub mod rewrite;
 pub mod route;
 pub mod schema;
+pub mod script;
 pub mod server;
 pub mod state;
 pub mod stream;

@@ -76,26 +76,8 @@ pub fn fold_width(c: char) -> char {
     }
 }
 
-/// True for Hangul, kana and Han characters (scripts written without spaces between words).
-pub fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7A3 | // Hangul
-        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F | // kana
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
-}
-
-fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        !is_cjk(c) && !is_cjk_punct(c) && c.is_alphanumeric()
-    }
-}
-
-/// CJK symbols and punctuation (U+3001..U+303F: 、。「」 and friends), never letters or digits.
-fn is_cjk_punct(c: char) -> bool {
-    matches!(c as u32, 0x3001..=0x303F)
-}
+pub use crate::script::is_cjk;
+use crate::script::{is_cjk_punct, is_word_char};
 
 /// Normalise text into a char buffer keeping the first `head` and last `tail` characters.
 pub fn normalize(text: &str, head: usize, tail: usize) -> Vec<char> {

@@ -167,25 +167,7 @@ pub(crate) fn is_clause_punct(c: char) -> bool {
     matches!(c, ',' | ';' | ':' | '，' | '、' | '；' | '：' | '—' | '–')
 }
 
-/// Hangul, kana and CJK ideographs (scripts written without spaces between words).
-#[inline]
-pub(crate) fn is_cjk(c: char) -> bool {
-    // Below the first range (all ASCII and Latin text): one compare.
-    if (c as u32) < 0x1100 {
-        return false;
-    }
-    matches!(c as u32,
-        0x1100..=0x11FF | 0x3040..=0x30FF | 0x3130..=0x318F | 0x3400..=0x4DBF |
-        0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
-}
-
-/// A letter or digit of a space-separated script (part of a "word").
-pub(crate) fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
-    }
-    !is_cjk(c) && c.is_alphanumeric()
-}
+pub(crate) use crate::script::{is_cjk, is_word_char};
 
 /// Case, width and apostrophe folding used for all matching.
 pub(crate) fn fold(c: char) -> char {
