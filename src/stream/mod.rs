@@ -25,6 +25,8 @@ const COALESCE_ROUNDS: u8 = 2;
 const COALESCE_MAX_BYTES: usize = 64 * 1024;
 
 /// The `[DONE]` sentinel event.
+pub mod responses;
+
 pub const DONE_EVENT: &[u8] = b"data: [DONE]\n\n";
 
 /// Find the end of the first complete event in `buf`: the index just past the blank line that
@@ -152,6 +154,8 @@ pin_project! {
         // The gateway asked upstream for usage the client did not ask for: do not forward the
         // usage-only chunk.
         hide_usage_chunk: bool,
+        // The stream's end is the body's end (the Responses API has no `[DONE]`).
+        done_optional: bool,
         // Complete events not yet handed to the server, and the scheduler rounds since the last
         // one arrived (see "Coalescing" in `poll_frame`).
         ready: BytesMut,
@@ -184,6 +188,7 @@ impl<B> SseRelay<B> {
             saw_done: false,
             taps,
             hide_usage_chunk: false,
+            done_optional: false,
             ready: BytesMut::new(),
             idle_rounds: 0,
             handed: false,
@@ -201,6 +206,12 @@ impl<B> SseRelay<B> {
     /// accounting).
     pub fn hide_usage_chunk(mut self, hide: bool) -> Self {
         self.hide_usage_chunk = hide;
+        self
+    }
+
+    /// End at the body's end without `[DONE]` (a Responses API stream): not a truncation.
+    pub fn done_optional(mut self, optional: bool) -> Self {
+        self.done_optional = optional;
         self
     }
 }
@@ -412,7 +423,7 @@ where
                         }
                         tail.extend_from_slice(&ev);
                     }
-                    if *this.saw_done {
+                    if *this.saw_done || *this.done_optional {
                         this.summary.outcome = StreamOutcome::Completed;
                     } else {
                         this.summary.outcome = StreamOutcome::UpstreamError;
