@@ -277,7 +277,9 @@ async fn via_responses<'a>(
     ctx.info.model_label = Some(model.public_name.clone());
     ctx.info.route = decision.route.map_or("passthrough", |r| r.as_str());
     ctx.info.cache = "bypass";
-    if req.remove("previous_response_id").is_some() {
+    // The upstream gets the whole conversation instead of an id it has never seen.
+    let previous = req.remove("previous_response_id");
+    if previous.is_some() {
         req.insert("input".into(), Value::Array(items));
     }
     let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
@@ -313,11 +315,16 @@ async fn via_responses<'a>(
             Framing::Responses,
         ));
     }
-    let answer = call::read_whole(ctx, response, &served_by).await?;
+    let mut answer = call::read_whole(ctx, response, &served_by).await?;
     if answer.parts.status.is_success() {
-        if let Ok(r) = serde_json::from_slice::<Value>(&answer.body) {
+        if let Ok(mut r) = serde_json::from_slice::<Value>(&answer.body) {
             if let Some(u) = r.get("usage").and_then(usage_from_responses) {
                 accounting.settle(u);
+            }
+            // The answer names the client's previous response, as the client sent it.
+            if let (Some(p), Value::Object(m)) = (previous, &mut r) {
+                m.insert("previous_response_id".into(), p);
+                answer.body = Bytes::from(r.to_string());
             }
             if let Some(k) = keep {
                 k.put(r);
