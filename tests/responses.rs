@@ -339,3 +339,32 @@ async fn routed_name_goes_to_reasoning_in_goal_form_with_usage_in_responses_shap
         "{sent}"
     );
 }
+
+#[tokio::test]
+async fn a_stream_cut_mid_way_ends_with_an_error_not_a_completed_response() {
+    let (mock, gw) = setup().await;
+    for (model, _) in DIALECTS {
+        mock_fault(
+            &mock,
+            json!({"kind": "cut", "after_chunks": 2, "model": "gpt-4o-mini"}),
+        )
+        .await;
+        let body = json!({"model": model, "input": "cut me", "stream": true});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let events = sse_data(&r.text());
+        assert!(!r.text().contains("response.completed"), "{model}: {}", r.text());
+        let last_json = events.iter().rev().find(|d| d.as_str() != "[DONE]").unwrap();
+        let last: Value = serde_json::from_str(last_json).unwrap();
+        assert!(
+            last["type"] == "error" || last.get("error").is_some(),
+            "{model}: {last}"
+        );
+        // Nothing was stored for the broken answer.
+        let created: Value = serde_json::from_str(&events[0]).unwrap();
+        let id = created["response"]["id"].as_str().unwrap_or("resp_none");
+        get(&gw.url(&format!("/v1/responses/{id}")))
+            .await
+            .assert_error(404, "not_found");
+    }
+}

@@ -6,7 +6,7 @@ use crate::api::Usage;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
 use crate::state::RequestInfo;
-use crate::stream::{OnEnd, SseRelay, Taps};
+use crate::stream::{OnEnd, SseRelay, StreamEnd, Taps};
 use crate::upstream::{Upstream, UpstreamResponse};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -133,7 +133,7 @@ pub enum Framing {
     /// Chat Completions chunks ending with `[DONE]`; the usage-only chunk hidden when the
     /// gateway asked for it on its own.
     Chat { hide_usage_chunk: bool },
-    /// Responses API events, ending at the body's end.
+    /// Responses API events, ending with a terminal event (`response.completed`, ...).
     Responses,
 }
 
@@ -161,7 +161,10 @@ pub fn stream_response(
                     hide_usage_chunk: true,
                 },
         )
-        .done_optional(framing == Framing::Responses);
+        .ends_with(match framing {
+            Framing::Chat { .. } => StreamEnd::Done,
+            Framing::Responses => StreamEnd::ResponsesTerminal,
+        });
     let mut resp = http::Response::new(h::boxed(relay));
     *resp.status_mut() = parts.status;
     let hm = resp.headers_mut();
