@@ -105,6 +105,7 @@ fn endpoint_of(path: &str) -> EndpointLabel {
     match strip_v1(path) {
         "/chat/completions" => EndpointLabel::ChatCompletions,
         "/embeddings" => EndpointLabel::Embeddings,
+        p if p == "/responses" || p.starts_with("/responses/") => EndpointLabel::Responses,
         "/route" => EndpointLabel::Route,
         p if p == "/models" || p.starts_with("/models/") => EndpointLabel::Models,
         _ => EndpointLabel::Other,
@@ -476,6 +477,15 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
             let team = team.ok_or_else(no_team)?;
             proxy::embeddings::embeddings(state, team, req).await
         }
+        (&Method::POST, "/responses") => {
+            let team = team.ok_or_else(no_team)?;
+            proxy::responses::create(state, team, req).await
+        }
+        (m, r) if r.starts_with("/responses/") => {
+            let team = team.ok_or_else(no_team)?;
+            let rest = r.strip_prefix("/responses/").unwrap_or_default();
+            proxy::responses::stored(&state, &team, m, rest)
+        }
         (&Method::GET, "/gearbox/policy") => {
             let team = team.ok_or_else(no_team)?;
             proxy::team_policy(&state, &team)
@@ -494,7 +504,7 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         }
         (
             _,
-            "/chat/completions" | "/embeddings" | "/route" | "/models" | "/healthz" | "/readyz" | "/metrics",
+            "/chat/completions" | "/embeddings" | "/responses" | "/route" | "/models" | "/healthz" | "/readyz" | "/metrics",
         ) => Err(GatewayError::new(
             ErrorKind::MethodNotAllowed,
             format!("method {method} is not allowed on {}", truncate_path(&path)),
@@ -502,7 +512,7 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         _ => Err(GatewayError::new(
             ErrorKind::NotFound,
             format!(
-                "no route for {method} {}; see GET /v1/models and POST /v1/chat/completions",
+                "no route for {method} {}; see GET /v1/models, POST /v1/chat/completions and POST /v1/responses",
                 truncate_path(&path)
             ),
         )),

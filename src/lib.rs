@@ -14,7 +14,7 @@
 //! other), [`app`] (the one tower stack), [`proxy`] (handlers and the request pipeline), the
 //! pure decision modules [`classify`], [`route`], [`policy`], [`rewrite`] and [`schema`], then
 //! [`cache`], [`limits`], [`upstream`] (the only module that opens connections: HTTP upstreams,
-//! Redis, retries and circuit breakers), [`stream`] (SSE relay), [`metrics`], [`access`] (the
+//! Redis, retries and circuit breakers), [`responses`] (the Responses API's translation and store), [`stream`] (SSE relay), [`metrics`], [`access`] (the
 //! access log line), [`clock`] (UTC dates), [`reload`],
 //! [`server`] (accept loop, TLS, drain) and [`mock`] (the upstream simulator).
 
@@ -33,6 +33,7 @@ pub mod mock;
 pub mod policy;
 pub mod proxy;
 pub mod reload;
+pub mod responses;
 pub mod rewrite;
 pub mod route;
 pub mod schema;

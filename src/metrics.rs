@@ -42,6 +42,7 @@ impl CircuitState {
 pub enum EndpointLabel {
     ChatCompletions,
     Embeddings,
+    Responses,
     Models,
     Route,
     Ops,
@@ -53,6 +54,7 @@ impl EndpointLabel {
         match self {
             EndpointLabel::ChatCompletions => "chat_completions",
             EndpointLabel::Embeddings => "embeddings",
+            EndpointLabel::Responses => "responses",
             EndpointLabel::Models => "models",
             EndpointLabel::Route => "route",
             EndpointLabel::Ops => "ops",

@@ -29,6 +29,8 @@ pub struct AppState {
     pub schemas: Arc<crate::schema::SchemaCache>,
     /// Retries allowed as a fraction of traffic (survives reloads).
     pub retry_budget: Arc<crate::upstream::resilience::RetryBudget>,
+    /// Stored Responses answers, by team (survives reloads; sized at start-up).
+    pub responses: Arc<crate::responses::ResponseStore>,
 }
 
 /// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
@@ -74,6 +76,7 @@ impl AppState {
             limiter: self.limiter.clone(),
             schemas: self.schemas.clone(),
             retry_budget: self.retry_budget.clone(),
+            responses: self.responses.clone(),
         }))
     }
 
@@ -102,6 +105,10 @@ impl AppState {
         if let (Some(r), Ok(rt)) = (redis.clone(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move { r.warm_up().await });
         }
+        let responses = Arc::new(crate::responses::ResponseStore::new(
+            config.responses.store_ttl,
+            config.responses.store_max_bytes,
+        ));
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,
@@ -111,6 +118,7 @@ impl AppState {
             limiter,
             schemas: Arc::new(crate::schema::SchemaCache::default()),
             retry_budget: Arc::new(crate::upstream::resilience::RetryBudget::default()),
+            responses,
         }))
     }
 }

@@ -81,3 +81,36 @@ pub(super) fn validate_redis(errs: &mut ConfigErrors, raw: RawRedis) -> Option<R
         timeout: raw.timeout.into(),
     })
 }
+
+/// `[responses]`: the in-process store of Responses API answers (`previous_response_id`,
+/// `GET /v1/responses/{id}`), scoped by team.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawResponses {
+    /// How long a stored response can be read or continued.
+    pub store_ttl: HumanDuration,
+    /// Byte budget of the store; the oldest responses are evicted first.
+    pub store_max_bytes: u64,
+}
+
+impl Default for RawResponses {
+    fn default() -> Self {
+        RawResponses {
+            store_ttl: HumanDuration::secs(3600),
+            store_max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponsesConfig {
+    pub store_ttl: Duration,
+    pub store_max_bytes: u64,
+}
+
+pub fn validate_responses(raw: RawResponses) -> ResponsesConfig {
+    ResponsesConfig {
+        store_ttl: raw.store_ttl.into(),
+        store_max_bytes: raw.store_max_bytes,
+    }
+}

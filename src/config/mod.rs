@@ -26,7 +26,7 @@ mod source;
 mod teams;
 mod upstreams;
 
-pub use cache::{CacheConfig, RedisConfig};
+pub use cache::{CacheConfig, RedisConfig, ResponsesConfig};
 pub use duration::HumanDuration;
 pub use log::{LogConfig, LogFormat};
 pub use models::{Deployment, ModelConfig, ModelKind, Price};
@@ -34,7 +34,7 @@ pub use resilience::ResilienceConfig;
 pub use server::{ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
 pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig};
-pub use upstreams::{Secret, UpstreamConfig};
+pub use upstreams::{Secret, UpstreamApi, UpstreamConfig};
 
 use crate::classify::RouterModel;
 use crate::policy::Policy;
@@ -74,6 +74,8 @@ pub struct Config {
     pub cache: CacheConfig,
     pub redis: Option<RedisConfig>,
     pub resilience: ResilienceConfig,
+    /// The Responses API's response store.
+    pub responses: ResponsesConfig,
     /// Replicas sharing limits (the divisor for local limits when Redis is unreachable).
     pub replicas: u32,
     /// Completion tokens reserved for a chat request without a completion cap
@@ -169,6 +171,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
     let cache = cache::validate_cache(raw.cache);
     let redis = cache::validate_redis(errs, raw.redis);
     let resilience = resilience::validate(errs, raw.resilience);
+    let responses = cache::validate_responses(raw.responses);
     limits::validate(errs, &raw.limits);
     let router_model = router::load_model(errs, &raw.router);
     Config {
@@ -184,6 +187,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
         cache,
         redis,
         resilience,
+        responses,
         replicas: raw.limits.replicas.max(1),
         completion_estimate: raw.limits.completion_estimate,
         reasoning_profiles: raw.reasoning_profiles,
@@ -511,6 +515,7 @@ mod tests {
             stream_total_timeout: HumanDuration::secs(1),
             pool_idle_timeout: HumanDuration::secs(1),
             pool_max_idle_per_host: 1,
+            api: UpstreamApi::Chat,
         };
         let model = RawModel {
             upstream: None,

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use super::cache::{RawCache, RawRedis};
+pub use super::cache::{RawCache, RawRedis, RawResponses};
 pub use super::limits::RawLimitsGlobal;
 pub use super::log::RawLog;
 pub use super::models::{RawDeployment, RawModel, RawPrice};
@@ -52,6 +52,8 @@ pub struct RawConfig {
     pub limits: RawLimitsGlobal,
     #[serde(default)]
     pub resilience: RawResilience,
+    #[serde(default)]
+    pub responses: RawResponses,
     /// Capability profiles of reasoning models, matched by longest model-name prefix before the
     /// built-in profiles (o1-mini, o1, o3-mini, o3, o4-mini, gpt-5, deepseek-r1, qwq, reasoning).
     /// Not serialised: the profile type belongs to `rewrite` (the documentation test lists its

@@ -45,6 +45,19 @@ pub struct RawUpstream {
     pub pool_idle_timeout: HumanDuration,
     #[serde(default = "default_pool_max_idle")]
     pub pool_max_idle_per_host: usize,
+    /// The API dialect the upstream speaks for `POST /v1/responses`.
+    #[serde(default)]
+    pub api: UpstreamApi,
+}
+
+/// What an upstream is sent for a Responses request: the request as is (`responses`), or the
+/// request translated to Chat Completions and its answer translated back (`chat`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamApi {
+    #[default]
+    Chat,
+    Responses,
 }
 
 fn default_connect_timeout() -> HumanDuration {
@@ -78,6 +91,7 @@ pub struct UpstreamConfig {
     pub stream_total_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
+    pub api: UpstreamApi,
 }
 
 pub(super) fn validate(
@@ -125,6 +139,7 @@ pub(super) fn validate(
             stream_total_timeout: u.stream_total_timeout.into(),
             pool_idle_timeout: u.pool_idle_timeout.into(),
             pool_max_idle_per_host: u.pool_max_idle_per_host,
+            api: u.api,
         };
         upstreams.insert(name, cfg);
     }

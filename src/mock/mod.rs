@@ -1,6 +1,6 @@
 //! `gearbox mock`: an OpenAI-compatible upstream simulator for tests, benchmarks and demos.
 //!
-//! Serves `/v1/chat/completions` (plain and SSE), `/v1/embeddings`, `/v1/models`, with
+//! Serves `/v1/chat/completions` and `/v1/responses` (plain and SSE), `/v1/embeddings`, `/v1/models`, with
 //! deterministic content, configurable latency, a strict mode that rejects what real reasoning
 //! models reject, run-time fault injection (`POST /mock/faults`) and a report of what reached it
 //! (`GET /mock/stats`). It shares the gateway's server and body plumbing but none of its policy.
@@ -270,6 +270,7 @@ async fn handle(state: Arc<MockState>, req: Request) -> Result<Response, BoxErro
     match (&method, p.as_str()) {
         (&Method::POST, "/chat/completions") => chat_completions(state, req, &path).await,
         (&Method::POST, "/embeddings") => Ok(embeddings(state, req, &path).await),
+        (&Method::POST, "/responses") => responses(state, req, &path).await,
         (&Method::GET, "/models") => {
             let mut data = Vec::new();
             for (list, owner) in [
@@ -379,8 +380,64 @@ async fn chat_completions(state: Arc<MockState>, req: Request, path: &str) -> Re
         Ok(c) => c,
         Err(e) => return Ok(e.into_response()),
     };
+    state.record(&chat.model, path, &parts.headers, &bytes);
+    answer_chat(state, chat).await
+}
+
+/// `POST /v1/responses`: the request translated to chat (as the gateway does for a chat
+/// upstream), answered like chat, and the answer translated back — whole or as the Responses
+/// event sequence. The mock keeps no state: `previous_response_id` is the gateway's to expand.
+async fn responses(state: Arc<MockState>, req: Request, path: &str) -> Result<Response, BoxError> {
+    use crate::responses::{input_items, new_id_suffix, response_from_chat, to_chat, Echo, Strictness};
+    let (parts, body) = req.into_parts();
+    let bytes = read_limited(body, 64 << 20).await.unwrap_or_default();
+    let obj = match crate::api::parse::parse_object(&bytes) {
+        Ok(o) => o,
+        Err(e) => return Ok(e.into_response()),
+    };
+    let translated = input_items(&obj).and_then(|items| to_chat(&obj, &items, Strictness::Strict));
+    let mut chat = match translated {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(err_json(
+                StatusCode::BAD_REQUEST,
+                &e.message,
+                "invalid_request_error",
+                Some(&e.param),
+                "invalid_value",
+            ))
+        }
+    };
+    state.record(&chat.model, path, &parts.headers, &bytes);
+    let stream = chat.is_stream();
+    if stream {
+        chat.stream_options = Some(json!({"include_usage": true}));
+    }
+    let echo = Echo::of(&obj, &new_id_suffix(), now_secs());
     let model = chat.model.clone();
-    state.record(&model, path, &parts.headers, &bytes);
+    let resp = answer_chat(state, chat).await?;
+    if !resp.status().is_success() {
+        return Ok(resp);
+    }
+    if stream {
+        let translator = crate::responses::StreamTranslator::new(echo, &model);
+        return Ok(resp.map(|b| h::boxed(crate::stream::responses::ResponsesSse::new(b, translator, None))));
+    }
+    let body = read_limited(resp.into_body(), 64 << 20).await.unwrap_or_default();
+    let completion: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        // A fault made the answer invalid JSON: pass it on as it is.
+        Err(_) => return Ok(h::json(StatusCode::OK, body)),
+    };
+    Ok(h::json(
+        StatusCode::OK,
+        response_from_chat(&completion, &echo).to_string(),
+    ))
+}
+
+/// Answer a parsed chat request (faults, strict mode, structured answers, streaming).
+async fn answer_chat(state: Arc<MockState>, chat: crate::api::ChatRequest) -> Result<Response, BoxError> {
+    let model = chat.model.clone();
     let kind = match state.kind(&model) {
         Some(k @ (Kind::Chat | Kind::Reasoning)) => k,
         Some(Kind::Embedding) | None if !state.opts.strict => Kind::Chat,

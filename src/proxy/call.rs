@@ -7,7 +7,7 @@
 //! deadline the attempts ended by.
 
 use super::ctx::RequestCtx;
-use super::relay::{read_full_by, stream_response, Answer};
+use super::relay::{read_full_by, stream_response, Answer, Framing};
 use crate::config::ModelConfig;
 use crate::error::GatewayError;
 use crate::http::Response;
@@ -67,13 +67,13 @@ pub fn stream(
     response: UpstreamResponse,
     served_by: &Candidate,
     taps: Taps,
-    hide_usage_chunk: bool,
+    framing: Framing,
 ) -> Response {
     let upstream = &served_by.upstream;
     ctx.state
         .metrics
         .record_upstream(&upstream.name, ctx.info.upstream_wait);
-    stream_response(ctx, response, upstream, taps, hide_usage_chunk)
+    stream_response(ctx, response, upstream, taps, framing)
 }
 
 /// Read the whole answer of `response` (from `served_by`) by the request's deadline.

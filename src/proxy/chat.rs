@@ -6,7 +6,7 @@
 use super::account::Accounting;
 use super::cached::{self, Lookup, Store};
 use super::ctx::RequestCtx;
-use super::relay::Answer;
+use super::relay::{Answer, Framing};
 use super::routing::{self, ChatCall};
 use super::{admission, call, read_body, structured};
 use crate::api::{parse_chat_request, ChatRequest};
@@ -60,7 +60,10 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
         // Accounted and stored by its taps when the stream ends.
         let taps = [Some(accounting.tap()), store.map(Store::tap)];
         let taps = taps.into_iter().flatten().collect();
-        call::stream(ctx, response, &served_by, taps, !call.include_usage)
+        let framing = Framing::Chat {
+            hide_usage_chunk: !call.include_usage,
+        };
+        call::stream(ctx, response, &served_by, taps, framing)
     } else {
         let mut answer = call::read_whole(ctx, response, &served_by).await?;
         if answer.parts.status.is_success() {

@@ -18,6 +18,7 @@ pub mod chat;
 pub mod ctx;
 pub mod embeddings;
 pub mod relay;
+pub mod responses;
 pub mod routing;
 pub mod structured;
 

@@ -6,7 +6,7 @@ use crate::api::Usage;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
 use crate::state::RequestInfo;
-use crate::stream::{OnEnd, SseRelay, Taps};
+use crate::stream::{OnEnd, SseRelay, StreamEnd, Taps};
 use crate::upstream::{Upstream, UpstreamResponse};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -127,6 +127,16 @@ pub fn full_response(answer: Answer, info: RequestInfo) -> Response {
     resp
 }
 
+/// How an upstream stream is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Chat Completions chunks ending with `[DONE]`; the usage-only chunk hidden when the
+    /// gateway asked for it on its own.
+    Chat { hide_usage_chunk: bool },
+    /// Responses API events, ending with a terminal event (`response.completed`, ...).
+    Responses,
+}
+
 /// Relay an upstream event stream as it arrives (idle and total timeouts of `upstream`); `taps`
 /// observe it (the open-streams gauge and outcome metric are always added).
 pub fn stream_response(
@@ -134,7 +144,7 @@ pub fn stream_response(
     sent: UpstreamResponse,
     upstream: &Upstream,
     mut taps: Taps,
-    hide_usage_chunk: bool,
+    framing: Framing,
 ) -> Response {
     let (parts, body) = sent.response.into_parts();
     let metrics = ctx.state.metrics.clone();
@@ -145,7 +155,16 @@ pub fn stream_response(
     })));
     let relay = SseRelay::new(body, upstream.stream_idle_timeout, MAX_SSE_EVENT, taps)
         .total_timeout(upstream.stream_total_timeout)
-        .hide_usage_chunk(hide_usage_chunk);
+        .hide_usage_chunk(
+            framing
+                == Framing::Chat {
+                    hide_usage_chunk: true,
+                },
+        )
+        .ends_with(match framing {
+            Framing::Chat { .. } => StreamEnd::Done,
+            Framing::Responses => StreamEnd::ResponsesTerminal,
+        });
     let mut resp = http::Response::new(h::boxed(relay));
     *resp.status_mut() = parts.status;
     let hm = resp.headers_mut();

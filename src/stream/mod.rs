@@ -25,6 +25,8 @@ const COALESCE_ROUNDS: u8 = 2;
 const COALESCE_MAX_BYTES: usize = 64 * 1024;
 
 /// The `[DONE]` sentinel event.
+pub mod responses;
+
 pub const DONE_EVENT: &[u8] = b"data: [DONE]\n\n";
 
 /// Find the end of the first complete event in `buf`: the index just past the blank line that
@@ -152,6 +154,8 @@ pin_project! {
         // The gateway asked upstream for usage the client did not ask for: do not forward the
         // usage-only chunk.
         hide_usage_chunk: bool,
+        // What ends the stream: `[DONE]`, or a Responses API terminal event.
+        end: StreamEnd,
         // Complete events not yet handed to the server, and the scheduler rounds since the last
         // one arrived (see "Coalescing" in `poll_frame`).
         ready: BytesMut,
@@ -184,6 +188,7 @@ impl<B> SseRelay<B> {
             saw_done: false,
             taps,
             hide_usage_chunk: false,
+            end: StreamEnd::Done,
             ready: BytesMut::new(),
             idle_rounds: 0,
             handed: false,
@@ -203,6 +208,12 @@ impl<B> SseRelay<B> {
         self.hide_usage_chunk = hide;
         self
     }
+
+    /// What ends the stream (default `[DONE]`); a body that ends before it was truncated.
+    pub fn ends_with(mut self, end: StreamEnd) -> Self {
+        self.end = end;
+        self
+    }
 }
 
 fn error_tail(err: GatewayError) -> Bytes {
@@ -212,12 +223,22 @@ fn error_tail(err: GatewayError) -> Bytes {
     out.freeze()
 }
 
-/// Inspect one complete event: `[DONE]`, usage.
-fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool) {
-    observe_data(event_data_ref(event).as_deref(), summary, saw_done);
+/// The event that ends a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// Chat Completions: `data: [DONE]`.
+    Done,
+    /// The Responses API: `response.completed`, `response.incomplete`, `response.failed` or
+    /// `error`.
+    ResponsesTerminal,
 }
 
-fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut bool) {
+/// Inspect one complete event: its end, usage.
+fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool, end: StreamEnd) {
+    observe_data(event_data_ref(event).as_deref(), summary, saw_done, end);
+}
+
+fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut bool, end: StreamEnd) {
     summary.events += 1;
     if summary.first_event_at.is_none() {
         summary.first_event_at = Some(Instant::now());
@@ -227,6 +248,19 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
     };
     if data == b"[DONE]" {
         *saw_done = true;
+        return;
+    }
+    if end == StreamEnd::ResponsesTerminal {
+        // Compact JSON, as servers send it; quotes inside strings are escaped and never match.
+        const TERMINAL: [&[u8]; 4] = [
+            b"\"type\":\"response.completed\"",
+            b"\"type\":\"response.incomplete\"",
+            b"\"type\":\"response.failed\"",
+            b"\"type\":\"error\"",
+        ];
+        if TERMINAL.iter().any(|t| contains(data, t)) {
+            *saw_done = true;
+        }
         return;
     }
     // Cheap pre-check: only chunks that carry a usage object are parsed.
@@ -314,7 +348,7 @@ where
                                 break;
                             }
                             let before = this.summary.usage.is_some();
-                            observe_data(data, this.summary, this.saw_done);
+                            observe_data(data, this.summary, this.saw_done, *this.end);
                             if *this.hide_usage_chunk
                                 && !before
                                 && this.summary.usage.is_some()
@@ -405,7 +439,7 @@ where
                         let rest = this.buf.split().freeze();
                         let mut ev = rest.to_vec();
                         ev.extend_from_slice(b"\n\n");
-                        observe(&ev, this.summary, this.saw_done);
+                        observe(&ev, this.summary, this.saw_done, *this.end);
                         let ev = Bytes::from(ev);
                         for t in this.taps.iter_mut() {
                             t.on_frame(&ev);

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 pub enum Endpoint {
     ChatCompletions,
     Embeddings,
+    /// `POST /responses`, for upstreams that speak the Responses API.
+    Responses,
 }
 
 impl Endpoint {
@@ -34,6 +36,7 @@ impl Endpoint {
         match self {
             Endpoint::ChatCompletions => "/chat/completions",
             Endpoint::Embeddings => "/embeddings",
+            Endpoint::Responses => "/responses",
         }
     }
 }
@@ -90,6 +93,7 @@ pub struct Upstream {
     config: UpstreamConfig,
     chat_uri: Uri,
     embeddings_uri: Uri,
+    responses_uri: Uri,
     auth: Option<HeaderValue>,
     /// One client (and connection pool) per worker thread, so that a pooled connection is always
     /// driven by the runtime of the request using it (see [`set_worker_index`]).
@@ -160,6 +164,7 @@ impl Upstream {
             name: cfg.name.clone(),
             chat_uri: uri(Endpoint::ChatCompletions.path())?,
             embeddings_uri: uri(Endpoint::Embeddings.path())?,
+            responses_uri: uri(Endpoint::Responses.path())?,
             auth,
             clients,
             request_timeout: cfg.request_timeout,
@@ -168,6 +173,11 @@ impl Upstream {
             breakers: std::sync::Mutex::new(std::collections::HashMap::new()),
             outstanding: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// The API dialect this upstream speaks for Responses requests.
+    pub fn api(&self) -> crate::config::UpstreamApi {
+        self.config.api
     }
 
     /// The circuit breaker of the deployment of `model` on this upstream.
@@ -186,6 +196,7 @@ impl Upstream {
         let uri = match endpoint {
             Endpoint::ChatCompletions => self.chat_uri.clone(),
             Endpoint::Embeddings => self.embeddings_uri.clone(),
+            Endpoint::Responses => self.responses_uri.clone(),
         };
         let mut req = http::Request::new(Full::new(body));
         *req.method_mut() = Method::POST;
@@ -309,6 +320,7 @@ mod tests {
             stream_total_timeout: Duration::from_secs(1),
             pool_idle_timeout: Duration::from_secs(1),
             pool_max_idle_per_host: 1,
+            api: crate::config::UpstreamApi::Chat,
         }
     }
 

@@ -51,6 +51,13 @@ upstream = "mock"
 [models."o3-mini"]
 upstream = "mock"
 kind = "reasoning"
+# The same mock declared as speaking the Responses API (relayed, not translated).
+[upstreams.mockr]
+base_url = "http://{mock_addr}/v1"
+api = "responses"
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
 [[teams.sdk.keys]]
 sha256 = "{digest}"
 """

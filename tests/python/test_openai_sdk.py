@@ -75,4 +75,4 @@ def test_errors_surface_as_sdk_exceptions(stack):
 def test_models_list(stack):
     gw, _ = clients(stack)
     ids = sorted(m.id for m in gw.models.list())
-    assert ids == ["gpt-4o-mini", "o3-mini"]
+    assert ids == ["gpt-4o-mini", "o3-mini", "r-mini"]

@@ -1,0 +1,444 @@
+//! `POST /v1/responses` and the stored responses (`GET`/`DELETE /v1/responses/{id}`,
+//! `GET /v1/responses/{id}/input_items`): the same stages as chat, read top to bottom. The
+//! request is translated to its chat form first (`responses::translate`), which routing (the
+//! last user turn decides) and admission read; then, by the dialect of the target's upstream
+//! (`[upstreams.NAME] api`), it is either sent as chat — schema stage, reasoning adaptation and
+//! goal-form rewrite included — and the answer translated back, or relayed to a Responses
+//! upstream as is with only the model name (and a `previous_response_id` conversation) replaced.
+//!
+//! Invariant: every stored response is read and written under the caller's team; another
+//! team's id is a 404, exactly like an unknown one.
+
+use super::account::Accounting;
+use super::ctx::RequestCtx;
+use super::relay::{self, Framing};
+use super::routing::{self, Target};
+use super::{admission, call, read_body, structured};
+use crate::api::parse::parse_object;
+use crate::config::{ModelConfig, UpstreamApi};
+use crate::error::{ErrorKind, GatewayError};
+use crate::http::{self as h, Body, Response};
+use crate::responses::{
+    input_items, new_id_suffix, replay_chat_completion, response_from_chat, to_chat, usage_from_responses,
+    Echo, StoredResponse, StreamTranslator, Strictness, TranslateError,
+};
+use crate::state::{AppState, Team};
+use crate::stream::responses::{OnDone, ResponsesSse};
+use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
+use crate::upstream::resilience::{Candidate, Sent};
+use crate::upstream::Endpoint;
+use bytes::Bytes;
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// `POST /v1/responses`.
+pub async fn create(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
+    let (parts, body) = req.into_parts();
+    let mut ctx = RequestCtx::new(&state, &team, &parts.headers);
+    let result = respond(&mut ctx, body).await;
+    admission::with_rate_headers(ctx.rate.take(), result)
+}
+
+fn invalid(e: TranslateError) -> GatewayError {
+    GatewayError::new(ErrorKind::InvalidRequest, e.message).with_param(e.param)
+}
+
+fn not_found(id: &str, param: Option<&str>) -> GatewayError {
+    let e = GatewayError::new(
+        ErrorKind::NotFound,
+        format!(
+            "no response with id '{}' is stored for your team (responses are kept for a limited time, and \
+             only when created with store not false)",
+            super::truncate(id, 100)
+        ),
+    );
+    match param {
+        Some(p) => e.with_param(p),
+        None => e,
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What a served answer is stored as (when the request did not say `store: false`).
+struct Keep {
+    store: Arc<crate::responses::ResponseStore>,
+    team: Arc<str>,
+    items: Arc<Vec<Value>>,
+}
+
+impl Keep {
+    fn put(self, response: Value) {
+        if let Some(id) = response.get("id").and_then(Value::as_str).map(str::to_string) {
+            self.store.put(
+                &self.team,
+                &id,
+                StoredResponse {
+                    input_items: self.items,
+                    response: Arc::new(response),
+                },
+            );
+        }
+    }
+
+    fn on_done(self) -> OnDone {
+        Box::new(move |r| self.put(r))
+    }
+}
+
+async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayError> {
+    let server = &ctx.state.config.server;
+    let bytes = read_body(body, server.max_body_bytes).await?;
+    let req = parse_object(&bytes)?;
+    // The conversation so far: a stored response's input and output, then this input.
+    let mut items = Vec::new();
+    match req.get("previous_response_id") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(id)) => {
+            let stored = ctx
+                .state
+                .responses
+                .get(&ctx.team.0, id)
+                .ok_or_else(|| not_found(id, Some("previous_response_id")))?;
+            items = stored.conversation();
+        }
+        Some(_) => {
+            return Err(GatewayError::new(
+                ErrorKind::InvalidRequest,
+                "invalid value for 'previous_response_id': expected a string",
+            )
+            .with_param("previous_response_id"))
+        }
+    }
+    items.extend(input_items(&req).map_err(invalid)?);
+    // Routing and admission read the chat form; what it cannot express is checked once the
+    // upstream's dialect is known.
+    let chat = to_chat(&req, &items, Strictness::Lenient).map_err(invalid)?;
+    if chat.messages.len() > server.max_messages {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            format!(
+                "too many input items: {} (this gateway accepts at most {})",
+                chat.messages.len(),
+                server.max_messages
+            ),
+        )
+        .with_param("input"));
+    }
+    let routing = routing::decide(ctx, &chat)?;
+    let target = admission::admit_chat(ctx, &chat, routing).await?;
+    let echo = Echo::of(&req, &new_id_suffix(), now_secs());
+    let keep = (req.get("store").and_then(Value::as_bool) != Some(false)).then(|| Keep {
+        store: ctx.state.responses.clone(),
+        team: ctx.team.0.clone(),
+        items: Arc::new(items.clone()),
+    });
+    match dialect(ctx, target.model) {
+        UpstreamApi::Chat => via_chat(ctx, target, &req, &items, echo, keep).await,
+        UpstreamApi::Responses => via_responses(ctx, target, req, items, keep).await,
+    }
+}
+
+/// The dialect of the model's first deployment; the call goes to the deployments that speak it.
+fn dialect(ctx: &RequestCtx<'_>, model: &ModelConfig) -> UpstreamApi {
+    model
+        .deployments
+        .iter()
+        .find_map(|d| ctx.state.upstreams.get(&d.upstream))
+        .map_or(UpstreamApi::Chat, |u| u.api())
+}
+
+fn speaking(
+    api: UpstreamApi,
+    (primary, fallbacks): (Vec<Candidate>, Vec<Candidate>),
+) -> (Vec<Candidate>, Vec<Candidate>) {
+    let keep = |v: Vec<Candidate>| v.into_iter().filter(|c| c.upstream.api() == api).collect();
+    (keep(primary), keep(fallbacks))
+}
+
+/// A chat upstream: translated, through the chat stages, and translated back.
+async fn via_chat<'a>(
+    ctx: &mut RequestCtx<'a>,
+    target: Target<'a>,
+    req: &Map<String, Value>,
+    items: &[Value],
+    echo: Echo,
+    keep: Option<Keep>,
+) -> Result<Response, GatewayError> {
+    let mut chat = to_chat(req, items, Strictness::Strict).map_err(invalid)?;
+    let schema = structured::prepare(ctx, &mut chat, target.model)?;
+    let chat_bytes = serde_json::to_vec(&chat).map(Bytes::from).map_err(|e| {
+        GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request").with_source(e)
+    })?;
+    let mut call = routing::adapt(ctx, target, chat, chat_bytes, schema).await?;
+    let candidates = speaking(UpstreamApi::Chat, call.candidates(ctx));
+    let body_for = |c: &Candidate| call.body_for(c);
+    let sent = call::send(ctx, Endpoint::ChatCompletions, candidates, &body_for).await?;
+    let Sent {
+        response,
+        candidate: served_by,
+        ..
+    } = sent;
+    call.served_by(ctx, &served_by);
+    let accounting = Accounting::new(ctx, call.model, call.saving_against(ctx));
+    if call.upstream_stream && response.response.status().is_success() {
+        // The usage chunk is read by the translator, never shown as chat to the client.
+        let framing = Framing::Chat {
+            hide_usage_chunk: false,
+        };
+        let resp = call::stream(ctx, response, &served_by, vec![accounting.tap()], framing);
+        let translator = StreamTranslator::new(echo, &served_by.model);
+        let on_done = keep.map(Keep::on_done);
+        let resp = resp.map(|b| h::boxed(ResponsesSse::new(b, translator, on_done)));
+        return Ok(call.finish(ctx, resp, "bypass"));
+    }
+    let mut answer = call::read_whole(ctx, response, &served_by).await?;
+    if !answer.parts.status.is_success() {
+        // The upstream's error, in OpenAI's error shape already.
+        let resp = relay::full_response(answer, ctx.take_info());
+        return Ok(call.finish(ctx, resp, "bypass"));
+    }
+    if let Some(s) = &call.schema {
+        match structured::enforce(ctx, s, &call.chat, &served_by, &mut answer).await {
+            Ok(result) => call.schema_result = Some(result),
+            Err(e) => {
+                if let Some(u) = &answer.usage {
+                    accounting.count(u);
+                }
+                return Err(e);
+            }
+        }
+    }
+    if let Some(u) = answer.usage.take() {
+        accounting.settle(u);
+    }
+    let completion: Value = serde_json::from_slice(&answer.body).map_err(|e| {
+        GatewayError::new(
+            ErrorKind::UpstreamProtocol,
+            "upstream answer is not a chat completion",
+        )
+        .with_source(e)
+    })?;
+    let (body, response, sse) = if call.stream {
+        // Taken whole (a structured answer is enforced first), then replayed as events.
+        let mut t = StreamTranslator::new(echo, &served_by.model);
+        let mut out = t.start();
+        for c in replay_chat_completion(&completion) {
+            out.extend(t.chunk(&c));
+        }
+        out.extend(t.finish());
+        let r = t.take_response().unwrap_or(Value::Null);
+        (Bytes::from(out), r, true)
+    } else {
+        let r = response_from_chat(&completion, &echo);
+        (Bytes::from(r.to_string()), r, false)
+    };
+    if let Some(k) = keep {
+        k.put(response);
+    }
+    let resp = whole(ctx, body, sse);
+    Ok(call.finish(ctx, resp, "bypass"))
+}
+
+/// A whole answer for the client: JSON, or a replayed event stream.
+fn whole(ctx: &mut RequestCtx<'_>, body: Bytes, sse: bool) -> Response {
+    let mut resp = h::full(StatusCode::OK, body);
+    let hm = resp.headers_mut();
+    if sse {
+        hm.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        hm.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else {
+        hm.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    let info = ctx.take_info();
+    relay::set_model_header(&mut resp, &info.model);
+    resp.extensions_mut().insert(info);
+    resp
+}
+
+/// A Responses upstream: the request as the client sent it (unknown fields kept), the model
+/// name replaced and a `previous_response_id` expanded into the stored conversation.
+async fn via_responses<'a>(
+    ctx: &mut RequestCtx<'a>,
+    target: Target<'a>,
+    mut req: Map<String, Value>,
+    items: Vec<Value>,
+    keep: Option<Keep>,
+) -> Result<Response, GatewayError> {
+    let model = target.model;
+    let decision = &target.routing.decision;
+    ctx.info.model = Some(model.upstream_model.clone());
+    ctx.info.model_label = Some(model.public_name.clone());
+    ctx.info.route = decision.route.map_or("passthrough", |r| r.as_str());
+    ctx.info.cache = "bypass";
+    // The upstream gets the whole conversation instead of an id it has never seen.
+    let previous = req.remove("previous_response_id");
+    if previous.is_some() {
+        req.insert("input".into(), Value::Array(items));
+    }
+    let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
+    let body_for = |c: &Candidate| {
+        let mut r = req.clone();
+        r.insert("model".into(), Value::String(c.model.clone()));
+        serde_json::to_vec(&r).map(Bytes::from).map_err(|e| {
+            GatewayError::new(ErrorKind::Internal, "could not serialise the upstream request").with_source(e)
+        })
+    };
+    let candidates = speaking(
+        UpstreamApi::Responses,
+        (call::candidates(ctx, model, false), Vec::new()),
+    );
+    let Sent {
+        response,
+        candidate: served_by,
+        ..
+    } = call::send(ctx, Endpoint::Responses, candidates, &body_for).await?;
+    let accounting = Accounting::new(ctx, model, None);
+    if stream && response.response.status().is_success() {
+        let tap = Box::new(CompletedTap {
+            accounting: Some(accounting),
+            keep,
+            buf: Vec::new(),
+            completed: None,
+        });
+        return Ok(call::stream(
+            ctx,
+            response,
+            &served_by,
+            vec![tap],
+            Framing::Responses,
+        ));
+    }
+    let mut answer = call::read_whole(ctx, response, &served_by).await?;
+    if answer.parts.status.is_success() {
+        if let Ok(mut r) = serde_json::from_slice::<Value>(&answer.body) {
+            if let Some(u) = r.get("usage").and_then(usage_from_responses) {
+                accounting.settle(u);
+            }
+            // The answer names the client's previous response, as the client sent it.
+            if let (Some(p), Value::Object(m)) = (previous, &mut r) {
+                m.insert("previous_response_id".into(), p);
+                answer.body = Bytes::from(r.to_string());
+            }
+            if let Some(k) = keep {
+                k.put(r);
+            }
+        }
+    }
+    Ok(relay::full_response(answer, ctx.take_info()))
+}
+
+/// Watches a relayed Responses stream for `response.completed`: its usage settles the
+/// accounting and the response is stored when the stream ends.
+struct CompletedTap {
+    accounting: Option<Accounting>,
+    keep: Option<Keep>,
+    /// Events seen so far that have not ended (frames are whole events, but stay safe).
+    buf: Vec<u8>,
+    completed: Option<Value>,
+}
+
+impl StreamTap for CompletedTap {
+    fn on_frame(&mut self, frame: &Bytes) {
+        self.buf.extend_from_slice(frame);
+        while let Some(end) = find_event_end(&self.buf) {
+            let event: Vec<u8> = self.buf.drain(..end).collect();
+            let Some(d) = event_data_ref(&event) else {
+                continue;
+            };
+            if !d.windows(18).any(|w| w == b"response.completed") {
+                continue;
+            }
+            if let Ok(v) = serde_json::from_slice::<Value>(&d) {
+                if v.get("type").and_then(Value::as_str) == Some("response.completed") {
+                    self.completed = v.get("response").cloned();
+                }
+            }
+        }
+    }
+
+    fn on_end(mut self: Box<Self>, _summary: &StreamSummary) {
+        let Some(r) = self.completed.take() else {
+            return;
+        };
+        if let (Some(a), Some(u)) = (
+            self.accounting.take(),
+            r.get("usage").and_then(usage_from_responses),
+        ) {
+            a.settle(u);
+        }
+        if let Some(k) = self.keep.take() {
+            k.put(r);
+        }
+    }
+}
+
+/// `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items`.
+pub fn stored(
+    state: &AppState,
+    team: &Team,
+    method: &http::Method,
+    rest: &str,
+) -> Result<Response, GatewayError> {
+    let (id, sub) = match rest.split_once('/') {
+        Some((id, sub)) => (id, Some(sub)),
+        None => (rest, None),
+    };
+    let store = &state.responses;
+    let json_ok = |v: Value| Ok(h::json(StatusCode::OK, v.to_string()));
+    match (method, sub) {
+        (&http::Method::GET, None) => {
+            let s = store.get(&team.0, id).ok_or_else(|| not_found(id, None))?;
+            json_ok(s.response.as_ref().clone())
+        }
+        (&http::Method::DELETE, None) => {
+            if store.delete(&team.0, id) {
+                json_ok(json!({"id": id, "object": "response.deleted", "deleted": true}))
+            } else {
+                Err(not_found(id, None))
+            }
+        }
+        (&http::Method::GET, Some("input_items")) => {
+            let s = store.get(&team.0, id).ok_or_else(|| not_found(id, None))?;
+            let data: Vec<Value> = s
+                .input_items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let mut item = item.clone();
+                    if let Value::Object(m) = &mut item {
+                        m.entry("id").or_insert_with(|| json!(format!("item_{id}_{i}")));
+                    }
+                    item
+                })
+                .collect();
+            let first = data
+                .first()
+                .and_then(|v| v.get("id"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let last = data
+                .last()
+                .and_then(|v| v.get("id"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            json_ok(
+                json!({"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": false}),
+            )
+        }
+        (_, Some("input_items")) | (_, None) => Err(GatewayError::new(
+            ErrorKind::MethodNotAllowed,
+            format!("method {method} is not allowed here"),
+        )),
+        _ => Err(GatewayError::new(
+            ErrorKind::NotFound,
+            "no route for this path under /v1/responses",
+        )),
+    }
+}

@@ -1,0 +1,193 @@
+//! The in-process store of Responses answers, keyed by (team, response id): what
+//! `previous_response_id`, `GET /v1/responses/{id}` and `.../input_items` read.
+//!
+//! Invariants: a lookup always names the team, so no team can read, continue or delete another
+//! team's response; the store holds at most `max_bytes` (JSON bytes of input and output),
+//! evicting the oldest first, and an entry past its TTL is never returned.
+
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One stored answer: the conversation that led to it and the response itself.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    /// Every input item the answer saw, the stored conversation of its own
+    /// `previous_response_id` included (so continuing needs one lookup).
+    pub input_items: Arc<Vec<Value>>,
+    /// The `response` object as the client got it.
+    pub response: Arc<Value>,
+}
+
+impl StoredResponse {
+    /// The conversation a continuation prepends: the input items and the output items.
+    pub fn conversation(&self) -> Vec<Value> {
+        let mut items: Vec<Value> = self.input_items.as_ref().clone();
+        if let Some(Value::Array(out)) = self.response.get("output") {
+            items.extend(out.iter().cloned());
+        }
+        items
+    }
+
+    fn bytes(&self) -> usize {
+        let items: usize = self.input_items.iter().map(json_len).sum();
+        items + json_len(&self.response) + 64
+    }
+}
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(0, |b| b.len())
+}
+
+struct Entry {
+    stored: StoredResponse,
+    at: Instant,
+    bytes: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<(Arc<str>, String), Entry>,
+    /// Insertion order, oldest first; keys of removed entries are skipped when met.
+    order: VecDeque<((Arc<str>, String), Instant)>,
+    bytes: usize,
+}
+
+/// The bounded, team-scoped response store.
+pub struct ResponseStore {
+    ttl: Duration,
+    max_bytes: usize,
+    inner: Mutex<Inner>,
+}
+
+impl ResponseStore {
+    pub fn new(ttl: Duration, max_bytes: u64) -> Self {
+        ResponseStore {
+            ttl,
+            max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keep `stored` under `team` and its response's `id`. An answer larger than the whole
+    /// budget is not kept.
+    pub fn put(&self, team: &Arc<str>, id: &str, stored: StoredResponse) {
+        let bytes = stored.bytes();
+        if bytes > self.max_bytes {
+            return;
+        }
+        let now = Instant::now();
+        let key = (team.clone(), id.to_string());
+        let mut inner = self.lock();
+        if let Some(old) = inner.map.remove(&key) {
+            inner.bytes -= old.bytes;
+        }
+        inner.bytes += bytes;
+        inner.map.insert(
+            key.clone(),
+            Entry {
+                stored,
+                at: now,
+                bytes,
+            },
+        );
+        inner.order.push_back((key, now));
+        // Oldest first, expired or not, until the budget holds.
+        while inner.bytes > self.max_bytes {
+            let Some((k, at)) = inner.order.pop_front() else {
+                break;
+            };
+            if inner.map.get(&k).is_some_and(|e| e.at == at) {
+                if let Some(e) = inner.map.remove(&k) {
+                    inner.bytes -= e.bytes;
+                }
+            }
+        }
+        // Drop expired entries from the front while cheap.
+        while let Some((k, at)) = inner.order.front().cloned() {
+            if now.duration_since(at) <= self.ttl {
+                break;
+            }
+            inner.order.pop_front();
+            if inner.map.get(&k).is_some_and(|e| e.at == at) {
+                if let Some(e) = inner.map.remove(&k) {
+                    inner.bytes -= e.bytes;
+                }
+            }
+        }
+    }
+
+    /// The team's response `id`, unless absent, expired or another team's.
+    pub fn get(&self, team: &Arc<str>, id: &str) -> Option<StoredResponse> {
+        let inner = self.lock();
+        let e = inner.map.get(&(team.clone(), id.to_string()))?;
+        (e.at.elapsed() <= self.ttl).then(|| e.stored.clone())
+    }
+
+    /// Remove the team's response `id`; false when it had none.
+    pub fn delete(&self, team: &Arc<str>, id: &str) -> bool {
+        let mut inner = self.lock();
+        match inner.map.remove(&(team.clone(), id.to_string())) {
+            Some(e) => {
+                inner.bytes -= e.bytes;
+                e.at.elapsed() <= self.ttl
+            }
+            None => false,
+        }
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn stored(text: &str) -> StoredResponse {
+        StoredResponse {
+            input_items: Arc::new(vec![json!({"type":"message","role":"user","content":text})]),
+            response: Arc::new(json!({"id":"r","output":[{"type":"message","content":[]}]})),
+        }
+    }
+
+    #[test]
+    fn teams_are_isolated_and_delete_is_scoped() {
+        let s = ResponseStore::new(Duration::from_secs(60), 1 << 20);
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        s.put(&a, "resp_1", stored("hi"));
+        assert!(s.get(&a, "resp_1").is_some());
+        assert!(s.get(&b, "resp_1").is_none());
+        assert!(!s.delete(&b, "resp_1"));
+        assert_eq!(s.get(&a, "resp_1").unwrap().conversation().len(), 2);
+        assert!(s.delete(&a, "resp_1"));
+        assert!(s.get(&a, "resp_1").is_none());
+        assert_eq!(s.bytes(), 0);
+    }
+
+    #[test]
+    fn oldest_are_evicted_at_the_byte_budget_and_expired_are_not_returned() {
+        let one = stored("x").bytes();
+        let s = ResponseStore::new(Duration::from_secs(60), (one * 2) as u64);
+        let a: Arc<str> = Arc::from("a");
+        for i in 0..3 {
+            s.put(&a, &format!("resp_{i}"), stored("x"));
+        }
+        assert!(s.get(&a, "resp_0").is_none());
+        assert!(s.get(&a, "resp_1").is_some() && s.get(&a, "resp_2").is_some());
+        assert!(s.bytes() <= one * 2);
+        let expired = ResponseStore::new(Duration::ZERO, 1 << 20);
+        expired.put(&a, "resp_x", stored("x"));
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(expired.get(&a, "resp_x").is_none());
+    }
+}

@@ -1,0 +1,370 @@
+//! `POST /v1/responses` end to end, for both upstream dialects: `gpt-4o-mini` on an upstream
+//! that speaks chat (translated both ways) and `r-mini` on one that speaks Responses (relayed).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use bytes::Bytes;
+use common::*;
+use gearbox::mock::MockOptions;
+use serde_json::{json, Value};
+
+const BETA: (&str, &str) = ("authorization", "Bearer beta-key");
+
+/// The same mock behind a second upstream declared as speaking Responses.
+fn extra(mock: std::net::SocketAddr) -> String {
+    format!(
+        r#"
+[upstreams.mockr]
+base_url = "http://{mock}/v1"
+api = "responses"
+
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+kind = "chat"
+"#
+    )
+}
+
+async fn setup() -> (Running, Running) {
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(mock.addr, &extra(mock.addr))).await;
+    (mock, gw)
+}
+
+const DIALECTS: [(&str, &str); 2] = [
+    ("gpt-4o-mini", "/v1/chat/completions"),
+    ("r-mini", "/v1/responses"),
+];
+
+async fn last_upstream_path(mock: &Running) -> String {
+    let stats = mock_stats(mock).await;
+    let last = stats["last_requests"].as_array().unwrap().last().unwrap().clone();
+    last["path"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn plain_response_in_both_dialects() {
+    let (mock, gw) = setup().await;
+    for (model, path) in DIALECTS {
+        let body = json!({"model": model, "input": "What is the capital of France?",
+            "instructions": "Answer briefly.", "metadata": {"k": "v"}});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let v = r.json();
+        assert!(v["id"].as_str().unwrap().starts_with("resp_"), "{v}");
+        assert_eq!(v["object"], "response");
+        assert_eq!(v["status"], "completed");
+        assert_eq!(v["output"][0]["type"], "message");
+        assert!(!v["output"][0]["content"][0]["text"].as_str().unwrap().is_empty());
+        assert!(v["usage"]["input_tokens"].as_u64().unwrap() > 0);
+        assert_eq!(
+            v["usage"]["total_tokens"].as_u64().unwrap(),
+            v["usage"]["input_tokens"].as_u64().unwrap() + v["usage"]["output_tokens"].as_u64().unwrap()
+        );
+        assert_eq!(v["metadata"], json!({"k": "v"}));
+        assert_eq!(last_upstream_path(&mock).await, path, "{model}");
+        // Stored and readable by its id.
+        let id = v["id"].as_str().unwrap();
+        let got = get(&gw.url(&format!("/v1/responses/{id}"))).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.json()["output"], v["output"]);
+    }
+    let metrics = request("GET", &gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    assert!(
+        metrics.contains("endpoint=\"responses\""),
+        "no responses endpoint in metrics"
+    );
+}
+
+#[tokio::test]
+async fn streamed_events_are_in_order_with_sequence_numbers() {
+    let (mock, gw) = setup().await;
+    for (model, path) in DIALECTS {
+        let body = json!({"model": model, "input": "Stream me a short answer", "stream": true});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("text/event-stream"));
+        let events: Vec<Value> = sse_data(&r.text())
+            .iter()
+            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| panic!("{model}: not JSON: {d}")))
+            .collect();
+        let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types.first().copied(),
+            Some("response.created"),
+            "{model}: {types:?}"
+        );
+        assert_eq!(types[1], "response.in_progress");
+        assert_eq!(types[2], "response.output_item.added");
+        assert_eq!(types[3], "response.content_part.added");
+        assert!(types.contains(&"response.output_text.delta"));
+        let tail = &types[types.len() - 4..];
+        assert_eq!(
+            tail,
+            [
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.completed"
+            ],
+            "{model}"
+        );
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e["sequence_number"], i as u64, "{model}");
+        }
+        let deltas: String = events
+            .iter()
+            .filter(|e| e["type"] == "response.output_text.delta")
+            .map(|e| e["delta"].as_str().unwrap())
+            .collect();
+        let done = &events.last().unwrap()["response"];
+        assert_eq!(done["output"][0]["content"][0]["text"], deltas.as_str());
+        assert!(done["usage"]["output_tokens"].as_u64().unwrap() > 0);
+        assert_eq!(last_upstream_path(&mock).await, path);
+        // The completed stream was stored.
+        let id = done["id"].as_str().unwrap();
+        assert_eq!(
+            get(&gw.url(&format!("/v1/responses/{id}"))).await.status,
+            200,
+            "{model}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn function_tool_round_trip_through_previous_response_id() {
+    let (mock, gw) = setup().await;
+    let tools = json!([{"type": "function", "name": "get_weather", "description": "Weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
+    for (model, _) in DIALECTS {
+        let first = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "input": "Weather in Paris?", "tools": tools}),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{}", first.text());
+        let first = first.json();
+        let call = &first["output"][0];
+        assert_eq!(call["type"], "function_call", "{first}");
+        assert_eq!(call["name"], "get_weather");
+        let second = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "previous_response_id": first["id"], "tools": tools,
+                "input": [{"type": "function_call_output", "call_id": call["call_id"], "output": "{\"temp\":21}"}]}),
+        )
+        .await;
+        assert_eq!(second.status, 200, "{}", second.text());
+        let second = second.json();
+        assert_eq!(second["output"][0]["type"], "message", "{second}");
+        assert_eq!(second["previous_response_id"], first["id"]);
+        // The upstream saw the whole conversation: the question, the call and its output.
+        let stats = mock_stats(&mock).await;
+        let sent = &stats["last_requests"].as_array().unwrap().last().unwrap()["body"];
+        let text = sent.to_string();
+        assert!(
+            text.contains("Weather in Paris?") && text.contains("get_weather") && text.contains("temp"),
+            "{model}: {text}"
+        );
+        assert!(sent.get("previous_response_id").is_none());
+        // input_items lists what the second answer saw.
+        let id = second["id"].as_str().unwrap();
+        let items = get(&gw.url(&format!("/v1/responses/{id}/input_items")))
+            .await
+            .json();
+        let kinds: Vec<&str> = items["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["message", "function_call", "function_call_output"],
+            "{model}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn store_is_scoped_by_team() {
+    let (_mock, gw) = setup().await;
+    let r = post_json(
+        &gw.url("/v1/responses"),
+        &json!({"model": "gpt-4o-mini", "input": "hi"}),
+    )
+    .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let url = gw.url(&format!("/v1/responses/{id}"));
+    // Another team: not found, exactly like an unknown id, and it cannot delete it.
+    let foreign = request("GET", &url, &[BETA], Bytes::new()).await;
+    foreign.assert_error(404, "not_found");
+    request("DELETE", &url, &[BETA], Bytes::new())
+        .await
+        .assert_error(404, "not_found");
+    let cont = request(
+        "POST",
+        &gw.url("/v1/responses"),
+        &[BETA, ("content-type", "application/json")],
+        json!({"model": "gpt-4o-mini", "input": "more", "previous_response_id": id}).to_string(),
+    )
+    .await;
+    let e = cont.assert_error(404, "not_found");
+    assert_eq!(e["param"], "previous_response_id");
+    // The owner reads and deletes it.
+    assert_eq!(get(&url).await.status, 200);
+    let del = request("DELETE", &url, &[ALPHA], Bytes::new()).await;
+    assert_eq!(del.json()["deleted"], true);
+    get(&url).await.assert_error(404, "not_found");
+    // store: false keeps nothing.
+    let r = post_json(
+        &gw.url("/v1/responses"),
+        &json!({"model": "gpt-4o-mini", "input": "hi", "store": false}),
+    )
+    .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    get(&gw.url(&format!("/v1/responses/{id}")))
+        .await
+        .assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_400_naming_the_field() {
+    let (_mock, gw) = setup().await;
+    let cases = [
+        (json!({"model": "gpt-4o-mini"}), "input"),
+        (
+            json!({"model": "gpt-4o-mini", "input": [{"type": "computer_call"}]}),
+            "input[0].type",
+        ),
+        (
+            json!({"model": "gpt-4o-mini", "input": "x", "tools": [{"type": "web_search_preview"}]}),
+            "tools[0].type",
+        ),
+        (
+            json!({"model": "gpt-4o-mini", "input": "x", "previous_response_id": 5}),
+            "previous_response_id",
+        ),
+    ];
+    for (body, param) in cases {
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["param"], param, "{body}");
+    }
+    let r = post_json(
+        &gw.url("/v1/responses"),
+        &json!({"model": "gpt-4o-mini", "input": "x", "previous_response_id": "resp_nope"}),
+    )
+    .await;
+    assert_eq!(r.assert_error(404, "not_found")["param"], "previous_response_id");
+}
+
+#[tokio::test]
+async fn json_schema_format_is_enforced_by_the_schema_stage() {
+    let (_mock, gw) = setup().await;
+    let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"], "additionalProperties": false});
+    for stream in [false, true] {
+        let body = json!({"model": "gpt-4o-mini", "input": "Invent a person", "stream": stream,
+            "text": {"format": {"type": "json_schema", "name": "person", "schema": schema, "strict": true}}});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("x-gearbox-schema"), Some("valid"));
+        let text = if stream {
+            let events = sse_data(&r.text());
+            let last: Value = serde_json::from_str(events.last().unwrap()).unwrap();
+            assert_eq!(last["type"], "response.completed");
+            last["response"]["output"][0]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        } else {
+            r.json()["output"][0]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let person: Value = serde_json::from_str(&text).unwrap();
+        assert!(person["name"].is_string() && person["age"].is_i64(), "{person}");
+    }
+}
+
+#[tokio::test]
+async fn routed_name_goes_to_reasoning_in_goal_form_with_usage_in_responses_shape() {
+    let mock = start_mock(MockOptions {
+        strict: true,
+        ..MockOptions::default()
+    })
+    .await;
+    let policy = "[policy]\nrouted_models = [\"auto\"]\n[policy.reasoning]\neffort = \"medium\"\n";
+    let gw = start_gateway(&config_for(mock.addr, policy)).await;
+    // The last user turn decides: an earlier chatty turn does not.
+    let body = json!({
+        "model": "auto",
+        "temperature": 0.2,
+        "instructions": "You are a world-class expert. Think step by step.",
+        "input": [
+            {"role": "user", "content": "hi there"},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "Hello!"}]},
+            {"role": "user", "content": "A bag has 5 red and 7 blue marbles. Three are drawn without replacement. What is the probability that exactly two are red? Let's think step by step. Give the exact fraction. Do not round."}
+        ]
+    });
+    let r = post_json(&gw.url("/v1/responses"), &body).await;
+    assert_eq!(
+        r.status,
+        200,
+        "the strict mock must accept the adapted request: {}",
+        r.text()
+    );
+    assert_eq!(r.header("x-gearbox-route"), Some("reasoning"));
+    assert_eq!(r.header("x-gearbox-rewritten"), Some("true"));
+    let v = r.json();
+    assert!(
+        v["usage"]["output_tokens_details"]["reasoning_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{v}"
+    );
+    let stats = mock_stats(&mock).await;
+    let sent = &stats["last_requests"].as_array().unwrap().last().unwrap()["body"];
+    assert_eq!(sent["model"], "o3-mini");
+    assert_eq!(sent["reasoning_effort"], "medium");
+    assert!(sent.get("temperature").is_none(), "{sent}");
+    assert!(
+        !sent["messages"].to_string().contains("Think step by step"),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_cut_mid_way_ends_with_an_error_not_a_completed_response() {
+    let (mock, gw) = setup().await;
+    for (model, _) in DIALECTS {
+        mock_fault(
+            &mock,
+            json!({"kind": "cut", "after_chunks": 2, "model": "gpt-4o-mini"}),
+        )
+        .await;
+        let body = json!({"model": model, "input": "cut me", "stream": true});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let events = sse_data(&r.text());
+        assert!(!r.text().contains("response.completed"), "{model}: {}", r.text());
+        let last_json = events.iter().rev().find(|d| d.as_str() != "[DONE]").unwrap();
+        let last: Value = serde_json::from_str(last_json).unwrap();
+        assert!(
+            last["type"] == "error" || last.get("error").is_some(),
+            "{model}: {last}"
+        );
+        // Nothing was stored for the broken answer.
+        let created: Value = serde_json::from_str(&events[0]).unwrap();
+        let id = created["response"]["id"].as_str().unwrap_or("resp_none");
+        get(&gw.url(&format!("/v1/responses/{id}")))
+            .await
+            .assert_error(404, "not_found");
+    }
+}
