@@ -136,8 +136,7 @@ pub mod f {
     pub const ASK_EMPTY: usize = 32;
 }
 
-/// Number of fixed features; hashed features start at this index.
-pub const NAMED_COUNT: usize = 33;
+pub use super::text::NAMED_COUNT;
 
 /// Relative weight of the system-prompt group against the ask group.
 pub const SYSTEM_GROUP_SCALE: f32 = 0.5;

@@ -4,8 +4,6 @@
 //! Invariant: pure and total; never panics on any `&str` (all slicing is on char boundaries
 //! through `get`), emitted indices are always `< NAMED_COUNT + 2^bits`.
 
-use super::features::NAMED_COUNT;
-
 /// Hashed feature group: the ask's n-grams/words, or the system prompt's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
@@ -75,6 +73,10 @@ pub fn fold_width(c: char) -> char {
         _ => c,
     }
 }
+
+/// Number of fixed (named) features (`features::NAMED`, checked by a test there); hashed
+/// features start at this index.
+pub const NAMED_COUNT: usize = 33;
 
 pub use crate::script::is_cjk;
 use crate::script::{is_cjk_punct, is_word_char};
