@@ -9,7 +9,8 @@
 //! Invariant: pure and total. Parsing validates every size and a checksum and returns `Err` on
 //! garbage; tokenising and pooling never panic and cost time linear in the text, with every
 //! word's Viterbi search bounded by the longest piece ([`Embedder::max_piece_chars`]) and cut
-//! short as soon as a substring is no piece's prefix.
+//! short as soon as a substring is no piece's prefix. The splits of searched words are kept in
+//! a small per-thread cache ([`WORD_CACHE`] entries): it changes the cost, never the result.
 //!
 //! Tokenisation follows the encoder's own (per-character normalisation map, collapsed spaces,
 //! "▁" metaspace, unigram Viterbi), over the kept pieces only: a piece that was not kept splits
