@@ -108,7 +108,7 @@ fn endpoint_of(path: &str) -> EndpointLabel {
         p if p == "/responses" || p.starts_with("/responses/") => EndpointLabel::Responses,
         "/route" => EndpointLabel::Route,
         p if p == "/models" || p.starts_with("/models/") => EndpointLabel::Models,
-        _ => EndpointLabel::Other,
+        p => proxy::passthrough::family(p).unwrap_or(EndpointLabel::Other),
     }
 }
 
@@ -501,6 +501,11 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         (&Method::GET, m) if m.starts_with("/models/") => {
             let team = team.ok_or_else(no_team)?;
             proxy::models(&state, &team, m.strip_prefix("/models/"))
+        }
+        (_, p) if proxy::passthrough::family(p).is_some() => {
+            let team = team.ok_or_else(no_team)?;
+            let family = proxy::passthrough::family(p).unwrap_or(EndpointLabel::Other);
+            proxy::passthrough::relay(state, team, family, req).await
         }
         (
             _,

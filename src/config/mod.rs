@@ -9,7 +9,7 @@
 //! One file per section, each holding the section's raw shape, its validated form and the
 //! validation between them: `server`, `teams` (`[auth]`, keys), `log`, `upstreams`, `models`
 //! (with `[[reasoning_profiles]]`), `policy` (and how teams inherit it), `cache` (with
-//! `[redis]`), `limits`, `resilience`, `router`. `source` layers the text and the environment
+//! `[redis]`), `limits`, `resilience`, `router`, `passthrough`. `source` layers the text and the environment
 //! and extracts the raw shapes; this file holds the entry points and the assembled [`Config`].
 
 mod cache;
@@ -17,6 +17,7 @@ mod duration;
 mod limits;
 mod log;
 mod models;
+mod passthrough;
 mod policy;
 pub mod raw;
 mod resilience;
@@ -30,6 +31,7 @@ pub use cache::{CacheConfig, RedisConfig, ResponsesConfig};
 pub use duration::HumanDuration;
 pub use log::{LogConfig, LogFormat};
 pub use models::{Deployment, ModelConfig, ModelKind, Price};
+pub use passthrough::PassthroughConfig;
 pub use resilience::ResilienceConfig;
 pub use server::{ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
@@ -76,6 +78,8 @@ pub struct Config {
     pub resilience: ResilienceConfig,
     /// The Responses API's response store.
     pub responses: ResponsesConfig,
+    /// Where the rest of the surface (files, batches, audio, ...) goes (`[passthrough]`).
+    pub passthrough: PassthroughConfig,
     /// Replicas sharing limits (the divisor for local limits when Redis is unreachable).
     pub replicas: u32,
     /// Completion tokens reserved for a chat request without a completion cap
@@ -172,6 +176,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
     let redis = cache::validate_redis(errs, raw.redis);
     let resilience = resilience::validate(errs, raw.resilience);
     let responses = cache::validate_responses(raw.responses);
+    let passthrough = passthrough::validate(errs, raw.passthrough, &upstreams);
     limits::validate(errs, &raw.limits);
     let router_model = router::load_model(errs, &raw.router);
     Config {
@@ -188,6 +193,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
         redis,
         resilience,
         responses,
+        passthrough,
         replicas: raw.limits.replicas.max(1),
         completion_estimate: raw.limits.completion_estimate,
         reasoning_profiles: raw.reasoning_profiles,

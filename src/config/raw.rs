@@ -14,6 +14,7 @@ pub use super::cache::{RawCache, RawRedis, RawResponses};
 pub use super::limits::RawLimitsGlobal;
 pub use super::log::RawLog;
 pub use super::models::{RawDeployment, RawModel, RawPrice};
+pub use super::passthrough::RawPassthrough;
 pub use super::policy::{
     RawBudget, RawCachePolicy, RawLimits, RawPolicy, RawReasoningPolicy, RawSchemaPolicy,
 };
@@ -54,6 +55,8 @@ pub struct RawConfig {
     pub resilience: RawResilience,
     #[serde(default)]
     pub responses: RawResponses,
+    #[serde(default)]
+    pub passthrough: RawPassthrough,
     /// Capability profiles of reasoning models, matched by longest model-name prefix before the
     /// built-in profiles (o1-mini, o1, o3-mini, o3, o4-mini, gpt-5, deepseek-r1, qwq, reasoning).
     /// Not serialised: the profile type belongs to `rewrite` (the documentation test lists its

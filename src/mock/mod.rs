@@ -1,6 +1,8 @@
 //! `gearbox mock`: an OpenAI-compatible upstream simulator for tests, benchmarks and demos.
 //!
-//! Serves `/v1/chat/completions` and `/v1/responses` (plain and SSE), `/v1/embeddings`, `/v1/models`, with
+//! Serves `/v1/chat/completions` and `/v1/responses` (plain and SSE), `/v1/embeddings`, `/v1/models`,
+//! and minimally the rest of the surface (`surface.rs`: completions, moderations, audio speech,
+//! files, batches), with
 //! deterministic content, configurable latency, a strict mode that rejects what real reasoning
 //! models reject, run-time fault injection (`POST /mock/faults`) and a report of what reached it
 //! (`GET /mock/stats`). It shares the gateway's server and body plumbing but none of its policy.
@@ -8,6 +10,7 @@
 pub mod chat;
 pub mod faults;
 pub mod structured;
+pub mod surface;
 
 use crate::api::parse_chat_request;
 use crate::http::{self as h, read_limited, BoxError, ChannelBody, Request, Response};
@@ -93,6 +96,8 @@ pub struct MockState {
     latency: Mutex<Latency>,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
+    /// Uploaded files and created batches.
+    surface: surface::Store,
     next_id: AtomicU64,
     active_streams: AtomicU64,
     completed_streams: AtomicU64,
@@ -109,6 +114,7 @@ impl MockState {
             opts,
             faults: Mutex::new(Faults::default()),
             stats: Mutex::new(Stats::default()),
+            surface: surface::Store::default(),
             next_id: AtomicU64::new(1),
             active_streams: AtomicU64::new(0),
             completed_streams: AtomicU64::new(0),
@@ -287,13 +293,8 @@ async fn handle(state: Arc<MockState>, req: Request) -> Result<Response, BoxErro
                 json!({"object": "list", "data": data}).to_string(),
             ))
         }
-        _ => Ok(err_json(
-            StatusCode::NOT_FOUND,
-            &format!("mock: no route for {method} {path}"),
-            "invalid_request_error",
-            None,
-            "not_found",
-        )),
+        // The rest of the surface, and its 404 for anything else.
+        _ => Ok(surface::handle(&state, &method, &p, req).await),
     }
 }
 

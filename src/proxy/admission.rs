@@ -112,6 +112,22 @@ pub async fn admit_embeddings<'a>(
     Ok(model)
 }
 
+/// Admission of a passed-through request (completions, moderations, audio, images, files,
+/// batches, uploads): the model it names, if any, must be allowed; the request counts against
+/// the team's requests per minute and concurrency (its tokens are not estimated: it reserves
+/// none), and a used-up budget refuses it.
+pub async fn admit_passthrough(ctx: &mut RequestCtx<'_>, model: Option<&str>) -> Result<(), GatewayError> {
+    let policy = ctx.policy;
+    if let Some(name) = model.filter(|n| !policy.allows(n)) {
+        return Err(not_allowed(name));
+    }
+    if policy.limits.is_limited() || policy.budget.is_set() {
+        let cost = Cost { tokens: 0, usd: 0.0 };
+        admit(ctx, cost, OverBudget::Refuse).await?;
+    }
+    Ok(())
+}
+
 /// Admit one request of the context's team expected to cost `cost`: its reservation and
 /// concurrency slot go into the context (the slot is held until the response body ends). Returns
 /// the budget cap already reached when admitted over budget.

@@ -13,7 +13,7 @@ use crate::error::GatewayError;
 use crate::http::Response;
 use crate::stream::Taps;
 use crate::upstream::resilience::{Candidate, Sent};
-use crate::upstream::{Endpoint, UpstreamResponse};
+use crate::upstream::{Endpoint, Upstream, UpstreamBody, UpstreamResponse};
 use bytes::Bytes;
 use std::time::Instant;
 
@@ -57,6 +57,58 @@ pub async fn send(
     }
     ctx.info.model = Some(sent.candidate.model.clone());
     ctx.info.upstream_wait = sent.response.started.elapsed();
+    Ok(sent)
+}
+
+/// What a passed-through request sends: where, and what.
+pub struct Forward<'b> {
+    pub upstream: &'b Upstream,
+    /// The model name sent (for the access log), when the request names one.
+    pub model: Option<String>,
+    pub method: http::Method,
+    /// The path after `/v1`, with the query.
+    pub path: &'b str,
+    /// The content headers to send (`content-type`, `content-length`, `accept`).
+    pub headers: &'b http::HeaderMap,
+    pub body: UpstreamBody,
+}
+
+/// Send a passed-through request: one attempt (its body is streamed and cannot be replayed),
+/// by the request's deadline (the upstream's request timeout), its wait and failures recorded
+/// as for every other call.
+pub async fn forward(ctx: &mut RequestCtx<'_>, f: Forward<'_>) -> Result<UpstreamResponse, GatewayError> {
+    let metrics = &ctx.state.metrics;
+    let name = &f.upstream.name;
+    let deadline = ctx.fix_deadline(f.upstream.request_timeout);
+    let sending = f
+        .upstream
+        .forward(f.method, f.path, f.headers, f.body, ctx.request_id());
+    let sent = match tokio::time::timeout_at(deadline.into(), sending).await {
+        Ok(Ok(sent)) => sent,
+        Ok(Err(e)) => {
+            metrics.record_upstream_error(name, e.kind.code());
+            return Err(e);
+        }
+        Err(_) => {
+            let e = GatewayError::timed_out(
+                crate::error::Timeout::Deadline,
+                format!("upstream {name:?} did not respond before the request deadline"),
+            );
+            metrics.record_upstream_error(name, e.kind.code());
+            return Err(e);
+        }
+    };
+    let status = sent.response.status().as_u16();
+    if status >= 500 {
+        metrics.record_upstream_error(name, "status_5xx");
+    } else if status == 429 {
+        metrics.record_upstream_error(name, "status_429");
+    } else if status >= 400 {
+        metrics.record_upstream_error(name, "status_4xx");
+    }
+    ctx.info.model = f.model;
+    ctx.info.upstream_wait = sent.started.elapsed();
+    metrics.record_upstream(name, ctx.info.upstream_wait);
     Ok(sent)
 }
 

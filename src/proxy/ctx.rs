@@ -69,7 +69,7 @@ impl<'a> RequestCtx<'a> {
     /// The exchange every upstream call of this request goes through: the first call fixes the
     /// deadline (`timeout` from now); retries, fallbacks and repair calls share it.
     pub fn exchange(&mut self, endpoint: Endpoint, timeout: Duration) -> Exchange<'a> {
-        let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + timeout);
+        let deadline = self.fix_deadline(timeout);
         let state: &'a AppState = self.state;
         Exchange {
             cfg: &state.config.resilience,
@@ -79,6 +79,11 @@ impl<'a> RequestCtx<'a> {
             deadline,
             request_id: self.request_id(),
         }
+    }
+
+    /// The request's deadline: `timeout` from now if no upstream call fixed it yet.
+    pub fn fix_deadline(&mut self, timeout: Duration) -> Instant {
+        *self.deadline.get_or_insert_with(|| Instant::now() + timeout)
     }
 
     /// The one deadline, once the first upstream call fixed it.

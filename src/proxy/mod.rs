@@ -5,7 +5,8 @@
 //! schema preparation and adaptation ([`structured::prepare`], [`routing::adapt`]), the cache
 //! ([`cached::lookup`]), the upstream call under resilience ([`call`]), schema enforcement
 //! ([`structured::enforce`]) and accounting ([`account`]). [`chat`] runs them all,
-//! [`embeddings`] admission, the call and accounting. Each handler returns
+//! [`embeddings`] admission, the call and accounting, [`passthrough`] (the rest of the surface:
+//! completions, moderations, audio, images, files, batches, uploads) admission and the call. Each handler returns
 //! `Result<Response, GatewayError>`; the error becomes an OpenAI-shaped response in exactly one
 //! place (`app::Handler`). Upstream non-2xx answers are relayed with their status and body;
 //! upstream transport failures become 502/504.
@@ -17,6 +18,7 @@ pub mod call;
 pub mod chat;
 pub mod ctx;
 pub mod embeddings;
+pub mod passthrough;
 pub mod relay;
 pub mod responses;
 pub mod routing;

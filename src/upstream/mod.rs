@@ -12,7 +12,7 @@ use crate::error::{ErrorKind, GatewayError, Timeout};
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use http::{Method, Uri};
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -41,8 +41,12 @@ impl Endpoint {
     }
 }
 
-type TlsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-type PlainClient = Client<HttpConnector, Full<Bytes>>;
+/// What the clients send: a whole JSON body (chat, embeddings, responses, and passthrough JSON
+/// whose model was mapped), or a client's body streamed through (multipart uploads, binary).
+pub type UpstreamBody = Either<Full<Bytes>, crate::http::Body>;
+
+type TlsClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
+type PlainClient = Client<HttpConnector, UpstreamBody>;
 
 /// One client (and connection pool) per worker thread. An `http://` upstream gets clients
 /// without the TLS layer: the connection's type would otherwise have room for a TLS session, and
@@ -64,7 +68,7 @@ impl Clients {
     fn request(
         &self,
         i: usize,
-        req: http::Request<Full<Bytes>>,
+        req: http::Request<UpstreamBody>,
     ) -> Option<hyper_util::client::legacy::ResponseFuture> {
         let i = i % self.len().max(1);
         match self {
@@ -94,6 +98,8 @@ pub struct Upstream {
     chat_uri: Uri,
     embeddings_uri: Uri,
     responses_uri: Uri,
+    /// `base_url` without a trailing slash, the prefix of passthrough paths.
+    base_url: String,
     auth: Option<HeaderValue>,
     /// One client (and connection pool) per worker thread, so that a pooled connection is always
     /// driven by the runtime of the request using it (see [`set_worker_index`]).
@@ -165,6 +171,7 @@ impl Upstream {
             chat_uri: uri(Endpoint::ChatCompletions.path())?,
             embeddings_uri: uri(Endpoint::Embeddings.path())?,
             responses_uri: uri(Endpoint::Responses.path())?,
+            base_url: cfg.base_url.trim_end_matches('/').to_string(),
             auth,
             clients,
             request_timeout: cfg.request_timeout,
@@ -198,11 +205,54 @@ impl Upstream {
             Endpoint::Embeddings => self.embeddings_uri.clone(),
             Endpoint::Responses => self.responses_uri.clone(),
         };
-        let mut req = http::Request::new(Full::new(body));
+        let mut req = http::Request::new(Either::Left(Full::new(body)));
         *req.method_mut() = Method::POST;
         *req.uri_mut() = uri;
         let h = req.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.dispatch(req, request_id).await
+    }
+
+    /// Relay a request of the rest of the surface: `method` on `path` (after `/v1`, with its
+    /// query) under `base_url`, with the client's content headers (`content-type`,
+    /// `content-length`, `accept`) and `body`, streamed as it arrives. The client's
+    /// `Authorization` is never forwarded: the upstream's key is set here. Bounded by
+    /// `request_timeout` until the response headers, as [`Upstream::send`].
+    pub async fn forward(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &http::HeaderMap,
+        body: UpstreamBody,
+        request_id: Option<&HeaderValue>,
+    ) -> Result<UpstreamResponse, GatewayError> {
+        let uri = format!("{}{}", self.base_url, path).parse::<Uri>().map_err(|e| {
+            GatewayError::new(
+                ErrorKind::InvalidRequest,
+                "the request path is not a valid URI path",
+            )
+            .with_source(e)
+        })?;
+        let mut req = http::Request::new(body);
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        let h = req.headers_mut();
+        for name in [CONTENT_TYPE, http::header::CONTENT_LENGTH, http::header::ACCEPT] {
+            if let Some(v) = headers.get(&name) {
+                h.insert(name, v.clone());
+            }
+        }
+        self.dispatch(req, request_id).await
+    }
+
+    /// Send `req` with the upstream's key and the request id; wait (bounded by
+    /// `request_timeout`) for the response headers.
+    async fn dispatch(
+        &self,
+        mut req: http::Request<UpstreamBody>,
+        request_id: Option<&HeaderValue>,
+    ) -> Result<UpstreamResponse, GatewayError> {
+        let h = req.headers_mut();
         if let Some(a) = &self.auth {
             h.insert(AUTHORIZATION, a.clone());
         }

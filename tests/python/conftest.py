@@ -60,6 +60,9 @@ upstream = "mockr"
 name = "gpt-4o-mini"
 [[teams.sdk.keys]]
 sha256 = "{digest}"
+# Files, batches, moderations and the rest of the surface go to the plain mock.
+[passthrough]
+upstream = "mock"
 """
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
         f.write(cfg)
