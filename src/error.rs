@@ -48,6 +48,9 @@ pub enum ErrorKind {
     UpstreamTimeout,
     /// The upstream answered with something that is not a valid response.
     UpstreamProtocol,
+    /// The upstream refused the gateway's own credentials (its 401/403): an operator's problem,
+    /// never relayed as it is (the upstream's text can name part of the upstream key).
+    UpstreamAuthFailed,
     /// The model's structured output broke the declared schema, also after repair.
     SchemaViolation,
     /// A bug or an unexpected state inside the gateway.
@@ -71,6 +74,7 @@ impl ErrorKind {
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamTimeout
             | ErrorKind::UpstreamProtocol
+            | ErrorKind::UpstreamAuthFailed
             | ErrorKind::SchemaViolation => Fault::Upstream,
             ErrorKind::Internal => Fault::Gateway,
         }
@@ -85,9 +89,10 @@ impl ErrorKind {
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamProtocol | ErrorKind::SchemaViolation => {
-                StatusCode::BAD_GATEWAY
-            }
+            ErrorKind::UpstreamUnreachable
+            | ErrorKind::UpstreamProtocol
+            | ErrorKind::UpstreamAuthFailed
+            | ErrorKind::SchemaViolation => StatusCode::BAD_GATEWAY,
             ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -109,6 +114,7 @@ impl ErrorKind {
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamTimeout
             | ErrorKind::UpstreamProtocol
+            | ErrorKind::UpstreamAuthFailed
             | ErrorKind::SchemaViolation => "upstream_error",
             ErrorKind::Internal => "server_error",
         }
@@ -131,6 +137,7 @@ impl ErrorKind {
             ErrorKind::UpstreamUnreachable => "upstream_unreachable",
             ErrorKind::UpstreamTimeout => "upstream_timeout",
             ErrorKind::UpstreamProtocol => "upstream_protocol_error",
+            ErrorKind::UpstreamAuthFailed => "upstream_auth_failed",
             ErrorKind::SchemaViolation => "schema_violation",
             ErrorKind::Internal => "internal_error",
         }
@@ -287,6 +294,7 @@ mod tests {
             (ErrorKind::ModelNotFound, 404),
             (ErrorKind::PayloadTooLarge, 413),
             (ErrorKind::UpstreamUnreachable, 502),
+            (ErrorKind::UpstreamAuthFailed, 502),
             (ErrorKind::UpstreamTimeout, 504),
             (ErrorKind::Internal, 500),
         ];

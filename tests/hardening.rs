@@ -47,3 +47,74 @@ async fn an_unbounded_or_unsafe_request_id_is_replaced_not_echoed_or_forwarded()
         assert_eq!(forwarded, json!(echoed), "the upstream got the generated id");
     }
 }
+
+/// Assert the gateway's own `upstream_auth_failed` answer, with nothing of the upstream's text.
+fn assert_upstream_auth_failed(r: &Resp, what: &str) {
+    let e = r.assert_error(502, "upstream_auth_failed");
+    let text = r.text();
+    assert!(!text.contains("sk-"), "{what}: upstream text relayed: {text}");
+    assert!(
+        !text.contains("Incorrect API key"),
+        "{what}: upstream text relayed: {text}"
+    );
+    assert!(e["message"].as_str().unwrap().contains("operator"), "{what}: {e}");
+}
+
+#[tokio::test]
+async fn upstream_401_and_403_bodies_are_not_relayed() {
+    // The mock wants a key the gateway does not have: every call is refused with 401.
+    let mock = start_mock(MockOptions {
+        api_key: Some("the-right-upstream-key".into()),
+        ..MockOptions::default()
+    })
+    .await;
+    let extra = format!(
+        r#"
+[upstreams.mockr]
+base_url = "http://{}/v1"
+api = "responses"
+
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+kind = "chat"
+"#,
+        mock.addr
+    );
+    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let chat_url = gw.url("/v1/chat/completions");
+    for stream in [false, true] {
+        let mut body = chat("gpt-4o-mini", "hello");
+        body["stream"] = json!(stream);
+        let r = post_json(&chat_url, &body).await;
+        assert_upstream_auth_failed(&r, &format!("chat stream={stream}"));
+    }
+    let r = post_json(
+        &gw.url("/v1/embeddings"),
+        &json!({"model": "text-embedding-3-small", "input": "hello"}),
+    )
+    .await;
+    assert_upstream_auth_failed(&r, "embeddings");
+    for model in ["gpt-4o-mini", "r-mini"] {
+        for stream in [false, true] {
+            let body = json!({"model": model, "input": "hello", "stream": stream});
+            let r = post_json(&gw.url("/v1/responses"), &body).await;
+            assert_upstream_auth_failed(&r, &format!("responses {model} stream={stream}"));
+        }
+    }
+
+    // A 403 naming part of the upstream key, as OpenAI's does.
+    let (mock, gw) = stack(MockOptions::default(), "").await;
+    for stream in [false, true] {
+        mock_fault(
+            &mock,
+            json!({"kind": "status", "status": 403,
+                   "message": "Incorrect API key provided: sk-****8e7d"}),
+        )
+        .await;
+        let mut body = chat("gpt-4o-mini", "hello");
+        body["stream"] = json!(stream);
+        let r = post_json(&gw.url("/v1/chat/completions"), &body).await;
+        assert_upstream_auth_failed(&r, &format!("403 stream={stream}"));
+    }
+}

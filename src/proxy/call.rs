@@ -9,7 +9,7 @@
 use super::ctx::RequestCtx;
 use super::relay::{read_full_by, stream_response, Answer, Framing};
 use crate::config::ModelConfig;
-use crate::error::GatewayError;
+use crate::error::{ErrorKind, GatewayError};
 use crate::http::Response;
 use crate::stream::Taps;
 use crate::upstream::resilience::{Candidate, Sent};
@@ -43,7 +43,7 @@ pub async fn send(
 ) -> Result<Sent, GatewayError> {
     let Some(first) = primary.first() else {
         return Err(GatewayError::new(
-            crate::error::ErrorKind::Internal,
+            ErrorKind::Internal,
             "the model names no configured upstream",
         ));
     };
@@ -55,9 +55,29 @@ pub async fn send(
             .metrics
             .record_upstream_error(&sent.candidate.upstream.name, "status_4xx");
     }
+    if status == 401 || status == 403 {
+        return Err(upstream_auth_failed(&sent.candidate, status));
+    }
     ctx.info.model = Some(sent.candidate.model.clone());
     ctx.info.upstream_wait = sent.response.started.elapsed();
     Ok(sent)
+}
+
+/// The gateway's own answer to an upstream 401/403: the upstream refused the *gateway's*
+/// credentials, which the client can neither see nor fix, and the upstream's text can name part
+/// of the upstream key (OpenAI's "Incorrect API key provided: sk-****8e7d"). Its body is
+/// dropped unread; only the status is logged, with the upstream's name.
+fn upstream_auth_failed(served_by: &Candidate, status: u16) -> GatewayError {
+    tracing::warn!(
+        upstream = %served_by.upstream.name,
+        status,
+        "upstream refused the gateway's credentials; check its api_key"
+    );
+    GatewayError::new(
+        ErrorKind::UpstreamAuthFailed,
+        "The gateway's credentials for its upstream were refused. This is not a problem with your \
+         API key; contact the gateway operator.",
+    )
 }
 
 /// Relay the event stream of `response` (from `served_by`), its headers' wait recorded now;

@@ -8,7 +8,8 @@
 //! [`embeddings`] admission, the call and accounting. Each handler returns
 //! `Result<Response, GatewayError>`; the error becomes an OpenAI-shaped response in exactly one
 //! place (`app::Handler`). Upstream non-2xx answers are relayed with their status and body;
-//! upstream transport failures become 502/504.
+//! upstream transport failures become 502/504, and an upstream 401/403 (a refusal of the
+//! gateway's own credentials) becomes the gateway's `upstream_auth_failed` 502.
 
 pub mod account;
 pub mod admission;
