@@ -382,6 +382,13 @@ struct Auth {
     live: LiveState,
 }
 
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110, 11.1), so `BEARER` and `bearer` are accepted as well.
+fn bearer_token(v: &str) -> Option<&str> {
+    let (scheme, token) = v.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// Resolve the caller's team from `Authorization: Bearer <key>`.
 fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, GatewayError> {
     match config.auth.mode {
@@ -390,8 +397,7 @@ fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, Gate
             let key = headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .map(str::trim)
+                .and_then(bearer_token)
                 .filter(|k| !k.is_empty())
                 .ok_or_else(|| {
                     GatewayError::new(

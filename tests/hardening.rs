@@ -118,3 +118,23 @@ kind = "chat"
         assert_upstream_auth_failed(&r, &format!("403 stream={stream}"));
     }
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    let body = chat("gpt-4o-mini", "hi").to_string();
+    for auth in [
+        "Bearer alpha-key",
+        "bearer alpha-key",
+        "BEARER alpha-key",
+        "BeArEr  alpha-key",
+    ] {
+        let r = request("POST", &url, &[("authorization", auth)], body.clone()).await;
+        assert_eq!(r.status, 200, "{auth}: {}", r.text());
+    }
+    for auth in ["Basic alpha-key", "Bearerx alpha-key", "alpha-key", "Bearer "] {
+        let r = request("POST", &url, &[("authorization", auth)], body.clone()).await;
+        r.assert_error(401, "invalid_api_key");
+    }
+}
