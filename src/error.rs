@@ -42,6 +42,8 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// The body is over the configured limit.
     PayloadTooLarge,
+    /// The client did not send its whole body within `[server] body_read_timeout`.
+    BodyReadTimeout,
     /// The upstream could not be reached (connect error, reset before a response).
     UpstreamUnreachable,
     /// The upstream did not answer in time.
@@ -70,7 +72,8 @@ impl ErrorKind {
             | ErrorKind::ModelNotFound
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
-            | ErrorKind::PayloadTooLarge => Fault::Client,
+            | ErrorKind::PayloadTooLarge
+            | ErrorKind::BodyReadTimeout => Fault::Client,
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamTimeout
             | ErrorKind::UpstreamProtocol
@@ -89,6 +92,7 @@ impl ErrorKind {
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamProtocol
             | ErrorKind::UpstreamAuthFailed
@@ -106,7 +110,8 @@ impl ErrorKind {
             | ErrorKind::ModelNotFound
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
-            | ErrorKind::PayloadTooLarge => "invalid_request_error",
+            | ErrorKind::PayloadTooLarge
+            | ErrorKind::BodyReadTimeout => "invalid_request_error",
             ErrorKind::Unauthorized => "authentication_error",
             ErrorKind::Forbidden | ErrorKind::ModelNotAllowed => "permission_error",
             ErrorKind::RateLimited => "rate_limit_error",
@@ -134,6 +139,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::BodyReadTimeout => "body_read_timeout",
             ErrorKind::UpstreamUnreachable => "upstream_unreachable",
             ErrorKind::UpstreamTimeout => "upstream_timeout",
             ErrorKind::UpstreamProtocol => "upstream_protocol_error",
@@ -293,6 +299,7 @@ mod tests {
             (ErrorKind::Unauthorized, 401),
             (ErrorKind::ModelNotFound, 404),
             (ErrorKind::PayloadTooLarge, 413),
+            (ErrorKind::BodyReadTimeout, 408),
             (ErrorKind::UpstreamUnreachable, 502),
             (ErrorKind::UpstreamAuthFailed, 502),
             (ErrorKind::UpstreamTimeout, 504),

@@ -138,3 +138,48 @@ async fn the_bearer_scheme_is_case_insensitive() {
         r.assert_error(401, "invalid_api_key");
     }
 }
+
+#[tokio::test]
+async fn a_trickled_body_gets_408_within_body_read_timeout_and_frees_its_slot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = start_mock(MockOptions::default()).await;
+    // One connection slot: while the trickler holds it, nobody else is served.
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 1048576\nmax_connections = 1\nbody_read_timeout = \"1s\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let started = std::time::Instant::now();
+    let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let head = "POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer alpha-key\r\n\
+                content-type: application/json\r\ncontent-length: 100000\r\n\r\n{";
+    wr.write_all(head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        // One byte every 100 ms: 100000 bytes would take hours.
+        while wr.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), rd.read_to_end(&mut answer)).await;
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(read.is_ok(), "no answer and no close within 5 s; got {answer:?}");
+    let elapsed = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(v["error"]["code"], "body_read_timeout", "{v}");
+    assert_eq!(v["error"]["type"], "invalid_request_error", "{v}");
+
+    // The slot is free again: health checks and requests are served.
+    let r = request("GET", &gw.url("/healthz"), &[], "").await;
+    assert_eq!(r.status, 200);
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "hi")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}

@@ -94,7 +94,7 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
 /// Read and parse the body, within the configured bounds.
 async fn read_chat(ctx: &RequestCtx<'_>, body: Body) -> Result<(Bytes, ChatRequest), GatewayError> {
     let server = &ctx.state.config.server;
-    let bytes = read_body(body, server.max_body_bytes).await?;
+    let bytes = read_body(body, server).await?;
     let chat = parse_chat_request(&bytes)?;
     if chat.messages.len() > server.max_messages {
         return Err(GatewayError::new(

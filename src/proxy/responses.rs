@@ -94,7 +94,7 @@ impl Keep {
 
 async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayError> {
     let server = &ctx.state.config.server;
-    let bytes = read_body(body, server.max_body_bytes).await?;
+    let bytes = read_body(body, server).await?;
     let req = parse_object(&bytes)?;
     // The conversation so far: a stored response's input and output, then this input.
     let mut items = Vec::new();
