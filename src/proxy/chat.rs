@@ -117,6 +117,8 @@ fn respond_whole(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>, answer: Answer) 
         let entry = CachedResponse {
             body: answer.body,
             usage: ctx.info.usage.get().cloned(),
+            // Replayed to this client only, never stored.
+            truncated: false,
         };
         cached::serve_entry(&entry, true, call.include_usage, ctx.take_info())
     } else {
