@@ -183,3 +183,126 @@ async fn a_trickled_body_gets_408_within_body_read_timeout_and_frees_its_slot() 
     let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "hi")).await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// An upstream that answers every request with the same raw bytes and closes; counts requests.
+async fn raw_upstream(
+    answer: &'static [u8],
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                // Read the head and the body (by content-length), then answer.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+                let _ = s.write_all(answer).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    (addr, count)
+}
+
+fn greedy_stream(text: &str) -> serde_json::Value {
+    let mut b = chat("gpt-4o-mini", text);
+    b["temperature"] = json!(0);
+    b["stream"] = json!(true);
+    b
+}
+
+#[tokio::test]
+async fn garbage_in_an_upstream_stream_is_one_error_event_and_never_cached() {
+    use std::sync::atomic::Ordering;
+    // A 200 HTML page (a captive proxy, a misrouted base_url) to a stream request: 502.
+    let (html, html_calls) = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: 42\r\n\
+          connection: close\r\n\r\n<html><body>Welcome to nginx</body></html>",
+    )
+    .await;
+    let gw = start_gateway(&config_for(html, "")).await;
+    for _ in 0..2 {
+        let r = post_json(&gw.url("/v1/chat/completions"), &greedy_stream("html please")).await;
+        r.assert_error(502, "upstream_protocol_error");
+        assert!(!r.text().contains("nginx"), "{}", r.text());
+    }
+    assert_eq!(
+        html_calls.load(Ordering::SeqCst),
+        2,
+        "a non-stream answer was cached"
+    );
+
+    // An event stream with NUL and 0xFF bytes and a PNG header after a valid chunk.
+    let (garbage, garbage_calls) = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n\
+          data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n\
+          \x00\x00\xff\xfe\x89PNG\r\n\x1a\n\n\
+          data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
+          data: [DONE]\n\n",
+    )
+    .await;
+    let gw = start_gateway(&config_for(garbage, "")).await;
+    for _ in 0..2 {
+        let r = post_json(&gw.url("/v1/chat/completions"), &greedy_stream("garbage please")).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-gearbox-cache"),
+            Some("miss"),
+            "the broken stream was cached"
+        );
+        let body = &r.body;
+        assert!(
+            !body.contains(&0u8) && !body.contains(&0xffu8),
+            "garbage relayed: {body:?}"
+        );
+        let text = r.text();
+        assert!(!text.contains("PNG"), "{text}");
+        assert_eq!(text.matches("\"error\"").count(), 1, "{text}");
+        assert!(text.contains("upstream_protocol_error"), "{text}");
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    }
+    assert_eq!(garbage_calls.load(Ordering::SeqCst), 2);
+
+    // The upstream's own error event, then the end of the body: one error event, not two.
+    let (erroring, _) = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n\
+          data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n\
+          data: {\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n",
+    )
+    .await;
+    let gw = start_gateway(&config_for(erroring, "")).await;
+    let r = post_json(&gw.url("/v1/chat/completions"), &greedy_stream("error please")).await;
+    let text = r.text();
+    assert_eq!(text.matches("\"error\"").count(), 1, "{text}");
+    assert!(
+        text.contains("overloaded") && text.ends_with("data: [DONE]\n\n"),
+        "{text}"
+    );
+}

@@ -81,19 +81,47 @@ fn upstream_auth_failed(served_by: &Candidate, status: u16) -> GatewayError {
 }
 
 /// Relay the event stream of `response` (from `served_by`), its headers' wait recorded now;
-/// `taps` account for it and store it when it ends.
+/// `taps` account for it and store it when it ends. A success that is not an event stream (an
+/// HTML page from a proxy, a JSON body) is a 502 while nothing was sent, never relayed.
 pub fn stream(
     ctx: &mut RequestCtx<'_>,
     response: UpstreamResponse,
     served_by: &Candidate,
     taps: Taps,
     framing: Framing,
-) -> Response {
+) -> Result<Response, GatewayError> {
     let upstream = &served_by.upstream;
+    if !is_event_stream(response.response.headers()) {
+        ctx.state
+            .metrics
+            .record_upstream_error(&upstream.name, ErrorKind::UpstreamProtocol.code());
+        tracing::warn!(
+            upstream = %upstream.name,
+            "upstream answered a stream request with a body that is not text/event-stream"
+        );
+        return Err(GatewayError::new(
+            ErrorKind::UpstreamProtocol,
+            "the upstream answered a streaming request with something that is not an event \
+             stream (content-type is not text/event-stream)",
+        ));
+    }
     ctx.state
         .metrics
         .record_upstream(&upstream.name, ctx.info.upstream_wait);
-    stream_response(ctx, response, upstream, taps, framing)
+    Ok(stream_response(ctx, response, upstream, taps, framing))
+}
+
+/// Is the answer an event stream? A missing content type is given the benefit of the doubt
+/// (the relay still checks every line); any other media type is not.
+fn is_event_stream(headers: &http::HeaderMap) -> bool {
+    match headers.get(http::header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v
+            .as_bytes()
+            .split(|&b| b == b';')
+            .next()
+            .is_some_and(|m| m.trim_ascii().eq_ignore_ascii_case(b"text/event-stream")),
+    }
 }
 
 /// Read the whole answer of `response` (from `served_by`) by the request's deadline.

@@ -63,7 +63,7 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
         let framing = Framing::Chat {
             hide_usage_chunk: !call.include_usage,
         };
-        call::stream(ctx, response, &served_by, taps, framing)
+        call::stream(ctx, response, &served_by, taps, framing)?
     } else {
         let mut answer = call::read_whole(ctx, response, &served_by).await?;
         if answer.parts.status.is_success() {
