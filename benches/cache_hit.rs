@@ -34,7 +34,7 @@ fn main() {
     let cfg_text = CONFIG.replace("SHA", &hex::encode(config::hash_key("bench-key")));
     let cfg = config::load_str(&cfg_text, ConfigSource::File("bench".into()), &HashMap::new()).unwrap();
     let state = gearbox::state::AppState::new(cfg).unwrap();
-    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Summarise the cache design in one paragraph."}]}"#;
+    let body = r#"{"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Summarise the cache design in one paragraph."}]}"#;
     let req = gearbox::api::parse_chat_request(body.as_bytes()).unwrap();
     let content = "lorem ipsum dolor sit amet ".repeat(150);
     let answer = format!(

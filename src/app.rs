@@ -1,7 +1,8 @@
 //! The one tower stack, outermost layer first:
 //!
 //! 1. catch-panic: a bug in a handler becomes an OpenAI-shaped 500, never a dropped connection;
-//! 2. request id: taken from `x-request-id` or generated, and echoed on the response;
+//! 2. request id: taken from `x-request-id` when it is short and of safe characters
+//!    ([`client_request_id_ok`]), otherwise generated, and echoed on the response;
 //! 3. observe: in-flight gauge, request count and duration (at body end), overhead, access log;
 //! 4. auth: bearer key -> team (401 otherwise) for `/v1/*`;
 //! 5. handler: dispatch by method and path; the only place a [`GatewayError`] becomes a response.
@@ -45,6 +46,7 @@ pub fn build_live(live: LiveState) -> AppService {
         // tower-http's boxed body is its own type; re-box into ours (one allocation).
         .map_response(|r: http::Response<_>| r.map(h::boxed))
         .layer(CatchPanicLayer::custom(panic_response))
+        .map_request(drop_unsafe_request_id)
         .layer(SetRequestIdLayer::x_request_id(MakeId::default()))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(ObserveLayer { metrics })
@@ -91,6 +93,36 @@ impl MakeRequestId for MakeId {
             .ok()
             .map(RequestId::new)
     }
+}
+
+/// Longest client `x-request-id` kept; a longer one is replaced by a generated id.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
+
+/// A client's request id is kept only if it is at most [`MAX_REQUEST_ID_BYTES`] long and made of
+/// `[A-Za-z0-9._:-]`: it is echoed, sent upstream and written into the access log, so an
+/// unbounded or arbitrary value would be an amplification and log-injection vector.
+pub fn client_request_id_ok(v: &[u8]) -> bool {
+    !v.is_empty()
+        && v.len() <= MAX_REQUEST_ID_BYTES
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Remove a client `x-request-id` that is not [`client_request_id_ok`] (or is sent more than
+/// once), so the request-id layer generates one instead; the bad value is never echoed,
+/// forwarded or logged.
+fn drop_unsafe_request_id(mut req: Request) -> Request {
+    let headers = req.headers_mut();
+    let mut values = headers.get_all("x-request-id").iter();
+    let keep = match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => client_request_id_ok(v.as_bytes()),
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        headers.remove("x-request-id");
+    }
+    req
 }
 
 /// Health, readiness and metrics: served without auth, at the root only.
@@ -350,6 +382,13 @@ struct Auth {
     live: LiveState,
 }
 
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110, 11.1), so `BEARER` and `bearer` are accepted as well.
+fn bearer_token(v: &str) -> Option<&str> {
+    let (scheme, token) = v.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// Resolve the caller's team from `Authorization: Bearer <key>`.
 fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, GatewayError> {
     match config.auth.mode {
@@ -358,8 +397,7 @@ fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, Gate
             let key = headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .map(str::trim)
+                .and_then(bearer_token)
                 .filter(|k| !k.is_empty())
                 .ok_or_else(|| {
                     GatewayError::new(

@@ -42,12 +42,17 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// The body is over the configured limit.
     PayloadTooLarge,
+    /// The client did not send its whole body within `[server] body_read_timeout`.
+    BodyReadTimeout,
     /// The upstream could not be reached (connect error, reset before a response).
     UpstreamUnreachable,
     /// The upstream did not answer in time.
     UpstreamTimeout,
     /// The upstream answered with something that is not a valid response.
     UpstreamProtocol,
+    /// The upstream refused the gateway's own credentials (its 401/403): an operator's problem,
+    /// never relayed as it is (the upstream's text can name part of the upstream key).
+    UpstreamAuthFailed,
     /// The model's structured output broke the declared schema, also after repair.
     SchemaViolation,
     /// A bug or an unexpected state inside the gateway.
@@ -67,10 +72,12 @@ impl ErrorKind {
             | ErrorKind::ModelNotFound
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
-            | ErrorKind::PayloadTooLarge => Fault::Client,
+            | ErrorKind::PayloadTooLarge
+            | ErrorKind::BodyReadTimeout => Fault::Client,
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamTimeout
             | ErrorKind::UpstreamProtocol
+            | ErrorKind::UpstreamAuthFailed
             | ErrorKind::SchemaViolation => Fault::Upstream,
             ErrorKind::Internal => Fault::Gateway,
         }
@@ -85,9 +92,11 @@ impl ErrorKind {
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::UpstreamUnreachable | ErrorKind::UpstreamProtocol | ErrorKind::SchemaViolation => {
-                StatusCode::BAD_GATEWAY
-            }
+            ErrorKind::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::UpstreamUnreachable
+            | ErrorKind::UpstreamProtocol
+            | ErrorKind::UpstreamAuthFailed
+            | ErrorKind::SchemaViolation => StatusCode::BAD_GATEWAY,
             ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,7 +110,8 @@ impl ErrorKind {
             | ErrorKind::ModelNotFound
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
-            | ErrorKind::PayloadTooLarge => "invalid_request_error",
+            | ErrorKind::PayloadTooLarge
+            | ErrorKind::BodyReadTimeout => "invalid_request_error",
             ErrorKind::Unauthorized => "authentication_error",
             ErrorKind::Forbidden | ErrorKind::ModelNotAllowed => "permission_error",
             ErrorKind::RateLimited => "rate_limit_error",
@@ -109,6 +119,7 @@ impl ErrorKind {
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamTimeout
             | ErrorKind::UpstreamProtocol
+            | ErrorKind::UpstreamAuthFailed
             | ErrorKind::SchemaViolation => "upstream_error",
             ErrorKind::Internal => "server_error",
         }
@@ -128,9 +139,11 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::BodyReadTimeout => "body_read_timeout",
             ErrorKind::UpstreamUnreachable => "upstream_unreachable",
             ErrorKind::UpstreamTimeout => "upstream_timeout",
             ErrorKind::UpstreamProtocol => "upstream_protocol_error",
+            ErrorKind::UpstreamAuthFailed => "upstream_auth_failed",
             ErrorKind::SchemaViolation => "schema_violation",
             ErrorKind::Internal => "internal_error",
         }
@@ -286,7 +299,9 @@ mod tests {
             (ErrorKind::Unauthorized, 401),
             (ErrorKind::ModelNotFound, 404),
             (ErrorKind::PayloadTooLarge, 413),
+            (ErrorKind::BodyReadTimeout, 408),
             (ErrorKind::UpstreamUnreachable, 502),
+            (ErrorKind::UpstreamAuthFailed, 502),
             (ErrorKind::UpstreamTimeout, 504),
             (ErrorKind::Internal, 500),
         ];

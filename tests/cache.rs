@@ -13,8 +13,16 @@ use redis_support::RedisServer;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn stream_body(model: &str, text: &str) -> Value {
+/// A deterministic (cacheable) request: `temperature: 0`. Without it OpenAI samples at 1, and
+/// the gateway does not cache.
+fn det(model: &str, text: &str) -> Value {
     let mut b = chat(model, text);
+    b["temperature"] = json!(0);
+    b
+}
+
+fn stream_body(model: &str, text: &str) -> Value {
+    let mut b = det(model, text);
     b["stream"] = json!(true);
     b["stream_options"] = json!({"include_usage": true});
     b
@@ -28,7 +36,7 @@ async fn requests_total(mock: &Running) -> u64 {
 async fn second_identical_request_is_a_hit_with_the_original_usage() {
     let (mock, gw) = stack(MockOptions::default(), "").await;
     let url = gw.url("/v1/chat/completions");
-    let body = chat("gpt-4o-mini", "cache me");
+    let body = det("gpt-4o-mini", "cache me");
     let a = post_json(&url, &body).await;
     let b = post_json(&url, &body).await;
     assert_eq!(a.header("x-gearbox-cache"), Some("miss"));
@@ -40,23 +48,32 @@ async fn second_identical_request_is_a_hit_with_the_original_usage() {
     );
     assert_eq!(requests_total(&mock).await, 1);
     // Key normalisation: key order, explicit defaults.
-    let same = json!({"messages": [{"content": "cache me", "role": "user"}], "model": "gpt-4o-mini", "temperature": 0, "n": 1});
+    let same = json!({"messages": [{"content": "cache me", "role": "user"}], "model": "gpt-4o-mini", "temperature": 0, "n": 1, "top_p": 1});
     let c = post_json(&url, &same).await;
     assert_eq!(
         c.header("x-gearbox-cache"),
-        Some("miss"),
-        "temperature 0 differs from the default 1"
+        Some("hit"),
+        "key order and explicit defaults share the key"
     );
-    let d = post_json(&url, &same).await;
-    assert_eq!(d.header("x-gearbox-cache"), Some("hit"));
+    let other = json!({"messages": [{"content": "cache me", "role": "user"}], "model": "gpt-4o-mini", "temperature": 0, "top_p": 0.5});
+    let d = post_json(&url, &other).await;
+    assert_eq!(
+        d.header("x-gearbox-cache"),
+        Some("miss"),
+        "top_p 0.5 differs from the default 1"
+    );
+    let e = post_json(&url, &other).await;
+    assert_eq!(e.header("x-gearbox-cache"), Some("hit"));
 }
 
 #[tokio::test]
 async fn entries_serve_streams_and_streams_fill_entries() {
-    let (mock, gw) = stack(MockOptions::default(), "").await;
+    // Reasoning models sample at a fixed temperature of 1: only a trusted seed makes their
+    // requests cacheable.
+    let (mock, gw) = stack(MockOptions::default(), "[policy.cache]\ntrust_seed = true\n").await;
     let url = gw.url("/v1/chat/completions");
     // Plain entry -> streamed request.
-    let plain = post_json(&url, &chat("gpt-4o-mini", "plain first")).await;
+    let plain = post_json(&url, &det("gpt-4o-mini", "plain first")).await;
     let replay = post_json(&url, &stream_body("gpt-4o-mini", "plain first")).await;
     assert_eq!(replay.header("x-gearbox-cache"), Some("hit"));
     assert_eq!(replay.header("content-type"), Some("text/event-stream"));
@@ -69,9 +86,14 @@ async fn entries_serve_streams_and_streams_fill_entries() {
     let usage: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
     assert_eq!(usage["usage"], plain.json()["usage"]);
     // Streamed answer -> assembled entry -> plain request.
-    let streamed = post_json(&url, &stream_body("o3-mini", "stream first")).await;
+    let seeded = |mut b: Value| {
+        b.as_object_mut().unwrap().remove("temperature");
+        b["seed"] = json!(42);
+        b
+    };
+    let streamed = post_json(&url, &seeded(stream_body("o3-mini", "stream first"))).await;
     assert_eq!(streamed.header("x-gearbox-cache"), Some("miss"));
-    let hit = post_json(&url, &chat("o3-mini", "stream first")).await;
+    let hit = post_json(&url, &seeded(det("o3-mini", "stream first"))).await;
     assert_eq!(hit.header("x-gearbox-cache"), Some("hit"));
     assert_eq!(
         hit.json()["choices"][0]["message"]["content"].as_str().unwrap(),
@@ -91,7 +113,7 @@ async fn unsafe_or_failed_answers_are_never_stored() {
     let (mock, gw) = stack(MockOptions::default(), "").await;
     let url = gw.url("/v1/chat/completions");
     // Sampling at temperature 0.7: bypass.
-    let mut hot = chat("gpt-4o-mini", "creative");
+    let mut hot = det("gpt-4o-mini", "creative");
     hot["temperature"] = json!(0.7);
     assert_eq!(
         post_json(&url, &hot).await.header("x-gearbox-cache"),
@@ -103,9 +125,9 @@ async fn unsafe_or_failed_answers_are_never_stored() {
     );
     // An upstream error (after every retry) is not stored.
     mock_fault(&mock, json!({"kind": "status", "status": 500, "count": 3})).await;
-    assert_eq!(post_json(&url, &chat("gpt-4o-mini", "flaky")).await.status, 500);
+    assert_eq!(post_json(&url, &det("gpt-4o-mini", "flaky")).await.status, 500);
     assert_eq!(
-        post_json(&url, &chat("gpt-4o-mini", "flaky"))
+        post_json(&url, &det("gpt-4o-mini", "flaky"))
             .await
             .header("x-gearbox-cache"),
         Some("miss")
@@ -115,7 +137,7 @@ async fn unsafe_or_failed_answers_are_never_stored() {
     let cut = post_json(&url, &stream_body("gpt-4o-mini", "truncated")).await;
     assert!(cut.text().contains("\"error\""));
     assert_eq!(
-        post_json(&url, &chat("gpt-4o-mini", "truncated"))
+        post_json(&url, &det("gpt-4o-mini", "truncated"))
             .await
             .header("x-gearbox-cache"),
         Some("miss")
@@ -124,11 +146,64 @@ async fn unsafe_or_failed_answers_are_never_stored() {
     assert_eq!(requests_total(&mock).await, 8);
 }
 
+/// Issue 22, finding 6: only what is deterministic by OpenAI's own defaults is cached.
+#[tokio::test]
+async fn only_deterministic_requests_are_cached_and_never_truncated_answers() {
+    let (mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    let cache_of = |r: &Resp| r.header("x-gearbox-cache").map(str::to_string);
+    // No temperature: OpenAI samples at 1, so "regenerate" must reach the upstream again.
+    for _ in 0..2 {
+        let r = post_json(&url, &chat("gpt-4o-mini", "regenerate me")).await;
+        assert_eq!(cache_of(&r).as_deref(), Some("bypass"));
+    }
+    // A seed alone is not trusted by default.
+    let mut seeded = chat("gpt-4o-mini", "seeded");
+    seeded["seed"] = json!(7);
+    for _ in 0..2 {
+        let r = post_json(&url, &seeded).await;
+        assert_eq!(cache_of(&r).as_deref(), Some("bypass"));
+    }
+    // Temperature 0 is cached.
+    let r = post_json(&url, &det("gpt-4o-mini", "greedy")).await;
+    assert_eq!(cache_of(&r).as_deref(), Some("miss"));
+    let r = post_json(&url, &det("gpt-4o-mini", "greedy")).await;
+    assert_eq!(cache_of(&r).as_deref(), Some("hit"));
+    // An answer cut by max_tokens (finish_reason "length") is never stored, whole or streamed.
+    let mut cut = det("gpt-4o-mini", "a long answer cut short by the token budget");
+    cut["max_tokens"] = json!(2);
+    let mut cut_stream = stream_body("gpt-4o-mini", "another long answer cut short by the budget");
+    cut_stream["max_tokens"] = json!(2);
+    for body in [&cut, &cut_stream] {
+        for _ in 0..2 {
+            let r = post_json(&url, body).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert!(r.text().contains("\"length\""), "{}", r.text());
+            assert_eq!(
+                cache_of(&r).as_deref(),
+                Some("miss"),
+                "a truncated answer was stored"
+            );
+        }
+    }
+    // 2 unseeded + 2 seeded + 1 greedy + 2 cut + 2 cut streams.
+    assert_eq!(requests_total(&mock).await, 9);
+
+    // A policy that trusts seeds caches a seeded request.
+    let (mock, gw) = stack(MockOptions::default(), "[policy.cache]\ntrust_seed = true\n").await;
+    let url = gw.url("/v1/chat/completions");
+    let r = post_json(&url, &seeded).await;
+    assert_eq!(cache_of(&r).as_deref(), Some("miss"));
+    let r = post_json(&url, &seeded).await;
+    assert_eq!(cache_of(&r).as_deref(), Some("hit"));
+    assert_eq!(requests_total(&mock).await, 1);
+}
+
 #[tokio::test]
 async fn cache_control_no_cache_and_no_store() {
     let (mock, gw) = stack(MockOptions::default(), "").await;
     let url = gw.url("/v1/chat/completions");
-    let body = chat("gpt-4o-mini", "directives").to_string();
+    let body = det("gpt-4o-mini", "directives").to_string();
     let h = |cc: &'static str| [ALPHA, ("cache-control", cc)];
     let r = request("POST", &url, &h("no-store"), body.clone()).await;
     assert_eq!(r.header("x-gearbox-cache"), Some("miss"));
@@ -155,7 +230,7 @@ async fn teams_are_isolated_unless_they_share_a_namespace() {
     );
     let gw = start_gateway(&config_for(mock.addr, &extra)).await;
     let url = gw.url("/v1/chat/completions");
-    let body = chat("gpt-4o-mini", "team scoped").to_string();
+    let body = det("gpt-4o-mini", "team scoped").to_string();
     let as_team = |k: &'static str| [("authorization", k)];
     let a = request("POST", &url, &as_team("Bearer alpha-key"), body.clone()).await;
     let b = request("POST", &url, &as_team("Bearer beta-key"), body.clone()).await;
@@ -186,7 +261,7 @@ async fn concurrent_identical_requests_reach_upstream_once() {
         let body = if stream {
             stream_body("gpt-4o-mini", &text)
         } else {
-            chat("gpt-4o-mini", &text)
+            det("gpt-4o-mini", &text)
         };
         let before = requests_total(&mock).await;
         let tasks: Vec<_> = (0..8)
@@ -243,7 +318,7 @@ async fn waiters_fail_over_when_the_leader_fails() {
     )
     .await;
     let url = gw.url("/v1/chat/completions");
-    let body = chat("gpt-4o-mini", "leader fails");
+    let body = det("gpt-4o-mini", "leader fails");
     let first = {
         let (url, body) = (url.clone(), body.clone());
         tokio::spawn(async move { post_json(&url, &body).await })
@@ -280,7 +355,7 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     let gw1 = start_gateway(&cfg).await;
     let gw2 = start_gateway(&cfg).await;
 
-    let body = chat("gpt-4o-mini", "shared across replicas");
+    let body = det("gpt-4o-mini", "shared across replicas");
     let a = post_json(&gw1.url("/v1/chat/completions"), &body).await;
     assert_eq!(a.header("x-gearbox-cache"), Some("miss"));
     // The Redis write happens in the background; wait for it to land.
@@ -288,7 +363,7 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     for _ in 0..50 {
         let b = post_json(
             &gw2.url("/v1/chat/completions"),
-            &chat("gpt-4o-mini", "shared across replicas"),
+            &det("gpt-4o-mini", "shared across replicas"),
         )
         .await;
         if b.header("x-gearbox-cache") == Some("hit") {
@@ -306,7 +381,7 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     for i in 0..3 {
         let r = post_json(
             &gw2.url("/v1/chat/completions"),
-            &chat("gpt-4o-mini", &format!("during outage {i}")),
+            &det("gpt-4o-mini", &format!("during outage {i}")),
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.text());
@@ -319,9 +394,9 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     let mut recovered = false;
     for i in 0..100 {
         let text = format!("after recovery {i}");
-        post_json(&gw1.url("/v1/chat/completions"), &chat("gpt-4o-mini", &text)).await;
+        post_json(&gw1.url("/v1/chat/completions"), &det("gpt-4o-mini", &text)).await;
         tokio::time::sleep(Duration::from_millis(30)).await;
-        let r = post_json(&gw2.url("/v1/chat/completions"), &chat("gpt-4o-mini", &text)).await;
+        let r = post_json(&gw2.url("/v1/chat/completions"), &det("gpt-4o-mini", &text)).await;
         if r.header("x-gearbox-cache") == Some("hit") {
             recovered = true;
             break;

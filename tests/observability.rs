@@ -104,22 +104,19 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
     let secret_prompt = "my-very-secret-prompt-text";
     rt.block_on(async {
         let url = format!("http://{addr}/v1/chat/completions");
+        // Temperature 0: deterministic, so the second request is a cache hit.
+        let mut greedy = chat("gpt-4o-mini", secret_prompt);
+        greedy["temperature"] = json!(0);
         let r = request(
             "POST",
             &url,
             &[ALPHA, ("x-request-id", "req-from-client-1")],
-            chat("gpt-4o-mini", secret_prompt).to_string(),
+            greedy.to_string(),
         )
         .await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("x-request-id"), Some("req-from-client-1"));
-        let generated = request(
-            "POST",
-            &url,
-            &[ALPHA],
-            chat("gpt-4o-mini", secret_prompt).to_string(),
-        )
-        .await;
+        let generated = request("POST", &url, &[ALPHA], greedy.to_string()).await;
         assert!(generated.header("x-request-id").is_some_and(|id| !id.is_empty()));
         let mut body = chat("gpt-4o-mini", secret_prompt);
         body["stream"] = json!(true);

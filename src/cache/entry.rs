@@ -16,11 +16,21 @@ use std::collections::BTreeMap;
 pub struct CachedResponse {
     pub body: Bytes,
     pub usage: Option<Usage>,
+    /// A choice was cut by `finish_reason: "length"`: the answer may be handed to the requests
+    /// coalesced with the one that fetched it, but is never stored (a later request with a
+    /// larger budget, or a "regenerate", must not get the cut answer).
+    pub truncated: bool,
 }
 
 impl CachedResponse {
     /// An entry from a completion body, if the body is a complete, storable answer.
     pub fn from_body(body: Bytes) -> Option<CachedResponse> {
+        Self::answer(body).filter(|e| !e.truncated)
+    }
+
+    /// A complete answer (every choice finished, no refusal or content filter), possibly
+    /// `truncated`; only [`CachedResponse::from_body`]'s answers may be stored.
+    pub fn answer(body: Bytes) -> Option<CachedResponse> {
         let v: Value = serde_json::from_slice(&body).ok()?;
         if v.get("object").and_then(Value::as_str) != Some("chat.completion") {
             return None;
@@ -29,11 +39,13 @@ impl CachedResponse {
         if choices.is_empty() {
             return None;
         }
+        let mut truncated = false;
         for c in choices {
             let finish = c.get("finish_reason").and_then(Value::as_str);
             if matches!(finish, None | Some("content_filter")) {
                 return None;
             }
+            truncated |= finish == Some("length");
             let refusal = c.get("message").and_then(|m| m.get("refusal"));
             if refusal.is_some_and(|r| !r.is_null()) {
                 return None;
@@ -42,7 +54,11 @@ impl CachedResponse {
         let usage = v
             .get("usage")
             .and_then(|u| serde_json::from_value(u.clone()).ok());
-        Some(CachedResponse { body, usage })
+        Some(CachedResponse {
+            body,
+            usage,
+            truncated,
+        })
     }
 
     /// Bytes held in memory, for the cache's weigher.
@@ -196,7 +212,7 @@ impl Assembler {
             out.insert("usage".into(), u);
         }
         let body = serde_json::to_vec(&Value::Object(out)).ok()?;
-        CachedResponse::from_body(Bytes::from(body))
+        CachedResponse::answer(Bytes::from(body))
     }
 }
 
@@ -325,6 +341,21 @@ mod tests {
         assert!(CachedResponse::from_body(Bytes::from(filtered)).is_none());
         let ok = r#"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x","refusal":null},"finish_reason":"stop"}]}"#;
         assert!(CachedResponse::from_body(Bytes::from(ok)).is_some());
+    }
+
+    #[test]
+    fn answers_cut_by_length_are_never_stored() {
+        let cut = r#"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"length"}]}"#;
+        assert!(CachedResponse::from_body(Bytes::from(cut)).is_none());
+        assert!(CachedResponse::answer(Bytes::from(cut)).is_some_and(|e| e.truncated));
+        let s = concat!(
+            "data: {\"id\":\"c1\",\"created\":5,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\n\n",
+            "data: {\"id\":\"c1\",\"created\":5,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let mut a = Assembler::default();
+        a.push(s.as_bytes());
+        assert!(a.finish().is_some_and(|e| e.truncated));
     }
 
     #[test]

@@ -20,12 +20,21 @@ impl CacheKey {
     }
 }
 
-/// Is this request safe to cache by default? Deterministic sampling (temperature 0 or unset),
-/// one choice, and no logprobs (a replay could not reproduce them).
-pub fn is_deterministic(req: &ChatRequest) -> bool {
-    let temp_ok = req.temperature.is_none_or(|t| t == 0.0);
+/// Which sampling the cache takes as deterministic (the team's `[policy.cache]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Determinism {
+    /// A `seed` makes a request cacheable at any temperature.
+    pub trust_seed: bool,
+}
+
+/// Is this request safe to cache? Deterministic sampling by OpenAI's own defaults:
+/// `temperature: 0` (absent means OpenAI's default of 1: sampled), or a `seed` when the policy
+/// trusts seeds; one choice; and no logprobs (a replay could not reproduce them).
+pub fn is_deterministic(req: &ChatRequest, rules: Determinism) -> bool {
+    let greedy = req.temperature == Some(0.0);
+    let seeded = rules.trust_seed && req.extra.get("seed").is_some_and(|s| !s.is_null());
     let n_ok = req.n.is_none_or(|n| n <= 1);
-    temp_ok && n_ok && req.logprobs != Some(true)
+    (greedy || seeded) && n_ok && req.logprobs != Some(true)
 }
 
 /// The key of `req` (already routed and translated) for `upstream` in `namespace`.
@@ -247,28 +256,53 @@ mod tests {
 
     #[test]
     fn cacheable_by_default_only_when_deterministic() {
+        let trusted = Determinism { trust_seed: true };
+        let strict = Determinism::default();
+        // Without `temperature`, OpenAI samples at 1: not cacheable (issue 22, finding 6).
+        assert!(!is_deterministic(
+            &parse_chat_request(BASE.as_bytes()).unwrap(),
+            strict
+        ));
+        let seeded = r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"seed":7}"#;
+        assert!(!is_deterministic(
+            &parse_chat_request(seeded.as_bytes()).unwrap(),
+            strict
+        ));
+        assert!(is_deterministic(
+            &parse_chat_request(seeded.as_bytes()).unwrap(),
+            trusted
+        ));
+        let seeded_hot =
+            r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"seed":7,"temperature":0.9,"n":2}"#;
+        assert!(!is_deterministic(
+            &parse_chat_request(seeded_hot.as_bytes()).unwrap(),
+            trusted
+        ));
         let cases = [
-            (BASE, true),
             (
                 r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0}"#,
                 true,
+            ),
+            (
+                r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":1}"#,
+                false,
             ),
             (
                 r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0.7}"#,
                 false,
             ),
             (
-                r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"n":3}"#,
+                r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0,"n":3}"#,
                 false,
             ),
             (
-                r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"logprobs":true}"#,
+                r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0,"logprobs":true}"#,
                 false,
             ),
         ];
         for (b, want) in cases {
             assert_eq!(
-                is_deterministic(&parse_chat_request(b.as_bytes()).unwrap()),
+                is_deterministic(&parse_chat_request(b.as_bytes()).unwrap(), strict),
                 want,
                 "{b}"
             );

@@ -11,7 +11,7 @@ pub mod entry;
 pub mod key;
 
 pub use entry::{replay_sse, Assembler, CachedResponse};
-pub use key::{cache_key, is_deterministic, CacheKey};
+pub use key::{cache_key, is_deterministic, CacheKey, Determinism};
 
 use crate::metrics::Metrics;
 use crate::upstream::redis::SharedRedis;
@@ -110,6 +110,10 @@ impl ResponseCache {
 
     /// Store an entry in memory now and in Redis in the background.
     pub fn put(&self, key: CacheKey, entry: Arc<CachedResponse>, ttl: Duration) {
+        // The one place entries are stored: a truncated answer never is.
+        if entry.truncated {
+            return;
+        }
         self.metrics.record_cache_store(entry.body.len());
         self.local.insert(
             key,

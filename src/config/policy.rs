@@ -61,8 +61,10 @@ pub struct RawReasoningPolicy {
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCachePolicy {
-    /// Cache deterministic requests (temperature 0 or unset, n <= 1). Default true.
+    /// Cache deterministic requests (temperature 0, n <= 1, no logprobs). Default true.
     pub enabled: Option<bool>,
+    /// Also cache requests that send a `seed` without `temperature: 0`. Default false.
+    pub trust_seed: Option<bool>,
     /// Entry lifetime. Default "1h".
     pub ttl: Option<HumanDuration>,
     /// Entries are shared between teams with the same namespace. Default: the team id.
@@ -262,6 +264,7 @@ pub(super) fn validate(
         },
         cache: CachePolicy {
             enabled: raw.cache.enabled.unwrap_or(true),
+            trust_seed: raw.cache.trust_seed.unwrap_or(false),
             ttl: raw.cache.ttl.map_or(Duration::from_secs(3600), Duration::from),
             namespace: raw.cache.namespace.clone(),
         },

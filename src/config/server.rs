@@ -21,6 +21,8 @@ pub struct RawServer {
     /// Pin worker thread i to the i-th CPU the process may run on.
     pub pin_workers: bool,
     pub header_read_timeout: HumanDuration,
+    /// The longest a client may take to send a whole request body (408 after it).
+    pub body_read_timeout: HumanDuration,
     pub drain_timeout: HumanDuration,
     pub tls: Option<RawTls>,
 }
@@ -35,6 +37,7 @@ impl Default for RawServer {
             workers: 0,
             pin_workers: false,
             header_read_timeout: HumanDuration::secs(30),
+            body_read_timeout: HumanDuration::secs(30),
             drain_timeout: HumanDuration::secs(30),
             tls: None,
         }
@@ -59,6 +62,9 @@ pub struct ServerConfig {
     /// Pin worker thread i to the i-th CPU of the process's affinity mask (wrapping around).
     pub pin_workers: bool,
     pub header_read_timeout: Duration,
+    /// Bound on reading a whole request body, from the handler's first read: a client that
+    /// trickles its body cannot hold a connection (and its slot under `max_connections`) longer.
+    pub body_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub tls: Option<TlsFiles>,
 }
@@ -111,6 +117,7 @@ pub(super) fn validate(errs: &mut ConfigErrors, raw: RawServer) -> ServerConfig 
         },
         pin_workers: raw.pin_workers,
         header_read_timeout: raw.header_read_timeout.into(),
+        body_read_timeout: raw.body_read_timeout.into(),
         drain_timeout: raw.drain_timeout.into(),
         tls,
     }

@@ -60,6 +60,10 @@ pub struct ReasoningPolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachePolicy {
     pub enabled: bool,
+    /// A request with a `seed` (and no other sampling reason to bypass) is cacheable even
+    /// without `temperature: 0`. OpenAI calls seeded sampling best-effort deterministic, so this
+    /// is the operator's choice; off by default.
+    pub trust_seed: bool,
     pub ttl: std::time::Duration,
     /// `None`: the team's own namespace (its id).
     pub namespace: Option<String>,

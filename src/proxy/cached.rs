@@ -9,8 +9,8 @@
 use super::ctx::RequestCtx;
 use super::routing::ChatCall;
 use crate::cache::{
-    cache_key, is_deterministic, replay_sse, Assembler, CacheControl, CacheKey, CachedResponse, Flight,
-    FlightGuard, Join, ResponseCache,
+    cache_key, is_deterministic, replay_sse, Assembler, CacheControl, CacheKey, CachedResponse, Determinism,
+    Flight, FlightGuard, Join, ResponseCache,
 };
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, ChannelBody, Response};
@@ -42,7 +42,10 @@ pub async fn lookup(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>) -> Lookup {
     let ttl = policy.cache.ttl;
     // A key only for a cacheable request: hashing the canonical request is a pass over every
     // message.
-    let key = (policy.cache.enabled && is_deterministic(&call.chat)).then(|| {
+    let rules = Determinism {
+        trust_seed: policy.cache.trust_seed,
+    };
+    let key = (policy.cache.enabled && is_deterministic(&call.chat, rules)).then(|| {
         cache_key(
             policy.cache_namespace(&ctx.team.0),
             &call.model.upstream,
@@ -103,9 +106,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Store a whole, successful answer and hand it to the followers.
+    /// Store a whole, successful answer (unless truncated) and hand it to the followers.
     pub fn put(self, body: &Bytes) {
-        if let Some(entry) = CachedResponse::from_body(body.clone()) {
+        if let Some(entry) = CachedResponse::answer(body.clone()) {
             let entry = Arc::new(entry);
             self.cache.put(self.key, entry.clone(), self.ttl);
             if let Some(l) = self.leader {

@@ -9,7 +9,7 @@
 use super::ctx::RequestCtx;
 use super::relay::{read_full_by, stream_response, Answer, Framing};
 use crate::config::ModelConfig;
-use crate::error::GatewayError;
+use crate::error::{ErrorKind, GatewayError};
 use crate::http::Response;
 use crate::stream::Taps;
 use crate::upstream::resilience::{Candidate, Sent};
@@ -43,7 +43,7 @@ pub async fn send(
 ) -> Result<Sent, GatewayError> {
     let Some(first) = primary.first() else {
         return Err(GatewayError::new(
-            crate::error::ErrorKind::Internal,
+            ErrorKind::Internal,
             "the model names no configured upstream",
         ));
     };
@@ -54,6 +54,9 @@ pub async fn send(
         ctx.state
             .metrics
             .record_upstream_error(&sent.candidate.upstream.name, "status_4xx");
+    }
+    if status == 401 || status == 403 {
+        return Err(upstream_auth_failed(&sent.candidate.upstream.name, status));
     }
     ctx.info.model = Some(sent.candidate.model.clone());
     ctx.info.upstream_wait = sent.response.started.elapsed();
@@ -99,6 +102,10 @@ pub async fn forward(ctx: &mut RequestCtx<'_>, f: Forward<'_>) -> Result<Upstrea
         }
     };
     let status = sent.response.status().as_u16();
+    if status == 401 || status == 403 {
+        metrics.record_upstream_error(name, "status_4xx");
+        return Err(upstream_auth_failed(name, status));
+    }
     if status >= 500 {
         metrics.record_upstream_error(name, "status_5xx");
     } else if status == 429 {
@@ -112,20 +119,65 @@ pub async fn forward(ctx: &mut RequestCtx<'_>, f: Forward<'_>) -> Result<Upstrea
     Ok(sent)
 }
 
+/// The gateway's own answer to an upstream 401/403: the upstream refused the *gateway's*
+/// credentials, which the client can neither see nor fix, and the upstream's text can name part
+/// of the upstream key (OpenAI's "Incorrect API key provided: sk-****8e7d"). Its body is
+/// dropped unread; only the status is logged, with the upstream's name.
+fn upstream_auth_failed(upstream: &str, status: u16) -> GatewayError {
+    tracing::warn!(
+        upstream = %upstream,
+        status,
+        "upstream refused the gateway's credentials; check its api_key"
+    );
+    GatewayError::new(
+        ErrorKind::UpstreamAuthFailed,
+        "The gateway's credentials for its upstream were refused. This is not a problem with your \
+         API key; contact the gateway operator.",
+    )
+}
+
 /// Relay the event stream of `response` (from `served_by`), its headers' wait recorded now;
-/// `taps` account for it and store it when it ends.
+/// `taps` account for it and store it when it ends. A success that is not an event stream (an
+/// HTML page from a proxy, a JSON body) is a 502 while nothing was sent, never relayed.
 pub fn stream(
     ctx: &mut RequestCtx<'_>,
     response: UpstreamResponse,
     served_by: &Candidate,
     taps: Taps,
     framing: Framing,
-) -> Response {
+) -> Result<Response, GatewayError> {
     let upstream = &served_by.upstream;
+    if !is_event_stream(response.response.headers()) {
+        ctx.state
+            .metrics
+            .record_upstream_error(&upstream.name, ErrorKind::UpstreamProtocol.code());
+        tracing::warn!(
+            upstream = %upstream.name,
+            "upstream answered a stream request with a body that is not text/event-stream"
+        );
+        return Err(GatewayError::new(
+            ErrorKind::UpstreamProtocol,
+            "the upstream answered a streaming request with something that is not an event \
+             stream (content-type is not text/event-stream)",
+        ));
+    }
     ctx.state
         .metrics
         .record_upstream(&upstream.name, ctx.info.upstream_wait);
-    stream_response(ctx, response, upstream, taps, framing)
+    Ok(stream_response(ctx, response, upstream, taps, framing))
+}
+
+/// Is the answer an event stream? A missing content type is given the benefit of the doubt
+/// (the relay still checks every line); any other media type is not.
+fn is_event_stream(headers: &http::HeaderMap) -> bool {
+    match headers.get(http::header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v
+            .as_bytes()
+            .split(|&b| b == b';')
+            .next()
+            .is_some_and(|m| m.trim_ascii().eq_ignore_ascii_case(b"text/event-stream")),
+    }
 }
 
 /// Read the whole answer of `response` (from `served_by`) by the request's deadline.

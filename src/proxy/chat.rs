@@ -63,7 +63,7 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
         let framing = Framing::Chat {
             hide_usage_chunk: !call.include_usage,
         };
-        call::stream(ctx, response, &served_by, taps, framing)
+        call::stream(ctx, response, &served_by, taps, framing)?
     } else {
         let mut answer = call::read_whole(ctx, response, &served_by).await?;
         if answer.parts.status.is_success() {
@@ -94,7 +94,7 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
 /// Read and parse the body, within the configured bounds.
 async fn read_chat(ctx: &RequestCtx<'_>, body: Body) -> Result<(Bytes, ChatRequest), GatewayError> {
     let server = &ctx.state.config.server;
-    let bytes = read_body(body, server.max_body_bytes).await?;
+    let bytes = read_body(body, server).await?;
     let chat = parse_chat_request(&bytes)?;
     if chat.messages.len() > server.max_messages {
         return Err(GatewayError::new(
@@ -117,6 +117,8 @@ fn respond_whole(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>, answer: Answer) 
         let entry = CachedResponse {
             body: answer.body,
             usage: ctx.info.usage.get().cloned(),
+            // Replayed to this client only, never stored.
+            truncated: false,
         };
         cached::serve_entry(&entry, true, call.include_usage, ctx.take_info())
     } else {

@@ -25,7 +25,7 @@ pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Re
 }
 
 async fn embed(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayError> {
-    let bytes = read_body(body, ctx.state.config.server.max_body_bytes).await?;
+    let bytes = read_body(body, &ctx.state.config.server).await?;
     let (mut obj, name) = parse(&bytes)?;
     let input = obj.get("input").ok_or_else(|| {
         GatewayError::new(ErrorKind::InvalidRequest, "missing required parameter 'input'").with_param("input")

@@ -9,7 +9,8 @@
 //! completions, moderations, audio, images, files, batches, uploads) admission and the call. Each handler returns
 //! `Result<Response, GatewayError>`; the error becomes an OpenAI-shaped response in exactly one
 //! place (`app::Handler`). Upstream non-2xx answers are relayed with their status and body;
-//! upstream transport failures become 502/504.
+//! upstream transport failures become 502/504, and an upstream 401/403 (a refusal of the
+//! gateway's own credentials) becomes the gateway's `upstream_auth_failed` 502.
 
 pub mod account;
 pub mod admission;
@@ -24,7 +25,7 @@ pub mod responses;
 pub mod routing;
 pub mod structured;
 
-use crate::config::{ModelConfig, ModelKind};
+use crate::config::{ModelConfig, ModelKind, ServerConfig};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, read_limited, Body, ReadError, Response};
 use crate::policy::{OnBudget, UnsupportedParams};
@@ -33,9 +34,24 @@ use bytes::Bytes;
 use http::StatusCode;
 use std::sync::Arc;
 
-/// Read the request body, enforcing the configured limit.
-pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
-    read_limited(body, limit).await.map_err(|e| match e {
+/// Read the request body, enforcing the configured size limit and `body_read_timeout`. A body
+/// that is not complete in time is a 408 that closes the connection (the rest of the body is
+/// never read, so the connection cannot serve another request).
+pub async fn read_body(body: Body, server: &ServerConfig) -> Result<Bytes, GatewayError> {
+    let read = read_limited(body, server.max_body_bytes);
+    let Ok(result) = tokio::time::timeout(server.body_read_timeout, read).await else {
+        let mut close = http::HeaderMap::new();
+        close.insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        return Err(GatewayError::new(
+            ErrorKind::BodyReadTimeout,
+            format!(
+                "the request body was not received within {:?}; send the whole body promptly",
+                server.body_read_timeout
+            ),
+        )
+        .with_headers(close));
+    };
+    result.map_err(|e| match e {
         ReadError::TooLarge { limit } => GatewayError::new(
             ErrorKind::PayloadTooLarge,
             format!("request body is larger than the limit of {limit} bytes"),
@@ -74,7 +90,7 @@ fn lookup<'a>(state: &'a AppState, name: &str, want: &[ModelKind]) -> Result<&'a
 /// `POST /v1/route`: the routing decision for a Chat Completions body, calling no upstream.
 pub async fn route(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
     let (_, body) = req.into_parts();
-    let bytes = read_body(body, state.config.server.max_body_bytes).await?;
+    let bytes = read_body(body, &state.config.server).await?;
     let chat = crate::route::parse_route_input(&bytes)?;
     let policy = state.config.policy_for(&team.0);
     let c = crate::classify::classify_with_threshold(&chat, &state.config.router_model, policy.threshold);

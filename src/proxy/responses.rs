@@ -94,7 +94,7 @@ impl Keep {
 
 async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayError> {
     let server = &ctx.state.config.server;
-    let bytes = read_body(body, server.max_body_bytes).await?;
+    let bytes = read_body(body, server).await?;
     let req = parse_object(&bytes)?;
     // The conversation so far: a stored response's input and output, then this input.
     let mut items = Vec::new();
@@ -192,7 +192,7 @@ async fn via_chat<'a>(
         let framing = Framing::Chat {
             hide_usage_chunk: false,
         };
-        let resp = call::stream(ctx, response, &served_by, vec![accounting.tap()], framing);
+        let resp = call::stream(ctx, response, &served_by, vec![accounting.tap()], framing)?;
         let translator = StreamTranslator::new(echo, &served_by.model);
         let on_done = keep.map(Keep::on_done);
         let resp = resp.map(|b| h::boxed(ResponsesSse::new(b, translator, on_done)));
@@ -307,13 +307,7 @@ async fn via_responses<'a>(
             buf: Vec::new(),
             completed: None,
         });
-        return Ok(call::stream(
-            ctx,
-            response,
-            &served_by,
-            vec![tap],
-            Framing::Responses,
-        ));
+        return call::stream(ctx, response, &served_by, vec![tap], Framing::Responses);
     }
     let mut answer = call::read_whole(ctx, response, &served_by).await?;
     if answer.parts.status.is_success() {

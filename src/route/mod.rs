@@ -231,6 +231,7 @@ mod tests {
             allow_override,
             cache: crate::policy::CachePolicy {
                 enabled: true,
+                trust_seed: false,
                 ttl: std::time::Duration::from_secs(60),
                 namespace: None,
             },

@@ -3,8 +3,10 @@
 //!
 //! Invariants: no whole-response buffering (only the current partial event is held, bounded by
 //! `max_event_bytes`); once headers are sent the status cannot change, so every failure after
-//! that (reset, truncation before `[DONE]`, idle timeout, oversized event) becomes one SSE error
-//! event followed by `data: [DONE]`, and the body then ends cleanly.
+//! that (reset, truncation before `[DONE]`, idle timeout, oversized event, input that is not
+//! SSE) becomes one SSE error event followed by `data: [DONE]`, and the body then ends cleanly.
+//! A stream carries at most one error event: after the upstream's own, the gateway only ends
+//! the stream. Lines that are neither SSE fields nor comments are never relayed.
 
 use crate::api::Usage;
 use crate::error::{ErrorKind, GatewayError, Timeout};
@@ -87,6 +89,8 @@ pub struct StreamSummary {
     pub first_event_at: Option<Instant>,
     pub usage: Option<Usage>,
     pub outcome: StreamOutcome,
+    /// The upstream sent an error event (`{"error": ...}`) of its own.
+    pub upstream_error_event: bool,
 }
 
 /// How a relayed stream ended.
@@ -216,9 +220,13 @@ impl<B> SseRelay<B> {
     }
 }
 
-fn error_tail(err: GatewayError) -> Bytes {
+/// The end of a failed stream: the gateway's error event and `[DONE]`, or only `[DONE]` when
+/// the upstream already sent an error event (a stream carries at most one).
+fn error_tail(summary: &StreamSummary, err: GatewayError) -> Bytes {
     let mut out = BytesMut::new();
-    out.extend_from_slice(&err.sse_event());
+    if !summary.upstream_error_event {
+        out.extend_from_slice(&err.sse_event());
+    }
     out.extend_from_slice(DONE_EVENT);
     out.freeze()
 }
@@ -263,7 +271,16 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
         }
         return;
     }
-    // Cheap pre-check: only chunks that carry a usage object are parsed.
+    // Cheap pre-checks: only chunks that name an error or carry a usage object are parsed.
+    if contains(data, b"\"error\"") {
+        #[derive(serde::Deserialize)]
+        struct WithError {
+            error: Option<serde::de::IgnoredAny>,
+        }
+        if let Ok(WithError { error: Some(_) }) = serde_json::from_slice::<WithError>(data) {
+            summary.upstream_error_event = true;
+        }
+    }
     if contains(data, b"\"usage\"") && !contains(data, b"\"usage\":null") {
         #[derive(serde::Deserialize)]
         struct WithUsage {
@@ -275,12 +292,34 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
     }
 }
 
-/// Every `data:` payload is JSON or `[DONE]` (comments and other fields are fine).
-fn is_well_formed(data: Option<&[u8]>) -> bool {
-    match data {
-        None => true,
-        Some(d) => d == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(d).is_ok(),
-    }
+/// Every line of the event is an SSE field (`data`, `event`, `id`, `retry`) or a comment, and
+/// every `data:` payload is JSON or `[DONE]`. Anything else (NUL or 0xFF bytes, an HTML page, a
+/// PNG header) is not an event stream and is never relayed.
+fn is_well_formed(event: &[u8], data: Option<&[u8]>) -> bool {
+    let lines_ok = event.split(|&b| b == b'\n').all(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line.first() == Some(&b':') {
+            return true;
+        }
+        let name = line.split(|&b| b == b':').next().unwrap_or(line);
+        matches!(name, b"data" | b"event" | b"id" | b"retry")
+            && !line.contains(&0)
+            && std::str::from_utf8(line).is_ok()
+    });
+    lines_ok
+        && match data {
+            None => true,
+            Some(d) => d == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(d).is_ok(),
+        }
+}
+
+/// The error for input that is not a well-formed event stream.
+fn not_sse() -> GatewayError {
+    GatewayError::new(
+        ErrorKind::UpstreamProtocol,
+        "upstream sent a stream that is not a valid event stream (a line that is neither an SSE \
+         field nor a comment, or an event that is not valid JSON)",
+    )
 }
 
 /// A chunk that carries only usage (`"choices": []`).
@@ -342,7 +381,7 @@ where
                             // One look at the payload per event (borrowed, no copy).
                             let data = event_data_ref(ev);
                             let data = data.as_deref();
-                            if !is_well_formed(data) {
+                            if !is_well_formed(ev, data) {
                                 // Relay what came before; the bad event becomes an error event.
                                 broken = true;
                                 break;
@@ -371,10 +410,7 @@ where
                             t.on_frame(&before);
                         }
                         let mut out = BytesMut::from(&before[..]);
-                        out.extend_from_slice(&error_tail(GatewayError::new(
-                            ErrorKind::UpstreamProtocol,
-                            "upstream sent a stream event that is not valid JSON",
-                        )));
+                        out.extend_from_slice(&error_tail(this.summary, not_sse()));
                         *this.state = State::Tail(Some(out.freeze()));
                         continue;
                     }
@@ -416,29 +452,40 @@ where
                     }
                     if this.buf.len() > *this.max_event_bytes {
                         this.summary.outcome = StreamOutcome::UpstreamError;
-                        *this.state = State::Tail(Some(error_tail(GatewayError::new(
-                            ErrorKind::UpstreamProtocol,
-                            format!(
-                                "upstream sent an SSE event larger than {} bytes",
-                                this.max_event_bytes
+                        *this.state = State::Tail(Some(error_tail(
+                            this.summary,
+                            GatewayError::new(
+                                ErrorKind::UpstreamProtocol,
+                                format!(
+                                    "upstream sent an SSE event larger than {} bytes",
+                                    this.max_event_bytes
+                                ),
                             ),
-                        ))));
+                        )));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
                     this.summary.outcome = StreamOutcome::UpstreamError;
-                    *this.state = State::Tail(Some(error_tail(GatewayError::new(
-                        ErrorKind::UpstreamUnreachable,
-                        format!("upstream stream failed mid-way: {e}"),
-                    ))));
+                    *this.state = State::Tail(Some(error_tail(
+                        this.summary,
+                        GatewayError::new(
+                            ErrorKind::UpstreamUnreachable,
+                            format!("upstream stream failed mid-way: {e}"),
+                        ),
+                    )));
                 }
                 Poll::Ready(None) => {
-                    // A final event without its blank line still counts.
+                    // A final event without its blank line still counts, if it is one.
                     let mut tail = BytesMut::new();
                     if !this.buf.is_empty() && !*this.saw_done {
                         let rest = this.buf.split().freeze();
                         let mut ev = rest.to_vec();
                         ev.extend_from_slice(b"\n\n");
+                        if !is_well_formed(&ev, event_data_ref(&ev).as_deref()) {
+                            this.summary.outcome = StreamOutcome::UpstreamError;
+                            *this.state = State::Tail(Some(error_tail(this.summary, not_sse())));
+                            continue;
+                        }
                         observe(&ev, this.summary, this.saw_done, *this.end);
                         let ev = Bytes::from(ev);
                         for t in this.taps.iter_mut() {
@@ -450,31 +497,40 @@ where
                         this.summary.outcome = StreamOutcome::Completed;
                     } else {
                         this.summary.outcome = StreamOutcome::UpstreamError;
-                        tail.extend_from_slice(&error_tail(GatewayError::new(
-                            ErrorKind::UpstreamProtocol,
-                            "upstream stream ended before [DONE] (truncated)",
-                        )));
+                        tail.extend_from_slice(&error_tail(
+                            this.summary,
+                            GatewayError::new(
+                                ErrorKind::UpstreamProtocol,
+                                "upstream stream ended before [DONE] (truncated)",
+                            ),
+                        ));
                     }
                     *this.state = State::Tail(Some(tail.freeze()));
                 }
                 Poll::Pending => {
                     if this.total.as_mut().poll(cx).is_ready() {
                         this.summary.outcome = StreamOutcome::UpstreamError;
-                        *this.state = State::Tail(Some(error_tail(GatewayError::timed_out(
-                            Timeout::StreamTotal,
-                            format!(
-                                "upstream stream exceeded its total time limit of {:?}",
-                                this.total_timeout
+                        *this.state = State::Tail(Some(error_tail(
+                            this.summary,
+                            GatewayError::timed_out(
+                                Timeout::StreamTotal,
+                                format!(
+                                    "upstream stream exceeded its total time limit of {:?}",
+                                    this.total_timeout
+                                ),
                             ),
-                        ))));
+                        )));
                         continue;
                     }
                     if this.idle.as_mut().poll(cx).is_ready() {
                         this.summary.outcome = StreamOutcome::UpstreamError;
-                        *this.state = State::Tail(Some(error_tail(GatewayError::timed_out(
-                            Timeout::StreamIdle,
-                            format!("upstream stream was idle for more than {:?}", this.idle_timeout),
-                        ))));
+                        *this.state = State::Tail(Some(error_tail(
+                            this.summary,
+                            GatewayError::timed_out(
+                                Timeout::StreamIdle,
+                                format!("upstream stream was idle for more than {:?}", this.idle_timeout),
+                            ),
+                        )));
                         continue;
                     }
                     // Coalescing: hyper's client body hands over one upstream chunk per
@@ -659,6 +715,62 @@ mod tests {
             "{out}"
         );
         assert_eq!(s.outcome, StreamOutcome::UpstreamError);
+    }
+
+    #[tokio::test]
+    async fn lines_that_are_not_sse_become_one_error_event_and_are_never_relayed() {
+        let garbage: [&'static [u8]; 5] = [
+            b"data: {\"a\":1}\n\n\x00\x00\x00\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n",
+            b"data: {\"a\":1}\n\n\xff\xfe garbage\n\ndata: [DONE]\n\n",
+            b"data: {\"a\":1}\n\n\x89PNG\r\n\x1a\n\n",
+            b"data: {\"a\":1}\n\n<html><body>Bad gateway</body></html>\n\n",
+            // Unterminated garbage at the end of the body.
+            b"data: {\"a\":1}\n\n<html>",
+        ];
+        for g in garbage {
+            let (out, s) = relay_chunks(vec![Ok(g)]).await;
+            assert!(out.starts_with("data: {\"a\":1}\n\n"), "{out}");
+            assert!(
+                !out.contains("html") && !out.contains("PNG") && !out.contains('\0'),
+                "{out}"
+            );
+            assert!(!out.contains("\"b\""), "{out}");
+            assert_eq!(out.matches("\"error\"").count(), 1, "{out}");
+            assert!(out.ends_with("data: [DONE]\n\n"), "{out}");
+            assert_eq!(s.outcome, StreamOutcome::UpstreamError, "{out}");
+        }
+        // Comments and every SSE field are fine.
+        let (out, s) = relay_chunks(vec![Ok(
+            b": keep-alive\n\nevent: x\nid: 1\nretry: 10\ndata: {\"a\":1}\n\ndata: [DONE]\n\n",
+        )])
+        .await;
+        assert!(!out.contains("error"), "{out}");
+        assert_eq!(s.outcome, StreamOutcome::Completed);
+    }
+
+    #[tokio::test]
+    async fn an_upstream_error_event_is_not_followed_by_a_second_one() {
+        let (out, s) = relay_chunks(vec![Ok(
+            b"data: {\"a\":1}\n\ndata: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
+        )])
+        .await;
+        assert_eq!(out.matches("\"error\"").count(), 1, "{out}");
+        assert!(
+            out.contains("overloaded") && out.ends_with("data: [DONE]\n\n"),
+            "{out}"
+        );
+        assert!(s.upstream_error_event);
+        assert_eq!(s.outcome, StreamOutcome::UpstreamError);
+        // Then garbage, or a reset: still one error event.
+        for tail in [Ok(&b"\x00\xff\n\n"[..]), Err("reset")] {
+            let (out, _) = relay_chunks(vec![
+                Ok(b"data: {\"error\":{\"message\":\"overloaded\"}}\n\n"),
+                tail,
+            ])
+            .await;
+            assert_eq!(out.matches("\"error\"").count(), 1, "{out}");
+            assert!(out.ends_with("data: [DONE]\n\n"), "{out}");
+        }
     }
 
     #[tokio::test]

@@ -148,7 +148,7 @@ def drive_load(gw_addr, mock_addr, keys):
     for round_ in range(3):
         for i in range(4):
             web.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"hello {round_} {i}"}])
-        web.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "cached please"}])
+        web.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "cached please"}], temperature=0)
         for _ in web.chat.completions.create(
             model="gpt-4o-mini", stream=True, stream_options={"include_usage": True},
             messages=[{"role": "user", "content": f"stream {round_}"}], temperature=0.5,

@@ -1,0 +1,308 @@
+//! Hardening (issue 22): hostile or broken input from clients and upstreams is bounded and
+//! answered in the OpenAI error shape; upstream secrets and garbage never reach the client.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use gearbox::mock::MockOptions;
+use serde_json::json;
+
+/// The `request_id` the mock saw on its most recent request.
+async fn last_upstream_request_id(mock: &Running) -> serde_json::Value {
+    let stats = mock_stats(mock).await;
+    let last = stats["last_requests"].as_array().unwrap();
+    last.last().unwrap()["request_id"].clone()
+}
+
+#[tokio::test]
+async fn an_unbounded_or_unsafe_request_id_is_replaced_not_echoed_or_forwarded() {
+    let (mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    // Distinct prompts, so that every request reaches the upstream (no cache hit).
+    let body = |i: usize| chat("gpt-4o-mini", &format!("hello {i}")).to_string();
+
+    // A short, safe id is kept: echoed and forwarded.
+    let ok = "trace-1.a_b:c-2";
+    let r = request("POST", &url, &[ALPHA, ("x-request-id", ok)], body(0)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-request-id"), Some(ok));
+    assert_eq!(last_upstream_request_id(&mock).await, json!(ok));
+    let longest = "a".repeat(128);
+    let r = request("POST", &url, &[ALPHA, ("x-request-id", &longest)], body(1)).await;
+    assert_eq!(r.header("x-request-id"), Some(longest.as_str()));
+
+    // Too long (129 bytes, and 60 KB) or with unsafe characters: a generated id instead.
+    let too_long = "a".repeat(129);
+    let huge = "x".repeat(60 * 1024);
+    let bad_ids = [too_long.as_str(), huge.as_str(), "a b", "id\"}{", "a/b", "é"];
+    for (i, bad) in bad_ids.into_iter().enumerate() {
+        let r = request("POST", &url, &[ALPHA, ("x-request-id", bad)], body(i + 2)).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let echoed = r.header("x-request-id").unwrap_or_default().to_string();
+        assert!(!echoed.is_empty(), "a generated id is echoed");
+        assert_ne!(echoed, bad, "the bad id was echoed");
+        assert!(echoed.starts_with("gbx-"), "{echoed}");
+        let forwarded = last_upstream_request_id(&mock).await;
+        assert_eq!(forwarded, json!(echoed), "the upstream got the generated id");
+    }
+}
+
+/// Assert the gateway's own `upstream_auth_failed` answer, with nothing of the upstream's text.
+fn assert_upstream_auth_failed(r: &Resp, what: &str) {
+    let e = r.assert_error(502, "upstream_auth_failed");
+    let text = r.text();
+    assert!(!text.contains("sk-"), "{what}: upstream text relayed: {text}");
+    assert!(
+        !text.contains("Incorrect API key"),
+        "{what}: upstream text relayed: {text}"
+    );
+    assert!(e["message"].as_str().unwrap().contains("operator"), "{what}: {e}");
+}
+
+#[tokio::test]
+async fn upstream_401_and_403_bodies_are_not_relayed() {
+    // The mock wants a key the gateway does not have: every call is refused with 401.
+    let mock = start_mock(MockOptions {
+        api_key: Some("the-right-upstream-key".into()),
+        ..MockOptions::default()
+    })
+    .await;
+    let extra = format!(
+        r#"
+[upstreams.mockr]
+base_url = "http://{}/v1"
+api = "responses"
+
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+kind = "chat"
+"#,
+        mock.addr
+    );
+    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let chat_url = gw.url("/v1/chat/completions");
+    for stream in [false, true] {
+        let mut body = chat("gpt-4o-mini", "hello");
+        body["stream"] = json!(stream);
+        let r = post_json(&chat_url, &body).await;
+        assert_upstream_auth_failed(&r, &format!("chat stream={stream}"));
+    }
+    let r = post_json(
+        &gw.url("/v1/embeddings"),
+        &json!({"model": "text-embedding-3-small", "input": "hello"}),
+    )
+    .await;
+    assert_upstream_auth_failed(&r, "embeddings");
+    for model in ["gpt-4o-mini", "r-mini"] {
+        for stream in [false, true] {
+            let body = json!({"model": model, "input": "hello", "stream": stream});
+            let r = post_json(&gw.url("/v1/responses"), &body).await;
+            assert_upstream_auth_failed(&r, &format!("responses {model} stream={stream}"));
+        }
+    }
+
+    // A 403 naming part of the upstream key, as OpenAI's does.
+    let (mock, gw) = stack(MockOptions::default(), "").await;
+    for stream in [false, true] {
+        mock_fault(
+            &mock,
+            json!({"kind": "status", "status": 403,
+                   "message": "Incorrect API key provided: sk-****8e7d"}),
+        )
+        .await;
+        let mut body = chat("gpt-4o-mini", "hello");
+        body["stream"] = json!(stream);
+        let r = post_json(&gw.url("/v1/chat/completions"), &body).await;
+        assert_upstream_auth_failed(&r, &format!("403 stream={stream}"));
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    let body = chat("gpt-4o-mini", "hi").to_string();
+    for auth in [
+        "Bearer alpha-key",
+        "bearer alpha-key",
+        "BEARER alpha-key",
+        "BeArEr  alpha-key",
+    ] {
+        let r = request("POST", &url, &[("authorization", auth)], body.clone()).await;
+        assert_eq!(r.status, 200, "{auth}: {}", r.text());
+    }
+    for auth in ["Basic alpha-key", "Bearerx alpha-key", "alpha-key", "Bearer "] {
+        let r = request("POST", &url, &[("authorization", auth)], body.clone()).await;
+        r.assert_error(401, "invalid_api_key");
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_body_gets_408_within_body_read_timeout_and_frees_its_slot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = start_mock(MockOptions::default()).await;
+    // One connection slot: while the trickler holds it, nobody else is served.
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 1048576\nmax_connections = 1\nbody_read_timeout = \"1s\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let started = std::time::Instant::now();
+    let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let head = "POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer alpha-key\r\n\
+                content-type: application/json\r\ncontent-length: 100000\r\n\r\n{";
+    wr.write_all(head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        // One byte every 100 ms: 100000 bytes would take hours.
+        while wr.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), rd.read_to_end(&mut answer)).await;
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(read.is_ok(), "no answer and no close within 5 s; got {answer:?}");
+    let elapsed = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(v["error"]["code"], "body_read_timeout", "{v}");
+    assert_eq!(v["error"]["type"], "invalid_request_error", "{v}");
+
+    // The slot is free again: health checks and requests are served.
+    let r = request("GET", &gw.url("/healthz"), &[], "").await;
+    assert_eq!(r.status, 200);
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "hi")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// An upstream that answers every request with the same raw bytes and closes; counts requests.
+async fn raw_upstream(
+    answer: &'static [u8],
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                // Read the head and the body (by content-length), then answer.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+                let _ = s.write_all(answer).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    (addr, count)
+}
+
+fn greedy_stream(text: &str) -> serde_json::Value {
+    let mut b = chat("gpt-4o-mini", text);
+    b["temperature"] = json!(0);
+    b["stream"] = json!(true);
+    b
+}
+
+#[tokio::test]
+async fn garbage_in_an_upstream_stream_is_one_error_event_and_never_cached() {
+    use std::sync::atomic::Ordering;
+    // A 200 HTML page (a captive proxy, a misrouted base_url) to a stream request: 502.
+    let (html, html_calls) = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: 42\r\n\
+          connection: close\r\n\r\n<html><body>Welcome to nginx</body></html>",
+    )
+    .await;
+    let gw = start_gateway(&config_for(html, "")).await;
+    for _ in 0..2 {
+        let r = post_json(&gw.url("/v1/chat/completions"), &greedy_stream("html please")).await;
+        r.assert_error(502, "upstream_protocol_error");
+        assert!(!r.text().contains("nginx"), "{}", r.text());
+    }
+    assert_eq!(
+        html_calls.load(Ordering::SeqCst),
+        2,
+        "a non-stream answer was cached"
+    );
+
+    // An event stream with NUL and 0xFF bytes and a PNG header after a valid chunk.
+    let (garbage, garbage_calls) = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n\
+          data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n\
+          \x00\x00\xff\xfe\x89PNG\r\n\x1a\n\n\
+          data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
+          data: [DONE]\n\n",
+    )
+    .await;
+    let gw = start_gateway(&config_for(garbage, "")).await;
+    for _ in 0..2 {
+        let r = post_json(&gw.url("/v1/chat/completions"), &greedy_stream("garbage please")).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-gearbox-cache"),
+            Some("miss"),
+            "the broken stream was cached"
+        );
+        let body = &r.body;
+        assert!(
+            !body.contains(&0u8) && !body.contains(&0xffu8),
+            "garbage relayed: {body:?}"
+        );
+        let text = r.text();
+        assert!(!text.contains("PNG"), "{text}");
+        assert_eq!(text.matches("\"error\"").count(), 1, "{text}");
+        assert!(text.contains("upstream_protocol_error"), "{text}");
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    }
+    assert_eq!(garbage_calls.load(Ordering::SeqCst), 2);
+
+    // The upstream's own error event, then the end of the body: one error event, not two.
+    let (erroring, _) = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n\
+          data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n\
+          data: {\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n",
+    )
+    .await;
+    let gw = start_gateway(&config_for(erroring, "")).await;
+    let r = post_json(&gw.url("/v1/chat/completions"), &greedy_stream("error please")).await;
+    let text = r.text();
+    assert_eq!(text.matches("\"error\"").count(), 1, "{text}");
+    assert!(
+        text.contains("overloaded") && text.ends_with("data: [DONE]\n\n"),
+        "{text}"
+    );
+}
