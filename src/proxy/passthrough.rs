@@ -215,7 +215,7 @@ async fn read_request(
         .unwrap_or("");
     let essence = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence == "application/json" {
-        let bytes = read_body(body, config.server.max_body_bytes).await?;
+        let bytes = read_body(body, &config.server).await?;
         let model = if bytes.is_empty() {
             None
         } else {
