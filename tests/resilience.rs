@@ -152,7 +152,10 @@ async fn deployments_fail_over_circuits_open_and_readiness_follows() {
     );
     let gw = start_gateway(&cfg).await;
     let url = gw.url("/v1/chat/completions");
-    for i in 0..10 {
+    // Ties are broken at random, so the dead deployment comes first in about half of the
+    // requests; its circuit needs two failures. With 10 requests that failed to happen about
+    // once in 90 runs (11/1024); with 40, about once in 27 billion.
+    for i in 0..40 {
         let r = post_json(&url, &chat("gpt-4o-mini", &format!("balanced {i}"))).await;
         assert_eq!(r.status, 200, "request {i}: {}", r.text());
     }
