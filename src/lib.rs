@@ -55,8 +55,11 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
-    let (svc, opts, _watch) = prepare(config)?;
+    let (svc, opts, _watch, jobs) = prepare(config)?;
+    let period = opts.drain_timeout;
+    let shutdown = drain_starts(shutdown, jobs.clone());
     server::serve(listener, svc, opts, shutdown).await;
+    jobs.drain(period).await;
     Ok(())
 }
 
@@ -72,12 +75,14 @@ pub async fn run_workers(
 ) -> Result<(), StartupError> {
     let workers = config.server.workers.max(1);
     let cpus = worker_cpus(config.server.pin_workers, workers);
-    let (svc, opts, _watch) = prepare(config)?;
+    let (svc, opts, _watch, jobs) = prepare(config)?;
+    let period = opts.drain_timeout;
+    let shutdown = drain_starts(shutdown, jobs.clone());
     let mut dealers = Vec::new();
     let mut threads = Vec::new();
     for i in 1..workers {
         let (worker, incoming) = server::Worker::new();
-        let (svc, opts) = (svc.clone(), opts.clone());
+        let (svc, opts, jobs) = (svc.clone(), opts.clone(), jobs.clone());
         let cpu = cpu_for(&cpus, i);
         let spawned = std::thread::Builder::new()
             .name(format!("gearbox-worker-{i}"))
@@ -93,6 +98,8 @@ pub async fn run_workers(
                 rt.block_on(async move {
                     upstream::set_worker_index(i);
                     server::serve_dealt(incoming, svc, opts).await;
+                    // Background jobs running on this thread need its runtime until they end.
+                    jobs.drain(period).await;
                 });
             });
         match spawned {
@@ -106,12 +113,20 @@ pub async fn run_workers(
     pin_to(cpu_for(&cpus, 0));
     upstream::set_worker_index(0);
     server::serve_dealing(listener, dealers, svc, opts, shutdown).await;
+    jobs.drain(period).await;
     for t in threads {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
     // The worker threads wrote their access lines as they exited; now this thread's.
     access::flush();
     Ok(())
+}
+
+/// `shutdown`, which also starts the background jobs' drain period: unfinished jobs get the
+/// same `drain_timeout` as connections, counted from the same instant, then are marked failed.
+async fn drain_starts(shutdown: impl Future<Output = ()>, jobs: std::sync::Arc<responses::Jobs>) {
+    shutdown.await;
+    jobs.begin_drain();
 }
 
 /// The CPUs to pin workers to: those of the process's affinity mask, or none when pinning is off
@@ -160,6 +175,7 @@ fn prepare(
         server::ConnService,
         server::ServeOptions,
         Option<reload::WatchGuard>,
+        std::sync::Arc<responses::Jobs>,
     ),
     StartupError,
 > {
@@ -181,6 +197,7 @@ fn prepare(
         _ => None,
     };
     let state = state::AppState::new(config).map_err(StartupError::Config)?;
+    let jobs = state.jobs.clone();
     let live: state::LiveState = std::sync::Arc::new(arc_swap::ArcSwap::new(state));
     // Hot reload of a config file (file changes and SIGHUP); the embedded default never changes.
     let watch = match reload_path {
@@ -197,7 +214,7 @@ fn prepare(
         app::build_live(live),
         |e: std::convert::Infallible| -> http::BoxError { match e {} },
     ));
-    Ok((svc, opts, watch))
+    Ok((svc, opts, watch, jobs))
 }
 
 /// Serve the upstream simulator on `listener` until `shutdown` resolves.

@@ -185,6 +185,7 @@ pub struct Families {
     retries: IntCounterVec,
     fallbacks: IntCounterVec,
     circuit: IntGaugeVec,
+    background_jobs: IntGaugeVec,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
@@ -355,9 +356,17 @@ impl Metrics {
                 ),
                 &["upstream", "model"],
             )?,
+            background_jobs: IntGaugeVec::new(
+                Opts::new(
+                    "gearbox_background_jobs",
+                    "Background Responses jobs (background: true) per team and state: queued, running.",
+                ),
+                &["team", "state"],
+            )?,
             registry,
         };
         m.registry.register(Box::new(build))?;
+        m.registry.register(Box::new(m.background_jobs.clone()))?;
         m.registry.register(Box::new(m.requests.clone()))?;
         m.registry.register(Box::new(m.duration.clone()))?;
         m.registry.register(Box::new(m.overhead.clone()))?;
@@ -555,6 +564,18 @@ impl Metrics {
         self.circuit
             .with_label_values(&[upstream, model])
             .set(state.gauge());
+    }
+
+    /// A team's background jobs now: `queued` waiting, `running` running. `team` is a
+    /// configured team name.
+    pub fn record_background_jobs(&self, team: &str, queued: usize, running: usize) {
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        self.background_jobs
+            .with_label_values(&[team, "queued"])
+            .set(n(queued));
+        self.background_jobs
+            .with_label_values(&[team, "running"])
+            .set(n(running));
     }
 
     /// Start a configured deployment's circuit gauge at closed.

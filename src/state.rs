@@ -31,6 +31,8 @@ pub struct AppState {
     pub retry_budget: Arc<crate::upstream::resilience::RetryBudget>,
     /// Stored Responses answers, by team (survives reloads; sized at start-up).
     pub responses: Arc<crate::responses::ResponseStore>,
+    /// Background Responses jobs, by team (survives reloads; bounds sized at start-up).
+    pub jobs: Arc<crate::responses::Jobs>,
 }
 
 /// The live state: one `AppState` snapshot, swapped whole on reload. Each request loads the
@@ -77,6 +79,7 @@ impl AppState {
             schemas: self.schemas.clone(),
             retry_budget: self.retry_budget.clone(),
             responses: self.responses.clone(),
+            jobs: self.jobs.clone(),
         }))
     }
 
@@ -109,6 +112,12 @@ impl AppState {
             config.responses.store_ttl,
             config.responses.store_max_bytes,
         ));
+        let jobs = Arc::new(crate::responses::Jobs::new(
+            config.responses.background_max_queued,
+            config.responses.background_max_running,
+            responses.clone(),
+            metrics.clone(),
+        ));
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,
@@ -119,6 +128,7 @@ impl AppState {
             schemas: Arc::new(crate::schema::SchemaCache::default()),
             retry_budget: Arc::new(crate::upstream::resilience::RetryBudget::default()),
             responses,
+            jobs,
         }))
     }
 }

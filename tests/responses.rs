@@ -368,3 +368,243 @@ async fn a_stream_cut_mid_way_ends_with_an_error_not_a_completed_response() {
             .assert_error(404, "not_found");
     }
 }
+
+// ---- Background mode (`background: true`) ----
+
+async fn set_ttft(mock: &Running, ms: u64) {
+    let r = request(
+        "PUT",
+        &mock.url("/mock/latency"),
+        &[("content-type", "application/json")],
+        json!({"ttft_ms": ms}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+async fn submit_background(gw: &Running, model: &str) -> Value {
+    let body = json!({"model": model, "input": "Summarise the history of Rome.", "background": true,
+        "metadata": {"job": "1"}});
+    let r = post_json(&gw.url("/v1/responses"), &body).await;
+    assert_eq!(r.status, 200, "{model}: {}", r.text());
+    let v = r.json();
+    assert_eq!(v["status"], "queued", "{v}");
+    assert_eq!(v["background"], true, "{v}");
+    assert!(v["id"].as_str().unwrap().starts_with("resp_"), "{v}");
+    v
+}
+
+/// Polls `GET /v1/responses/{id}` until `done(status)`, returning the statuses seen and the last body.
+async fn poll_until(gw: &Running, id: &str, done: impl Fn(&str) -> bool) -> (Vec<String>, Value) {
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..400 {
+        let r = get(&gw.url(&format!("/v1/responses/{id}"))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = r.json();
+        let s = v["status"].as_str().unwrap().to_string();
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if done(&s) {
+            return (seen, v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{id} never reached the expected status; seen {seen:?}");
+}
+
+async fn cancel(gw: &Running, id: &str, key: (&str, &str)) -> Resp {
+    request(
+        "POST",
+        &gw.url(&format!("/v1/responses/{id}/cancel")),
+        &[key],
+        Bytes::new(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn background_is_queued_then_in_progress_then_completed_in_both_dialects() {
+    let (mock, gw) = setup().await;
+    set_ttft(&mock, 300).await;
+    for (model, path) in DIALECTS {
+        let v = submit_background(&gw, model).await;
+        let id = v["id"].as_str().unwrap();
+        let (seen, done) = poll_until(&gw, id, |s| s == "completed" || s == "failed").await;
+        assert!(seen.contains(&"in_progress".to_string()), "{model}: {seen:?}");
+        assert_eq!(done["status"], "completed", "{model}: {done}");
+        assert_eq!(done["id"], v["id"]);
+        assert_eq!(done["background"], true);
+        assert_eq!(done["metadata"], json!({"job": "1"}));
+        assert!(
+            !done["output"][0]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .is_empty(),
+            "{done}"
+        );
+        assert!(done["usage"]["output_tokens"].as_u64().unwrap() > 0);
+        assert_eq!(last_upstream_path(&mock).await, path, "{model}");
+        // The upstream never sees the background flag.
+        let stats = mock_stats(&mock).await;
+        let last = stats["last_requests"].as_array().unwrap().last().unwrap().clone();
+        assert!(last["body"].get("background").is_none(), "{last}");
+        // Continuing from a background response works like any stored one.
+        let next = json!({"model": model, "input": "And then?", "previous_response_id": id});
+        assert_eq!(post_json(&gw.url("/v1/responses"), &next).await.status, 200);
+    }
+    // What background mode refuses, naming the field.
+    for (extra, param) in [
+        (json!({"store": false}), "store"),
+        (json!({"stream": true}), "stream"),
+    ] {
+        let mut body = json!({"model": "gpt-4o-mini", "input": "x", "background": true});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(
+            r.assert_error(400, "invalid_request")["param"],
+            param,
+            "{}",
+            r.text()
+        );
+    }
+    let metrics = request("GET", &gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    assert!(
+        metrics.contains("gearbox_background_jobs{state=\"running\",team=\"alpha\"} 0"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_teams_get_404() {
+    let (mock, gw) = setup().await;
+    set_ttft(&mock, 2000).await;
+    let v = submit_background(&gw, "gpt-4o-mini").await;
+    let id = v["id"].as_str().unwrap();
+    poll_until(&gw, id, |s| s == "in_progress").await;
+    // Wait until the mock holds the call.
+    for _ in 0..100 {
+        if mock_stats(&mock).await["requests_total"].as_u64().unwrap() >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Another team sees nothing and cancels nothing.
+    cancel(&gw, id, BETA).await.assert_error(404, "not_found");
+    request(
+        "GET",
+        &gw.url(&format!("/v1/responses/{id}")),
+        &[BETA],
+        Bytes::new(),
+    )
+    .await
+    .assert_error(404, "not_found");
+    let r = cancel(&gw, id, ALPHA).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "cancelled");
+    assert_eq!(r.json()["id"], v["id"]);
+    let mut dropped = 0;
+    for _ in 0..200 {
+        dropped = mock_stats(&mock).await["cancelled_requests"].as_u64().unwrap();
+        if dropped >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(dropped, 1, "the upstream call was not dropped");
+    assert_eq!(
+        get(&gw.url(&format!("/v1/responses/{id}"))).await.json()["status"],
+        "cancelled"
+    );
+    // Cancelling a finished response returns it unchanged.
+    set_ttft(&mock, 0).await;
+    let done = submit_background(&gw, "gpt-4o-mini").await;
+    let done_id = done["id"].as_str().unwrap();
+    poll_until(&gw, done_id, |s| s == "completed").await;
+    assert_eq!(cancel(&gw, done_id, ALPHA).await.json()["status"], "completed");
+    assert_eq!(cancel(&gw, "resp_unknown", ALPHA).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_full_background_queue_answers_429_with_retry_after() {
+    let mock = start_mock(MockOptions::default()).await;
+    let extra = format!(
+        "{}\n[responses]\nbackground_max_queued = 1\nbackground_max_running = 1\n",
+        extra(mock.addr)
+    );
+    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    set_ttft(&mock, 1500).await;
+    let a = submit_background(&gw, "gpt-4o-mini").await;
+    let a_id = a["id"].as_str().unwrap();
+    poll_until(&gw, a_id, |s| s == "in_progress").await;
+    let b = submit_background(&gw, "gpt-4o-mini").await;
+    let b_id = b["id"].as_str().unwrap();
+    // One running: the second waits in the queue.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        get(&gw.url(&format!("/v1/responses/{b_id}"))).await.json()["status"],
+        "queued"
+    );
+    let body = json!({"model": "gpt-4o-mini", "input": "x", "background": true});
+    let r = post_json(&gw.url("/v1/responses"), &body).await;
+    r.assert_error(429, "rate_limit_exceeded");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    // Another team's queue is its own.
+    let r = request(
+        "POST",
+        &gw.url("/v1/responses"),
+        &[BETA, ("content-type", "application/json")],
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let metrics = request("GET", &gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    assert!(
+        metrics.contains("gearbox_background_jobs{state=\"queued\",team=\"alpha\"} 1"),
+        "{metrics}"
+    );
+    // Cancelling the queued job frees the queue.
+    assert_eq!(cancel(&gw, b_id, ALPHA).await.json()["status"], "cancelled");
+    assert_eq!(post_json(&gw.url("/v1/responses"), &body).await.status, 200);
+    cancel(&gw, a_id, ALPHA).await;
+}
+
+#[tokio::test]
+async fn a_background_job_survives_its_client_disconnecting() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mock, gw) = setup().await;
+    set_ttft(&mock, 500).await;
+    let body = json!({"model": "gpt-4o-mini", "input": "long job", "background": true}).to_string();
+    let mut conn = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/responses HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer alpha-key\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // Read until the id is in, then hang up while the job is running.
+    let mut got = Vec::new();
+    let id = loop {
+        let mut buf = [0u8; 4096];
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got);
+        if let Some(start) = text.find("\"id\":\"resp_") {
+            let rest = &text[start + 6..];
+            if let Some(end) = rest.find('"') {
+                break rest[..end].to_string();
+            }
+        }
+    };
+    drop(conn);
+    let (_, done) = poll_until(&gw, &id, |s| s == "completed" || s == "failed").await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(mock_stats(&mock).await["cancelled_requests"], 0);
+}

@@ -91,6 +91,10 @@ pub struct RawResponses {
     pub store_ttl: HumanDuration,
     /// Byte budget of the store; the oldest responses are evicted first.
     pub store_max_bytes: u64,
+    /// Background jobs (`background: true`) a team may have waiting to run; one more is a 429.
+    pub background_max_queued: usize,
+    /// Background jobs of a team that run at once; the others wait in its queue.
+    pub background_max_running: usize,
 }
 
 impl Default for RawResponses {
@@ -98,6 +102,8 @@ impl Default for RawResponses {
         RawResponses {
             store_ttl: HumanDuration::secs(3600),
             store_max_bytes: 64 * 1024 * 1024,
+            background_max_queued: 100,
+            background_max_running: 4,
         }
     }
 }
@@ -106,11 +112,16 @@ impl Default for RawResponses {
 pub struct ResponsesConfig {
     pub store_ttl: Duration,
     pub store_max_bytes: u64,
+    pub background_max_queued: usize,
+    /// At least 1.
+    pub background_max_running: usize,
 }
 
 pub fn validate_responses(raw: RawResponses) -> ResponsesConfig {
     ResponsesConfig {
         store_ttl: raw.store_ttl.into(),
         store_max_bytes: raw.store_max_bytes,
+        background_max_queued: raw.background_max_queued,
+        background_max_running: raw.background_max_running.max(1),
     }
 }

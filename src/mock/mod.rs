@@ -102,6 +102,8 @@ pub struct MockState {
     active_streams: AtomicU64,
     completed_streams: AtomicU64,
     cancelled_streams: AtomicU64,
+    /// Non-streamed answers whose client went away while the mock was still waiting.
+    cancelled_requests: AtomicU64,
 }
 
 impl MockState {
@@ -119,6 +121,7 @@ impl MockState {
             active_streams: AtomicU64::new(0),
             completed_streams: AtomicU64::new(0),
             cancelled_streams: AtomicU64::new(0),
+            cancelled_requests: AtomicU64::new(0),
         })
     }
 
@@ -187,6 +190,7 @@ impl MockState {
             "active_streams": self.active_streams.load(Ordering::SeqCst),
             "completed_streams": self.completed_streams.load(Ordering::SeqCst),
             "cancelled_streams": self.cancelled_streams.load(Ordering::SeqCst),
+            "cancelled_requests": self.cancelled_requests.load(Ordering::SeqCst),
             "faults": faults,
         })
     }
@@ -200,6 +204,7 @@ impl MockState {
         }
         self.completed_streams.store(0, Ordering::SeqCst);
         self.cancelled_streams.store(0, Ordering::SeqCst);
+        self.cancelled_requests.store(0, Ordering::SeqCst);
     }
 }
 
@@ -531,7 +536,18 @@ async fn answer_chat(state: Arc<MockState>, chat: crate::api::ChatRequest) -> Re
     if !chat.is_stream() {
         let total = latency.ttft + per_token * u32::try_from(completion.tokens.len()).unwrap_or(u32::MAX);
         if !total.is_zero() {
+            // Counts the answer as cancelled if the client drops it while it waits.
+            struct Waiting<'a>(&'a AtomicU64, bool);
+            impl Drop for Waiting<'_> {
+                fn drop(&mut self) {
+                    if !self.1 {
+                        self.0.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+            let mut waiting = Waiting(&state.cancelled_requests, false);
             tokio::time::sleep(total).await;
+            waiting.1 = true;
         }
         let text = match fault {
             Some(FaultKind::InvalidJson) => {

@@ -95,7 +95,41 @@ impl Keep {
 async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayError> {
     let server = &ctx.state.config.server;
     let bytes = read_body(body, server).await?;
-    let req = parse_object(&bytes)?;
+    let mut req = parse_object(&bytes)?;
+    let background = match req.remove("background") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(GatewayError::new(
+                ErrorKind::InvalidRequest,
+                "invalid value for 'background': expected a boolean",
+            )
+            .with_param("background"))
+        }
+    };
+    if background {
+        background_allowed(&req)?;
+    }
+    let (items, target) = admitted(ctx, &req).await?;
+    let echo = Echo::of(&req, &new_id_suffix(), now_secs());
+    if background {
+        return submit(ctx, req, items, target, echo);
+    }
+    let keep = (req.get("store").and_then(Value::as_bool) != Some(false)).then(|| Keep {
+        store: ctx.state.responses.clone(),
+        team: ctx.team.0.clone(),
+        items: Arc::new(items.clone()),
+    });
+    run(ctx, target, req, items, echo, keep).await
+}
+
+/// Parse the conversation, route and admit: what a request, background or not, passes before
+/// anything runs.
+async fn admitted<'a>(
+    ctx: &mut RequestCtx<'a>,
+    req: &Map<String, Value>,
+) -> Result<(Vec<Value>, Target<'a>), GatewayError> {
+    let server = &ctx.state.config.server;
     // The conversation so far: a stored response's input and output, then this input.
     let mut items = Vec::new();
     match req.get("previous_response_id") {
@@ -116,10 +150,10 @@ async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, Gatew
             .with_param("previous_response_id"))
         }
     }
-    items.extend(input_items(&req).map_err(invalid)?);
+    items.extend(input_items(req).map_err(invalid)?);
     // Routing and admission read the chat form; what it cannot express is checked once the
     // upstream's dialect is known.
-    let chat = to_chat(&req, &items, Strictness::Lenient).map_err(invalid)?;
+    let chat = to_chat(req, &items, Strictness::Lenient).map_err(invalid)?;
     if chat.messages.len() > server.max_messages {
         return Err(GatewayError::new(
             ErrorKind::InvalidRequest,
@@ -133,15 +167,226 @@ async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, Gatew
     }
     let routing = routing::decide(ctx, &chat)?;
     let target = admission::admit_chat(ctx, &chat, routing).await?;
-    let echo = Echo::of(&req, &new_id_suffix(), now_secs());
-    let keep = (req.get("store").and_then(Value::as_bool) != Some(false)).then(|| Keep {
-        store: ctx.state.responses.clone(),
-        team: ctx.team.0.clone(),
-        items: Arc::new(items.clone()),
-    });
+    Ok((items, target))
+}
+
+/// Run an admitted request to its answer, by the dialect of its target's upstream.
+async fn run<'a>(
+    ctx: &mut RequestCtx<'a>,
+    target: Target<'a>,
+    req: Map<String, Value>,
+    items: Vec<Value>,
+    echo: Echo,
+    keep: Option<Keep>,
+) -> Result<Response, GatewayError> {
     match dialect(ctx, target.model) {
         UpstreamApi::Chat => via_chat(ctx, target, &req, &items, echo, keep).await,
         UpstreamApi::Responses => via_responses(ctx, target, req, items, keep).await,
+    }
+}
+
+/// What background mode refuses, as OpenAI does: `store: false` (the result could not be
+/// read), and here also streaming (a background stream and its resumption are not served).
+fn background_allowed(req: &Map<String, Value>) -> Result<(), GatewayError> {
+    if req.get("store").and_then(Value::as_bool) == Some(false) {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            "background mode requires 'store' to be true (or left out): the result is read back with \
+             GET /v1/responses/{id}",
+        )
+        .with_param("store"));
+    }
+    if req.get("stream").and_then(Value::as_bool) == Some(true) {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            "streaming a background response is not supported by this gateway: send 'stream': false \
+             (or leave it out) and poll GET /v1/responses/{id}",
+        )
+        .with_param("stream"));
+    }
+    Ok(())
+}
+
+/// `background: true`: queue the admitted request as a job of the team and answer at once with
+/// the `queued` response. The job runs in its own task (a client disconnect does not stop it),
+/// holding the admission's reservation and concurrency slot, and stores its result.
+fn submit<'a>(
+    ctx: &mut RequestCtx<'a>,
+    req: Map<String, Value>,
+    items: Vec<Value>,
+    target: Target<'a>,
+    echo: Echo,
+) -> Result<Response, GatewayError> {
+    let state = ctx.state.clone();
+    let team = ctx.team.clone();
+    let id = echo.id.clone();
+    let mut queued = echo.response(&target.model.public_name, "queued", Vec::new(), None);
+    if let Value::Object(m) = &mut queued {
+        m.insert("background".into(), Value::Bool(true));
+        m.insert("usage".into(), Value::Null);
+    }
+    let slots = state
+        .jobs
+        .submit(&team.0, &id, queued.clone(), Arc::new(items.clone()))
+        .map_err(|_| {
+            let mut h = http::HeaderMap::new();
+            h.insert(http::header::RETRY_AFTER, HeaderValue::from(5u32));
+            GatewayError::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "Too many queued background responses for your team (limit {}). Please try again in 5s.",
+                    state.config.responses.background_max_queued
+                ),
+            )
+            .with_headers(h)
+        })?;
+    let job = Job {
+        state: state.clone(),
+        team: team.clone(),
+        id: id.clone(),
+        headers: ctx.headers.clone(),
+        reservation: ctx.reservation.take(),
+        hold: ctx.info.hold.take(),
+        routing: target.routing,
+        downgraded: target.downgraded,
+        req,
+        items,
+        echo,
+    };
+    let task = tokio::spawn(async move {
+        let _permit = slots.acquire_owned().await;
+        job.run().await;
+    });
+    state.jobs.set_abort(&team.0, &id, task.abort_handle());
+    ctx.info.model_label = Some(target.model.public_name.clone());
+    ctx.info.route = "-";
+    Ok(h::json(StatusCode::OK, queued.to_string()))
+}
+
+/// A background job: what the admission of its request handed over.
+struct Job {
+    state: Arc<AppState>,
+    team: Team,
+    id: String,
+    headers: http::HeaderMap,
+    reservation: Option<crate::limits::Reservation>,
+    hold: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    routing: routing::Routing,
+    downgraded: bool,
+    req: Map<String, Value>,
+    items: Vec<Value>,
+    echo: Echo,
+}
+
+/// Marks a job failed if its task goes away before it ends (the runtime shutting down); a
+/// cancelled or finished job is not touched.
+struct Unfinished {
+    jobs: Arc<crate::responses::Jobs>,
+    team: Arc<str>,
+    id: String,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        self.jobs.fail(
+            &self.team,
+            &self.id,
+            "server_error",
+            "the gateway stopped before this background response finished; submit it again",
+        );
+    }
+}
+
+impl Job {
+    async fn run(self) {
+        let Job {
+            state,
+            team,
+            id,
+            headers,
+            reservation,
+            hold,
+            routing,
+            downgraded,
+            req,
+            items,
+            echo,
+        } = self;
+        let jobs = state.jobs.clone();
+        let _unfinished = Unfinished {
+            jobs: jobs.clone(),
+            team: team.0.clone(),
+            id: id.clone(),
+        };
+        if !jobs.start(&team.0, &id) {
+            return;
+        }
+        let mut ctx = RequestCtx::new(&state, &team, &headers);
+        ctx.reservation = reservation;
+        ctx.info.hold = hold;
+        let result = match super::lookup(
+            &state,
+            &routing.decision.target,
+            &[
+                crate::config::ModelKind::Chat,
+                crate::config::ModelKind::Reasoning,
+            ],
+        ) {
+            Ok(model) => {
+                let target = Target {
+                    routing,
+                    model,
+                    downgraded,
+                };
+                run(&mut ctx, target, req, items, echo, None).await
+            }
+            Err(e) => Err(e),
+        };
+        let response = match result {
+            Ok(resp) => answer_of(resp, &id).await,
+            Err(e) => Err(json!({"code": e.kind.code(), "message": e.message})),
+        };
+        let current = state.responses.get(&team.0, &id).map(|s| s.response);
+        let base = current.as_deref().cloned().unwrap_or(Value::Null);
+        let response = match response {
+            Ok(r) => r,
+            Err(error) => crate::responses::jobs::with_status(&base, "failed", Some(error)),
+        };
+        jobs.finish(&team.0, &id, response);
+    }
+}
+
+/// The job's answer as its stored response object (`id` kept, `background` set), or the error
+/// object of a failure.
+async fn answer_of(resp: Response, id: &str) -> Result<Value, Value> {
+    use http_body_util::BodyExt;
+    let status = resp.status();
+    let body = match resp.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Err(json!({"code": "server_error", "message": "the upstream answer could not be read"}))
+        }
+    };
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if !status.is_success() {
+        let e = v.get("error");
+        let s = |k: &str| {
+            e.and_then(|e| e.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        return Err(json!({
+            "code": s("code").unwrap_or_else(|| "server_error".into()),
+            "message": s("message").unwrap_or_else(|| format!("the upstream answered {status}")),
+        }));
+    }
+    match v {
+        Value::Object(mut m) => {
+            m.insert("id".into(), json!(id));
+            m.insert("background".into(), Value::Bool(true));
+            Ok(Value::Object(m))
+        }
+        _ => Err(json!({"code": "server_error", "message": "the upstream answer is not a response object"})),
     }
 }
 
@@ -398,6 +643,13 @@ pub fn stored(
                 Err(not_found(id, None))
             }
         }
+        (&http::Method::POST, Some("cancel")) => {
+            let r = state
+                .jobs
+                .cancel(&team.0, id)
+                .ok_or_else(|| not_found(id, None))?;
+            json_ok(r)
+        }
         (&http::Method::GET, Some("input_items")) => {
             let s = store.get(&team.0, id).ok_or_else(|| not_found(id, None))?;
             let data: Vec<Value> = s
@@ -426,7 +678,7 @@ pub fn stored(
                 json!({"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": false}),
             )
         }
-        (_, Some("input_items")) | (_, None) => Err(GatewayError::new(
+        (_, Some("input_items" | "cancel")) | (_, None) => Err(GatewayError::new(
             ErrorKind::MethodNotAllowed,
             format!("method {method} is not allowed here"),
         )),

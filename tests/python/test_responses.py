@@ -73,3 +73,51 @@ def test_responses_parse_with_pydantic(stack):
     gw = gateway(stack)
     r = gw.responses.parse(model="gpt-4o-mini", input="Invent a person", text_format=Person)
     assert isinstance(r.output_parsed, Person)
+
+
+def _set_ttft(stack, ms):
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{stack.mock_root}/mock/latency",
+        data=json.dumps({"ttft_ms": ms}).encode(),
+        method="PUT",
+        headers={"content-type": "application/json"},
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def _poll(gw, rid, until, limit=30.0):
+    import time
+
+    seen, deadline = [], time.monotonic() + limit
+    while time.monotonic() < deadline:
+        r = gw.responses.retrieve(rid)
+        if not seen or seen[-1] != r.status:
+            seen.append(r.status)
+        if r.status in until:
+            return seen, r
+        time.sleep(0.05)
+    raise AssertionError(f"{rid} stayed {seen}")
+
+
+@pytest.mark.parametrize("model", DIALECTS)
+def test_background_create_poll_and_cancel(stack, model):
+    gw = gateway(stack)
+    _set_ttft(stack, 1500)
+    try:
+        job = gw.responses.create(model=model, input="Write a long analysis of rivers", background=True)
+        assert job.status == "queued" and job.id.startswith("resp_") and job.background
+        seen, done = _poll(gw, job.id, {"completed", "failed", "cancelled"})
+        assert "in_progress" in seen, seen
+        assert done.status == "completed", done
+        assert done.id == job.id and done.output_text
+        # Cancel one while it runs; a finished one is returned unchanged.
+        running = gw.responses.create(model=model, input="Another long analysis", background=True)
+        _poll(gw, running.id, {"in_progress"})
+        cancelled = gw.responses.cancel(running.id)
+        assert cancelled.status == "cancelled" and cancelled.id == running.id
+        assert gw.responses.retrieve(running.id).status == "cancelled"
+        assert gw.responses.cancel(job.id).status == "completed"
+    finally:
+        _set_ttft(stack, 0)
