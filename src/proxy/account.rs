@@ -7,11 +7,16 @@
 //! the reservation goes with it and gives everything back.
 
 use super::ctx::RequestCtx;
+use super::relay::Answer;
+use super::routing::ChatCall;
+use super::structured;
 use crate::api::Usage;
 use crate::config::{ModelConfig, ModelKind, Price};
+use crate::error::GatewayError;
 use crate::limits::Reservation;
 use crate::metrics::{Metrics, TokenType};
 use crate::stream::{StreamOutcome, StreamSummary, StreamTap};
+use crate::upstream::resilience::Candidate;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -45,6 +50,33 @@ impl Accounting {
             started: ctx.started,
             usage: ctx.info.usage.clone(),
         }
+    }
+
+    /// A whole successful answer: its schema enforced (and repaired) first, then its usage
+    /// settled. An answer that fails enforcement is still counted (the upstream spent it) before
+    /// the error goes back. Chat and the Responses API both end this way.
+    pub async fn settle_enforced(
+        self,
+        ctx: &mut RequestCtx<'_>,
+        call: &mut ChatCall<'_>,
+        served_by: &Candidate,
+        answer: &mut Answer,
+    ) -> Result<(), GatewayError> {
+        if let Some(s) = &call.schema {
+            match structured::enforce(ctx, s, &call.chat, served_by, answer).await {
+                Ok(result) => call.schema_result = Some(result),
+                Err(e) => {
+                    if let Some(u) = &answer.usage {
+                        self.count(u);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if let Some(u) = answer.usage.take() {
+            self.settle(u);
+        }
+        Ok(())
     }
 
     /// Count `u` and settle the reservation to it; the access log shows it too.

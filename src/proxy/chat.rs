@@ -68,20 +68,9 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
         let mut answer = call::read_whole(ctx, response, &served_by).await?;
         if answer.parts.status.is_success() {
             // Validated (and repaired) before anything reaches the client or the cache.
-            if let Some(s) = &call.schema {
-                match structured::enforce(ctx, s, &call.chat, &served_by, &mut answer).await {
-                    Ok(result) => call.schema_result = Some(result),
-                    Err(e) => {
-                        if let Some(u) = &answer.usage {
-                            accounting.count(u);
-                        }
-                        return Err(e);
-                    }
-                }
-            }
-            if let Some(u) = answer.usage.take() {
-                accounting.settle(u);
-            }
+            accounting
+                .settle_enforced(ctx, &mut call, &served_by, &mut answer)
+                .await?;
             if let Some(store) = store {
                 store.put(&answer.body);
             }

@@ -449,20 +449,9 @@ async fn via_chat<'a>(
         let resp = relay::full_response(answer, ctx.take_info());
         return Ok(call.finish(ctx, resp, "bypass"));
     }
-    if let Some(s) = &call.schema {
-        match structured::enforce(ctx, s, &call.chat, &served_by, &mut answer).await {
-            Ok(result) => call.schema_result = Some(result),
-            Err(e) => {
-                if let Some(u) = &answer.usage {
-                    accounting.count(u);
-                }
-                return Err(e);
-            }
-        }
-    }
-    if let Some(u) = answer.usage.take() {
-        accounting.settle(u);
-    }
+    accounting
+        .settle_enforced(ctx, &mut call, &served_by, &mut answer)
+        .await?;
     let completion: Value = serde_json::from_slice(&answer.body).map_err(|e| {
         GatewayError::new(
             ErrorKind::UpstreamProtocol,
