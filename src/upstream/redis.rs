@@ -357,3 +357,55 @@ impl SharedRedis {
         self.settle(pass, r, "script")
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Nothing listens on the port: Redis is found down after `TRIP_AFTER` failures, skipped
+    /// during the cooldown, and probed (once) after it.
+    #[tokio::test]
+    async fn the_gate_opens_after_repeated_failures_and_probes_after_the_cooldown() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let metrics = Metrics::new().unwrap();
+        let r = SharedRedis::new(
+            &format!("redis://127.0.0.1:{port}"),
+            Duration::from_millis(50),
+            Duration::from_millis(300),
+            metrics,
+        )
+        .unwrap();
+        // Refused connections (retried by the connection manager) may also end as a timeout,
+        // which trips at once.
+        let mut failures = 0;
+        while r.is_up() {
+            let f = r.query::<()>(redis::cmd("PING")).await.unwrap_err();
+            assert_ne!(f, RedisFailure::Skipped);
+            failures += 1;
+            assert!(failures <= TRIP_AFTER, "still up after {failures} failures");
+        }
+        assert!(!r.is_up());
+        let t = Instant::now();
+        assert_eq!(
+            r.query::<()>(redis::cmd("PING")).await.unwrap_err(),
+            RedisFailure::Skipped
+        );
+        assert!(t.elapsed() < Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        // The probe runs (and fails: still down); the next request is skipped again.
+        assert_ne!(
+            r.query::<()>(redis::cmd("PING")).await.unwrap_err(),
+            RedisFailure::Skipped
+        );
+        assert_eq!(
+            r.query::<()>(redis::cmd("PING")).await.unwrap_err(),
+            RedisFailure::Skipped
+        );
+        assert!(!r.is_up());
+    }
+}
