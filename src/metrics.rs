@@ -176,6 +176,7 @@ pub struct Families {
     cache_stored_bytes: IntCounter,
     cache_evictions: IntCounter,
     redis_errors: IntCounterVec,
+    redis_up: IntGauge,
     reloads: IntCounterVec,
     limit_refusals: IntCounterVec,
     budget_actions: IntCounterVec,
@@ -314,6 +315,11 @@ impl Metrics {
                 "Redis operations that failed; the request was served without Redis.",
                 &["op", "kind"],
             )?,
+            redis_up: IntGauge::new(
+                "gearbox_redis_up",
+                "1 while the configured Redis is in use; 0 while it is found down (requests skip it \
+                 and use the local fallbacks) or when no Redis is configured.",
+            )?,
             reloads: counter("gearbox_config_reloads_total", "Config reloads by result: applied, rejected.", &["result"])?,
             limit_refusals: counter(
                 "gearbox_limit_refusals_total",
@@ -390,6 +396,7 @@ impl Metrics {
         m.registry.register(Box::new(m.cache_stored_bytes.clone()))?;
         m.registry.register(Box::new(m.cache_evictions.clone()))?;
         m.registry.register(Box::new(m.redis_errors.clone()))?;
+        m.registry.register(Box::new(m.redis_up.clone()))?;
         m.registry.register(Box::new(m.reloads.clone()))?;
         m.registry.register(Box::new(m.limit_refusals.clone()))?;
         m.registry.register(Box::new(m.budget_actions.clone()))?;
@@ -545,7 +552,12 @@ impl Metrics {
         self.cache_evictions.inc();
     }
 
-    /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error.
+    /// Redis in use (true) or found down (false); see `upstream::redis`.
+    pub fn set_redis_up(&self, up: bool) {
+        self.redis_up.set(i64::from(up));
+    }
+
+    /// `op`: cache_get | cache_set | ...; `kind`: unavailable | timeout | error | skipped.
     pub fn record_redis_error(&self, op: &'static str, kind: &'static str) {
         self.redis_errors.with_label_values(&[op, kind]).inc();
     }

@@ -87,7 +87,7 @@ impl AppState {
         let upstreams = Upstreams::new(&config.upstreams, config.server.workers)?;
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
         let redis = match &config.redis {
-            Some(r) => Some(SharedRedis::new(&r.url, r.timeout)?),
+            Some(r) => Some(SharedRedis::new(&r.url, r.timeout, r.cooldown, metrics.clone())?),
             None => None,
         };
         let cache = Arc::new(ResponseCache::new(

@@ -348,7 +348,7 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     let mut redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let extra = format!(
-        "[redis]\nurl = \"redis://127.0.0.1:{}\"\ntimeout = \"100ms\"\n",
+        "[redis]\nurl = \"redis://127.0.0.1:{}\"\ntimeout = \"100ms\"\ncooldown = \"1s\"\n",
         redis.port
     );
     let cfg = config_for(mock.addr, &extra);
@@ -389,7 +389,7 @@ async fn two_gateways_share_hits_through_redis_and_survive_its_outage() {
     let metrics = request("GET", &gw2.url("/metrics"), &[], "").await.text();
     assert!(metrics.contains("gearbox_redis_errors_total"), "{metrics}");
 
-    // Redis back on the same port: the tier recovers.
+    // Redis back on the same port: the tier recovers (after the health gate's cooldown).
     let _redis = RedisServer::start_on(redis.port);
     let mut recovered = false;
     for i in 0..100 {

@@ -42,6 +42,9 @@ pub struct RawRedis {
     pub url: Option<String>,
     /// Deadline of each Redis operation.
     pub timeout: HumanDuration,
+    /// How long Redis is left alone after it is found down (3 failures in a row, or one
+    /// timeout); then one probe is let through, and its success brings Redis back.
+    pub cooldown: HumanDuration,
 }
 
 impl Default for RawRedis {
@@ -49,6 +52,7 @@ impl Default for RawRedis {
         RawRedis {
             url: None,
             timeout: HumanDuration::millis(50),
+            cooldown: HumanDuration::secs(5),
         }
     }
 }
@@ -58,6 +62,8 @@ impl Default for RawRedis {
 pub struct RedisConfig {
     pub url: String,
     pub timeout: Duration,
+    /// See [`RawRedis::cooldown`].
+    pub cooldown: Duration,
 }
 
 pub(super) fn validate_cache(raw: RawCache) -> CacheConfig {
@@ -79,6 +85,7 @@ pub(super) fn validate_redis(errs: &mut ConfigErrors, raw: RawRedis) -> Option<R
     Some(RedisConfig {
         url,
         timeout: raw.timeout.into(),
+        cooldown: raw.cooldown.into(),
     })
 }
 

@@ -4,9 +4,18 @@
 //! lazily and retried at most once per second; every operation has a deadline; a failure is
 //! returned as `None`/`Err` for the caller to serve without the shared tier — never a failed
 //! request, never a blocked start-up.
+//!
+//! Health gate: every caller (cache tier, shared limits and budgets) goes through this one
+//! handle, and so through one gate. After [`TRIP_AFTER`] failures in a row, or one operation
+//! past the deadline, Redis is considered down: "redis down" is logged once at warn, the gauge
+//! `gearbox_redis_up` drops to 0, and for the cooldown every operation fails at once with
+//! [`RedisFailure::Skipped`] (callers use their local fallback, at no cost per request). After
+//! the cooldown one probe operation is let through (half-open): its success logs "redis up" and
+//! closes the gate, its failure opens it for another cooldown.
 
+use crate::metrics::Metrics;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -20,7 +29,12 @@ pub enum RedisFailure {
     Timeout,
     /// Redis answered with an error, or the connection broke.
     Error,
+    /// Not tried: Redis was found down and its cooldown has not passed (health gate open).
+    Skipped,
 }
+
+/// Failures in a row that make Redis count as down (a timeout counts at once).
+pub const TRIP_AFTER: u32 = 3;
 
 impl RedisFailure {
     pub fn as_str(self) -> &'static str {
@@ -28,6 +42,7 @@ impl RedisFailure {
             RedisFailure::Unavailable => "unavailable",
             RedisFailure::Timeout => "timeout",
             RedisFailure::Error => "error",
+            RedisFailure::Skipped => "skipped",
         }
     }
 }
@@ -49,12 +64,139 @@ struct Inner {
     /// Milliseconds since `epoch` of the last connection attempt.
     last_attempt_ms: AtomicU64,
     epoch: Instant,
+    gate: Gate,
+    metrics: Metrics,
+}
+
+/// The health gate (a breaker on Redis as a whole). Lock-free: a closed gate costs one load.
+struct Gate {
+    cooldown: Duration,
+    /// Failures in a row while up.
+    failures: AtomicU32,
+    /// Redis is found down (open, or half-open while a probe runs).
+    down: AtomicBool,
+    /// Milliseconds since `epoch` (plus one) until which nothing is tried while down.
+    open_until_ms: AtomicU64,
+    /// A half-open probe is in flight.
+    probing: AtomicBool,
+}
+
+/// What the gate allows for one operation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Up: go ahead.
+    Normal,
+    /// Down and cooled down: this operation is the one probe.
+    Probe,
+}
+
+/// Releases an unfinished probe (a cancelled caller), so the gate can probe again.
+struct ProbeGuard<'a> {
+    inner: &'a Inner,
+    pass: Pass,
+    settled: bool,
+}
+
+impl ProbeGuard<'_> {
+    fn success(mut self) {
+        self.settled = true;
+        self.inner.success();
+    }
+
+    fn failure(mut self, f: RedisFailure, detail: Option<String>) {
+        self.settled = true;
+        self.inner.failure(self.pass, f, detail);
+    }
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if !self.settled && self.pass == Pass::Probe {
+            self.inner.gate.probing.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Inner {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    /// May an operation go to Redis now?
+    fn pass(&self) -> Result<ProbeGuard<'_>, RedisFailure> {
+        let g = &self.gate;
+        if !g.down.load(Ordering::Acquire) {
+            return Ok(ProbeGuard {
+                inner: self,
+                pass: Pass::Normal,
+                settled: false,
+            });
+        }
+        if self.now_ms() < g.open_until_ms.load(Ordering::Acquire) {
+            return Err(RedisFailure::Skipped);
+        }
+        if g.probing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            Ok(ProbeGuard {
+                inner: self,
+                pass: Pass::Probe,
+                settled: false,
+            })
+        } else {
+            Err(RedisFailure::Skipped)
+        }
+    }
+
+    fn success(&self) {
+        let g = &self.gate;
+        g.failures.store(0, Ordering::Relaxed);
+        if g.down.swap(false, Ordering::AcqRel) {
+            tracing::warn!("redis up: using the shared tier and shared limits again");
+            self.metrics.set_redis_up(true);
+        }
+        g.probing.store(false, Ordering::Release);
+    }
+
+    fn failure(&self, pass: Pass, f: RedisFailure, detail: Option<String>) {
+        let g = &self.gate;
+        if pass == Pass::Probe {
+            g.open_until_ms
+                .store(self.now_ms() + g.cooldown.as_millis() as u64, Ordering::Release);
+            g.probing.store(false, Ordering::Release);
+            tracing::debug!(reason = f.as_str(), "Redis probe failed; still down");
+            return;
+        }
+        let n = g.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if n < TRIP_AFTER && f != RedisFailure::Timeout {
+            return;
+        }
+        g.open_until_ms
+            .store(self.now_ms() + g.cooldown.as_millis() as u64, Ordering::Release);
+        if !g.down.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                reason = f.as_str(),
+                failures = n,
+                detail = detail.as_deref().unwrap_or(""),
+                cooldown_ms = g.cooldown.as_millis() as u64,
+                "redis down: serving from the local cache tier and local limits; retrying after the cooldown"
+            );
+            self.metrics.set_redis_up(false);
+        }
+    }
 }
 
 impl SharedRedis {
     /// A handle for `url`; no connection is made until first use.
-    pub fn new(url: &str, timeout: Duration) -> Result<SharedRedis, String> {
+    pub fn new(
+        url: &str,
+        timeout: Duration,
+        cooldown: Duration,
+        metrics: Metrics,
+    ) -> Result<SharedRedis, String> {
         let client = redis::Client::open(url).map_err(|e| format!("invalid Redis URL: {e}"))?;
+        metrics.set_redis_up(true);
         Ok(SharedRedis {
             inner: Arc::new(Inner {
                 client,
@@ -63,6 +205,14 @@ impl SharedRedis {
                 timeout,
                 last_attempt_ms: AtomicU64::new(0),
                 epoch: Instant::now(),
+                gate: Gate {
+                    cooldown,
+                    failures: AtomicU32::new(0),
+                    down: AtomicBool::new(false),
+                    open_until_ms: AtomicU64::new(0),
+                    probing: AtomicBool::new(false),
+                },
+                metrics,
             }),
         })
     }
@@ -73,16 +223,25 @@ impl SharedRedis {
 
     /// Connect now (in the background at start-up), so first requests find a connection.
     pub async fn warm_up(&self) {
-        let _ = self.connection().await;
+        let Ok(pass) = self.inner.pass() else { return };
+        match self.connection().await {
+            Ok(_) => pass.success(),
+            Err((f, detail)) => pass.failure(f, detail),
+        }
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, RedisFailure> {
+    /// Redis is in use (not found down); see the module's health gate.
+    pub fn is_up(&self) -> bool {
+        !self.inner.gate.down.load(Ordering::Acquire)
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, (RedisFailure, Option<String>)> {
         if let Some(c) = self.current() {
             return Ok(c);
         }
         let wait = self.inner.timeout.max(Duration::from_millis(200)) * 3;
         let Ok(_attempt) = tokio::time::timeout(wait, self.inner.connecting.lock()).await else {
-            return Err(RedisFailure::Unavailable);
+            return Err((RedisFailure::Unavailable, None));
         };
         // The attempt we waited for may have succeeded.
         if let Some(c) = self.current() {
@@ -91,7 +250,7 @@ impl SharedRedis {
         let now = self.inner.epoch.elapsed().as_millis() as u64 + 1;
         let last = self.inner.last_attempt_ms.load(Ordering::Relaxed);
         if last != 0 && now.saturating_sub(last) < 1000 {
-            return Err(RedisFailure::Unavailable);
+            return Err((RedisFailure::Unavailable, None));
         }
         self.inner.last_attempt_ms.store(now, Ordering::Relaxed);
         let cfg = ConnectionManagerConfig::new()
@@ -106,27 +265,69 @@ impl SharedRedis {
                 *self.inner.conn.write().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
                 Ok(c)
             }
+            // Logged at warn by the health gate, once per outage.
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "Redis connection failed; serving without the shared tier");
-                Err(RedisFailure::Unavailable)
+                tracing::debug!(error = %e, "Redis connection failed");
+                Err((
+                    RedisFailure::Unavailable,
+                    Some(format!("connection failed: {}", e.category())),
+                ))
             }
             Err(_) => {
-                tracing::warn!("Redis connection timed out; serving without the shared tier");
-                Err(RedisFailure::Unavailable)
+                tracing::debug!("Redis connection timed out");
+                Err((RedisFailure::Timeout, Some("connection timed out".into())))
             }
         }
     }
 
     /// Run one command with the deadline.
     pub async fn query<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, RedisFailure> {
-        let mut conn = self.connection().await?;
-        match tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "Redis command failed");
-                Err(RedisFailure::Error)
+        let pass = self.inner.pass()?;
+        let mut conn = match self.connection().await {
+            Ok(c) => c,
+            Err((f, detail)) => {
+                pass.failure(f, detail);
+                return Err(f);
             }
-            Err(_) => Err(RedisFailure::Timeout),
+        };
+        let r = tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(&mut conn)).await;
+        self.settle(pass, r, "command")
+    }
+
+    /// Record an operation's outcome at the gate.
+    fn settle<T>(
+        &self,
+        pass: ProbeGuard<'_>,
+        r: Result<redis::RedisResult<T>, tokio::time::error::Elapsed>,
+        what: &'static str,
+    ) -> Result<T, RedisFailure> {
+        match r {
+            Ok(Ok(v)) => {
+                pass.success();
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "Redis {what} failed");
+                // The connection's own response timeout (the same deadline) may fire first.
+                let f = if e.is_timeout() {
+                    RedisFailure::Timeout
+                } else {
+                    RedisFailure::Error
+                };
+                if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+                {
+                    pass.failure(f, Some(format!("{what} failed: {}", e.category())));
+                } else {
+                    // Redis answered (an error reply): it is up.
+                    pass.success();
+                }
+                Err(f)
+            }
+            Err(_) => {
+                let f = RedisFailure::Timeout;
+                pass.failure(f, Some(format!("{what} past the deadline")));
+                Err(f)
+            }
         }
     }
 
@@ -137,7 +338,14 @@ impl SharedRedis {
         keys: &[&str],
         args: &[i64],
     ) -> Result<T, RedisFailure> {
-        let mut conn = self.connection().await?;
+        let pass = self.inner.pass()?;
+        let mut conn = match self.connection().await {
+            Ok(c) => c,
+            Err((f, detail)) => {
+                pass.failure(f, detail);
+                return Err(f);
+            }
+        };
         let mut inv = script.prepare_invoke();
         for k in keys {
             inv.key(*k);
@@ -145,13 +353,59 @@ impl SharedRedis {
         for a in args {
             inv.arg(*a);
         }
-        match tokio::time::timeout(self.inner.timeout, inv.invoke_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "Redis script failed");
-                Err(RedisFailure::Error)
-            }
-            Err(_) => Err(RedisFailure::Timeout),
+        let r = tokio::time::timeout(self.inner.timeout, inv.invoke_async::<T>(&mut conn)).await;
+        self.settle(pass, r, "script")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Nothing listens on the port: Redis is found down after `TRIP_AFTER` failures, skipped
+    /// during the cooldown, and probed (once) after it.
+    #[tokio::test]
+    async fn the_gate_opens_after_repeated_failures_and_probes_after_the_cooldown() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let metrics = Metrics::new().unwrap();
+        let r = SharedRedis::new(
+            &format!("redis://127.0.0.1:{port}"),
+            Duration::from_millis(50),
+            Duration::from_millis(300),
+            metrics,
+        )
+        .unwrap();
+        // Refused connections (retried by the connection manager) may also end as a timeout,
+        // which trips at once.
+        let mut failures = 0;
+        while r.is_up() {
+            let f = r.query::<()>(redis::cmd("PING")).await.unwrap_err();
+            assert_ne!(f, RedisFailure::Skipped);
+            failures += 1;
+            assert!(failures <= TRIP_AFTER, "still up after {failures} failures");
         }
+        assert!(!r.is_up());
+        let t = Instant::now();
+        assert_eq!(
+            r.query::<()>(redis::cmd("PING")).await.unwrap_err(),
+            RedisFailure::Skipped
+        );
+        assert!(t.elapsed() < Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        // The probe runs (and fails: still down); the next request is skipped again.
+        assert_ne!(
+            r.query::<()>(redis::cmd("PING")).await.unwrap_err(),
+            RedisFailure::Skipped
+        );
+        assert_eq!(
+            r.query::<()>(redis::cmd("PING")).await.unwrap_err(),
+            RedisFailure::Skipped
+        );
+        assert!(!r.is_up());
     }
 }
