@@ -102,6 +102,13 @@ kind = "chat"
             assert_upstream_auth_failed(&r, &format!("responses {model} stream={stream}"));
         }
     }
+    // A passed-through request (the model names the upstream) is answered the same way.
+    let r = post_json(
+        &gw.url("/v1/completions"),
+        &json!({"model": "gpt-4o-mini", "prompt": "hello"}),
+    )
+    .await;
+    assert_upstream_auth_failed(&r, "passthrough completions");
 
     // A 403 naming part of the upstream key, as OpenAI's does.
     let (mock, gw) = stack(MockOptions::default(), "").await;
