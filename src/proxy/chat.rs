@@ -15,7 +15,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, Body, Response};
 use crate::state::{AppState, Team};
 use crate::upstream::resilience::{Candidate, Sent};
-use crate::upstream::Endpoint;
+use crate::upstream::{Endpoint, UpstreamResponse};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -47,15 +47,8 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
         Lookup::Bypass => None,
     };
     let cache = ctx.info.cache;
-    let body_for = |c: &Candidate| call.body_for(c);
-    let sent = call::send(ctx, Endpoint::ChatCompletions, call.candidates(ctx), &body_for).await?;
-    let Sent {
-        response,
-        candidate: served_by,
-        ..
-    } = sent;
-    call.served_by(ctx, &served_by);
-    let accounting = Accounting::new(ctx, call.model, call.saving_against(ctx));
+    let candidates = call.candidates(ctx);
+    let (response, served_by, accounting) = send_chat(ctx, &mut call, candidates).await?;
     let resp = if call.upstream_stream && response.response.status().is_success() {
         // Accounted and stored by its taps when the stream ends.
         let taps = [Some(accounting.tap()), store.map(Store::tap)];
@@ -78,6 +71,28 @@ async fn chat(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayE
         respond_whole(ctx, &call, answer)
     };
     Ok(call.finish(ctx, resp, cache))
+}
+
+/// Send an adapted Chat Completions call to `candidates` (its primary deployments, in order),
+/// note which one served it, and open its accounting: what chat and the Responses API (over a
+/// chat upstream) both do before reading the answer.
+pub(super) async fn send_chat<'a>(
+    ctx: &mut RequestCtx<'a>,
+    call: &mut ChatCall<'a>,
+    candidates: (Vec<Candidate>, Vec<Candidate>),
+) -> Result<(UpstreamResponse, Candidate, Accounting), GatewayError> {
+    let sent = {
+        let body_for = |c: &Candidate| call.body_for(c);
+        call::send(ctx, Endpoint::ChatCompletions, candidates, &body_for).await?
+    };
+    let Sent {
+        response,
+        candidate: served_by,
+        ..
+    } = sent;
+    call.served_by(ctx, &served_by);
+    let accounting = Accounting::new(ctx, call.model, call.saving_against(ctx));
+    Ok((response, served_by, accounting))
 }
 
 /// Read and parse the body, within the configured bounds.

@@ -423,15 +423,7 @@ async fn via_chat<'a>(
     })?;
     let mut call = routing::adapt(ctx, target, chat, chat_bytes, schema).await?;
     let candidates = speaking(UpstreamApi::Chat, call.candidates(ctx));
-    let body_for = |c: &Candidate| call.body_for(c);
-    let sent = call::send(ctx, Endpoint::ChatCompletions, candidates, &body_for).await?;
-    let Sent {
-        response,
-        candidate: served_by,
-        ..
-    } = sent;
-    call.served_by(ctx, &served_by);
-    let accounting = Accounting::new(ctx, call.model, call.saving_against(ctx));
+    let (response, served_by, accounting) = super::chat::send_chat(ctx, &mut call, candidates).await?;
     if call.upstream_stream && response.response.status().is_success() {
         // The usage chunk is read by the translator, never shown as chat to the client.
         let framing = Framing::Chat {
