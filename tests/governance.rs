@@ -322,16 +322,7 @@ async fn a_token_budget_holds_under_concurrency_across_two_gateway_processes() {
         redis.url(),
         key_hash("budgeted-key")
     );
-    let dir = std::env::temp_dir().join(format!(
-        "gearbox-budget-{}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg_path = dir.join("g.toml");
-    let cfg =
-        config_for(mock_addr.parse().unwrap(), &extra).replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "");
-    std::fs::write(&cfg_path, cfg).unwrap();
+    let cfg_path = process_config("budget", mock_addr.parse().unwrap(), &extra);
     let (mut p1, a1) = serve_process(&cfg_path);
     let (mut p2, a2) = serve_process(&cfg_path);
 
@@ -394,7 +385,7 @@ async fn a_token_budget_holds_under_concurrency_across_two_gateway_processes() {
         let _ = p.kill();
         let _ = p.wait();
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(cfg_path.parent().unwrap());
     eprintln!(
         "budget {BUDGET}: {ok} admitted, {refused} refused, {spent} tokens spent (one request's maximum {max_estimate})"
     );

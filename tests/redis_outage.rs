@@ -73,16 +73,7 @@ fn a_hung_redis_is_logged_once_and_skipped_until_it_is_back() {
          [teams.alpha.policy.limits]\nrpm = 100000\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
         redis.url()
     );
-    let dir = std::env::temp_dir().join(format!(
-        "gearbox-redis-outage-{}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg_path = dir.join("g.toml");
-    let cfg =
-        config_for(mock_addr.parse().unwrap(), &extra).replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "");
-    std::fs::write(&cfg_path, cfg).unwrap();
+    let cfg_path = process_config("redis-outage", mock_addr.parse().unwrap(), &extra);
     let (mut gw, addr) = spawn_announced(
         Command::new(env!("CARGO_BIN_EXE_gearbox"))
             .args(["serve", "--config"])
@@ -148,7 +139,7 @@ fn a_hung_redis_is_logged_once_and_skipped_until_it_is_back() {
     reader.join().unwrap();
     let _ = mock.kill();
     let _ = mock.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(cfg_path.parent().unwrap());
     let logs = logs.lock().unwrap().join("\n");
     let warn_lines = |needle: &str| {
         logs.lines()

@@ -268,6 +268,21 @@ pub fn chat(model: &str, text: &str) -> Value {
     serde_json::json!({"model": model, "messages": [{"role": "user", "content": text}]})
 }
 
+/// Write `config_for(mock, extra)` to a fresh temporary file for a `gearbox serve` process (which
+/// has no test environment, so the upstream key line that reads it is left out); returns its path.
+pub fn process_config(tag: &str, mock: SocketAddr, extra: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "gearbox-{tag}-{}-{}",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("g.toml");
+    let cfg = config_for(mock, extra).replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
 /// Start the gearbox binary as `cmd` (its stdout taken over) and read its announcement,
 /// `{what} listening on http://ADDR`; returns the child and ADDR.
 pub fn spawn_announced(cmd: &mut std::process::Command, what: &str) -> (std::process::Child, String) {
