@@ -65,6 +65,9 @@ impl AppState {
         if old.cache.shared != config.cache.shared {
             restart.push("cache.shared");
         }
+        if old.responses != config.responses {
+            restart.push("responses");
+        }
         if !restart.is_empty() {
             tracing::warn!(settings = ?restart, "these settings changed but only take effect after a restart");
         }
@@ -108,10 +111,20 @@ impl AppState {
         if let (Some(r), Ok(rt)) = (redis.clone(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move { r.warm_up().await });
         }
-        let responses = Arc::new(crate::responses::ResponseStore::new(
+        let mut store = crate::responses::ResponseStore::new(
             config.responses.store_ttl,
             config.responses.store_max_bytes,
-        ));
+        );
+        if let Some(r) = redis.clone().filter(|_| config.responses.shared) {
+            store = store.with_shared(crate::responses::SharedResponses::new(
+                r,
+                config.responses.store_ttl,
+                config.responses.redis_max_entry_bytes,
+                config.responses.background_lease,
+                metrics.clone(),
+            ));
+        }
+        let responses = Arc::new(store);
         let jobs = Arc::new(crate::responses::Jobs::new(
             config.responses.background_max_queued,
             config.responses.background_max_running,

@@ -89,8 +89,9 @@ pub(super) fn validate_redis(errs: &mut ConfigErrors, raw: RawRedis) -> Option<R
     })
 }
 
-/// `[responses]`: the in-process store of Responses API answers (`previous_response_id`,
-/// `GET /v1/responses/{id}`), scoped by team.
+/// `[responses]`: the store of Responses API answers (`previous_response_id`,
+/// `GET /v1/responses/{id}`), scoped by team: in process, and in Redis when `[redis]` is
+/// configured (with the state of background jobs).
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawResponses {
@@ -102,6 +103,14 @@ pub struct RawResponses {
     pub background_max_queued: usize,
     /// Background jobs of a team that run at once; the others wait in its queue.
     pub background_max_running: usize,
+    /// Keep responses and background job state in `[redis]` when it is configured.
+    pub shared: bool,
+    /// Largest stored response (input and output items, JSON) written to Redis; a larger one is
+    /// kept only in this replica's memory.
+    pub redis_max_entry_bytes: u64,
+    /// How long a background job in Redis stays `queued`/`in_progress` without its replica's
+    /// heartbeat before every replica reports it `failed`.
+    pub background_lease: HumanDuration,
 }
 
 impl Default for RawResponses {
@@ -111,6 +120,9 @@ impl Default for RawResponses {
             store_max_bytes: 64 * 1024 * 1024,
             background_max_queued: 100,
             background_max_running: 4,
+            shared: true,
+            redis_max_entry_bytes: 4 * 1024 * 1024,
+            background_lease: HumanDuration::secs(10),
         }
     }
 }
@@ -122,6 +134,10 @@ pub struct ResponsesConfig {
     pub background_max_queued: usize,
     /// At least 1.
     pub background_max_running: usize,
+    pub shared: bool,
+    pub redis_max_entry_bytes: u64,
+    /// At least 200 ms; the heartbeat runs four times per lease.
+    pub background_lease: Duration,
 }
 
 pub fn validate_responses(raw: RawResponses) -> ResponsesConfig {
@@ -130,5 +146,8 @@ pub fn validate_responses(raw: RawResponses) -> ResponsesConfig {
         store_max_bytes: raw.store_max_bytes,
         background_max_queued: raw.background_max_queued,
         background_max_running: raw.background_max_running.max(1),
+        shared: raw.shared,
+        redis_max_entry_bytes: raw.redis_max_entry_bytes,
+        background_lease: Duration::from(raw.background_lease).max(Duration::from_millis(200)),
     }
 }

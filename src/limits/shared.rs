@@ -202,7 +202,7 @@ pub(super) async fn admit(
         nano(reserve.usd),
         i64::from(admit_over_budget),
     ];
-    match redis.script::<Vec<i64>>(&ADMIT, &krefs, &args).await {
+    match redis.script::<Vec<i64>, _>(&ADMIT, &krefs, &args).await {
         Ok(v) => {
             let int = |i: usize| v.get(i).copied().unwrap_or(0);
             let view = RateView {
@@ -253,5 +253,5 @@ pub(super) async fn settle(
         keys[5].as_str(),
     ];
     let args = [tpm.unwrap_or(0) as i64, bucket_back, token_delta, nano_delta];
-    redis.script::<i64>(&SETTLE, &krefs, &args).await.is_ok()
+    redis.script::<i64, _>(&SETTLE, &krefs, &args).await.is_ok()
 }

@@ -74,21 +74,36 @@ struct Keep {
 }
 
 impl Keep {
-    fn put(self, response: Value) {
+    /// Stored before the answer is sent, so the client's next request finds it on any replica.
+    async fn put(self, response: Value) {
         if let Some(id) = response.get("id").and_then(Value::as_str).map(str::to_string) {
-            self.store.put(
-                &self.team,
-                &id,
-                StoredResponse {
-                    input_items: self.items,
-                    response: Arc::new(response),
-                },
-            );
+            self.store
+                .put(
+                    &self.team,
+                    &id,
+                    StoredResponse {
+                        input_items: self.items,
+                        response: Arc::new(response),
+                    },
+                )
+                .await;
         }
     }
 
+    /// At the end of a stream: in this replica's memory at once, in Redis a moment later.
     fn on_done(self) -> OnDone {
-        Box::new(move |r| self.put(r))
+        Box::new(move |response| {
+            if let Some(id) = response.get("id").and_then(Value::as_str).map(str::to_string) {
+                self.store.put_detached(
+                    &self.team,
+                    &id,
+                    StoredResponse {
+                        input_items: self.items,
+                        response: Arc::new(response),
+                    },
+                );
+            }
+        })
     }
 }
 
@@ -113,7 +128,7 @@ async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, Gatew
     let (items, target) = admitted(ctx, &req).await?;
     let echo = Echo::of(&req, &new_id_suffix(), now_secs());
     if background {
-        return submit(ctx, req, items, target, echo);
+        return submit(ctx, req, items, target, echo).await;
     }
     let keep = (req.get("store").and_then(Value::as_bool) != Some(false)).then(|| Keep {
         store: ctx.state.responses.clone(),
@@ -139,6 +154,7 @@ async fn admitted<'a>(
                 .state
                 .responses
                 .get(&ctx.team.0, id)
+                .await
                 .ok_or_else(|| not_found(id, Some("previous_response_id")))?;
             items = stored.conversation();
         }
@@ -210,7 +226,7 @@ fn background_allowed(req: &Map<String, Value>) -> Result<(), GatewayError> {
 /// `background: true`: queue the admitted request as a job of the team and answer at once with
 /// the `queued` response. The job runs in its own task (a client disconnect does not stop it),
 /// holding the admission's reservation and concurrency slot, and stores its result.
-fn submit<'a>(
+async fn submit<'a>(
     ctx: &mut RequestCtx<'a>,
     req: Map<String, Value>,
     items: Vec<Value>,
@@ -228,6 +244,7 @@ fn submit<'a>(
     let slots = state
         .jobs
         .submit(&team.0, &id, queued.clone(), Arc::new(items.clone()))
+        .await
         .map_err(|_| {
             let mut h = http::HeaderMap::new();
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(5u32));
@@ -253,9 +270,18 @@ fn submit<'a>(
         items,
         echo,
     };
+    let (jobs, job_team, job_id) = (state.jobs.clone(), team.0.clone(), id.clone());
     let task = tokio::spawn(async move {
-        let _permit = slots.acquire_owned().await;
-        job.run().await;
+        let work = async move {
+            let _permit = slots.acquire_owned().await;
+            job.run().await;
+        };
+        // With Redis the lease is renewed meanwhile; once it is gone (a cancel or delete from
+        // any replica) the work is dropped, which drops its upstream call.
+        tokio::select! {
+            () = work => {}
+            () = jobs.watch(&job_team, &job_id) => {}
+        }
     });
     state.jobs.set_abort(&team.0, &id, task.abort_handle());
     ctx.info.model_label = Some(target.model.public_name.clone());
@@ -288,7 +314,7 @@ struct Unfinished {
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
-        self.jobs.fail(
+        self.jobs.fail_detached(
             &self.team,
             &self.id,
             "server_error",
@@ -318,7 +344,7 @@ impl Job {
             team: team.0.clone(),
             id: id.clone(),
         };
-        if !jobs.start(&team.0, &id) {
+        if !jobs.start(&team.0, &id).await {
             return;
         }
         let mut ctx = RequestCtx::new(&state, &team, &headers);
@@ -346,13 +372,10 @@ impl Job {
             Ok(resp) => answer_of(resp, &id).await,
             Err(e) => Err(json!({"code": e.kind.code(), "message": e.message})),
         };
-        let current = state.responses.get(&team.0, &id).map(|s| s.response);
-        let base = current.as_deref().cloned().unwrap_or(Value::Null);
-        let response = match response {
-            Ok(r) => r,
-            Err(error) => crate::responses::jobs::with_status(&base, "failed", Some(error)),
+        match response {
+            Ok(r) => jobs.finish(&team.0, &id, r).await,
+            Err(error) => jobs.fail_with(&team.0, &id, error).await,
         };
-        jobs.finish(&team.0, &id, response);
     }
 }
 
@@ -466,7 +489,7 @@ async fn via_chat<'a>(
         (Bytes::from(r.to_string()), r, false)
     };
     if let Some(k) = keep {
-        k.put(response);
+        k.put(response).await;
     }
     let resp = whole(ctx, body, sse);
     Ok(call.finish(ctx, resp, "bypass"))
@@ -547,7 +570,7 @@ async fn via_responses<'a>(
                 answer.body = Bytes::from(r.to_string());
             }
             if let Some(k) = keep {
-                k.put(r);
+                k.put(r).await;
             }
         }
     }
@@ -594,13 +617,13 @@ impl StreamTap for CompletedTap {
             a.settle(u);
         }
         if let Some(k) = self.keep.take() {
-            k.put(r);
+            k.on_done()(r);
         }
     }
 }
 
 /// `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items`.
-pub fn stored(
+pub async fn stored(
     state: &AppState,
     team: &Team,
     method: &http::Method,
@@ -614,11 +637,11 @@ pub fn stored(
     let json_ok = |v: Value| Ok(h::json(StatusCode::OK, v.to_string()));
     match (method, sub) {
         (&http::Method::GET, None) => {
-            let s = store.get(&team.0, id).ok_or_else(|| not_found(id, None))?;
+            let s = store.get(&team.0, id).await.ok_or_else(|| not_found(id, None))?;
             json_ok(s.response.as_ref().clone())
         }
         (&http::Method::DELETE, None) => {
-            if store.delete(&team.0, id) {
+            if store.delete(&team.0, id).await {
                 json_ok(json!({"id": id, "object": "response.deleted", "deleted": true}))
             } else {
                 Err(not_found(id, None))
@@ -628,11 +651,12 @@ pub fn stored(
             let r = state
                 .jobs
                 .cancel(&team.0, id)
+                .await
                 .ok_or_else(|| not_found(id, None))?;
             json_ok(r)
         }
         (&http::Method::GET, Some("input_items")) => {
-            let s = store.get(&team.0, id).ok_or_else(|| not_found(id, None))?;
+            let s = store.get(&team.0, id).await.ok_or_else(|| not_found(id, None))?;
             let data: Vec<Value> = s
                 .input_items
                 .iter()

@@ -1,13 +1,17 @@
-//! Background Responses jobs (`background: true`), in this process: which jobs of which team are
-//! queued or running, the per-team bounds (queue depth, concurrency), cancellation and the drain.
-//! The job's visible state is its `response` object in the [`ResponseStore`]; every status
-//! change is written there under this registry's lock, so a finished job and a cancel never
-//! both win.
+//! Background Responses jobs (`background: true`): which jobs of which team are queued or
+//! running in this process, the per-team bounds (queue depth, concurrency, per replica),
+//! cancellation, the Redis lease and the drain. The job's visible state is its `response`
+//! object in the [`ResponseStore`]: in this replica's memory, or with `[redis]` in Redis, where
+//! every replica polls it and cancels it (see `shared`: each status change is a script that
+//! writes only while the job's lease exists, and the running replica's heartbeat stops the job
+//! once the lease is gone).
 //!
 //! Invariants: a job is counted as queued or running from its submission until exactly one of
-//! finish, cancel or the drain ends it; a team never has more than `max_queued` jobs waiting nor
-//! more than `max_running` running; jobs are keyed by (team, id) like the store, so no team can
-//! see or cancel another's.
+//! finish, cancel, the lease going away or the drain ends it here; a memory job's status
+//! changes are written under this registry's lock, a Redis job's by the lease-checking script,
+//! so a finished job and a cancel never both win; a team never has more than `max_queued` jobs
+//! waiting nor more than `max_running` running in one replica; jobs are keyed by (team, id) like
+//! the store, so no team can see or cancel another's.
 
 use super::store::{ResponseStore, StoredResponse};
 use crate::metrics::Metrics;
@@ -23,6 +27,11 @@ type Key = (Arc<str>, String);
 struct Job {
     running: bool,
     abort: Option<AbortHandle>,
+    /// Its state is in Redis (every replica sees it), not only in this replica's memory.
+    shared: bool,
+    /// The response object as last written (`queued`, then `in_progress`).
+    current: Value,
+    items: Arc<Vec<Value>>,
 }
 
 #[derive(Default)]
@@ -67,6 +76,10 @@ pub fn with_status(response: &Value, status: &str, error: Option<Value>) -> Valu
     r
 }
 
+fn key(team: &Arc<str>, id: &str) -> Key {
+    (team.clone(), id.to_string())
+}
+
 impl Jobs {
     pub fn new(max_queued: usize, max_running: usize, store: Arc<ResponseStore>, metrics: Metrics) -> Self {
         Jobs {
@@ -91,88 +104,124 @@ impl Jobs {
     }
 
     /// Queue a job for `team` whose `queued` response object is stored now (with `items`, its
-    /// conversation); returns the team's concurrency slots, or `QueueFull`.
-    pub fn submit(
+    /// conversation): in Redis with a lease when configured and reachable, else in memory.
+    /// Returns the team's concurrency slots, or `QueueFull`.
+    pub async fn submit(
         &self,
         team: &Arc<str>,
         id: &str,
         queued: Value,
         items: Arc<Vec<Value>>,
     ) -> Result<Arc<Semaphore>, QueueFull> {
+        let slots = {
+            let mut inner = self.lock();
+            let t = inner.teams.entry(team.clone()).or_default();
+            if t.queued >= self.max_queued {
+                return Err(QueueFull);
+            }
+            t.queued += 1;
+            let slots = t
+                .slots
+                .get_or_insert_with(|| Arc::new(Semaphore::new(self.max_running)))
+                .clone();
+            inner.jobs.insert(
+                key(team, id),
+                Job {
+                    running: false,
+                    abort: None,
+                    shared: false,
+                    current: queued.clone(),
+                    items: items.clone(),
+                },
+            );
+            self.gauge(&inner, team);
+            slots
+        };
+        let stored = StoredResponse {
+            input_items: items,
+            response: Arc::new(queued),
+        };
+        let shared = match self.store.shared() {
+            Some(s) => s.job_submit(team, id, &stored).await,
+            None => false,
+        };
         let mut inner = self.lock();
-        let t = inner.teams.entry(team.clone()).or_default();
-        if t.queued >= self.max_queued {
-            return Err(QueueFull);
+        if let Some(j) = inner.jobs.get_mut(&key(team, id)) {
+            j.shared = shared;
+            if !shared {
+                self.store.memory().put(team, id, stored);
+            }
         }
-        t.queued += 1;
-        let slots = t
-            .slots
-            .get_or_insert_with(|| Arc::new(Semaphore::new(self.max_running)))
-            .clone();
-        inner.jobs.insert(
-            (team.clone(), id.to_string()),
-            Job {
-                running: false,
-                abort: None,
-            },
-        );
-        self.store.put(
-            team,
-            id,
-            StoredResponse {
-                input_items: items,
-                response: Arc::new(queued),
-            },
-        );
-        self.gauge(&inner, team);
         Ok(slots)
     }
 
     /// The spawned task of a job, so cancel and the drain can abort it.
     pub fn set_abort(&self, team: &Arc<str>, id: &str, abort: AbortHandle) {
-        match self.lock().jobs.get_mut(&(team.clone(), id.to_string())) {
+        match self.lock().jobs.get_mut(&key(team, id)) {
             Some(j) => j.abort = Some(abort),
             // Already ended (cancelled before the handle arrived): make sure it stops.
             None => abort.abort(),
         }
     }
 
-    /// The job holds a concurrency slot: `in_progress`. False when it ended meanwhile.
-    pub fn start(&self, team: &Arc<str>, id: &str) -> bool {
-        let mut inner = self.lock();
-        let Some(j) = inner.jobs.get_mut(&(team.clone(), id.to_string())) else {
-            return false;
-        };
-        j.running = true;
-        if let Some(t) = inner.teams.get_mut(team) {
-            t.queued = t.queued.saturating_sub(1);
-            t.running += 1;
-        }
-        self.update(team, id, |r| with_status(r, "in_progress", None));
-        self.gauge(&inner, team);
-        true
-    }
-
-    /// Rewrite the stored response object of (team, id), keeping its input items.
-    fn update(&self, team: &Arc<str>, id: &str, f: impl FnOnce(&Value) -> Value) {
-        if let Some(s) = self.store.get(team, id) {
-            let response = Arc::new(f(&s.response));
-            self.store.put(
+    /// Rewrite the in-memory response of (team, id) unless it is gone (deleted, evicted).
+    fn memory_update(&self, team: &Arc<str>, id: &str, response: Value, items: Arc<Vec<Value>>) {
+        if self.store.memory().get(team, id).is_some() {
+            self.store.memory().put(
                 team,
                 id,
                 StoredResponse {
-                    input_items: s.input_items,
-                    response,
+                    input_items: items,
+                    response: Arc::new(response),
                 },
             );
         }
     }
 
-    /// End the job if it is still queued or running: uncount it and store what `f` makes of
-    /// its current response object. Returns whether it was still active.
-    fn end(&self, team: &Arc<str>, id: &str, f: impl FnOnce(&Value) -> Value) -> Option<Job> {
+    /// The job holds a concurrency slot: `in_progress`. False when it ended meanwhile (here,
+    /// or in Redis by a cancel from another replica).
+    pub async fn start(&self, team: &Arc<str>, id: &str) -> bool {
+        let shared = {
+            let mut inner = self.lock();
+            let Some(j) = inner.jobs.get_mut(&key(team, id)) else {
+                return false;
+            };
+            j.running = true;
+            j.current = with_status(&j.current, "in_progress", None);
+            let stored = StoredResponse {
+                input_items: j.items.clone(),
+                response: Arc::new(j.current.clone()),
+            };
+            let shared = j.shared;
+            if let Some(t) = inner.teams.get_mut(team) {
+                t.queued = t.queued.saturating_sub(1);
+                t.running += 1;
+            }
+            if !shared {
+                self.memory_update(
+                    team,
+                    id,
+                    stored.response.as_ref().clone(),
+                    stored.input_items.clone(),
+                );
+            }
+            self.gauge(&inner, team);
+            shared.then_some(stored)
+        };
+        if let (Some(stored), Some(s)) = (shared, self.store.shared()) {
+            // Redis unreachable: the job runs; its result goes wherever the store can put it.
+            if s.job_write(team, id, &stored, false).await == Ok(false) {
+                self.take(team, id);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Uncount the job if it is still queued or running here; the caller writes its end.
+    fn take(&self, team: &Arc<str>, id: &str) -> Option<Job> {
         let mut inner = self.lock();
-        let job = inner.jobs.remove(&(team.clone(), id.to_string()))?;
+        let job = inner.jobs.remove(&key(team, id))?;
         if let Some(t) = inner.teams.get_mut(team) {
             if job.running {
                 t.running = t.running.saturating_sub(1);
@@ -180,35 +229,135 @@ impl Jobs {
                 t.queued = t.queued.saturating_sub(1);
             }
         }
-        self.update(team, id, f);
         self.gauge(&inner, team);
         drop(inner);
         self.ended.notify_waiters();
         Some(job)
     }
 
+    /// Store the end of a taken job: in Redis while its lease exists (else it was ended
+    /// elsewhere and stays as it is), in memory when Redis cannot be reached.
+    async fn write_end(&self, team: &Arc<str>, id: &str, job: &Job, response: Value) {
+        let stored = StoredResponse {
+            input_items: job.items.clone(),
+            response: Arc::new(response),
+        };
+        if job.shared {
+            if let Some(s) = self.store.shared() {
+                if s.job_write(team, id, &stored, true).await.is_ok() {
+                    return;
+                }
+            }
+            self.store.memory().put(team, id, stored);
+        } else {
+            let _guard = self.lock();
+            self.memory_update(team, id, stored.response.as_ref().clone(), stored.input_items);
+        }
+    }
+
     /// The job's answer: store `response` (completed, or failed with its error) unless the job
     /// was cancelled or failed by the drain meanwhile.
-    pub fn finish(&self, team: &Arc<str>, id: &str, response: Value) -> bool {
-        self.end(team, id, |_| response).is_some()
+    pub async fn finish(&self, team: &Arc<str>, id: &str, response: Value) -> bool {
+        let Some(job) = self.take(team, id) else {
+            return false;
+        };
+        self.write_end(team, id, &job, response).await;
+        true
     }
 
-    /// Mark the job failed with `message` if it is still active (its task went away).
-    pub fn fail(&self, team: &Arc<str>, id: &str, code: &str, message: &str) -> bool {
-        let error = json!({"code": code, "message": message});
-        self.end(team, id, |r| with_status(r, "failed", Some(error)))
-            .is_some()
+    /// The job failed with `error` (an OpenAI error object) if it is still active.
+    pub async fn fail_with(&self, team: &Arc<str>, id: &str, error: Value) -> bool {
+        let Some(job) = self.take(team, id) else {
+            return false;
+        };
+        let r = with_status(&job.current, "failed", Some(error));
+        self.write_end(team, id, &job, r).await;
+        true
     }
 
-    /// `POST /v1/responses/{id}/cancel`: a queued or running job is aborted and stored as
-    /// `cancelled`; a finished one is left as it is. `None` when the team has no such response.
-    pub fn cancel(&self, team: &Arc<str>, id: &str) -> Option<Value> {
-        if let Some(job) = self.end(team, id, |r| with_status(r, "cancelled", None)) {
-            if let Some(a) = job.abort {
+    /// Mark the job failed with `message` if it is still active (its task went away): from a
+    /// destructor, so the write happens in a task of its own (a runtime shutting down may not
+    /// run it; a Redis job is then reported failed once its lease runs out).
+    pub fn fail_detached(self: &Arc<Self>, team: &Arc<str>, id: &str, code: &str, message: &str) {
+        let Some(job) = self.take(team, id) else {
+            return;
+        };
+        let r = with_status(
+            &job.current,
+            "failed",
+            Some(json!({"code": code, "message": message})),
+        );
+        if !job.shared {
+            let _guard = self.lock();
+            self.memory_update(team, id, r, job.items.clone());
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (me, team, id) = (self.clone(), team.clone(), id.to_string());
+            rt.spawn(async move { me.write_end(&team, &id, &job, r).await });
+        }
+    }
+
+    /// `POST /v1/responses/{id}/cancel`: a queued or running job — here, or in Redis on any
+    /// replica — is stored as `cancelled` (and aborted: here at once, elsewhere at its
+    /// replica's next heartbeat); a finished one is left as it is. `None` when the team has no
+    /// such response.
+    pub async fn cancel(&self, team: &Arc<str>, id: &str) -> Option<Value> {
+        if let Some(job) = self.take(team, id) {
+            if let Some(a) = &job.abort {
                 a.abort();
             }
+            let r = with_status(&job.current, "cancelled", None);
+            self.write_end(team, id, &job, r).await;
         }
-        self.store.get(team, id).map(|s| s.response.as_ref().clone())
+        let stored = self.store.get(team, id).await?;
+        let pending = matches!(
+            stored.response.get("status").and_then(Value::as_str),
+            Some("queued" | "in_progress")
+        );
+        if let (true, Some(s)) = (pending, self.store.shared()) {
+            // Another replica's job.
+            let r = with_status(&stored.response, "cancelled", None);
+            let cancelled = StoredResponse {
+                input_items: stored.input_items.clone(),
+                response: Arc::new(r.clone()),
+            };
+            match s.job_write(team, id, &cancelled, true).await {
+                Ok(true) => return Some(r),
+                // It ended meanwhile: show how.
+                Ok(false) => {
+                    return self
+                        .store
+                        .get(team, id)
+                        .await
+                        .map(|s| s.response.as_ref().clone())
+                }
+                Err(()) => {}
+            }
+        }
+        Some(stored.response.as_ref().clone())
+    }
+
+    /// With Redis: renew the lease of the job (team, id) while it is queued or running here,
+    /// and return once the lease is gone (cancelled or deleted from any replica, or run out),
+    /// the job taken: the caller then drops the job's work. Never returns for a memory job.
+    pub async fn watch(&self, team: &Arc<str>, id: &str) {
+        let Some(s) = self.store.shared() else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(s.heartbeat_every()).await;
+            let shared = self.lock().jobs.get(&key(team, id)).map(|j| j.shared);
+            if shared != Some(true) {
+                // Ended here (its end is being written) or in memory only.
+                return std::future::pending().await;
+            }
+            // Redis unreachable: keep running (the lease may run out meanwhile; then the end
+            // is not written to Redis and other replicas report the job failed).
+            if s.job_heartbeat(team, id).await == Ok(false) && self.take(team, id).is_some() {
+                return;
+            }
+        }
     }
 
     /// Jobs queued or running now, all teams.
@@ -240,17 +389,17 @@ impl Jobs {
         }
         let left: Vec<Key> = self.lock().jobs.keys().cloned().collect();
         for (team, id) in left {
-            if let Some(job) = self.end(&team, &id, |r| {
-                with_status(
-                    r,
+            if let Some(job) = self.take(&team, &id) {
+                if let Some(a) = &job.abort {
+                    a.abort();
+                }
+                let r = with_status(
+                    &job.current,
                     "failed",
                     Some(json!({"code": "server_error", "message":
                         "the gateway shut down before this background response finished (its drain period ran out); submit it again"})),
-                )
-            }) {
-                if let Some(a) = job.abort {
-                    a.abort();
-                }
+                );
+                self.write_end(&team, &id, &job, r).await;
             }
         }
     }
@@ -271,25 +420,28 @@ mod tests {
         json!({"id": id, "object": "response", "status": "queued", "output": []})
     }
 
-    #[test]
-    fn bounded_queue_lifecycle_and_team_scope() {
+    #[tokio::test]
+    async fn bounded_queue_lifecycle_and_team_scope() {
         let j = jobs(1, 1);
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         let items = Arc::new(Vec::new());
-        j.submit(&a, "r1", queued("r1"), items.clone()).unwrap();
-        assert!(j.submit(&a, "r2", queued("r2"), items.clone()).is_err());
-        j.submit(&b, "r3", queued("r3"), items.clone()).unwrap();
-        assert!(j.start(&a, "r1"));
-        assert_eq!(j.store.get(&a, "r1").unwrap().response["status"], "in_progress");
+        j.submit(&a, "r1", queued("r1"), items.clone()).await.unwrap();
+        assert!(j.submit(&a, "r2", queued("r2"), items.clone()).await.is_err());
+        j.submit(&b, "r3", queued("r3"), items.clone()).await.unwrap();
+        assert!(j.start(&a, "r1").await);
+        assert_eq!(
+            j.store.memory().get(&a, "r1").unwrap().response["status"],
+            "in_progress"
+        );
         // Running jobs do not count against the queue.
-        j.submit(&a, "r2", queued("r2"), items.clone()).unwrap();
-        assert!(j.cancel(&b, "r1").is_none());
+        j.submit(&a, "r2", queued("r2"), items.clone()).await.unwrap();
+        assert!(j.cancel(&b, "r1").await.is_none());
         let done = with_status(&queued("r1"), "completed", None);
-        assert!(j.finish(&a, "r1", done));
-        assert_eq!(j.cancel(&a, "r1").unwrap()["status"], "completed");
-        assert_eq!(j.cancel(&a, "r2").unwrap()["status"], "cancelled");
-        assert!(!j.finish(&a, "r2", queued("r2")));
-        assert!(!j.start(&a, "r2"));
+        assert!(j.finish(&a, "r1", done).await);
+        assert_eq!(j.cancel(&a, "r1").await.unwrap()["status"], "completed");
+        assert_eq!(j.cancel(&a, "r2").await.unwrap()["status"], "cancelled");
+        assert!(!j.finish(&a, "r2", queued("r2")).await);
+        assert!(!j.start(&a, "r2").await);
         assert_eq!(j.active(), 1);
     }
 
@@ -297,9 +449,11 @@ mod tests {
     async fn the_drain_fails_what_is_left() {
         let j = jobs(5, 1);
         let a: Arc<str> = Arc::from("a");
-        j.submit(&a, "r1", queued("r1"), Arc::new(Vec::new())).unwrap();
+        j.submit(&a, "r1", queued("r1"), Arc::new(Vec::new()))
+            .await
+            .unwrap();
         j.drain(Duration::from_millis(20)).await;
-        let r = j.store.get(&a, "r1").unwrap().response;
+        let r = j.store.memory().get(&a, "r1").unwrap().response;
         assert_eq!(r["status"], "failed");
         assert!(r["error"]["message"].as_str().unwrap().contains("shut down"));
         assert_eq!(j.active(), 0);

@@ -1,20 +1,23 @@
 //! The Responses API (`POST /v1/responses`): PURE translation between its shapes and Chat
 //! Completions (`translate`), the translation of a chat event stream into the Responses event
 //! sequence (`events`), and the team-scoped store of answers behind `previous_response_id` and
-//! `GET /v1/responses/{id}` (`store`, in memory, bounded), and the registry of background jobs
-//! (`jobs`: per-team bounds, cancel, drain).
+//! `GET /v1/responses/{id}` (`store`: in memory, bounded, and with `[redis]` the `shared` tier
+//! every replica reads), and the registry of background jobs (`jobs`: per-team bounds, cancel,
+//! the Redis lease, drain).
 //!
 //! Invariant: `translate` and `events` do no IO and cannot fail on input except with a
 //! [`TranslateError`] that names the offending field (a 400).
 
 pub mod events;
 pub mod jobs;
+pub mod shared;
 pub mod store;
 pub mod translate;
 
 pub use events::{replay_chat_completion, StreamTranslator};
 pub use jobs::Jobs;
-pub use store::{ResponseStore, StoredResponse};
+pub use shared::SharedResponses;
+pub use store::{MemoryStore, ResponseStore, StoredResponse};
 pub use translate::{
     input_items, response_from_chat, to_chat, usage_from_responses, usage_to_responses, Echo, Strictness,
     TranslateError,

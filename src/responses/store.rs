@@ -1,10 +1,15 @@
-//! The in-process store of Responses answers, keyed by (team, response id): what
-//! `previous_response_id`, `GET /v1/responses/{id}` and `.../input_items` read.
+//! The store of Responses answers, keyed by (team, response id): what
+//! `previous_response_id`, `GET /v1/responses/{id}` and `.../input_items` read. The
+//! [`MemoryStore`] of this process, and with `[redis]` the [`SharedResponses`] tier that every
+//! replica reads: a response is written to Redis, or, when that fails (Redis down, or the entry
+//! over `redis_max_entry_bytes`), kept in memory; a read looks in memory first (what this
+//! replica could not write to Redis), then in Redis.
 //!
 //! Invariants: a lookup always names the team, so no team can read, continue or delete another
-//! team's response; the store holds at most `max_bytes` (JSON bytes of input and output),
-//! evicting the oldest first, and an entry past its TTL is never returned.
+//! team's response; the memory store holds at most `max_bytes` (JSON bytes of input and
+//! output), evicting the oldest first, and an entry past its TTL is never returned.
 
+use super::shared::SharedResponses;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -54,16 +59,101 @@ struct Inner {
     bytes: usize,
 }
 
-/// The bounded, team-scoped response store.
+/// The store: memory, and Redis when configured.
 pub struct ResponseStore {
+    memory: MemoryStore,
+    shared: Option<SharedResponses>,
+}
+
+impl ResponseStore {
+    /// In process only.
+    pub fn new(ttl: Duration, max_bytes: u64) -> Self {
+        ResponseStore {
+            memory: MemoryStore::new(ttl, max_bytes),
+            shared: None,
+        }
+    }
+
+    /// With the Redis tier.
+    pub fn with_shared(mut self, shared: SharedResponses) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    pub fn memory(&self) -> &MemoryStore {
+        &self.memory
+    }
+
+    pub fn shared(&self) -> Option<&SharedResponses> {
+        self.shared.as_ref()
+    }
+
+    /// The team's response `id`: what this replica keeps in memory, else what Redis holds.
+    pub async fn get(&self, team: &Arc<str>, id: &str) -> Option<StoredResponse> {
+        if let Some(s) = self.memory.get(team, id) {
+            return Some(s);
+        }
+        self.shared.as_ref()?.get(team, id).await.ok().flatten()
+    }
+
+    /// Keep `stored`: in Redis when configured and reachable (a copy left in memory goes), else
+    /// in memory.
+    pub async fn put(&self, team: &Arc<str>, id: &str, stored: StoredResponse) {
+        if let Some(s) = &self.shared {
+            if s.put(team, id, &stored).await {
+                self.memory.delete(team, id);
+                return;
+            }
+        }
+        self.memory.put(team, id, stored);
+    }
+
+    /// `put` for a caller that cannot wait (the end of a stream): in memory at once, moved to
+    /// Redis in the background.
+    pub fn put_detached(self: &Arc<Self>, team: &Arc<str>, id: &str, stored: StoredResponse) {
+        self.memory.put(team, id, stored.clone());
+        if self.shared.is_none() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (me, team, id) = (self.clone(), team.clone(), id.to_string());
+        rt.spawn(async move {
+            if let Some(s) = &me.shared {
+                if s.put(&team, &id, &stored).await {
+                    me.memory.delete(&team, &id);
+                }
+            }
+        });
+    }
+
+    /// Remove the team's response `id` everywhere; false when it had none.
+    pub async fn delete(&self, team: &Arc<str>, id: &str) -> bool {
+        let here = self.memory.delete(team, id);
+        let there = match &self.shared {
+            Some(s) => s.delete(team, id).await.unwrap_or(false),
+            None => false,
+        };
+        here || there
+    }
+
+    /// Bytes held in memory now.
+    pub fn bytes(&self) -> usize {
+        self.memory.bytes()
+    }
+}
+
+/// The bounded, team-scoped in-process store.
+pub struct MemoryStore {
     ttl: Duration,
     max_bytes: usize,
     inner: Mutex<Inner>,
 }
 
-impl ResponseStore {
+impl MemoryStore {
     pub fn new(ttl: Duration, max_bytes: u64) -> Self {
-        ResponseStore {
+        MemoryStore {
             ttl,
             max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
             inner: Mutex::new(Inner::default()),
@@ -162,7 +252,7 @@ mod tests {
 
     #[test]
     fn teams_are_isolated_and_delete_is_scoped() {
-        let s = ResponseStore::new(Duration::from_secs(60), 1 << 20);
+        let s = MemoryStore::new(Duration::from_secs(60), 1 << 20);
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         s.put(&a, "resp_1", stored("hi"));
         assert!(s.get(&a, "resp_1").is_some());
@@ -177,7 +267,7 @@ mod tests {
     #[test]
     fn oldest_are_evicted_at_the_byte_budget_and_expired_are_not_returned() {
         let one = stored("x").bytes();
-        let s = ResponseStore::new(Duration::from_secs(60), (one * 2) as u64);
+        let s = MemoryStore::new(Duration::from_secs(60), (one * 2) as u64);
         let a: Arc<str> = Arc::from("a");
         for i in 0..3 {
             s.put(&a, &format!("resp_{i}"), stored("x"));
@@ -185,7 +275,7 @@ mod tests {
         assert!(s.get(&a, "resp_0").is_none());
         assert!(s.get(&a, "resp_1").is_some() && s.get(&a, "resp_2").is_some());
         assert!(s.bytes() <= one * 2);
-        let expired = ResponseStore::new(Duration::ZERO, 1 << 20);
+        let expired = MemoryStore::new(Duration::ZERO, 1 << 20);
         expired.put(&a, "resp_x", stored("x"));
         std::thread::sleep(Duration::from_millis(2));
         assert!(expired.get(&a, "resp_x").is_none());

@@ -1,4 +1,5 @@
-//! The shared Redis connection (cache tier; later shared limits).
+//! The shared Redis connection (cache tier, shared limits and budgets, the Responses store and
+//! background job state).
 //!
 //! Invariants: Redis is never on the critical path of availability. The connection is made
 //! lazily and retried at most once per second; every operation has a deadline; a failure is
@@ -332,11 +333,11 @@ impl SharedRedis {
     }
 
     /// Run a Lua script (EVALSHA, loading it on first use) with the deadline.
-    pub async fn script<T: redis::FromRedisValue>(
+    pub async fn script<T: redis::FromRedisValue, A: redis::ToRedisArgs>(
         &self,
         script: &redis::Script,
         keys: &[&str],
-        args: &[i64],
+        args: &[A],
     ) -> Result<T, RedisFailure> {
         let pass = self.inner.pass()?;
         let mut conn = match self.connection().await {
@@ -351,7 +352,7 @@ impl SharedRedis {
             inv.key(*k);
         }
         for a in args {
-            inv.arg(*a);
+            inv.arg(a);
         }
         let r = tokio::time::timeout(self.inner.timeout, inv.invoke_async::<T>(&mut conn)).await;
         self.settle(pass, r, "script")

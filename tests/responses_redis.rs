@@ -1,0 +1,404 @@
+//! The Responses store and background jobs shared through Redis: two `gearbox serve` processes
+//! on one real redis-server in front of one `gearbox mock`, for both upstream dialects. A
+//! conversation started on one replica is read, continued and deleted on the other; a
+//! background job taken by one is polled and cancelled from the other; a job whose replica dies
+//! is reported failed once its lease runs out; no team sees another's responses on any replica.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "support/redis.rs"]
+mod redis_support;
+
+use bytes::Bytes;
+use common::*;
+use gearbox::mock::MockOptions;
+use redis_support::RedisServer;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BETA: (&str, &str) = ("authorization", "Bearer beta-key");
+
+const DIALECTS: [(&str, &str); 2] = [
+    ("gpt-4o-mini", "/v1/chat/completions"),
+    ("r-mini", "/v1/responses"),
+];
+
+/// A replica: `gearbox serve` as its own process; killed when dropped.
+struct Replica {
+    child: Child,
+    addr: String,
+}
+
+impl Replica {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(config: &std::path::Path) -> Replica {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gearbox"));
+    cmd.args(["serve", "--config"]).arg(config).stderr(Stdio::null());
+    let (child, addr) = spawn_announced(&mut cmd, "gearbox");
+    Replica { child, addr }
+}
+
+/// Mock, Redis and two replicas sharing both.
+async fn two_replicas(tag: &str) -> (Running, RedisServer, Replica, Replica) {
+    let redis = RedisServer::start();
+    let mock = start_mock(MockOptions::default()).await;
+    let extra = format!(
+        r#"
+[upstreams.mockr]
+base_url = "http://{m}/v1"
+api = "responses"
+
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+kind = "chat"
+
+[redis]
+url = "{r}"
+timeout = "500ms"
+
+[responses]
+background_lease = "1s"
+"#,
+        m = mock.addr,
+        r = redis.url()
+    );
+    let path = process_config(tag, mock.addr, &extra);
+    let a = serve(&path);
+    let b = serve(&path);
+    (mock, redis, a, b)
+}
+
+async fn post(url: &str, key: (&str, &str), body: &Value) -> Resp {
+    request(
+        "POST",
+        url,
+        &[key, ("content-type", "application/json")],
+        body.to_string(),
+    )
+    .await
+}
+
+async fn get_as(url: &str, key: (&str, &str)) -> Resp {
+    request("GET", url, &[key], Bytes::new()).await
+}
+
+async fn last_upstream_body(mock: &Running) -> Value {
+    let stats = mock_stats(mock).await;
+    stats["last_requests"].as_array().unwrap().last().unwrap()["body"].clone()
+}
+
+#[tokio::test]
+async fn a_conversation_started_on_one_replica_is_continued_read_and_deleted_on_the_other() {
+    let (mock, _redis, a, b) = two_replicas("resp-conv").await;
+    for (model, path) in DIALECTS {
+        let first = post(
+            &a.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "My name is Ada Lovelace."}),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{model}: {}", first.text());
+        let first_id = first.json()["id"].as_str().unwrap().to_string();
+
+        // Replica B continues A's conversation: the upstream gets the whole of it.
+        let next = post(
+            &b.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "What is my name?", "previous_response_id": first_id}),
+        )
+        .await;
+        assert_eq!(next.status, 200, "{model}: {}", next.text());
+        let next_v = next.json();
+        let next_id = next_v["id"].as_str().unwrap().to_string();
+        assert_eq!(next_v["previous_response_id"], json!(first_id), "{model}");
+        assert_eq!(last_upstream_path(&mock).await, path, "{model}");
+        let sent = last_upstream_body(&mock).await.to_string();
+        assert!(
+            sent.contains("Ada Lovelace") && sent.contains("What is my name?"),
+            "{model}: {sent}"
+        );
+
+        // Both replicas read both responses and the continuation's input items.
+        for r in [&a, &b] {
+            for id in [&first_id, &next_id] {
+                let got = get_as(&r.url(&format!("/v1/responses/{id}")), ALPHA).await;
+                assert_eq!(got.status, 200, "{model}: {}", got.text());
+                assert_eq!(got.json()["id"], json!(id));
+            }
+            let items = get_as(&r.url(&format!("/v1/responses/{next_id}/input_items")), ALPHA).await;
+            assert_eq!(items.status, 200, "{}", items.text());
+            let items = items.json().to_string();
+            assert!(
+                items.contains("Ada Lovelace") && items.contains("What is my name?"),
+                "{items}"
+            );
+        }
+
+        // Another team sees nothing, on either replica: read, continue, delete.
+        for r in [&a, &b] {
+            get_as(&r.url(&format!("/v1/responses/{first_id}")), BETA)
+                .await
+                .assert_error(404, "not_found");
+            let cont = post(
+                &r.url("/v1/responses"),
+                BETA,
+                &json!({"model": model, "input": "x", "previous_response_id": first_id}),
+            )
+            .await;
+            assert_eq!(
+                cont.assert_error(404, "not_found")["param"],
+                "previous_response_id"
+            );
+            request(
+                "DELETE",
+                &r.url(&format!("/v1/responses/{first_id}")),
+                &[BETA],
+                Bytes::new(),
+            )
+            .await
+            .assert_error(404, "not_found");
+        }
+
+        // Deleted on B, gone on A.
+        let del = request(
+            "DELETE",
+            &b.url(&format!("/v1/responses/{first_id}")),
+            &[ALPHA],
+            Bytes::new(),
+        )
+        .await;
+        assert_eq!(del.status, 200, "{}", del.text());
+        assert_eq!(del.json()["deleted"], true);
+        get_as(&a.url(&format!("/v1/responses/{first_id}")), ALPHA)
+            .await
+            .assert_error(404, "not_found");
+    }
+}
+
+async fn last_upstream_path(mock: &Running) -> String {
+    let stats = mock_stats(mock).await;
+    stats["last_requests"].as_array().unwrap().last().unwrap()["path"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn set_ttft(mock: &Running, ms: u64) {
+    let r = request(
+        "PUT",
+        &mock.url("/mock/latency"),
+        &[("content-type", "application/json")],
+        json!({"ttft_ms": ms}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+async fn submit(r: &Replica, model: &str) -> String {
+    let body = json!({"model": model, "input": "Summarise the history of Rome.", "background": true});
+    let resp = post(&r.url("/v1/responses"), ALPHA, &body).await;
+    assert_eq!(resp.status, 200, "{model}: {}", resp.text());
+    let v = resp.json();
+    assert_eq!(v["status"], "queued", "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Poll `GET /v1/responses/{id}` on `r` until `done(status)`; the statuses seen and the last body.
+async fn poll_until(r: &Replica, id: &str, done: impl Fn(&str) -> bool) -> (Vec<String>, Value) {
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..500 {
+        let resp = get_as(&r.url(&format!("/v1/responses/{id}")), ALPHA).await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        let v = resp.json();
+        let s = v["status"].as_str().unwrap().to_string();
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if done(&s) {
+            return (seen, v);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{id} never reached the expected status; seen {seen:?}");
+}
+
+async fn cancelled_upstream_calls(mock: &Running, at_least: u64) -> u64 {
+    let mut n = 0;
+    for _ in 0..300 {
+        n = mock_stats(mock).await["cancelled_requests"].as_u64().unwrap();
+        if n >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_background_job_on_one_replica_is_polled_and_cancelled_from_the_other() {
+    let (mock, _redis, a, b) = two_replicas("resp-jobs").await;
+    let mut cancelled = 0;
+    for (model, _) in DIALECTS {
+        // Polled to completion from B.
+        set_ttft(&mock, 400).await;
+        let id = submit(&a, model).await;
+        let (seen, done) = poll_until(&b, &id, |s| s == "completed" || s == "failed").await;
+        assert!(seen.contains(&"in_progress".to_string()), "{model}: {seen:?}");
+        assert_eq!(done["status"], "completed", "{model}: {done}");
+        assert_eq!(done["background"], true);
+        assert!(
+            !done["output"][0]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .is_empty(),
+            "{done}"
+        );
+        // ... and continued from B like any stored response.
+        let next = json!({"model": model, "input": "And then?", "previous_response_id": id});
+        assert_eq!(post(&b.url("/v1/responses"), ALPHA, &next).await.status, 200);
+
+        // Cancelled from B while A runs it: A drops its upstream call.
+        set_ttft(&mock, 10_000).await;
+        let id = submit(&a, model).await;
+        poll_until(&b, &id, |s| s == "in_progress").await;
+        let cancel_url = |r: &Replica| r.url(&format!("/v1/responses/{id}/cancel"));
+        request("POST", &cancel_url(&b), &[BETA], Bytes::new())
+            .await
+            .assert_error(404, "not_found");
+        let r = request("POST", &cancel_url(&b), &[ALPHA], Bytes::new()).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["status"], "cancelled", "{model}");
+        cancelled += 1;
+        assert_eq!(
+            cancelled_upstream_calls(&mock, cancelled).await,
+            cancelled,
+            "{model}: replica A did not drop the upstream call"
+        );
+        for r in [&a, &b] {
+            let v = get_as(&r.url(&format!("/v1/responses/{id}")), ALPHA).await.json();
+            assert_eq!(v["status"], "cancelled", "{model}: {v}");
+        }
+        // Cancelling a cancelled (or finished) response returns it unchanged.
+        let again = request("POST", &cancel_url(&a), &[ALPHA], Bytes::new()).await;
+        assert_eq!(again.json()["status"], "cancelled");
+    }
+    // The running replica's gauge went back to zero.
+    let metrics = request("GET", &a.url("/metrics"), &[], Bytes::new()).await.text();
+    assert!(
+        metrics.contains("gearbox_background_jobs{state=\"running\",team=\"alpha\"} 0"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_replica_dies_is_reported_failed_when_its_lease_runs_out() {
+    let (mock, _redis, mut a, b) = two_replicas("resp-lease").await;
+    set_ttft(&mock, 30_000).await;
+    let id = submit(&a, "gpt-4o-mini").await;
+    poll_until(&b, &id, |s| s == "in_progress").await;
+    // Its lease is renewed while A lives.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        get_as(&b.url(&format!("/v1/responses/{id}")), ALPHA).await.json()["status"],
+        "in_progress"
+    );
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let t = std::time::Instant::now();
+    let (_, v) = poll_until(&b, &id, |s| s != "in_progress").await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["error"]["code"], "server_error");
+    assert!(v["error"]["message"].as_str().unwrap().contains("stopped"), "{v}");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    // Cancelling it now changes nothing.
+    let r = request(
+        "POST",
+        &b.url(&format!("/v1/responses/{id}/cancel")),
+        &[ALPHA],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.json()["status"], "failed");
+}
+
+#[tokio::test]
+async fn with_redis_down_responses_and_jobs_fall_back_to_the_replicas_memory() {
+    let mut redis = RedisServer::start();
+    let mock = start_mock(MockOptions::default()).await;
+    let extra = format!(
+        "[redis]\nurl = \"{}\"\ntimeout = \"100ms\"\ncooldown = \"30s\"\n[responses]\nbackground_lease = \"1s\"\n",
+        redis.url()
+    );
+    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let url = gw.url("/v1/responses");
+    let first = post(
+        &url,
+        ALPHA,
+        &json!({"model": "gpt-4o-mini", "input": "My name is Ada."}),
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let first_id = first.json()["id"].as_str().unwrap().to_string();
+    redis.stop();
+    // Stored in Redis before the outage: gone with it (this redis-server keeps nothing on disk).
+    let lost = post(
+        &url,
+        ALPHA,
+        &json!({"model": "gpt-4o-mini", "input": "x", "previous_response_id": first_id}),
+    )
+    .await;
+    assert_eq!(
+        lost.assert_error(404, "not_found")["param"],
+        "previous_response_id"
+    );
+    // New answers are kept in this replica's memory and continued from there.
+    let second = post(
+        &url,
+        ALPHA,
+        &json!({"model": "gpt-4o-mini", "input": "I live in London."}),
+    )
+    .await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    let second_id = second.json()["id"].as_str().unwrap().to_string();
+    let next = post(
+        &url,
+        ALPHA,
+        &json!({"model": "gpt-4o-mini", "input": "Where?", "previous_response_id": second_id}),
+    )
+    .await;
+    assert_eq!(next.status, 200, "{}", next.text());
+    assert!(last_upstream_body(&mock).await.to_string().contains("London"));
+    get_as(&gw.url(&format!("/v1/responses/{second_id}")), BETA)
+        .await
+        .assert_error(404, "not_found");
+    // A background job runs in memory and is polled here.
+    let body = json!({"model": "gpt-4o-mini", "input": "Summarise.", "background": true});
+    let job = post(&url, ALPHA, &body).await;
+    assert_eq!(job.status, 200, "{}", job.text());
+    let id = job.json()["id"].as_str().unwrap().to_string();
+    let mut status = String::new();
+    for _ in 0..200 {
+        let v = get_as(&gw.url(&format!("/v1/responses/{id}")), ALPHA)
+            .await
+            .json();
+        status = v["status"].as_str().unwrap().to_string();
+        if status != "queued" && status != "in_progress" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, "completed");
+}
