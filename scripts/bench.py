@@ -7,7 +7,9 @@ One run measures, side by side against the same `gearbox mock` upstream:
   gearbox  the gateway doing its full job (auth, routing, rewrite, limits, metrics, access log)
   litellm  LiteLLM proxy, one worker
 at fixed concurrency (16, 64) and fixed rates (500, 2000 rps), plain and streaming, with a
-zero-latency mock and a 50 ms one; then time to first byte and chunk gaps of streams
+zero-latency mock and a 50 ms one; the same conversations as Responses API requests
+(`POST /v1/responses`, plain and streaming) to gearbox and to the mock, next to gearbox's chat
+cells; then time to first byte and chunk gaps of streams
 (examples/streamprobe.rs), and memory: RSS idle and with 5,000 open streams. Writes
 BENCHMARKS.md. Standard library only.
 """
@@ -237,6 +239,18 @@ def make_bodies(n=64):
                         b["stream"] = True
                     f.write(json.dumps(b, separators=(",", ":")) + "\n")
             files[(kind, mode)] = path
+            # The same conversations as Responses API requests (`store: false`: the cells measure
+            # the translation, not the growth of the response store).
+            path = WORK / f"bodies-{kind}-resp-{mode}.txt"
+            with open(path, "w") as f:
+                for b in bodies:
+                    r = {"model": b["model"], "instructions": b["messages"][0]["content"],
+                         "input": b["messages"][1]["content"], "temperature": b["temperature"],
+                         "max_output_tokens": b["max_tokens"], "user": b["user"], "store": False}
+                    if mode == "stream":
+                        r["stream"] = True
+                    f.write(json.dumps(r, separators=(",", ":")) + "\n")
+            files[(kind, "resp-" + mode)] = path
     return files, routes
 
 
@@ -282,6 +296,70 @@ def probe_ttfb(url, body_file, auth, n=300):
     return json.loads(out.stdout)
 
 
+# The Responses line: gearbox (translated to Chat Completions for the mock) and the mock's own
+# /v1/responses, at the loads below; gearbox's chat cells of the same loads are the comparison.
+RESP_LOADS = ["c16", "500rps"]
+
+
+def run_responses(servers, files, variant, results, secs):
+    for t in ("direct", "gearbox"):
+        p, addr, auth, kind = servers[t]
+        oha(f"http://{addr}/v1/responses", files[(kind, "resp-plain")], "c16", auth, 2)
+    for mode in ("plain", "stream"):
+        for load in RESP_LOADS:
+            for t in ("direct", "gearbox"):
+                p, addr, auth, kind = servers[t]
+                log(f"{variant} responses {mode} {load} {t}")
+                r = oha(f"http://{addr}/v1/responses", files[(kind, "resp-" + mode)], load, auth, secs)
+                r["rss_kib"] = tree_rss_kib(p.pid)
+                results[(variant, "resp-" + mode, load, t)] = r
+
+
+def responses_table(results, variant="0ms"):
+    """The Responses line as Markdown rows: +p50 against the mock's own /v1/responses and against
+    gearbox's chat cell at the same load and mode."""
+    g = lambda *k: results.get(k, {})
+    rows = ["| Mode | Load | Target | req/s | p50 | p99 | +p50 vs direct | +p50 vs gearbox chat | errors |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for mode in ("plain", "stream"):
+        for load in RESP_LOADS:
+            base = g(variant, "resp-" + mode, load, "direct")
+            chat = g(variant, mode, load, "gearbox")
+            for t in ("direct", "gearbox"):
+                r = g(variant, "resp-" + mode, load, t)
+                if "rps" not in r:
+                    rows.append(f"| {mode} | {load} | {t} | failed: {str(r.get('error', ''))[:80]} | | | | | |")
+                    continue
+                vs = lambda o: None if o.get("p50") is None or r.get("p50") is None else r["p50"] - o["p50"]
+                rows.append(f"| {mode} | {load} | {t} | {r['rps']:,.0f} | {fmt(r['p50'], 3)} | {fmt(r['p99'], 3)} | "
+                            f"{fmt(vs(base), 3)} | {fmt(vs(chat) if t == 'gearbox' else None, 3)} | {r['errors']} |")
+    return rows
+
+
+def responses_only():
+    """BENCH_ONLY=responses: the Responses line and gearbox's chat cells of the same loads, zero
+    latency mock, printed (BENCHMARKS.md is not written)."""
+    files, _ = make_bodies()
+    mock_p, mock = start_mock(0)
+    gw_p, gw = start_gearbox(mock, "0ms")
+    time.sleep(1.0)
+    servers = {"direct": (mock_p, mock, None, "direct"), "gearbox": (gw_p, gw, GATEWAY_KEY, "gw")}
+    results = {}
+    oha(f"http://{gw}/v1/chat/completions", files[("gw", "plain")], "c16", GATEWAY_KEY, 2)
+    for mode in ("plain", "stream"):
+        for load in RESP_LOADS:
+            log(f"0ms chat {mode} {load} gearbox")
+            results[("0ms", mode, load, "gearbox")] = oha(f"http://{gw}/v1/chat/completions", files[("gw", mode)],
+                                                          load, GATEWAY_KEY, SECS)
+    run_responses(servers, files, "0ms", results, SECS)
+    print("\n".join(responses_table(results)))
+    for mode in ("plain", "stream"):
+        for load in RESP_LOADS:
+            r = results[("0ms", mode, load, "gearbox")]
+            print(f"gearbox chat {mode} {load}: {fmt(r.get('rps'), 0)} req/s, p50 {fmt(r.get('p50'), 3)} ms, "
+                  f"p99 {fmt(r.get('p99'), 3)} ms, errors {r.get('errors')}")
+
+
 def set_mock_latency(mock, ttft_ms, tps):
     subprocess.run(["curl", "-s", "-X", "PUT", f"http://{mock}/mock/latency", "-H", "content-type: application/json",
                     "-d", json.dumps({"ttft_ms": ttft_ms, "tokens_per_sec": tps})], capture_output=True, check=True)
@@ -312,6 +390,9 @@ def main():
     if WORK.exists():
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
+    if os.environ.get("BENCH_ONLY") == "responses":
+        responses_only()
+        return
     targets = ["direct", "nginx", "gearbox"] + ([] if SKIP_LITELLM else ["litellm"])
     results = {}  # (variant, mode, load, target) -> dict
     extra = {}
@@ -344,6 +425,7 @@ def main():
                     r["rss_kib"] = tree_rss_kib(p.pid)
                     results[(variant, mode, load, t)] = r
         if variant == "0ms":
+            run_responses(servers, files, variant, results, SECS)
             extra["rss_after_load_kib"] = tree_rss_kib(gw_p.pid)
             # Streams at 200 tokens/s: TTFB and the gaps between events as the client sees them.
             set_mock_latency(mock, 0, 200)
@@ -484,6 +566,17 @@ def write_report(results, extra, targets):
                       f"{fmt(r['p99'], 3)} | {fmt(added(base, r, 'p50'), 3)} | {fmt(added(base, r, 'p99'), 3)} | "
                       f"{fmt(r.get('ttfb50'), 3)} | {r['errors']} | {r['rss_kib'] / 1024:.1f} |")
             w("")
+
+    if ("0ms", "resp-plain", RESP_LOADS[0], "gearbox") in results:
+        w("## Responses API (`POST /v1/responses`), upstream answering at once")
+        w("")
+        w("The same 64 conversations as Responses requests (`instructions` + `input`, `store: false`). gearbox "
+          "translates them to Chat Completions for the mock (its upstream speaks chat) and the answers back; "
+          "direct is the mock's own `/v1/responses` (which does the same translation inside). +p50 vs gearbox "
+          "chat: the Responses cell against gearbox's chat cell of the same load and mode above.")
+        w("")
+        lines.extend(responses_table(results))
+        w("")
 
     w("## Streams as the client sees them")
     w("")
