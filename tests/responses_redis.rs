@@ -172,6 +172,33 @@ async fn a_conversation_started_on_one_replica_is_continued_read_and_deleted_on_
             .assert_error(404, "not_found");
         }
 
+        // A streamed answer on A (stored when its stream ends) is continued on B once the
+        // client has read the stream.
+        let streamed = post(
+            &a.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "My cat is called Turing.", "stream": true}),
+        )
+        .await;
+        assert_eq!(streamed.status, 200, "{model}: {}", streamed.text());
+        let completed: Value = sse_data(&streamed.text())
+            .iter()
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .find(|v| v["type"] == "response.completed")
+            .unwrap_or_else(|| panic!("{model}: no response.completed in {}", streamed.text()));
+        let streamed_id = completed["response"]["id"].as_str().unwrap().to_string();
+        let cont = post(
+            &b.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "What is my cat called?", "previous_response_id": streamed_id}),
+        )
+        .await;
+        assert_eq!(cont.status, 200, "{model}: {}", cont.text());
+        assert!(
+            last_upstream_body(&mock).await.to_string().contains("Turing"),
+            "{model}"
+        );
+
         // Deleted on B, gone on A.
         let del = request(
             "DELETE",

@@ -23,7 +23,7 @@ use crate::responses::{
     Echo, StoredResponse, StreamTranslator, Strictness, TranslateError,
 };
 use crate::state::{AppState, Team};
-use crate::stream::responses::{OnDone, ResponsesSse};
+use crate::stream::responses::{HoldCompleted, OnDone, ResponsesSse};
 use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
 use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::Endpoint;
@@ -90,20 +90,9 @@ impl Keep {
         }
     }
 
-    /// At the end of a stream: in this replica's memory at once, in Redis a moment later.
+    /// At the end of a stream: the stream's last events wait for it.
     fn on_done(self) -> OnDone {
-        Box::new(move |response| {
-            if let Some(id) = response.get("id").and_then(Value::as_str).map(str::to_string) {
-                self.store.put_detached(
-                    &self.team,
-                    &id,
-                    StoredResponse {
-                        input_items: self.items,
-                        response: Arc::new(response),
-                    },
-                );
-            }
-        })
+        Box::new(move |response| Box::pin(self.put(response)))
     }
 }
 
@@ -552,11 +541,15 @@ async fn via_responses<'a>(
     if stream && response.response.status().is_success() {
         let tap = Box::new(CompletedTap {
             accounting: Some(accounting),
-            keep,
             buf: Vec::new(),
             completed: None,
         });
-        return call::stream(ctx, response, &served_by, vec![tap], Framing::Responses);
+        let resp = call::stream(ctx, response, &served_by, vec![tap], Framing::Responses)?;
+        return Ok(match keep {
+            // Stored before the client gets `response.completed`.
+            Some(k) => resp.map(|b| h::boxed(HoldCompleted::new(b, k.on_done()))),
+            None => resp,
+        });
     }
     let mut answer = call::read_whole(ctx, response, &served_by).await?;
     if answer.parts.status.is_success() {
@@ -578,10 +571,9 @@ async fn via_responses<'a>(
 }
 
 /// Watches a relayed Responses stream for `response.completed`: its usage settles the
-/// accounting and the response is stored when the stream ends.
+/// accounting when the stream ends (`HoldCompleted` stores the response).
 struct CompletedTap {
     accounting: Option<Accounting>,
-    keep: Option<Keep>,
     /// Events seen so far that have not ended (frames are whole events, but stay safe).
     buf: Vec<u8>,
     completed: Option<Value>,
@@ -615,9 +607,6 @@ impl StreamTap for CompletedTap {
             r.get("usage").and_then(usage_from_responses),
         ) {
             a.settle(u);
-        }
-        if let Some(k) = self.keep.take() {
-            k.on_done()(r);
         }
     }
 }

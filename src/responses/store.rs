@@ -108,26 +108,6 @@ impl ResponseStore {
         self.memory.put(team, id, stored);
     }
 
-    /// `put` for a caller that cannot wait (the end of a stream): in memory at once, moved to
-    /// Redis in the background.
-    pub fn put_detached(self: &Arc<Self>, team: &Arc<str>, id: &str, stored: StoredResponse) {
-        self.memory.put(team, id, stored.clone());
-        if self.shared.is_none() {
-            return;
-        }
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let (me, team, id) = (self.clone(), team.clone(), id.to_string());
-        rt.spawn(async move {
-            if let Some(s) = &me.shared {
-                if s.put(&team, &id, &stored).await {
-                    me.memory.delete(&team, &id);
-                }
-            }
-        });
-    }
-
     /// Remove the team's response `id` everywhere; false when it had none.
     pub async fn delete(&self, team: &Arc<str>, id: &str) -> bool {
         let here = self.memory.delete(team, id);

@@ -1,10 +1,13 @@
 //! The body of a Responses stream served by a chat upstream: the relayed chat events (already
 //! bounded, timed and accounted by [`super::SseRelay`]) translated event by event into the
 //! Responses sequence by a [`StreamTranslator`]; the completed response is handed to `on_done`
-//! (the response store) when the chat stream ends with `[DONE]`.
+//! (the response store) when the chat stream ends with `[DONE]`. [`HoldCompleted`] does the
+//! same for a relayed Responses stream (its `response.completed` event).
 //!
-//! Invariant: every chat event is translated as soon as it is complete; nothing is buffered
-//! beyond a partial event.
+//! Invariants: every chat event is translated as soon as it is complete; nothing is buffered
+//! beyond a partial event, except the last events, held until `on_done`'s future (storing the
+//! response, bounded by the Redis deadline) has finished, so a client that read the whole stream
+//! finds the response stored on every replica.
 
 use super::{event_data_ref, find_event_end};
 use crate::responses::StreamTranslator;
@@ -12,11 +15,15 @@ use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame};
 use pin_project_lite::pin_project;
 use serde_json::Value;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// What `on_done` returns: the stream's last events wait for it.
+pub type Done = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// Called with the completed response object.
-pub type OnDone = Box<dyn FnOnce(Value) + Send>;
+pub type OnDone = Box<dyn FnOnce(Value) -> Done + Send>;
 
 pin_project! {
     pub struct ResponsesSse<B> {
@@ -27,6 +34,9 @@ pin_project! {
         started: bool,
         ended: bool,
         on_done: Option<OnDone>,
+        // `on_done`'s future, and the events held until it finishes.
+        pending: Option<Done>,
+        held: Vec<u8>,
     }
 }
 
@@ -39,6 +49,8 @@ impl<B> ResponsesSse<B> {
             started: false,
             ended: false,
             on_done,
+            pending: None,
+            held: Vec::new(),
         }
     }
 }
@@ -61,6 +73,13 @@ where
             out = this.translator.start();
         }
         loop {
+            if let Some(done) = this.pending.as_mut() {
+                if done.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                *this.pending = None;
+                out.append(this.held);
+            }
             if *this.ended {
                 return if out.is_empty() {
                     Poll::Ready(None)
@@ -83,7 +102,8 @@ where
                             out.extend(this.translator.finish());
                             if let (Some(f), Some(r)) = (this.on_done.take(), this.translator.take_response())
                             {
-                                f(r);
+                                *this.pending = Some(f(r));
+                                this.held.append(&mut out);
                             }
                             *this.ended = true;
                             break;
@@ -115,5 +135,144 @@ where
                 }
             }
         }
+    }
+}
+
+pin_project! {
+    /// A relayed Responses stream whose `response.completed` event is handed to `on_done`; the
+    /// frame carrying it is held until `on_done`'s future has finished.
+    pub struct HoldCompleted<B> {
+        #[pin]
+        inner: B,
+        buf: Vec<u8>,
+        on_done: Option<OnDone>,
+        pending: Option<Done>,
+        held: Option<Bytes>,
+    }
+}
+
+impl<B> HoldCompleted<B> {
+    pub fn new(inner: B, on_done: OnDone) -> Self {
+        HoldCompleted {
+            inner,
+            buf: Vec::new(),
+            on_done: Some(on_done),
+            pending: None,
+            held: None,
+        }
+    }
+}
+
+/// The `response` of a `response.completed` event among the complete events of `buf` (which
+/// keeps only its last, partial event).
+fn completed_in(buf: &mut Vec<u8>) -> Option<Value> {
+    let mut found = None;
+    while let Some(end) = find_event_end(buf) {
+        let event: Vec<u8> = buf.drain(..end).collect();
+        let Some(d) = event_data_ref(&event) else {
+            continue;
+        };
+        if !d.windows(18).any(|w| w == b"response.completed") {
+            continue;
+        }
+        if let Ok(mut v) = serde_json::from_slice::<Value>(&d) {
+            if v.get("type").and_then(Value::as_str) == Some("response.completed") {
+                found = v.get_mut("response").map(Value::take);
+            }
+        }
+    }
+    found
+}
+
+impl<B> Body for HoldCompleted<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let mut this = self.project();
+        if let Some(done) = this.pending.as_mut() {
+            if done.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            *this.pending = None;
+            if let Some(b) = this.held.take() {
+                return Poll::Ready(Some(Ok(Frame::data(b))));
+            }
+        }
+        match this.inner.as_mut().poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if this.on_done.is_none() {
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                let Some(data) = frame.data_ref() else {
+                    return Poll::Ready(Some(Ok(frame)));
+                };
+                this.buf.extend_from_slice(data);
+                let Some(r) = completed_in(this.buf) else {
+                    return Poll::Ready(Some(Ok(frame)));
+                };
+                this.buf.clear();
+                let (Some(f), Ok(data)) = (this.on_done.take(), frame.into_data()) else {
+                    return Poll::Ready(None);
+                };
+                let mut done = f(r);
+                if done.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                *this.pending = Some(done);
+                *this.held = Some(data);
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::http::ChannelBody;
+    use http_body_util::BodyExt;
+    use std::sync::{Arc, Mutex};
+
+    /// The frame with `response.completed` reaches the client only after `on_done`'s future
+    /// (the store) has finished; the frames before it are not held.
+    #[tokio::test]
+    async fn the_completed_event_waits_for_the_store() {
+        let (tx, inner) = ChannelBody::new(4);
+        let (stored_tx, stored_rx) = tokio::sync::oneshot::channel::<()>();
+        let seen = Arc::new(Mutex::new(None));
+        let seen2 = seen.clone();
+        let on_done: OnDone = Box::new(move |r| {
+            *seen2.lock().unwrap() = Some(r);
+            Box::pin(async move {
+                let _ = stored_rx.await;
+            })
+        });
+        let mut body = HoldCompleted::new(inner, on_done);
+        let delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"hi\"}\n\n";
+        let done = "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_1\"}}\n\n";
+        tx.send(Ok(Bytes::from(delta))).await.unwrap();
+        tx.send(Ok(Bytes::from(done))).await.unwrap();
+        drop(tx);
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(first, delta.as_bytes());
+        let held = tokio::time::timeout(std::time::Duration::from_millis(50), body.frame()).await;
+        assert!(
+            held.is_err(),
+            "the completed event was sent before the response was stored"
+        );
+        assert_eq!(seen.lock().unwrap().as_ref().unwrap()["id"], "resp_1");
+        stored_tx.send(()).unwrap();
+        let last = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(last, done.as_bytes());
+        assert!(body.frame().await.is_none());
     }
 }
