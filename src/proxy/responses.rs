@@ -303,7 +303,7 @@ struct Unfinished {
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
-        self.jobs.fail_detached(
+        let _ = self.jobs.fail_detached(
             &self.team,
             &self.id,
             "server_error",

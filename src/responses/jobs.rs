@@ -278,9 +278,10 @@ impl Jobs {
     /// Mark the job failed with `message` if it is still active (its task went away): from a
     /// destructor, so the write happens in a task of its own (a runtime shutting down may not
     /// run it; a Redis job is then reported failed once its lease runs out).
-    pub fn fail_detached(self: &Arc<Self>, team: &Arc<str>, id: &str, code: &str, message: &str) {
+    /// Returns whether the job was still active.
+    pub fn fail_detached(self: &Arc<Self>, team: &Arc<str>, id: &str, code: &str, message: &str) -> bool {
         let Some(job) = self.take(team, id) else {
-            return;
+            return false;
         };
         let r = with_status(
             &job.current,
@@ -290,12 +291,13 @@ impl Jobs {
         if !job.shared {
             let _guard = self.lock();
             self.memory_update(team, id, r, job.items.clone());
-            return;
+            return true;
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let (me, team, id) = (self.clone(), team.clone(), id.to_string());
             rt.spawn(async move { me.write_end(&team, &id, &job, r).await });
         }
+        true
     }
 
     /// `POST /v1/responses/{id}/cancel`: a queued or running job — here, or in Redis on any
