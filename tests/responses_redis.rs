@@ -322,6 +322,25 @@ async fn a_background_job_on_one_replica_is_polled_and_cancelled_from_the_other(
         let again = request("POST", &cancel_url(&a), &[ALPHA], Bytes::new()).await;
         assert_eq!(again.json()["status"], "cancelled");
     }
+    // Deleted from B while A runs it: A stops it too.
+    let id = submit(&a, "gpt-4o-mini").await;
+    poll_until(&b, &id, |s| s == "in_progress").await;
+    let del = request(
+        "DELETE",
+        &b.url(&format!("/v1/responses/{id}")),
+        &[ALPHA],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(del.status, 200, "{}", del.text());
+    assert_eq!(
+        cancelled_upstream_calls(&mock, cancelled + 1).await,
+        cancelled + 1,
+        "replica A did not stop the deleted job"
+    );
+    get_as(&a.url(&format!("/v1/responses/{id}")), ALPHA)
+        .await
+        .assert_error(404, "not_found");
     // The running replica's gauge went back to zero.
     let metrics = request("GET", &a.url("/metrics"), &[], Bytes::new()).await.text();
     assert!(
