@@ -110,7 +110,8 @@ pub struct Upstream {
     /// Circuit breakers per deployment (model on this upstream), kept across reloads with the
     /// client.
     breakers: std::sync::Mutex<std::collections::HashMap<String, Arc<resilience::CircuitBreaker>>>,
-    /// Requests waiting on this upstream now (least-outstanding balancing).
+    /// Requests on this upstream now, from the attempt until the answer's body (or stream) ends
+    /// (least-outstanding balancing).
     pub outstanding: std::sync::atomic::AtomicU64,
 }
 
@@ -119,6 +120,9 @@ pub struct UpstreamResponse {
     pub response: http::Response<Incoming>,
     /// When the request was sent, so callers can bound the rest of the exchange.
     pub started: Instant,
+    /// Counts the request against its upstream until this answer is over (set by the
+    /// [`resilience::Exchange`]; a reader keeps it until the body ends).
+    pub outstanding: Option<resilience::Outstanding>,
 }
 
 impl Upstream {
@@ -265,7 +269,11 @@ impl Upstream {
             return Err(GatewayError::new(ErrorKind::Internal, "upstream has no client"));
         };
         match tokio::time::timeout(self.request_timeout, sending).await {
-            Ok(Ok(response)) => Ok(UpstreamResponse { response, started }),
+            Ok(Ok(response)) => Ok(UpstreamResponse {
+                response,
+                started,
+                outstanding: None,
+            }),
             Ok(Err(e)) => Err(classify_client_error(&self.name, e)),
             Err(_) => Err(GatewayError::timed_out(
                 Timeout::Response,
