@@ -178,12 +178,7 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received; draining");
 }
 
-/// Print the bound address on stdout (scripts and tests read this line).
-fn announce(what: &str, addr: std::net::SocketAddr) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{what} listening on http://{addr}");
-    let _ = out.flush();
-}
+use gearbox::announce;
 
 fn load_or_exit(path: Option<&std::path::Path>) -> config::Config {
     match config::load(path, &ProcessEnv) {
