@@ -393,7 +393,8 @@ impl Drop for CircuitGauge<'_> {
 pub struct Outstanding(Arc<Upstream>);
 
 impl Outstanding {
-    fn new(upstream: &Arc<Upstream>) -> Outstanding {
+    /// Count one request on `upstream` until this is dropped.
+    pub fn new(upstream: &Arc<Upstream>) -> Outstanding {
         upstream.outstanding.fetch_add(1, Ordering::Relaxed);
         Outstanding(upstream.clone())
     }
