@@ -6,6 +6,9 @@
 //! deterministic content, configurable latency, a strict mode that rejects what real reasoning
 //! models reject, run-time fault injection (`POST /mock/faults`) and a report of what reached it
 //! (`GET /mock/stats`). It shares the gateway's server and body plumbing but none of its policy.
+//! With `chat_only` (`gearbox mock --chat-only`) it acts as a server that predates the Responses
+//! API (vLLM, llama.cpp, older OpenAI-compatible servers): `/v1/responses` is a 404, so a gateway
+//! in front of it must translate.
 
 pub mod chat;
 pub mod faults;
@@ -44,6 +47,9 @@ pub struct MockOptions {
     pub strict: bool,
     /// When set, requests must carry `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+    /// Act as a Chat-Completions-only server: `POST /v1/responses` answers 404 like any unknown
+    /// route of an older OpenAI-compatible server.
+    pub chat_only: bool,
 }
 
 impl Default for MockOptions {
@@ -65,6 +71,7 @@ impl Default for MockOptions {
             tokens_per_sec: 0.0,
             strict: false,
             api_key: None,
+            chat_only: false,
         }
     }
 }
@@ -281,7 +288,7 @@ async fn handle(state: Arc<MockState>, req: Request) -> Result<Response, BoxErro
     match (&method, p.as_str()) {
         (&Method::POST, "/chat/completions") => chat_completions(state, req, &path).await,
         (&Method::POST, "/embeddings") => Ok(embeddings(state, req, &path).await),
-        (&Method::POST, "/responses") => responses(state, req, &path).await,
+        (&Method::POST, "/responses") if !state.opts.chat_only => responses(state, req, &path).await,
         (&Method::GET, "/models") => {
             let mut data = Vec::new();
             for (list, owner) in [
