@@ -92,7 +92,11 @@ async fn a_chat_only_mock_answers_404_on_responses_like_an_older_server() {
     // A gateway that declared it as speaking Responses gets the 404 relayed: the translation
     // (api = "chat") is what makes it usable.
     let gw = start_gateway(&config_for(resp.addr, &extra(chat.addr))).await;
-    let r = post_json(&gw.url("/v1/responses"), &json!({"model": "r-mini", "input": "hi"})).await;
+    let r = post_json(
+        &gw.url("/v1/responses"),
+        &json!({"model": "r-mini", "input": "hi"}),
+    )
+    .await;
     assert_eq!(r.status, 404, "{}", r.text());
 }
 
@@ -538,6 +542,37 @@ async fn background_is_queued_then_in_progress_then_completed_in_both_dialects()
         metrics.contains("gearbox_background_jobs{state=\"running\",team=\"alpha\"} 0"),
         "{metrics}"
     );
+    for line in [
+        "gearbox_background_jobs_finished_total{status=\"completed\",team=\"alpha\"} 2",
+        "gearbox_background_limit{kind=\"queued\"} 100",
+        "gearbox_background_limit{kind=\"running\"} 4",
+    ] {
+        assert!(metrics.contains(line), "no {line} in {metrics}");
+    }
+}
+
+#[tokio::test]
+async fn a_background_job_whose_upstream_refuses_is_stored_failed_and_counted() {
+    let st = setup().await;
+    for (model, _) in DIALECTS {
+        mock_fault(
+            st.mock(model),
+            json!({"kind": "status", "status": 400, "message": "mock says no"}),
+        )
+        .await;
+        let v = submit_background(&st.gw, model).await;
+        let (_, done) = poll_until(&st.gw, v["id"].as_str().unwrap(), |s| {
+            s == "completed" || s == "failed"
+        })
+        .await;
+        assert_eq!(done["status"], "failed", "{model}: {done}");
+        assert!(done["error"]["code"].is_string(), "{done}");
+    }
+    let metrics = request("GET", &st.gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    let line = "gearbox_background_jobs_finished_total{status=\"failed\",team=\"alpha\"} 2";
+    assert!(metrics.contains(line), "no {line} in {metrics}");
 }
 
 #[tokio::test]
@@ -589,6 +624,17 @@ async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_t
     poll_until(gw, done_id, |s| s == "completed").await;
     assert_eq!(cancel(gw, done_id, ALPHA).await.json()["status"], "completed");
     assert_eq!(cancel(gw, "resp_unknown", ALPHA).await.status, 404);
+    // Counted once each: cancelling a finished or already cancelled job counts nothing.
+    cancel(gw, id, ALPHA).await;
+    let metrics = request("GET", &gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    for line in [
+        "gearbox_background_jobs_finished_total{status=\"cancelled\",team=\"alpha\"} 1",
+        "gearbox_background_jobs_finished_total{status=\"completed\",team=\"alpha\"} 1",
+    ] {
+        assert!(metrics.contains(line), "no {line} in {metrics}");
+    }
 }
 
 #[tokio::test]
@@ -625,6 +671,14 @@ async fn a_full_background_queue_answers_429_with_retry_after() {
         .text();
     assert!(
         metrics.contains("gearbox_background_jobs{state=\"queued\",team=\"alpha\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gearbox_background_rejected_total{team=\"alpha\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gearbox_background_limit{kind=\"queued\"} 1"),
         "{metrics}"
     );
     // Cancelling the queued job frees the queue.

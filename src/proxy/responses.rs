@@ -229,6 +229,7 @@ fn submit<'a>(
         .jobs
         .submit(&team.0, &id, queued.clone(), Arc::new(items.clone()))
         .map_err(|_| {
+            state.metrics.record_background_rejected(&team.0);
             let mut h = http::HeaderMap::new();
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(5u32));
             GatewayError::new(
@@ -282,18 +283,21 @@ struct Job {
 /// cancelled or finished job is not touched.
 struct Unfinished {
     jobs: Arc<crate::responses::Jobs>,
+    metrics: crate::metrics::Metrics,
     team: Arc<str>,
     id: String,
 }
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
-        self.jobs.fail(
+        if self.jobs.fail(
             &self.team,
             &self.id,
             "server_error",
             "the gateway stopped before this background response finished; submit it again",
-        );
+        ) {
+            self.metrics.record_background_finished(&self.team, "failed");
+        }
     }
 }
 
@@ -315,6 +319,7 @@ impl Job {
         let jobs = state.jobs.clone();
         let _unfinished = Unfinished {
             jobs: jobs.clone(),
+            metrics: state.metrics.clone(),
             team: team.0.clone(),
             id: id.clone(),
         };
@@ -352,7 +357,14 @@ impl Job {
             Ok(r) => r,
             Err(error) => crate::responses::jobs::with_status(&base, "failed", Some(error)),
         };
-        jobs.finish(&team.0, &id, response);
+        let status = response
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("failed")
+            .to_string();
+        if jobs.finish(&team.0, &id, response) {
+            state.metrics.record_background_finished(&team.0, &status);
+        }
     }
 }
 
@@ -625,10 +637,15 @@ pub fn stored(
             }
         }
         (&http::Method::POST, Some("cancel")) => {
+            let active = |r: &Value| matches!(r["status"].as_str(), Some("queued" | "in_progress"));
+            let was_active = store.get(&team.0, id).is_some_and(|s| active(&s.response));
             let r = state
                 .jobs
                 .cancel(&team.0, id)
                 .ok_or_else(|| not_found(id, None))?;
+            if was_active && r["status"] == "cancelled" {
+                state.metrics.record_background_finished(&team.0, "cancelled");
+            }
             json_ok(r)
         }
         (&http::Method::GET, Some("input_items")) => {
