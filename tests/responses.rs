@@ -324,6 +324,46 @@ async fn bad_input_gets_a_400_naming_the_field() {
 }
 
 #[tokio::test]
+async fn reasoning_summary_is_a_400_on_a_chat_upstream_unless_auto() {
+    let st = setup().await;
+    let gw = &st.gw;
+    let body = |model: &str, summary: &str, stream: bool| {
+        json!({"model": model, "input": "Think it through", "stream": stream,
+            "reasoning": {"effort": "low", "summary": summary}})
+    };
+    // A chat upstream cannot summarise reasoning: a demanded summary is refused before any call.
+    for summary in ["detailed", "concise"] {
+        for stream in [false, true] {
+            let r = post_json(&gw.url("/v1/responses"), &body("gpt-4o-mini", summary, stream)).await;
+            let e = r.assert_error(400, "invalid_request");
+            assert_eq!(e["param"], "reasoning.summary", "{e}");
+            assert!(e["message"].as_str().unwrap().contains("Chat Completions"), "{e}");
+        }
+    }
+    assert_eq!(mock_stats(&st.chat).await["requests_total"], 0);
+    // `auto` may get no summary: answered, without one, the request's reasoning echoed.
+    let r = post_json(&gw.url("/v1/responses"), &body("gpt-4o-mini", "auto", false)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["reasoning"]["summary"], "auto");
+    assert!(
+        v["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["type"] != "reasoning"),
+        "{v}"
+    );
+    let sent = &mock_stats(&st.chat).await["last_requests"][0]["body"];
+    assert_eq!(sent["reasoning_effort"], "low", "{sent}");
+    // A Responses upstream gets the request as it came.
+    let r = post_json(&gw.url("/v1/responses"), &body("r-mini", "detailed", false)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent = &mock_stats(&st.resp).await["last_requests"][0]["body"];
+    assert_eq!(sent["reasoning"]["summary"], "detailed", "{sent}");
+}
+
+#[tokio::test]
 async fn json_schema_format_is_enforced_by_the_schema_stage() {
     let st = setup().await;
     let gw = &st.gw;

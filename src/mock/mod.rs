@@ -408,7 +408,13 @@ async fn responses(state: Arc<MockState>, req: Request, path: &str) -> Result<Re
         Ok(o) => o,
         Err(e) => return Ok(e.into_response()),
     };
-    let translated = input_items(&obj).and_then(|items| to_chat(&obj, &items, Strictness::Strict));
+    // A Responses server: a requested reasoning summary is accepted, and none is produced.
+    let mut as_chat = obj.clone();
+    if let Some(Value::Object(r)) = as_chat.get_mut("reasoning") {
+        r.remove("summary");
+        r.remove("generate_summary");
+    }
+    let translated = input_items(&as_chat).and_then(|items| to_chat(&as_chat, &items, Strictness::Strict));
     let mut chat = match translated {
         Ok(c) => c,
         Err(e) => {

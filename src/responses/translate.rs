@@ -135,6 +135,9 @@ pub fn to_chat(
         None | Some(Value::Null) => {}
         Some(_) => return Err(bad("reasoning.effort", "invalid value: expected a string")),
     }
+    if strictness == Strictness::Strict {
+        check_summary(req)?;
+    }
     chat.max_completion_tokens = number(req, "max_output_tokens")?.map(|n| n as u64);
     chat.temperature = number(req, "temperature")?;
     chat.top_p = number(req, "top_p")?;
@@ -145,6 +148,40 @@ pub fn to_chat(
         }
     }
     Ok(chat)
+}
+
+/// `reasoning.summary` (and its older name `generate_summary`) for a chat upstream: Chat
+/// Completions has no reasoning summaries. `"auto"` asks for the best summary the model has and
+/// may get none (as OpenAI's own models without summaries answer), so it is accepted and the
+/// response carries none; `"concise"` and `"detailed"` demand one: a 400 naming the field.
+fn check_summary(req: &Map<String, Value>) -> Result<(), TranslateError> {
+    let Some(Value::Object(r)) = req.get("reasoning") else {
+        return Ok(());
+    };
+    for key in ["summary", "generate_summary"] {
+        match r.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s == "auto" => {}
+            Some(Value::String(s)) if s == "concise" || s == "detailed" => {
+                return Err(bad(
+                    format!("reasoning.{key}"),
+                    format!(
+                        "reasoning summaries ('{s}') are not available from this model's upstream, \
+                         which speaks Chat Completions: leave reasoning.{key} out (or set it to \
+                         'auto', which returns none), or use a model whose upstream speaks the \
+                         Responses API"
+                    ),
+                ))
+            }
+            Some(_) => {
+                return Err(bad(
+                    format!("reasoning.{key}"),
+                    "invalid value: expected auto, concise or detailed",
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn number(req: &Map<String, Value>, key: &str) -> Result<Option<f64>, TranslateError> {
@@ -617,6 +654,18 @@ mod tests {
                 "temperature",
             ),
             (json!({"model":"m","input":"x","background":true}), "background"),
+            (
+                json!({"model":"m","input":"x","reasoning":{"summary":"detailed"}}),
+                "reasoning.summary",
+            ),
+            (
+                json!({"model":"m","input":"x","reasoning":{"generate_summary":"concise"}}),
+                "reasoning.generate_summary",
+            ),
+            (
+                json!({"model":"m","input":"x","reasoning":{"summary":7}}),
+                "reasoning.summary",
+            ),
         ];
         for (input, param) in cases {
             assert_eq!(chat_of(input.clone()).unwrap_err().param, param, "{input}");
@@ -625,6 +674,11 @@ mod tests {
         let r = req(json!({"model":"m","input":"x","tools":[{"type":"web_search"}]}));
         let c = to_chat(&r, &input_items(&r).unwrap(), Strictness::Lenient).unwrap();
         assert!(c.tools.is_none());
+        // A summary is the Responses upstream's to give; `auto` may get none from a chat one.
+        let r = req(json!({"model":"m","input":"x","reasoning":{"effort":"high","summary":"detailed"}}));
+        assert!(to_chat(&r, &input_items(&r).unwrap(), Strictness::Lenient).is_ok());
+        let auto = chat_of(json!({"model":"m","input":"x","reasoning":{"effort":"high","summary":"auto"}}));
+        assert_eq!(auto.unwrap()["reasoning_effort"], "high");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 `r-mini` (a Responses-speaking mock: relayed)."""
 import json
 
+import openai
+import pytest
 from openai import OpenAI
 from pydantic import BaseModel
 
@@ -114,3 +116,18 @@ def test_background_create_poll_and_cancel(stack, dialect):
         assert gw.responses.cancel(job.id).status == "completed"
     finally:
         _set_ttft(dialect, 0)
+
+
+def test_reasoning_summary(stack, dialect):
+    """A chat upstream has no reasoning summaries: a demanded one is a 400 naming the field;
+    `auto` is answered without one. A Responses upstream gets the request as it came."""
+    gw, model = gateway(stack), dialect.model
+    if dialect.name == "chat":
+        with pytest.raises(openai.BadRequestError) as e:
+            gw.responses.create(model=model, input="Think it through", reasoning={"summary": "detailed"})
+        assert e.value.body["param"] == "reasoning.summary", e.value.body
+    else:
+        r = gw.responses.create(model=model, input="Think it through", reasoning={"summary": "detailed"})
+        assert r.status == "completed" and r.reasoning.summary == "detailed"
+    r = gw.responses.create(model=model, input="Think it through", reasoning={"summary": "auto"})
+    assert r.output_text and r.reasoning.summary == "auto"
