@@ -138,6 +138,10 @@ enum Command {
         /// `/v1/responses` answers 404.
         #[arg(long, env = "GEARBOX_MOCK_CHAT_ONLY")]
         chat_only: bool,
+        /// Reasoning models show their reasoning as `reasoning_content` (as vLLM's reasoning
+        /// parsers and DeepSeek do).
+        #[arg(long, env = "GEARBOX_MOCK_REASONING_CONTENT")]
+        reasoning_content: bool,
     },
 }
 
@@ -460,6 +464,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             strict,
             api_key,
             chat_only,
+            reasoning_content,
         } => {
             init_logging(LogFormat::Text, "info");
             let mut opts = MockOptions::default();
@@ -474,6 +479,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             opts.strict = strict;
             opts.api_key = api_key;
             opts.chat_only = chat_only;
+            opts.reasoning_content = reasoning_content;
             let listener = TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

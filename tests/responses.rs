@@ -364,6 +364,111 @@ async fn reasoning_summary_is_a_400_on_a_chat_upstream_unless_auto() {
 }
 
 #[tokio::test]
+async fn item_references_to_stored_items_are_resolved_for_the_team_only() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        let first = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "input": "Name a river"}),
+        )
+        .await
+        .json();
+        let item_id = first["output"][0]["id"].as_str().unwrap().to_string();
+        let answer = first["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The Vercel AI SDK's second turn: the earlier answer by reference.
+        let input = json!([{"role": "user", "content": "Name a river"},
+            {"type": "item_reference", "id": item_id},
+            {"role": "user", "content": "And another?"}]);
+        let r = post_json(&gw.url("/v1/responses"), &json!({"model": model, "input": input})).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let stats = mock_stats(st.mock(model)).await;
+        let sent = stats["last_requests"].as_array().unwrap().last().unwrap()["body"].to_string();
+        assert!(
+            sent.contains(&answer),
+            "{model}: the referenced answer was not sent: {sent}"
+        );
+        assert!(!sent.contains("item_reference"), "{model}: {sent}");
+        // Another team's reference is not resolved: a chat upstream cannot take it.
+        if model == "gpt-4o-mini" {
+            let r = request(
+                "POST",
+                &gw.url("/v1/responses"),
+                &[BETA, ("content-type", "application/json")],
+                json!({"model": model, "input": input}).to_string(),
+            )
+            .await;
+            let e = r.assert_error(400, "invalid_request");
+            assert_eq!(e["param"], "input[1].id", "{e}");
+            assert!(!e["message"].as_str().unwrap().contains(&answer));
+        }
+    }
+}
+
+#[tokio::test]
+async fn reasoning_content_of_a_chat_upstream_becomes_a_reasoning_item() {
+    // A chat-only upstream that shows its reasoning as `reasoning_content` (vLLM, DeepSeek).
+    let chat = start_mock(chat_only(MockOptions {
+        reasoning_content: true,
+        ..MockOptions::default()
+    }))
+    .await;
+    let gw = start_gateway(&config_for(chat.addr, "")).await;
+    let body = json!({"model": "o3-mini", "input": "What is two plus two?"});
+    let r = post_json(&gw.url("/v1/responses"), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    let sent = mock_stats(&chat).await["last_requests"][0]["body"].clone();
+    assert!(sent.get("messages").is_some(), "translated to chat: {sent}");
+    let (reasoning, message) = (&v["output"][0], &v["output"][1]);
+    assert_eq!(reasoning["type"], "reasoning", "{v}");
+    assert_eq!(reasoning["summary"], json!([]));
+    assert_eq!(reasoning["content"][0]["type"], "reasoning_text");
+    let thought = reasoning["content"][0]["text"].as_str().unwrap().to_string();
+    assert!(thought.contains("reasoning tokens"), "{thought}");
+    assert_eq!(message["type"], "message");
+    // Streamed: the same reasoning as reasoning_text deltas, before the message.
+    let mut sbody = body.clone();
+    sbody["stream"] = json!(true);
+    let r = post_json(&gw.url("/v1/responses"), &sbody).await;
+    let events: Vec<Value> = sse_data(&r.text())
+        .iter()
+        .filter(|d| d.as_str() != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.reasoning_text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, thought);
+    let first_text = events
+        .iter()
+        .position(|e| e["type"] == "response.output_text.delta")
+        .unwrap();
+    let reasoning_done = events
+        .iter()
+        .position(|e| e["type"] == "response.reasoning_text.done")
+        .unwrap();
+    assert!(reasoning_done < first_text);
+    let done = &events.last().unwrap()["response"];
+    assert_eq!(done["output"][0]["content"][0]["text"], thought.as_str());
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["sequence_number"], i as u64);
+    }
+    // Continuing the conversation: the chat upstream is not sent the reasoning back.
+    let next = json!({"model": "o3-mini", "input": "And three?", "previous_response_id": v["id"]});
+    assert_eq!(post_json(&gw.url("/v1/responses"), &next).await.status, 200);
+    let stats = mock_stats(&chat).await;
+    let sent = &stats["last_requests"].as_array().unwrap().last().unwrap()["body"];
+    assert!(!sent.to_string().contains("reasoning tokens"), "{sent}");
+    assert!(sent.to_string().contains("two plus two"), "{sent}");
+}
+
+#[tokio::test]
 async fn json_schema_format_is_enforced_by_the_schema_stage() {
     let st = setup().await;
     let gw = &st.gw;

@@ -50,6 +50,10 @@ pub struct MockOptions {
     /// Act as a Chat-Completions-only server: `POST /v1/responses` answers 404 like any unknown
     /// route of an older OpenAI-compatible server.
     pub chat_only: bool,
+    /// Reasoning models show their reasoning as `reasoning_content` (a whole message's field,
+    /// streamed as `delta.reasoning_content` before the content), as vLLM's reasoning parsers
+    /// and DeepSeek's API do.
+    pub reasoning_content: bool,
 }
 
 impl Default for MockOptions {
@@ -72,6 +76,7 @@ impl Default for MockOptions {
             strict: false,
             api_key: None,
             chat_only: false,
+            reasoning_content: false,
         }
     }
 }
@@ -516,6 +521,13 @@ async fn answer_chat(state: Arc<MockState>, chat: crate::api::ChatRequest) -> Re
         }
     }
     let mut completion = complete(&chat, &model, reasoning);
+    if reasoning && state.opts.reasoning_content {
+        completion.reasoning_text = Some(format!(
+            "The user asks about {} words. Weighing {} reasoning tokens before answering.",
+            completion.tokens.len(),
+            completion.reasoning_tokens
+        ));
+    }
     // Structured requests get JSON (or a tool call) instead of prose.
     let seed = chat::fnv1a(
         serde_json::to_string(&chat.messages)
@@ -654,6 +666,14 @@ async fn stream_task(tx: tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>, p: 
     .await
     {
         return false;
+    }
+    if let Some(r) = &p.completion.reasoning_text {
+        for piece in r.split_inclusive(' ') {
+            let delta = json!({"reasoning_content": piece});
+            if !send(chunk_event(&p.id, p.created, &p.model, delta, None, u)).await {
+                return false;
+            }
+        }
     }
     if let Some(FaultKind::InvalidJson) = p.fault {
         let _ = send("data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":\n\n".to_string()).await;

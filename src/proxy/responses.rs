@@ -19,8 +19,9 @@ use crate::config::{ModelConfig, UpstreamApi};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, Body, Response};
 use crate::responses::{
-    input_items, new_id_suffix, replay_chat_completion, response_from_chat, to_chat, usage_from_responses,
-    Echo, StoredResponse, StreamTranslator, Strictness, TranslateError,
+    input_items, new_id_suffix, replay_chat_completion, resolve_references, response_from_chat,
+    response_id_of_item, to_chat, usage_from_responses, Echo, StoredResponse, StreamTranslator, Strictness,
+    TranslateError,
 };
 use crate::state::{AppState, Team};
 use crate::stream::responses::{OnDone, ResponsesSse};
@@ -150,7 +151,17 @@ async fn admitted<'a>(
             .with_param("previous_response_id"))
         }
     }
-    items.extend(input_items(req).map_err(invalid)?);
+    let mut own = input_items(req).map_err(invalid)?;
+    // `item_reference`s to items of the team's stored responses become the items themselves.
+    let (store, team) = (&ctx.state.responses, &ctx.team.0);
+    resolve_references(&mut own, |id| {
+        let stored = store.get(team, &response_id_of_item(id)?)?;
+        stored
+            .conversation()
+            .into_iter()
+            .find(|item| item.get("id").and_then(Value::as_str) == Some(id))
+    });
+    items.extend(own);
     // Routing and admission read the chat form; what it cannot express is checked once the
     // upstream's dialect is known.
     let chat = to_chat(req, &items, Strictness::Lenient).map_err(invalid)?;
@@ -515,9 +526,12 @@ async fn via_responses<'a>(
     ctx.info.model_label = Some(model.public_name.clone());
     ctx.info.route = decision.route.map_or("passthrough", |r| r.as_str());
     ctx.info.cache = "bypass";
-    // The upstream gets the whole conversation instead of an id it has never seen.
+    // The upstream gets the whole conversation instead of an id it has never seen, and the
+    // items the input referred to (`item_reference`) as the gateway stored them.
     let previous = req.remove("previous_response_id");
-    if previous.is_some() {
+    let referred = matches!(req.get("input"), Some(Value::Array(input))
+        if input.iter().any(|i| i.get("type").and_then(Value::as_str) == Some("item_reference")));
+    if previous.is_some() || referred {
         req.insert("input".into(), Value::Array(items));
     }
     let stream = req.get("stream").and_then(Value::as_bool) == Some(true);

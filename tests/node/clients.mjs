@@ -1,7 +1,7 @@
 // The Vercel AI SDK's default OpenAI model (`openai("...")`: the Responses API) against an
 // OpenAI-compatible base URL. Run by tests/python/test_node_clients.py:
 //   GEARBOX_BASE_URL=http://127.0.0.1:8080/v1 GEARBOX_KEY=... node clients.mjs CASE MODEL
-// CASE is generate, stream or tools. Prints one JSON line with what the SDK returned; the
+// CASE is generate, stream, tools or conversation. Prints one JSON line with what the SDK returned; the
 // assertions are the pytest test's. Exits 1 with the error's message and status on failure.
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, stepCountIs, streamText, tool } from "ai";
@@ -45,6 +45,15 @@ async function run() {
       steps: r.steps.map((s) => ({ toolCalls: s.toolCalls.map((c) => c.toolName), finishReason: s.finishReason })),
       usage: r.totalUsage,
     };
+  }
+  if (kase === "conversation") {
+    // A second turn built from the first one's response messages, as chat apps do: the SDK
+    // refers to the stored assistant items by id (`item_reference`) instead of resending them.
+    const messages = [{ role: "user", content: "Name a river in Europe" }];
+    const first = await generateText({ model, maxRetries: 0, messages });
+    messages.push(...first.response.messages, { role: "user", content: "And one in Asia?" });
+    const second = await generateText({ model, maxRetries: 0, messages });
+    return { first: first.text, text: second.text, responseId: second.response.id, turns: messages.length };
   }
   throw new Error(`unknown case ${kase}`);
 }

@@ -75,6 +75,14 @@ def test_function_tool_round_trip(stack, dialect):
     assert "temp_c" in sent, sent
 
 
+def test_conversation_second_turn_by_item_reference(stack, dialect):
+    # The SDK sends the first answer back as an `item_reference` to its stored item.
+    out = ok("conversation", dialect.model, stack)
+    assert out["first"] and out["text"] and out["responseId"].startswith("resp_")
+    sent = json.dumps(last_request(dialect.mock_root)["body"])
+    assert out["first"] in sent and "item_reference" not in sent, sent
+
+
 def test_fails_on_a_server_without_responses(stack):
     # Against the chat-only mock directly (a server without /v1/responses) the same call fails.
     rc, out = run_node("generate", "gpt-4o-mini", stack.mock_url, key="unused")
