@@ -51,6 +51,22 @@ def test_agent_answers(stack, dialect):
     assert path == ("/v1/chat/completions" if dialect.name == "chat" else "/v1/responses")
 
 
+def test_agent_streamed(stack, dialect):
+    _use(stack.gateway_url)
+    agent = Agent(name="Assistant", model=dialect.model)
+
+    async def run():
+        result = Runner.run_streamed(agent, "Name three rivers in Europe")
+        deltas = []
+        async for event in result.stream_events():
+            if event.type == "raw_response_event" and event.data.type == "response.output_text.delta":
+                deltas.append(event.data.delta)
+        return result, deltas
+
+    result, deltas = asyncio.run(run())
+    assert len(deltas) > 3 and "".join(deltas) == result.final_output != ""
+
+
 def test_agent_function_tool_round_trip(stack, dialect):
     _use(stack.gateway_url)
     CALLS.clear()
