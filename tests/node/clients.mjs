@@ -1,7 +1,7 @@
 // The Vercel AI SDK's default OpenAI model (`openai("...")`: the Responses API) against an
 // OpenAI-compatible base URL. Run by tests/python/test_node_clients.py:
 //   GEARBOX_BASE_URL=http://127.0.0.1:8080/v1 GEARBOX_KEY=... node clients.mjs CASE MODEL
-// CASE is generate, stream, tools or conversation. Prints one JSON line with what the SDK returned; the
+// CASE is generate, stream, tools, stream-tools or conversation. Prints one JSON line with what the SDK returned; the
 // assertions are the pytest test's. Exits 1 with the error's message and status on failure.
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, stepCountIs, streamText, tool } from "ai";
@@ -44,6 +44,25 @@ async function run() {
       calls,
       steps: r.steps.map((s) => ({ toolCalls: s.toolCalls.map((c) => c.toolName), finishReason: s.finishReason })),
       usage: r.totalUsage,
+    };
+  }
+  if (kase === "stream-tools") {
+    const r = streamText({
+      model,
+      maxRetries: 0,
+      prompt: "What is the weather in Paris?",
+      tools: { get_weather: weather },
+      stopWhen: stepCountIs(3),
+      onError: ({ error }) => { throw error; },
+    });
+    const parts = [];
+    for await (const p of r.fullStream) parts.push(p.type);
+    const steps = await r.steps;
+    return {
+      text: await r.text,
+      calls,
+      parts: [...new Set(parts)],
+      steps: steps.map((s) => ({ toolCalls: s.toolCalls.map((c) => c.toolName), finishReason: s.finishReason })),
     };
   }
   if (kase === "conversation") {

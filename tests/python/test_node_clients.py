@@ -75,6 +75,15 @@ def test_function_tool_round_trip(stack, dialect):
     assert "temp_c" in sent, sent
 
 
+def test_streamed_function_tool_round_trip(stack, dialect):
+    # The call's arguments arrive as response.function_call_arguments.delta events.
+    out = ok("stream-tools", dialect.model, stack)
+    assert len(out["calls"]) == 1, out
+    assert {"tool-input-delta", "tool-call", "tool-result", "text-delta"} <= set(out["parts"]), out
+    assert [s["finishReason"] for s in out["steps"]] == ["tool-calls", "stop"], out
+    assert out["text"]
+
+
 def test_conversation_second_turn_by_item_reference(stack, dialect):
     # The SDK sends the first answer back as an `item_reference` to its stored item.
     out = ok("conversation", dialect.model, stack)
