@@ -156,10 +156,13 @@ async fn admitted<'a>(
     let (store, team) = (&ctx.state.responses, &ctx.team.0);
     resolve_references(&mut own, |id| {
         let stored = store.get(team, &response_id_of_item(id)?)?;
-        stored
-            .conversation()
+        let output = stored.response.get("output").and_then(Value::as_array);
+        output
             .into_iter()
+            .flatten()
+            .chain(stored.input_items.iter())
             .find(|item| item.get("id").and_then(Value::as_str) == Some(id))
+            .cloned()
     });
     items.extend(own);
     // Routing and admission read the chat form; what it cannot express is checked once the
