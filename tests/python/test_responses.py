@@ -131,3 +131,10 @@ def test_reasoning_summary(stack, dialect):
         assert r.status == "completed" and r.reasoning.summary == "detailed"
     r = gw.responses.create(model=model, input="Think it through", reasoning={"summary": "auto"})
     assert r.output_text and r.reasoning.summary == "auto"
+
+
+def test_fails_on_a_server_without_responses(stack):
+    # The chat-only mock directly: what every client met before the gateway spoke Responses.
+    direct = OpenAI(base_url=stack.mock_url, api_key="unused", max_retries=0)
+    with pytest.raises(openai.NotFoundError):
+        direct.responses.create(model="gpt-4o-mini", input="hi")
