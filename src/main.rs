@@ -134,6 +134,14 @@ enum Command {
         /// Require this bearer key.
         #[arg(long, env = "GEARBOX_MOCK_API_KEY")]
         api_key: Option<String>,
+        /// Act as a Chat-Completions-only server (an older OpenAI-compatible one):
+        /// `/v1/responses` answers 404.
+        #[arg(long, env = "GEARBOX_MOCK_CHAT_ONLY")]
+        chat_only: bool,
+        /// Reasoning models show their reasoning as `reasoning_content` (as vLLM's reasoning
+        /// parsers and DeepSeek do).
+        #[arg(long, env = "GEARBOX_MOCK_REASONING_CONTENT")]
+        reasoning_content: bool,
     },
 }
 
@@ -450,6 +458,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             tokens_per_sec,
             strict,
             api_key,
+            chat_only,
+            reasoning_content,
         } => {
             init_logging(LogFormat::Text, "info");
             let mut opts = MockOptions::default();
@@ -463,6 +473,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             opts.tokens_per_sec = tokens_per_sec;
             opts.strict = strict;
             opts.api_key = api_key;
+            opts.chat_only = chat_only;
+            opts.reasoning_content = reasoning_content;
             let listener = TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

@@ -105,6 +105,10 @@ impl AppState {
         for name in config.upstreams.keys() {
             metrics.init_upstream(name);
         }
+        metrics.set_background_limits(
+            config.responses.background_max_queued,
+            config.responses.background_max_running,
+        );
         for m in config.models.values() {
             for d in &m.deployments {
                 metrics.init_deployment(&d.upstream, &d.upstream_model);
