@@ -61,8 +61,9 @@ enum Command {
         /// a sentence or clause stays or goes.
         #[arg(long)]
         score: Option<PathBuf>,
-        /// With `--eval`: use this detector model instead of the compiled-in one.
-        #[arg(long, requires = "eval")]
+        /// With `--eval`, `--score` or `--input`: use this detector model instead of the
+        /// compiled-in one (to measure a candidate before shipping it).
+        #[arg(long, conflicts_with = "train")]
         detector: Option<PathBuf>,
         /// Where `--train` writes the model (the shipped one is `config/rewrite.bin`).
         #[arg(long)]
