@@ -1,0 +1,196 @@
+//! HTTP/2 on the gateway's port: a client speaking HTTP/2 with prior knowledge (h2c, no TLS) is
+//! served as an HTTP/1.1 client is — plain answers, streams event by event, many streams at once
+//! over one connection — and the HTTP/1 and HTTP/2 clients share the port. (ALPN `h2` under TLS:
+//! tests/tls.rs.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use bytes::Bytes;
+use common::*;
+use gearbox::mock::MockOptions;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One HTTP/2 connection to `addr`, prior knowledge (the client sends the HTTP/2 preface at
+/// once, without an upgrade or ALPN).
+async fn h2c(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .handshake(TokioIo::new(tcp))
+        .await
+        .expect("HTTP/2 handshake with the gateway");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    send
+}
+
+/// POST `body` to `/v1/chat/completions` over `send`; status, HTTP version and the whole body.
+async fn post(
+    send: &SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    body: &Value,
+) -> (u16, http::Version, String) {
+    let req = http::Request::post(format!("http://{addr}/v1/chat/completions"))
+        .header("authorization", "Bearer alpha-key")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let mut send = send.clone();
+    let resp = tokio::time::timeout(Duration::from_secs(20), async {
+        send.ready().await?;
+        send.send_request(req).await
+    })
+    .await
+    .expect("response head timed out")
+    .expect("request failed");
+    let (status, version) = (resp.status().as_u16(), resp.version());
+    let body = tokio::time::timeout(Duration::from_secs(20), resp.into_body().collect())
+        .await
+        .expect("body timed out")
+        .expect("body failed")
+        .to_bytes();
+    (status, version, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn streamed(model: &str, text: &str) -> Value {
+    json!({"model": model, "stream": true, "messages": [{"role": "user", "content": text}]})
+}
+
+#[tokio::test]
+async fn an_h2c_prior_knowledge_client_gets_a_chat_completion() {
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let send = h2c(gw.addr).await;
+    let (status, version, body) = post(&send, gw.addr, &chat("gpt-4o-mini", "over h2c")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(version, http::Version::HTTP_2);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("over h2c"));
+    // Errors keep their OpenAI shape over HTTP/2 (no key: 401).
+    let req = http::Request::post(format!("http://{}/v1/chat/completions", gw.addr))
+        .body(Full::new(Bytes::from(chat("gpt-4o-mini", "x").to_string())))
+        .unwrap();
+    let mut s = send.clone();
+    let resp = s.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(v["error"]["message"].is_string(), "{v}");
+
+    // The same port still serves HTTP/1.1.
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "over h1")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_stream_over_h2c_carries_every_event() {
+    let (_mock, gw) = stack(
+        MockOptions {
+            tokens_per_sec: 400.0,
+            ..MockOptions::default()
+        },
+        "",
+    )
+    .await;
+    let body = streamed("gpt-4o-mini", "stream me over http two please");
+    // The reference: the same request over HTTP/1.1.
+    let h1 = post_json(&gw.url("/v1/chat/completions"), &body).await;
+    assert_eq!(h1.status, 200);
+    let h1_events = sse_data(&h1.text());
+
+    let send = h2c(gw.addr).await;
+    let (status, version, text) = post(&send, gw.addr, &body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(version, http::Version::HTTP_2);
+    let events = sse_data(&text);
+    assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "{text}");
+    assert_eq!(events.len(), h1_events.len(), "h2: {text}\nh1: {}", h1.text());
+    assert_eq!(stream_content(&text), stream_content(&h1.text()));
+    assert!(stream_content(&text).contains("stream me over http two"));
+}
+
+/// 200 streams at once over one connection, each waiting 300 ms for its first token: served
+/// concurrently (far below the 60 s they would take one after another), every one complete.
+#[tokio::test]
+async fn many_concurrent_streams_share_one_connection() {
+    let (_mock, gw) = stack(
+        MockOptions {
+            ttft: Duration::from_millis(300),
+            ..MockOptions::default()
+        },
+        "",
+    )
+    .await;
+    let send = h2c(gw.addr).await;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let send = send.clone();
+            let addr = gw.addr;
+            tokio::spawn(async move {
+                let body = if i % 2 == 0 {
+                    streamed("gpt-4o-mini", &format!("stream number {i}"))
+                } else {
+                    chat("gpt-4o-mini", &format!("plain number {i}"))
+                };
+                (i, post(&send, addr, &body).await)
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (i, (status, version, text)) = t.await.unwrap();
+        assert_eq!(status, 200, "request {i}: {text}");
+        assert_eq!(version, http::Version::HTTP_2);
+        if i % 2 == 0 {
+            assert_eq!(
+                sse_data(&text).last().map(String::as_str),
+                Some("[DONE]"),
+                "{text}"
+            );
+            assert!(
+                stream_content(&text).contains(&format!("stream number {i}")),
+                "{text}"
+            );
+        } else {
+            assert!(text.contains(&format!("plain number {i}")), "{text}");
+        }
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "200 requests of 300 ms took {took:?}"
+    );
+}
+
+/// The wait for the first bytes (which tell HTTP/2 from HTTP/1) is bounded by
+/// `header_read_timeout`: a client that sends nothing, or only part of the HTTP/2 preface, is
+/// disconnected, and its slot under `max_connections` comes free.
+#[tokio::test]
+async fn a_silent_or_partial_preface_client_is_disconnected() {
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 65536\nheader_read_timeout = \"1s\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let silent = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let mut partial = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    partial.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    for mut s in [silent, partial] {
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .expect("the gateway kept a silent connection open past header_read_timeout");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    }
+}
