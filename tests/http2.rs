@@ -194,3 +194,144 @@ async fn a_silent_or_partial_preface_client_is_disconnected() {
         assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
     }
 }
+
+/// The HTTP version of the mock's last recorded request.
+async fn upstream_version(mock: &Running) -> String {
+    let stats = mock_stats(mock).await;
+    let last = stats["last_requests"]
+        .as_array()
+        .and_then(|l| l.last())
+        .cloned()
+        .unwrap();
+    last["http_version"].as_str().unwrap().to_string()
+}
+
+/// `http2 = "prior_knowledge"` on a plain-HTTP upstream: the gateway speaks h2c to it, plain
+/// answers and streams alike; by default a plain-HTTP upstream gets HTTP/1.1.
+#[tokio::test]
+async fn the_gateway_speaks_h2c_to_an_upstream_configured_for_it() {
+    let mock = start_mock(MockOptions::default()).await;
+    let h1 = start_gateway(&config_for(mock.addr, "")).await;
+    let r = post_json(
+        &h1.url("/v1/chat/completions"),
+        &chat("gpt-4o-mini", "by default"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(upstream_version(&mock).await, "HTTP/1.1");
+
+    let cfg = config_for(mock.addr, "").replacen(
+        "request_timeout = \"3s\"\n",
+        "request_timeout = \"3s\"\nhttp2 = \"prior_knowledge\"\n",
+        1,
+    );
+    let gw = start_gateway(&cfg).await;
+    let r = post_json(
+        &gw.url("/v1/chat/completions"),
+        &chat("gpt-4o-mini", "h2c upstream"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("h2c upstream"));
+    assert_eq!(upstream_version(&mock).await, "HTTP/2.0");
+    let r = post_json(
+        &gw.url("/v1/chat/completions"),
+        &streamed("gpt-4o-mini", "streamed from an h2c upstream"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(sse_data(&r.text()).last().map(String::as_str), Some("[DONE]"));
+    assert!(stream_content(&r.text()).contains("streamed from an h2c upstream"));
+    assert_eq!(upstream_version(&mock).await, "HTTP/2.0");
+}
+
+/// An `https` upstream that offers `h2` in ALPN (the mock behind TLS, its CA trusted through
+/// `ca_file`) is spoken to over HTTP/2 by default, and over HTTP/1.1 with `http2 = "off"`.
+#[tokio::test]
+async fn the_gateway_negotiates_h2_with_a_tls_upstream() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("gearbox-h2-upstream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+
+    // The mock, served over TLS by the gateway's own server code.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mock_addr = listener.local_addr().unwrap();
+    let svc = tower::util::BoxCloneService::new(gearbox::mock::MockService::new(
+        gearbox::mock::MockState::new(MockOptions::default()),
+    ));
+    let opts = gearbox::server::ServeOptions {
+        tls: Some(gearbox::server::tls_acceptor(&cert_path, &key_path).unwrap()),
+        ..Default::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(gearbox::server::serve(listener, svc, opts, async {
+        let _ = stopped.await;
+    }));
+    // The mock's stats, over TLS and HTTP/1.1.
+    let roots = {
+        let mut r = rustls::RootCertStore::empty();
+        r.add(cert.cert.der().clone()).unwrap();
+        r
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_http1()
+        .build();
+    let stats_client =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(https);
+    let last_version = || async {
+        let req = http::Request::get(format!("https://localhost:{}/mock/stats", mock_addr.port()))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = stats_client.request(req).await.unwrap();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        v["last_requests"].as_array().unwrap().last().unwrap()["http_version"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    for (setting, want) in [("", "HTTP/2.0"), ("http2 = \"off\"\n", "HTTP/1.1")] {
+        let cfg = config_for(mock_addr, "").replacen(
+            &format!("base_url = \"http://{mock_addr}/v1\"\n"),
+            &format!(
+                "base_url = \"https://localhost:{}/v1\"\nca_file = {:?}\n{setting}",
+                mock_addr.port(),
+                cert_path.display().to_string()
+            ),
+            1,
+        );
+        assert!(cfg.contains("ca_file"), "{cfg}");
+        let gw = start_gateway(&cfg).await;
+        let r = post_json(
+            &gw.url("/v1/chat/completions"),
+            &chat("gpt-4o-mini", "tls upstream"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("tls upstream"));
+        assert_eq!(last_version().await, want, "setting {setting:?}");
+        let r = post_json(
+            &gw.url("/v1/chat/completions"),
+            &streamed("gpt-4o-mini", "streamed over tls"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(stream_content(&r.text()).contains("streamed over tls"));
+        assert_eq!(last_version().await, want, "setting {setting:?}");
+    }
+    let _ = stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
