@@ -3,10 +3,11 @@
 //!
 //! Invariants: every connection has a header read timeout (slow clients cannot hold a task
 //! forever; on plain TCP it also bounds the wait for the first bytes that tell HTTP/2 from
-//! HTTP/1); an HTTP/2 connection carries at most [`H2_MAX_CONCURRENT_STREAMS`] requests at once
-//! and is pinged when idle and closed when the peer is gone; on shutdown the listener closes
-//! first, then in-flight requests and streams (HTTP/2: after a GOAWAY) get up to
-//! `drain_timeout` to finish before the remaining connections are dropped.
+//! HTTP/1); an HTTP/2 connection carries at most [`H2_MAX_CONCURRENT_STREAMS`] requests at once,
+//! is pinged when quiet and closed when the peer is gone, and is closed once it has had no open
+//! stream for that header read timeout (as an idle HTTP/1.1 keep-alive connection is); on
+//! shutdown the listener closes first, then in-flight requests and streams (HTTP/2: after a
+//! GOAWAY) get up to `drain_timeout` to finish before the remaining connections are dropped.
 
 use crate::http::{Body, BodyError, BoxError, Request, Response};
 use http_body_util::BodyExt;
@@ -262,6 +263,119 @@ fn http2_builder() -> hyper::server::conn::http2::Builder<TokioExecutor> {
     builder
 }
 
+/// Serve an HTTP/2 connection until it ends, or until it has had no open stream through a whole
+/// `idle_after` period (an idle HTTP/1.1 keep-alive connection is closed by its header read
+/// timeout; this is the same bound, so idle connections cannot hold the slots).
+async fn serve_h2<I>(
+    io: I,
+    svc: HyperAdapter,
+    watcher: Watcher,
+    idle_after: Duration,
+) -> Result<(), hyper::Error>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let streams = Arc::new(StreamCount::default());
+    let svc = H2Adapter {
+        inner: svc,
+        streams: streams.clone(),
+    };
+    let conn = watcher.watch(http2_builder().serve_connection(io, svc));
+    tokio::select! {
+        r = conn => r,
+        () = idle(&streams, idle_after) => {
+            tracing::debug!("closing an idle HTTP/2 connection");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves when two checks `period` apart found no stream open and none begun in between.
+async fn idle(streams: &StreamCount, period: Duration) {
+    let mut idle_at: Option<usize> = None;
+    loop {
+        tokio::time::sleep(period).await;
+        let begun = streams.begun.load(Ordering::Relaxed);
+        if streams.open.load(Ordering::Relaxed) > 0 {
+            idle_at = None;
+        } else if idle_at == Some(begun) {
+            return;
+        } else {
+            idle_at = Some(begun);
+        }
+    }
+}
+
+/// The streams of one HTTP/2 connection: open now, and begun so far.
+#[derive(Default)]
+struct StreamCount {
+    open: AtomicUsize,
+    begun: AtomicUsize,
+}
+
+/// Counts one stream as open until dropped (with its response body, or with the request's
+/// future when there is no response).
+struct StreamGuard(Arc<StreamCount>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// [`HyperAdapter`] counting the streams of an HTTP/2 connection.
+#[derive(Clone)]
+struct H2Adapter {
+    inner: HyperAdapter,
+    streams: Arc<StreamCount>,
+}
+
+pin_project_lite::pin_project! {
+    /// A response body holding its stream's [`StreamGuard`].
+    struct CountedBody {
+        #[pin]
+        inner: WireBody,
+        guard: StreamGuard,
+    }
+}
+
+impl http_body::Body for CountedBody {
+    type Data = bytes::Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, BodyError>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl hyper::service::Service<http::Request<Incoming>> for H2Adapter {
+    type Response = http::Response<CountedBody>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        self.streams.open.fetch_add(1, Ordering::Relaxed);
+        self.streams.begun.fetch_add(1, Ordering::Relaxed);
+        let guard = StreamGuard(self.streams.clone());
+        let fut = hyper::service::Service::call(&self.inner, req);
+        Box::pin(async move {
+            let resp = fut.await?;
+            Ok(resp.map(|inner| CountedBody { inner, guard }))
+        })
+    }
+}
+
 /// Serve one connection: HTTP/1.1 or HTTP/2 (prior knowledge on plain TCP, ALPN `h2` under TLS).
 async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher, opts: ServeOptions) {
     let timeout = opts.header_read_timeout;
@@ -274,9 +388,7 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher
             }
             // Boxed: an HTTP/2 connection's state is larger than an HTTP/1 one's, and an async
             // fn's state is as big as its largest branch.
-            Ok(Some(Proto::Http2)) => {
-                Box::pin(watcher.watch(http2_builder().serve_connection(TokioIo::new(stream), svc))).await
-            }
+            Ok(Some(Proto::Http2)) => Box::pin(serve_h2(TokioIo::new(stream), svc, watcher, timeout)).await,
             Ok(None) | Err(_) => return,
         },
         // Boxed: a TLS session is large (as above); inline, every plain connection's task would
@@ -295,9 +407,7 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher
                 // Under TLS the protocol is the one ALPN agreed on (RFC 9113, 3.3).
                 let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
                 Some(if h2 {
-                    watcher
-                        .watch(http2_builder().serve_connection(TokioIo::new(tls), svc))
-                        .await
+                    serve_h2(TokioIo::new(tls), svc, watcher, timeout).await
                 } else {
                     watcher
                         .watch(http1_builder(&opts).serve_connection(TokioIo::new(tls), svc))

@@ -335,3 +335,111 @@ async fn the_gateway_negotiates_h2_with_a_tls_upstream() {
     let _ = stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Graceful shutdown over HTTP/2: a stream open when shutdown begins runs to its end (the
+/// client gets a GOAWAY, not a reset), as an HTTP/1.1 stream does.
+#[tokio::test]
+async fn an_open_h2_stream_finishes_during_graceful_shutdown() {
+    let mock = start_mock(MockOptions {
+        tokens_per_sec: 20.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = gearbox::config::load_str(
+        &config_for(mock.addr, ""),
+        gearbox::config::ConfigSource::File("<test>".into()),
+        &test_env(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gearbox::run(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    let mut send = h2c(addr).await;
+    let req = http::Request::post(format!("http://{addr}/v1/chat/completions"))
+        .header("authorization", "Bearer alpha-key")
+        .body(Full::new(Bytes::from(
+            streamed("gpt-4o-mini", "drain me over http two").to_string(),
+        )))
+        .unwrap();
+    send.ready().await.unwrap();
+    let resp = send.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    stop.send(()).unwrap();
+    let rest = tokio::time::timeout(Duration::from_secs(10), body.collect())
+        .await
+        .expect("the stream did not finish during the drain")
+        .expect("the stream was cut during the drain")
+        .to_bytes();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first),
+        String::from_utf8_lossy(&rest)
+    );
+    assert_eq!(
+        sse_data(&text).last().map(String::as_str),
+        Some("[DONE]"),
+        "{text}"
+    );
+    assert!(stream_content(&text).contains("drain me over http two"), "{text}");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server did not stop after its last stream")
+        .unwrap()
+        .unwrap();
+}
+
+/// An HTTP/2 connection without an open stream is closed after about `header_read_timeout`
+/// (between one and two periods), as an idle HTTP/1.1 keep-alive connection is, so idle
+/// connections cannot hold the slots under `max_connections`; a stream that lasts longer than
+/// that keeps its connection.
+#[tokio::test]
+async fn an_idle_h2_connection_is_closed_but_a_long_stream_keeps_it() {
+    let mock = start_mock(MockOptions {
+        tokens_per_sec: 8.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 65536\nheader_read_timeout = \"1s\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let (send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .handshake::<_, Full<Bytes>>(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    let mut conn = tokio::spawn(conn);
+    // About 27 tokens at 8 per second: a stream of over 3 s, longer than two idle periods.
+    let started = Instant::now();
+    let (status, _, text) = post(
+        &send,
+        gw.addr,
+        &streamed(
+            "gpt-4o-mini",
+            "a long answer streamed slowly enough to outlast the idle period of its connection \
+             several times over, word by word, token by token, until the end",
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        started.elapsed() > Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        sse_data(&text).last().map(String::as_str),
+        Some("[DONE]"),
+        "{text}"
+    );
+    // Idle now: closed within two periods (plus slack).
+    let closed = tokio::time::timeout(Duration::from_secs(5), &mut conn).await;
+    assert!(closed.is_ok(), "an idle HTTP/2 connection stayed open");
+}
