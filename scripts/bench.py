@@ -549,6 +549,8 @@ def write_report(results, extra, targets):
         w("")
     if ONLY_H2:
         OUT.write_text("\n".join(lines) + "\n")
+        (WORK / "results.json").write_text(json.dumps({"results": {"|".join(k): v for k, v in results.items()},
+                                                       "extra": extra}, indent=1))
         return
     w("## Streams as the client sees them")
     w("")
