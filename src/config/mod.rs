@@ -38,7 +38,7 @@ pub use resilience::ResilienceConfig;
 pub use server::{is_loopback, ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
 pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig, DEFAULT_TEAM};
-pub use upstreams::{Secret, UpstreamApi, UpstreamConfig};
+pub use upstreams::{Secret, UpstreamApi, UpstreamConfig, UpstreamHttp2};
 
 use crate::classify::RouterModel;
 use crate::policy::Policy;
@@ -376,6 +376,35 @@ mod tests {
     }
 
     #[test]
+    fn upstream_http2_and_ca_file_are_checked() {
+        let errs = load_str(
+            "[auth]\nmode=\"none\"\n[upstreams.o]\nbase_url=\"https://x/v1\"\nhttp2=\"always\"\n\
+             [upstreams.p]\nbase_url=\"https://y/v1\"\nca_file=\"/nonexistent/ca.pem\"\n",
+            &env(&[]),
+        )
+        .unwrap_err();
+        let text = errs.to_string();
+        assert!(text.contains("always"), "{text}");
+        let paths: Vec<&str> = errs.0.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(paths.contains(&"upstreams.p.ca_file"), "{paths:?}");
+        // A file that is not PEM is refused too, by path.
+        let dir = std::env::temp_dir().join(format!("gearbox-ca-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("ca.pem");
+        std::fs::write(&bad, "not a certificate\n").unwrap();
+        let errs = load_str(
+            &format!(
+                "[auth]\nmode=\"none\"\n[upstreams.p]\nbase_url=\"https://y/v1\"\nca_file={:?}\n",
+                bad.display().to_string()
+            ),
+            &env(&[]),
+        )
+        .unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(errs.to_string().contains("no PEM certificate"), "{errs}");
+    }
+
+    #[test]
     fn missing_key_env_is_an_error_for_files() {
         let errs = load_str(
             "[auth]\nmode=\"none\"\n[upstreams.o]\nbase_url=\"https://x/v1\"\napi_key_env=\"NOPE_KEY\"\n",
@@ -601,6 +630,8 @@ mod tests {
             pool_idle_timeout: HumanDuration::secs(1),
             pool_max_idle_per_host: 1,
             api: UpstreamApi::Chat,
+            http2: UpstreamHttp2::Auto,
+            ca_file: Some("ca.pem".into()),
         };
         let model = RawModel {
             upstream: None,

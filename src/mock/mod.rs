@@ -163,7 +163,8 @@ impl MockState {
         }
     }
 
-    fn record(&self, model: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) {
+    fn record(&self, model: &str, path: &str, parts: &http::request::Parts, body: &[u8]) {
+        let headers = &parts.headers;
         let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let auth = headers
             .get(http::header::AUTHORIZATION)
@@ -173,7 +174,8 @@ impl MockState {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "body": body});
+        let version = format!("{:?}", parts.version);
+        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "http_version": version, "body": body});
         let mut s = match self.stats.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
@@ -398,7 +400,7 @@ async fn chat_completions(state: Arc<MockState>, req: Request, path: &str) -> Re
         Ok(c) => c,
         Err(e) => return Ok(e.into_response()),
     };
-    state.record(&chat.model, path, &parts.headers, &bytes);
+    state.record(&chat.model, path, &parts, &bytes);
     answer_chat(state, chat).await
 }
 
@@ -432,7 +434,7 @@ async fn responses(state: Arc<MockState>, req: Request, path: &str) -> Result<Re
             ))
         }
     };
-    state.record(&chat.model, path, &parts.headers, &bytes);
+    state.record(&chat.model, path, &parts, &bytes);
     let stream = chat.is_stream();
     if stream {
         chat.stream_options = Some(json!({"include_usage": true}));
@@ -755,7 +757,7 @@ async fn embeddings(state: Arc<MockState>, req: Request, path: &str) -> Response
         }
     };
     let model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
-    state.record(&model, path, &parts.headers, &bytes);
+    state.record(&model, path, &parts, &bytes);
     // Status faults answer embeddings too; other fault kinds only shape chat answers (an
     // embeddings request that meets one uses it up without effect).
     if let Some(FaultKind::Status { status, message, .. }) = state.take_fault(&model) {
