@@ -20,9 +20,16 @@ RUN useradd --system --uid 10001 --no-create-home gearbox
 COPY --from=build /gearbox /usr/local/bin/gearbox
 COPY config /etc/gearbox
 USER 10001
-ENV GEARBOX_SERVER__LISTEN=0.0.0.0:8080
+# Reachable from outside the container, so never without client auth: the key clients send is
+# taken from GEARBOX_CLIENT_KEY (`docker run -e GEARBOX_CLIENT_KEY=$(openssl rand -hex 24) ...`;
+# without it the gateway refuses to start and says so). /metrics (team names, spend) is served
+# on a port of its own, 9464, published only when asked (`-p 9464:9464`).
+ENV GEARBOX_SERVER__LISTEN=0.0.0.0:8080 \
+    GEARBOX_AUTH__MODE=keys \
+    GEARBOX_AUTH__KEY_ENV=GEARBOX_CLIENT_KEY \
+    GEARBOX_METRICS__LISTEN=0.0.0.0:9464
 # mimalloc: commit arena memory as it is used, return freed memory to the OS after 10 ms.
 ENV MIMALLOC_PURGE_DELAY=10 MIMALLOC_ARENA_EAGER_COMMIT=0
-EXPOSE 8080
+EXPOSE 8080 9464
 ENTRYPOINT ["/usr/local/bin/gearbox"]
 CMD ["serve"]

@@ -9,7 +9,9 @@ One run measures, side by side against the same `gearbox mock` upstream:
 at fixed concurrency (16, 64) and fixed rates (500, 2000 rps), plain and streaming, with a
 zero-latency mock and a 50 ms one; the same conversations as Responses API requests
 (`POST /v1/responses`, plain and streaming) to gearbox and to the mock, next to gearbox's chat
-cells; then time to first byte and chunk gaps of streams
+cells; an HTTP/2 line (h2c with prior knowledge: many streams over few connections; direct,
+nginx's `http2` listener and gearbox, skipped with a message when oha or nginx cannot speak it);
+then time to first byte and chunk gaps of streams
 (examples/streamprobe.rs), and memory: RSS idle and with 5,000 open streams. Writes
 BENCHMARKS.md. Standard library only.
 """
@@ -37,11 +39,14 @@ PROBE = ROOT / "target/release/examples/streamprobe"
 LOAD = ROOT / "benches/load"
 WORK = ROOT / ".bench/run"
 SECS = int(os.environ.get("BENCH_SECS", "10"))
-OUT = Path(os.environ.get("BENCH_OUT", ROOT / "BENCHMARKS.md"))
 SKIP_LITELLM = os.environ.get("BENCH_SKIP_LITELLM") == "1"
 GATEWAY_KEY = "gbx-bench-key"
 LITELLM_KEY = "sk-litellm-bench-0123456789abcdef"
 STREAMS = int(os.environ.get("BENCH_STREAMS", "5000"))
+# Only the HTTP/2 line (and the report around it): a quick look without the full run.
+ONLY_H2 = os.environ.get("BENCH_ONLY_H2") == "1"
+# A partial run never overwrites BENCHMARKS.md unless told to.
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / (".bench/h2.md" if ONLY_H2 else "BENCHMARKS.md")))
 
 procs = []
 
@@ -145,17 +150,28 @@ def start_gearbox(mock, tag, binary=None):
     return p, addr
 
 
+def nginx_has_http2():
+    out = subprocess.run(["nginx", "-V"], capture_output=True, text=True)
+    return "--with-http_v2_module" in out.stderr + out.stdout
+
+
 def start_nginx(mock, tag):
+    """nginx in front of `mock`: (process, HTTP/1.1 address, h2c address or None)."""
     d = WORK / f"nginx-{tag}"
     d.mkdir(exist_ok=True)
-    port = free_port()
-    text = ((LOAD / "nginx.conf").read_text().replace("@MOCK@", mock)
-            .replace("@LISTEN@", f"127.0.0.1:{port}").replace("@DIR@", str(d)))
+    port, port_h2 = free_port(), free_port()
+    text = (LOAD / "nginx.conf").read_text()
+    h2 = nginx_has_http2()
+    if not h2:
+        head, rest = text.split("# h2-begin", 1)
+        text = head + rest.split("# h2-end", 1)[1]
+    text = (text.replace("@MOCK@", mock).replace("@LISTEN@", f"127.0.0.1:{port}")
+            .replace("@LISTEN_H2@", f"127.0.0.1:{port_h2}").replace("@DIR@", str(d)))
     (d / "nginx.conf").write_text(text)
     p = start(f"nginx-{tag}", ["nginx", "-c", str(d / "nginx.conf"), "-p", str(d)])
     addr = f"127.0.0.1:{port}"
     wait_http(f"http://{addr}/v1/models")
-    return p, addr
+    return p, addr, (f"127.0.0.1:{port_h2}" if h2 else None)
 
 
 def start_litellm(mock, tag):
@@ -262,7 +278,18 @@ LOADS = {
     "c64": (["-c", "64"], None),
     "500rps": (["-c", "128", "-q", "500", "--latency-correction"], 500),
     "2000rps": (["-c", "256", "-q", "2000", "--latency-correction"], 2000),
+    # HTTP/2 with prior knowledge: 128 streams at once over 4 connections (closed loop).
+    "h2 4x32": (["--http2", "-c", "4", "-p", "32"], None),
 }
+H2_LOAD = "h2 4x32"
+
+
+def h2_unavailable():
+    """Why the HTTP/2 line cannot run here, or None."""
+    out = subprocess.run(["oha", "--help"], capture_output=True, text=True)
+    if "--http2" not in out.stdout:
+        return "this oha has no --http2"
+    return None
 
 
 def oha(url, body_file, load, auth, secs):
@@ -400,16 +427,20 @@ def main():
     extra["routes"] = {r: routes.count(r) for r in set(routes)}
     log(f"bodies: {extra['routes']} (gearbox's own routing of the 64 request bodies)")
 
-    for variant, ttft, loads in (("0ms", 0, ["c16", "c64", "500rps", "2000rps"]), ("50ms", 50, ["c64", "500rps"])):
+    variants = (("0ms", 0, ["c16", "c64", "500rps", "2000rps"]), ("50ms", 50, ["c64", "500rps"]))
+    if ONLY_H2:
+        variants = (("0ms", 0, []),)
+        targets = ["direct", "nginx", "gearbox"]
+    for variant, ttft, loads in variants:
         mock_p, mock = start_mock(ttft)
-        nginx_p, nginx = start_nginx(mock, variant)
+        nginx_p, nginx, nginx_h2 = start_nginx(mock, variant)
         gw_p, gw = start_gearbox(mock, variant)
         time.sleep(1.0)
         if variant == "0ms":
             extra["rss_idle_kib"] = tree_rss_kib(gw_p.pid)
         servers = {"direct": (mock_p, mock, None, "direct"), "nginx": (nginx_p, nginx, None, "direct"),
                    "gearbox": (gw_p, gw, GATEWAY_KEY, "gw")}
-        if not SKIP_LITELLM:
+        if not SKIP_LITELLM and not ONLY_H2:
             ll_p, ll = start_litellm(mock, variant)
             servers["litellm"] = (ll_p, ll, LITELLM_KEY, "direct")
         # Warm every path (pools, lazy tables) before measuring.
@@ -425,6 +456,26 @@ def main():
                     r["rss_kib"] = tree_rss_kib(p.pid)
                     results[(variant, mode, load, t)] = r
         if variant == "0ms":
+            # HTTP/2 (h2c, prior knowledge) on the same servers: the mock and gearbox serve it on
+            # their one port, nginx on its `http2` listener; LiteLLM (uvicorn) does not speak it.
+            why = h2_unavailable()
+            if why:
+                log(f"HTTP/2 line skipped: {why}")
+                extra["h2_skipped"] = why
+            else:
+                h2_addrs = {"direct": mock, "nginx": nginx_h2, "gearbox": gw}
+                for mode in ("plain", "stream"):
+                    for t in ("direct", "nginx", "gearbox"):
+                        p, _, auth, kind = servers[t]
+                        if h2_addrs[t] is None:
+                            log(f"HTTP/2 {t} skipped: nginx has no http_v2 module")
+                            results[("h2", mode, H2_LOAD, t)] = {"error": "nginx without the http_v2 module"}
+                            continue
+                        log(f"h2 {mode} {H2_LOAD} {t}")
+                        r = oha(f"http://{h2_addrs[t]}/v1/chat/completions", files[(kind, mode)], H2_LOAD, auth, SECS)
+                        r["rss_kib"] = tree_rss_kib(p.pid)
+                        results[("h2", mode, H2_LOAD, t)] = r
+        if variant == "0ms" and not ONLY_H2:
             run_responses(servers, files, variant, results, SECS)
             extra["rss_after_load_kib"] = tree_rss_kib(gw_p.pid)
             # Streams at 200 tokens/s: TTFB and the gaps between events as the client sees them.
@@ -542,13 +593,19 @@ def write_report(results, extra, targets):
           f"no profile) adds {fmt(pa, 3)} ms to the first event in the same run (stream probe table below).")
     w("")
 
-    for variant, title in (("0ms", "Upstream answering at once"), ("50ms", "Upstream with 50 ms to first token")):
+    for variant, title in (("0ms", "Upstream answering at once"), ("50ms", "Upstream with 50 ms to first token"),
+                           ("h2", "HTTP/2, 128 streams over 4 connections (h2c, prior knowledge)")):
         for mode in ("plain", "stream"):
             loads = [l for l in LOADS if (variant, mode, l, "direct") in results]
             if not loads:
                 continue
             w(f"## {title}: {'streaming' if mode == 'stream' else 'non-streaming'}")
             w("")
+            if variant == "h2":
+                w("oha `--http2 -c 4 -p 32` against the zero-latency mock: clients speak HTTP/2 to the server "
+                  "under test (nginx on its `http2` listener), which speaks HTTP/1.1 to the mock; direct is "
+                  "the mock serving HTTP/2 itself. LiteLLM is not in this table (uvicorn does not speak h2c).")
+                w("")
             w("Latency in ms; ratios are to direct (throughput ×, latency +ms added). Errors: non-200 answers "
               "and failed requests. RSS: the server after the cell, all its processes.")
             w("")
@@ -558,6 +615,8 @@ def write_report(results, extra, targets):
                 base = g(variant, mode, load, "direct")
                 for t in targets:
                     r = g(variant, mode, load, t)
+                    if not r:
+                        continue
                     if "error" in r:
                         w(f"| {load} | {t} | failed: {r['error'][:80]} | | | | | | | | | |")
                         continue
@@ -578,6 +637,14 @@ def write_report(results, extra, targets):
         lines.extend(responses_table(results))
         w("")
 
+    if extra.get("h2_skipped"):
+        w(f"HTTP/2 line: skipped ({extra['h2_skipped']}).")
+        w("")
+    if ONLY_H2:
+        OUT.write_text("\n".join(lines) + "\n")
+        (WORK / "results.json").write_text(json.dumps({"results": {"|".join(k): v for k, v in results.items()},
+                                                       "extra": extra}, indent=1))
+        return
     w("## Streams as the client sees them")
     w("")
     w("`streamprobe ttfb`: sequential streaming requests on one keep-alive connection, the mock emitting "

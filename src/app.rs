@@ -125,7 +125,8 @@ fn drop_unsafe_request_id(mut req: Request) -> Request {
     req
 }
 
-/// Health, readiness and metrics: served without auth, at the root only.
+/// Health, readiness and metrics: served without client auth, at the root only (`/metrics`
+/// asks for its own token when `[metrics] bearer_token_env` is set).
 fn is_ops_path(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
@@ -392,7 +393,7 @@ fn bearer_token(v: &str) -> Option<&str> {
 /// Resolve the caller's team from `Authorization: Bearer <key>`.
 fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, GatewayError> {
     match config.auth.mode {
-        AuthMode::None => Ok(Team(Arc::from("default"))),
+        AuthMode::None => Ok(Team(Arc::from(crate::config::DEFAULT_TEAM))),
         AuthMode::Keys => {
             let key = headers
                 .get(http::header::AUTHORIZATION)
@@ -499,14 +500,12 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
     match (&method, p) {
         (&Method::GET, "/healthz") => Ok(h::json(StatusCode::OK, r#"{"status":"ok"}"#)),
         (&Method::GET, "/readyz") => Ok(readiness(&state)),
-        (&Method::GET, "/metrics") => {
-            let mut resp = h::full(StatusCode::OK, state.metrics.render());
-            resp.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            );
-            Ok(resp)
-        }
+        // With a listener of its own (`[metrics] listen`), the main listener does not serve it.
+        (_, "/metrics") if state.config.metrics.listen.is_some() => Err(GatewayError::new(
+            ErrorKind::NotFound,
+            "no route for /metrics on this listener",
+        )),
+        (&Method::GET, "/metrics") => metrics_response(&state, req.headers()),
         (&Method::POST, "/chat/completions") => {
             let team = team.ok_or_else(no_team)?;
             proxy::chat::chat_completions(state, team, req).await
@@ -560,6 +559,48 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
             ),
         )),
     }
+}
+
+/// The Prometheus text, to a scrape that brings `[metrics]`'s bearer token when one is set (401
+/// otherwise: the metrics name teams and their spend).
+fn metrics_response(state: &AppState, headers: &http::HeaderMap) -> Result<Response, GatewayError> {
+    if let Some(want) = &state.config.metrics.bearer_token {
+        let given = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token);
+        // Compared as digests, so the comparison's time says nothing about the token.
+        if given.map(hash_key) != Some(hash_key(want.expose())) {
+            return Err(GatewayError::new(
+                ErrorKind::Unauthorized,
+                "/metrics needs the metrics token: send `Authorization: Bearer <token>` ([metrics] bearer_token_env).",
+            ));
+        }
+    }
+    let mut resp = h::full(StatusCode::OK, state.metrics.render());
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(resp)
+}
+
+/// The service of `[metrics] listen`, a listener of its own: `GET /metrics` (with the token
+/// when one is set) and nothing else, so the main port need not expose it.
+pub fn build_metrics(live: LiveState) -> AppService {
+    BoxCloneService::new(tower::service_fn(move |req: Request| {
+        let state = live.load_full();
+        let resp = match (req.method(), req.uri().path()) {
+            (&Method::GET, "/metrics") => metrics_response(&state, req.headers()),
+            _ => Err(GatewayError::new(
+                ErrorKind::NotFound,
+                "this listener serves GET /metrics only",
+            )),
+        };
+        std::future::ready(Ok::<_, Infallible>(
+            resp.unwrap_or_else(GatewayError::into_response),
+        ))
+    }))
 }
 
 /// Ready unless every deployment of a model that some policy routes to has an open circuit.

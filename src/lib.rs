@@ -55,7 +55,8 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
-    let (svc, opts, _watch, jobs) = prepare(config)?;
+    let (svc, opts, _watch, jobs, metrics) = prepare(config)?;
+    let _metrics = serve_metrics(metrics).await?;
     let period = opts.drain_timeout;
     let shutdown = drain_starts(shutdown, jobs.clone());
     server::serve(listener, svc, opts, shutdown).await;
@@ -75,7 +76,8 @@ pub async fn run_workers(
 ) -> Result<(), StartupError> {
     let workers = config.server.workers.max(1);
     let cpus = worker_cpus(config.server.pin_workers, workers);
-    let (svc, opts, _watch, jobs) = prepare(config)?;
+    let (svc, opts, _watch, jobs, metrics) = prepare(config)?;
+    let _metrics = serve_metrics(metrics).await?;
     let period = opts.drain_timeout;
     let shutdown = drain_starts(shutdown, jobs.clone());
     let mut dealers = Vec::new();
@@ -166,19 +168,90 @@ fn pin_to(cpu: Option<core_affinity::CoreId>) {
     }
 }
 
+/// Print the bound address of a listener on stdout: `{what} listening on http://{addr}`
+/// (scripts and tests read these lines).
+pub fn announce(what: &str, addr: std::net::SocketAddr) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{what} listening on http://{addr}");
+    let _ = out.flush();
+}
+
+/// The `[metrics] listen` listener's serving task; stops when dropped (with the gateway).
+struct MetricsTask(tokio::task::JoinHandle<()>);
+
+impl Drop for MetricsTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Bind `[metrics] listen` (when set), announce it (`metrics listening on http://ADDR`) and serve
+/// `/metrics` there on the caller's runtime until the returned task is dropped.
+async fn serve_metrics(
+    metrics: Option<(std::net::SocketAddr, server::ConnService)>,
+) -> Result<Option<MetricsTask>, StartupError> {
+    let Some((addr, svc)) = metrics else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartupError::Config(format!("  - metrics.listen: cannot listen on {addr}: {e}\n")))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(addr = %bound, "metrics listening");
+    announce("metrics", bound);
+    let opts = server::ServeOptions {
+        max_connections: 64,
+        header_read_timeout: std::time::Duration::from_secs(10),
+        drain_timeout: std::time::Duration::ZERO,
+        ..server::ServeOptions::default()
+    };
+    let task = tokio::spawn(server::serve(listener, svc, opts, std::future::pending()));
+    Ok(Some(MetricsTask(task)))
+}
+
+/// Say at start-up what is open to whom: a gateway without client auth (allowed on a
+/// non-loopback address only by `server.allow_unauthenticated`), and `/metrics` open on a
+/// non-loopback address.
+fn warn_exposure(config: &Config) {
+    let listen = config.server.listen;
+    if config.auth.mode == config::AuthMode::None {
+        if config::is_loopback(&listen) {
+            tracing::info!(%listen, "client auth is off (auth.mode = \"none\"): every local client is served");
+        } else {
+            tracing::warn!(
+                %listen,
+                "client auth is off on a non-loopback address (server.allow_unauthenticated = true): anyone who can reach it is served on the upstream keys"
+            );
+        }
+    }
+    let metrics_at = config.metrics.listen.unwrap_or(listen);
+    if config.metrics.bearer_token.is_none() && !config::is_loopback(&metrics_at) {
+        tracing::warn!(
+            listen = %metrics_at,
+            "/metrics (team names, spend) is served without a token on a non-loopback address; set [metrics] bearer_token_env, or [metrics] listen on a private address"
+        );
+    }
+}
+
+/// The service of a `[metrics] listen` listener and its address, when one is configured.
+type MetricsListener = Option<(std::net::SocketAddr, server::ConnService)>;
+
 /// What every serving loop shares: the service over the live state, the serve options (with one
-/// connection cap for the process) and the reload watcher's guard.
-fn prepare(
-    config: Config,
-) -> Result<
-    (
-        server::ConnService,
-        server::ServeOptions,
-        Option<reload::WatchGuard>,
-        std::sync::Arc<responses::Jobs>,
-    ),
-    StartupError,
-> {
+/// connection cap for the process), the reload watcher's guard, the background jobs and the
+/// metrics listener's service.
+type Prepared = (
+    server::ConnService,
+    server::ServeOptions,
+    Option<reload::WatchGuard>,
+    std::sync::Arc<responses::Jobs>,
+    MetricsListener,
+);
+
+/// Build what the serving loops share ([`Prepared`]).
+fn prepare(config: Config) -> Result<Prepared, StartupError> {
+    warn_exposure(&config);
+    let metrics_listen = config.metrics.listen;
     let tls = match &config.server.tls {
         Some(t) => Some(server::tls_acceptor(&t.cert, &t.key).map_err(StartupError::Config)?),
         None => None,
@@ -210,11 +283,16 @@ fn prepare(
         },
         None => None,
     };
-    let svc = tower::util::BoxCloneService::new(tower::ServiceExt::map_err(
-        app::build_live(live),
-        |e: std::convert::Infallible| -> http::BoxError { match e {} },
-    ));
-    Ok((svc, opts, watch, jobs))
+    let infallible = |e: std::convert::Infallible| -> http::BoxError { match e {} };
+    let metrics = metrics_listen.map(|addr| {
+        let svc = app::build_metrics(live.clone());
+        let svc: server::ConnService =
+            tower::util::BoxCloneService::new(tower::ServiceExt::map_err(svc, infallible));
+        (addr, svc)
+    });
+    let svc =
+        tower::util::BoxCloneService::new(tower::ServiceExt::map_err(app::build_live(live), infallible));
+    Ok((svc, opts, watch, jobs, metrics))
 }
 
 /// Serve the upstream simulator on `listener` until `shutdown` resolves.

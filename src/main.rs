@@ -61,8 +61,9 @@ enum Command {
         /// a sentence or clause stays or goes.
         #[arg(long)]
         score: Option<PathBuf>,
-        /// With `--eval`: use this detector model instead of the compiled-in one.
-        #[arg(long, requires = "eval")]
+        /// With `--eval`, `--score` or `--input`: use this detector model instead of the
+        /// compiled-in one (to measure a candidate before shipping it).
+        #[arg(long, conflicts_with = "train")]
         detector: Option<PathBuf>,
         /// Where `--train` writes the model (the shipped one is `config/rewrite.bin`).
         #[arg(long)]
@@ -134,6 +135,14 @@ enum Command {
         /// Require this bearer key.
         #[arg(long, env = "GEARBOX_MOCK_API_KEY")]
         api_key: Option<String>,
+        /// Act as a Chat-Completions-only server (an older OpenAI-compatible one):
+        /// `/v1/responses` answers 404.
+        #[arg(long, env = "GEARBOX_MOCK_CHAT_ONLY")]
+        chat_only: bool,
+        /// Reasoning models show their reasoning as `reasoning_content` (as vLLM's reasoning
+        /// parsers and DeepSeek do).
+        #[arg(long, env = "GEARBOX_MOCK_REASONING_CONTENT")]
+        reasoning_content: bool,
     },
 }
 
@@ -178,12 +187,7 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received; draining");
 }
 
-/// Print the bound address on stdout (scripts and tests read this line).
-fn announce(what: &str, addr: std::net::SocketAddr) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{what} listening on http://{addr}");
-    let _ = out.flush();
-}
+use gearbox::announce;
 
 fn load_or_exit(path: Option<&std::path::Path>) -> config::Config {
     match config::load(path, &ProcessEnv) {
@@ -455,6 +459,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             tokens_per_sec,
             strict,
             api_key,
+            chat_only,
+            reasoning_content,
         } => {
             init_logging(LogFormat::Text, "info");
             let mut opts = MockOptions::default();
@@ -468,6 +474,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             opts.tokens_per_sec = tokens_per_sec;
             opts.strict = strict;
             opts.api_key = api_key;
+            opts.chat_only = chat_only;
+            opts.reasoning_content = reasoning_content;
             let listener = TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

@@ -187,6 +187,9 @@ pub struct Families {
     fallbacks: IntCounterVec,
     circuit: IntGaugeVec,
     background_jobs: IntGaugeVec,
+    background_finished: IntCounterVec,
+    background_rejected: IntCounterVec,
+    background_limits: IntGaugeVec,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
@@ -369,10 +372,30 @@ impl Metrics {
                 ),
                 &["team", "state"],
             )?,
+            background_finished: counter(
+                "gearbox_background_jobs_finished_total",
+                "Background Responses jobs that ended, per team and status: completed, failed, cancelled.",
+                &["team", "status"],
+            )?,
+            background_rejected: counter(
+                "gearbox_background_rejected_total",
+                "Background Responses requests refused with a 429 because the team's queue was full.",
+                &["team"],
+            )?,
+            background_limits: IntGaugeVec::new(
+                Opts::new(
+                    "gearbox_background_limit",
+                    "Per-team bounds of background Responses jobs: queued (queue depth), running (concurrency).",
+                ),
+                &["kind"],
+            )?,
             registry,
         };
         m.registry.register(Box::new(build))?;
         m.registry.register(Box::new(m.background_jobs.clone()))?;
+        m.registry.register(Box::new(m.background_finished.clone()))?;
+        m.registry.register(Box::new(m.background_rejected.clone()))?;
+        m.registry.register(Box::new(m.background_limits.clone()))?;
         m.registry.register(Box::new(m.requests.clone()))?;
         m.registry.register(Box::new(m.duration.clone()))?;
         m.registry.register(Box::new(m.overhead.clone()))?;
@@ -588,6 +611,33 @@ impl Metrics {
         self.background_jobs
             .with_label_values(&[team, "running"])
             .set(n(running));
+    }
+
+    /// A team's background job ended with the response `status` it was stored with
+    /// (`completed`, `cancelled`; anything else counts as `failed`).
+    pub fn record_background_finished(&self, team: &str, status: &str) {
+        let status = match status {
+            "completed" => "completed",
+            "cancelled" => "cancelled",
+            _ => "failed",
+        };
+        self.background_finished.with_label_values(&[team, status]).inc();
+    }
+
+    /// A team's background request was refused: its queue was full.
+    pub fn record_background_rejected(&self, team: &str) {
+        self.background_rejected.with_label_values(&[team]).inc();
+    }
+
+    /// The configured per-team bounds of background jobs.
+    pub fn set_background_limits(&self, max_queued: usize, max_running: usize) {
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        self.background_limits
+            .with_label_values(&["queued"])
+            .set(n(max_queued));
+        self.background_limits
+            .with_label_values(&["running"])
+            .set(n(max_running));
     }
 
     /// Start a configured deployment's circuit gauge at closed.

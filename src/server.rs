@@ -1,14 +1,18 @@
-//! The accept loop: plain TCP or rustls, one hyper HTTP/1.1 connection task per client, and a
-//! graceful drain on shutdown.
+//! The accept loop: plain TCP or rustls, one hyper connection task per client speaking HTTP/1.1
+//! or HTTP/2 (prior knowledge on plain TCP, ALPN under TLS), and a graceful drain on shutdown.
 //!
 //! Invariants: every connection has a header read timeout (slow clients cannot hold a task
-//! forever); on shutdown the listener closes first, then in-flight requests and streams get up
-//! to `drain_timeout` to finish before the remaining connections are dropped.
+//! forever; on plain TCP it also bounds the wait for the first bytes that tell HTTP/2 from
+//! HTTP/1); an HTTP/2 connection carries at most [`H2_MAX_CONCURRENT_STREAMS`] requests at once,
+//! is pinged when quiet and closed when the peer is gone, and is closed once it has had no open
+//! stream for that header read timeout (as an idle HTTP/1.1 keep-alive connection is); on
+//! shutdown the listener closes first, then in-flight requests and streams (HTTP/2: after a
+//! GOAWAY) get up to `drain_timeout` to finish before the remaining connections are dropped.
 
 use crate::http::{Body, BodyError, BoxError, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::server::graceful::Watcher;
 use std::future::Future;
@@ -165,7 +169,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| format!("server.tls: {e}"))?;
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(cfg)))
 }
 
@@ -199,36 +203,216 @@ impl hyper::service::Service<http::Request<Incoming>> for HyperAdapter {
     }
 }
 
-async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher, opts: ServeOptions) {
+/// Most streams (requests) a client may have open at once on one HTTP/2 connection.
+pub const H2_MAX_CONCURRENT_STREAMS: u32 = 256;
+/// An HTTP/2 connection is pinged after this long without a frame from the client, and closed if
+/// the ping is not answered within as long again (a dead peer does not hold its slot).
+pub const H2_KEEPALIVE: Duration = Duration::from_secs(20);
+
+/// The client connection preface of HTTP/2 (RFC 9113, 3.4): a plain-TCP client that begins with
+/// it speaks HTTP/2 with prior knowledge (h2c); anything else is HTTP/1.
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The protocol a connection speaks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Proto {
+    Http1,
+    Http2,
+}
+
+/// Which protocol a plain-TCP client speaks, from the first bytes it sent (peeked, so hyper
+/// reads them again): HTTP/2 when they are the connection preface, else HTTP/1. Decided at the
+/// first byte that differs from the preface, so an HTTP/1 request costs one peek. `None` when the
+/// socket fails. The caller bounds the wait by `header_read_timeout`.
+async fn sniff(stream: &TcpStream) -> Option<Proto> {
+    let mut buf = [0u8; 24];
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let n = stream.peek(&mut buf).await.ok()?;
+        let seen = buf.get(..n)?;
+        if n == 0 || seen != H2_PREFACE.get(..n)? {
+            // End of stream too: hyper's HTTP/1 side closes it as it does today.
+            return Some(Proto::Http1);
+        }
+        if n == H2_PREFACE.len() {
+            return Some(Proto::Http2);
+        }
+        // Part of the preface is in: peek returns at once until more arrives, so wait a little
+        // (growing) rather than spin.
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+fn http1_builder(opts: &ServeOptions) -> hyper::server::conn::http1::Builder {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
         .keep_alive(true);
-    let result = match &opts.tls {
-        None => {
-            watcher
-                .watch(builder.serve_connection(TokioIo::new(stream), svc))
-                .await
+    builder
+}
+
+fn http2_builder() -> hyper::server::conn::http2::Builder<TokioExecutor> {
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(H2_MAX_CONCURRENT_STREAMS)
+        .keep_alive_interval(H2_KEEPALIVE)
+        .keep_alive_timeout(H2_KEEPALIVE);
+    builder
+}
+
+/// Serve an HTTP/2 connection until it ends, or until it has had no open stream through a whole
+/// `idle_after` period (an idle HTTP/1.1 keep-alive connection is closed by its header read
+/// timeout; this is the same bound, so idle connections cannot hold the slots).
+async fn serve_h2<I>(
+    io: I,
+    svc: HyperAdapter,
+    watcher: Watcher,
+    idle_after: Duration,
+) -> Result<(), hyper::Error>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let streams = Arc::new(StreamCount::default());
+    let svc = H2Adapter {
+        inner: svc,
+        streams: streams.clone(),
+    };
+    let conn = watcher.watch(http2_builder().serve_connection(io, svc));
+    tokio::select! {
+        r = conn => r,
+        () = idle(&streams, idle_after) => {
+            tracing::debug!("closing an idle HTTP/2 connection");
+            Ok(())
         }
-        // Boxed: a TLS session is large, and an async fn's state is as big as its largest
-        // branch; inline, every plain connection's task would carry room for one.
+    }
+}
+
+/// Resolves when two checks `period` apart found no stream open and none begun in between.
+async fn idle(streams: &StreamCount, period: Duration) {
+    let mut idle_at: Option<usize> = None;
+    loop {
+        tokio::time::sleep(period).await;
+        let begun = streams.begun.load(Ordering::Relaxed);
+        if streams.open.load(Ordering::Relaxed) > 0 {
+            idle_at = None;
+        } else if idle_at == Some(begun) {
+            return;
+        } else {
+            idle_at = Some(begun);
+        }
+    }
+}
+
+/// The streams of one HTTP/2 connection: open now, and begun so far.
+#[derive(Default)]
+struct StreamCount {
+    open: AtomicUsize,
+    begun: AtomicUsize,
+}
+
+/// Counts one stream as open until dropped (with its response body, or with the request's
+/// future when there is no response).
+struct StreamGuard(Arc<StreamCount>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// [`HyperAdapter`] counting the streams of an HTTP/2 connection.
+#[derive(Clone)]
+struct H2Adapter {
+    inner: HyperAdapter,
+    streams: Arc<StreamCount>,
+}
+
+pin_project_lite::pin_project! {
+    /// A response body holding its stream's [`StreamGuard`].
+    struct CountedBody {
+        #[pin]
+        inner: WireBody,
+        guard: StreamGuard,
+    }
+}
+
+impl http_body::Body for CountedBody {
+    type Data = bytes::Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, BodyError>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl hyper::service::Service<http::Request<Incoming>> for H2Adapter {
+    type Response = http::Response<CountedBody>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        self.streams.open.fetch_add(1, Ordering::Relaxed);
+        self.streams.begun.fetch_add(1, Ordering::Relaxed);
+        let guard = StreamGuard(self.streams.clone());
+        let fut = hyper::service::Service::call(&self.inner, req);
+        Box::pin(async move {
+            let resp = fut.await?;
+            Ok(resp.map(|inner| CountedBody { inner, guard }))
+        })
+    }
+}
+
+/// Serve one connection: HTTP/1.1 or HTTP/2 (prior knowledge on plain TCP, ALPN `h2` under TLS).
+async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher, opts: ServeOptions) {
+    let timeout = opts.header_read_timeout;
+    let result = match &opts.tls {
+        None => match tokio::time::timeout(timeout, sniff(&stream)).await {
+            Ok(Some(Proto::Http1)) => {
+                watcher
+                    .watch(http1_builder(&opts).serve_connection(TokioIo::new(stream), svc))
+                    .await
+            }
+            // Boxed: an HTTP/2 connection's state is larger than an HTTP/1 one's, and an async
+            // fn's state is as big as its largest branch.
+            Ok(Some(Proto::Http2)) => Box::pin(serve_h2(TokioIo::new(stream), svc, watcher, timeout)).await,
+            Ok(None) | Err(_) => return,
+        },
+        // Boxed: a TLS session is large (as above); inline, every plain connection's task would
+        // carry room for one.
         Some(acceptor) => {
             let acceptor = acceptor.clone();
-            let timeout = opts.header_read_timeout;
             let tls = Box::pin(async move {
-                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => Some(
-                        watcher
-                            .watch(builder.serve_connection(TokioIo::new(tls), svc))
-                            .await,
-                    ),
+                let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => tls,
                     Ok(Err(e)) => {
                         tracing::debug!(error = %e, "TLS handshake failed");
-                        None
+                        return None;
                     }
-                    Err(_) => None,
-                }
+                    Err(_) => return None,
+                };
+                // Under TLS the protocol is the one ALPN agreed on (RFC 9113, 3.3).
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                Some(if h2 {
+                    serve_h2(TokioIo::new(tls), svc, watcher, timeout).await
+                } else {
+                    watcher
+                        .watch(http1_builder(&opts).serve_connection(TokioIo::new(tls), svc))
+                        .await
+                })
             });
             let Some(result) = tls.await else {
                 return;

@@ -43,11 +43,16 @@ pub type LiveState = Arc<arc_swap::ArcSwap<AppState>>;
 impl AppState {
     /// A snapshot for a reloaded `config`: metrics, cache, Redis and limiter state carry over;
     /// upstream clients (and their pools) are reused where their configuration is unchanged.
-    /// Settings bound at start-up (listen address, TLS, cache size, Redis URL) keep their
+    /// Settings bound at start-up (listen addresses, TLS, cache size, Redis URL) keep their
     /// start-up values; a warning names any that changed.
-    pub fn reloaded(&self, config: Config) -> Result<Arc<AppState>, String> {
+    pub fn reloaded(&self, mut config: Config) -> Result<Arc<AppState>, String> {
         let old = &self.config;
         let mut restart = Vec::new();
+        if old.metrics.listen != config.metrics.listen {
+            restart.push("metrics.listen");
+            // Where /metrics is served stays as bound (the main listener or its own).
+            config.metrics.listen = old.metrics.listen;
+        }
         if old.server.listen != config.server.listen {
             restart.push("server.listen");
         }
@@ -103,6 +108,10 @@ impl AppState {
         for name in config.upstreams.keys() {
             metrics.init_upstream(name);
         }
+        metrics.set_background_limits(
+            config.responses.background_max_queued,
+            config.responses.background_max_running,
+        );
         for m in config.models.values() {
             for d in &m.deployments {
                 metrics.init_deployment(&d.upstream, &d.upstream_model);

@@ -313,3 +313,239 @@ async fn garbage_in_an_upstream_stream_is_one_error_event_and_never_cached() {
         "{text}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Finding 7: no open relay by default; /metrics not exposed to anyone.
+
+const BIN: &str = env!("CARGO_BIN_EXE_gearbox");
+
+/// `gearbox serve` with the embedded default (no config file), only `vars` in its environment
+/// (no OPENAI_API_KEY: the built-in simulator serves, nothing reaches the internet).
+fn serve_cmd(vars: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.arg("serve").env_clear().envs(vars.iter().copied());
+    cmd
+}
+
+/// Run `gearbox serve` expecting it to refuse its configuration: exit status 2 (within 10 s;
+/// a gateway that starts instead is killed and the test fails), and its stderr.
+fn refused(vars: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    let mut child = serve_cmd(vars)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(2),
+        "expected a refused configuration, the gateway started (or failed otherwise): {err}"
+    );
+    err
+}
+
+/// A running `gearbox serve` process, killed when dropped.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `gearbox serve` and read its announcements: `gearbox listening on http://ADDR`, then,
+/// when `[metrics] listen` is set, `metrics listening on http://ADDR`.
+fn serve_announced(vars: &[(&str, &str)], lines: usize) -> (Process, Vec<String>) {
+    use std::io::BufRead;
+    let mut child = serve_cmd(vars)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let proc = Process(child);
+    let mut addrs = Vec::new();
+    for _ in 0..lines {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .split_once(" listening on http://")
+            .unwrap_or_else(|| panic!("expected an announcement, got {line:?}"))
+            .1
+            .to_string();
+        addrs.push(addr);
+    }
+    (proc, addrs)
+}
+
+/// Reach a server announced on a wildcard address through loopback.
+fn local(addr: &str, path: &str) -> String {
+    let port = addr.rsplit(':').next().unwrap();
+    format!("http://127.0.0.1:{port}{path}")
+}
+
+/// The bug: with `docker run -e OPENAI_API_KEY=...` (the image listens on 0.0.0.0 and the
+/// embedded default has no client auth) anyone who could reach the port was served. Without
+/// auth a non-loopback address now refuses to start, naming the fixes; the explicit opt-in
+/// starts; loopback without a config file (README's run command) still starts.
+#[tokio::test]
+async fn no_client_auth_on_a_public_address_refuses_to_start_unless_allowed() {
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let err = refused(&[("GEARBOX_SERVER__LISTEN", listen)]);
+        assert!(err.contains("auth.mode"), "{err}");
+        assert!(err.contains("not a loopback address"), "{err}");
+        assert!(err.contains("server.allow_unauthenticated = true"), "{err}");
+        assert!(err.contains("GEARBOX_CLIENT_KEY"), "{err}");
+    }
+
+    let (_gw, addrs) = serve_announced(
+        &[
+            ("GEARBOX_SERVER__LISTEN", "0.0.0.0:0"),
+            ("GEARBOX_SERVER__ALLOW_UNAUTHENTICATED", "true"),
+        ],
+        1,
+    );
+    assert!(addrs[0].starts_with("0.0.0.0:"), "{addrs:?}");
+    let r = request(
+        "POST",
+        &local(&addrs[0], "/v1/chat/completions"),
+        &[("content-type", "application/json")],
+        chat("gpt-4o-mini", "open on purpose").to_string(),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        200,
+        "explicitly open: served without a key: {}",
+        r.text()
+    );
+
+    let (_gw, addrs) = serve_announced(&[("GEARBOX_SERVER__LISTEN", "127.0.0.1:0")], 1);
+    let r = request("GET", &format!("http://{}/healthz", addrs[0]), &[], "").await;
+    assert_eq!(r.status, 200);
+}
+
+/// The container's quick start (the Dockerfile's variables): key auth with the key from
+/// GEARBOX_CLIENT_KEY, and /metrics on a listener of its own, not on the API port.
+#[tokio::test]
+async fn the_container_takes_its_client_key_from_the_environment_and_moves_metrics_off_the_api_port() {
+    let image = [
+        ("GEARBOX_SERVER__LISTEN", "0.0.0.0:0"),
+        ("GEARBOX_AUTH__MODE", "keys"),
+        ("GEARBOX_AUTH__KEY_ENV", "GEARBOX_CLIENT_KEY"),
+        ("GEARBOX_METRICS__LISTEN", "127.0.0.1:0"),
+    ];
+    // No key given: refused, saying which variable to set.
+    let err = refused(&image);
+    assert!(err.contains("set GEARBOX_CLIENT_KEY"), "{err}");
+    // Too short a key: refused.
+    let mut short = image.to_vec();
+    short.push(("GEARBOX_CLIENT_KEY", "abc"));
+    let err = refused(&short);
+    assert!(
+        err.contains("auth.key_env") && err.contains("shorter than 16"),
+        "{err}"
+    );
+
+    let key = "c0ffee-0123456789abcdef";
+    let mut vars = image.to_vec();
+    vars.push(("GEARBOX_CLIENT_KEY", key));
+    let (_gw, addrs) = serve_announced(&vars, 2);
+    let (api, metrics) = (&addrs[0], &addrs[1]);
+    let url = local(api, "/v1/chat/completions");
+    let body = chat("gpt-4o-mini", "from the container").to_string();
+    let r = request(
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        body.clone(),
+    )
+    .await;
+    r.assert_error(401, "invalid_api_key");
+    let auth = format!("Bearer {key}");
+    let r = request(
+        "POST",
+        &url,
+        &[("authorization", &auth), ("content-type", "application/json")],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // /metrics: not on the API port, on its own listener.
+    let r = request("GET", &local(api, "/metrics"), &[], "").await;
+    r.assert_error(404, "not_found");
+    let r = request("GET", &format!("http://{metrics}/metrics"), &[], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains("gearbox_requests_total{") && r.text().contains("team=\"default\""),
+        "{}",
+        r.text()
+    );
+    // That listener serves nothing else.
+    let r = request("GET", &format!("http://{metrics}/v1/models"), &[], "").await;
+    r.assert_error(404, "not_found");
+}
+
+/// The bug: `/metrics` (team names, spend) answered anyone. With `[metrics] bearer_token_env`
+/// a scrape needs the token (401 in the OpenAI shape without it, or with a gateway key).
+#[tokio::test]
+async fn metrics_behind_a_bearer_token_answer_401_without_it() {
+    let mock = start_mock(MockOptions::default()).await;
+    let toml = config_for(
+        mock.addr,
+        "[metrics]\nbearer_token_env = \"TEST_METRICS_TOKEN\"\n",
+    );
+    let gw = start_gateway_env(&toml, &[("TEST_METRICS_TOKEN", "scrape-secret-42")]).await;
+    let r = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini", "count me")).await;
+    assert_eq!(r.status, 200);
+    let url = gw.url("/metrics");
+    for headers in [
+        &[][..],
+        &[ALPHA][..],
+        &[("authorization", "Bearer wrong")][..],
+        &[("authorization", "scrape-secret-42")][..],
+    ] {
+        let r = request("GET", &url, headers, "").await;
+        let e = r.assert_error(401, "invalid_api_key");
+        assert!(!r.text().contains("gearbox_requests_total"), "{e}");
+        assert!(!r.text().contains("scrape-secret-42"), "{e}");
+    }
+    for scheme in ["Bearer", "bearer"] {
+        let auth = format!("{scheme} scrape-secret-42");
+        let r = request("GET", &url, &[("authorization", &auth)], "").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("team=\"alpha\""), "{}", r.text());
+    }
+    // Health and readiness stay open.
+    assert_eq!(request("GET", &gw.url("/healthz"), &[], "").await.status, 200);
+    assert_eq!(request("GET", &gw.url("/readyz"), &[], "").await.status, 200);
+    // A token variable that is not set is refused at load, naming it.
+    let errs = gearbox::config::load_str(
+        &toml,
+        gearbox::config::ConfigSource::File("<test>".into()),
+        &test_env(),
+    )
+    .unwrap_err();
+    assert!(
+        errs.to_string().contains("metrics.bearer_token_env")
+            && errs.to_string().contains("TEST_METRICS_TOKEN"),
+        "{errs}"
+    );
+}

@@ -331,3 +331,60 @@ fn rewrite_command_contract() {
         .contains("step-by-step installation instructions"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--detector FILE` replaces the compiled-in detector for `--score` and `--input` too, so a
+/// candidate model can be looked at before it ships: the all-zero model scores every unit 0.5
+/// and removes nothing.
+#[test]
+fn rewrite_score_and_input_take_a_candidate_detector() {
+    let dir = std::env::temp_dir().join(format!("gearbox-detector-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let zero = dir.join("zero.bin");
+    std::fs::write(
+        &zero,
+        gearbox::rewrite::detect::DetectorModel::zeros(8).to_bytes(),
+    )
+    .unwrap();
+    let text = dir.join("units.txt");
+    std::fs::write(&text, "Think step by step.\nThe invoice is due on Friday.\n").unwrap();
+    let input = dir.join("in.jsonl");
+    std::fs::write(
+        &input,
+        json!({"id": "a", "request": cot_request()}).to_string() + "\n",
+    )
+    .unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gearbox"))
+            .arg("rewrite")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shipped = run(&["--score".as_ref(), text.as_os_str()]);
+    let first: f32 = shipped.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(first > 0.9, "{shipped}");
+    let candidate = run(&[
+        "--score".as_ref(),
+        text.as_os_str(),
+        "--detector".as_ref(),
+        zero.as_os_str(),
+    ]);
+    assert_eq!(
+        candidate,
+        "0.500  Think step by step.\n0.500  The invoice is due on Friday.\n"
+    );
+    let rows = run(&[
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--detector".as_ref(),
+        zero.as_os_str(),
+    ]);
+    let row: Value = serde_json::from_str(rows.trim()).unwrap();
+    assert_eq!(row["removed"], json!([]), "{row}");
+    let rows = run(&["--input".as_ref(), input.as_os_str()]);
+    let row: Value = serde_json::from_str(rows.trim()).unwrap();
+    assert_ne!(row["removed"], json!([]), "{row}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

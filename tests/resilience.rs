@@ -761,3 +761,112 @@ async fn embeddings_calls_are_retried_under_the_requests_exchange() {
     );
     assert_settled(&gw).await;
 }
+
+/// Model `bal` with two deployments on the same mock under two upstream names (`a` serving it
+/// as `gpt-4o-mini`, `b` as `gpt-4o`), so `x-gearbox-model` says which one served.
+fn balanced(mock: std::net::SocketAddr, extra: &str) -> String {
+    config_for(mock, extra)
+        + &format!(
+            "\n[upstreams.a]\nbase_url = \"http://{mock}/v1\"\nstream_idle_timeout = \"5s\"\n\
+             [upstreams.b]\nbase_url = \"http://{mock}/v1\"\nstream_idle_timeout = \"5s\"\n\
+             [models.bal]\nkind = \"chat\"\n\
+             deployments = [{{ upstream = \"a\", name = \"gpt-4o-mini\" }}, {{ upstream = \"b\", name = \"gpt-4o\" }}]\n"
+        )
+}
+
+/// The bug: least-outstanding balancing counted a stream only until its headers arrived, so a
+/// deployment busy with long streams looked idle and got half of the new requests. A stream
+/// now counts until it ends: while one streams slowly, every new request goes to the other
+/// deployment (before the fix each went either way at random: all 8 to the other one about
+/// once in 256 runs).
+#[tokio::test]
+async fn a_long_stream_keeps_its_deployment_busy_until_it_ends() {
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&balanced(mock.addr, "")).await;
+    let url = gw.url("/v1/chat/completions");
+    mock_fault(&mock, json!({"kind": "drip", "ms_per_token": 150})).await;
+    let stream = send(
+        "POST",
+        &url,
+        &[ALPHA, ("content-type", "application/json")],
+        streamed("bal", "a slow stream of many words").to_string(),
+    )
+    .await;
+    assert_eq!(stream.status(), 200);
+    let busy = stream.headers()["x-gearbox-model"].to_str().unwrap().to_string();
+    let other = if busy == "gpt-4o" { "gpt-4o-mini" } else { "gpt-4o" };
+    let mut body = stream.into_body();
+    // The first event is here: the stream is under way.
+    let first = body.frame().await.unwrap().unwrap();
+    assert!(first.data_ref().is_some_and(|d| !d.is_empty()));
+    for i in 0..8 {
+        let r = post_json(&url, &chat("bal", &format!("meanwhile {i}"))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(
+            r.header("x-gearbox-model"),
+            Some(other),
+            "request {i} went to the deployment still streaming"
+        );
+    }
+    assert_eq!(
+        mock_stats(&mock).await["active_streams"],
+        1,
+        "the stream was still open throughout"
+    );
+    // Once the stream ends its deployment counts as idle again: with both idle, ties go
+    // either way, so within 40 requests both serve.
+    let rest = body.collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&rest).ends_with("data: [DONE]\n\n"));
+    let mut served = std::collections::HashSet::new();
+    for i in 0..40 {
+        let r = post_json(&url, &chat("bal", &format!("after {i}"))).await;
+        served.insert(r.header("x-gearbox-model").unwrap().to_string());
+    }
+    assert_eq!(
+        served.len(),
+        2,
+        "both deployments serve once the stream ended: {served:?}"
+    );
+    assert_settled(&gw).await;
+}
+
+/// The bug: a breaker opened only on consecutive failures, so a deployment failing 60 % of its
+/// requests, never twice in a row more than twice, kept its traffic. The error ratio over the
+/// window opens it (before the fix the request after the 11th was sent and answered 200).
+#[tokio::test]
+async fn a_deployment_failing_most_requests_non_consecutively_trips_its_breaker() {
+    let (mock, gw) = stack(
+        MockOptions::default(),
+        "[resilience]\nmax_attempts = 1\ncircuit_failures = 5\ncircuit_error_ratio = 0.5\n\
+         circuit_window = \"60s\"\ncircuit_min_requests = 10\ncircuit_cooldown = \"60s\"\n",
+    )
+    .await;
+    let url = gw.url("/v1/chat/completions");
+    // Fail, succeed, fail, fail, succeed: 60 %, at most two failures in a row.
+    let pattern = [true, false, true, true, false];
+    for i in 0..11 {
+        let fail = pattern[i % pattern.len()];
+        if fail {
+            mock_fault(&mock, json!({"kind": "status", "status": 503})).await;
+        }
+        let r = post_json(&url, &chat("gpt-4o-mini", &format!("ratio {i}"))).await;
+        assert_eq!(
+            r.status,
+            if fail { 503 } else { 200 },
+            "request {i}: {}",
+            r.text()
+        );
+    }
+    // 7 of 11 attempts failed: open.
+    let sent = total(&mock).await;
+    let r = post_json(&url, &chat("gpt-4o-mini", "while open")).await;
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("circuit open"), "{}", r.text());
+    assert_eq!(total(&mock).await, sent, "nothing sent to an open circuit");
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains("gearbox_circuit_state{model=\"gpt-4o-mini\",upstream=\"mock\"} 2"),
+        "{m}"
+    );
+    assert_settled(&gw).await;
+}

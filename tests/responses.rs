@@ -1,5 +1,7 @@
 //! `POST /v1/responses` end to end, for both upstream dialects: `gpt-4o-mini` on an upstream
-//! that speaks chat (translated both ways) and `r-mini` on one that speaks Responses (relayed).
+//! that speaks only chat (a `gearbox mock --chat-only`, whose `/v1/responses` is a 404, so the
+//! gateway must translate both ways) and `r-mini` on one that speaks Responses (a second mock;
+//! relayed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -11,7 +13,7 @@ use serde_json::{json, Value};
 
 const BETA: (&str, &str) = ("authorization", "Bearer beta-key");
 
-/// The same mock behind a second upstream declared as speaking Responses.
+/// A second upstream, declared as speaking Responses, at `mock`.
 fn extra(mock: std::net::SocketAddr) -> String {
     format!(
         r#"
@@ -27,10 +29,42 @@ kind = "chat"
     )
 }
 
-async fn setup() -> (Running, Running) {
-    let mock = start_mock(MockOptions::default()).await;
-    let gw = start_gateway(&config_for(mock.addr, &extra(mock.addr))).await;
-    (mock, gw)
+/// A mock acting as a Chat-Completions-only server.
+fn chat_only(opts: MockOptions) -> MockOptions {
+    MockOptions {
+        chat_only: true,
+        ..opts
+    }
+}
+
+/// The gateway in front of two mocks: `chat` (Chat Completions only) behind upstream `mock`
+/// and `resp` (speaking Responses) behind upstream `mockr`.
+struct Stack {
+    chat: Running,
+    resp: Running,
+    gw: Running,
+}
+
+impl Stack {
+    /// The mock that serves `model`.
+    fn mock(&self, model: &str) -> &Running {
+        if model == "r-mini" {
+            &self.resp
+        } else {
+            &self.chat
+        }
+    }
+}
+
+async fn setup_with(more: &str) -> Stack {
+    let chat = start_mock(chat_only(MockOptions::default())).await;
+    let resp = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(chat.addr, &format!("{}{more}", extra(resp.addr)))).await;
+    Stack { chat, resp, gw }
+}
+
+async fn setup() -> Stack {
+    setup_with("").await
 }
 
 const DIALECTS: [(&str, &str); 2] = [
@@ -45,8 +79,31 @@ async fn last_upstream_path(mock: &Running) -> String {
 }
 
 #[tokio::test]
+async fn a_chat_only_mock_answers_404_on_responses_like_an_older_server() {
+    let chat = start_mock(chat_only(MockOptions::default())).await;
+    let resp = start_mock(MockOptions::default()).await;
+    let body = json!({"model": "gpt-4o-mini", "input": "hi"});
+    let r = post_json(&chat.url("/v1/responses"), &body).await;
+    r.assert_error(404, "not_found");
+    assert_eq!(post_json(&resp.url("/v1/responses"), &body).await.status, 200);
+    let chat_body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let r = post_json(&chat.url("/v1/chat/completions"), &chat_body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // A gateway that declared it as speaking Responses gets the 404 relayed: the translation
+    // (api = "chat") is what makes it usable.
+    let gw = start_gateway(&config_for(resp.addr, &extra(chat.addr))).await;
+    let r = post_json(
+        &gw.url("/v1/responses"),
+        &json!({"model": "r-mini", "input": "hi"}),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+}
+
+#[tokio::test]
 async fn plain_response_in_both_dialects() {
-    let (mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     for (model, path) in DIALECTS {
         let body = json!({"model": model, "input": "What is the capital of France?",
             "instructions": "Answer briefly.", "metadata": {"k": "v"}});
@@ -64,7 +121,7 @@ async fn plain_response_in_both_dialects() {
             v["usage"]["input_tokens"].as_u64().unwrap() + v["usage"]["output_tokens"].as_u64().unwrap()
         );
         assert_eq!(v["metadata"], json!({"k": "v"}));
-        assert_eq!(last_upstream_path(&mock).await, path, "{model}");
+        assert_eq!(last_upstream_path(st.mock(model)).await, path, "{model}");
         // Stored and readable by its id.
         let id = v["id"].as_str().unwrap();
         let got = get(&gw.url(&format!("/v1/responses/{id}"))).await;
@@ -82,7 +139,8 @@ async fn plain_response_in_both_dialects() {
 
 #[tokio::test]
 async fn streamed_events_are_in_order_with_sequence_numbers() {
-    let (mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     for (model, path) in DIALECTS {
         let body = json!({"model": model, "input": "Stream me a short answer", "stream": true});
         let r = post_json(&gw.url("/v1/responses"), &body).await;
@@ -124,7 +182,7 @@ async fn streamed_events_are_in_order_with_sequence_numbers() {
         let done = &events.last().unwrap()["response"];
         assert_eq!(done["output"][0]["content"][0]["text"], deltas.as_str());
         assert!(done["usage"]["output_tokens"].as_u64().unwrap() > 0);
-        assert_eq!(last_upstream_path(&mock).await, path);
+        assert_eq!(last_upstream_path(st.mock(model)).await, path);
         // The completed stream was stored.
         let id = done["id"].as_str().unwrap();
         assert_eq!(
@@ -137,7 +195,8 @@ async fn streamed_events_are_in_order_with_sequence_numbers() {
 
 #[tokio::test]
 async fn function_tool_round_trip_through_previous_response_id() {
-    let (mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     let tools = json!([{"type": "function", "name": "get_weather", "description": "Weather for a city",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
     for (model, _) in DIALECTS {
@@ -162,7 +221,7 @@ async fn function_tool_round_trip_through_previous_response_id() {
         assert_eq!(second["output"][0]["type"], "message", "{second}");
         assert_eq!(second["previous_response_id"], first["id"]);
         // The upstream saw the whole conversation: the question, the call and its output.
-        let stats = mock_stats(&mock).await;
+        let stats = mock_stats(st.mock(model)).await;
         let sent = &stats["last_requests"].as_array().unwrap().last().unwrap()["body"];
         let text = sent.to_string();
         assert!(
@@ -191,7 +250,8 @@ async fn function_tool_round_trip_through_previous_response_id() {
 
 #[tokio::test]
 async fn store_is_scoped_by_team() {
-    let (_mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     let r = post_json(
         &gw.url("/v1/responses"),
         &json!({"model": "gpt-4o-mini", "input": "hi"}),
@@ -233,7 +293,8 @@ async fn store_is_scoped_by_team() {
 
 #[tokio::test]
 async fn bad_input_gets_a_400_naming_the_field() {
-    let (_mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     let cases = [
         (json!({"model": "gpt-4o-mini"}), "input"),
         (
@@ -263,8 +324,154 @@ async fn bad_input_gets_a_400_naming_the_field() {
 }
 
 #[tokio::test]
+async fn reasoning_summary_is_a_400_on_a_chat_upstream_unless_auto() {
+    let st = setup().await;
+    let gw = &st.gw;
+    let body = |model: &str, summary: &str, stream: bool| {
+        json!({"model": model, "input": "Think it through", "stream": stream,
+            "reasoning": {"effort": "low", "summary": summary}})
+    };
+    // A chat upstream cannot summarise reasoning: a demanded summary is refused before any call.
+    for summary in ["detailed", "concise"] {
+        for stream in [false, true] {
+            let r = post_json(&gw.url("/v1/responses"), &body("gpt-4o-mini", summary, stream)).await;
+            let e = r.assert_error(400, "invalid_request");
+            assert_eq!(e["param"], "reasoning.summary", "{e}");
+            assert!(e["message"].as_str().unwrap().contains("Chat Completions"), "{e}");
+        }
+    }
+    assert_eq!(mock_stats(&st.chat).await["requests_total"], 0);
+    // `auto` may get no summary: answered, without one, the request's reasoning echoed.
+    let r = post_json(&gw.url("/v1/responses"), &body("gpt-4o-mini", "auto", false)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["reasoning"]["summary"], "auto");
+    assert!(
+        v["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["type"] != "reasoning"),
+        "{v}"
+    );
+    let sent = &mock_stats(&st.chat).await["last_requests"][0]["body"];
+    assert_eq!(sent["reasoning_effort"], "low", "{sent}");
+    // A Responses upstream gets the request as it came.
+    let r = post_json(&gw.url("/v1/responses"), &body("r-mini", "detailed", false)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent = &mock_stats(&st.resp).await["last_requests"][0]["body"];
+    assert_eq!(sent["reasoning"]["summary"], "detailed", "{sent}");
+}
+
+#[tokio::test]
+async fn item_references_to_stored_items_are_resolved_for_the_team_only() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        let first = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "input": "Name a river"}),
+        )
+        .await
+        .json();
+        let item_id = first["output"][0]["id"].as_str().unwrap().to_string();
+        let answer = first["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The Vercel AI SDK's second turn: the earlier answer by reference.
+        let input = json!([{"role": "user", "content": "Name a river"},
+            {"type": "item_reference", "id": item_id},
+            {"role": "user", "content": "And another?"}]);
+        let r = post_json(&gw.url("/v1/responses"), &json!({"model": model, "input": input})).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let stats = mock_stats(st.mock(model)).await;
+        let sent = stats["last_requests"].as_array().unwrap().last().unwrap()["body"].to_string();
+        assert!(
+            sent.contains(&answer),
+            "{model}: the referenced answer was not sent: {sent}"
+        );
+        assert!(!sent.contains("item_reference"), "{model}: {sent}");
+        // Another team's reference is not resolved: a chat upstream cannot take it.
+        if model == "gpt-4o-mini" {
+            let r = request(
+                "POST",
+                &gw.url("/v1/responses"),
+                &[BETA, ("content-type", "application/json")],
+                json!({"model": model, "input": input}).to_string(),
+            )
+            .await;
+            let e = r.assert_error(400, "invalid_request");
+            assert_eq!(e["param"], "input[1].id", "{e}");
+            assert!(!e["message"].as_str().unwrap().contains(&answer));
+        }
+    }
+}
+
+#[tokio::test]
+async fn reasoning_content_of_a_chat_upstream_becomes_a_reasoning_item() {
+    // A chat-only upstream that shows its reasoning as `reasoning_content` (vLLM, DeepSeek).
+    let chat = start_mock(chat_only(MockOptions {
+        reasoning_content: true,
+        ..MockOptions::default()
+    }))
+    .await;
+    let gw = start_gateway(&config_for(chat.addr, "")).await;
+    let body = json!({"model": "o3-mini", "input": "What is two plus two?"});
+    let r = post_json(&gw.url("/v1/responses"), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    let sent = mock_stats(&chat).await["last_requests"][0]["body"].clone();
+    assert!(sent.get("messages").is_some(), "translated to chat: {sent}");
+    let (reasoning, message) = (&v["output"][0], &v["output"][1]);
+    assert_eq!(reasoning["type"], "reasoning", "{v}");
+    assert_eq!(reasoning["summary"], json!([]));
+    assert_eq!(reasoning["content"][0]["type"], "reasoning_text");
+    let thought = reasoning["content"][0]["text"].as_str().unwrap().to_string();
+    assert!(thought.contains("reasoning tokens"), "{thought}");
+    assert_eq!(message["type"], "message");
+    // Streamed: the same reasoning as reasoning_text deltas, before the message.
+    let mut sbody = body.clone();
+    sbody["stream"] = json!(true);
+    let r = post_json(&gw.url("/v1/responses"), &sbody).await;
+    let events: Vec<Value> = sse_data(&r.text())
+        .iter()
+        .filter(|d| d.as_str() != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.reasoning_text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, thought);
+    let first_text = events
+        .iter()
+        .position(|e| e["type"] == "response.output_text.delta")
+        .unwrap();
+    let reasoning_done = events
+        .iter()
+        .position(|e| e["type"] == "response.reasoning_text.done")
+        .unwrap();
+    assert!(reasoning_done < first_text);
+    let done = &events.last().unwrap()["response"];
+    assert_eq!(done["output"][0]["content"][0]["text"], thought.as_str());
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["sequence_number"], i as u64);
+    }
+    // Continuing the conversation: the chat upstream is not sent the reasoning back.
+    let next = json!({"model": "o3-mini", "input": "And three?", "previous_response_id": v["id"]});
+    assert_eq!(post_json(&gw.url("/v1/responses"), &next).await.status, 200);
+    let stats = mock_stats(&chat).await;
+    let sent = &stats["last_requests"].as_array().unwrap().last().unwrap()["body"];
+    assert!(!sent.to_string().contains("reasoning tokens"), "{sent}");
+    assert!(sent.to_string().contains("two plus two"), "{sent}");
+}
+
+#[tokio::test]
 async fn json_schema_format_is_enforced_by_the_schema_stage() {
-    let (_mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
         "required": ["name", "age"], "additionalProperties": false});
     for stream in [false, true] {
@@ -294,10 +501,10 @@ async fn json_schema_format_is_enforced_by_the_schema_stage() {
 
 #[tokio::test]
 async fn routed_name_goes_to_reasoning_in_goal_form_with_usage_in_responses_shape() {
-    let mock = start_mock(MockOptions {
+    let mock = start_mock(chat_only(MockOptions {
         strict: true,
         ..MockOptions::default()
-    })
+    }))
     .await;
     let policy = "[policy]\nrouted_models = [\"auto\"]\n[policy.reasoning]\neffort = \"medium\"\n";
     let gw = start_gateway(&config_for(mock.addr, policy)).await;
@@ -342,10 +549,11 @@ async fn routed_name_goes_to_reasoning_in_goal_form_with_usage_in_responses_shap
 
 #[tokio::test]
 async fn a_stream_cut_mid_way_ends_with_an_error_not_a_completed_response() {
-    let (mock, gw) = setup().await;
+    let st = setup().await;
+    let gw = &st.gw;
     for (model, _) in DIALECTS {
         mock_fault(
-            &mock,
+            st.mock(model),
             json!({"kind": "cut", "after_chunks": 2, "model": "gpt-4o-mini"}),
         )
         .await;
@@ -425,12 +633,14 @@ async fn cancel(gw: &Running, id: &str, key: (&str, &str)) -> Resp {
 
 #[tokio::test]
 async fn background_is_queued_then_in_progress_then_completed_in_both_dialects() {
-    let (mock, gw) = setup().await;
-    set_ttft(&mock, 300).await;
+    let st = setup().await;
+    let gw = &st.gw;
     for (model, path) in DIALECTS {
-        let v = submit_background(&gw, model).await;
+        let mock = st.mock(model);
+        set_ttft(mock, 300).await;
+        let v = submit_background(gw, model).await;
         let id = v["id"].as_str().unwrap();
-        let (seen, done) = poll_until(&gw, id, |s| s == "completed" || s == "failed").await;
+        let (seen, done) = poll_until(gw, id, |s| s == "completed" || s == "failed").await;
         assert!(seen.contains(&"in_progress".to_string()), "{model}: {seen:?}");
         assert_eq!(done["status"], "completed", "{model}: {done}");
         assert_eq!(done["id"], v["id"]);
@@ -444,9 +654,9 @@ async fn background_is_queued_then_in_progress_then_completed_in_both_dialects()
             "{done}"
         );
         assert!(done["usage"]["output_tokens"].as_u64().unwrap() > 0);
-        assert_eq!(last_upstream_path(&mock).await, path, "{model}");
+        assert_eq!(last_upstream_path(mock).await, path, "{model}");
         // The upstream never sees the background flag.
-        let stats = mock_stats(&mock).await;
+        let stats = mock_stats(mock).await;
         let last = stats["last_requests"].as_array().unwrap().last().unwrap().clone();
         assert!(last["body"].get("background").is_none(), "{last}");
         // Continuing from a background response works like any stored one.
@@ -477,24 +687,56 @@ async fn background_is_queued_then_in_progress_then_completed_in_both_dialects()
         metrics.contains("gearbox_background_jobs{state=\"running\",team=\"alpha\"} 0"),
         "{metrics}"
     );
+    for line in [
+        "gearbox_background_jobs_finished_total{status=\"completed\",team=\"alpha\"} 2",
+        "gearbox_background_limit{kind=\"queued\"} 100",
+        "gearbox_background_limit{kind=\"running\"} 4",
+    ] {
+        assert!(metrics.contains(line), "no {line} in {metrics}");
+    }
+}
+
+#[tokio::test]
+async fn a_background_job_whose_upstream_refuses_is_stored_failed_and_counted() {
+    let st = setup().await;
+    for (model, _) in DIALECTS {
+        mock_fault(
+            st.mock(model),
+            json!({"kind": "status", "status": 400, "message": "mock says no"}),
+        )
+        .await;
+        let v = submit_background(&st.gw, model).await;
+        let (_, done) = poll_until(&st.gw, v["id"].as_str().unwrap(), |s| {
+            s == "completed" || s == "failed"
+        })
+        .await;
+        assert_eq!(done["status"], "failed", "{model}: {done}");
+        assert!(done["error"]["code"].is_string(), "{done}");
+    }
+    let metrics = request("GET", &st.gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    let line = "gearbox_background_jobs_finished_total{status=\"failed\",team=\"alpha\"} 2";
+    assert!(metrics.contains(line), "no {line} in {metrics}");
 }
 
 #[tokio::test]
 async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_teams_get_404() {
-    let (mock, gw) = setup().await;
-    set_ttft(&mock, 2000).await;
-    let v = submit_background(&gw, "gpt-4o-mini").await;
+    let st = setup().await;
+    let (mock, gw) = (&st.chat, &st.gw);
+    set_ttft(mock, 2000).await;
+    let v = submit_background(gw, "gpt-4o-mini").await;
     let id = v["id"].as_str().unwrap();
-    poll_until(&gw, id, |s| s == "in_progress").await;
+    poll_until(gw, id, |s| s == "in_progress").await;
     // Wait until the mock holds the call.
     for _ in 0..100 {
-        if mock_stats(&mock).await["requests_total"].as_u64().unwrap() >= 1 {
+        if mock_stats(mock).await["requests_total"].as_u64().unwrap() >= 1 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     // Another team sees nothing and cancels nothing.
-    cancel(&gw, id, BETA).await.assert_error(404, "not_found");
+    cancel(gw, id, BETA).await.assert_error(404, "not_found");
     request(
         "GET",
         &gw.url(&format!("/v1/responses/{id}")),
@@ -503,13 +745,13 @@ async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_t
     )
     .await
     .assert_error(404, "not_found");
-    let r = cancel(&gw, id, ALPHA).await;
+    let r = cancel(gw, id, ALPHA).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"], "cancelled");
     assert_eq!(r.json()["id"], v["id"]);
     let mut dropped = 0;
     for _ in 0..200 {
-        dropped = mock_stats(&mock).await["cancelled_requests"].as_u64().unwrap();
+        dropped = mock_stats(mock).await["cancelled_requests"].as_u64().unwrap();
         if dropped >= 1 {
             break;
         }
@@ -521,27 +763,34 @@ async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_t
         "cancelled"
     );
     // Cancelling a finished response returns it unchanged.
-    set_ttft(&mock, 0).await;
-    let done = submit_background(&gw, "gpt-4o-mini").await;
+    set_ttft(mock, 0).await;
+    let done = submit_background(gw, "gpt-4o-mini").await;
     let done_id = done["id"].as_str().unwrap();
-    poll_until(&gw, done_id, |s| s == "completed").await;
-    assert_eq!(cancel(&gw, done_id, ALPHA).await.json()["status"], "completed");
-    assert_eq!(cancel(&gw, "resp_unknown", ALPHA).await.status, 404);
+    poll_until(gw, done_id, |s| s == "completed").await;
+    assert_eq!(cancel(gw, done_id, ALPHA).await.json()["status"], "completed");
+    assert_eq!(cancel(gw, "resp_unknown", ALPHA).await.status, 404);
+    // Counted once each: cancelling a finished or already cancelled job counts nothing.
+    cancel(gw, id, ALPHA).await;
+    let metrics = request("GET", &gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    for line in [
+        "gearbox_background_jobs_finished_total{status=\"cancelled\",team=\"alpha\"} 1",
+        "gearbox_background_jobs_finished_total{status=\"completed\",team=\"alpha\"} 1",
+    ] {
+        assert!(metrics.contains(line), "no {line} in {metrics}");
+    }
 }
 
 #[tokio::test]
 async fn a_full_background_queue_answers_429_with_retry_after() {
-    let mock = start_mock(MockOptions::default()).await;
-    let extra = format!(
-        "{}\n[responses]\nbackground_max_queued = 1\nbackground_max_running = 1\n",
-        extra(mock.addr)
-    );
-    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
-    set_ttft(&mock, 1500).await;
-    let a = submit_background(&gw, "gpt-4o-mini").await;
+    let st = setup_with("\n[responses]\nbackground_max_queued = 1\nbackground_max_running = 1\n").await;
+    let (mock, gw) = (&st.chat, &st.gw);
+    set_ttft(mock, 1500).await;
+    let a = submit_background(gw, "gpt-4o-mini").await;
     let a_id = a["id"].as_str().unwrap();
-    poll_until(&gw, a_id, |s| s == "in_progress").await;
-    let b = submit_background(&gw, "gpt-4o-mini").await;
+    poll_until(gw, a_id, |s| s == "in_progress").await;
+    let b = submit_background(gw, "gpt-4o-mini").await;
     let b_id = b["id"].as_str().unwrap();
     // One running: the second waits in the queue.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -569,17 +818,26 @@ async fn a_full_background_queue_answers_429_with_retry_after() {
         metrics.contains("gearbox_background_jobs{state=\"queued\",team=\"alpha\"} 1"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("gearbox_background_rejected_total{team=\"alpha\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gearbox_background_limit{kind=\"queued\"} 1"),
+        "{metrics}"
+    );
     // Cancelling the queued job frees the queue.
-    assert_eq!(cancel(&gw, b_id, ALPHA).await.json()["status"], "cancelled");
+    assert_eq!(cancel(gw, b_id, ALPHA).await.json()["status"], "cancelled");
     assert_eq!(post_json(&gw.url("/v1/responses"), &body).await.status, 200);
-    cancel(&gw, a_id, ALPHA).await;
+    cancel(gw, a_id, ALPHA).await;
 }
 
 #[tokio::test]
 async fn a_background_job_survives_its_client_disconnecting() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mock, gw) = setup().await;
-    set_ttft(&mock, 500).await;
+    let st = setup().await;
+    let (mock, gw) = (&st.chat, &st.gw);
+    set_ttft(mock, 500).await;
     let body = json!({"model": "gpt-4o-mini", "input": "long job", "background": true}).to_string();
     let mut conn = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
     let head = format!(
@@ -604,7 +862,7 @@ async fn a_background_job_survives_its_client_disconnecting() {
         }
     };
     drop(conn);
-    let (_, done) = poll_until(&gw, &id, |s| s == "completed" || s == "failed").await;
+    let (_, done) = poll_until(gw, &id, |s| s == "completed" || s == "failed").await;
     assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(mock_stats(&mock).await["cancelled_requests"], 0);
+    assert_eq!(mock_stats(mock).await["cancelled_requests"], 0);
 }

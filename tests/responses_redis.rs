@@ -1,8 +1,9 @@
 //! The Responses store and background jobs shared through Redis: two `gearbox serve` processes
 //! on one real redis-server in front of one `gearbox mock`, for both upstream dialects. A
-//! conversation started on one replica is read, continued and deleted on the other; a
-//! background job taken by one is polled and cancelled from the other; a job whose replica dies
-//! is reported failed once its lease runs out; no team sees another's responses on any replica.
+//! conversation started on one replica is read, continued (also through `item_reference`s) and
+//! deleted on the other; a background job taken by one is polled and cancelled from the other
+//! (and counted where it ended); a job whose replica dies is reported failed once its lease
+//! runs out; no team sees another's responses on any replica.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -215,6 +216,61 @@ async fn a_conversation_started_on_one_replica_is_continued_read_and_deleted_on_
     }
 }
 
+#[tokio::test]
+async fn item_references_to_a_response_stored_by_the_other_replica_are_resolved() {
+    let (mock, _redis, a, b) = two_replicas("resp-itemref").await;
+    for (model, _) in DIALECTS {
+        let first = post(
+            &a.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "Name a river"}),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{model}: {}", first.text());
+        let first = first.json();
+        let item_id = first["output"][0]["id"].as_str().unwrap().to_string();
+        let answer = first["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The Vercel AI SDK's second turn, sent to B: the earlier answer by reference (twice,
+        // so the stored response is read once and used for both).
+        let input = json!([{"role": "user", "content": "Name a river"},
+            {"type": "item_reference", "id": item_id},
+            {"type": "item_reference", "id": item_id},
+            {"role": "user", "content": "And another?"}]);
+        let r = post(
+            &b.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": input}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let sent = last_upstream_body(&mock).await.to_string();
+        assert_eq!(
+            sent.matches(answer.as_str()).count(),
+            2,
+            "{model}: the referenced answer was not sent twice: {sent}"
+        );
+        assert!(!sent.contains("item_reference"), "{model}: {sent}");
+        // Another team's reference is not resolved on either replica: a chat upstream cannot
+        // take it.
+        if model == "gpt-4o-mini" {
+            for r in [&a, &b] {
+                let e = post(
+                    &r.url("/v1/responses"),
+                    BETA,
+                    &json!({"model": model, "input": input}),
+                )
+                .await
+                .assert_error(400, "invalid_request");
+                assert_eq!(e["param"], "input[1].id", "{e}");
+                assert!(!e["message"].as_str().unwrap().contains(&answer));
+            }
+        }
+    }
+}
+
 async fn last_upstream_path(mock: &Running) -> String {
     let stats = mock_stats(mock).await;
     stats["last_requests"].as_array().unwrap().last().unwrap()["path"]
@@ -345,6 +401,21 @@ async fn a_background_job_on_one_replica_is_polled_and_cancelled_from_the_other(
     let metrics = request("GET", &a.url("/metrics"), &[], Bytes::new()).await.text();
     assert!(
         metrics.contains("gearbox_background_jobs{state=\"running\",team=\"alpha\"} 0"),
+        "{metrics}"
+    );
+    // Finished jobs are counted where they ended: the two completed on A, the two cancels on B
+    // (the replica that took the cancel; A, which stopped them through the lease, counts
+    // nothing for them), the deleted one nowhere.
+    let finished = |status: &str, n: u32| {
+        format!("gearbox_background_jobs_finished_total{{status=\"{status}\",team=\"alpha\"}} {n}")
+    };
+    assert!(metrics.contains(&finished("completed", 2)), "{metrics}");
+    assert!(!metrics.contains("status=\"cancelled\""), "{metrics}");
+    assert!(!metrics.contains("finished_total{status=\"failed\""), "{metrics}");
+    let metrics = request("GET", &b.url("/metrics"), &[], Bytes::new()).await.text();
+    assert!(metrics.contains(&finished("cancelled", 2)), "{metrics}");
+    assert!(
+        !metrics.contains("finished_total{status=\"completed\""),
         "{metrics}"
     );
 }

@@ -1,5 +1,6 @@
 //! Optional TLS termination: with `[server.tls]` the gateway speaks HTTPS (rustls) and serves
-//! the same API; a plain-HTTP client is refused at the handshake rather than answered in clear.
+//! the same API, over HTTP/2 to a client that offers ALPN `h2` and over HTTP/1.1 otherwise; a
+//! plain-HTTP client is refused at the handshake rather than answered in clear.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -39,7 +40,7 @@ async fn serves_https_with_the_configured_certificate() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
+        .with_tls_config(tls.clone())
         .https_only()
         .enable_http1()
         .build();
@@ -56,12 +57,50 @@ async fn serves_https_with_the_configured_certificate() {
     .unwrap();
     let resp = client.request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
+    // A client offering only `http/1.1` gets HTTP/1.1.
+    assert_eq!(resp.version(), http::Version::HTTP_11);
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["choices"][0]["message"]["content"]
         .as_str()
         .unwrap()
         .contains("over tls"));
+
+    // A client offering `h2` and `http/1.1` (as browsers and most HTTP libraries do) gets HTTP/2,
+    // plain answers and streams alike.
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_all_versions()
+        .build();
+    let h2 = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Full<Bytes>>(https);
+    for stream in [false, true] {
+        let mut body = chat("gpt-4o-mini", "over tls and h2");
+        body["stream"] = stream.into();
+        let req = http::Request::post(format!(
+            "https://localhost:{}/v1/chat/completions",
+            gw.addr.port()
+        ))
+        .header("authorization", "Bearer alpha-key")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+        let resp = h2.request(req).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.version(), http::Version::HTTP_2, "ALPN h2 was offered");
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        if stream {
+            assert_eq!(
+                sse_data(&text).last().map(String::as_str),
+                Some("[DONE]"),
+                "{text}"
+            );
+            assert!(stream_content(&text).contains("over tls and h2"), "{text}");
+        } else {
+            assert!(text.contains("over tls and h2"), "{text}");
+        }
+    }
 
     // Plain HTTP to the TLS port gets no HTTP answer.
     let plain = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

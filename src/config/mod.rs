@@ -7,7 +7,7 @@
 //! [`Secret`], which never prints.
 //!
 //! One file per section, each holding the section's raw shape, its validated form and the
-//! validation between them: `server`, `teams` (`[auth]`, keys), `log`, `upstreams`, `models`
+//! validation between them: `server`, `teams` (`[auth]`, keys), `metrics`, `log`, `upstreams`, `models`
 //! (with `[[reasoning_profiles]]`), `policy` (and how teams inherit it), `cache` (with
 //! `[redis]`), `limits`, `resilience`, `router`, `passthrough`. `source` layers the text and the environment
 //! and extracts the raw shapes; this file holds the entry points and the assembled [`Config`].
@@ -16,6 +16,7 @@ mod cache;
 mod duration;
 mod limits;
 mod log;
+mod metrics;
 mod models;
 mod passthrough;
 mod policy;
@@ -30,13 +31,14 @@ mod upstreams;
 pub use cache::{CacheConfig, RedisConfig, ResponsesConfig};
 pub use duration::HumanDuration;
 pub use log::{LogConfig, LogFormat};
+pub use metrics::MetricsConfig;
 pub use models::{Deployment, ModelConfig, ModelKind, Price};
 pub use passthrough::PassthroughConfig;
 pub use resilience::ResilienceConfig;
-pub use server::{ServerConfig, TlsFiles};
+pub use server::{is_loopback, ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
-pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig};
-pub use upstreams::{Secret, UpstreamApi, UpstreamConfig};
+pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig, DEFAULT_TEAM};
+pub use upstreams::{Secret, UpstreamApi, UpstreamConfig, UpstreamHttp2};
 
 use crate::classify::RouterModel;
 use crate::policy::Policy;
@@ -65,6 +67,8 @@ pub struct Config {
     pub source: ConfigSource,
     pub server: ServerConfig,
     pub auth: AuthConfig,
+    /// Where `/metrics` is served and the token it asks for.
+    pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub upstreams: BTreeMap<String, UpstreamConfig>,
     pub models: BTreeMap<String, ModelConfig>,
@@ -170,7 +174,9 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
     let upstreams = upstreams::validate(errs, raw.upstreams, &source, env);
     let models = models::validate(errs, raw.models, &upstreams);
     let default_policy = Arc::new(policy::validate(errs, "policy", &raw.policy, &models));
-    let (auth, teams) = teams::validate(errs, raw.auth, raw.teams, &default_policy, &models);
+    let (auth, teams) = teams::validate(errs, raw.auth, raw.teams, &default_policy, &models, env);
+    server::check_exposure(errs, &server, auth.mode);
+    let metrics = metrics::validate(errs, raw.metrics, server.listen, env);
     models::validate_profiles(errs, &raw.reasoning_profiles);
     let cache = cache::validate_cache(raw.cache);
     let redis = cache::validate_redis(errs, raw.redis);
@@ -183,6 +189,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
         source,
         server,
         auth,
+        metrics,
         log,
         upstreams,
         models,
@@ -243,6 +250,78 @@ mod tests {
     }
 
     #[test]
+    fn no_client_auth_is_refused_off_loopback_unless_allowed() {
+        for listen in ["0.0.0.0:8080", "[::]:8080", "192.0.2.7:8080"] {
+            let errs = load(None, &env(&[("GEARBOX_SERVER__LISTEN", listen)])).unwrap_err();
+            let (path, msg) = &errs.0[0];
+            assert_eq!(path, "auth.mode", "{errs}");
+            assert!(msg.contains("allow_unauthenticated"), "{msg}");
+        }
+        for listen in [
+            "127.0.0.1:8080",
+            "127.1.2.3:0",
+            "[::1]:8080",
+            "[::ffff:127.0.0.1]:8080",
+        ] {
+            load(None, &env(&[("GEARBOX_SERVER__LISTEN", listen)])).unwrap();
+        }
+        let cfg = load(
+            None,
+            &env(&[
+                ("GEARBOX_SERVER__LISTEN", "0.0.0.0:8080"),
+                ("GEARBOX_SERVER__ALLOW_UNAUTHENTICATED", "true"),
+            ]),
+        )
+        .unwrap();
+        assert!(cfg.server.allow_unauthenticated);
+    }
+
+    #[test]
+    fn key_env_adds_one_key_to_team_default() {
+        let vars = [
+            ("GEARBOX_SERVER__LISTEN", "0.0.0.0:8080"),
+            ("GEARBOX_AUTH__MODE", "keys"),
+            ("GEARBOX_AUTH__KEY_ENV", "GEARBOX_CLIENT_KEY"),
+        ];
+        let errs = load(None, &env(&vars)).unwrap_err();
+        assert!(errs.to_string().contains("set GEARBOX_CLIENT_KEY"), "{errs}");
+        let mut with_key = vars.to_vec();
+        with_key.push(("GEARBOX_CLIENT_KEY", "a-long-enough-client-key"));
+        let cfg = load(None, &env(&with_key)).unwrap();
+        let entry = &cfg.auth.keys[&hash_key("a-long-enough-client-key")];
+        assert_eq!(&*entry.team, DEFAULT_TEAM);
+        assert!(cfg.teams.contains_key(DEFAULT_TEAM));
+        assert!(!format!("{cfg:?}").contains("a-long-enough-client-key"));
+    }
+
+    #[test]
+    fn metrics_listener_and_token() {
+        let cfg = load(
+            None,
+            &env(&[
+                ("GEARBOX_METRICS__LISTEN", "127.0.0.1:9464"),
+                ("GEARBOX_METRICS__BEARER_TOKEN_ENV", "TOK"),
+                ("TOK", "scrape"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.metrics.listen.unwrap().port(), 9464);
+        assert_eq!(cfg.metrics.bearer_token.unwrap().expose(), "scrape");
+        let cfg = load(None, &env(&[("GEARBOX_METRICS__LISTEN", "")])).unwrap();
+        assert!(cfg.metrics.listen.is_none(), "empty: the main listener");
+        let errs = load(
+            None,
+            &env(&[
+                ("GEARBOX_METRICS__LISTEN", "127.0.0.1:8080"),
+                ("GEARBOX_METRICS__BEARER_TOKEN_ENV", "TOK"),
+            ]),
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = errs.0.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["metrics.listen", "metrics.bearer_token_env"], "{errs}");
+    }
+
+    #[test]
     fn env_overrides_nested_keys() {
         let cfg = load(
             None,
@@ -294,6 +373,35 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let errs = load_str("[server]\nlisten_addr = \"x\"\n", &env(&[])).unwrap_err();
         assert!(errs.to_string().contains("listen_addr"), "{errs}");
+    }
+
+    #[test]
+    fn upstream_http2_and_ca_file_are_checked() {
+        let errs = load_str(
+            "[auth]\nmode=\"none\"\n[upstreams.o]\nbase_url=\"https://x/v1\"\nhttp2=\"always\"\n\
+             [upstreams.p]\nbase_url=\"https://y/v1\"\nca_file=\"/nonexistent/ca.pem\"\n",
+            &env(&[]),
+        )
+        .unwrap_err();
+        let text = errs.to_string();
+        assert!(text.contains("always"), "{text}");
+        let paths: Vec<&str> = errs.0.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(paths.contains(&"upstreams.p.ca_file"), "{paths:?}");
+        // A file that is not PEM is refused too, by path.
+        let dir = std::env::temp_dir().join(format!("gearbox-ca-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("ca.pem");
+        std::fs::write(&bad, "not a certificate\n").unwrap();
+        let errs = load_str(
+            &format!(
+                "[auth]\nmode=\"none\"\n[upstreams.p]\nbase_url=\"https://y/v1\"\nca_file={:?}\n",
+                bad.display().to_string()
+            ),
+            &env(&[]),
+        )
+        .unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(errs.to_string().contains("no PEM certificate"), "{errs}");
     }
 
     #[test]
@@ -522,6 +630,8 @@ mod tests {
             pool_idle_timeout: HumanDuration::secs(1),
             pool_max_idle_per_host: 1,
             api: UpstreamApi::Chat,
+            http2: UpstreamHttp2::Auto,
+            ca_file: Some("ca.pem".into()),
         };
         let model = RawModel {
             upstream: None,

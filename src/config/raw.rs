@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 pub use super::cache::{RawCache, RawRedis, RawResponses};
 pub use super::limits::RawLimitsGlobal;
 pub use super::log::RawLog;
+pub use super::metrics::RawMetrics;
 pub use super::models::{RawDeployment, RawModel, RawPrice};
 pub use super::passthrough::RawPassthrough;
 pub use super::policy::{
@@ -31,6 +32,8 @@ pub struct RawConfig {
     pub server: RawServer,
     #[serde(default)]
     pub auth: RawAuth,
+    #[serde(default)]
+    pub metrics: RawMetrics,
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]

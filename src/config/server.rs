@@ -1,6 +1,7 @@
-//! `[server]`: the listener, request bounds, worker threads, timeouts and optional TLS files.
+//! `[server]`: the listener, request bounds, worker threads, timeouts and optional TLS files,
+//! and the refusal to serve without client auth on a non-loopback address unless asked.
 
-use super::{ConfigErrors, HumanDuration};
+use super::{AuthMode, ConfigErrors, HumanDuration};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,8 @@ pub struct RawServer {
     /// The longest a client may take to send a whole request body (408 after it).
     pub body_read_timeout: HumanDuration,
     pub drain_timeout: HumanDuration,
+    /// Serve without client auth (`auth.mode = "none"`) on an address that is not loopback.
+    pub allow_unauthenticated: bool,
     pub tls: Option<RawTls>,
 }
 
@@ -39,6 +42,7 @@ impl Default for RawServer {
             header_read_timeout: HumanDuration::secs(30),
             body_read_timeout: HumanDuration::secs(30),
             drain_timeout: HumanDuration::secs(30),
+            allow_unauthenticated: false,
             tls: None,
         }
     }
@@ -66,6 +70,8 @@ pub struct ServerConfig {
     /// trickles its body cannot hold a connection (and its slot under `max_connections`) longer.
     pub body_read_timeout: Duration,
     pub drain_timeout: Duration,
+    /// Serving without client auth on a non-loopback address was asked for explicitly.
+    pub allow_unauthenticated: bool,
     pub tls: Option<TlsFiles>,
 }
 
@@ -119,6 +125,31 @@ pub(super) fn validate(errs: &mut ConfigErrors, raw: RawServer) -> ServerConfig 
         header_read_timeout: raw.header_read_timeout.into(),
         body_read_timeout: raw.body_read_timeout.into(),
         drain_timeout: raw.drain_timeout.into(),
+        allow_unauthenticated: raw.allow_unauthenticated,
         tls,
+    }
+}
+
+/// Is `addr` reachable only from this machine? (127.0.0.0/8, `::1`, and `::ffff:127.x`.)
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
+/// No open relay by accident: without client auth the gateway serves anyone who can reach it on
+/// the operator's upstream keys, so `auth.mode = "none"` is refused on an address that is not
+/// loopback unless `server.allow_unauthenticated` says it is meant.
+pub(super) fn check_exposure(errs: &mut ConfigErrors, server: &ServerConfig, auth: AuthMode) {
+    if auth == AuthMode::None && !is_loopback(&server.listen) && !server.allow_unauthenticated {
+        errs.push(
+            "auth.mode",
+            format!(
+                "is \"none\" while server.listen is {}, which is not a loopback address: anyone \
+                 who can reach it would be served on your upstream keys. Turn client auth on \
+                 (auth.mode = \"keys\" with [[teams.NAME.keys]], or auth.key_env naming a variable \
+                 that holds a key, e.g. GEARBOX_CLIENT_KEY), listen on 127.0.0.1, or set \
+                 server.allow_unauthenticated = true if an open gateway is what you want",
+                server.listen
+            ),
+        );
     }
 }

@@ -46,8 +46,15 @@ impl EnvSource for HashMap<String, String> {
     }
 }
 
-/// Variables that configure the process, not the config tree.
-const NON_TREE_VARS: &[&str] = &["GEARBOX_CONFIG", "GEARBOX_LOG", "GEARBOX_MOCK_API_KEY"];
+/// Variables that configure the process, not the config tree (`GEARBOX_CLIENT_KEY` and
+/// `GEARBOX_METRICS_TOKEN` hold secrets that `auth.key_env` / `metrics.bearer_token_env` name).
+const NON_TREE_VARS: &[&str] = &[
+    "GEARBOX_CONFIG",
+    "GEARBOX_LOG",
+    "GEARBOX_MOCK_API_KEY",
+    "GEARBOX_CLIENT_KEY",
+    "GEARBOX_METRICS_TOKEN",
+];
 
 /// The TOML text with the `GEARBOX_*` overrides laid over it, as one tree.
 pub(super) fn layered(text: &str, env: &dyn EnvSource) -> Result<toml::Table, ConfigErrors> {

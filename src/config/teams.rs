@@ -1,7 +1,7 @@
 //! `[auth]` and `[teams.NAME]`: how clients authenticate, which team each key belongs to, and
 //! each team's effective policy (see [`super::policy::inherit`]).
 
-use super::{policy, ConfigErrors, ModelConfig, RawPolicy};
+use super::{policy, ConfigErrors, EnvSource, ModelConfig, RawPolicy};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -12,6 +12,10 @@ use std::sync::Arc;
 #[serde(deny_unknown_fields, default)]
 pub struct RawAuth {
     pub mode: AuthMode,
+    /// An environment variable holding one client key (the key itself, not its hash), which
+    /// belongs to team `default`; unset or empty, it adds nothing. The container sets it to
+    /// `GEARBOX_CLIENT_KEY`.
+    pub key_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -70,6 +74,7 @@ pub(super) fn validate(
     raw: BTreeMap<String, RawTeam>,
     default_policy: &Arc<Policy>,
     models: &BTreeMap<String, ModelConfig>,
+    env: &dyn EnvSource,
 ) -> (AuthConfig, BTreeMap<String, TeamConfig>) {
     let mut keys = HashMap::new();
     let mut teams = BTreeMap::new();
@@ -96,10 +101,47 @@ pub(super) fn validate(
         }
         teams.insert(team.clone(), TeamConfig { id: team, policy });
     }
-    if auth.mode == AuthMode::Keys && keys.is_empty() {
+    let mut refused = false;
+    if let Some(var) = auth.key_env.as_ref().filter(|v| !v.is_empty()) {
+        if let Some(key) = env.var(var) {
+            if key.trim().len() < MIN_ENV_KEY_CHARS {
+                refused = true;
+                errs.push(
+                    "auth.key_env",
+                    format!(
+                        "the key in {var} is shorter than {MIN_ENV_KEY_CHARS} characters; use a \
+                         random one, e.g. `openssl rand -hex 24`"
+                    ),
+                );
+            } else {
+                let entry = KeyEntry {
+                    team: Arc::from(DEFAULT_TEAM),
+                    label: Some(var.clone()),
+                };
+                if keys.insert(hash_key(key.trim()), entry).is_some() {
+                    errs.push("auth.key_env", "the same key is also configured under a team");
+                }
+                teams
+                    .entry(DEFAULT_TEAM.to_string())
+                    .or_insert_with(|| TeamConfig {
+                        id: DEFAULT_TEAM.to_string(),
+                        policy: default_policy.clone(),
+                    });
+            }
+        }
+    }
+    if auth.mode == AuthMode::Keys && keys.is_empty() && !refused {
+        let hint = match auth.key_env.as_ref().filter(|v| !v.is_empty()) {
+            Some(var) => format!("set {var} to the key clients will send (e.g. `openssl rand -hex 24`), "),
+            None => String::new(),
+        };
         errs.push(
             "auth.mode",
-            "is \"keys\" but no team declares a key; add [[teams.NAME.keys]] sha256 = \"...\" or set auth.mode = \"none\"",
+            format!(
+                "is \"keys\" but no client key is configured; {hint}add [[teams.NAME.keys]] \
+                 sha256 = \"...\", or set auth.mode = \"none\" (loopback only unless \
+                 server.allow_unauthenticated = true)"
+            ),
         );
     }
     (
@@ -110,6 +152,12 @@ pub(super) fn validate(
         teams,
     )
 }
+
+/// The team a key from `auth.key_env` belongs to (and every request's team without auth).
+pub const DEFAULT_TEAM: &str = "default";
+
+/// Shortest key accepted from `auth.key_env`: a key guarding a public port must not be guessable.
+const MIN_ENV_KEY_CHARS: usize = 16;
 
 fn decode_sha256(s: &str) -> Option<[u8; 32]> {
     let bytes = hex::decode(s.trim()).ok()?;

@@ -1,5 +1,6 @@
 //! `[upstreams.NAME]`: OpenAI-compatible servers, their keys (read from the environment here,
-//! and kept in a [`Secret`] that never prints), timeouts and connection pools.
+//! and kept in a [`Secret`] that never prints), timeouts, connection pools, the HTTP version and
+//! extra trusted CAs (their file is read here).
 
 use super::{ConfigErrors, ConfigSource, EnvSource, HumanDuration};
 use http::Uri;
@@ -48,6 +49,26 @@ pub struct RawUpstream {
     /// The API dialect the upstream speaks for `POST /v1/responses`.
     #[serde(default)]
     pub api: UpstreamApi,
+    /// Which HTTP version to speak to the upstream.
+    #[serde(default)]
+    pub http2: UpstreamHttp2,
+    /// A PEM file of CA certificates trusted for this upstream's TLS, besides the public roots
+    /// (an upstream behind a private CA).
+    #[serde(default)]
+    pub ca_file: Option<String>,
+}
+
+/// Whether the gateway speaks HTTP/2 to an upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamHttp2 {
+    /// `https`: HTTP/2 when the upstream offers it in ALPN, else HTTP/1.1; `http`: HTTP/1.1.
+    #[default]
+    Auto,
+    /// HTTP/2 without negotiation: h2c with prior knowledge on `http`, ALPN `h2` only on `https`.
+    PriorKnowledge,
+    /// HTTP/1.1 only.
+    Off,
 }
 
 /// What an upstream is sent for a Responses request: the request as is (`responses`), or the
@@ -92,6 +113,24 @@ pub struct UpstreamConfig {
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
     pub api: UpstreamApi,
+    pub http2: UpstreamHttp2,
+    /// The DER certificates of `ca_file`, read and checked here; trusted besides the public roots.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+/// The certificates of a PEM file (at least one), DER-encoded.
+fn read_roots(path: &str) -> Result<Vec<Vec<u8>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {path:?}: {e}"))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| c.map(|c| c.as_ref().to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{path:?} is not a PEM certificate file: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("{path:?} holds no PEM certificate"));
+    }
+    Ok(certs)
 }
 
 pub(super) fn validate(
@@ -129,6 +168,13 @@ pub(super) fn validate(
                 }
             },
         };
+        let extra_roots = match &u.ca_file {
+            None => Vec::new(),
+            Some(path) => read_roots(path).unwrap_or_else(|e| {
+                errs.push(format!("{p}.ca_file"), e);
+                Vec::new()
+            }),
+        };
         let cfg = UpstreamConfig {
             name: name.clone(),
             base_url,
@@ -140,6 +186,8 @@ pub(super) fn validate(
             pool_idle_timeout: u.pool_idle_timeout.into(),
             pool_max_idle_per_host: u.pool_max_idle_per_host,
             api: u.api,
+            http2: u.http2,
+            extra_roots,
         };
         upstreams.insert(name, cfg);
     }

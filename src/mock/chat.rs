@@ -34,6 +34,9 @@ pub struct Completion {
     pub finish_reason: &'static str,
     pub prompt_tokens: u64,
     pub reasoning_tokens: u64,
+    /// Reasoning text shown as `reasoning_content` (vLLM's reasoning parsers, DeepSeek), when
+    /// the mock is asked to (`--reasoning-content`).
+    pub reasoning_text: Option<String>,
 }
 
 impl Completion {
@@ -129,6 +132,7 @@ pub fn complete(req: &ChatRequest, model: &str, reasoning: bool) -> Completion {
         finish_reason,
         prompt_tokens: prompt_tokens(req),
         reasoning_tokens: reasoning_used,
+        reasoning_text: None,
     }
 }
 
@@ -222,6 +226,10 @@ pub fn completion_body(
                     "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": args}}]}),
                 None => json!({"role": "assistant", "content": c.content(), "refusal": null}),
             };
+            let mut message = message;
+            if let Some(r) = &c.reasoning_text {
+                message["reasoning_content"] = json!(r);
+            }
             json!({
                 "index": i,
                 "message": message,

@@ -6,6 +6,9 @@
 //! deterministic content, configurable latency, a strict mode that rejects what real reasoning
 //! models reject, run-time fault injection (`POST /mock/faults`) and a report of what reached it
 //! (`GET /mock/stats`). It shares the gateway's server and body plumbing but none of its policy.
+//! With `chat_only` (`gearbox mock --chat-only`) it acts as a server that predates the Responses
+//! API (vLLM, llama.cpp, older OpenAI-compatible servers): `/v1/responses` is a 404, so a gateway
+//! in front of it must translate.
 
 pub mod chat;
 pub mod faults;
@@ -44,6 +47,13 @@ pub struct MockOptions {
     pub strict: bool,
     /// When set, requests must carry `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+    /// Act as a Chat-Completions-only server: `POST /v1/responses` answers 404 like any unknown
+    /// route of an older OpenAI-compatible server.
+    pub chat_only: bool,
+    /// Reasoning models show their reasoning as `reasoning_content` (a whole message's field,
+    /// streamed as `delta.reasoning_content` before the content), as vLLM's reasoning parsers
+    /// and DeepSeek's API do.
+    pub reasoning_content: bool,
 }
 
 impl Default for MockOptions {
@@ -65,6 +75,8 @@ impl Default for MockOptions {
             tokens_per_sec: 0.0,
             strict: false,
             api_key: None,
+            chat_only: false,
+            reasoning_content: false,
         }
     }
 }
@@ -151,7 +163,8 @@ impl MockState {
         }
     }
 
-    fn record(&self, model: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) {
+    fn record(&self, model: &str, path: &str, parts: &http::request::Parts, body: &[u8]) {
+        let headers = &parts.headers;
         let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let auth = headers
             .get(http::header::AUTHORIZATION)
@@ -161,7 +174,8 @@ impl MockState {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "body": body});
+        let version = format!("{:?}", parts.version);
+        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "http_version": version, "body": body});
         let mut s = match self.stats.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
@@ -281,7 +295,7 @@ async fn handle(state: Arc<MockState>, req: Request) -> Result<Response, BoxErro
     match (&method, p.as_str()) {
         (&Method::POST, "/chat/completions") => chat_completions(state, req, &path).await,
         (&Method::POST, "/embeddings") => Ok(embeddings(state, req, &path).await),
-        (&Method::POST, "/responses") => responses(state, req, &path).await,
+        (&Method::POST, "/responses") if !state.opts.chat_only => responses(state, req, &path).await,
         (&Method::GET, "/models") => {
             let mut data = Vec::new();
             for (list, owner) in [
@@ -386,7 +400,7 @@ async fn chat_completions(state: Arc<MockState>, req: Request, path: &str) -> Re
         Ok(c) => c,
         Err(e) => return Ok(e.into_response()),
     };
-    state.record(&chat.model, path, &parts.headers, &bytes);
+    state.record(&chat.model, path, &parts, &bytes);
     answer_chat(state, chat).await
 }
 
@@ -401,7 +415,13 @@ async fn responses(state: Arc<MockState>, req: Request, path: &str) -> Result<Re
         Ok(o) => o,
         Err(e) => return Ok(e.into_response()),
     };
-    let translated = input_items(&obj).and_then(|items| to_chat(&obj, &items, Strictness::Strict));
+    // A Responses server: a requested reasoning summary is accepted, and none is produced.
+    let mut as_chat = obj.clone();
+    if let Some(Value::Object(r)) = as_chat.get_mut("reasoning") {
+        r.remove("summary");
+        r.remove("generate_summary");
+    }
+    let translated = input_items(&as_chat).and_then(|items| to_chat(&as_chat, &items, Strictness::Strict));
     let mut chat = match translated {
         Ok(c) => c,
         Err(e) => {
@@ -414,7 +434,7 @@ async fn responses(state: Arc<MockState>, req: Request, path: &str) -> Result<Re
             ))
         }
     };
-    state.record(&chat.model, path, &parts.headers, &bytes);
+    state.record(&chat.model, path, &parts, &bytes);
     let stream = chat.is_stream();
     if stream {
         chat.stream_options = Some(json!({"include_usage": true}));
@@ -503,6 +523,13 @@ async fn answer_chat(state: Arc<MockState>, chat: crate::api::ChatRequest) -> Re
         }
     }
     let mut completion = complete(&chat, &model, reasoning);
+    if reasoning && state.opts.reasoning_content {
+        completion.reasoning_text = Some(format!(
+            "The user asks about {} words. Weighing {} reasoning tokens before answering.",
+            completion.tokens.len(),
+            completion.reasoning_tokens
+        ));
+    }
     // Structured requests get JSON (or a tool call) instead of prose.
     let seed = chat::fnv1a(
         serde_json::to_string(&chat.messages)
@@ -642,6 +669,14 @@ async fn stream_task(tx: tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>, p: 
     {
         return false;
     }
+    if let Some(r) = &p.completion.reasoning_text {
+        for piece in r.split_inclusive(' ') {
+            let delta = json!({"reasoning_content": piece});
+            if !send(chunk_event(&p.id, p.created, &p.model, delta, None, u)).await {
+                return false;
+            }
+        }
+    }
     if let Some(FaultKind::InvalidJson) = p.fault {
         let _ = send("data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":\n\n".to_string()).await;
         return send("data: [DONE]\n\n".to_string()).await;
@@ -722,7 +757,7 @@ async fn embeddings(state: Arc<MockState>, req: Request, path: &str) -> Response
         }
     };
     let model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
-    state.record(&model, path, &parts.headers, &bytes);
+    state.record(&model, path, &parts, &bytes);
     // Status faults answer embeddings too; other fault kinds only shape chat answers (an
     // embeddings request that meets one uses it up without effect).
     if let Some(FaultKind::Status { status, message, .. }) = state.take_fault(&model) {

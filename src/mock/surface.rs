@@ -138,7 +138,7 @@ async fn json_body(state: &MockState, req: Request, path: &str) -> Result<Value,
     let v: Value =
         serde_json::from_slice(&bytes).map_err(|e| bad_request(&format!("invalid JSON: {e}"), None))?;
     let model = v.get("model").and_then(Value::as_str).unwrap_or("");
-    state.record(model, path, &parts.headers, &bytes);
+    state.record(model, path, &parts, &bytes);
     Ok(v)
 }
 
@@ -289,7 +289,7 @@ async fn upload(state: &MockState, req: Request, path: &str) -> Response {
         Ok(b) => b,
         Err(_) => return bad_request("mock: could not read the upload", None),
     };
-    state.record("", path, &parts.headers, b"null");
+    state.record("", path, &parts, b"null");
     let Some(fields) = multipart_fields(&ctype, &bytes) else {
         return bad_request("mock: expected a multipart/form-data body", None);
     };

@@ -19,7 +19,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, Body, BoxError, Response};
 use crate::metrics::EndpointLabel;
 use crate::state::{AppState, Team};
-use crate::upstream::resilience::order;
+use crate::upstream::resilience::{order, Outstanding};
 use crate::upstream::{Upstream, UpstreamBody, UpstreamResponse};
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
@@ -144,7 +144,9 @@ async fn pass(
     }
     ctx.info.route = "passthrough";
     let path = upstream_path(&parts.uri);
-    let sent = call::forward(
+    // Counted against the upstream (least-outstanding balancing) until the answer's body ends.
+    let outstanding = Outstanding::new(&upstream);
+    let mut sent = call::forward(
         ctx,
         Forward {
             upstream: &upstream,
@@ -156,6 +158,7 @@ async fn pass(
         },
     )
     .await?;
+    sent.outstanding = Some(outstanding);
     Ok(stream_back(ctx, sent, &upstream))
 }
 
@@ -416,6 +419,7 @@ fn stream_back(ctx: &mut RequestCtx<'_>, sent: UpstreamResponse, upstream: &Upst
     let mut resp = http::Response::new(h::boxed(Bounded {
         inner: body,
         sleep: tokio::time::sleep_until(deadline),
+        outstanding: sent.outstanding,
     }));
     *resp.status_mut() = parts.status;
     let to = resp.headers_mut();
@@ -488,6 +492,8 @@ pin_project! {
         inner: B,
         #[pin]
         sleep: tokio::time::Sleep,
+        // The request counts against its upstream until the body ends (or is dropped).
+        outstanding: Option<Outstanding>,
     }
 }
 
@@ -505,6 +511,9 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.project();
         if let Poll::Ready(f) = this.inner.poll_frame(cx) {
+            if f.is_none() {
+                this.outstanding.take();
+            }
             return Poll::Ready(f.map(|r| r.map_err(Into::into)));
         }
         match std::future::Future::poll(this.sleep, cx) {

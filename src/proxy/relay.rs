@@ -51,6 +51,8 @@ pub struct Answer {
 /// same instant its attempts, retries and repair calls end by). A success status with a body
 /// that is not JSON is a 502.
 pub async fn read_full_by(sent: UpstreamResponse, deadline: Instant) -> Result<Answer, GatewayError> {
+    // The request counts against its upstream until its body is read.
+    let _outstanding = sent.outstanding;
     let (parts, body) = sent.response.into_parts();
     let remaining = deadline.saturating_duration_since(Instant::now());
     let bytes = match tokio::time::timeout(remaining, read_limited(body, MAX_UPSTREAM_BODY)).await {
@@ -149,7 +151,10 @@ pub fn stream_response(
     let (parts, body) = sent.response.into_parts();
     let metrics = ctx.state.metrics.clone();
     metrics.open_streams().inc();
+    // The stream counts against its upstream until it ends or is dropped (the tap with it).
+    let outstanding = sent.outstanding;
     taps.push(Box::new(OnEnd(move |summary: &crate::stream::StreamSummary| {
+        drop(outstanding);
         metrics.open_streams().dec();
         metrics.record_stream_end(summary.outcome);
     })));

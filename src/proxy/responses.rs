@@ -19,8 +19,9 @@ use crate::config::{ModelConfig, UpstreamApi};
 use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, Body, Response};
 use crate::responses::{
-    input_items, new_id_suffix, replay_chat_completion, response_from_chat, to_chat, usage_from_responses,
-    Echo, StoredResponse, StreamTranslator, Strictness, TranslateError,
+    input_items, new_id_suffix, replay_chat_completion, resolve_references, response_from_chat,
+    response_id_of_item, to_chat, usage_from_responses, Echo, StoredResponse, StreamTranslator, Strictness,
+    TranslateError,
 };
 use crate::state::{AppState, Team};
 use crate::stream::responses::{HoldCompleted, OnDone, ResponsesSse};
@@ -31,6 +32,7 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::StatusCode;
 use serde_json::{json, Map, Value};
+use std::collections::hash_map::{Entry, HashMap};
 use std::sync::Arc;
 
 /// `POST /v1/responses`.
@@ -155,7 +157,37 @@ async fn admitted<'a>(
             .with_param("previous_response_id"))
         }
     }
-    items.extend(input_items(req).map_err(invalid)?);
+    let mut own = input_items(req).map_err(invalid)?;
+    // `item_reference`s to items of the team's stored responses become the items themselves:
+    // each response referred to is read once (from memory or Redis), then the items resolved.
+    let (store, team) = (&ctx.state.responses, &ctx.team.0);
+    let mut referred: HashMap<String, Option<StoredResponse>> = HashMap::new();
+    for item in &own {
+        if item.get("type").and_then(Value::as_str) != Some("item_reference") {
+            continue;
+        }
+        if let Some(rid) = item
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(response_id_of_item)
+        {
+            if let Entry::Vacant(e) = referred.entry(rid) {
+                let stored = store.get(team, e.key()).await;
+                e.insert(stored);
+            }
+        }
+    }
+    resolve_references(&mut own, |id| {
+        let stored = referred.get(&response_id_of_item(id)?)?.as_ref()?;
+        let output = stored.response.get("output").and_then(Value::as_array);
+        output
+            .into_iter()
+            .flatten()
+            .chain(stored.input_items.iter())
+            .find(|item| item.get("id").and_then(Value::as_str) == Some(id))
+            .cloned()
+    });
+    items.extend(own);
     // Routing and admission read the chat form; what it cannot express is checked once the
     // upstream's dialect is known.
     let chat = to_chat(req, &items, Strictness::Lenient).map_err(invalid)?;
@@ -235,6 +267,7 @@ async fn submit<'a>(
         .submit(&team.0, &id, queued.clone(), Arc::new(items.clone()))
         .await
         .map_err(|_| {
+            state.metrics.record_background_rejected(&team.0);
             let mut h = http::HeaderMap::new();
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(5u32));
             GatewayError::new(
@@ -297,18 +330,21 @@ struct Job {
 /// cancelled or finished job is not touched.
 struct Unfinished {
     jobs: Arc<crate::responses::Jobs>,
+    metrics: crate::metrics::Metrics,
     team: Arc<str>,
     id: String,
 }
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
-        let _ = self.jobs.fail_detached(
+        if self.jobs.fail_detached(
             &self.team,
             &self.id,
             "server_error",
             "the gateway stopped before this background response finished; submit it again",
-        );
+        ) {
+            self.metrics.record_background_finished(&self.team, "failed");
+        }
     }
 }
 
@@ -330,6 +366,7 @@ impl Job {
         let jobs = state.jobs.clone();
         let _unfinished = Unfinished {
             jobs: jobs.clone(),
+            metrics: state.metrics.clone(),
             team: team.0.clone(),
             id: id.clone(),
         };
@@ -361,10 +398,21 @@ impl Job {
             Ok(resp) => answer_of(resp, &id).await,
             Err(e) => Err(json!({"code": e.kind.code(), "message": e.message})),
         };
-        match response {
-            Ok(r) => jobs.finish(&team.0, &id, r).await,
-            Err(error) => jobs.fail_with(&team.0, &id, error).await,
+        let (status, finished) = match response {
+            Ok(r) => {
+                let status = r
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("failed")
+                    .to_string();
+                (status, jobs.finish(&team.0, &id, r).await)
+            }
+            Err(error) => ("failed".to_string(), jobs.fail_with(&team.0, &id, error).await),
         };
+        // Not counted when the job was cancelled or failed by the drain meanwhile.
+        if finished {
+            state.metrics.record_background_finished(&team.0, &status);
+        }
     }
 }
 
@@ -515,9 +563,12 @@ async fn via_responses<'a>(
     ctx.info.model_label = Some(model.public_name.clone());
     ctx.info.route = decision.route.map_or("passthrough", |r| r.as_str());
     ctx.info.cache = "bypass";
-    // The upstream gets the whole conversation instead of an id it has never seen.
+    // The upstream gets the whole conversation instead of an id it has never seen, and the
+    // items the input referred to (`item_reference`) as the gateway stored them.
     let previous = req.remove("previous_response_id");
-    if previous.is_some() {
+    let referred = matches!(req.get("input"), Some(Value::Array(input))
+        if input.iter().any(|i| i.get("type").and_then(Value::as_str) == Some("item_reference")));
+    if previous.is_some() || referred {
         req.insert("input".into(), Value::Array(items));
     }
     let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
@@ -637,11 +688,18 @@ pub async fn stored(
             }
         }
         (&http::Method::POST, Some("cancel")) => {
+            let active = |r: &Value| matches!(r["status"].as_str(), Some("queued" | "in_progress"));
+            // Counted here, on the replica the cancel reached (the one running the job stops it
+            // through its lease and counts nothing).
+            let was_active = store.get(&team.0, id).await.is_some_and(|s| active(&s.response));
             let r = state
                 .jobs
                 .cancel(&team.0, id)
                 .await
                 .ok_or_else(|| not_found(id, None))?;
+            if was_active && r["status"] == "cancelled" {
+                state.metrics.record_background_finished(&team.0, "cancelled");
+            }
             json_ok(r)
         }
         (&http::Method::GET, Some("input_items")) => {

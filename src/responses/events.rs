@@ -3,14 +3,16 @@
 //! `response.created`, `response.in_progress`, then per output item `response.output_item.added`
 //! (and for a message `response.content_part.added`, `response.output_text.delta`...,
 //! `response.output_text.done`, `response.content_part.done`; for a function call
-//! `response.function_call_arguments.delta`..., `.done`), `response.output_item.done`, and
+//! `response.function_call_arguments.delta`..., `.done`; for the reasoning text a chat upstream
+//! streams as `reasoning_content`, a `reasoning` item with `response.reasoning_text.delta`...,
+//! `.done`), `response.output_item.done`, and
 //! finally `response.completed` (or `response.incomplete` when the answer hit its token cap)
 //! with the whole response; an error event of the chat stream becomes `error` and ends it. Every
 //! event carries a `sequence_number`, counting from 0.
 //!
 //! Invariant: the translator never fails; a chunk it cannot read contributes nothing.
 
-use super::translate::{function_call_item, message_item, Echo};
+use super::translate::{chat_reasoning, function_call_item, message_item, reasoning_item, Echo};
 use crate::api::Usage;
 use serde_json::{json, Value};
 
@@ -39,6 +41,8 @@ pub struct StreamTranslator {
     seq: u64,
     output: Vec<Value>,
     text: Option<Text>,
+    /// The open reasoning item (its `text` is the reasoning so far).
+    reasoning: Option<Text>,
     call: Option<Call>,
     usage: Option<Usage>,
     finish_reason: Option<String>,
@@ -54,6 +58,7 @@ impl StreamTranslator {
             seq: 0,
             output: Vec::new(),
             text: None,
+            reasoning: None,
             call: None,
             usage: None,
             finish_reason: None,
@@ -103,6 +108,9 @@ impl StreamTranslator {
         let Some(delta) = choice.get("delta") else {
             return out;
         };
+        if let Some(r) = chat_reasoning(delta) {
+            self.reasoning_delta(&mut out, r);
+        }
         if let Some(t) = delta
             .get("content")
             .and_then(Value::as_str)
@@ -118,7 +126,58 @@ impl StreamTranslator {
         out
     }
 
+    fn reasoning_delta(&mut self, out: &mut Vec<u8>, t: &str) {
+        self.close_text(out);
+        self.close_call(out);
+        if self.reasoning.is_none() {
+            let output_index = self.output.len();
+            self.output.push(Value::Null);
+            let id = format!("rs_{}", self.echo.suffix());
+            let mut item = reasoning_item(&id, "", "in_progress");
+            item["content"] = json!([]);
+            self.event(
+                out,
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": item}),
+            );
+            self.reasoning = Some(Text {
+                output_index,
+                id,
+                text: String::new(),
+            });
+        }
+        let Some(open) = self.reasoning.as_mut() else {
+            return;
+        };
+        open.text.push_str(t);
+        let data =
+            json!({"item_id": open.id, "output_index": open.output_index, "content_index": 0, "delta": t});
+        self.event(out, "response.reasoning_text.delta", data);
+    }
+
+    fn close_reasoning(&mut self, out: &mut Vec<u8>) {
+        let Some(r) = self.reasoning.take() else {
+            return;
+        };
+        let (id, oi) = (r.id.as_str(), r.output_index);
+        self.event(
+            out,
+            "response.reasoning_text.done",
+            json!({"item_id": id, "output_index": oi, "content_index": 0, "text": r.text}),
+        );
+        let item = reasoning_item(id, &r.text, "completed");
+        self.event(
+            out,
+            "response.output_item.done",
+            json!({"output_index": oi, "item": item}),
+        );
+        if let Some(slot) = self.output.get_mut(oi) {
+            *slot = item;
+        }
+    }
+
     fn text_delta(&mut self, out: &mut Vec<u8>, t: &str) {
+        self.close_reasoning(out);
         self.close_call(out);
         if self.text.is_none() {
             let output_index = self.output.len();
@@ -188,6 +247,7 @@ impl StreamTranslator {
             .and_then(Value::as_str)
             .unwrap_or("");
         if self.call.as_ref().is_none_or(|open| open.index != index) {
+            self.close_reasoning(out);
             self.close_text(out);
             self.close_call(out);
             let output_index = self.output.len();
@@ -245,6 +305,7 @@ impl StreamTranslator {
     /// `response.incomplete`) with the whole response.
     pub fn finish(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
+        self.close_reasoning(&mut out);
         self.close_text(&mut out);
         self.close_call(&mut out);
         let status = match self.finish_reason.as_deref() {
@@ -296,6 +357,9 @@ pub fn replay_chat_completion(chat: &Value) -> Vec<Value> {
     let choice = chat.get("choices").and_then(|c| c.get(0));
     let message = choice.and_then(|c| c.get("message"));
     let mut chunks = Vec::new();
+    if let Some(r) = message.and_then(chat_reasoning) {
+        chunks.push(json!({"model": model, "choices": [{"index": 0, "delta": {"reasoning_content": r}}]}));
+    }
     if let Some(t) = message.and_then(|m| m.get("content")).and_then(Value::as_str) {
         chunks.push(json!({"model": model, "choices": [{"index": 0, "delta": {"content": t}}]}));
     }
@@ -381,18 +445,68 @@ mod tests {
 
     #[test]
     fn replayed_completion_matches_the_whole_answer() {
-        let chat = json!({"model":"m","choices":[{"message":{"content":"{\"x\":1}"},"finish_reason":"stop"}],
+        let plain = json!({"model":"m","choices":[{"message":{"content":"{\"x\":1}"},"finish_reason":"stop"}],
             "usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}});
-        let echo = Echo::of(json!({"model":"m"}).as_object().unwrap(), "s2", 1);
-        let mut t = StreamTranslator::new(echo.clone(), "m");
-        t.start();
-        for c in replay_chat_completion(&chat) {
-            t.chunk(&c);
+        let reasoned = json!({"model":"m","choices":[{"message":{"content":"4","reasoning_content":"2+2 is 4"},
+            "finish_reason":"stop"}]});
+        for chat in [plain, reasoned] {
+            let echo = Echo::of(json!({"model":"m"}).as_object().unwrap(), "s2", 1);
+            let mut t = StreamTranslator::new(echo.clone(), "m");
+            t.start();
+            for c in replay_chat_completion(&chat) {
+                t.chunk(&c);
+            }
+            t.finish();
+            assert_eq!(
+                t.take_response().unwrap(),
+                super::super::response_from_chat(&chat, &echo)
+            );
         }
-        t.finish();
+    }
+
+    #[test]
+    fn reasoning_content_streams_as_a_reasoning_item_before_the_message() {
+        let echo = Echo::of(json!({"model":"m"}).as_object().unwrap(), "s3", 1);
+        let mut t = StreamTranslator::new(echo, "m");
+        let mut out = t.start();
+        for c in [
+            json!({"choices":[{"delta":{"role":"assistant","content":""}}]}),
+            json!({"choices":[{"delta":{"reasoning_content":"Two "}}]}),
+            json!({"choices":[{"delta":{"reasoning":"plus two."}}]}),
+            json!({"choices":[{"delta":{"content":"4"}}]}),
+            json!({"choices":[{"delta":{},"finish_reason":"stop"}]}),
+        ] {
+            out.extend(t.chunk(&c));
+        }
+        out.extend(t.finish());
+        let evs = events(&out);
+        let types: Vec<&str> = evs.iter().map(|e| e["type"].as_str().unwrap()).collect();
         assert_eq!(
-            t.take_response().unwrap(),
-            super::super::response_from_chat(&chat, &echo)
+            types,
+            [
+                "response.created",
+                "response.in_progress",
+                "response.output_item.added",
+                "response.reasoning_text.delta",
+                "response.reasoning_text.delta",
+                "response.reasoning_text.done",
+                "response.output_item.done",
+                "response.output_item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.completed",
+            ]
         );
+        assert_eq!(evs[2]["item"]["type"], "reasoning");
+        assert_eq!(evs[5]["text"], "Two plus two.");
+        let done = &evs[13]["response"];
+        assert_eq!(done["output"][0]["id"], "rs_s3");
+        assert_eq!(done["output"][0]["content"][0]["type"], "reasoning_text");
+        assert_eq!(done["output"][0]["content"][0]["text"], "Two plus two.");
+        assert_eq!(done["output"][0]["summary"], json!([]));
+        assert_eq!(done["output"][1]["content"][0]["text"], "4");
     }
 }

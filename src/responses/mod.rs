@@ -19,8 +19,8 @@ pub use jobs::Jobs;
 pub use shared::SharedResponses;
 pub use store::{MemoryStore, ResponseStore, StoredResponse};
 pub use translate::{
-    input_items, response_from_chat, to_chat, usage_from_responses, usage_to_responses, Echo, Strictness,
-    TranslateError,
+    input_items, resolve_references, response_from_chat, response_id_of_item, to_chat, usage_from_responses,
+    usage_to_responses, Echo, Strictness, TranslateError,
 };
 
 /// A fresh id suffix for `resp_`, `msg_` and `fc_` ids: 24 hex digits, unique enough that ids

@@ -62,12 +62,19 @@ pub fn input_items(req: &Map<String, Value>) -> Result<Vec<Value>, TranslateErro
                 };
                 match ty.as_str() {
                     "message" | "function_call" | "function_call_output" | "reasoning" => {}
+                    "item_reference" if obj.get("id").is_some_and(Value::is_string) => {}
+                    "item_reference" => {
+                        return Err(bad(
+                            format!("input[{i}].id"),
+                            "an item_reference item needs the id of a stored item",
+                        ))
+                    }
                     other => {
                         return Err(bad(
                             format!("input[{i}].type"),
                             format!(
                                 "unsupported input item type `{}`; expected message, function_call, \
-                                 function_call_output or reasoning",
+                                 function_call_output, reasoning or item_reference",
                                 cut(other, 100)
                             ),
                         ))
@@ -83,6 +90,31 @@ pub fn input_items(req: &Map<String, Value>) -> Result<Vec<Value>, TranslateErro
             "invalid value for 'input': expected a string or an array of items",
         )),
         None => Err(bad("input", "missing required parameter 'input'")),
+    }
+}
+
+/// The id of the response an output item id of this gateway's (or its mock's) making belongs to:
+/// `msg_S`, `rs_S` and `fc_S_N` are items of `resp_S`. `None` for other ids.
+pub fn response_id_of_item(item_id: &str) -> Option<String> {
+    let (prefix, rest) = item_id.split_once('_')?;
+    if !matches!(prefix, "msg" | "rs" | "fc") {
+        return None;
+    }
+    let suffix = rest.split('_').next().filter(|s| !s.is_empty())?;
+    Some(format!("resp_{suffix}"))
+}
+
+/// Replace each `item_reference` in `items` by the item `lookup` finds for its id; those it
+/// cannot find are left as they are (a Responses upstream may hold them; for a chat upstream
+/// [`to_chat`] refuses them).
+pub fn resolve_references(items: &mut [Value], lookup: impl Fn(&str) -> Option<Value>) {
+    for item in items.iter_mut() {
+        if item.get("type").and_then(Value::as_str) != Some("item_reference") {
+            continue;
+        }
+        if let Some(found) = item.get("id").and_then(Value::as_str).and_then(&lookup) {
+            *item = found;
+        }
     }
 }
 
@@ -119,6 +151,19 @@ pub fn to_chat(
         }
     }
     for (i, item) in items.iter().enumerate() {
+        if strictness == Strictness::Strict
+            && item.get("type").and_then(Value::as_str) == Some("item_reference")
+        {
+            let id = item.get("id").and_then(Value::as_str).unwrap_or("");
+            return Err(bad(
+                format!("input[{i}].id"),
+                format!(
+                    "no item with id '{}' is stored for your team (items are kept with their \
+                     response for a limited time); send the item itself instead",
+                    cut(id, 100)
+                ),
+            ));
+        }
         item_to_messages(&mut chat.messages, i, item)?;
     }
     if let Some(tools) = req.get("tools") {
@@ -135,6 +180,9 @@ pub fn to_chat(
         None | Some(Value::Null) => {}
         Some(_) => return Err(bad("reasoning.effort", "invalid value: expected a string")),
     }
+    if strictness == Strictness::Strict {
+        check_summary(req)?;
+    }
     chat.max_completion_tokens = number(req, "max_output_tokens")?.map(|n| n as u64);
     chat.temperature = number(req, "temperature")?;
     chat.top_p = number(req, "top_p")?;
@@ -145,6 +193,40 @@ pub fn to_chat(
         }
     }
     Ok(chat)
+}
+
+/// `reasoning.summary` (and its older name `generate_summary`) for a chat upstream: Chat
+/// Completions has no reasoning summaries. `"auto"` asks for the best summary the model has and
+/// may get none (as OpenAI's own models without summaries answer), so it is accepted and the
+/// response carries none; `"concise"` and `"detailed"` demand one: a 400 naming the field.
+fn check_summary(req: &Map<String, Value>) -> Result<(), TranslateError> {
+    let Some(Value::Object(r)) = req.get("reasoning") else {
+        return Ok(());
+    };
+    for key in ["summary", "generate_summary"] {
+        match r.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s == "auto" => {}
+            Some(Value::String(s)) if s == "concise" || s == "detailed" => {
+                return Err(bad(
+                    format!("reasoning.{key}"),
+                    format!(
+                        "reasoning summaries ('{s}') are not available from this model's upstream, \
+                         which speaks Chat Completions: leave reasoning.{key} out (or set it to \
+                         'auto', which returns none), or use a model whose upstream speaks the \
+                         Responses API"
+                    ),
+                ))
+            }
+            Some(_) => {
+                return Err(bad(
+                    format!("reasoning.{key}"),
+                    "invalid value: expected auto, concise or detailed",
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn number(req: &Map<String, Value>, key: &str) -> Result<Option<f64>, TranslateError> {
@@ -458,6 +540,28 @@ pub fn message_item(id: &str, text: &str, status: &str) -> Value {
     })
 }
 
+/// The reasoning text a chat message (or stream delta) carries, which Chat Completions itself
+/// does not define but OpenAI-compatible servers add: `reasoning_content` (vLLM's reasoning
+/// parsers, DeepSeek, llama.cpp) or `reasoning` (newer vLLM). Empty text counts as none.
+pub fn chat_reasoning(message: &Value) -> Option<&str> {
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|k| message.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+}
+
+/// A reasoning output item holding the upstream's reasoning `text` as `reasoning_text` content
+/// (raw reasoning, not a summary: `summary` stays empty).
+pub fn reasoning_item(id: &str, text: &str, status: &str) -> Value {
+    json!({
+        "type": "reasoning",
+        "id": id,
+        "status": status,
+        "summary": [],
+        "content": [{"type": "reasoning_text", "text": text}],
+    })
+}
+
 /// A function call output item.
 pub fn function_call_item(id: &str, call_id: &str, name: &str, arguments: &str, status: &str) -> Value {
     json!({
@@ -475,6 +579,9 @@ pub fn response_from_chat(chat: &Value, echo: &Echo) -> Value {
     let choice = chat.get("choices").and_then(|c| c.get(0));
     let message = choice.and_then(|c| c.get("message"));
     let mut output = Vec::new();
+    if let Some(r) = message.and_then(chat_reasoning) {
+        output.push(reasoning_item(&format!("rs_{}", echo.suffix()), r, "completed"));
+    }
     let text = message
         .and_then(|m| m.get("content"))
         .and_then(Value::as_str)
@@ -617,14 +724,61 @@ mod tests {
                 "temperature",
             ),
             (json!({"model":"m","input":"x","background":true}), "background"),
+            (
+                json!({"model":"m","input":"x","reasoning":{"summary":"detailed"}}),
+                "reasoning.summary",
+            ),
+            (
+                json!({"model":"m","input":"x","reasoning":{"generate_summary":"concise"}}),
+                "reasoning.generate_summary",
+            ),
+            (
+                json!({"model":"m","input":"x","reasoning":{"summary":7}}),
+                "reasoning.summary",
+            ),
         ];
         for (input, param) in cases {
             assert_eq!(chat_of(input.clone()).unwrap_err().param, param, "{input}");
         }
+        // An item_reference needs an id; one left unresolved cannot go to a chat upstream.
+        let r = req(json!({"model":"m","input":[{"type":"item_reference"}]}));
+        assert_eq!(input_items(&r).unwrap_err().param, "input[0].id");
+        let r = req(json!({"model":"m","input":[{"role":"user","content":"hi"},
+            {"type":"item_reference","id":"msg_x"}]}));
+        let items = input_items(&r).unwrap();
+        assert_eq!(
+            to_chat(&r, &items, Strictness::Strict).unwrap_err().param,
+            "input[1].id"
+        );
+        assert!(to_chat(&r, &items, Strictness::Lenient).is_ok());
         // Lenient translation (a Responses upstream) leaves other tools out instead.
         let r = req(json!({"model":"m","input":"x","tools":[{"type":"web_search"}]}));
         let c = to_chat(&r, &input_items(&r).unwrap(), Strictness::Lenient).unwrap();
         assert!(c.tools.is_none());
+        // A summary is the Responses upstream's to give; `auto` may get none from a chat one.
+        let r = req(json!({"model":"m","input":"x","reasoning":{"effort":"high","summary":"detailed"}}));
+        assert!(to_chat(&r, &input_items(&r).unwrap(), Strictness::Lenient).is_ok());
+        let auto = chat_of(json!({"model":"m","input":"x","reasoning":{"effort":"high","summary":"auto"}}));
+        assert_eq!(auto.unwrap()["reasoning_effort"], "high");
+    }
+
+    #[test]
+    fn item_references_resolve_to_stored_items() {
+        assert_eq!(response_id_of_item("msg_abc").as_deref(), Some("resp_abc"));
+        assert_eq!(response_id_of_item("rs_abc").as_deref(), Some("resp_abc"));
+        assert_eq!(response_id_of_item("fc_abc_2").as_deref(), Some("resp_abc"));
+        assert_eq!(response_id_of_item("item_abc"), None);
+        assert_eq!(response_id_of_item("msg_"), None);
+        let mut items = vec![
+            json!({"type":"item_reference","id":"msg_abc"}),
+            json!({"type":"item_reference","id":"msg_gone"}),
+            json!({"type":"message","role":"user","content":"next"}),
+        ];
+        let stored = message_item("msg_abc", "earlier answer", "completed");
+        resolve_references(&mut items, |id| (id == "msg_abc").then(|| stored.clone()));
+        assert_eq!(items[0], stored);
+        assert_eq!(items[1]["type"], "item_reference");
+        assert_eq!(items[2]["content"], "next");
     }
 
     #[test]

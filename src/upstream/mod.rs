@@ -1,13 +1,15 @@
 //! Upstream clients: the only place that opens network connections.
 //!
-//! One pooled keep-alive client per upstream (HTTP/1.1, rustls for https). Every network await
+//! One pooled keep-alive client per upstream and worker thread (rustls for https; HTTP/2 where
+//! the upstream offers it in ALPN, or with prior knowledge when configured, else HTTP/1.1; over
+//! HTTP/2 a pool multiplexes its requests on one connection per upstream). Every network await
 //! has a deadline; every failure becomes a [`GatewayError`] with an upstream fault, so callers
 //! never see a transport error type.
 
 pub mod redis;
 pub mod resilience;
 
-use crate::config::UpstreamConfig;
+use crate::config::{UpstreamConfig, UpstreamHttp2};
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
@@ -89,6 +91,29 @@ pub fn set_worker_index(i: usize) {
     WORKER.with(|w| w.set(i));
 }
 
+/// An HTTP/2 connection to an upstream is pinged after this long without a frame while it has
+/// streams open, and closed when the ping is not answered within as long again.
+const H2_KEEPALIVE: Duration = Duration::from_secs(20);
+
+/// The TLS client settings for `cfg`: the public (webpki) roots plus the certificates of its
+/// `ca_file`.
+fn tls_config(cfg: &UpstreamConfig) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for der in &cfg.extra_roots {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| format!("upstreams.{}.ca_file: {e}", cfg.name))?;
+    }
+    Ok(
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("upstreams.{}: TLS setup failed: {e}", cfg.name))?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
 /// One configured upstream with its connection pool.
 pub struct Upstream {
     pub name: String,
@@ -110,7 +135,8 @@ pub struct Upstream {
     /// Circuit breakers per deployment (model on this upstream), kept across reloads with the
     /// client.
     breakers: std::sync::Mutex<std::collections::HashMap<String, Arc<resilience::CircuitBreaker>>>,
-    /// Requests waiting on this upstream now (least-outstanding balancing).
+    /// Requests on this upstream now, from the attempt until the answer's body (or stream) ends
+    /// (least-outstanding balancing).
     pub outstanding: std::sync::atomic::AtomicU64,
 }
 
@@ -119,6 +145,9 @@ pub struct UpstreamResponse {
     pub response: http::Response<Incoming>,
     /// When the request was sent, so callers can bound the rest of the exchange.
     pub started: Instant,
+    /// Counts the request against its upstream until this answer is over (set by the
+    /// [`resilience::Exchange`]; a reader keeps it until the body ends).
+    pub outstanding: Option<resilience::Outstanding>,
 }
 
 impl Upstream {
@@ -130,25 +159,37 @@ impl Upstream {
         http.set_nodelay(true);
         http.set_keepalive(Some(Duration::from_secs(60)));
         let pools = pools.max(1);
+        let plain = cfg.base_url.parse::<Uri>().ok().and_then(|u| u.scheme().cloned())
+            == Some(http::uri::Scheme::HTTP);
+        // HTTP/2 without negotiation: h2c on `http`, `h2` as the only ALPN offer on `https`.
+        let h2_only = cfg.http2 == UpstreamHttp2::PriorKnowledge;
         let builder = || {
             let mut b = Client::builder(TokioExecutor::new());
             b.pool_idle_timeout(cfg.pool_idle_timeout)
                 .pool_max_idle_per_host(cfg.pool_max_idle_per_host)
                 .pool_timer(TokioTimer::new())
-                .timer(TokioTimer::new());
+                .timer(TokioTimer::new())
+                .http2_only(h2_only)
+                // A pooled HTTP/2 connection with streams open is pinged when quiet, so a dead
+                // upstream fails its streams instead of leaving them to the idle timeouts.
+                .http2_keep_alive_interval(H2_KEEPALIVE)
+                .http2_keep_alive_timeout(H2_KEEPALIVE);
             b
         };
-        let plain = cfg.base_url.parse::<Uri>().ok().and_then(|u| u.scheme().cloned())
-            == Some(http::uri::Scheme::HTTP);
         let clients = if plain {
             Clients::Plain((0..pools).map(|_| builder().build(http.clone())).collect())
         } else {
+            let tls = tls_config(cfg)?;
             let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-                .map_err(|e| format!("upstreams.{}: TLS setup failed: {e}", cfg.name))?
-                .https_or_http()
-                .enable_http1()
-                .wrap_connector(http);
+                .with_tls_config(tls)
+                .https_or_http();
+            // The ALPN offer: `h2` and `http/1.1` (the upstream picks), `h2` alone, or none
+            // (HTTP/1.1).
+            let https = match cfg.http2 {
+                UpstreamHttp2::Auto => https.enable_all_versions().wrap_connector(http),
+                UpstreamHttp2::PriorKnowledge => https.enable_http2().wrap_connector(http),
+                UpstreamHttp2::Off => https.enable_http1().wrap_connector(http),
+            };
             Clients::Tls((0..pools).map(|_| builder().build(https.clone())).collect())
         };
         let uri = |path: &str| -> Result<Uri, String> {
@@ -265,7 +306,11 @@ impl Upstream {
             return Err(GatewayError::new(ErrorKind::Internal, "upstream has no client"));
         };
         match tokio::time::timeout(self.request_timeout, sending).await {
-            Ok(Ok(response)) => Ok(UpstreamResponse { response, started }),
+            Ok(Ok(response)) => Ok(UpstreamResponse {
+                response,
+                started,
+                outstanding: None,
+            }),
             Ok(Err(e)) => Err(classify_client_error(&self.name, e)),
             Err(_) => Err(GatewayError::timed_out(
                 Timeout::Response,
@@ -371,6 +416,8 @@ mod tests {
             pool_idle_timeout: Duration::from_secs(1),
             pool_max_idle_per_host: 1,
             api: crate::config::UpstreamApi::Chat,
+            http2: crate::config::UpstreamHttp2::Auto,
+            extra_roots: Vec::new(),
         }
     }
 

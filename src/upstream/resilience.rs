@@ -26,7 +26,10 @@ use tower::retry::budget::{Budget, TpsBudget};
 #[derive(Debug)]
 enum Breaker {
     Closed {
+        /// Failures in a row.
         failures: u32,
+        /// Outcomes over the recent window, for the error-ratio trip.
+        window: ErrorWindow,
     },
     Open {
         until: Instant,
@@ -35,9 +38,96 @@ enum Breaker {
     HalfOpen,
 }
 
-/// A circuit breaker: opens after `failures` consecutive failures, half-opens after the
-/// cooldown to let one probe through. Only a [`Permit`] reports outcomes, so every attempt let
-/// through is settled exactly once.
+impl Breaker {
+    fn closed() -> Breaker {
+        Breaker::Closed {
+            failures: 0,
+            window: ErrorWindow::default(),
+        }
+    }
+}
+
+/// Slices of an [`ErrorWindow`]: outcomes older than the window leave it a slice at a time.
+const WINDOW_SLICES: usize = 10;
+
+/// Attempts and failures over a sliding window (`Trip::window`), in [`WINDOW_SLICES`] slices:
+/// a slice is reused, and its counts dropped, once it is a whole window old. Memory and work
+/// per outcome are constant whatever the traffic.
+#[derive(Debug)]
+struct ErrorWindow {
+    /// The instant slice numbers count from.
+    origin: Instant,
+    /// The slice length the counts were taken with (a reload that changes the window starts
+    /// afresh).
+    slice: Duration,
+    /// Per slot: (slice number, attempts, failures).
+    slots: [(u64, u32, u32); WINDOW_SLICES],
+}
+
+impl Default for ErrorWindow {
+    fn default() -> Self {
+        ErrorWindow {
+            origin: Instant::now(),
+            slice: Duration::ZERO,
+            slots: [(0, 0, 0); WINDOW_SLICES],
+        }
+    }
+}
+
+impl ErrorWindow {
+    fn slice_of(&self, now: Instant) -> u64 {
+        let nanos = self.slice.as_nanos().max(1);
+        u64::try_from(now.saturating_duration_since(self.origin).as_nanos() / nanos).unwrap_or(u64::MAX)
+    }
+
+    /// Count one outcome at `now`.
+    fn record(&mut self, now: Instant, failed: bool, window: Duration) {
+        let slice = (window / WINDOW_SLICES as u32).max(Duration::from_millis(1));
+        if slice != self.slice {
+            *self = ErrorWindow {
+                origin: now,
+                slice,
+                slots: [(0, 0, 0); WINDOW_SLICES],
+            };
+        }
+        let n = self.slice_of(now);
+        let i = (n % WINDOW_SLICES as u64) as usize;
+        if let Some(slot) = self.slots.get_mut(i) {
+            if slot.0 != n {
+                *slot = (n, 0, 0);
+            }
+            slot.1 = slot.1.saturating_add(1);
+            slot.2 = slot.2.saturating_add(u32::from(failed));
+        }
+    }
+
+    /// (attempts, failures) within the window ending at `now`.
+    fn totals(&self, now: Instant) -> (u32, u32) {
+        let n = self.slice_of(now);
+        self.slots
+            .iter()
+            .filter(|s| s.0 + WINDOW_SLICES as u64 > n && s.0 <= n)
+            .fold((0u32, 0u32), |(a, f), s| {
+                (a.saturating_add(s.1), f.saturating_add(s.2))
+            })
+    }
+
+    /// Has the error ratio reached `trip.error_ratio` over at least `trip.min_requests`
+    /// attempts? A ratio of 0 turns this trip off.
+    fn trips(&self, now: Instant, trip: &Trip) -> bool {
+        if trip.error_ratio <= 0.0 {
+            return false;
+        }
+        let (attempts, failures) = self.totals(now);
+        attempts >= trip.min_requests.max(1) && f64::from(failures) >= trip.error_ratio * f64::from(attempts)
+    }
+}
+
+/// A circuit breaker: opens after `failures` consecutive failures, or when the failures reach
+/// `error_ratio` of at least `min_requests` attempts within the sliding `window`; half-opens
+/// after the cooldown to let one probe through. Only a [`Permit`] reports outcomes, so every
+/// attempt let through is settled exactly once; an attempt that started before the circuit
+/// opened changes nothing when it ends (only the probe decides an open circuit's fate).
 #[derive(Debug)]
 pub struct CircuitBreaker {
     state: Mutex<Breaker>,
@@ -46,7 +136,7 @@ pub struct CircuitBreaker {
 impl Default for CircuitBreaker {
     fn default() -> Self {
         CircuitBreaker {
-            state: Mutex::new(Breaker::Closed { failures: 0 }),
+            state: Mutex::new(Breaker::closed()),
         }
     }
 }
@@ -56,6 +146,12 @@ impl Default for CircuitBreaker {
 pub struct Trip {
     /// Consecutive failures that open the circuit.
     pub failures: u32,
+    /// Failures as a fraction of the attempts in `window` that open the circuit (0: off).
+    pub error_ratio: f64,
+    /// The sliding window the ratio is taken over.
+    pub window: Duration,
+    /// Fewest attempts in the window before the ratio can trip.
+    pub min_requests: u32,
     /// How long it stays open before one probe.
     pub cooldown: Duration,
 }
@@ -75,33 +171,51 @@ impl CircuitBreaker {
     /// expired open circuit moves to half-open and this caller's permit is its probe.
     pub fn try_acquire(self: &Arc<Self>, now: Instant, trip: Trip) -> Option<Permit> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match *s {
-            Breaker::Closed { .. } => {}
-            Breaker::Open { until } if now >= until => *s = Breaker::HalfOpen,
+        let probe = match *s {
+            Breaker::Closed { .. } => false,
+            Breaker::Open { until } if now >= until => {
+                *s = Breaker::HalfOpen;
+                true
+            }
             Breaker::Open { .. } | Breaker::HalfOpen => return None,
-        }
+        };
         Some(Permit {
             breaker: self.clone(),
             trip,
+            probe,
             settled: false,
         })
     }
 
-    fn success(&self) {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Breaker::Closed { failures: 0 };
-    }
-
-    fn failure(&self, trip: Trip) {
+    fn settle(&self, probe: bool, failed: bool, trip: &Trip) {
+        let now = Instant::now();
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        *s = match *s {
-            Breaker::Closed { failures } if failures + 1 < trip.failures => Breaker::Closed {
-                failures: failures + 1,
-            },
-            // A failed probe (or the threshold reached) opens it for a fresh cooldown.
-            _ => Breaker::Open {
-                until: Instant::now() + trip.cooldown,
-            },
+        if probe {
+            // The probe decides: closed afresh, or open for another cooldown.
+            *s = if failed {
+                Breaker::Open {
+                    until: now + trip.cooldown,
+                }
+            } else {
+                Breaker::closed()
+            };
+            return;
+        }
+        let Breaker::Closed { failures, window } = &mut *s else {
+            // Sent before the circuit opened: the circuit has decided already.
+            return;
         };
+        window.record(now, failed, trip.window);
+        if !failed {
+            *failures = 0;
+            return;
+        }
+        *failures = failures.saturating_add(1);
+        if *failures >= trip.failures || window.trips(now, trip) {
+            *s = Breaker::Open {
+                until: now + trip.cooldown,
+            };
+        }
     }
 
     pub fn state(&self) -> CircuitState {
@@ -122,6 +236,8 @@ impl CircuitBreaker {
 pub struct Permit {
     breaker: Arc<CircuitBreaker>,
     trip: Trip,
+    /// This attempt is the half-open circuit's one probe.
+    probe: bool,
     settled: bool,
 }
 
@@ -129,20 +245,20 @@ impl Permit {
     /// The deployment answered (any status that is not worth a retry).
     pub fn succeeded(mut self) {
         self.settled = true;
-        self.breaker.success();
+        self.breaker.settle(self.probe, false, &self.trip);
     }
 
     /// The deployment failed (transport error, timeout, retryable status).
     pub fn failed(mut self) {
         self.settled = true;
-        self.breaker.failure(self.trip);
+        self.breaker.settle(self.probe, true, &self.trip);
     }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
         if !self.settled {
-            self.breaker.failure(self.trip);
+            self.breaker.settle(self.probe, true, &self.trip);
         }
     }
 }
@@ -270,8 +386,19 @@ impl Drop for CircuitGauge<'_> {
     }
 }
 
-/// Decrements an upstream's outstanding count when the exchange is over.
-struct Outstanding(Arc<Upstream>);
+/// One request outstanding on an upstream (least-outstanding balancing), from its attempt until
+/// its answer is over: the exchange hands it to the [`UpstreamResponse`] it returns, and the
+/// response's reader keeps it until the whole body is read or the relayed stream ends (or is
+/// dropped), so a long stream keeps counting against its deployment.
+pub struct Outstanding(Arc<Upstream>);
+
+impl Outstanding {
+    /// Count one request on `upstream` until this is dropped.
+    pub fn new(upstream: &Arc<Upstream>) -> Outstanding {
+        upstream.outstanding.fetch_add(1, Ordering::Relaxed);
+        Outstanding(upstream.clone())
+    }
+}
 
 impl Drop for Outstanding {
     fn drop(&mut self) {
@@ -298,6 +425,9 @@ impl Exchange<'_> {
     fn trip(&self) -> Trip {
         Trip {
             failures: self.cfg.circuit_failures,
+            error_ratio: self.cfg.circuit_error_ratio,
+            window: self.cfg.circuit_window,
+            min_requests: self.cfg.circuit_min_requests,
             cooldown: self.cfg.circuit_cooldown,
         }
     }
@@ -382,8 +512,7 @@ impl Exchange<'_> {
                 continue;
             };
             attempts += 1;
-            cand.upstream.outstanding.fetch_add(1, Ordering::Relaxed);
-            let _out = Outstanding(cand.upstream.clone());
+            let outstanding = Outstanding::new(&cand.upstream);
             let remaining = deadline.saturating_duration_since(Instant::now());
             let sent = tokio::time::timeout(
                 remaining,
@@ -392,7 +521,8 @@ impl Exchange<'_> {
             .await;
             let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
             match sent {
-                Ok(Ok(resp)) => {
+                Ok(Ok(mut resp)) => {
+                    resp.outstanding = Some(outstanding);
                     let status = resp.response.status().as_u16();
                     if retryable_status(status) {
                         permit.failed();
@@ -474,8 +604,110 @@ mod tests {
 
     const TRIP: Trip = Trip {
         failures: 3,
+        error_ratio: 0.0,
+        window: Duration::from_secs(10),
+        min_requests: 20,
         cooldown: Duration::from_millis(30),
     };
+
+    /// Consecutive failures rarely line up, and a ratio trip needs no run.
+    const RATIO: Trip = Trip {
+        failures: 5,
+        error_ratio: 0.5,
+        window: Duration::from_secs(10),
+        min_requests: 10,
+        cooldown: Duration::from_secs(60),
+    };
+
+    #[test]
+    fn window_counts_what_is_recent_and_forgets_the_rest() {
+        let t0 = Instant::now();
+        let mut w = ErrorWindow::default();
+        let window = Duration::from_secs(10);
+        for i in 0..10u64 {
+            w.record(t0 + Duration::from_millis(i * 100), i % 2 == 0, window);
+        }
+        assert_eq!(w.totals(t0 + Duration::from_secs(1)), (10, 5));
+        // Nine seconds on, all still within the window.
+        w.record(t0 + Duration::from_secs(9), true, window);
+        assert_eq!(w.totals(t0 + Duration::from_secs(9)), (11, 6));
+        // Past the window, the first second's slice has left it; the ninth's has not.
+        assert_eq!(w.totals(t0 + Duration::from_millis(10_500)), (1, 1));
+        assert_eq!(w.totals(t0 + Duration::from_secs(20)), (0, 0));
+        // A reused slot starts from zero.
+        w.record(t0 + Duration::from_secs(30), false, window);
+        assert_eq!(w.totals(t0 + Duration::from_secs(30)), (1, 0));
+        // A changed window starts afresh.
+        w.record(t0 + Duration::from_secs(30), true, Duration::from_secs(5));
+        assert_eq!(w.totals(t0 + Duration::from_secs(30)), (1, 1));
+    }
+
+    #[test]
+    fn window_trips_at_the_ratio_only_above_the_floor() {
+        let t0 = Instant::now();
+        let window = Duration::from_secs(10);
+        let mut w = ErrorWindow::default();
+        for i in 0..9u64 {
+            w.record(t0, true, window);
+            assert!(!w.trips(t0, &RATIO), "{i}: below min_requests");
+        }
+        w.record(t0, false, window);
+        assert!(w.trips(t0, &RATIO), "9 of 10 failed");
+        let mut w = ErrorWindow::default();
+        for i in 0..20 {
+            w.record(t0, i % 3 == 0, window);
+        }
+        assert!(!w.trips(t0, &RATIO), "7 of 20 is under half");
+        let off = Trip {
+            error_ratio: 0.0,
+            ..RATIO
+        };
+        let mut w = ErrorWindow::default();
+        for _ in 0..50 {
+            w.record(t0, true, window);
+        }
+        assert!(!w.trips(t0, &off), "a ratio of 0 is off");
+    }
+
+    /// The bug: only consecutive failures opened a circuit, so a deployment failing 60 % of
+    /// its attempts, never five in a row, kept its traffic.
+    #[test]
+    fn breaker_opens_on_an_error_ratio_without_a_run_of_failures() {
+        let b = Arc::new(CircuitBreaker::default());
+        // Fail, succeed, fail, fail, succeed, ...: 60 %, never more than two in a row.
+        let pattern = [true, false, true, true, false];
+        let mut opened_after = None;
+        for i in 0..20 {
+            let p = b.try_acquire(Instant::now(), RATIO).expect("closed");
+            if pattern[i % pattern.len()] {
+                p.failed();
+            } else {
+                p.succeeded();
+            }
+            if b.state() == CircuitState::Open {
+                opened_after = Some(i + 1);
+                break;
+            }
+        }
+        assert_eq!(
+            opened_after,
+            Some(11),
+            "at the first failure with 10 attempts in the window"
+        );
+        assert!(b.try_acquire(Instant::now(), RATIO).is_none());
+    }
+
+    #[test]
+    fn a_late_success_does_not_close_an_open_circuit() {
+        let b = Arc::new(CircuitBreaker::default());
+        let late = acquire(&b).unwrap();
+        for _ in 0..3 {
+            acquire(&b).unwrap().failed();
+        }
+        assert_eq!(b.state(), CircuitState::Open);
+        late.succeeded();
+        assert_eq!(b.state(), CircuitState::Open, "only the probe decides");
+    }
 
     fn acquire(b: &Arc<CircuitBreaker>) -> Option<Permit> {
         b.try_acquire(Instant::now(), TRIP)

@@ -105,7 +105,14 @@ pub fn test_env() -> HashMap<String, String> {
 }
 
 pub async fn start_gateway(toml: &str) -> Running {
-    let cfg = config::load_str(toml, ConfigSource::File("<test>".into()), &test_env())
+    start_gateway_env(toml, &[]).await
+}
+
+/// A gateway whose configuration also reads `env` (besides the test upstream key).
+pub async fn start_gateway_env(toml: &str, env: &[(&str, &str)]) -> Running {
+    let mut vars = test_env();
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let cfg = config::load_str(toml, ConfigSource::File("<test>".into()), &vars)
         .unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -28,16 +28,55 @@ def _start(args, env=None):
 
 
 class Stack:
-    def __init__(self, mock_addr, gw_addr):
+    """The gateway in front of two mocks: `mock_*` is a Chat-Completions-only server (upstream
+    `mock`, `api = "chat"`: the gateway translates Responses requests) and `resp_mock_*` speaks
+    the Responses API (upstream `mockr`, `api = "responses"`: relayed)."""
+
+    def __init__(self, mock_addr, resp_mock_addr, gw_addr):
         self.mock_url = f"http://{mock_addr}/v1"
         self.gateway_url = f"http://{gw_addr}/v1"
         self.mock_root = f"http://{mock_addr}"
+        self.resp_mock_url = f"http://{resp_mock_addr}/v1"
+        self.resp_mock_root = f"http://{resp_mock_addr}"
+
+
+class Dialect:
+    """One upstream dialect of the stack: the public model served by it and its mock."""
+
+    def __init__(self, name, model, mock_root):
+        self.name = name
+        self.model = model
+        self.mock_root = mock_root
+        self.mock_url = f"{mock_root}/v1"
+
+    def __repr__(self):
+        return self.name
+
+
+@pytest.fixture(params=["chat", "responses"])
+def dialect(request, stack):
+    """Each Responses test runs against both upstream dialects: `gpt-4o-mini` on the
+    Chat-Completions-only mock and `r-mini` on the Responses-speaking one."""
+    if request.param == "chat":
+        return Dialect("chat", "gpt-4o-mini", stack.mock_root)
+    return Dialect("responses", "r-mini", stack.resp_mock_root)
+
+
+def _stop(procs):
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 @pytest.fixture(scope="session")
 def stack():
-    # A slow mock (20 tokens/s) so streaming order can be observed.
-    mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20"])
+    # Slow mocks (20 tokens/s) so streaming order can be observed. The first acts as a server
+    # that predates the Responses API (`--chat-only`: /v1/responses is a 404).
+    mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20", "--chat-only"])
+    resp_mock, resp_mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20"])
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     cfg = f"""
 [server]
@@ -51,9 +90,9 @@ upstream = "mock"
 [models."o3-mini"]
 upstream = "mock"
 kind = "reasoning"
-# The same mock declared as speaking the Responses API (relayed, not translated).
+# A second mock that speaks the Responses API (relayed, not translated).
 [upstreams.mockr]
-base_url = "http://{mock_addr}/v1"
+base_url = "http://{resp_mock_addr}/v1"
 api = "responses"
 [models."r-mini"]
 upstream = "mockr"
@@ -67,14 +106,13 @@ upstream = "mock"
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
         f.write(cfg)
         path = f.name
-    gw, gw_addr = _start(["serve", "--config", path])
     try:
-        yield Stack(mock_addr, gw_addr)
+        gw, gw_addr = _start(["serve", "--config", path])
+    except BaseException:
+        _stop([mock, resp_mock])
+        raise
+    try:
+        yield Stack(mock_addr, resp_mock_addr, gw_addr)
     finally:
-        for p in (gw, mock):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop([gw, mock, resp_mock])
         os.unlink(path)

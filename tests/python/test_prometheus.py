@@ -13,6 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 
+import openai
 import pytest
 from openai import OpenAI
 
@@ -83,6 +84,10 @@ upstream = "mock"
 kind = "embedding"
 [policy]
 routed_models = ["auto"]
+# Small background bounds, so the load fills a queue.
+[responses]
+background_max_queued = 2
+background_max_running = 1
 {teams}
 """
     tmp = tempfile.mkdtemp(prefix="gearbox-prom-")
@@ -137,7 +142,8 @@ routed_models = ["auto"]
 def drive_load(gw_addr, mock_addr, keys):
     """A short mix: plain and streamed chat, routed easy and hard asks, a shadow team, a
     chain-of-thought prompt for the reasoning model, cache hits, gateway and upstream errors,
-    embeddings."""
+    embeddings, the Responses API (plain, streamed, failing) and background jobs that complete,
+    fail, are cancelled and are refused at a full queue."""
     base = f"http://{gw_addr}/v1"
     clients = {t: OpenAI(base_url=base, api_key=k, max_retries=0) for t, k in keys.items()}
     web, batch, shadow = clients["web"], clients["batch"], clients["shadowy"]
@@ -184,6 +190,13 @@ def drive_load(gw_addr, mock_addr, keys):
             web.chat.completions.create(model=f"no-such-model-{round_}", messages=[{"role": "user", "content": "x"}])
         except Exception:
             pass
+        web.responses.create(model="gpt-4o-mini", input=f"responses {round_}")
+        for _ in web.responses.create(model="gpt-4o-mini", input=f"responses stream {round_}", stream=True):
+            pass
+        try:
+            web.responses.create(model="o1", input=f"to the upstream that is down {round_}")
+        except Exception:
+            pass
         for fault in ({"kind": "status", "status": 503}, {"kind": "reset"}):
             post_json(f"http://{mock_addr}/mock/faults", fault)
             try:
@@ -191,6 +204,36 @@ def drive_load(gw_addr, mock_addr, keys):
             except Exception:
                 pass
         time.sleep(1.0)
+    drive_background(web, mock_addr)
+
+
+def drive_background(web, mock_addr):
+    """One job holds the team's only running slot (the mock stalls it); more are queued until
+    the queue (2) is full and one is refused; a queued one is cancelled; one fails (its upstream
+    is down). Returns when all have ended."""
+    post_json(f"http://{mock_addr}/mock/faults", {"kind": "stall", "ms": 1500, "count": 1, "model": "gpt-4o-mini"})
+    jobs = [web.responses.create(model="gpt-4o-mini", input="background 0", background=True)]
+    refused = False
+    for i in range(1, 6):
+        try:
+            jobs.append(web.responses.create(model="gpt-4o-mini", input=f"background {i}", background=True))
+        except openai.RateLimitError:
+            refused = True
+            break
+    assert refused, "the background queue never filled"
+    cancelled = web.responses.cancel(jobs[-1].id)
+    assert cancelled.status == "cancelled", cancelled
+    jobs.append(web.responses.create(model="o1", input="background to the upstream that is down", background=True))
+    deadline = time.time() + 30
+    ended = {}
+    while len(ended) < len(jobs):
+        assert time.time() < deadline, f"background jobs did not end: {ended}"
+        for j in jobs:
+            status = web.responses.retrieve(j.id).status
+            if status not in ("queued", "in_progress"):
+                ended[j.id] = status
+        time.sleep(0.1)
+    assert sorted(set(ended.values())) == ["cancelled", "completed", "failed"], ended
 
 
 def dashboard_exprs():

@@ -1,24 +1,22 @@
-"""The official `openai` SDK's Responses API through gearbox, for both upstream dialects:
-`gpt-4o-mini` (a chat upstream: translated both ways) and `r-mini` (a Responses upstream:
-relayed)."""
+"""The official `openai` SDK's Responses API through gearbox, for both upstream dialects (the
+`dialect` fixture): `gpt-4o-mini` (a Chat-Completions-only mock: translated both ways) and
+`r-mini` (a Responses-speaking mock: relayed)."""
 import json
 
+import openai
 import pytest
 from openai import OpenAI
 from pydantic import BaseModel
 
 from conftest import KEY
 
-DIALECTS = ["gpt-4o-mini", "r-mini"]
-
 
 def gateway(stack):
     return OpenAI(base_url=stack.gateway_url, api_key=KEY, max_retries=0)
 
 
-@pytest.mark.parametrize("model", DIALECTS)
-def test_responses_create_plain(stack, model):
-    gw = gateway(stack)
+def test_responses_create_plain(stack, dialect):
+    gw, model = gateway(stack), dialect.model
     r = gw.responses.create(model=model, input="Name three rivers in Europe", instructions="Be terse.")
     assert r.id.startswith("resp_")
     assert r.status == "completed"
@@ -28,9 +26,8 @@ def test_responses_create_plain(stack, model):
     assert again.output_text == r.output_text
 
 
-@pytest.mark.parametrize("model", DIALECTS)
-def test_responses_create_streamed(stack, model):
-    gw = gateway(stack)
+def test_responses_create_streamed(stack, dialect):
+    gw, model = gateway(stack), dialect.model
     types, deltas, final = [], [], None
     for event in gw.responses.create(model=model, input="Name three rivers in Europe", stream=True):
         types.append(event.type)
@@ -43,9 +40,8 @@ def test_responses_create_streamed(stack, model):
     assert final.usage.output_tokens > 0
 
 
-@pytest.mark.parametrize("model", DIALECTS)
-def test_function_tool_round_trip(stack, model):
-    gw = gateway(stack)
+def test_function_tool_round_trip(stack, dialect):
+    gw, model = gateway(stack), dialect.model
     tools = [{
         "type": "function",
         "name": "get_weather",
@@ -69,17 +65,17 @@ class Person(BaseModel):
     age: int
 
 
-def test_responses_parse_with_pydantic(stack):
+def test_responses_parse_with_pydantic(stack, dialect):
     gw = gateway(stack)
-    r = gw.responses.parse(model="gpt-4o-mini", input="Invent a person", text_format=Person)
+    r = gw.responses.parse(model=dialect.model, input="Invent a person", text_format=Person)
     assert isinstance(r.output_parsed, Person)
 
 
-def _set_ttft(stack, ms):
+def _set_ttft(dialect, ms):
     import urllib.request
 
     req = urllib.request.Request(
-        f"{stack.mock_root}/mock/latency",
+        f"{dialect.mock_root}/mock/latency",
         data=json.dumps({"ttft_ms": ms}).encode(),
         method="PUT",
         headers={"content-type": "application/json"},
@@ -101,10 +97,9 @@ def _poll(gw, rid, until, limit=30.0):
     raise AssertionError(f"{rid} stayed {seen}")
 
 
-@pytest.mark.parametrize("model", DIALECTS)
-def test_background_create_poll_and_cancel(stack, model):
-    gw = gateway(stack)
-    _set_ttft(stack, 1500)
+def test_background_create_poll_and_cancel(stack, dialect):
+    gw, model = gateway(stack), dialect.model
+    _set_ttft(dialect, 1500)
     try:
         job = gw.responses.create(model=model, input="Write a long analysis of rivers", background=True)
         assert job.status == "queued" and job.id.startswith("resp_") and job.background
@@ -120,4 +115,26 @@ def test_background_create_poll_and_cancel(stack, model):
         assert gw.responses.retrieve(running.id).status == "cancelled"
         assert gw.responses.cancel(job.id).status == "completed"
     finally:
-        _set_ttft(stack, 0)
+        _set_ttft(dialect, 0)
+
+
+def test_reasoning_summary(stack, dialect):
+    """A chat upstream has no reasoning summaries: a demanded one is a 400 naming the field;
+    `auto` is answered without one. A Responses upstream gets the request as it came."""
+    gw, model = gateway(stack), dialect.model
+    if dialect.name == "chat":
+        with pytest.raises(openai.BadRequestError) as e:
+            gw.responses.create(model=model, input="Think it through", reasoning={"summary": "detailed"})
+        assert e.value.body["param"] == "reasoning.summary", e.value.body
+    else:
+        r = gw.responses.create(model=model, input="Think it through", reasoning={"summary": "detailed"})
+        assert r.status == "completed" and r.reasoning.summary == "detailed"
+    r = gw.responses.create(model=model, input="Think it through", reasoning={"summary": "auto"})
+    assert r.output_text and r.reasoning.summary == "auto"
+
+
+def test_fails_on_a_server_without_responses(stack):
+    # The chat-only mock directly: what every client met before the gateway spoke Responses.
+    direct = OpenAI(base_url=stack.mock_url, api_key="unused", max_retries=0)
+    with pytest.raises(openai.NotFoundError):
+        direct.responses.create(model="gpt-4o-mini", input="hi")
