@@ -393,7 +393,7 @@ impl Record {
     fn end_span(&mut self, complete: bool) {
         let span = std::mem::replace(&mut self.span, tracing::Span::none());
         let info = &self.info;
-        span.record("http.response.status_code", self.status);
+        span.record("http.response.status_code", i64::from(self.status));
         span.record("gearbox.request_id", self.request_id.as_str());
         if let Some(t) = &info.team {
             span.record("gearbox.team", &**t);
@@ -409,10 +409,13 @@ impl Record {
             span.record("gen_ai.response.model", m.as_str());
         }
         if let Some(u) = info.usage.get() {
-            span.record("gen_ai.usage.input_tokens", u.prompt_tokens);
-            span.record("gen_ai.usage.output_tokens", u.completion_tokens);
+            span.record("gen_ai.usage.input_tokens", telemetry::int(u.prompt_tokens));
+            span.record("gen_ai.usage.output_tokens", telemetry::int(u.completion_tokens));
             if let Some(d) = &u.completion_tokens_details {
-                span.record("gen_ai.usage.reasoning_tokens", d.reasoning_tokens);
+                span.record(
+                    "gen_ai.usage.reasoning_tokens",
+                    telemetry::int(d.reasoning_tokens),
+                );
             }
         }
         if let Some(kind) = self.error {

@@ -141,6 +141,17 @@ impl Telemetry {
     }
 }
 
+/// A count as a span attribute: OTel integers are signed (`tracing-opentelemetry` records an
+/// unsigned value as its text).
+pub fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A length as a span attribute (see [`int`]).
+pub fn len(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// The log formatter's filter directive that keeps the export-only spans out of log lines.
 pub const LOG_FILTER_DIRECTIVE: &str = "gearbox::otel=off";
 

@@ -161,7 +161,12 @@ impl MockState {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "body": body});
+        // W3C trace context the caller propagated (tests check the gateway's).
+        let traceparent = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "traceparent": traceparent, "body": body});
         let mut s = match self.stats.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),

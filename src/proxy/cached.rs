@@ -46,7 +46,13 @@ pub async fn lookup(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>) -> Lookup {
     let found = lookup_in(ctx, call, &span).instrument(span.clone()).await;
     if !span.is_disabled() {
         // hit | coalesced (followed a leader) | miss (leads: its answer is stored) | bypass
-        span.record("gearbox.cache.result", ctx.info.cache);
+        let result = match &found {
+            Lookup::Hit(_) => "hit",
+            Lookup::Follow(_) => "coalesced",
+            Lookup::Lead(_) => "miss",
+            Lookup::Bypass => ctx.info.cache,
+        };
+        span.record("gearbox.cache.result", result);
     }
     found
 }

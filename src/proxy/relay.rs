@@ -209,7 +209,7 @@ impl StreamSpan {
 impl crate::stream::StreamTap for StreamSpan {
     fn on_end(self: Box<Self>, s: &crate::stream::StreamSummary) {
         let span = &self.span;
-        span.record("gearbox.stream.events", s.events);
+        span.record("gearbox.stream.events", crate::telemetry::int(s.events));
         if let Some(at) = s.first_event_at {
             let ms = at.saturating_duration_since(self.request_started).as_secs_f64() * 1000.0;
             span.record("gearbox.stream.time_to_first_event_ms", ms);
@@ -224,10 +224,19 @@ impl crate::stream::StreamTap for StreamSpan {
             span.record("error.type", outcome);
         }
         if let Some(u) = &s.usage {
-            span.record("gen_ai.usage.input_tokens", u.prompt_tokens);
-            span.record("gen_ai.usage.output_tokens", u.completion_tokens);
+            span.record(
+                "gen_ai.usage.input_tokens",
+                crate::telemetry::int(u.prompt_tokens),
+            );
+            span.record(
+                "gen_ai.usage.output_tokens",
+                crate::telemetry::int(u.completion_tokens),
+            );
             if let Some(d) = &u.completion_tokens_details {
-                span.record("gen_ai.usage.reasoning_tokens", d.reasoning_tokens);
+                span.record(
+                    "gen_ai.usage.reasoning_tokens",
+                    crate::telemetry::int(d.reasoning_tokens),
+                );
             }
         }
     }

@@ -434,10 +434,16 @@ async fn adapt_for_reasoning(
         .instrument(span.clone())
         .await;
     if let (false, Ok((translation, outcome))) = (span.is_disabled(), &adapted) {
-        span.record("gearbox.rewrite.params_changed", translation.changes.len() as u64);
+        span.record(
+            "gearbox.rewrite.params_changed",
+            crate::telemetry::len(translation.changes.len()),
+        );
         if let Some(o) = outcome {
             span.record("gearbox.rewrite.rewritten", o.rewritten);
-            span.record("gearbox.rewrite.directives_removed", o.removed.len() as u64);
+            span.record(
+                "gearbox.rewrite.directives_removed",
+                crate::telemetry::len(o.removed.len()),
+            );
         }
     }
     drop(span);

@@ -158,11 +158,8 @@ async fn enforce_in(
                 }
             }
         }
-        span.record("gearbox.schema.repairs", u64::from(repairs));
-        if let Some((_, violations)) = &bad {
-            span.record("gearbox.schema.violations", violations.len() as u64);
-        }
         let Some((bad_message, violations)) = bad else {
+            span.record("gearbox.schema.repairs", i64::from(repairs));
             let result = if repairs > 0 { "repaired" } else { "valid" };
             if repairs > 0 {
                 state.metrics.record_schema_repair("success");
@@ -183,6 +180,11 @@ async fn enforce_in(
             state.metrics.record_schema_repair("failure");
         }
         if repairs >= max_repairs {
+            span.record("gearbox.schema.repairs", i64::from(repairs));
+            span.record(
+                "gearbox.schema.violations",
+                crate::telemetry::len(violations.len()),
+            );
             state.metrics.record_schema("invalid");
             let mut h = http::HeaderMap::new();
             h.insert("x-gearbox-schema", HeaderValue::from_static("invalid"));
@@ -207,8 +209,8 @@ async fn enforce_in(
         let exchange = ctx.exchange(Endpoint::ChatCompletions, served_by.upstream.request_timeout);
         let repair_span = crate::telemetry::stage_span!(
             "gearbox.schema.repair",
-            gearbox.schema.repair = u64::from(repairs),
-            gearbox.schema.violations = violations.len() as u64,
+            gearbox.schema.repair = i64::from(repairs),
+            gearbox.schema.violations = crate::telemetry::len(violations.len()),
         );
         let (repaired, waited) = async {
             let answered = exchange

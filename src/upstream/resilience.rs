@@ -304,10 +304,10 @@ fn record_attempt(
     match sent {
         Ok(Ok(resp)) => {
             let status = resp.response.status().as_u16();
-            span.record("http.response.status_code", status);
+            span.record("http.response.status_code", i64::from(status));
             span.record("gearbox.ttfb_ms", sent_at.elapsed().as_secs_f64() * 1000.0);
             if status >= 400 {
-                span.record("error.type", status);
+                span.record("error.type", status.to_string().as_str());
             }
         }
         Ok(Err(e)) => {
@@ -335,7 +335,7 @@ impl Exchange<'_> {
             gen_ai.operation.name = op,
             gen_ai.request.model = cand.model.as_str(),
             gearbox.deployment = cand.upstream.name.as_str(),
-            gearbox.retry = retry,
+            gearbox.retry = i64::from(retry),
             gearbox.fallback = cand.fallback,
             // Evaluated only when the span is enabled (it takes the breaker's lock).
             gearbox.circuit.state = match breaker.state() {
