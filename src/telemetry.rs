@@ -122,7 +122,7 @@ impl Telemetry {
             .with_threads(false)
             .with_target(false)
             .with_level(false)
-            .with_filter(Targets::new().with_target(TARGET, tracing::Level::TRACE));
+            .with_filter(Targets::new().with_target(TARGET, tracing::Level::INFO));
         Box::new(layer)
     }
 
@@ -302,4 +302,71 @@ pub fn traceparent(span: &tracing::Span) -> Option<String> {
             sc.trace_flags().to_u8()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{Span as _, Tracer as _};
+    use std::sync::mpsc;
+    use std::sync::Mutex;
+
+    /// An exporter that holds its first batch until released, so the queue stays full.
+    #[derive(Debug)]
+    struct Stuck(Mutex<mpsc::Receiver<()>>);
+
+    impl SpanExporter for Stuck {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            if let Ok(rx) = self.0.lock() {
+                let _ = rx.recv_timeout(Duration::from_secs(10));
+            }
+            Ok(())
+        }
+    }
+
+    fn spans_total(outcome: &str) -> u64 {
+        let text = String::from_utf8(crate::metrics::Metrics::new().unwrap().render()).unwrap();
+        let prefix = format!("gearbox_trace_spans_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_full_export_queue_drops_spans_and_counts_them_without_blocking() {
+        let (release, held) = mpsc::channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let batch = BatchConfigBuilder::default()
+            .with_max_queue_size(2)
+            .with_max_export_batch_size(2)
+            .with_scheduled_delay(Duration::from_secs(3600))
+            .build();
+        let bsp = BatchSpanProcessor::builder(Counted {
+            inner: Stuck(Mutex::new(held)),
+            pending: pending.clone(),
+        })
+        .with_batch_config(batch)
+        .build();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(Bounded {
+                inner: bsp,
+                pending,
+                capacity: 2,
+            })
+            .build();
+        let tracer = provider.tracer("test");
+        let (dropped, exported) = (spans_total("dropped"), spans_total("exported"));
+        let started = std::time::Instant::now();
+        for _ in 0..5 {
+            tracer.start("s").end();
+        }
+        // Two fill the queue (their export is held); three are dropped at once, not waited for.
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(spans_total("dropped") - dropped, 3);
+        release.send(()).unwrap();
+        provider.shutdown().unwrap();
+        assert_eq!(spans_total("exported") - exported, 2);
+    }
 }
