@@ -457,35 +457,45 @@ async fn a_retried_request_has_one_span_per_attempt() {
     }
 }
 
+/// The "done when": a routed streaming request is one trace with every stage.
 #[tokio::test]
-async fn a_streaming_request_has_a_stream_span_with_events_and_usage() {
+async fn a_routed_streaming_request_is_one_trace_with_every_stage_and_the_stream() {
     pipeline();
-    let (_mock, gw) = stack(MockOptions::default(), "").await;
-    let mut body = chat("gpt-4o-mini", "tell me a story");
+    let (_mock, gw) = stack(MockOptions::default(), ROUTED).await;
+    let mut body = cot_request();
     body["stream"] = json!(true);
     let (tp, tid, _) = client_context();
     let r = traced_post(&gw.url("/v1/chat/completions"), &body, &tp).await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-gearbox-route"), Some("reasoning"));
     assert!(r.text().contains("[DONE]"));
 
     let spans = trace(&tid, |s| has_server(s) && !named(s, "gearbox.stream").is_empty()).await;
     let srv = server(&spans);
+    for stage in [
+        "gearbox.auth",
+        "gearbox.classify",
+        "gearbox.admission",
+        "gearbox.rewrite",
+        "gearbox.cache",
+        "chat o3-mini",
+        "gearbox.stream",
+    ] {
+        assert_child(one(&spans, stage), srv);
+    }
+    assert_eq!(spans.len(), 8, "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
     let stream = one(&spans, "gearbox.stream");
-    assert_child(stream, srv);
-    assert_child(one(&spans, "chat gpt-4o-mini"), srv);
     assert!(attr(stream, "gearbox.stream.events").as_i64().unwrap() >= 2);
-    assert!(
-        attr(stream, "gearbox.stream.time_to_first_event_ms")
-            .as_f64()
-            .unwrap()
-            > 0.0
-    );
+    assert!(attr(stream, "gearbox.stream.time_to_first_event_ms").as_f64().unwrap() > 0.0);
     assert_eq!(attr(stream, "gearbox.stream.outcome"), "completed");
-    // The gateway asked for the usage chunk (hidden from this client): the span has it.
+    // The gateway asked for the usage chunk (hidden from this client): the spans have it.
     assert!(attr(stream, "gen_ai.usage.output_tokens").as_i64().unwrap() > 0);
+    assert!(attr(stream, "gen_ai.usage.reasoning_tokens").as_i64().unwrap() > 0);
     assert!(attr(srv, "gen_ai.usage.input_tokens").as_i64().unwrap() > 0);
+    assert!(attr(srv, "gen_ai.usage.reasoning_tokens").as_i64().unwrap() > 0);
+    assert_eq!(attr(srv, "gen_ai.response.model"), "o3-mini");
     // The stream span lasts from the upstream's headers to the relay's end.
-    let attempt = one(&spans, "chat gpt-4o-mini");
+    let attempt = one(&spans, "chat o3-mini");
     assert!(stream.start_time_unix_nano >= attempt.end_time_unix_nano);
     assert!(stream.end_time_unix_nano > stream.start_time_unix_nano);
 }
