@@ -483,10 +483,20 @@ async fn a_routed_streaming_request_is_one_trace_with_every_stage_and_the_stream
     ] {
         assert_child(one(&spans, stage), srv);
     }
-    assert_eq!(spans.len(), 8, "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
+    assert_eq!(
+        spans.len(),
+        8,
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
     let stream = one(&spans, "gearbox.stream");
     assert!(attr(stream, "gearbox.stream.events").as_i64().unwrap() >= 2);
-    assert!(attr(stream, "gearbox.stream.time_to_first_event_ms").as_f64().unwrap() > 0.0);
+    assert!(
+        attr(stream, "gearbox.stream.time_to_first_event_ms")
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     assert_eq!(attr(stream, "gearbox.stream.outcome"), "completed");
     // The gateway asked for the usage chunk (hidden from this client): the spans have it.
     assert!(attr(stream, "gen_ai.usage.output_tokens").as_i64().unwrap() > 0);
