@@ -99,7 +99,6 @@ fn main() {
 /// serve` builds it: the fmt layer (to a sink) under an info filter that turns the pipeline's
 /// spans off, and the OTel layer when exporting.
 fn install_tracing(mode: &str) -> Option<gearbox::telemetry::Telemetry> {
-    use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::Layer as _;
     if mode.is_empty() {
@@ -136,14 +135,10 @@ fn install_tracing(mode: &str) -> Option<gearbox::telemetry::Telemetry> {
         };
         gearbox::telemetry::Telemetry::start(&cfg).unwrap()
     });
-    let filter = tracing_subscriber::EnvFilter::new("info")
-        .add_directive(gearbox::telemetry::LOG_FILTER_DIRECTIVE.parse().unwrap());
+    let filter = gearbox::telemetry::log_filter(tracing_subscriber::EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::sink)
         .with_filter(filter);
-    tracing_subscriber::registry()
-        .with(telemetry.as_ref().map(gearbox::telemetry::Telemetry::layer))
-        .with(fmt)
-        .init();
+    gearbox::telemetry::subscriber(Box::new(fmt), telemetry.as_ref()).init();
     telemetry
 }

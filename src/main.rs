@@ -138,7 +138,6 @@ enum Command {
 }
 
 fn init_logging(format: LogFormat, level: &str, telemetry: Option<&gearbox::telemetry::Telemetry>) {
-    use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::Layer as _;
     let filter = std::env::var("RUST_LOG")
@@ -147,23 +146,17 @@ fn init_logging(format: LogFormat, level: &str, telemetry: Option<&gearbox::tele
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // The pipeline's spans are for the trace exporter only: log lines never carry them.
-    let filter = match gearbox::telemetry::LOG_FILTER_DIRECTIVE.parse() {
-        Ok(d) => filter.add_directive(d),
-        Err(_) => filter,
-    };
-    // The OTel layer, when `[tracing]` is on, with a filter of its own (its spans only).
-    let otel = telemetry.map(gearbox::telemetry::Telemetry::layer);
-    let registry = tracing_subscriber::registry().with(otel);
+    let filter = gearbox::telemetry::log_filter(filter);
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => {
-            registry
-                .with(fmt.json().flatten_event(true).with_filter(filter))
-                .init();
-            // The access line, the one logged per request, skips the generic formatter.
-            gearbox::access::write_json_directly(true);
-        }
-        LogFormat::Text => registry.with(fmt.with_filter(filter)).init(),
+    let fmt: gearbox::telemetry::BoxedLayer = match format {
+        LogFormat::Json => Box::new(fmt.json().flatten_event(true).with_filter(filter)),
+        LogFormat::Text => Box::new(fmt.with_filter(filter)),
+    };
+    // With the OTel layer (a filter of its own: its spans only) when `[tracing]` is on.
+    gearbox::telemetry::subscriber(fmt, telemetry).init();
+    if format == LogFormat::Json {
+        // The access line, the one logged per request, skips the generic formatter.
+        gearbox::access::write_json_directly(true);
     }
 }
 

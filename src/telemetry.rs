@@ -155,6 +155,27 @@ pub fn len(n: usize) -> i64 {
 /// The log formatter's filter directive that keeps the export-only spans out of log lines.
 pub const LOG_FILTER_DIRECTIVE: &str = "gearbox::otel=off";
 
+/// The log formatter's filter with the pipeline's spans turned off ([`LOG_FILTER_DIRECTIVE`]).
+pub fn log_filter(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
+    match LOG_FILTER_DIRECTIVE.parse() {
+        Ok(d) => filter.add_directive(d),
+        Err(_) => filter,
+    }
+}
+
+/// A layer of the process's subscriber.
+pub type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// The process's subscriber: the log formatter `fmt` (filtered by [`log_filter`]) and, when
+/// traces are exported, the OTel layer. Never an `Option` layer: a `None` layer answers
+/// "always" for every callsite, which would make the pipeline's spans live with tracing off.
+pub fn subscriber(fmt: BoxedLayer, telemetry: Option<&Telemetry>) -> impl tracing::Subscriber + Send + Sync {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let mut layers = vec![fmt];
+    layers.extend(telemetry.map(Telemetry::layer));
+    tracing_subscriber::registry().with(layers)
+}
+
 /// Admits a finished span to the batch processor only while fewer than `capacity` spans wait
 /// for export; otherwise drops it and counts it (`gearbox_trace_spans_total{outcome="dropped"}`).
 /// The SDK's processor keeps its own drop count private; gating in front of it with the same
@@ -322,6 +343,19 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    #[test]
+    fn with_tracing_off_the_pipeline_spans_are_disabled_under_the_log_subscriber() {
+        let filter = log_filter(tracing_subscriber::EnvFilter::new("trace"));
+        let fmt = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::sink)
+            .with_filter(filter);
+        tracing::subscriber::with_default(subscriber(Box::new(fmt), None), || {
+            assert!(stage_span!("gearbox.test").is_disabled());
+            // The formatter still gets every other span it asks for.
+            assert!(!tracing::info_span!("other").is_disabled());
+        });
     }
 
     fn spans_total(outcome: &str) -> u64 {
