@@ -33,6 +33,7 @@ use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// `POST /v1/responses`.
 pub async fn create(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
@@ -268,10 +269,14 @@ fn submit<'a>(
         items,
         echo,
     };
-    let task = tokio::spawn(async move {
-        let _permit = slots.acquire_owned().await;
-        job.run().await;
-    });
+    // The job's spans join the request's trace (under its server span, which ends first).
+    let task = tokio::spawn(
+        async move {
+            let _permit = slots.acquire_owned().await;
+            job.run().await;
+        }
+        .instrument(crate::telemetry::stage_span!("gearbox.background_job")),
+    );
     state.jobs.set_abort(&team.0, &id, task.abort_handle());
     ctx.info.model_label = Some(target.model.public_name.clone());
     ctx.info.route = "-";
