@@ -55,6 +55,9 @@ pub struct Line<'a> {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub complete: bool,
+    /// The request's trace id (32 hex digits) when traces are exported (`[tracing]`); the
+    /// field is left out otherwise.
+    pub trace_id: Option<&'a str>,
 }
 
 /// Log `line` if the filter lets `gearbox::access` INFO through.
@@ -81,6 +84,7 @@ pub fn emit(line: &Line<'_>) {
             prompt_tokens = line.prompt_tokens,
             completion_tokens = line.completion_tokens,
             complete = line.complete,
+            trace_id = line.trace_id,
             "request"
         );
         return;
@@ -170,6 +174,9 @@ pub fn write_json(out: &mut Vec<u8>, line: &Line<'_>, now: SystemTime) {
     int(out, "prompt_tokens", line.prompt_tokens);
     int(out, "completion_tokens", line.completion_tokens);
     boolean(out, "complete", line.complete);
+    if let Some(t) = line.trace_id {
+        string(out, "trace_id", t);
+    }
     string(out, "target", "gearbox::access");
     out.extend_from_slice(b"}\n");
 }
@@ -281,6 +288,7 @@ mod tests {
             prompt_tokens: 123,
             completion_tokens: 0,
             complete: false,
+            trace_id: None,
         }
     }
 
@@ -334,6 +342,23 @@ mod tests {
                 "target"
             ]
         );
+    }
+
+    #[test]
+    fn the_trace_id_is_a_field_only_when_traces_are_exported() {
+        let mut out = Vec::new();
+        write_json(&mut out, &line("r"), UNIX_EPOCH);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert!(v.get("trace_id").is_none());
+        let mut out = Vec::new();
+        let traced = Line {
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+            ..line("r")
+        };
+        write_json(&mut out, &traced, UNIX_EPOCH);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(v["target"], "gearbox::access");
     }
 
     #[test]

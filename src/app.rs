@@ -15,6 +15,7 @@ use crate::http::{self as h, Request, Response};
 use crate::metrics::{CircuitState, EndpointLabel, Metrics, RequestLabels};
 use crate::proxy;
 use crate::state::{AppState, LiveState, RequestInfo, Team};
+use crate::telemetry;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use http_body::{Frame, SizeHint};
@@ -30,6 +31,7 @@ use tower::util::BoxCloneService;
 use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tracing::Instrument;
 
 /// A boxed service of the stack (concrete types at layer boundaries keep errors readable).
 pub type AppService = BoxCloneService<Request, Response, Infallible>;
@@ -208,44 +210,117 @@ impl Service<Request> for Observe {
             error: None,
             overhead: Duration::ZERO,
             done: false,
+            span: tracing::Span::none(),
         };
         record.metrics.in_flight().inc();
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let resp = match fut.await {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            let mut info = resp
-                .extensions()
-                .get::<RequestInfo>()
-                .cloned()
-                .unwrap_or_default();
-            // Answers without a handler's `RequestInfo` (refusals, errors, listings) still name
-            // the authenticated team.
-            if info.team.is_none() {
-                info.team = resp.extensions().get::<Team>().map(|t| t.0.clone());
+        // The server span: a no-op handle unless traces are exported. The stages' spans are its
+        // children (the handler runs in it); it ends with the record.
+        let span = server_span(&req, endpoint);
+        let show_trace = telemetry::on() && req.headers().get("x-gearbox-trace").is_some_and(|v| v == "1");
+        let fut = span.in_scope(|| self.inner.call(req));
+        record.span = span.clone();
+        Box::pin(
+            async move {
+                let mut resp = match fut.await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                };
+                if show_trace {
+                    if let Some(v) =
+                        telemetry::traceparent(&record.span).and_then(|t| HeaderValue::from_str(&t).ok())
+                    {
+                        resp.headers_mut().insert("traceparent", v);
+                    }
+                }
+                let mut info = resp
+                    .extensions()
+                    .get::<RequestInfo>()
+                    .cloned()
+                    .unwrap_or_default();
+                // Answers without a handler's `RequestInfo` (refusals, errors, listings) still name
+                // the authenticated team.
+                if info.team.is_none() {
+                    info.team = resp.extensions().get::<Team>().map(|t| t.0.clone());
+                }
+                let error = resp.extensions().get::<ErrorMark>().map(|m| m.0);
+                if let Some(kind) = error {
+                    record.metrics.record_error(kind);
+                }
+                let overhead = start.elapsed().saturating_sub(info.upstream_wait);
+                // Overhead is known when the handler accounted for upstream time (RequestInfo), or
+                // when the gateway refused on its own (a client fault: no upstream involved). An
+                // upstream failure's wait is not attributed to the gateway.
+                let known = resp.extensions().get::<RequestInfo>().is_some()
+                    || error.is_some_and(|k| k.fault() == crate::error::Fault::Client);
+                if known && endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
+                    record.metrics.record_overhead(endpoint, overhead);
+                }
+                record.status = resp.status().as_u16();
+                record.info = info;
+                record.error = error;
+                record.overhead = overhead;
+                Ok(resp.map(|b| ObservedBody { inner: b, record }))
             }
-            let error = resp.extensions().get::<ErrorMark>().map(|m| m.0);
-            if let Some(kind) = error {
-                record.metrics.record_error(kind);
-            }
-            let overhead = start.elapsed().saturating_sub(info.upstream_wait);
-            // Overhead is known when the handler accounted for upstream time (RequestInfo), or
-            // when the gateway refused on its own (a client fault: no upstream involved). An
-            // upstream failure's wait is not attributed to the gateway.
-            let known = resp.extensions().get::<RequestInfo>().is_some()
-                || error.is_some_and(|k| k.fault() == crate::error::Fault::Client);
-            if known && endpoint != EndpointLabel::Ops && endpoint != EndpointLabel::Other {
-                record.metrics.record_overhead(endpoint, overhead);
-            }
-            record.status = resp.status().as_u16();
-            record.info = info;
-            record.error = error;
-            record.overhead = overhead;
-            Ok(resp.map(|b| ObservedBody { inner: b, record }))
-        })
+            .instrument(span),
+        )
     }
+}
+
+/// The request's server span (OTel HTTP semantic conventions), continuing the client's
+/// `traceparent` when it sent one. Disabled, at the cost of a load, when traces are off.
+fn server_span(req: &Request, endpoint: EndpointLabel) -> tracing::Span {
+    use tracing::field::Empty;
+    // Health checks and scrapes are not traced.
+    if endpoint == EndpointLabel::Ops {
+        return tracing::Span::none();
+    }
+    let route = http_route(endpoint);
+    let span = telemetry::stage_span!(
+        "request",
+        otel.name = %format_args!("{} {}", req.method(), route.unwrap_or("")),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = %req.method(),
+        url.path = req.uri().path(),
+        http.route = route,
+        http.response.status_code = Empty,
+        error.type = Empty,
+        gearbox.request_id = Empty,
+        gearbox.team = Empty,
+        gearbox.route = Empty,
+        gearbox.cache = Empty,
+        gearbox.rewritten = Empty,
+        gen_ai.operation.name = Empty,
+        gen_ai.request.model = Empty,
+        gen_ai.request.reasoning_effort = Empty,
+        gen_ai.response.model = Empty,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        gen_ai.usage.reasoning_tokens = Empty,
+    );
+    if telemetry::on() {
+        telemetry::continue_trace(&span, req.headers());
+    }
+    span
+}
+
+/// The route template of an endpoint (`http.route`), for the server span's name.
+fn http_route(endpoint: EndpointLabel) -> Option<&'static str> {
+    Some(match endpoint {
+        EndpointLabel::ChatCompletions => "/v1/chat/completions",
+        EndpointLabel::Embeddings => "/v1/embeddings",
+        EndpointLabel::Responses => "/v1/responses",
+        EndpointLabel::Completions => "/v1/completions",
+        EndpointLabel::Moderations => "/v1/moderations",
+        EndpointLabel::Audio => "/v1/audio",
+        EndpointLabel::Images => "/v1/images",
+        EndpointLabel::Files => "/v1/files",
+        EndpointLabel::Batches => "/v1/batches",
+        EndpointLabel::Uploads => "/v1/uploads",
+        EndpointLabel::Models => "/v1/models",
+        EndpointLabel::Route => "/v1/route",
+        EndpointLabel::Ops | EndpointLabel::Other => return None,
+    })
 }
 
 /// The status logged for a client that closed its connection before the response headers
@@ -266,6 +341,8 @@ struct Record {
     error: Option<ErrorKind>,
     overhead: Duration,
     done: bool,
+    /// The server span, ended (dropped) when the record finishes.
+    span: tracing::Span,
 }
 
 impl Record {
@@ -276,6 +353,10 @@ impl Record {
         self.done = true;
         let elapsed = self.start.elapsed();
         self.metrics.in_flight().dec();
+        let trace_id = telemetry::trace_id(&self.span);
+        if !self.span.is_disabled() {
+            self.end_span(complete);
+        }
         let info = &self.info;
         let labels = RequestLabels {
             endpoint: self.endpoint,
@@ -305,7 +386,52 @@ impl Record {
             prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
             completion_tokens: usage.map_or(0, |u| u.completion_tokens),
             complete,
+            trace_id: trace_id.as_deref(),
         });
+    }
+
+    /// Fill in the server span's answer (status, team, route, models, usage) and end it.
+    fn end_span(&mut self, complete: bool) {
+        let span = std::mem::replace(&mut self.span, tracing::Span::none());
+        let info = &self.info;
+        span.record("http.response.status_code", i64::from(self.status));
+        span.record("gearbox.request_id", self.request_id.as_str());
+        if let Some(t) = &info.team {
+            span.record("gearbox.team", &**t);
+        }
+        if !info.route.is_empty() {
+            span.record("gearbox.route", info.route);
+        }
+        if !info.cache.is_empty() {
+            span.record("gearbox.cache", info.cache);
+        }
+        span.record("gearbox.rewritten", info.rewritten);
+        if let Some(m) = &info.model {
+            span.record("gen_ai.response.model", m.as_str());
+        }
+        if let Some(u) = info.usage.get() {
+            span.record("gen_ai.usage.input_tokens", telemetry::int(u.prompt_tokens));
+            span.record("gen_ai.usage.output_tokens", telemetry::int(u.completion_tokens));
+            if let Some(d) = &u.completion_tokens_details {
+                span.record(
+                    "gen_ai.usage.reasoning_tokens",
+                    telemetry::int(d.reasoning_tokens),
+                );
+            }
+        }
+        if let Some(kind) = self.error {
+            span.record("error.type", kind.code());
+        }
+        if self.status >= 500
+            || self
+                .error
+                .is_some_and(|k| k.fault() != crate::error::Fault::Client)
+        {
+            span.record("otel.status_code", "ERROR");
+        } else if !complete {
+            // The client left before the end (or the body was cut short).
+            span.record("error.type", "client_gone");
+        }
     }
 }
 
@@ -430,7 +556,20 @@ impl Service<Request> for Auth {
         if !is_ops_path(req.uri().path()) {
             // The snapshot this request will use to the end, reloads notwithstanding.
             let snapshot = self.live.load_full();
-            let auth = authenticate(&snapshot.config, req.headers());
+            let span = telemetry::stage_span!(
+                "gearbox.auth",
+                gearbox.auth.mode = ?snapshot.config.auth.mode,
+                gearbox.team = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+            );
+            let auth = span.in_scope(|| authenticate(&snapshot.config, req.headers()));
+            if !span.is_disabled() {
+                match &auth {
+                    Ok(team) => span.record("gearbox.team", &*team.0),
+                    Err(e) => span.record("error.type", e.kind.code()),
+                };
+            }
+            drop(span);
             req.extensions_mut().insert(snapshot);
             match auth {
                 Ok(team) => {

@@ -41,6 +41,7 @@ pub mod script;
 pub mod server;
 pub mod state;
 pub mod stream;
+pub mod telemetry;
 pub mod upstream;
 
 use config::Config;

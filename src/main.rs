@@ -146,22 +146,26 @@ enum Command {
     },
 }
 
-fn init_logging(format: LogFormat, level: &str) {
+fn init_logging(format: LogFormat, level: &str, telemetry: Option<&gearbox::telemetry::Telemetry>) {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
     let filter = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("GEARBOX_LOG"))
         .unwrap_or_else(|_| level.to_string());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => {
-            builder.json().flatten_event(true).init();
-            // The access line, the one logged per request, skips the generic formatter.
-            gearbox::access::write_json_directly(true);
-        }
-        LogFormat::Text => builder.init(),
+    // The pipeline's spans are for the trace exporter only: log lines never carry them.
+    let filter = gearbox::telemetry::log_filter(filter);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt: gearbox::telemetry::BoxedLayer = match format {
+        LogFormat::Json => Box::new(fmt.json().flatten_event(true).with_filter(filter)),
+        LogFormat::Text => Box::new(fmt.with_filter(filter)),
+    };
+    // With the OTel layer (a filter of its own: its spans only) when `[tracing]` is on.
+    gearbox::telemetry::subscriber(fmt, telemetry).init();
+    if format == LogFormat::Json {
+        // The access line, the one logged per request, skips the generic formatter.
+        gearbox::access::write_json_directly(true);
     }
 }
 
@@ -420,7 +424,18 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                     std::process::exit(2);
                 }
             };
-            init_logging(cfg.log.format, &cfg.log.level);
+            let telemetry = match cfg.tracing.as_ref().map(gearbox::telemetry::Telemetry::start) {
+                None => None,
+                Some(Ok(t)) => Some(t),
+                Some(Err(e)) => {
+                    eprintln!("{e}");
+                    std::process::exit(2);
+                }
+            };
+            init_logging(cfg.log.format, &cfg.log.level, telemetry.as_ref());
+            if let Some(t) = &cfg.tracing {
+                tracing::info!(endpoint = %t.traces_url, sample_ratio = t.sample_ratio, "exporting traces over OTLP/HTTP");
+            }
             let mut _mock_task = None;
             if cfg.source == ConfigSource::Embedded
                 && cfg.upstreams.get("openai").is_some_and(|u| u.api_key.is_none())
@@ -448,7 +463,12 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, tls = cfg.server.tls.is_some(), workers = cfg.server.workers, "gearbox listening");
             announce("gearbox", addr);
-            gearbox::run_workers(listener, cfg, shutdown_signal()).await?;
+            let served = gearbox::run_workers(listener, cfg, shutdown_signal()).await;
+            // Export what is still queued before the process ends.
+            if let Some(t) = telemetry {
+                t.shutdown();
+            }
+            served?;
             Ok(())
         }
         Command::Mock {
@@ -462,7 +482,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             chat_only,
             reasoning_content,
         } => {
-            init_logging(LogFormat::Text, "info");
+            init_logging(LogFormat::Text, "info", None);
             let mut opts = MockOptions::default();
             if let Some(m) = chat_models {
                 opts.chat_models = m;

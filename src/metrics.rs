@@ -392,6 +392,9 @@ impl Metrics {
             registry,
         };
         m.registry.register(Box::new(build))?;
+        if let Some(spans) = trace_spans() {
+            m.registry.register(Box::new(spans.clone()))?;
+        }
         m.registry.register(Box::new(m.background_jobs.clone()))?;
         m.registry.register(Box::new(m.background_finished.clone()))?;
         m.registry.register(Box::new(m.background_rejected.clone()))?;
@@ -688,6 +691,35 @@ impl Metrics {
         // family, which the constructors above rule out.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
         buf
+    }
+}
+
+/// `gearbox_trace_spans_total`: one per process (the trace exporter is installed once, before
+/// any [`Metrics`]), shared by every registry. `None` only if the constructor failed, which its
+/// fixed name and label rule out.
+fn trace_spans() -> Option<&'static IntCounterVec> {
+    static SPANS: std::sync::OnceLock<Option<IntCounterVec>> = std::sync::OnceLock::new();
+    SPANS
+        .get_or_init(|| {
+            let c = counter(
+                "gearbox_trace_spans_total",
+                "Finished trace spans by outcome: exported, failed (the export failed), dropped (the \
+                 export queue was full). Zero while [tracing] is off.",
+                &["outcome"],
+            )
+            .ok()?;
+            for o in ["exported", "failed", "dropped"] {
+                c.with_label_values(&[o]).inc_by(0);
+            }
+            Some(c)
+        })
+        .as_ref()
+}
+
+/// Count `n` finished spans with `outcome` (`exported`, `failed` or `dropped`).
+pub fn record_trace_spans(outcome: &'static str, n: u64) {
+    if let Some(c) = trace_spans() {
+        c.with_label_values(&[outcome]).inc_by(n);
     }
 }
 

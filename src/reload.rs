@@ -37,6 +37,12 @@ impl Reloader {
         let outcome = match config::load(Some(&self.path), &ProcessEnv) {
             Ok(cfg) => match current.reloaded(cfg) {
                 Ok(next) => {
+                    if next.config.tracing != current.config.tracing {
+                        tracing::warn!(
+                            path = %self.path.display(),
+                            "[tracing] changed: trace export is set up at start-up; restart to apply it"
+                        );
+                    }
                     self.live.store(next);
                     ReloadOutcome::Applied
                 }

@@ -9,7 +9,7 @@
 //! One file per section, each holding the section's raw shape, its validated form and the
 //! validation between them: `server`, `teams` (`[auth]`, keys), `metrics`, `log`, `upstreams`, `models`
 //! (with `[[reasoning_profiles]]`), `policy` (and how teams inherit it), `cache` (with
-//! `[redis]`), `limits`, `resilience`, `router`, `passthrough`. `source` layers the text and the environment
+//! `[redis]`), `limits`, `resilience`, `router`, `passthrough`, `tracing`. `source` layers the text and the environment
 //! and extracts the raw shapes; this file holds the entry points and the assembled [`Config`].
 
 mod cache;
@@ -26,6 +26,7 @@ mod router;
 mod server;
 mod source;
 mod teams;
+mod tracing;
 mod upstreams;
 
 pub use cache::{CacheConfig, RedisConfig, ResponsesConfig};
@@ -38,6 +39,7 @@ pub use resilience::ResilienceConfig;
 pub use server::{is_loopback, ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
 pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig, DEFAULT_TEAM};
+pub use tracing::TracingConfig;
 pub use upstreams::{Secret, UpstreamApi, UpstreamConfig, UpstreamHttp2};
 
 use crate::classify::RouterModel;
@@ -84,6 +86,8 @@ pub struct Config {
     pub responses: ResponsesConfig,
     /// Where the rest of the surface (files, batches, audio, ...) goes (`[passthrough]`).
     pub passthrough: PassthroughConfig,
+    /// OpenTelemetry trace export (`[tracing]`); `None` when off. Read at start-up only.
+    pub tracing: Option<TracingConfig>,
     /// Replicas sharing limits (the divisor for local limits when Redis is unreachable).
     pub replicas: u32,
     /// Completion tokens reserved for a chat request without a completion cap
@@ -183,6 +187,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
     let resilience = resilience::validate(errs, raw.resilience);
     let responses = cache::validate_responses(raw.responses);
     let passthrough = passthrough::validate(errs, raw.passthrough, &upstreams);
+    let tracing = tracing::validate(errs, raw.tracing);
     limits::validate(errs, &raw.limits);
     let router_model = router::load_model(errs, &raw.router);
     Config {
@@ -201,6 +206,7 @@ fn check(errs: &mut ConfigErrors, raw: RawConfig, source: ConfigSource, env: &dy
         resilience,
         responses,
         passthrough,
+        tracing,
         replicas: raw.limits.replicas.max(1),
         completion_estimate: raw.limits.completion_estimate,
         reasoning_profiles: raw.reasoning_profiles,
@@ -431,6 +437,27 @@ mod tests {
         assert_eq!(cfg.policy_for("alpha").mode, crate::policy::RoutingMode::Shadow);
         assert_eq!(cfg.policy_for("alpha").chat_model, "gpt-4o-mini");
         assert_eq!(cfg.policy_for("nobody").mode, crate::policy::RoutingMode::Auto);
+    }
+
+    #[test]
+    fn tracing_is_off_by_default_and_checked_when_set() {
+        let cfg = load_str(&with(""), &env(&[])).unwrap();
+        assert!(cfg.tracing.is_none());
+        let cfg = load_str(
+            &with("[tracing]\nenabled = true\nendpoint = \"http://collector:4318/\"\nsample_ratio = 0.01\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        let t = cfg.tracing.unwrap();
+        assert_eq!(t.traces_url, "http://collector:4318/v1/traces");
+        assert_eq!((t.sample_ratio, t.parent_based), (0.01, true));
+        // Checked even while off, so turning it on cannot fail later.
+        let all = problems(&with(
+            "[tracing]\nendpoint = \"collector:4318\"\nsample_ratio = 1.5\nmax_queue_size = 0\n",
+        ));
+        assert!(problem(&all, "tracing.endpoint").contains("http://127.0.0.1:4318"));
+        assert!(problem(&all, "tracing.sample_ratio").contains("from 0 to 1"));
+        problem(&all, "tracing.max_queue_size");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub use super::resilience::RawResilience;
 pub use super::router::RawRouter;
 pub use super::server::{RawServer, RawTls};
 pub use super::teams::{RawAuth, RawKey, RawTeam};
+pub use super::tracing::RawTracing;
 pub use super::upstreams::RawUpstream;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -60,6 +61,8 @@ pub struct RawConfig {
     pub responses: RawResponses,
     #[serde(default)]
     pub passthrough: RawPassthrough,
+    #[serde(default)]
+    pub tracing: RawTracing,
     /// Capability profiles of reasoning models, matched by longest model-name prefix before the
     /// built-in profiles (o1-mini, o1, o3-mini, o3, o4-mini, gpt-5, deepseek-r1, qwq, reasoning).
     /// Not serialised: the profile type belongs to `rewrite` (the documentation test lists its

@@ -175,7 +175,12 @@ impl MockState {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let version = format!("{:?}", parts.version);
-        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "http_version": version, "body": body});
+        // W3C trace context the caller propagated (tests check the gateway's).
+        let traceparent = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let entry = json!({"path": path, "model": model, "authorization": auth, "request_id": request_id, "http_version": version, "traceparent": traceparent, "body": body});
         let mut s = match self.stats.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),

@@ -22,6 +22,7 @@ use crate::policy::{OnBudget, Policy};
 use crate::state::{AppState, Team};
 use http::header::HeaderValue;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// 403 for a model the team's policy does not allow.
 pub fn not_allowed(name: &str) -> GatewayError {
@@ -39,6 +40,41 @@ pub fn not_allowed(name: &str) -> GatewayError {
 /// the team's limits and budget on it. At the budget a `downgrade` policy sends it to the
 /// policy's chat model instead; the returned [`Target`] says so.
 pub async fn admit_chat<'a>(
+    ctx: &mut RequestCtx<'a>,
+    chat: &ChatRequest,
+    routing: Routing,
+) -> Result<Target<'a>, GatewayError> {
+    let span = admission_span(ctx);
+    let admitted = admit_chat_in(ctx, chat, routing).instrument(span.clone()).await;
+    if !span.is_disabled() {
+        match &admitted {
+            Ok(t) => {
+                span.record("gearbox.admission.target", t.model.public_name.as_str());
+                span.record("gearbox.admission.downgraded", t.downgraded);
+            }
+            Err(e) => {
+                span.record("error.type", e.kind.code());
+            }
+        }
+    }
+    admitted
+}
+
+/// The admission span: whether the team is limited, and the outcome (`error.type` for a
+/// refusal).
+fn admission_span(ctx: &RequestCtx<'_>) -> tracing::Span {
+    let policy = ctx.policy;
+    crate::telemetry::stage_span!(
+        "gearbox.admission",
+        gearbox.team = &*ctx.team.0,
+        gearbox.admission.limited = policy.limits.is_limited() || policy.budget.is_set(),
+        gearbox.admission.target = tracing::field::Empty,
+        gearbox.admission.downgraded = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    )
+}
+
+async fn admit_chat_in<'a>(
     ctx: &mut RequestCtx<'a>,
     chat: &ChatRequest,
     routing: Routing,

@@ -21,6 +21,7 @@ use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::StatusCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// The outcome of the cache stage.
 pub enum Lookup {
@@ -37,6 +38,26 @@ pub enum Lookup {
 /// Look `call` up in the cache, or join an identical request in flight. Sets the observe
 /// record's cache result (`hit`, `coalesced`, `miss` or `bypass`).
 pub async fn lookup(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>) -> Lookup {
+    let span = crate::telemetry::stage_span!(
+        "gearbox.cache",
+        gearbox.cache.result = tracing::field::Empty,
+        gearbox.cache.tier = tracing::field::Empty,
+    );
+    let found = lookup_in(ctx, call, &span).instrument(span.clone()).await;
+    if !span.is_disabled() {
+        // hit | coalesced (followed a leader) | miss (leads: its answer is stored) | bypass
+        let result = match &found {
+            Lookup::Hit(_) => "hit",
+            Lookup::Follow(_) => "coalesced",
+            Lookup::Lead(_) => "miss",
+            Lookup::Bypass => ctx.info.cache,
+        };
+        span.record("gearbox.cache.result", result);
+    }
+    found
+}
+
+async fn lookup_in(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>, span: &tracing::Span) -> Lookup {
     let (state, policy) = (ctx.state, ctx.policy);
     let cc = CacheControl::parse(ctx.headers);
     let ttl = policy.cache.ttl;
@@ -59,7 +80,12 @@ pub async fn lookup(ctx: &mut RequestCtx<'_>, call: &ChatCall<'_>) -> Lookup {
         "bypass"
     };
     if let (Some(key), false) = (key, cc.no_cache) {
-        if let Some((entry, _tier)) = state.cache.get(key, ttl).await {
+        if let Some((entry, tier)) = state.cache.get(key, ttl).await {
+            let tier = match tier {
+                crate::cache::Tier::Local => "local",
+                crate::cache::Tier::Redis => "redis",
+            };
+            span.record("gearbox.cache.tier", tier);
             ctx.info.cache = "hit";
             if let Some(u) = &entry.usage {
                 let _ = ctx.info.usage.set(u.clone());

@@ -27,6 +27,12 @@ pub async fn embeddings(state: Arc<AppState>, team: Team, req: h::Request) -> Re
 async fn embed(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, GatewayError> {
     let bytes = read_body(body, &ctx.state.config.server).await?;
     let (mut obj, name) = parse(&bytes)?;
+    if crate::telemetry::on() {
+        // The server span (current here) learns what the client asked for.
+        let server = tracing::Span::current();
+        server.record("gen_ai.operation.name", "embeddings");
+        server.record("gen_ai.request.model", name.as_str());
+    }
     let input = obj.get("input").ok_or_else(|| {
         GatewayError::new(ErrorKind::InvalidRequest, "missing required parameter 'input'").with_param("input")
     })?;

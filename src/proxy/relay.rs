@@ -149,6 +149,9 @@ pub fn stream_response(
     framing: Framing,
 ) -> Response {
     let (parts, body) = sent.response.into_parts();
+    if crate::telemetry::on() {
+        taps.push(Box::new(StreamSpan::open(ctx.started)));
+    }
     let metrics = ctx.state.metrics.clone();
     metrics.open_streams().inc();
     // The stream counts against its upstream until it ends or is dropped (the tap with it).
@@ -180,6 +183,68 @@ pub fn stream_response(
     set_model_header(&mut resp, &info.model);
     resp.extensions_mut().insert(info);
     resp
+}
+
+/// The stream's span, from the upstream's headers to the relay's end: events relayed, the time
+/// to the first event (from the request's start), the usage the stream reported, its outcome.
+struct StreamSpan {
+    span: tracing::Span,
+    request_started: Instant,
+}
+
+impl StreamSpan {
+    fn open(request_started: Instant) -> StreamSpan {
+        use tracing::field::Empty;
+        StreamSpan {
+            span: crate::telemetry::stage_span!(
+                "gearbox.stream",
+                gearbox.stream.events = Empty,
+                gearbox.stream.time_to_first_event_ms = Empty,
+                gearbox.stream.outcome = Empty,
+                gen_ai.usage.input_tokens = Empty,
+                gen_ai.usage.output_tokens = Empty,
+                gen_ai.usage.reasoning_tokens = Empty,
+                error.type = Empty,
+            ),
+            request_started,
+        }
+    }
+}
+
+impl crate::stream::StreamTap for StreamSpan {
+    fn on_end(self: Box<Self>, s: &crate::stream::StreamSummary) {
+        let span = &self.span;
+        span.record("gearbox.stream.events", crate::telemetry::int(s.events));
+        if let Some(at) = s.first_event_at {
+            let ms = at.saturating_duration_since(self.request_started).as_secs_f64() * 1000.0;
+            span.record("gearbox.stream.time_to_first_event_ms", ms);
+        }
+        let outcome = match s.outcome {
+            crate::stream::StreamOutcome::Completed => "completed",
+            crate::stream::StreamOutcome::UpstreamError => "upstream_error",
+            crate::stream::StreamOutcome::ClientGone => "client_gone",
+        };
+        span.record("gearbox.stream.outcome", outcome);
+        if s.outcome != crate::stream::StreamOutcome::Completed {
+            span.record("error.type", outcome);
+        }
+        if let Some(u) = &s.usage {
+            span.record(
+                "gen_ai.usage.input_tokens",
+                crate::telemetry::int(u.prompt_tokens),
+            );
+            span.record(
+                "gen_ai.usage.output_tokens",
+                crate::telemetry::int(u.completion_tokens),
+            );
+            if let Some(d) = &u.completion_tokens_details {
+                span.record(
+                    "gen_ai.usage.reasoning_tokens",
+                    crate::telemetry::int(d.reasoning_tokens),
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 use std::collections::hash_map::{Entry, HashMap};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// `POST /v1/responses`.
 pub async fn create(state: Arc<AppState>, team: Team, req: h::Request) -> Result<Response, GatewayError> {
@@ -293,18 +294,22 @@ async fn submit<'a>(
         echo,
     };
     let (jobs, job_team, job_id) = (state.jobs.clone(), team.0.clone(), id.clone());
-    let task = tokio::spawn(async move {
-        let work = async move {
-            let _permit = slots.acquire_owned().await;
-            job.run().await;
-        };
-        // With Redis the lease is renewed meanwhile; once it is gone (a cancel or delete from
-        // any replica) the work is dropped, which drops its upstream call.
-        tokio::select! {
-            () = work => {}
-            () = jobs.watch(&job_team, &job_id) => {}
+    // The job's spans join the request's trace (under its server span, which ends first).
+    let task = tokio::spawn(
+        async move {
+            let work = async move {
+                let _permit = slots.acquire_owned().await;
+                job.run().await;
+            };
+            // With Redis the lease is renewed meanwhile; once it is gone (a cancel or delete
+            // from any replica) the work is dropped, which drops its upstream call.
+            tokio::select! {
+                () = work => {}
+                () = jobs.watch(&job_team, &job_id) => {}
+            }
         }
-    });
+        .instrument(crate::telemetry::stage_span!("gearbox.background_job")),
+    );
     state.jobs.set_abort(&team.0, &id, task.abort_handle());
     ctx.info.model_label = Some(target.model.public_name.clone());
     ctx.info.route = "-";

@@ -15,9 +15,12 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::policy::{Policy, UnsupportedParams};
 use crate::rewrite::{resolve_profile, ParamPolicy, Unsupported};
 use crate::route::{decide_route, parse_route, RouteDecision, RouteRefusal};
+use crate::telemetry;
 use crate::upstream::resilience::Candidate;
 use bytes::Bytes;
 use http::header::HeaderValue;
+use tracing::field::Empty;
+use tracing::Instrument;
 
 /// A routed request before admission: the decision, and how the client asked the reasoning
 /// adapter to treat it.
@@ -67,6 +70,58 @@ pub struct ChatCall<'a> {
 /// Decide the route of a parsed request for the context's team, honouring `x-gearbox-route`
 /// and reading `x-gearbox-rewrite`.
 pub fn decide(ctx: &RequestCtx<'_>, chat: &ChatRequest) -> Result<Routing, GatewayError> {
+    let policy = ctx.policy;
+    if telemetry::on() {
+        // The server span (current here) learns what the client asked for.
+        let server = tracing::Span::current();
+        server.record("gen_ai.operation.name", "chat");
+        server.record("gen_ai.request.model", chat.model.as_str());
+    }
+    let span = telemetry::stage_span!(
+        "gearbox.classify",
+        gearbox.route = Empty,
+        gearbox.route.source = Empty,
+        gearbox.route.target = Empty,
+        gearbox.route.score = Empty,
+        gearbox.route.threshold = policy.threshold,
+        gearbox.route.reasons = Empty,
+        gearbox.route.shadow = Empty,
+        error.type = Empty,
+    );
+    let _in = span.enter();
+    let routing = decide_in(ctx, chat);
+    if !span.is_disabled() {
+        match &routing {
+            Ok(r) => record_decision(&span, &r.decision),
+            Err(e) => {
+                span.record("error.type", e.kind.code());
+            }
+        }
+    }
+    routing
+}
+
+/// The classification span's attributes: the route, its source and target, the score, and the
+/// top reasons as their closed groups (a reason's feature name can hold prompt words).
+fn record_decision(span: &tracing::Span, d: &RouteDecision) {
+    span.record("gearbox.route", d.route.map_or("passthrough", |r| r.as_str()));
+    span.record("gearbox.route.source", d.source.as_str());
+    span.record("gearbox.route.target", d.target.as_str());
+    if let Some(s) = d.shadow {
+        span.record("gearbox.route.shadow", s.as_str());
+    }
+    if let Some(c) = &d.classification {
+        span.record("gearbox.route.score", f64::from(c.score));
+        let reasons: Vec<&str> = c
+            .reasons
+            .iter()
+            .map(|r| crate::classify::reason_group(&r.feature))
+            .collect();
+        span.record("gearbox.route.reasons", reasons.join(",").as_str());
+    }
+}
+
+fn decide_in(ctx: &RequestCtx<'_>, chat: &ChatRequest) -> Result<Routing, GatewayError> {
     let (state, policy, headers) = (ctx.state, ctx.policy, ctx.headers);
     let rewrite = rewrite_header(headers, policy)?;
     let forced = match headers.get("x-gearbox-route") {
@@ -218,6 +273,12 @@ pub async fn adapt<'a>(
         chat.model.clone_from(&model.upstream_model);
         serialise(&chat)?
     };
+    if telemetry::on() {
+        // What the upstream is asked for (the adapter may set a default effort).
+        if let Some(e) = chat.reasoning_effort.as_deref().filter(|e| e.len() <= 32) {
+            tracing::Span::current().record("gen_ai.request.reasoning_effort", e);
+        }
+    }
     let info = &mut ctx.info;
     info.model = Some(model.upstream_model.clone());
     info.model_label = Some(model.public_name.clone());
@@ -359,9 +420,64 @@ async fn adapt_for_reasoning(
     big: bool,
 ) -> Result<(bool, bool), GatewayError> {
     let (state, policy) = (ctx.state, ctx.policy);
+    let want_rewrite = routed && policy.reasoning.rewrite && header != Some(false);
+    // The goal-form rewrite's span: how many directives went, never which.
+    let span = telemetry::stage_span!(
+        "gearbox.rewrite",
+        gearbox.rewrite.enabled = want_rewrite,
+        gearbox.rewrite.offloaded = want_rewrite && big,
+        gearbox.rewrite.rewritten = Empty,
+        gearbox.rewrite.directives_removed = Empty,
+        gearbox.rewrite.params_changed = Empty,
+    );
+    let adapted = adapt_params_and_prompt(ctx, chat, model, want_rewrite, big)
+        .instrument(span.clone())
+        .await;
+    if let (false, Ok((translation, outcome))) = (span.is_disabled(), &adapted) {
+        span.record(
+            "gearbox.rewrite.params_changed",
+            crate::telemetry::len(translation.changes.len()),
+        );
+        if let Some(o) = outcome {
+            span.record("gearbox.rewrite.rewritten", o.rewritten);
+            span.record(
+                "gearbox.rewrite.directives_removed",
+                crate::telemetry::len(o.removed.len()),
+            );
+        }
+    }
+    drop(span);
+    let (translation, outcome) = adapted?;
+    for c in &translation.changes {
+        state.metrics.record_param_change(c.action.label());
+    }
+    let rewritten = outcome.as_ref().is_some_and(|o| o.rewritten);
+    state.metrics.record_rewrite(match &outcome {
+        None => "disabled",
+        Some(o) if o.rewritten => "rewritten",
+        Some(_) => "unchanged",
+    });
+    Ok((rewritten || !translation.is_empty(), rewritten))
+}
+
+/// The parameter translation, and the goal-form rewrite when `want_rewrite` (on the blocking
+/// pool when `big`).
+async fn adapt_params_and_prompt(
+    ctx: &RequestCtx<'_>,
+    chat: &mut ChatRequest,
+    model: &ModelConfig,
+    want_rewrite: bool,
+    big: bool,
+) -> Result<
+    (
+        crate::rewrite::Translation,
+        Option<crate::rewrite::RewriteOutcome>,
+    ),
+    GatewayError,
+> {
+    let (state, policy) = (ctx.state, ctx.policy);
     let profile = resolve_profile(&model.upstream_model, &state.config.reasoning_profiles);
     let params = param_policy(policy);
-    let want_rewrite = routed && policy.reasoning.rewrite && header != Some(false);
     let rejection = |r: crate::rewrite::ParamRejection| {
         GatewayError::new(ErrorKind::InvalidRequest, r.message.clone()).with_param(r.param)
     };
@@ -388,16 +504,7 @@ async fn adapt_for_reasoning(
             None,
         )
     };
-    for c in &translation.changes {
-        state.metrics.record_param_change(c.action.label());
-    }
-    let rewritten = outcome.as_ref().is_some_and(|o| o.rewritten);
-    state.metrics.record_rewrite(match &outcome {
-        None => "disabled",
-        Some(o) if o.rewritten => "rewritten",
-        Some(_) => "unchanged",
-    });
-    Ok((rewritten || !translation.is_empty(), rewritten))
+    Ok((translation, outcome))
 }
 
 /// The reasoning parameter policy of a team policy.

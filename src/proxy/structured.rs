@@ -22,6 +22,8 @@ use crate::upstream::Endpoint;
 use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::Value;
+use tracing::field::Empty;
+use tracing::Instrument;
 
 /// What a request declared about its answer's structure.
 pub struct Structured {
@@ -90,6 +92,36 @@ pub async fn enforce(
     served_by: &Candidate,
     answer: &mut Answer,
 ) -> Result<&'static str, GatewayError> {
+    let span = crate::telemetry::stage_span!(
+        "gearbox.schema",
+        gearbox.schema.result = Empty,
+        gearbox.schema.repairs = Empty,
+        gearbox.schema.violations = Empty,
+        error.type = Empty,
+    );
+    let result = enforce_in(ctx, s, sent, served_by, answer, &span)
+        .instrument(span.clone())
+        .await;
+    if !span.is_disabled() {
+        match &result {
+            Ok(r) => span.record("gearbox.schema.result", *r),
+            Err(e) if e.kind == ErrorKind::SchemaViolation => span
+                .record("gearbox.schema.result", "invalid")
+                .record("error.type", e.kind.code()),
+            Err(e) => span.record("error.type", e.kind.code()),
+        };
+    }
+    result
+}
+
+async fn enforce_in(
+    ctx: &mut RequestCtx<'_>,
+    s: &Structured,
+    sent: &ChatRequest,
+    served_by: &Candidate,
+    answer: &mut Answer,
+    span: &tracing::Span,
+) -> Result<&'static str, GatewayError> {
     let state = ctx.state;
     let max_repairs = ctx.policy.max_repairs;
     let mut body = answer.body.clone();
@@ -127,6 +159,7 @@ pub async fn enforce(
             }
         }
         let Some((bad_message, violations)) = bad else {
+            span.record("gearbox.schema.repairs", i64::from(repairs));
             let result = if repairs > 0 { "repaired" } else { "valid" };
             if repairs > 0 {
                 state.metrics.record_schema_repair("success");
@@ -147,6 +180,11 @@ pub async fn enforce(
             state.metrics.record_schema_repair("failure");
         }
         if repairs >= max_repairs {
+            span.record("gearbox.schema.repairs", i64::from(repairs));
+            span.record(
+                "gearbox.schema.violations",
+                crate::telemetry::len(violations.len()),
+            );
             state.metrics.record_schema("invalid");
             let mut h = http::HeaderMap::new();
             h.insert("x-gearbox-schema", HeaderValue::from_static("invalid"));
@@ -169,13 +207,23 @@ pub async fn enforce(
         })?);
         // The request's exchange: its deadline is already fixed, this timeout cannot extend it.
         let exchange = ctx.exchange(Endpoint::ChatCompletions, served_by.upstream.request_timeout);
-        let answered = exchange
-            .send(vec![repairer.clone()], Vec::new(), &|_| Ok(out.clone()))
-            .await?
-            .response;
-        let started = answered.started;
-        let repaired = super::relay::read_full_by(answered, exchange.deadline).await?;
-        repair_wait += started.elapsed();
+        let repair_span = crate::telemetry::stage_span!(
+            "gearbox.schema.repair",
+            gearbox.schema.repair = i64::from(repairs),
+            gearbox.schema.violations = crate::telemetry::len(violations.len()),
+        );
+        let (repaired, waited) = async {
+            let answered = exchange
+                .send(vec![repairer.clone()], Vec::new(), &|_| Ok(out.clone()))
+                .await?
+                .response;
+            let started = answered.started;
+            let repaired = super::relay::read_full_by(answered, exchange.deadline).await?;
+            Ok::<_, GatewayError>((repaired, started.elapsed()))
+        }
+        .instrument(repair_span)
+        .await?;
+        repair_wait += waited;
         if !repaired.parts.status.is_success() {
             return Err(GatewayError::new(
                 ErrorKind::UpstreamProtocol,

@@ -6,6 +6,7 @@
 //! has a deadline; every failure becomes a [`GatewayError`] with an upstream fault, so callers
 //! never see a transport error type.
 
+pub mod otlp;
 pub mod redis;
 pub mod resilience;
 
@@ -300,6 +301,8 @@ impl Upstream {
         if let Some(id) = request_id {
             h.insert("x-request-id", id.clone());
         }
+        // The attempt's span (current here) as the upstream's parent: `traceparent`.
+        crate::telemetry::inject_current(h);
         let started = Instant::now();
         // Never empty (`pools.max(1)`); a thread outside the workers uses pool 0.
         let Some(sending) = self.clients.request(WORKER.with(std::cell::Cell::get), req) else {

@@ -22,6 +22,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower::retry::budget::{Budget, TpsBudget};
+use tracing::Instrument;
 
 #[derive(Debug)]
 enum Breaker {
@@ -421,7 +422,60 @@ pub struct Exchange<'a> {
     pub request_id: Option<&'a HeaderValue>,
 }
 
+/// The attempt span's outcome: the status and the time to the response headers, or the error.
+fn record_attempt(
+    span: &tracing::Span,
+    sent: &Result<Result<UpstreamResponse, GatewayError>, tokio::time::error::Elapsed>,
+    sent_at: Instant,
+) {
+    match sent {
+        Ok(Ok(resp)) => {
+            let status = resp.response.status().as_u16();
+            span.record("http.response.status_code", i64::from(status));
+            span.record("gearbox.ttfb_ms", sent_at.elapsed().as_secs_f64() * 1000.0);
+            if status >= 400 {
+                span.record("error.type", status.to_string().as_str());
+            }
+        }
+        Ok(Err(e)) => {
+            span.record("error.type", e.kind.code());
+        }
+        Err(_) => {
+            span.record("error.type", "upstream_timeout");
+        }
+    }
+}
+
 impl Exchange<'_> {
+    /// One attempt's client span (OTel GenAI conventions: `{operation} {model}`): the
+    /// deployment, the retry number (0 for the first attempt), whether it is a fallback, and
+    /// the deployment's circuit state as the attempt was let through (`half_open`: a probe).
+    fn attempt_span(&self, cand: &Candidate, retry: u32, breaker: &CircuitBreaker) -> tracing::Span {
+        let op = match self.endpoint {
+            Endpoint::ChatCompletions | Endpoint::Responses => "chat",
+            Endpoint::Embeddings => "embeddings",
+        };
+        crate::telemetry::stage_span!(
+            "gearbox.upstream",
+            otel.name = %format_args!("{op} {}", cand.model),
+            otel.kind = "client",
+            gen_ai.operation.name = op,
+            gen_ai.request.model = cand.model.as_str(),
+            gearbox.deployment = cand.upstream.name.as_str(),
+            gearbox.retry = i64::from(retry),
+            gearbox.fallback = cand.fallback,
+            // Evaluated only when the span is enabled (it takes the breaker's lock).
+            gearbox.circuit.state = match breaker.state() {
+                CircuitState::Closed => "closed",
+                CircuitState::HalfOpen => "half_open",
+                CircuitState::Open => "open",
+            },
+            http.response.status_code = tracing::field::Empty,
+            gearbox.ttfb_ms = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        )
+    }
+
     fn trip(&self) -> Trip {
         Trip {
             failures: self.cfg.circuit_failures,
@@ -513,12 +567,19 @@ impl Exchange<'_> {
             };
             attempts += 1;
             let outstanding = Outstanding::new(&cand.upstream);
+            let span = self.attempt_span(cand, attempts - 1, &breaker);
             let remaining = deadline.saturating_duration_since(Instant::now());
+            let sent_at = Instant::now();
             let sent = tokio::time::timeout(
                 remaining,
                 cand.upstream.send(self.endpoint, body, self.request_id),
             )
+            .instrument(span.clone())
             .await;
+            if !span.is_disabled() {
+                record_attempt(&span, &sent, sent_at);
+            }
+            drop(span);
             let more = plan.get(i + 1..).is_some_and(|rest| !rest.is_empty());
             match sent {
                 Ok(Ok(mut resp)) => {
