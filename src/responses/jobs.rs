@@ -13,7 +13,8 @@
 //! waiting nor more than `max_running` running in one replica; jobs are keyed by (team, id) like
 //! the store, so no team can see or cancel another's.
 
-use super::store::{ResponseStore, StoredResponse};
+use super::store::ResponseStore;
+use super::stored::{with_status, StoredResponse};
 use crate::metrics::Metrics;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -62,18 +63,6 @@ pub struct Jobs {
     ended: Notify,
     /// When the drain began (set once on shutdown).
     drain_started: Mutex<Option<Instant>>,
-}
-
-/// `response` with `status` (and `error`) replaced.
-pub fn with_status(response: &Value, status: &str, error: Option<Value>) -> Value {
-    let mut r = response.clone();
-    if let Value::Object(m) = &mut r {
-        m.insert("status".into(), json!(status));
-        if let Some(e) = error {
-            m.insert("error".into(), e);
-        }
-    }
-    r
 }
 
 fn key(team: &Arc<str>, id: &str) -> Key {

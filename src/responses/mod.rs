@@ -12,12 +12,14 @@ pub mod events;
 pub mod jobs;
 pub mod shared;
 pub mod store;
+pub mod stored;
 pub mod translate;
 
 pub use events::{replay_chat_completion, StreamTranslator};
 pub use jobs::Jobs;
 pub use shared::SharedResponses;
-pub use store::{MemoryStore, ResponseStore, StoredResponse};
+pub use store::{MemoryStore, ResponseStore};
+pub use stored::StoredResponse;
 pub use translate::{
     input_items, resolve_references, response_from_chat, response_id_of_item, to_chat, usage_from_responses,
     usage_to_responses, Echo, Strictness, TranslateError,

@@ -16,8 +16,7 @@
 //! Invariants: every operation has the shared Redis handle's deadline and health gate; a
 //! failure is returned for the caller to use the in-process store (never a failed request).
 
-use super::jobs::with_status;
-use super::store::StoredResponse;
+use super::stored::{with_status, StoredResponse};
 use crate::metrics::Metrics;
 use crate::upstream::redis::SharedRedis;
 use serde_json::{json, Value};

@@ -10,40 +10,10 @@
 //! output), evicting the oldest first, and an entry past its TTL is never returned.
 
 use super::shared::SharedResponses;
-use serde_json::Value;
+use super::stored::StoredResponse;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// One stored answer: the conversation that led to it and the response itself.
-#[derive(Debug, Clone)]
-pub struct StoredResponse {
-    /// Every input item the answer saw, the stored conversation of its own
-    /// `previous_response_id` included (so continuing needs one lookup).
-    pub input_items: Arc<Vec<Value>>,
-    /// The `response` object as the client got it.
-    pub response: Arc<Value>,
-}
-
-impl StoredResponse {
-    /// The conversation a continuation prepends: the input items and the output items.
-    pub fn conversation(&self) -> Vec<Value> {
-        let mut items: Vec<Value> = self.input_items.as_ref().clone();
-        if let Some(Value::Array(out)) = self.response.get("output") {
-            items.extend(out.iter().cloned());
-        }
-        items
-    }
-
-    fn bytes(&self) -> usize {
-        let items: usize = self.input_items.iter().map(json_len).sum();
-        items + json_len(&self.response) + 64
-    }
-}
-
-fn json_len(v: &Value) -> usize {
-    serde_json::to_vec(v).map_or(0, |b| b.len())
-}
 
 struct Entry {
     stored: StoredResponse,
