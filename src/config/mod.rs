@@ -39,8 +39,8 @@ pub use resilience::ResilienceConfig;
 pub use server::{is_loopback, ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
 pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig, DEFAULT_TEAM};
-pub use upstreams::{Secret, UpstreamApi, UpstreamConfig, UpstreamHttp2};
 pub use tracing::TracingConfig;
+pub use upstreams::{Secret, UpstreamApi, UpstreamConfig, UpstreamHttp2};
 
 use crate::classify::RouterModel;
 use crate::policy::Policy;
@@ -553,6 +553,32 @@ mod tests {
             msg.contains("integer `50`") && msg.contains("a duration string with a unit"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn header_limits_default_and_stay_below_the_servers_ceiling() {
+        let cfg = load_str(&with(""), &env(&[])).unwrap();
+        assert_eq!(cfg.server.max_header_bytes, 64 * 1024);
+        assert_eq!(cfg.server.max_headers, 100);
+        let cfg = load_str(
+            &with("[server]\nmax_header_bytes = 524288\nmax_headers = 999\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            (cfg.server.max_header_bytes, cfg.server.max_headers),
+            (524_288, 999)
+        );
+        for (bytes, fields) in [(0, 0), (524_289, 1000)] {
+            let all = problems(&with(&format!(
+                "[server]\nmax_header_bytes = {bytes}\nmax_headers = {fields}\n"
+            )));
+            assert!(
+                problem(&all, "server.max_header_bytes").contains("524288"),
+                "{all:?}"
+            );
+            assert!(problem(&all, "server.max_headers").contains("999"), "{all:?}");
+        }
     }
 
     #[test]
