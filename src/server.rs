@@ -247,8 +247,10 @@ async fn sniff(stream: &TcpStream) -> Option<Proto> {
 /// hyper's own ceiling on an HTTP/1 request head (request line and headers), in bytes: the most
 /// its read buffer may grow to. Above it hyper answers 431 itself, with an empty body, before any
 /// service runs; below it the gateway's own limits (`[server] max_header_bytes`, checked in the
-/// stack) answer 431 in the OpenAI error shape. The buffer starts at 8 KiB and grows only as a
-/// request needs, so an idle connection holds no more than with hyper's default (~400 KiB).
+/// stack) answer 431 in the OpenAI error shape. hyper checks the bound between reads, so a head
+/// somewhat larger (up to about twice) can still get through to the stack. The buffer starts
+/// at 8 KiB and grows only as a request needs, so an idle connection holds no more than with
+/// hyper's default (~400 KiB).
 pub const MAX_HEAD_BYTES: usize = 1024 * 1024;
 /// hyper's own ceiling on the number of request header fields (HTTP/1); the gateway's own
 /// `[server] max_headers` is checked below it, in the stack.
