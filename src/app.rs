@@ -1,10 +1,12 @@
 //! The one tower stack, outermost layer first:
 //!
 //! 1. catch-panic: a bug in a handler becomes an OpenAI-shaped 500, never a dropped connection;
-//! 2. request id: taken from `x-request-id` when it is short and of safe characters
+//! 2. header size, as the client sent it (before an id is added), for stage 4; request id: taken from `x-request-id` when it is short and of safe characters
 //!    ([`client_request_id_ok`]), otherwise generated, and echoed on the response;
 //! 3. observe: in-flight gauge, request count and duration (at body end), overhead, access log;
-//! 4. auth: bearer key -> team (401 otherwise) for `/v1/*`;
+//! 4. header limits, then auth: a header block over `[server] max_header_bytes` or with more
+//!    than `max_headers` fields is a 431 ([`check_header_limits`]), on every path; then bearer
+//!    key -> team (401 otherwise) for `/v1/*`;
 //! 5. handler: dispatch by method and path; the only place a [`GatewayError`] becomes a response.
 //!
 //! Invariant: the service handed to hyper has `Error = Infallible`.
@@ -48,6 +50,7 @@ pub fn build_live(live: LiveState) -> AppService {
         // tower-http's boxed body is its own type; re-box into ours (one allocation).
         .map_response(|r: http::Response<_>| r.map(h::boxed))
         .layer(CatchPanicLayer::custom(panic_response))
+        .map_request(measure_headers)
         .map_request(drop_unsafe_request_id)
         .layer(SetRequestIdLayer::x_request_id(MakeId::default()))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -516,6 +519,57 @@ fn bearer_token(v: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The size of a request's header block as the client sent it: fields, and bytes of names and
+/// values together (measured before the request-id layer may add a header).
+#[derive(Clone, Copy, Debug)]
+struct HeaderSize {
+    fields: usize,
+    bytes: usize,
+}
+
+fn measure_headers(mut req: Request) -> Request {
+    let headers = req.headers();
+    let size = HeaderSize {
+        fields: headers.len(),
+        bytes: headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum(),
+    };
+    req.extensions_mut().insert(size);
+    req
+}
+
+/// The gateway's own bounds on a request's header block (hyper's ceilings, far above, only stop
+/// what could not be parsed): at most `max_headers` fields and `max_header_bytes` of names and
+/// values together, as measured by [`measure_headers`]. Over either it is a 431 in the OpenAI
+/// error shape that names the sizes only, never a header's value. Over HTTP/2 the same bounds
+/// hold (h2 hands the same header map to the same stack).
+fn check_header_limits(server: &crate::config::ServerConfig, req: &Request) -> Result<(), GatewayError> {
+    let Some(&HeaderSize { fields, bytes }) = req.extensions().get::<HeaderSize>() else {
+        return Ok(());
+    };
+    if fields > server.max_headers {
+        return Err(GatewayError::new(
+            ErrorKind::HeadersTooLarge,
+            format!(
+                "the request has {fields} header fields; at most {} are accepted ([server] max_headers)",
+                server.max_headers
+            ),
+        ));
+    }
+    if bytes > server.max_header_bytes {
+        return Err(GatewayError::new(
+            ErrorKind::HeadersTooLarge,
+            format!(
+                "the request headers are {bytes} bytes (names and values); at most {} are accepted ([server] max_header_bytes)",
+                server.max_header_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Resolve the caller's team from `Authorization: Bearer <key>`.
 fn authenticate(config: &Config, headers: &http::HeaderMap) -> Result<Team, GatewayError> {
     match config.auth.mode {
@@ -553,9 +607,12 @@ impl Service<Request> for Auth {
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
+        // The snapshot this request will use to the end, reloads notwithstanding.
+        let snapshot = self.live.load_full();
+        if let Err(e) = check_header_limits(&snapshot.config.server, &req) {
+            return Box::pin(async move { Ok(e.into_response()) });
+        }
         if !is_ops_path(req.uri().path()) {
-            // The snapshot this request will use to the end, reloads notwithstanding.
-            let snapshot = self.live.load_full();
             let span = telemetry::stage_span!(
                 "gearbox.auth",
                 gearbox.auth.mode = ?snapshot.config.auth.mode,
@@ -570,7 +627,6 @@ impl Service<Request> for Auth {
                 };
             }
             drop(span);
-            req.extensions_mut().insert(snapshot);
             match auth {
                 Ok(team) => {
                     req.extensions_mut().insert(team);
@@ -578,6 +634,7 @@ impl Service<Request> for Auth {
                 Err(e) => return Box::pin(async move { Ok(e.into_response()) }),
             }
         }
+        req.extensions_mut().insert(snapshot);
         self.inner.call(req)
     }
 }

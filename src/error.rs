@@ -42,6 +42,9 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// The body is over the configured limit.
     PayloadTooLarge,
+    /// The request's header block is over `[server] max_header_bytes` or has more fields than
+    /// `[server] max_headers`.
+    HeadersTooLarge,
     /// The client did not send its whole body within `[server] body_read_timeout`.
     BodyReadTimeout,
     /// The upstream could not be reached (connect error, reset before a response).
@@ -73,6 +76,7 @@ impl ErrorKind {
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
             | ErrorKind::PayloadTooLarge
+            | ErrorKind::HeadersTooLarge
             | ErrorKind::BodyReadTimeout => Fault::Client,
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamTimeout
@@ -92,6 +96,7 @@ impl ErrorKind {
             ErrorKind::ModelNotFound | ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorKind::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::UpstreamUnreachable
             | ErrorKind::UpstreamProtocol
@@ -111,6 +116,7 @@ impl ErrorKind {
             | ErrorKind::NotFound
             | ErrorKind::MethodNotAllowed
             | ErrorKind::PayloadTooLarge
+            | ErrorKind::HeadersTooLarge
             | ErrorKind::BodyReadTimeout => "invalid_request_error",
             ErrorKind::Unauthorized => "authentication_error",
             ErrorKind::Forbidden | ErrorKind::ModelNotAllowed => "permission_error",
@@ -139,6 +145,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::HeadersTooLarge => "request_header_fields_too_large",
             ErrorKind::BodyReadTimeout => "body_read_timeout",
             ErrorKind::UpstreamUnreachable => "upstream_unreachable",
             ErrorKind::UpstreamTimeout => "upstream_timeout",
@@ -300,6 +307,7 @@ mod tests {
             (ErrorKind::ModelNotFound, 404),
             (ErrorKind::PayloadTooLarge, 413),
             (ErrorKind::BodyReadTimeout, 408),
+            (ErrorKind::HeadersTooLarge, 431),
             (ErrorKind::UpstreamUnreachable, 502),
             (ErrorKind::UpstreamAuthFailed, 502),
             (ErrorKind::UpstreamTimeout, 504),

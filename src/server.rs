@@ -244,11 +244,25 @@ async fn sniff(stream: &TcpStream) -> Option<Proto> {
     }
 }
 
+/// hyper's own ceiling on an HTTP/1 request head (request line and headers), in bytes: the most
+/// its read buffer may grow to. Above it hyper answers 431 itself, with an empty body, before any
+/// service runs; below it the gateway's own limits (`[server] max_header_bytes`, checked in the
+/// stack) answer 431 in the OpenAI error shape. hyper checks the bound between reads, so a head
+/// somewhat larger (up to about twice) can still get through to the stack. The buffer starts
+/// at 8 KiB and grows only as a request needs, so an idle connection holds no more than with
+/// hyper's default (~400 KiB).
+pub const MAX_HEAD_BYTES: usize = 1024 * 1024;
+/// hyper's own ceiling on the number of request header fields (HTTP/1); the gateway's own
+/// `[server] max_headers` is checked below it, in the stack.
+pub const MAX_HEADER_FIELDS: usize = 1000;
+
 fn http1_builder(opts: &ServeOptions) -> hyper::server::conn::http1::Builder {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADER_FIELDS)
         .keep_alive(true);
     builder
 }
@@ -258,6 +272,9 @@ fn http2_builder() -> hyper::server::conn::http2::Builder<TokioExecutor> {
     builder
         .timer(TokioTimer::new())
         .max_concurrent_streams(H2_MAX_CONCURRENT_STREAMS)
+        // The same ceiling as HTTP/1's (h2 counts 32 bytes more per field): above it h2 answers
+        // a bare 431 itself; below it the gateway's own limits answer.
+        .max_header_list_size(u32::try_from(MAX_HEAD_BYTES).unwrap_or(u32::MAX))
         .keep_alive_interval(H2_KEEPALIVE)
         .keep_alive_timeout(H2_KEEPALIVE);
     builder

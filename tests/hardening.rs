@@ -549,3 +549,211 @@ async fn metrics_behind_a_bearer_token_answer_401_without_it() {
         "{errs}"
     );
 }
+
+/// One HTTP/1.1 response read off a raw connection: status, head and body (by its
+/// `content-length`); `None` when the connection closes cleanly before any byte of it.
+async fn read_h1_response<R: tokio::io::AsyncBufRead + Unpin>(rd: &mut R) -> Option<(u16, String, Vec<u8>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = rd.read_line(&mut line).await.unwrap();
+        if n == 0 {
+            assert!(
+                head.is_empty(),
+                "connection closed inside a response head: {head:?}"
+            );
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let status: u16 = head.get(9..12).unwrap().parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no content-length: {head}"));
+    let mut body = vec![0u8; len];
+    rd.read_exact(&mut body).await.unwrap();
+    Some((status, head, body))
+}
+
+/// Assert the gateway's own 431 (OpenAI shape, no header value in it).
+fn assert_431(body: &[u8], secret: &str, what: &str) -> serde_json::Value {
+    let text = String::from_utf8_lossy(body);
+    assert!(
+        !text.contains(secret),
+        "{what}: a header value was echoed: {text}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(body).unwrap_or_else(|e| panic!("{what}: {e}: {text:?}"));
+    let e = &v["error"];
+    assert_eq!(e["code"], "request_header_fields_too_large", "{what}: {v}");
+    assert_eq!(e["type"], "invalid_request_error", "{what}: {v}");
+    assert!(
+        e.get("param").is_some_and(serde_json::Value::is_null),
+        "{what}: {v}"
+    );
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: {v}"
+    );
+    v
+}
+
+/// 150 small headers whose values start with `secret`.
+fn many_headers(secret: &str) -> Vec<(String, String)> {
+    (0..150)
+        .map(|i| (format!("x-h-{i}"), format!("{secret}{i}")))
+        .collect()
+}
+
+/// The count of `gearbox_errors_total{code="request_header_fields_too_large"}`.
+async fn refusals_431(gw: &Running) -> String {
+    let metrics = get(&gw.url("/metrics")).await.text();
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("gearbox_errors_total") && l.contains("request_header_fields_too_large"))
+        .unwrap_or_else(|| panic!("no error count:\n{metrics}"));
+    line.rsplit(' ').next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_100_kb_header_gets_431_in_the_openai_shape_and_the_connection_is_kept() {
+    use tokio::io::AsyncWriteExt;
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let url = gw.url("/v1/chat/completions");
+    let body = chat("gpt-4o-mini", "hi").to_string();
+    let secret = "hunter2-";
+    // 100 KB in one header (over the default 64 KiB, under hyper's 1 MiB ceiling).
+    let big = format!("{secret}{}", "v".repeat(100 * 1024));
+
+    // On one keep-alive connection: the 431, then a normal request on the same connection.
+    let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = tokio::io::BufReader::new(rd);
+    let req = |extra: &str| {
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer alpha-key\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+            body.len()
+        )
+    };
+    wr.write_all(req(&format!("x-big: {big}\r\n")).as_bytes())
+        .await
+        .unwrap();
+    let (status, head, answer) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), read_h1_response(&mut rd))
+            .await
+            .expect("no answer to the oversized request")
+            .expect("closed without an answer");
+    assert_eq!(status, 431, "{head}{}", String::from_utf8_lossy(&answer));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    let v = assert_431(&answer, secret, "100 KB header");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_header_bytes"),
+        "{v}"
+    );
+    // The connection is kept (the 431 does not close it; hyper reads past the small unread
+    // body): the next request on it is served.
+    wr.write_all(req("").as_bytes()).await.unwrap();
+    let (status, head, answer) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), read_h1_response(&mut rd))
+            .await
+            .expect("no answer on the kept connection")
+            .expect("the connection was closed after the 431");
+    assert_eq!(status, 200, "{head}{}", String::from_utf8_lossy(&answer));
+
+    // Health checks are bounded the same way.
+    let r = request("GET", &gw.url("/healthz"), &[("x-big", big.as_str())], "").await;
+    assert_eq!(r.status, 431, "{}", r.text());
+    assert_431(&r.body, secret, "healthz");
+
+    // At the limits (100 fields with host and content-length; 60 KiB in one header): served.
+    let near = "v".repeat(60 * 1024);
+    let many = many_headers(secret);
+    let mut headers: Vec<(&str, &str)> = many
+        .iter()
+        .take(95)
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    headers.extend([
+        ALPHA,
+        ("content-type", "application/json"),
+        ("x-big", near.as_str()),
+    ]);
+    let r = request("POST", &url, &headers, body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Counted as the gateway's own refusals (the access log line comes from the same record).
+    assert_eq!(refusals_431(&gw).await, "2");
+
+    // The limit is the configured one.
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 65536\nmax_header_bytes = 2048\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let r = post_json(&url_of(&gw), &chat("gpt-4o-mini", "hi")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let three_kb = format!("{secret}{}", "v".repeat(3 * 1024));
+    let r = request("POST", &url_of(&gw), &[ALPHA, ("x-big", three_kb.as_str())], body).await;
+    assert_eq!(r.status, 431, "{}", r.text());
+    assert_431(&r.body, secret, "3 KB over 2048");
+}
+
+fn url_of(gw: &Running) -> String {
+    gw.url("/v1/chat/completions")
+}
+
+#[tokio::test]
+async fn too_many_headers_get_431_in_the_openai_shape() {
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let body = chat("gpt-4o-mini", "hi").to_string();
+    let secret = "hunter2-";
+    // 150 small headers (default max_headers = 100; hyper's own ceiling is 1000).
+    let many = many_headers(secret);
+    let mut headers: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    headers.push(ALPHA);
+    let r = request("POST", &url_of(&gw), &headers, body.clone()).await;
+    assert_eq!(r.status, 431, "{}", r.text());
+    let v = assert_431(&r.body, secret, "150 headers");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("max_headers"),
+        "{v}"
+    );
+    assert_eq!(refusals_431(&gw).await, "1");
+    let r = post_json(&url_of(&gw), &chat("gpt-4o-mini", "hi")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // The limit is the configured one.
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 65536\nmax_headers = 20\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let mut headers: Vec<(&str, &str)> = many
+        .iter()
+        .take(25)
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    headers.push(ALPHA);
+    let r = request("POST", &url_of(&gw), &headers, body).await;
+    assert_eq!(r.status, 431, "{}", r.text());
+    assert_431(&r.body, secret, "25 headers over 20");
+}

@@ -443,3 +443,55 @@ async fn an_idle_h2_connection_is_closed_but_a_long_stream_keeps_it() {
     let closed = tokio::time::timeout(Duration::from_secs(5), &mut conn).await;
     assert!(closed.is_ok(), "an idle HTTP/2 connection stayed open");
 }
+
+#[tokio::test]
+async fn oversized_headers_over_h2c_get_the_gateways_431_and_the_connection_serves_on() {
+    let (_mock, gw) = stack(MockOptions::default(), "").await;
+    let send = h2c(gw.addr).await;
+    let secret = "hunter2-";
+    let big = format!("{secret}{}", "v".repeat(100 * 1024));
+    let many: Vec<(String, String)> = (0..150)
+        .map(|i| (format!("x-h-{i}"), format!("{secret}{i}")))
+        .collect();
+    let mut cases: Vec<(&str, Vec<(&str, &str)>)> = vec![("100 KB header", vec![("x-big", big.as_str())])];
+    cases.push((
+        "150 headers",
+        many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+    ));
+    for (what, headers) in cases {
+        let mut req = http::Request::post(format!("http://{}/v1/chat/completions", gw.addr))
+            .header("authorization", "Bearer alpha-key")
+            .header("content-type", "application/json");
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(chat("gpt-4o-mini", "x").to_string())))
+            .unwrap();
+        let mut s = send.clone();
+        let resp = tokio::time::timeout(Duration::from_secs(10), async {
+            s.ready().await?;
+            s.send_request(req).await
+        })
+        .await
+        .expect("no answer")
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(resp.status(), 431, "{what}");
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        assert!(
+            !text.contains(secret),
+            "{what}: a header value was echoed: {text}"
+        );
+        let v: Value = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{what}: {e}: {text:?}"));
+        assert_eq!(
+            v["error"]["code"], "request_header_fields_too_large",
+            "{what}: {v}"
+        );
+        assert_eq!(v["error"]["type"], "invalid_request_error", "{what}: {v}");
+    }
+    // The same connection serves a normal request afterwards.
+    let (status, version, body) = post(&send, gw.addr, &chat("gpt-4o-mini", "after")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(version, http::Version::HTTP_2);
+}

@@ -556,6 +556,32 @@ mod tests {
     }
 
     #[test]
+    fn header_limits_default_and_stay_below_the_servers_ceiling() {
+        let cfg = load_str(&with(""), &env(&[])).unwrap();
+        assert_eq!(cfg.server.max_header_bytes, 64 * 1024);
+        assert_eq!(cfg.server.max_headers, 100);
+        let cfg = load_str(
+            &with("[server]\nmax_header_bytes = 524288\nmax_headers = 999\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            (cfg.server.max_header_bytes, cfg.server.max_headers),
+            (524_288, 999)
+        );
+        for (bytes, fields) in [(0, 0), (524_289, 1000)] {
+            let all = problems(&with(&format!(
+                "[server]\nmax_header_bytes = {bytes}\nmax_headers = {fields}\n"
+            )));
+            assert!(
+                problem(&all, "server.max_header_bytes").contains("524288"),
+                "{all:?}"
+            );
+            assert!(problem(&all, "server.max_headers").contains("999"), "{all:?}");
+        }
+    }
+
+    #[test]
     fn extraction_and_validation_problems_are_reported_together() {
         // A refused value, an unknown key, a missing required key in an array element and a
         // cross-reference error: all in one report.

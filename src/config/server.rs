@@ -12,6 +12,10 @@ use std::time::Duration;
 pub struct RawServer {
     pub listen: String,
     pub max_body_bytes: u64,
+    /// Largest request header block, as the sum of header names and values (431 above it).
+    pub max_header_bytes: usize,
+    /// Most request header fields (431 above it).
+    pub max_headers: usize,
     /// Most messages accepted in one request.
     pub max_messages: usize,
     /// Connections served at once; more clients wait to be accepted.
@@ -35,6 +39,8 @@ impl Default for RawServer {
         RawServer {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 10 * 1024 * 1024,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
             max_messages: 2048,
             max_connections: 10_000,
             workers: 0,
@@ -48,6 +54,12 @@ impl Default for RawServer {
     }
 }
 
+/// Default `max_header_bytes`: 64 KiB of header names and values, far above what any SDK sends,
+/// and below hyper's former read-buffer bound (~400 KiB), which answered with an empty 431.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Default `max_headers`: hyper's former default bound on header fields.
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTls {
@@ -59,6 +71,12 @@ pub struct RawTls {
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
+    /// Largest request header block (sum of names and values); checked by the stack, below
+    /// hyper's own ceiling [`crate::server::MAX_HEAD_BYTES`].
+    pub max_header_bytes: usize,
+    /// Most request header fields; checked by the stack, below hyper's own
+    /// [`crate::server::MAX_HEADER_FIELDS`].
+    pub max_headers: usize,
     pub max_messages: usize,
     pub max_connections: usize,
     /// Worker threads, resolved (`workers = 0` in the file: one per CPU).
@@ -98,6 +116,26 @@ pub(super) fn validate(errs: &mut ConfigErrors, raw: RawServer) -> ServerConfig 
     if raw.max_body_bytes == 0 {
         errs.push("server.max_body_bytes", "must be greater than 0");
     }
+    // The stack can only see what hyper let through: a limit at or above hyper's own ceiling
+    // would never be the one that answers.
+    let head_ceiling = crate::server::MAX_HEAD_BYTES / 2;
+    if raw.max_header_bytes == 0 || raw.max_header_bytes > head_ceiling {
+        errs.push(
+            "server.max_header_bytes",
+            format!(
+                "must be between 1 and {head_ceiling} (half of the server's fixed ceiling on a request head)"
+            ),
+        );
+    }
+    if raw.max_headers == 0 || raw.max_headers >= crate::server::MAX_HEADER_FIELDS {
+        errs.push(
+            "server.max_headers",
+            format!(
+                "must be between 1 and {} (below the server's fixed ceiling on header fields)",
+                crate::server::MAX_HEADER_FIELDS - 1
+            ),
+        );
+    }
     let tls = raw.tls.map(|t| {
         for (field, p) in [("cert", &t.cert), ("key", &t.key)] {
             if !Path::new(p).is_file() {
@@ -115,6 +153,8 @@ pub(super) fn validate(errs: &mut ConfigErrors, raw: RawServer) -> ServerConfig 
     ServerConfig {
         listen,
         max_body_bytes: usize::try_from(raw.max_body_bytes).unwrap_or(usize::MAX),
+        max_header_bytes: raw.max_header_bytes,
+        max_headers: raw.max_headers,
         max_messages: raw.max_messages.max(1),
         max_connections: raw.max_connections.max(1),
         workers: match raw.workers {
