@@ -345,18 +345,8 @@ async fn an_open_h2_stream_finishes_during_graceful_shutdown() {
         ..MockOptions::default()
     })
     .await;
-    let cfg = gearbox::config::load_str(
-        &config_for(mock.addr, ""),
-        gearbox::config::ConfigSource::File("<test>".into()),
-        &test_env(),
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gearbox::run(listener, cfg, async {
-        let _ = stopped.await;
-    }));
+    let mut gw = start_draining(&config_for(mock.addr, "")).await;
+    let addr = gw.addr;
     let mut send = h2c(addr).await;
     let req = http::Request::post(format!("http://{addr}/v1/chat/completions"))
         .header("authorization", "Bearer alpha-key")
@@ -369,7 +359,7 @@ async fn an_open_h2_stream_finishes_during_graceful_shutdown() {
     assert_eq!(resp.status(), 200);
     let mut body = resp.into_body();
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
-    stop.send(()).unwrap();
+    gw.stop();
     let rest = tokio::time::timeout(Duration::from_secs(10), body.collect())
         .await
         .expect("the stream did not finish during the drain")
@@ -386,11 +376,7 @@ async fn an_open_h2_stream_finishes_during_graceful_shutdown() {
         "{text}"
     );
     assert!(stream_content(&text).contains("drain me over http two"), "{text}");
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .expect("the server did not stop after its last stream")
-        .unwrap()
-        .unwrap();
+    gw.stopped().await;
 }
 
 /// An HTTP/2 connection without an open stream is closed after about `header_read_timeout`

@@ -393,18 +393,8 @@ async fn graceful_shutdown_lets_open_streams_finish() {
         ..MockOptions::default()
     })
     .await;
-    let cfg = gearbox::config::load_str(
-        &config_for(mock.addr, ""),
-        gearbox::config::ConfigSource::File("<test>".into()),
-        &test_env(),
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gearbox::run(listener, cfg, async {
-        let _ = stopped.await;
-    }));
+    let mut gw = start_draining(&config_for(mock.addr, "")).await;
+    let addr = gw.addr;
     let resp = send(
         "POST",
         &format!("http://{addr}/v1/chat/completions"),
@@ -414,7 +404,7 @@ async fn graceful_shutdown_lets_open_streams_finish() {
     .await;
     let mut body = resp.into_body();
     let _first = body.frame().await.unwrap().unwrap();
-    stop.send(()).unwrap();
+    gw.stop();
     let rest = tokio::time::timeout(Duration::from_secs(10), body.collect())
         .await
         .unwrap()
@@ -425,11 +415,7 @@ async fn graceful_shutdown_lets_open_streams_finish() {
         text.ends_with("data: [DONE]\n\n"),
         "the stream finished during the drain: {text}"
     );
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    gw.stopped().await;
     assert!(std::net::TcpStream::connect(addr).is_err(), "no longer accepting");
 }
 

@@ -579,17 +579,6 @@ async fn a_stream_cut_mid_way_ends_with_an_error_not_a_completed_response() {
 
 // ---- Background mode (`background: true`) ----
 
-async fn set_ttft(mock: &Running, ms: u64) {
-    let r = request(
-        "PUT",
-        &mock.url("/mock/latency"),
-        &[("content-type", "application/json")],
-        json!({"ttft_ms": ms}).to_string(),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-}
-
 async fn submit_background(gw: &Running, model: &str) -> Value {
     let body = json!({"model": model, "input": "Summarise the history of Rome.", "background": true,
         "metadata": {"job": "1"}});
@@ -637,7 +626,7 @@ async fn background_is_queued_then_in_progress_then_completed_in_both_dialects()
     let gw = &st.gw;
     for (model, path) in DIALECTS {
         let mock = st.mock(model);
-        set_ttft(mock, 300).await;
+        set_mock_ttft(mock, 300).await;
         let v = submit_background(gw, model).await;
         let id = v["id"].as_str().unwrap();
         let (seen, done) = poll_until(gw, id, |s| s == "completed" || s == "failed").await;
@@ -724,7 +713,7 @@ async fn a_background_job_whose_upstream_refuses_is_stored_failed_and_counted() 
 async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_teams_get_404() {
     let st = setup().await;
     let (mock, gw) = (&st.chat, &st.gw);
-    set_ttft(mock, 2000).await;
+    set_mock_ttft(mock, 2000).await;
     let v = submit_background(gw, "gpt-4o-mini").await;
     let id = v["id"].as_str().unwrap();
     poll_until(gw, id, |s| s == "in_progress").await;
@@ -763,7 +752,7 @@ async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_t
         "cancelled"
     );
     // Cancelling a finished response returns it unchanged.
-    set_ttft(mock, 0).await;
+    set_mock_ttft(mock, 0).await;
     let done = submit_background(gw, "gpt-4o-mini").await;
     let done_id = done["id"].as_str().unwrap();
     poll_until(gw, done_id, |s| s == "completed").await;
@@ -786,7 +775,7 @@ async fn cancelling_a_running_background_job_drops_the_upstream_call_and_other_t
 async fn a_full_background_queue_answers_429_with_retry_after() {
     let st = setup_with("\n[responses]\nbackground_max_queued = 1\nbackground_max_running = 1\n").await;
     let (mock, gw) = (&st.chat, &st.gw);
-    set_ttft(mock, 1500).await;
+    set_mock_ttft(mock, 1500).await;
     let a = submit_background(gw, "gpt-4o-mini").await;
     let a_id = a["id"].as_str().unwrap();
     poll_until(gw, a_id, |s| s == "in_progress").await;
@@ -837,7 +826,7 @@ async fn a_background_job_survives_its_client_disconnecting() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let st = setup().await;
     let (mock, gw) = (&st.chat, &st.gw);
-    set_ttft(mock, 500).await;
+    set_mock_ttft(mock, 500).await;
     let body = json!({"model": "gpt-4o-mini", "input": "long job", "background": true}).to_string();
     let mut conn = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
     let head = format!(

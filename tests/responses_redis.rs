@@ -279,17 +279,6 @@ async fn last_upstream_path(mock: &Running) -> String {
         .to_string()
 }
 
-async fn set_ttft(mock: &Running, ms: u64) {
-    let r = request(
-        "PUT",
-        &mock.url("/mock/latency"),
-        &[("content-type", "application/json")],
-        json!({"ttft_ms": ms}).to_string(),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-}
-
 async fn submit(r: &Replica, model: &str) -> String {
     let body = json!({"model": model, "input": "Summarise the history of Rome.", "background": true});
     let resp = post(&r.url("/v1/responses"), ALPHA, &body).await;
@@ -336,7 +325,7 @@ async fn a_background_job_on_one_replica_is_polled_and_cancelled_from_the_other(
     let mut cancelled = 0;
     for (model, _) in DIALECTS {
         // Polled to completion from B.
-        set_ttft(&mock, 400).await;
+        set_mock_ttft(&mock, 400).await;
         let id = submit(&a, model).await;
         let (seen, done) = poll_until(&b, &id, |s| s == "completed" || s == "failed").await;
         assert!(seen.contains(&"in_progress".to_string()), "{model}: {seen:?}");
@@ -354,7 +343,7 @@ async fn a_background_job_on_one_replica_is_polled_and_cancelled_from_the_other(
         assert_eq!(post(&b.url("/v1/responses"), ALPHA, &next).await.status, 200);
 
         // Cancelled from B while A runs it: A drops its upstream call.
-        set_ttft(&mock, 10_000).await;
+        set_mock_ttft(&mock, 10_000).await;
         let id = submit(&a, model).await;
         poll_until(&b, &id, |s| s == "in_progress").await;
         let cancel_url = |r: &Replica| r.url(&format!("/v1/responses/{id}/cancel"));
@@ -423,7 +412,7 @@ async fn a_background_job_on_one_replica_is_polled_and_cancelled_from_the_other(
 #[tokio::test]
 async fn a_job_whose_replica_dies_is_reported_failed_when_its_lease_runs_out() {
     let (mock, _redis, mut a, b) = two_replicas("resp-lease").await;
-    set_ttft(&mock, 30_000).await;
+    set_mock_ttft(&mock, 30_000).await;
     let id = submit(&a, "gpt-4o-mini").await;
     poll_until(&b, &id, |s| s == "in_progress").await;
     // Its lease is renewed while A lives.

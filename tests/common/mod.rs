@@ -128,6 +128,58 @@ pub async fn start_gateway_env(toml: &str, env: &[(&str, &str)]) -> Running {
 }
 
 /// A gateway serving a config file (hot reload watches it).
+/// A gateway served in-process by `gearbox::run` whose drain the test starts: `stop` begins the
+/// graceful shutdown, `stopped` waits (bounded) for the server to end. For tests of what a
+/// drain does to requests in flight.
+pub struct Draining {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<Result<(), gearbox::error::StartupError>>,
+}
+
+pub async fn start_draining(toml: &str) -> Draining {
+    let cfg = config::load_str(toml, ConfigSource::File("<test>".into()), &test_env()).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(gearbox::run(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    Draining {
+        addr,
+        stop: Some(stop),
+        server,
+    }
+}
+
+impl Draining {
+    pub fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+
+    pub async fn stopped(self) {
+        tokio::time::timeout(Duration::from_secs(10), self.server)
+            .await
+            .expect("the server did not stop after the drain")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Sets the mock's time to first token (`PUT /mock/latency`).
+pub async fn set_mock_ttft(mock: &Running, ms: u64) {
+    let r = request(
+        "PUT",
+        &mock.url("/mock/latency"),
+        &[("content-type", "application/json")],
+        serde_json::json!({"ttft_ms": ms}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 pub async fn start_gateway_file(path: &std::path::Path) -> Running {
     let cfg = config::load(Some(path), &test_env()).unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
