@@ -120,6 +120,11 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                     .is_some_and(|r| r.trim_start().starts_with(['?', '？']))
             })
         });
+        // A question that names no thinking procedure is the task itself, however the
+        // detector scores it ("Bis wann muss ich zustimmen, und was passiert, wenn ...?").
+        // (A Hangul sentence run into the question without its full stop is still split below:
+        // only its directive half goes.)
+        let plain_question = anchors.is_empty() && sent.trim_end().ends_with(['?', '？']);
         if !quoted
             && !mixed
             && !asks
@@ -130,7 +135,11 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
-            let s = hangul_split(text, &s, model).unwrap_or(s);
+            let half = hangul_split(text, &s, model);
+            if plain_question && half.is_none() {
+                continue;
+            }
+            let s = half.unwrap_or(s);
             removed.push(text.get(s.clone()).unwrap_or("").to_string());
             cuts.push(s);
             continue;
@@ -295,10 +304,17 @@ fn clause_cut(
     let Some(u) = text.get(c.clone()) else {
         return (Cut::Keep, 0.0);
     };
-    // A lone lowercase word after the first clause is a list tail ("costs and expectations").
+    // A lone word after the first clause is a list tail ("costs and expectations", "Dev and
+    // Eli"): a name or a noun, never a directive of its own. (Only in scripts with case: CJK
+    // and Hangul clauses have no spaces, so there a run of word characters is not one word.)
+    // A lone word before a colon is a label instead ("— Reasoning: <your thinking>"), and may
+    // go with its template.
     let lone_tail = c.start > 0
-        && u.chars().next().is_some_and(char::is_lowercase)
-        && !u.chars().any(|ch| !is_word_char(ch));
+        && u.chars().next().is_some_and(|ch| ch.is_lowercase() || ch.is_uppercase())
+        && !u.chars().any(|ch| !is_word_char(ch))
+        && !text
+            .get(c.end..)
+            .is_some_and(|r| r.trim_start().starts_with([':', '：']));
     if material_quote(spans, c, text)
         || lone_tail
         || !u.chars().any(|ch| ch.is_alphabetic())

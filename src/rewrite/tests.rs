@@ -104,6 +104,23 @@ fn golden_other_languages() {
     ]);
 }
 
+/// A question that names no thinking procedure is the task, whatever the detector scores it
+/// (before: "Muss ich reagieren, ...?" went whole, and in the second case the question went and
+/// the rewrite was dropped); a lone name in a list is not a clause of its own (before: "Eli"
+/// was cut out of "Cho and Eli"), while a template's label still goes with the template.
+#[test]
+fn plain_questions_and_listed_names_stay() {
+    run(&[
+        ("o3", &[(U, "Gib dir richtig Mühe. Muss ich reagieren, und was passiert, wenn ich nicht reagiere?")],
+            &[(U, "Gib dir richtig Mühe. Muss ich reagieren, und was passiert, wenn ich nicht reagiere?")], &[]),
+        ("o3", &[(U, "Denk gründlich nach. Was passiert, wenn ich nicht reagiere?")],
+            &[(U, "Was passiert, wenn ich nicht reagiere?")], &["Denk gründlich nach."]),
+        ("o3", &[(U, "Four colleagues — Ana, Ben, Cho and Eli — share two desks. Ana never sits with Ben. Who can sit with Eli? Use this format — Reasoning: <your thinking> Final answer: <names>.")],
+            &[(U, "## Goal\nFour colleagues — Ana, Ben, Cho and Eli — share two desks. Who can sit with Eli?\n\n## Output format\nUse this format: <names>.\n\n## Constraints\nAna never sits with Ben.")],
+            &["Reasoning", "<your thinking> Final answer"]),
+    ]);
+}
+
 #[test]
 fn golden_profiles_and_layouts() {
     run(&[
