@@ -717,7 +717,7 @@ async fn dispatch(state: Arc<AppState>, req: Request) -> Result<Response, Gatewa
         (m, r) if r.starts_with("/responses/") => {
             let team = team.ok_or_else(no_team)?;
             let rest = r.strip_prefix("/responses/").unwrap_or_default();
-            proxy::responses::stored(&state, &team, m, rest).await
+            proxy::responses::stored(&state, &team, m, rest, req.uri().query()).await
         }
         (&Method::GET, "/gearbox/policy") => {
             let team = team.ok_or_else(no_team)?;

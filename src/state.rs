@@ -134,12 +134,17 @@ impl AppState {
             ));
         }
         let responses = Arc::new(store);
-        let jobs = Arc::new(crate::responses::Jobs::new(
-            config.responses.background_max_queued,
-            config.responses.background_max_running,
-            responses.clone(),
-            metrics.clone(),
-        ));
+        let jobs = Arc::new(
+            crate::responses::Jobs::new(
+                config.responses.background_max_queued,
+                config.responses.background_max_running,
+                responses.clone(),
+                metrics.clone(),
+            )
+            .with_stream_buffer(
+                usize::try_from(config.responses.background_stream_buffer).unwrap_or(usize::MAX),
+            ),
+        );
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             upstreams,

@@ -653,10 +653,7 @@ async fn background_is_queued_then_in_progress_then_completed_in_both_dialects()
         assert_eq!(post_json(&gw.url("/v1/responses"), &next).await.status, 200);
     }
     // What background mode refuses, naming the field.
-    for (extra, param) in [
-        (json!({"store": false}), "store"),
-        (json!({"stream": true}), "stream"),
-    ] {
+    for (extra, param) in [(json!({"store": false}), "store")] {
         let mut body = json!({"model": "gpt-4o-mini", "input": "x", "background": true});
         body.as_object_mut()
             .unwrap()
@@ -854,4 +851,163 @@ async fn a_background_job_survives_its_client_disconnecting() {
     let (_, done) = poll_until(gw, &id, |s| s == "completed" || s == "failed").await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(mock_stats(mock).await["cancelled_requests"], 0);
+}
+
+// ---- Streamed background responses (`background` and `stream`) and their resumption ----
+
+fn events_of(text: &str) -> Vec<Value> {
+    sse_data(text)
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|_| panic!("not JSON: {d}")))
+        .collect()
+}
+
+fn seqs(events: &[Value]) -> Vec<u64> {
+    events
+        .iter()
+        .map(|e| e["sequence_number"].as_u64().unwrap())
+        .collect()
+}
+
+async fn set_speed(mock: &Running, tokens_per_sec: f64) {
+    let r = request(
+        "PUT",
+        &mock.url("/mock/latency"),
+        &[("content-type", "application/json")],
+        json!({"tokens_per_sec": tokens_per_sec}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_background_stream_survives_a_disconnect_and_resumes_after_a_sequence_number() {
+    use http_body_util::BodyExt;
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        // Uninterrupted: the whole event sequence, under the job's id.
+        let body = json!({"model": model, "input": "Summarise the history of Rome.", "background": true,
+            "stream": true});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("text/event-stream"));
+        let all = events_of(&r.text());
+        assert_eq!(seqs(&all), (0..all.len() as u64).collect::<Vec<_>>(), "{model}");
+        assert_eq!(all[0]["type"], "response.created", "{model}");
+        let last = all.last().unwrap();
+        assert_eq!(last["type"], "response.completed", "{model}: {last}");
+        let id = last["response"]["id"].as_str().unwrap().to_string();
+        assert_eq!(all[0]["response"]["id"], id.as_str());
+        assert_eq!(last["response"]["background"], true);
+        let (_, done) = poll_until(gw, &id, |s| s == "completed" || s == "failed").await;
+        assert_eq!(done["status"], "completed", "{model}: {done}");
+        assert_eq!(done["output"], last["response"]["output"]);
+
+        // A client that goes away mid-stream: the job goes on, and a resume gets exactly the rest.
+        set_speed(st.mock(model), 40.0).await;
+        let resp = send(
+            "POST",
+            &gw.url("/v1/responses"),
+            &[ALPHA, ("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let mut incoming = resp.into_body();
+        let mut text = String::new();
+        let mut seen: Vec<Value> = Vec::new();
+        while seen.len() < 6 {
+            let f = tokio::time::timeout(std::time::Duration::from_secs(10), incoming.frame())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            if let Ok(d) = f.into_data() {
+                text.push_str(std::str::from_utf8(&d).unwrap());
+            }
+            // Whole events only.
+            let cut = text.rfind("\n\n").map_or(0, |i| i + 2);
+            seen = events_of(&text[..cut]);
+        }
+        drop(incoming);
+        assert!(
+            seen.iter().all(|e| e["type"] != "response.completed"),
+            "{model}: the test needs a slower stream"
+        );
+        let n = seen.last().unwrap()["sequence_number"].as_u64().unwrap();
+        let id = seen[0]["response"]["id"].as_str().unwrap().to_string();
+        let url = |q: &str| gw.url(&format!("/v1/responses/{id}?{q}"));
+        let rest = get(&url(&format!("stream=true&starting_after={n}"))).await;
+        assert_eq!(rest.status, 200, "{model}: {}", rest.text());
+        let rest = events_of(&rest.text());
+        assert_eq!(
+            seqs(&rest),
+            (n + 1..n + 1 + rest.len() as u64).collect::<Vec<_>>()
+        );
+        assert_eq!(rest.last().unwrap()["type"], "response.completed", "{model}");
+        set_speed(st.mock(model), 0.0).await;
+        let (_, done) = poll_until(gw, &id, |s| s == "completed" || s == "failed").await;
+        assert_eq!(done["status"], "completed", "{model}: {done}");
+
+        // After the end: the whole sequence again, the part seen before the disconnect included.
+        let replay = get(&url("stream=true")).await;
+        assert_eq!(replay.status, 200);
+        let replay = events_of(&replay.text());
+        assert_eq!(seqs(&replay), (0..replay.len() as u64).collect::<Vec<_>>());
+        assert_eq!(replay[..seen.len()], seen[..], "{model}");
+        assert_eq!(replay[seen.len()..], rest[..], "{model}");
+
+        // Team-scoped, and what cannot be streamed again says which field.
+        let foreign = request("GET", &url("stream=true"), &[BETA], Bytes::new()).await;
+        foreign.assert_error(404, "not_found");
+        let bad = get(&url("stream=true&starting_after=x")).await;
+        assert_eq!(
+            bad.assert_error(400, "invalid_request")["param"],
+            "starting_after"
+        );
+        let plain = post_json(&gw.url("/v1/responses"), &json!({"model": model, "input": "hi"})).await;
+        let pid = plain.json()["id"].as_str().unwrap().to_string();
+        let r = get(&gw.url(&format!("/v1/responses/{pid}?stream=true"))).await;
+        assert_eq!(r.assert_error(400, "invalid_request")["param"], "stream");
+        // Without `stream` the response is read as usual.
+        assert_eq!(get(&url("starting_after=3")).await.json()["status"], "completed");
+
+        // Cancelled mid-stream: its followers' streams end, without a terminal event.
+        set_speed(st.mock(model), 10.0).await;
+        let resp = send(
+            "POST",
+            &gw.url("/v1/responses"),
+            &[ALPHA, ("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await;
+        let mut incoming = resp.into_body();
+        let mut text = String::new();
+        while !text.contains("\n\n") {
+            let f = incoming.frame().await.unwrap().unwrap();
+            if let Ok(d) = f.into_data() {
+                text.push_str(std::str::from_utf8(&d).unwrap());
+            }
+        }
+        let cid = events_of(&text)[0]["response"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(cancel(gw, &cid, ALPHA).await.json()["status"], "cancelled");
+        let rest = tokio::time::timeout(std::time::Duration::from_secs(5), incoming.collect())
+            .await
+            .expect("the stream of a cancelled job ends")
+            .unwrap()
+            .to_bytes();
+        let events = events_of(&format!("{text}{}", std::str::from_utf8(&rest).unwrap()));
+        assert!(
+            events.iter().all(|e| e["type"] != "response.completed"),
+            "{model}"
+        );
+        let again = get(&gw.url(&format!("/v1/responses/{cid}?stream=true"))).await;
+        assert_eq!(again.status, 200);
+        assert_eq!(events_of(&again.text()), events, "{model}");
+        set_speed(st.mock(model), 0.0).await;
+    }
 }

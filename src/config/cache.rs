@@ -111,6 +111,9 @@ pub struct RawResponses {
     /// How long a background job in Redis stays `queued`/`in_progress` without its replica's
     /// heartbeat before every replica reports it `failed`.
     pub background_lease: HumanDuration,
+    /// Bytes of events kept per streamed background job (`background` and `stream`) for
+    /// resumption; over it the oldest events are dropped.
+    pub background_stream_buffer: u64,
 }
 
 impl Default for RawResponses {
@@ -123,6 +126,7 @@ impl Default for RawResponses {
             shared: true,
             redis_max_entry_bytes: 4 * 1024 * 1024,
             background_lease: HumanDuration::secs(10),
+            background_stream_buffer: 1024 * 1024,
         }
     }
 }
@@ -138,6 +142,8 @@ pub struct ResponsesConfig {
     pub redis_max_entry_bytes: u64,
     /// At least 200 ms; the heartbeat runs four times per lease.
     pub background_lease: Duration,
+    /// At least 1 KiB.
+    pub background_stream_buffer: u64,
 }
 
 pub fn validate_responses(raw: RawResponses) -> ResponsesConfig {
@@ -149,5 +155,6 @@ pub fn validate_responses(raw: RawResponses) -> ResponsesConfig {
         shared: raw.shared,
         redis_max_entry_bytes: raw.redis_max_entry_bytes,
         background_lease: Duration::from(raw.background_lease).max(Duration::from_millis(200)),
+        background_stream_buffer: raw.background_stream_buffer.max(1024),
     }
 }

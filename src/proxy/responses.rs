@@ -224,7 +224,7 @@ async fn run<'a>(
 }
 
 /// What background mode refuses, as OpenAI does: `store: false` (the result could not be
-/// read), and here also streaming (a background stream and its resumption are not served).
+/// read).
 fn background_allowed(req: &Map<String, Value>) -> Result<(), GatewayError> {
     if req.get("store").and_then(Value::as_bool) == Some(false) {
         return Err(GatewayError::new(
@@ -234,20 +234,13 @@ fn background_allowed(req: &Map<String, Value>) -> Result<(), GatewayError> {
         )
         .with_param("store"));
     }
-    if req.get("stream").and_then(Value::as_bool) == Some(true) {
-        return Err(GatewayError::new(
-            ErrorKind::InvalidRequest,
-            "streaming a background response is not supported by this gateway: send 'stream': false \
-             (or leave it out) and poll GET /v1/responses/{id}",
-        )
-        .with_param("stream"));
-    }
     Ok(())
 }
 
 /// `background: true`: queue the admitted request as a job of the team and answer at once with
 /// the `queued` response. The job runs in its own task (a client disconnect does not stop it),
-/// holding the admission's reservation and concurrency slot, and stores its result.
+/// holding the admission's reservation and concurrency slot, and stores its result. With
+/// `stream: true` the job records its events in a backlog and the answer follows it live.
 async fn submit<'a>(
     ctx: &mut RequestCtx<'a>,
     req: Map<String, Value>,
@@ -280,7 +273,10 @@ async fn submit<'a>(
             )
             .with_headers(h)
         })?;
+    let backlog = (req.get("stream").and_then(Value::as_bool) == Some(true))
+        .then(|| state.jobs.open_backlog(&team.0, &id));
     let job = Job {
+        backlog: backlog.clone(),
         state: state.clone(),
         team: team.clone(),
         id: id.clone(),
@@ -313,11 +309,28 @@ async fn submit<'a>(
     state.jobs.set_abort(&team.0, &id, task.abort_handle());
     ctx.info.model_label = Some(target.model.public_name.clone());
     ctx.info.route = "-";
-    Ok(h::json(StatusCode::OK, queued.to_string()))
+    match backlog {
+        Some(b) => Ok(follow(b, None)),
+        None => Ok(h::json(StatusCode::OK, queued.to_string())),
+    }
+}
+
+/// An event stream of `backlog` after sequence number `after`, following it until it closes;
+/// the client going away stops only this follower.
+fn follow(backlog: Arc<crate::responses::backlog::Backlog>, after: Option<u64>) -> Response {
+    let (tx, body) = h::ChannelBody::new(16);
+    tokio::spawn(backlog.follow(after, tx));
+    let mut resp = h::full(StatusCode::OK, Bytes::new()).map(|_| h::boxed(body));
+    let hm = resp.headers_mut();
+    hm.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    hm.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
 }
 
 /// A background job: what the admission of its request handed over.
 struct Job {
+    /// A streamed job's events go here (`stream: true`).
+    backlog: Option<Arc<crate::responses::backlog::Backlog>>,
     state: Arc<AppState>,
     team: Team,
     id: String,
@@ -356,6 +369,7 @@ impl Drop for Unfinished {
 impl Job {
     async fn run(self) {
         let Job {
+            backlog,
             state,
             team,
             id,
@@ -399,10 +413,19 @@ impl Job {
             }
             Err(e) => Err(e),
         };
-        let response = match result {
-            Ok(resp) => answer_of(resp, &id).await,
-            Err(e) => Err(json!({"code": e.kind.code(), "message": e.message})),
+        let response = match (result, &backlog) {
+            (Ok(resp), Some(b)) if resp.status().is_success() => record(resp, b, &id).await,
+            (Ok(resp), _) => answer_of(resp, &id).await,
+            (Err(e), _) => Err(json!({"code": e.kind.code(), "message": e.message})),
         };
+        if let (Err(error), Some(b)) = (&response, &backlog) {
+            // The stream's followers learn why it ends without a terminal event.
+            let mut e = json!({"type": "error", "param": null});
+            if let (Value::Object(m), Value::Object(src)) = (&mut e, error) {
+                m.extend(src.clone());
+            }
+            b.push(e);
+        }
         let (status, finished) = match response {
             Ok(r) => {
                 let status = r
@@ -419,6 +442,62 @@ impl Job {
             state.metrics.record_background_finished(&team.0, &status);
         }
     }
+}
+
+/// A streamed job's answer: each Responses event of the stream (either dialect) recorded in
+/// `backlog`, its response objects under the job's id with `background` set; the answer is
+/// the response of the terminal event (`response.completed`, `.incomplete` or `.failed`), or
+/// the error object of an `error` event or of a stream that ended without one.
+async fn record(
+    resp: Response,
+    backlog: &crate::responses::backlog::Backlog,
+    id: &str,
+) -> Result<Value, Value> {
+    use http_body_util::BodyExt;
+    let mut body = resp.into_body();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut end: Option<Result<Value, Value>> = None;
+    loop {
+        let frame = match body.frame().await {
+            None => break,
+            Some(Ok(f)) => f,
+            Some(Err(_)) => {
+                return Err(json!({"code": "server_error", "message": "the upstream stream broke off"}));
+            }
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        buf.extend_from_slice(&data);
+        while let Some(n) = find_event_end(&buf) {
+            let event: Vec<u8> = buf.drain(..n).collect();
+            let Some(d) = event_data_ref(&event) else { continue };
+            let Ok(mut v) = serde_json::from_slice::<Value>(&d) else {
+                continue;
+            };
+            if let Some(Value::Object(r)) = v.get_mut("response") {
+                r.insert("id".into(), json!(id));
+                r.insert("background".into(), Value::Bool(true));
+            }
+            match v.get("type").and_then(Value::as_str) {
+                Some("response.completed" | "response.incomplete" | "response.failed") => {
+                    end = v.get("response").cloned().map(Ok);
+                }
+                Some("error") if end.is_none() => {
+                    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+                    end = Some(Err(json!({
+                        "code": s("code").unwrap_or_else(|| "server_error".into()),
+                        "message": s("message").unwrap_or_else(|| "the upstream stream failed".into()),
+                    })));
+                    // Recorded by the caller, with the job's failure.
+                    continue;
+                }
+                _ => {}
+            }
+            backlog.push(v);
+        }
+    }
+    end.unwrap_or_else(|| {
+        Err(json!({"code": "server_error", "message": "the upstream stream ended before the response completed"}))
+    })
 }
 
 /// The job's answer as its stored response object (`id` kept, `background` set), or the error
@@ -667,12 +746,63 @@ impl StreamTap for CompletedTap {
     }
 }
 
-/// `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items`.
+/// `GET /v1/responses/{id}?stream=true[&starting_after=N]`: the events of a streamed
+/// background job after sequence number N (all without it), then those that follow until the
+/// job ends. Only the replica running (or having run) the job has them.
+async fn resume(state: &AppState, team: &Team, id: &str, query: &str) -> Result<Response, GatewayError> {
+    let mut after = None;
+    for (k, v) in query.split('&').filter_map(|p| p.split_once('=')) {
+        if k == "starting_after" {
+            after = Some(v.parse::<u64>().map_err(|_| {
+                GatewayError::new(
+                    ErrorKind::InvalidRequest,
+                    "invalid value for 'starting_after': expected a non-negative integer (a sequence number)",
+                )
+                .with_param("starting_after")
+            })?);
+        }
+    }
+    let stored = state
+        .responses
+        .get(&team.0, id)
+        .await
+        .ok_or_else(|| not_found(id, None))?;
+    let Some(backlog) = state.jobs.backlog(&team.0, id) else {
+        let r = &stored.response;
+        let pending = matches!(r["status"].as_str(), Some("queued" | "in_progress"));
+        let message = if pending && r["background"] == json!(true) {
+            "this background response runs on another replica of the gateway, which alone keeps its \
+             events: poll GET /v1/responses/{id} without 'stream', or retry to reach that replica"
+        } else {
+            "this response has no events to stream: only a response created with 'background' and \
+             'stream' both true can be streamed again (its events are kept by the replica that ran it, \
+             for a limited number of recent responses); read it with GET /v1/responses/{id}"
+        };
+        return Err(GatewayError::new(ErrorKind::InvalidRequest, message).with_param("stream"));
+    };
+    if let Err(g) = backlog.read(after) {
+        return Err(GatewayError::new(
+            ErrorKind::InvalidRequest,
+            format!(
+                "the events before sequence number {} of this response are no longer kept (over \
+                 [responses] background_stream_buffer): resume with starting_after at least {}",
+                g.first_kept,
+                g.first_kept.saturating_sub(1)
+            ),
+        )
+        .with_param("starting_after"));
+    }
+    Ok(follow(backlog, after))
+}
+
+/// `GET /v1/responses/{id}` (streamed again with `?stream=true`), `DELETE /v1/responses/{id}`,
+/// `GET /v1/responses/{id}/input_items`.
 pub async fn stored(
     state: &AppState,
     team: &Team,
     method: &http::Method,
     rest: &str,
+    query: Option<&str>,
 ) -> Result<Response, GatewayError> {
     let (id, sub) = match rest.split_once('/') {
         Some((id, sub)) => (id, Some(sub)),
@@ -680,7 +810,9 @@ pub async fn stored(
     };
     let store = &state.responses;
     let json_ok = |v: Value| Ok(h::json(StatusCode::OK, v.to_string()));
+    let streamed = query.is_some_and(|q| q.split('&').any(|p| p == "stream=true"));
     match (method, sub) {
+        (&http::Method::GET, None) if streamed => resume(state, team, id, query.unwrap_or_default()).await,
         (&http::Method::GET, None) => {
             let s = store.get(&team.0, id).await.ok_or_else(|| not_found(id, None))?;
             json_ok(s.response.as_ref().clone())

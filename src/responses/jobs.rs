@@ -12,12 +12,17 @@
 //! so a finished job and a cancel never both win; a team never has more than `max_queued` jobs
 //! waiting nor more than `max_running` running in one replica; jobs are keyed by (team, id) like
 //! the store, so no team can see or cancel another's.
+//!
+//! A streamed background job (`stream: true`) also has a [`Backlog`] of its events here, in
+//! this replica only: it is closed when the job ends (however it ends), and the backlogs of
+//! ended jobs are kept for resumption, the [`KEPT_BACKLOGS`] most recent per replica.
 
+use super::backlog::Backlog;
 use super::store::ResponseStore;
 use super::stored::{with_status, StoredResponse};
 use crate::metrics::Metrics;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{Notify, Semaphore};
@@ -46,7 +51,13 @@ struct TeamJobs {
 struct Inner {
     jobs: HashMap<Key, Job>,
     teams: HashMap<Arc<str>, TeamJobs>,
+    /// The event backlogs of streamed jobs, running or ended, oldest first in `opened`.
+    backlogs: HashMap<Key, Arc<Backlog>>,
+    opened: VecDeque<Key>,
 }
+
+/// Backlogs of ended streamed jobs kept per replica for resumption (the oldest go first).
+pub const KEPT_BACKLOGS: usize = 64;
 
 /// The team's queue is full (a 429).
 #[derive(Debug)]
@@ -56,6 +67,8 @@ pub struct QueueFull;
 pub struct Jobs {
     max_queued: usize,
     max_running: usize,
+    /// Bytes of events a streamed job's backlog keeps (`[responses] background_stream_buffer`).
+    stream_buffer: usize,
     store: Arc<ResponseStore>,
     metrics: Metrics,
     inner: Mutex<Inner>,
@@ -74,12 +87,52 @@ impl Jobs {
         Jobs {
             max_queued,
             max_running: max_running.max(1),
+            stream_buffer: 1 << 20,
             store,
             metrics,
             inner: Mutex::new(Inner::default()),
             ended: Notify::new(),
             drain_started: Mutex::new(None),
         }
+    }
+
+    /// The byte cap of each streamed job's event backlog.
+    pub fn with_stream_buffer(mut self, bytes: usize) -> Self {
+        self.stream_buffer = bytes.max(1);
+        self
+    }
+
+    /// A backlog for the events of the submitted job (team, id), which closes when the job
+    /// ends; the oldest ended backlogs beyond [`KEPT_BACKLOGS`] are dropped.
+    pub fn open_backlog(&self, team: &Arc<str>, id: &str) -> Arc<Backlog> {
+        let b = Arc::new(Backlog::new(self.stream_buffer));
+        let mut inner = self.lock();
+        let k = key(team, id);
+        if !inner.jobs.contains_key(&k) {
+            // Ended already (cancelled at once): nothing will be added.
+            b.close();
+        }
+        inner.backlogs.insert(k.clone(), b.clone());
+        inner.opened.push_back(k);
+        let active = inner.jobs.len();
+        let mut i = 0;
+        while inner.backlogs.len() > KEPT_BACKLOGS + active && i < inner.opened.len() {
+            let Some(k) = inner.opened.get(i).cloned() else {
+                break;
+            };
+            if inner.jobs.contains_key(&k) {
+                i += 1;
+                continue;
+            }
+            inner.opened.remove(i);
+            inner.backlogs.remove(&k);
+        }
+        b
+    }
+
+    /// The event backlog of the team's streamed job `id`, if this replica has it.
+    pub fn backlog(&self, team: &Arc<str>, id: &str) -> Option<Arc<Backlog>> {
+        self.lock().backlogs.get(&key(team, id)).cloned()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -210,7 +263,11 @@ impl Jobs {
     /// Uncount the job if it is still queued or running here; the caller writes its end.
     fn take(&self, team: &Arc<str>, id: &str) -> Option<Job> {
         let mut inner = self.lock();
-        let job = inner.jobs.remove(&key(team, id))?;
+        let k = key(team, id);
+        let job = inner.jobs.remove(&k)?;
+        if let Some(b) = inner.backlogs.get(&k) {
+            b.close();
+        }
         if let Some(t) = inner.teams.get_mut(team) {
             if job.running {
                 t.running = t.running.saturating_sub(1);
@@ -434,6 +491,35 @@ mod tests {
         assert!(!j.finish(&a, "r2", queued("r2")).await);
         assert!(!j.start(&a, "r2").await);
         assert_eq!(j.active(), 1);
+    }
+
+    #[tokio::test]
+    async fn backlogs_close_with_their_job_and_ended_ones_are_bounded() {
+        let j = jobs(KEPT_BACKLOGS + 10, 1);
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let items = Arc::new(Vec::new());
+        j.submit(&a, "r0", queued("r0"), items.clone()).await.unwrap();
+        let log = j.open_backlog(&a, "r0");
+        log.push(json!({"type": "response.created"}));
+        assert!(!log.read(None).unwrap().closed);
+        assert!(j.backlog(&b, "r0").is_none());
+        j.cancel(&a, "r0").await.unwrap();
+        assert!(log.read(None).unwrap().closed);
+        assert!(j.backlog(&a, "r0").is_some());
+        // A running job's backlog is never dropped; ended ones beyond the bound are, oldest first.
+        j.submit(&a, "live", queued("live"), items.clone()).await.unwrap();
+        j.open_backlog(&a, "live");
+        for i in 1..KEPT_BACKLOGS + 5 {
+            let id = format!("r{i}");
+            j.submit(&a, &id, queued(&id), items.clone()).await.unwrap();
+            j.open_backlog(&a, &id);
+            j.cancel(&a, &id).await.unwrap();
+        }
+        assert!(j.backlog(&a, "r0").is_none());
+        assert!(j.backlog(&a, "live").is_some());
+        // The bound applies when a backlog opens: the ended ones, and those of the jobs active
+        // then (`live` and the last one).
+        assert_eq!(j.lock().backlogs.len(), KEPT_BACKLOGS + 2);
     }
 
     #[tokio::test]

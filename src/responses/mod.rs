@@ -3,11 +3,12 @@
 //! sequence (`events`), and the team-scoped store of answers behind `previous_response_id` and
 //! `GET /v1/responses/{id}` (`store`: in memory, bounded, and with `[redis]` the `shared` tier
 //! every replica reads), and the registry of background jobs (`jobs`: per-team bounds, cancel,
-//! the Redis lease, drain).
+//! the Redis lease, drain; with `backlog`, the recorded events of a streamed background job).
 //!
 //! Invariant: `translate` and `events` do no IO and cannot fail on input except with a
 //! [`TranslateError`] that names the offending field (a 400).
 
+pub mod backlog;
 pub mod events;
 pub mod jobs;
 pub mod shared;

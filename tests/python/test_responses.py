@@ -118,6 +118,32 @@ def test_background_create_poll_and_cancel(stack, dialect):
         _set_ttft(dialect, 0)
 
 
+def test_background_stream_and_resume(stack, dialect):
+    """`background=True, stream=True` iterated part way, then the rest read again with
+    `responses.retrieve(id, stream=True, starting_after=N)`: exactly the events after N, to
+    `response.completed`; and the whole sequence once it has ended."""
+    gw, model = gateway(stack), dialect.model
+    stream = gw.responses.create(model=model, input="Write a long analysis of rivers", background=True, stream=True)
+    head = []
+    for event in stream:
+        head.append(event)
+        if len(head) == 3:
+            break
+    stream.close()
+    assert head[0].type == "response.created" and head[0].response.background
+    assert [e.sequence_number for e in head] == [0, 1, 2]
+    rid, n = head[0].response.id, head[-1].sequence_number
+    rest = list(gw.responses.retrieve(rid, stream=True, starting_after=n))
+    assert [e.sequence_number for e in rest] == list(range(n + 1, n + 1 + len(rest)))
+    assert rest[-1].type == "response.completed" and rest[-1].response.id == rid
+    text = "".join(e.delta for e in head + rest if e.type == "response.output_text.delta")
+    assert text and rest[-1].response.output_text == text
+    assert gw.responses.retrieve(rid).status == "completed"
+    replay = list(gw.responses.retrieve(rid, stream=True))
+    assert [e.sequence_number for e in replay] == list(range(len(replay)))
+    assert replay[-1].type == "response.completed"
+
+
 def test_reasoning_summary(stack, dialect):
     """A chat upstream has no reasoning summaries: a demanded one is a 400 naming the field;
     `auto` is answered without one. A Responses upstream gets the request as it came."""
