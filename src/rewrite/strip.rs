@@ -310,7 +310,9 @@ fn clause_cut(
     // A lone word before a colon is a label instead ("— Reasoning: <your thinking>"), and may
     // go with its template.
     let lone_tail = c.start > 0
-        && u.chars().next().is_some_and(|ch| ch.is_lowercase() || ch.is_uppercase())
+        && u.chars()
+            .next()
+            .is_some_and(|ch| ch.is_lowercase() || ch.is_uppercase())
         && !u.chars().any(|ch| !is_word_char(ch))
         && !text
             .get(c.end..)
