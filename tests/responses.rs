@@ -323,6 +323,39 @@ async fn bad_input_gets_a_400_naming_the_field() {
     assert_eq!(r.assert_error(404, "not_found")["param"], "previous_response_id");
 }
 
+/// `include` on a chat upstream: what has nothing to add is accepted, output log probabilities
+/// (not translated back) and unknown values are a 400 naming the item, before any call. (A
+/// Responses upstream gets `include` as it came: the check is the chat translation's only.)
+#[tokio::test]
+async fn include_on_a_chat_upstream_is_checked() {
+    let st = setup().await;
+    let gw = &st.gw;
+    let body = |model: &str, include: Value| json!({"model": model, "input": "hi", "include": include});
+    let r = post_json(
+        &gw.url("/v1/responses"),
+        &body(
+            "gpt-4o-mini",
+            json!(["reasoning.encrypted_content", "message.input_image.image_url"]),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let before = mock_stats(&st.chat).await["requests_total"].clone();
+    for (include, param) in [
+        (json!(["message.output_text.logprobs"]), "include[0]"),
+        (
+            json!(["reasoning.encrypted_content", "no.such.thing"]),
+            "include[1]",
+        ),
+        (json!("reasoning.encrypted_content"), "include"),
+    ] {
+        let r = post_json(&gw.url("/v1/responses"), &body("gpt-4o-mini", include)).await;
+        let e = r.assert_error(400, "invalid_request");
+        assert_eq!(e["param"], param, "{e}");
+    }
+    assert_eq!(mock_stats(&st.chat).await["requests_total"], before);
+}
+
 #[tokio::test]
 async fn reasoning_summary_is_a_400_on_a_chat_upstream_unless_auto() {
     let st = setup().await;

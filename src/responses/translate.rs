@@ -182,6 +182,7 @@ pub fn to_chat(
     }
     if strictness == Strictness::Strict {
         check_summary(req)?;
+        check_include(req)?;
     }
     chat.max_completion_tokens = number(req, "max_output_tokens")?.map(|n| n as u64);
     chat.temperature = number(req, "temperature")?;
@@ -222,6 +223,61 @@ fn check_summary(req: &Map<String, Value>) -> Result<(), TranslateError> {
                 return Err(bad(
                     format!("reasoning.{key}"),
                     "invalid value: expected auto, concise or detailed",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What `include` may ask of a chat upstream. Input image URLs are in the stored input items
+/// anyway; encrypted reasoning, and the outputs of hosted tools (which a chat upstream never
+/// runs: such tools are refused), have nothing to include, as for OpenAI's own models without
+/// them. Log probabilities of the output text are not translated back: a 400 naming the field,
+/// as for an unknown value (OpenAI refuses those too).
+const INCLUDE_NOTHING_TO_ADD: &[&str] = &[
+    "message.input_image.image_url",
+    "reasoning.encrypted_content",
+    "web_search_call.action.sources",
+    "web_search_call.results",
+    "code_interpreter_call.outputs",
+    "computer_call_output.output.image_url",
+    "file_search_call.results",
+];
+
+fn check_include(req: &Map<String, Value>) -> Result<(), TranslateError> {
+    let items = match req.get("include") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(bad(
+                "include",
+                "invalid value for 'include': expected an array of strings",
+            ))
+        }
+    };
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(v) if INCLUDE_NOTHING_TO_ADD.contains(&v) => {}
+            Some("message.output_text.logprobs") => {
+                return Err(bad(
+                    format!("include[{i}]"),
+                    "output log probabilities ('message.output_text.logprobs') are not \
+                     available through this gateway from an upstream that speaks Chat \
+                     Completions: leave it out, or use a model whose upstream speaks the \
+                     Responses API",
+                ))
+            }
+            Some(v) => {
+                return Err(bad(
+                    format!("include[{i}]"),
+                    format!("unsupported value for 'include': '{}'", cut(v, 100)),
+                ))
+            }
+            None => {
+                return Err(bad(
+                    format!("include[{i}]"),
+                    "invalid value for 'include': expected an array of strings",
                 ))
             }
         }
