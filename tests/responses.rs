@@ -356,6 +356,31 @@ async fn include_on_a_chat_upstream_is_checked() {
     assert_eq!(mock_stats(&st.chat).await["requests_total"], before);
 }
 
+/// A background request a chat upstream cannot take is refused at submit, as in the foreground
+/// (before: accepted as `queued`, then the job failed with the 400 as its stored error).
+#[tokio::test]
+async fn a_background_request_a_chat_upstream_cannot_take_is_a_400_at_submit() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (body, param) in [
+        (
+            json!({"model": "gpt-4o-mini", "input": "x", "background": true,
+                "reasoning": {"summary": "detailed"}}),
+            "reasoning.summary",
+        ),
+        (
+            json!({"model": "gpt-4o-mini", "input": "x", "background": true,
+                "include": ["message.output_text.logprobs"]}),
+            "include[0]",
+        ),
+    ] {
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        let e = r.assert_error(400, "invalid_request");
+        assert_eq!(e["param"], param, "{e}");
+    }
+    assert_eq!(mock_stats(&st.chat).await["requests_total"], 0);
+}
+
 #[tokio::test]
 async fn reasoning_summary_is_a_400_on_a_chat_upstream_unless_auto() {
     let st = setup().await;

@@ -248,6 +248,11 @@ async fn submit<'a>(
     target: Target<'a>,
     echo: Echo,
 ) -> Result<Response, GatewayError> {
+    // What a chat upstream cannot take is refused now, as a request in the foreground would
+    // be, not found later by the job.
+    if dialect(ctx, target.model) == UpstreamApi::Chat {
+        to_chat(&req, &items, Strictness::Strict).map_err(invalid)?;
+    }
     let state = ctx.state.clone();
     let team = ctx.team.clone();
     let id = echo.id.clone();
