@@ -76,3 +76,26 @@ def test_models_list(stack):
     gw, _ = clients(stack)
     ids = sorted(m.id for m in gw.models.list())
     assert ids == ["gpt-4o-mini", "o3-mini", "r-mini"]
+
+
+def test_http2_prior_knowledge_client(stack):
+    """The SDK over an HTTP/2-only httpx client (h2c, prior knowledge): answered over HTTP/2,
+    plain and streamed, the same as the mock answers directly."""
+    import httpx
+
+    with httpx.Client(http1=False, http2=True, timeout=30) as h:
+        gw = OpenAI(base_url=stack.gateway_url, api_key=KEY, max_retries=0, http_client=h)
+        raw = gw.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES, temperature=0
+        )
+        assert raw.http_response.http_version == "HTTP/2"
+        a = raw.parse()
+        _, direct = clients(stack)
+        b = direct.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=0)
+        assert a.choices[0].message.content == b.choices[0].message.content
+        parts = [
+            c.choices[0].delta.content or ""
+            for c in gw.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+            if c.choices
+        ]
+        assert "".join(parts) == b.choices[0].message.content
