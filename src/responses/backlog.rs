@@ -147,8 +147,11 @@ impl Backlog {
                     return;
                 }
             }
-            if rx.changed().await.is_err() {
-                return;
+            // A client gone while the job is quiet (queued, thinking) ends the follower now,
+            // not at the job's next event.
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { return },
+                () = tx.closed() => return,
             }
         }
     }
