@@ -24,7 +24,7 @@ use crate::responses::{
     TranslateError,
 };
 use crate::state::{AppState, Team};
-use crate::stream::responses::{HoldCompleted, OnDone, ResponsesSse};
+use crate::stream::responses::{completed_in, HoldCompleted, OnDone, ResponsesSse};
 use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
 use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::Endpoint;
@@ -139,6 +139,8 @@ async fn admitted<'a>(
     let server = &ctx.state.config.server;
     // The conversation so far: a stored response's input and output, then this input.
     let mut items = Vec::new();
+    // Responses read for this request, by id: `item_reference`s below resolve against them.
+    let mut referred: HashMap<String, Option<StoredResponse>> = HashMap::new();
     match req.get("previous_response_id") {
         None | Some(Value::Null) => {}
         Some(Value::String(id)) => {
@@ -149,6 +151,8 @@ async fn admitted<'a>(
                 .await
                 .ok_or_else(|| not_found(id, Some("previous_response_id")))?;
             items = stored.conversation();
+            // References into it (what SDKs send) need no second read.
+            referred.insert(id.clone(), Some(stored));
         }
         Some(_) => {
             return Err(GatewayError::new(
@@ -162,7 +166,6 @@ async fn admitted<'a>(
     // `item_reference`s to items of the team's stored responses become the items themselves:
     // each response referred to is read once (from memory or Redis), then the items resolved.
     let (store, team) = (&ctx.state.responses, &ctx.team.0);
-    let mut referred: HashMap<String, Option<StoredResponse>> = HashMap::new();
     for item in &own {
         if item.get("type").and_then(Value::as_str) != Some("item_reference") {
             continue;
@@ -722,19 +725,8 @@ struct CompletedTap {
 impl StreamTap for CompletedTap {
     fn on_frame(&mut self, frame: &Bytes) {
         self.buf.extend_from_slice(frame);
-        while let Some(end) = find_event_end(&self.buf) {
-            let event: Vec<u8> = self.buf.drain(..end).collect();
-            let Some(d) = event_data_ref(&event) else {
-                continue;
-            };
-            if !d.windows(18).any(|w| w == b"response.completed") {
-                continue;
-            }
-            if let Ok(v) = serde_json::from_slice::<Value>(&d) {
-                if v.get("type").and_then(Value::as_str) == Some("response.completed") {
-                    self.completed = v.get("response").cloned();
-                }
-            }
+        if let Some(r) = completed_in(&mut self.buf) {
+            self.completed = Some(r);
         }
     }
 

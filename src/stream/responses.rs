@@ -165,7 +165,7 @@ impl<B> HoldCompleted<B> {
 
 /// The `response` of a `response.completed` event among the complete events of `buf` (which
 /// keeps only its last, partial event).
-fn completed_in(buf: &mut Vec<u8>) -> Option<Value> {
+pub(crate) fn completed_in(buf: &mut Vec<u8>) -> Option<Value> {
     let mut found = None;
     while let Some(end) = find_event_end(buf) {
         let event: Vec<u8> = buf.drain(..end).collect();
