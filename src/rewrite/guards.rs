@@ -497,6 +497,24 @@ const NOT_DELIVERABLE: &[&str] = &[
     "schritt", "schritte", "rechenschritte", "zuerst", "vor", "kandidaten", "wichtig",
 ];
 
+/// The pronouns among [`NOT_DELIVERABLE`]: they address the model, which a plain question does
+/// too ("tu as des astuces ?"), so they are no sign of a thinking instruction.
+const ADDRESS: &[&str] = &[
+    "your", "yourself", "toi", "vous", "ton", "ta", "tes", "votre", "vos", "tu", "tus", "te", "ti", "dein",
+    "deine", "deinen", "deiner", "dich", "dir",
+];
+
+/// A sign in `u` that it is about the thinking: a reasoning noun, "before ...", a care or
+/// pep-talk word ([`NOT_DELIVERABLE`] and [`NOT_DELIVERABLE_CJK`], less the pronouns). A
+/// question with none of these (and no anchor or thinking verb) is the task itself.
+pub(crate) fn thinking_signal(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    lower
+        .split(|c: char| !is_word_char(c) && c != '\'')
+        .any(|w| NOT_DELIVERABLE.contains(&w) && !ADDRESS.contains(&w))
+        || NOT_DELIVERABLE_CJK.iter().any(|w| *w != "너" && u.contains(w))
+}
+
 /// CJK output requests (substrings): a verb asking for something in the answer.
 #[rustfmt::skip]
 const DELIVER_CJK: &[&str] = &[

@@ -81,7 +81,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             cls.iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let (cut, p) = clause_cut(text, c, &spans, model);
+                    let (cut, p) = clause_cut(text, c, i > 0, &spans, model);
                     // Set off by a colon, semicolon or dash: a clause that can stand alone.
                     let before = i
                         .checked_sub(1)
@@ -120,11 +120,14 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                     .is_some_and(|r| r.trim_start().starts_with(['?', '？']))
             })
         });
-        // A question that names no thinking procedure is the task itself, however the
-        // detector scores it ("Bis wann muss ich zustimmen, und was passiert, wenn ...?").
+        // A question that names no thinking procedure (no anchor, thinking verb, reasoning
+        // noun, "before", care or pep-talk word) is the task itself, however the detector scores it ("Bis wann muss ich zustimmen, und was passiert, wenn ...?").
         // (A Hangul sentence run into the question without its full stop is still split below:
         // only its directive half goes.)
-        let plain_question = anchors.is_empty() && sent.trim_end().ends_with(['?', '？']);
+        let plain_question = sent.trim_end().ends_with(['?', '？'])
+            && anchors.is_empty()
+            && !has_thinking_verb(sent)
+            && !guards::thinking_signal(sent);
         if !quoted
             && !mixed
             && !asks
@@ -298,21 +301,24 @@ fn substantial(u: &str) -> bool {
 fn clause_cut(
     text: &str,
     c: &Range<usize>,
+    after_first: bool,
     spans: &[Range<usize>],
     model: &detect::DetectorModel,
 ) -> (Cut, f32) {
     let Some(u) = text.get(c.clone()) else {
         return (Cut::Keep, 0.0);
     };
-    // A lone word after the first clause is a list tail ("costs and expectations", "Dev and
-    // Eli"): a name or a noun, never a directive of its own. (Only in scripts with case: CJK
-    // and Hangul clauses have no spaces, so there a run of word characters is not one word.)
+    // A lone lowercase word is a list tail or an aside ("costs and expectations", "...
+    // actually, is that true?"), and so is a capitalised one after the sentence's first clause
+    // ("Dev and Eli"), where a name stands, not an opener ("Please, think ..."): never a
+    // directive of its own. (Only in scripts with case: CJK and Hangul clauses have no spaces,
+    // so there a run of word characters is not one word.)
     // A lone word before a colon is a label instead ("— Reasoning: <your thinking>"), and may
     // go with its template.
     let lone_tail = c.start > 0
         && u.chars()
             .next()
-            .is_some_and(|ch| ch.is_lowercase() || ch.is_uppercase())
+            .is_some_and(|ch| ch.is_lowercase() || (after_first && ch.is_uppercase()))
         && !u.chars().any(|ch| !is_word_char(ch))
         && !text
             .get(c.end..)

@@ -115,6 +115,13 @@ fn plain_questions_and_listed_names_stay() {
             &[(U, "Gib dir richtig Mühe. Muss ich reagieren, und was passiert, wenn ich nicht reagiere?")], &[]),
         ("o3", &[(U, "Denk gründlich nach. Was passiert, wenn ich nicht reagiere?")],
             &[(U, "Was passiert, wenn ich nicht reagiere?")], &["Denk gründlich nach."]),
+        // A thinking instruction phrased as a question still goes.
+        ("o3", &[(U, "Will you reflect on it deeply before replying? What is 17*23?")],
+            &[(U, "What is 17*23?")], &["Will you reflect on it deeply before replying?"]),
+        ("o3", &[(U, "Can you please be careful and not rush? What is 17*23?")],
+            &[(U, "What is 17*23?")], &["Can you please be careful and not rush?"]),
+        ("o3", &[(U, "Je dors mal en ce moment, tu as des astuces ? Explique les causes possibles.")],
+            &[(U, "Je dors mal en ce moment, tu as des astuces ? Explique les causes possibles.")], &[]),
         ("o3", &[(U, "Four colleagues — Ana, Ben, Cho and Eli — share two desks. Ana never sits with Ben. Who can sit with Eli? Use this format — Reasoning: <your thinking> Final answer: <names>.")],
             &[(U, "## Goal\nFour colleagues — Ana, Ben, Cho and Eli — share two desks. Who can sit with Eli?\n\n## Output format\nUse this format: <names>.\n\n## Constraints\nAna never sits with Ben.")],
             &["Reasoning", "<your thinking> Final answer"]),
