@@ -252,9 +252,12 @@ async fn sniff(stream: &TcpStream) -> Option<Proto> {
 /// at 8 KiB and grows only as a request needs, so an idle connection holds no more than with
 /// hyper's default (~400 KiB).
 pub const MAX_HEAD_BYTES: usize = 1024 * 1024;
-/// hyper's own ceiling on the number of request header fields (HTTP/1); the gateway's own
-/// `[server] max_headers` is checked below it, in the stack.
-pub const MAX_HEADER_FIELDS: usize = 1000;
+/// hyper's own ceiling on the number of request header fields (HTTP/1): its default, left
+/// unset, because any explicit bound makes hyper allocate the header arrays on the heap for
+/// every request it parses (a bound of 1000 was ~64 KB per request); up to 100 they stay on the
+/// stack. The gateway's own `[server] max_headers` may be set lower and is checked in the
+/// stack; above this ceiling hyper answers its own empty 431.
+pub const MAX_HEADER_FIELDS: usize = 100;
 
 fn http1_builder(opts: &ServeOptions) -> hyper::server::conn::http1::Builder {
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -262,7 +265,6 @@ fn http1_builder(opts: &ServeOptions) -> hyper::server::conn::http1::Builder {
         .timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
-        .max_headers(MAX_HEADER_FIELDS)
         .keep_alive(true);
     builder
 }

@@ -74,7 +74,7 @@ pub struct ServerConfig {
     /// Largest request header block (sum of names and values); checked by the stack, below
     /// hyper's own ceiling [`crate::server::MAX_HEAD_BYTES`].
     pub max_header_bytes: usize,
-    /// Most request header fields; checked by the stack, below hyper's own
+    /// Most request header fields; checked by the stack, at most hyper's own
     /// [`crate::server::MAX_HEADER_FIELDS`].
     pub max_headers: usize,
     pub max_messages: usize,
@@ -127,12 +127,12 @@ pub(super) fn validate(errs: &mut ConfigErrors, raw: RawServer) -> ServerConfig 
             ),
         );
     }
-    if raw.max_headers == 0 || raw.max_headers >= crate::server::MAX_HEADER_FIELDS {
+    if raw.max_headers == 0 || raw.max_headers > crate::server::MAX_HEADER_FIELDS {
         errs.push(
             "server.max_headers",
             format!(
-                "must be between 1 and {} (below the server's fixed ceiling on header fields)",
-                crate::server::MAX_HEADER_FIELDS - 1
+                "must be between 1 and {} (the server's fixed ceiling on header fields)",
+                crate::server::MAX_HEADER_FIELDS
             ),
         );
     }
