@@ -822,16 +822,14 @@ pub async fn stored(
             }
         }
         (&http::Method::POST, Some("cancel")) => {
-            let active = |r: &Value| matches!(r["status"].as_str(), Some("queued" | "in_progress"));
             // Counted here, on the replica the cancel reached (the one running the job stops it
-            // through its lease and counts nothing).
-            let was_active = store.get(&team.0, id).await.is_some_and(|s| active(&s.response));
-            let r = state
+            // through its lease and counts nothing), and only by the cancel that did it.
+            let (r, cancelled_now) = state
                 .jobs
                 .cancel(&team.0, id)
                 .await
                 .ok_or_else(|| not_found(id, None))?;
-            if was_active && r["status"] == "cancelled" {
+            if cancelled_now {
                 state.metrics.record_background_finished(&team.0, "cancelled");
             }
             json_ok(r)

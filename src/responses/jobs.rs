@@ -349,14 +349,16 @@ impl Jobs {
     /// `POST /v1/responses/{id}/cancel`: a queued or running job — here, or in Redis on any
     /// replica — is stored as `cancelled` (and aborted: here at once, elsewhere at its
     /// replica's next heartbeat); a finished one is left as it is. `None` when the team has no
-    /// such response.
-    pub async fn cancel(&self, team: &Arc<str>, id: &str) -> Option<Value> {
+    /// such response. The flag says whether this call is the one that cancelled it (two cancels
+    /// at once: one of them), so the cancel is counted once.
+    pub async fn cancel(&self, team: &Arc<str>, id: &str) -> Option<(Value, bool)> {
         if let Some(job) = self.take(team, id) {
             if let Some(a) = &job.abort {
                 a.abort();
             }
             let r = with_status(&job.current, "cancelled", None);
-            self.write_end(team, id, &job, r).await;
+            self.write_end(team, id, &job, r.clone()).await;
+            return Some((r, true));
         }
         let stored = self.store.get(team, id).await?;
         let pending = matches!(
@@ -371,19 +373,19 @@ impl Jobs {
                 response: Arc::new(r.clone()),
             };
             match s.job_write(team, id, &cancelled, true).await {
-                Ok(true) => return Some(r),
+                Ok(true) => return Some((r, true)),
                 // It ended meanwhile: show how.
                 Ok(false) => {
                     return self
                         .store
                         .get(team, id)
                         .await
-                        .map(|s| s.response.as_ref().clone())
+                        .map(|s| (s.response.as_ref().clone(), false))
                 }
                 Err(()) => {}
             }
         }
-        Some(stored.response.as_ref().clone())
+        Some((stored.response.as_ref().clone(), false))
     }
 
     /// With Redis: renew the lease of the job (team, id) while it is queued or running here,
@@ -486,8 +488,14 @@ mod tests {
         assert!(j.cancel(&b, "r1").await.is_none());
         let done = with_status(&queued("r1"), "completed", None);
         assert!(j.finish(&a, "r1", done).await);
-        assert_eq!(j.cancel(&a, "r1").await.unwrap()["status"], "completed");
-        assert_eq!(j.cancel(&a, "r2").await.unwrap()["status"], "cancelled");
+        // A finished job is left as it is, and this cancel cancelled nothing.
+        let (r1, mine) = j.cancel(&a, "r1").await.unwrap();
+        assert_eq!((r1["status"].as_str(), mine), (Some("completed"), false));
+        let (r2, mine) = j.cancel(&a, "r2").await.unwrap();
+        assert_eq!((r2["status"].as_str(), mine), (Some("cancelled"), true));
+        // A second cancel finds it cancelled already: only the first one counts.
+        let (r2, mine) = j.cancel(&a, "r2").await.unwrap();
+        assert_eq!((r2["status"].as_str(), mine), (Some("cancelled"), false));
         assert!(!j.finish(&a, "r2", queued("r2")).await);
         assert!(!j.start(&a, "r2").await);
         assert_eq!(j.active(), 1);
