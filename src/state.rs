@@ -55,6 +55,12 @@ impl AppState {
         }
         if old.server.listen != config.server.listen {
             restart.push("server.listen");
+            // The address stays as bound, and the open-relay check is of that address: a
+            // reload naming loopback cannot turn client auth off on a public listener.
+            config.server.listen = old.server.listen;
+            if let Some(why) = crate::config::exposure_problem(&config.server, config.auth.mode) {
+                return Err(format!("auth.mode: {why}"));
+            }
         }
         if old.server.tls.as_ref().map(|t| (&t.cert, &t.key))
             != config.server.tls.as_ref().map(|t| (&t.cert, &t.key))

@@ -453,3 +453,55 @@ async fn sighup_reloads_the_config() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(reloaded, "SIGHUP did not reload");
 }
+
+/// A reload cannot open a public listener: the gateway bound a non-loopback address with client
+/// auth; a file that names loopback and turns auth off is rejected (the address stays as bound,
+/// and the open-relay check is of that address), and keys are still required.
+#[tokio::test]
+async fn a_reload_naming_loopback_cannot_turn_auth_off_on_a_public_listener() {
+    let mock = start_mock(MockOptions::default()).await;
+    let dir = std::env::temp_dir().join(format!(
+        "gearbox-reload-exposure-{}-{}",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gearbox.toml");
+    let public = reload_config(mock.addr, "").replace("listen = \"127.0.0.1:0\"", "listen = \"0.0.0.0:0\"");
+    assert!(public.contains("0.0.0.0:0"));
+    std::fs::write(&path, &public).unwrap();
+    let gw = start_gateway_file(&path).await;
+    // Served (and so watching its file) before the file changes.
+    let r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &[("content-type", "application/json")],
+        chat("gpt-4o-mini", "hi").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text());
+    let open = reload_config(mock.addr, "").replace("mode = \"keys\"", "mode = \"none\"");
+    assert!(open.contains("mode = \"none\""));
+    std::fs::write(&path, &open).unwrap();
+    let rejected = |t: &str| {
+        t.lines()
+            .any(|l| l.starts_with("gearbox_config_reloads_total{result=\"rejected\"}") && !l.ends_with(" 0"))
+    };
+    let metrics = wait_for(&gw.url("/metrics"), "", |r| rejected(&r.text())).await;
+    assert!(
+        !metrics.text().lines().any(|l| {
+            l.starts_with("gearbox_config_reloads_total{result=\"applied\"}") && !l.ends_with(" 0")
+        }),
+        "{}",
+        metrics.text()
+    );
+    let r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &[("content-type", "application/json")],
+        chat("gpt-4o-mini", "hi").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text());
+    let _ = std::fs::remove_dir_all(&dir);
+}

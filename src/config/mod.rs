@@ -36,7 +36,7 @@ pub use metrics::MetricsConfig;
 pub use models::{Deployment, ModelConfig, ModelKind, Price};
 pub use passthrough::PassthroughConfig;
 pub use resilience::ResilienceConfig;
-pub use server::{is_loopback, ServerConfig, TlsFiles};
+pub use server::{exposure_problem, is_loopback, ServerConfig, TlsFiles};
 pub use source::{EnvSource, ProcessEnv};
 pub use teams::{hash_key, AuthConfig, AuthMode, KeyEntry, TeamConfig, DEFAULT_TEAM};
 pub use tracing::TracingConfig;

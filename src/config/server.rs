@@ -179,17 +179,22 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 /// the operator's upstream keys, so `auth.mode = "none"` is refused on an address that is not
 /// loopback unless `server.allow_unauthenticated` says it is meant.
 pub(super) fn check_exposure(errs: &mut ConfigErrors, server: &ServerConfig, auth: AuthMode) {
-    if auth == AuthMode::None && !is_loopback(&server.listen) && !server.allow_unauthenticated {
-        errs.push(
-            "auth.mode",
-            format!(
-                "is \"none\" while server.listen is {}, which is not a loopback address: anyone \
+    if let Some(why) = exposure_problem(server, auth) {
+        errs.push("auth.mode", why);
+    }
+}
+
+/// Why `auth` on `server` would be an open relay, if it would: for start-up, and for a reload,
+/// which is checked against the address actually bound.
+pub fn exposure_problem(server: &ServerConfig, auth: AuthMode) -> Option<String> {
+    (auth == AuthMode::None && !is_loopback(&server.listen) && !server.allow_unauthenticated).then(|| {
+        format!(
+            "is \"none\" while server.listen is {}, which is not a loopback address: anyone \
                  who can reach it would be served on your upstream keys. Turn client auth on \
                  (auth.mode = \"keys\" with [[teams.NAME.keys]], or auth.key_env naming a variable \
                  that holds a key, e.g. GEARBOX_CLIENT_KEY), listen on 127.0.0.1, or set \
                  server.allow_unauthenticated = true if an open gateway is what you want",
-                server.listen
-            ),
-        );
-    }
+            server.listen
+        )
+    })
 }
