@@ -19,7 +19,7 @@ pub struct RawTracing {
     /// Follow the caller's sampling decision (its `traceparent` sampled flag) when it sends one.
     pub parent_based: bool,
     /// Spans waiting for export at most; past it a finished span is dropped (and counted in
-    /// `gearbox_trace_spans_dropped_total`), never waited for.
+    /// `gearbox_trace_spans_total{outcome="dropped"}`), never waited for.
     pub max_queue_size: usize,
     /// Spans per export request at most.
     pub max_export_batch_size: usize,

@@ -211,7 +211,7 @@ def drive_background(web, mock_addr):
     """One job holds the team's only running slot (the mock stalls it); more are queued until
     the queue (2) is full and one is refused; a queued one is cancelled; one fails (its upstream
     is down). Returns when all have ended."""
-    post_json(f"http://{mock_addr}/mock/faults", {"kind": "stall", "ms": 1500, "count": 1, "model": "gpt-4o-mini"})
+    post_json(f"http://{mock_addr}/mock/faults", {"kind": "stall", "ms": 6000, "count": 1, "model": "gpt-4o-mini"})
     jobs = [web.responses.create(model="gpt-4o-mini", input="background 0", background=True)]
     refused = False
     for i in range(1, 6):
