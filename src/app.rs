@@ -50,7 +50,6 @@ pub fn build_live(live: LiveState) -> AppService {
         // tower-http's boxed body is its own type; re-box into ours (one allocation).
         .map_response(|r: http::Response<_>| r.map(h::boxed))
         .layer(CatchPanicLayer::custom(panic_response))
-        .map_request(measure_headers)
         .map_request(drop_unsafe_request_id)
         .layer(SetRequestIdLayer::x_request_id(MakeId::default()))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -519,36 +518,21 @@ fn bearer_token(v: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The size of a request's header block as the client sent it: fields, and bytes of names and
-/// values together (measured before the request-id layer may add a header).
-#[derive(Clone, Copy, Debug)]
-struct HeaderSize {
-    fields: usize,
-    bytes: usize,
-}
-
-fn measure_headers(mut req: Request) -> Request {
-    let headers = req.headers();
-    let size = HeaderSize {
-        fields: headers.len(),
-        bytes: headers
-            .iter()
-            .map(|(name, value)| name.as_str().len() + value.len())
-            .sum(),
-    };
-    req.extensions_mut().insert(size);
-    req
-}
-
 /// The gateway's own bounds on a request's header block (hyper's ceilings, far above, only stop
 /// what could not be parsed): at most `max_headers` fields and `max_header_bytes` of names and
-/// values together, as measured by [`measure_headers`]. Over either it is a 431 in the OpenAI
-/// error shape that names the sizes only, never a header's value. Over HTTP/2 the same bounds
-/// hold (h2 hands the same header map to the same stack).
+/// values together, as the client sent them: the `x-request-id` the stack may have added is not
+/// counted (a client's own is at most 128 bytes, so leaving it out changes nothing that
+/// matters). Over either it is a 431 in the OpenAI error shape that names the sizes only, never
+/// a header's value. Over HTTP/2 the same bounds hold (h2 hands the same header map to the same
+/// stack).
 fn check_header_limits(server: &crate::config::ServerConfig, req: &Request) -> Result<(), GatewayError> {
-    let Some(&HeaderSize { fields, bytes }) = req.extensions().get::<HeaderSize>() else {
-        return Ok(());
-    };
+    let (mut fields, mut bytes) = (0usize, 0usize);
+    for (name, value) in req.headers() {
+        if name != "x-request-id" {
+            fields += 1;
+            bytes += name.as_str().len() + value.len();
+        }
+    }
     if fields > server.max_headers {
         return Err(GatewayError::new(
             ErrorKind::HeadersTooLarge,
