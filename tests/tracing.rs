@@ -2,8 +2,9 @@
 //! loopback that accepts `POST /v1/traces` and decodes the protobuf export requests with the
 //! official generated types (`opentelemetry-proto`). The in-process tests share one trace
 //! pipeline (a process has one global subscriber) and tell their traces apart by the trace id
-//! of the `traceparent` each sends; the last test runs the `gearbox` binary with `[tracing]` off
-//! and on.
+//! of the `traceparent` each sends (or, without one, by the trace id the gateway answers with).
+//! Two tests run the `gearbox` binary: with `[tracing]` off and on, and with a collector that
+//! cannot be reached.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -630,4 +631,129 @@ fn the_binary_exports_traces_only_when_tracing_is_on() {
         "{:?}",
         spans.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
+}
+
+/// A request without `traceparent` starts a trace of its own: the server span is a root, and
+/// the `traceparent` the client asked for names that new trace.
+#[tokio::test]
+async fn a_request_without_traceparent_starts_a_new_root_trace() {
+    pipeline();
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(mock.addr, "")).await;
+    let r = request(
+        "POST",
+        &gw.url("/v1/chat/completions"),
+        &[
+            ALPHA,
+            ("content-type", "application/json"),
+            ("x-gearbox-trace", "1"),
+        ],
+        chat("gpt-4o-mini", "hi").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let tp = r
+        .header("traceparent")
+        .expect("traceparent asked for")
+        .to_string();
+    let parts: Vec<&str> = tp.split('-').collect();
+    assert_eq!(parts.len(), 4, "{tp}");
+    assert_eq!(parts[3], "01", "a new trace at ratio 1.0 is sampled: {tp}");
+    let spans = trace(parts[1], has_server).await;
+    let srv = server(&spans);
+    assert!(
+        srv.parent_span_id.is_empty(),
+        "the server span is the trace's root"
+    );
+    assert_eq!(
+        hex::encode(&srv.span_id),
+        parts[2],
+        "the header names the server span"
+    );
+    assert_child(one(&spans, "chat gpt-4o-mini"), srv);
+}
+
+/// With `parent_based = true`, a client's unsampled `traceparent` (flags 00) is followed: none
+/// of that request's spans are exported, though the sampling ratio is 1.0.
+#[tokio::test]
+async fn an_unsampled_client_parent_is_not_exported() {
+    let (receiver, _) = pipeline();
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(mock.addr, "")).await;
+    let url = gw.url("/v1/chat/completions");
+    let (_, unsampled_tid, sid) = client_context();
+    let unsampled_tp = format!("00-{unsampled_tid}-{sid}-00");
+    let r = traced_post(&url, &chat("gpt-4o-mini", "hi"), &unsampled_tp).await;
+    assert_eq!(r.status, 200);
+    // Spans end in order and the batch processor exports in order: once a sampled request
+    // sent afterwards has arrived at the receiver, the unsampled one would have too.
+    let (tp, tid, _) = client_context();
+    assert_eq!(
+        traced_post(&url, &chat("gpt-4o-mini", "hi"), &tp).await.status,
+        200
+    );
+    trace(&tid, has_server).await;
+    let leaked: Vec<String> = receiver
+        .all()
+        .into_iter()
+        .filter(|g| hex::encode(&g.span.trace_id) == unsampled_tid)
+        .map(|g| g.span.name)
+        .collect();
+    assert!(leaked.is_empty(), "unsampled trace exported: {leaked:?}");
+}
+
+/// A collector that cannot be reached costs the requests nothing: they are answered, and the
+/// spans that could not be delivered are counted as failed.
+#[test]
+fn an_unreachable_collector_fails_exports_but_never_requests() {
+    use std::process::{Command, Stdio};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = rt.block_on(start_mock(MockOptions::default()));
+    // A port nothing listens on: bind one, note it, close it.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let extra = format!(
+        "[tracing]\nenabled = true\nendpoint = \"http://{closed}\"\nexport_interval = \"100ms\"\nexport_timeout = \"1s\"\n"
+    );
+    let path = process_config("tracing-down", mock.addr, &extra);
+    let (mut child, addr) = spawn_announced(
+        Command::new(env!("CARGO_BIN_EXE_gearbox"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .stderr(Stdio::null()),
+        "gearbox",
+    );
+    let failed = rt.block_on(async {
+        let url = format!("http://{addr}/v1/chat/completions");
+        for _ in 0..5 {
+            let started = Instant::now();
+            let r = post_json(&url, &chat("gpt-4o-mini", "hi")).await;
+            assert_eq!(r.status, 200);
+            assert!(started.elapsed() < Duration::from_secs(2));
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = request("GET", &format!("http://{addr}/metrics"), &[], "")
+                .await
+                .text();
+            let failed: u64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix("gearbox_trace_spans_total{outcome=\"failed\"} "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if failed > 0 || Instant::now() > deadline {
+                break failed;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    assert!(failed > 0, "failed exports are counted");
 }
