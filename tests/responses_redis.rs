@@ -53,6 +53,11 @@ fn serve(config: &std::path::Path) -> Replica {
 
 /// Mock, Redis and two replicas sharing both.
 async fn two_replicas(tag: &str) -> (Running, RedisServer, Replica, Replica) {
+    two_replicas_with(tag, "").await
+}
+
+/// The same, with more `[responses]` settings.
+async fn two_replicas_with(tag: &str, responses: &str) -> (Running, RedisServer, Replica, Replica) {
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let extra = format!(
@@ -72,7 +77,7 @@ timeout = "500ms"
 
 [responses]
 background_lease = "1s"
-"#,
+{responses}"#,
         m = mock.addr,
         r = redis.url()
     );
@@ -438,6 +443,28 @@ async fn a_job_whose_replica_dies_is_reported_failed_when_its_lease_runs_out() {
     )
     .await;
     assert_eq!(r.json()["status"], "failed");
+}
+
+/// A job's answer over `redis_max_entry_bytes` is kept by the replica that ran it, like any
+/// response too large for Redis: the other replica answers 404 at once, not `in_progress` until
+/// the lease runs out and then a false "its replica stopped".
+#[tokio::test]
+async fn a_job_answer_too_large_for_redis_stays_with_its_replica_and_ends_the_job_in_redis() {
+    // The queued and running records (~650 bytes) fit; the completed one (~1,050) does not.
+    let (mock, _redis, a, b) = two_replicas_with("resp-large", "redis_max_entry_bytes = 900\n").await;
+    set_mock_ttft(&mock, 300).await;
+    let id = submit(&a, "gpt-4o-mini").await;
+    poll_until(&b, &id, |s| s == "in_progress").await;
+    let (_, done) = poll_until(&a, &id, |s| s == "completed").await;
+    assert_eq!(done["background"], true);
+    let url = b.url(&format!("/v1/responses/{id}"));
+    let r = get_as(&url, ALPHA).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    // Past the 1 s lease: still a 404 on B, still the answer on A.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(get_as(&url, ALPHA).await.status, 404);
+    let v = get_as(&a.url(&format!("/v1/responses/{id}")), ALPHA).await.json();
+    assert_eq!(v["status"], "completed", "{v}");
 }
 
 #[tokio::test]

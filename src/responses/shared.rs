@@ -53,6 +53,17 @@ static WRITE_IF_ACTIVE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock
     )
 });
 
+/// End a job whose answer is too large for Redis: drop its record and lease while the lease
+/// exists, so other replicas answer 404 (as for any response kept in one replica's memory)
+/// instead of `in_progress` and then a false "its replica stopped". 0 when the lease was gone.
+static END_UNSTORED: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end \
+         redis.call('DEL', KEYS[1], KEYS[2]) \
+         return 1",
+    )
+});
+
 static DELETE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
     redis::Script::new(
         "local n = redis.call('DEL', KEYS[1]) \
@@ -220,7 +231,9 @@ impl SharedResponses {
     }
 
     /// Write the job's response while its lease exists (`end`: and end the job). `Ok(false)`:
-    /// the job was ended elsewhere (cancelled, deleted, or its lease ran out).
+    /// the job was ended elsewhere (cancelled, deleted, or its lease ran out). `Err`: not
+    /// written (Redis failed, or the entry is over `redis_max_entry_bytes`; an end that is too
+    /// large removes the job's Redis record, and the caller keeps the answer in memory).
     pub async fn job_write(
         &self,
         team: &str,
@@ -228,10 +241,26 @@ impl SharedResponses {
         stored: &StoredResponse,
         end: bool,
     ) -> Result<bool, ()> {
-        let Some(blob) = self.blob(team, stored) else {
-            return Err(());
-        };
         let [r, j] = Self::keys(team, id);
+        let Some(blob) = self.blob(team, stored) else {
+            if !end {
+                return Err(());
+            }
+            // Too large for Redis: the caller keeps it in memory (`Err`) if the job was still
+            // active here, and the Redis record goes.
+            return match self
+                .redis
+                .script::<i64, &[u8]>(&END_UNSTORED, &[&r, &j], &[])
+                .await
+            {
+                Ok(0) => Ok(false),
+                Ok(_) => Err(()),
+                Err(f) => {
+                    self.metrics.record_redis_error("jobs_write", f.as_str());
+                    Err(())
+                }
+            };
+        };
         let args = [
             blob,
             millis(self.ttl),
