@@ -757,3 +757,35 @@ fn an_unreachable_collector_fails_exports_but_never_requests() {
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
     assert!(failed > 0, "failed exports are counted");
 }
+
+/// A passed-through request (here `/v1/completions`) is traced too: admission and one client
+/// span for its single upstream attempt, whose context the upstream receives.
+#[tokio::test]
+async fn a_passed_through_request_has_admission_and_an_upstream_span() {
+    pipeline();
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(mock.addr, "")).await;
+    let (tp, tid, _) = client_context();
+    let body = json!({"model": "gpt-4o-mini", "prompt": "Say hi", "max_tokens": 5});
+    let r = traced_post(&gw.url("/v1/completions"), &body, &tp).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let spans = trace(&tid, |s| has_server(s) && !named(s, "POST").is_empty()).await;
+    let srv = server(&spans);
+    assert_child(one(&spans, "gearbox.admission"), srv);
+    let attempt = one(&spans, "POST");
+    assert_child(attempt, srv);
+    assert_eq!(attempt.kind, SpanKind::Client as i32);
+    assert_eq!(attr(attempt, "http.request.method"), "POST");
+    assert_eq!(attr(attempt, "gen_ai.request.model"), "gpt-4o-mini");
+    assert_eq!(attr(attempt, "http.response.status_code"), 200);
+    let sent = mock_stats(&mock).await["last_requests"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["traceparent"]
+        .clone();
+    assert_eq!(
+        sent,
+        json!(format!("00-{tid}-{}-01", hex::encode(&attempt.span_id)))
+    );
+}

@@ -153,6 +153,15 @@ pub async fn admit_embeddings<'a>(
 /// the team's requests per minute and concurrency (its tokens are not estimated: it reserves
 /// none), and a used-up budget refuses it.
 pub async fn admit_passthrough(ctx: &mut RequestCtx<'_>, model: Option<&str>) -> Result<(), GatewayError> {
+    let span = admission_span(ctx);
+    let admitted = admit_passthrough_in(ctx, model).instrument(span.clone()).await;
+    if let Err(e) = &admitted {
+        span.record("error.type", e.kind.code());
+    }
+    admitted
+}
+
+async fn admit_passthrough_in(ctx: &mut RequestCtx<'_>, model: Option<&str>) -> Result<(), GatewayError> {
     let policy = ctx.policy;
     if let Some(name) = model.filter(|n| !policy.allows(n)) {
         return Err(not_allowed(name));

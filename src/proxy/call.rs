@@ -16,6 +16,7 @@ use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::{Endpoint, Upstream, UpstreamBody, UpstreamResponse};
 use bytes::Bytes;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The deployments of `model` as candidates (`fallback`: of another model than the chosen one).
 pub fn candidates(ctx: &RequestCtx<'_>, model: &ModelConfig, fallback: bool) -> Vec<Candidate> {
@@ -83,10 +84,28 @@ pub async fn forward(ctx: &mut RequestCtx<'_>, f: Forward<'_>) -> Result<Upstrea
     let metrics = &ctx.state.metrics;
     let name = &f.upstream.name;
     let deadline = ctx.fix_deadline(f.upstream.request_timeout);
+    // The attempt's client span (HTTP client conventions: named by the method, as the path
+    // may hold ids); the upstream call carries it in `traceparent`.
+    let span = crate::telemetry::stage_span!(
+        "gearbox.upstream",
+        otel.name = f.method.as_str(),
+        otel.kind = "client",
+        http.request.method = f.method.as_str(),
+        gen_ai.request.model = f.model.as_deref().unwrap_or(""),
+        gearbox.deployment = name.as_str(),
+        gearbox.retry = 0_i64,
+        http.response.status_code = tracing::field::Empty,
+        gearbox.ttfb_ms = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
     let sending = f
         .upstream
-        .forward(f.method, f.path, f.headers, f.body, ctx.request_id());
-    let sent = match tokio::time::timeout_at(deadline.into(), sending).await {
+        .forward(f.method, f.path, f.headers, f.body, ctx.request_id())
+        .instrument(span.clone());
+    let sent_at = Instant::now();
+    let sent = tokio::time::timeout_at(deadline.into(), sending).await;
+    crate::upstream::resilience::record_attempt(&span, &sent, sent_at);
+    let sent = match sent {
         Ok(Ok(sent)) => sent,
         Ok(Err(e)) => {
             metrics.record_upstream_error(name, e.kind.code());

@@ -423,7 +423,7 @@ pub struct Exchange<'a> {
 }
 
 /// The attempt span's outcome: the status and the time to the response headers, or the error.
-fn record_attempt(
+pub(crate) fn record_attempt(
     span: &tracing::Span,
     sent: &Result<Result<UpstreamResponse, GatewayError>, tokio::time::error::Elapsed>,
     sent_at: Instant,
