@@ -241,6 +241,21 @@ fn assert_child(child: &Span, parent: &Span) {
     assert_eq!(child.trace_id, parent.trace_id);
 }
 
+/// The `traceparent` each request the mock received carried, oldest first.
+async fn sent_traceparents(mock: &Running) -> Vec<Value> {
+    mock_stats(mock).await["last_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["traceparent"].clone())
+        .collect()
+}
+
+/// The sampled `traceparent` naming `span` of trace `tid`.
+fn traceparent_of(tid: &str, span: &Span) -> Value {
+    json!(format!("00-{tid}-{}-01", hex::encode(&span.span_id)))
+}
+
 async fn traced_post(url: &str, body: &Value, traceparent: &str) -> Resp {
     request(
         "POST",
@@ -357,15 +372,9 @@ async fn a_routed_rewritten_request_is_one_trace_with_a_span_per_stage() {
     assert_eq!(attr(attempt, "http.response.status_code"), 200);
     assert!(attr(attempt, "gearbox.ttfb_ms").as_f64().unwrap() >= 0.0);
     // The upstream got the attempt's context: its own spans would join this trace under it.
-    let sent = mock_stats(&mock).await["last_requests"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()["traceparent"]
-        .clone();
     assert_eq!(
-        sent,
-        json!(format!("00-{tid}-{}-01", hex::encode(&attempt.span_id)))
+        sent_traceparents(&mock).await.last(),
+        Some(&traceparent_of(&tid, attempt))
     );
     // No prompt text anywhere in the trace.
     for s in &spans {
@@ -446,14 +455,9 @@ async fn a_retried_request_has_one_span_per_attempt() {
     assert_eq!(attr(attempts[1], "http.response.status_code"), 200);
     assert_eq!(attr(attempts[1], "error.type"), Value::Null);
     // Each attempt sent its own context upstream.
-    let sent: Vec<Value> = mock_stats(&mock).await["last_requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["traceparent"].clone())
-        .collect();
+    let sent = sent_traceparents(&mock).await;
     for a in &attempts {
-        let tp = json!(format!("00-{tid}-{}-01", hex::encode(&a.span_id)));
+        let tp = traceparent_of(&tid, a);
         assert!(sent.contains(&tp), "{tp} not among {sent:?}");
     }
 }
@@ -778,14 +782,8 @@ async fn a_passed_through_request_has_admission_and_an_upstream_span() {
     assert_eq!(attr(attempt, "http.request.method"), "POST");
     assert_eq!(attr(attempt, "gen_ai.request.model"), "gpt-4o-mini");
     assert_eq!(attr(attempt, "http.response.status_code"), 200);
-    let sent = mock_stats(&mock).await["last_requests"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()["traceparent"]
-        .clone();
     assert_eq!(
-        sent,
-        json!(format!("00-{tid}-{}-01", hex::encode(&attempt.span_id)))
+        sent_traceparents(&mock).await.last(),
+        Some(&traceparent_of(&tid, attempt))
     );
 }
