@@ -92,16 +92,16 @@ pub async fn serve_dealt(
     opts: ServeOptions,
 ) {
     let svc = HyperAdapter { svc };
-    let graceful = GracefulShutdown::new();
+    let conns = Connections::new();
     while let Some(Dealt { stream, slot, load }) = incoming.recv().await {
         match TcpStream::from_std(stream) {
-            Ok(stream) => spawn_connection(stream, &svc, &graceful, &opts, slot, load),
+            Ok(stream) => spawn_connection(stream, &svc, &conns, &opts, slot, load),
             Err(_) => {
                 load.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }
-    drain(graceful, opts.drain_timeout).await;
+    conns.drain(opts.drain_timeout).await;
 }
 
 /// Serve one connection on a task of its own; `load` counts it (incremented by the caller) until
@@ -109,12 +109,12 @@ pub async fn serve_dealt(
 fn spawn_connection(
     stream: TcpStream,
     svc: &HyperAdapter,
-    graceful: &GracefulShutdown,
+    conns: &Connections,
     opts: &ServeOptions,
     slot: tokio::sync::OwnedSemaphorePermit,
     load: Arc<AtomicUsize>,
 ) {
-    let conn = serve_connection(stream, svc.clone(), graceful.watcher(), opts.clone());
+    let conn = serve_connection(stream, svc.clone(), conns.watch(), opts.clone());
     tokio::spawn(async move {
         conn.await;
         load.fetch_sub(1, Ordering::Relaxed);
@@ -122,11 +122,42 @@ fn spawn_connection(
     });
 }
 
-/// Let this thread's connections finish, up to `timeout`.
-async fn drain(graceful: GracefulShutdown, timeout: Duration) {
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections drained"),
-        () = tokio::time::sleep(timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+/// One serve loop's connections: hyper-util's graceful shutdown, which waits until every
+/// connection's [`Watcher`] is gone, and the drain signal an HTTP/2 connection waits for itself
+/// (it is not handed to the watcher, so that it can also be closed gracefully when idle).
+struct Connections {
+    graceful: GracefulShutdown,
+    draining: tokio::sync::watch::Sender<bool>,
+}
+
+/// What one connection holds of [`Connections`].
+struct ConnWatch {
+    watcher: Watcher,
+    draining: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Connections {
+    fn new() -> Self {
+        Connections {
+            graceful: GracefulShutdown::new(),
+            draining: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    fn watch(&self) -> ConnWatch {
+        ConnWatch {
+            watcher: self.graceful.watcher(),
+            draining: self.draining.subscribe(),
+        }
+    }
+
+    /// Let this thread's connections finish, up to `timeout`.
+    async fn drain(self, timeout: Duration) {
+        self.draining.send_replace(true);
+        tokio::select! {
+            () = self.graceful.shutdown() => tracing::info!("all connections drained"),
+            () = tokio::time::sleep(timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+        }
     }
 }
 
@@ -285,28 +316,51 @@ fn http2_builder() -> hyper::server::conn::http2::Builder<TokioExecutor> {
 /// Serve an HTTP/2 connection until it ends, or until it has had no open stream through a whole
 /// `idle_after` period (an idle HTTP/1.1 keep-alive connection is closed by its header read
 /// timeout; this is the same bound, so idle connections cannot hold the slots).
+///
+/// Either way (drain or idle) it closes gracefully: a GOAWAY tells the client to open no new
+/// stream on it, and the streams already open finish (RFC 9113, 6.8). Dropping it instead would
+/// reset a request the client sent just as the period ran out.
 async fn serve_h2<I>(
     io: I,
     svc: HyperAdapter,
-    watcher: Watcher,
+    watch: ConnWatch,
     idle_after: Duration,
 ) -> Result<(), hyper::Error>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let ConnWatch {
+        watcher,
+        mut draining,
+    } = watch;
     let streams = Arc::new(StreamCount::default());
     let svc = H2Adapter {
         inner: svc,
         streams: streams.clone(),
     };
-    let conn = watcher.watch(http2_builder().serve_connection(io, svc));
-    tokio::select! {
-        r = conn => r,
-        () = idle(&streams, idle_after) => {
-            tracing::debug!("closing an idle HTTP/2 connection");
-            Ok(())
+    let mut conn = std::pin::pin!(http2_builder().serve_connection(io, svc));
+    let closing = async {
+        tokio::select! {
+            () = idle(&streams, idle_after) => "idle",
+            drained = async { draining.wait_for(|d| *d).await.is_ok() } => {
+                if !drained {
+                    // The serve loop is gone without draining: nothing to wait for.
+                    std::future::pending::<()>().await;
+                }
+                "draining"
+            }
         }
-    }
+    };
+    let why = tokio::select! {
+        r = conn.as_mut() => return r,
+        why = closing => why,
+    };
+    tracing::debug!(why, "closing an HTTP/2 connection gracefully");
+    conn.as_mut().graceful_shutdown();
+    let r = conn.await;
+    // Held until here: the drain waits for this connection's end.
+    drop(watcher);
+    r
 }
 
 /// Resolves when two checks `period` apart found no stream open and none begun in between.
@@ -396,18 +450,19 @@ impl hyper::service::Service<http::Request<Incoming>> for H2Adapter {
 }
 
 /// Serve one connection: HTTP/1.1 or HTTP/2 (prior knowledge on plain TCP, ALPN `h2` under TLS).
-async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher, opts: ServeOptions) {
+async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watch: ConnWatch, opts: ServeOptions) {
     let timeout = opts.header_read_timeout;
     let result = match &opts.tls {
         None => match tokio::time::timeout(timeout, sniff(&stream)).await {
             Ok(Some(Proto::Http1)) => {
-                watcher
+                watch
+                    .watcher
                     .watch(http1_builder(&opts).serve_connection(TokioIo::new(stream), svc))
                     .await
             }
             // Boxed: an HTTP/2 connection's state is larger than an HTTP/1 one's, and an async
             // fn's state is as big as its largest branch.
-            Ok(Some(Proto::Http2)) => Box::pin(serve_h2(TokioIo::new(stream), svc, watcher, timeout)).await,
+            Ok(Some(Proto::Http2)) => Box::pin(serve_h2(TokioIo::new(stream), svc, watch, timeout)).await,
             Ok(None) | Err(_) => return,
         },
         // Boxed: a TLS session is large (as above); inline, every plain connection's task would
@@ -426,9 +481,10 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watcher: Watcher
                 // Under TLS the protocol is the one ALPN agreed on (RFC 9113, 3.3).
                 let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
                 Some(if h2 {
-                    serve_h2(TokioIo::new(tls), svc, watcher, timeout).await
+                    serve_h2(TokioIo::new(tls), svc, watch, timeout).await
                 } else {
-                    watcher
+                    watch
+                        .watcher
                         .watch(http1_builder(&opts).serve_connection(TokioIo::new(tls), svc))
                         .await
                 })
@@ -467,7 +523,7 @@ pub async fn serve_dealing(
 ) {
     let here = Arc::new(AtomicUsize::new(0));
     let svc = HyperAdapter { svc };
-    let graceful = GracefulShutdown::new();
+    let conns = Connections::new();
     let slots = opts
         .slots
         .clone()
@@ -518,10 +574,10 @@ pub async fn serve_dealing(
             }
         };
         here.fetch_add(1, Ordering::Relaxed);
-        spawn_connection(stream, &svc, &graceful, &opts, slot, here.clone());
+        spawn_connection(stream, &svc, &conns, &opts, slot, here.clone());
     }
     drop(listener);
     // Dropping the senders stops the workers, which drain on their own threads.
     drop(workers);
-    drain(graceful, opts.drain_timeout).await;
+    conns.drain(opts.drain_timeout).await;
 }

@@ -481,3 +481,59 @@ async fn oversized_headers_over_h2c_get_the_gateways_431_and_the_connection_serv
     assert_eq!(status, 200, "{body}");
     assert_eq!(version, http::Version::HTTP_2);
 }
+
+/// The frames a bare HTTP/2 client reads on a connection it opens and then leaves idle, until the
+/// server closes it: (type, flags, payload) per frame. It acknowledges the server's SETTINGS and
+/// PINGs, so only the idle bound can end the connection.
+async fn frames_until_closed(addr: SocketAddr) -> Vec<(u8, u8, Vec<u8>)> {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+    // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
+    tcp.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+    let mut frames = Vec::new();
+    loop {
+        let mut head = [0u8; 9];
+        match tokio::time::timeout(Duration::from_secs(10), tcp.read_exact(&mut head)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return frames,
+            Err(_) => panic!("the idle connection was not closed: {frames:?}"),
+        }
+        let len = (usize::from(head[0]) << 16) | (usize::from(head[1]) << 8) | usize::from(head[2]);
+        let mut payload = vec![0u8; len];
+        if tcp.read_exact(&mut payload).await.is_err() {
+            return frames;
+        }
+        let (kind, flags) = (head[3], head[4]);
+        if kind == 4 && flags & 1 == 0 {
+            let _ = tcp.write_all(&[0, 0, 0, 4, 1, 0, 0, 0, 0]).await;
+        }
+        if kind == 6 && flags & 1 == 0 {
+            let mut ack = vec![0, 0, 8, 6, 1, 0, 0, 0, 0];
+            ack.extend_from_slice(&payload);
+            let _ = tcp.write_all(&ack).await;
+        }
+        frames.push((kind, flags, payload));
+    }
+}
+
+/// An idle HTTP/2 connection is closed with a GOAWAY (NO_ERROR) before the socket closes, so a
+/// client knows to open no new stream on it; it was dropped without one.
+#[tokio::test]
+async fn an_idle_h2_connection_is_closed_with_a_goaway() {
+    let mock = start_mock(MockOptions::default()).await;
+    let cfg = config_for(mock.addr, "").replace(
+        "max_body_bytes = 65536\n",
+        "max_body_bytes = 65536\nheader_read_timeout = \"1s\"\n",
+    );
+    let gw = start_gateway(&cfg).await;
+    let frames = frames_until_closed(gw.addr).await;
+    let goaway = frames.iter().find(|(kind, _, _)| *kind == 7);
+    let Some((_, _, payload)) = goaway else {
+        panic!(
+            "closed without a GOAWAY; frame types {:?}",
+            frames.iter().map(|f| f.0).collect::<Vec<_>>()
+        );
+    };
+    // Last stream id (none opened), then the error code: NO_ERROR.
+    assert_eq!(&payload[4..8], &[0, 0, 0, 0], "{payload:?}");
+}
