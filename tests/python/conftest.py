@@ -1,8 +1,10 @@
 """Fixtures: start the real `gearbox mock` and `gearbox serve` binaries on port 0."""
 import hashlib
+import json
 import os
 import subprocess
 import tempfile
+import urllib.request
 
 import pytest
 
@@ -38,6 +40,12 @@ class Stack:
         self.mock_root = f"http://{mock_addr}"
         self.resp_mock_url = f"http://{resp_mock_addr}/v1"
         self.resp_mock_root = f"http://{resp_mock_addr}"
+
+
+def upstream_requests(mock_root):
+    """The requests a `gearbox mock` received lately (its `/mock/stats`), oldest first."""
+    with urllib.request.urlopen(f"{mock_root}/mock/stats", timeout=10) as r:
+        return json.load(r)["last_requests"]
 
 
 class Dialect:

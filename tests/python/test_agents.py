@@ -3,7 +3,6 @@ both upstream dialects: only the client's base URL changes. Tracing is disabled,
 leaves the machine."""
 import asyncio
 import json
-import urllib.request
 
 import pytest
 from agents import (
@@ -16,7 +15,7 @@ from agents import (
 )
 from openai import AsyncOpenAI, NotFoundError
 
-from conftest import KEY
+from conftest import KEY, upstream_requests
 
 CALLS = []
 
@@ -35,11 +34,6 @@ def _use(base_url, api_key=KEY):
     set_default_openai_client(AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0), use_for_tracing=False)
 
 
-def _last_requests(mock_root):
-    with urllib.request.urlopen(f"{mock_root}/mock/stats", timeout=10) as r:
-        return json.load(r)["last_requests"]
-
-
 def test_agent_answers(stack, dialect):
     _use(stack.gateway_url)
     agent = Agent(name="Assistant", instructions="Answer in one sentence.", model=dialect.model)
@@ -47,7 +41,7 @@ def test_agent_answers(stack, dialect):
     assert isinstance(result.final_output, str) and result.final_output
     assert result.raw_responses and result.raw_responses[-1].response_id.startswith("resp_")
     # The SDK called the Responses API; the gateway translated it for the chat-only mock.
-    path = _last_requests(dialect.mock_root)[-1]["path"]
+    path = upstream_requests(dialect.mock_root)[-1]["path"]
     assert path == ("/v1/chat/completions" if dialect.name == "chat" else "/v1/responses")
 
 
@@ -83,7 +77,7 @@ def test_agent_function_tool_round_trip(stack, dialect):
     assert kinds == ["tool_call_item", "tool_call_output_item", "message_output_item"], kinds
     assert result.final_output
     # The second upstream request carried the call and its output.
-    sent = json.dumps(_last_requests(dialect.mock_root)[-1]["body"])
+    sent = json.dumps(upstream_requests(dialect.mock_root)[-1]["body"])
     assert "get_weather" in sent and "temp_c" in sent, sent
 
 

@@ -1,7 +1,6 @@
 """LangChain's ChatOpenAI on the Responses API (`use_responses_api=True`) through gearbox,
 against both upstream dialects: invoke, stream, and a tool call round trip."""
 import json
-import urllib.request
 
 import openai
 import pytest
@@ -9,7 +8,7 @@ from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 
-from conftest import KEY
+from conftest import KEY, upstream_requests
 
 
 @tool
@@ -22,11 +21,6 @@ def llm(base_url, model, api_key=KEY):
     return ChatOpenAI(model=model, base_url=base_url, api_key=api_key, use_responses_api=True, max_retries=0, timeout=30)
 
 
-def _last_request(mock_root):
-    with urllib.request.urlopen(f"{mock_root}/mock/stats", timeout=10) as r:
-        return json.load(r)["last_requests"][-1]
-
-
 def _path(dialect):
     return "/v1/chat/completions" if dialect.name == "chat" else "/v1/responses"
 
@@ -35,7 +29,7 @@ def test_invoke(stack, dialect):
     msg = llm(stack.gateway_url, dialect.model).invoke("Name a river in Europe")
     assert msg.text and msg.response_metadata.get("id", "").startswith("resp_"), msg
     assert msg.usage_metadata["total_tokens"] > 0
-    assert _last_request(dialect.mock_root)["path"] == _path(dialect)
+    assert upstream_requests(dialect.mock_root)[-1]["path"] == _path(dialect)
 
 
 def test_stream(stack, dialect):
@@ -44,7 +38,7 @@ def test_stream(stack, dialect):
     assert len(chunks) > 3 and text
     # The stream's last chunks carry the usage of response.completed.
     assert sum((c.usage_metadata or {}).get("output_tokens", 0) for c in chunks) > 0
-    assert _last_request(dialect.mock_root)["path"] == _path(dialect)
+    assert upstream_requests(dialect.mock_root)[-1]["path"] == _path(dialect)
 
 
 def test_tool_call_round_trip(stack, dialect):
@@ -56,7 +50,7 @@ def test_tool_call_round_trip(stack, dialect):
     output = ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])
     second = model.invoke([question, first, output])
     assert second.text and not second.tool_calls
-    sent = json.dumps(_last_request(dialect.mock_root)["body"])
+    sent = json.dumps(upstream_requests(dialect.mock_root)[-1]["body"])
     assert "get_weather" in sent and "temp_c" in sent, sent
 
 

@@ -6,9 +6,8 @@ import json
 import os
 import shutil
 import subprocess
-import urllib.request
 
-from conftest import KEY, ROOT
+from conftest import KEY, ROOT, upstream_requests
 
 NODE_DIR = os.path.join(ROOT, "tests", "node")
 
@@ -38,11 +37,6 @@ def ok(case, model, stack):
     return out
 
 
-def last_request(mock_root):
-    with urllib.request.urlopen(f"{mock_root}/mock/stats", timeout=10) as r:
-        return json.load(r)["last_requests"][-1]
-
-
 def upstream_path(dialect):
     return "/v1/chat/completions" if dialect.name == "chat" else "/v1/responses"
 
@@ -52,7 +46,7 @@ def test_generate_text(stack, dialect):
     assert out["text"] and out["finishReason"] == "stop"
     assert out["responseId"].startswith("resp_")
     assert out["usage"]["totalTokens"] == out["usage"]["inputTokens"] + out["usage"]["outputTokens"] > 0
-    assert last_request(dialect.mock_root)["path"] == upstream_path(dialect)
+    assert upstream_requests(dialect.mock_root)[-1]["path"] == upstream_path(dialect)
 
 
 def test_stream_text(stack, dialect):
@@ -60,7 +54,7 @@ def test_stream_text(stack, dialect):
     assert len(out["deltas"]) > 3 and "".join(out["deltas"]) == out["text"] != ""
     assert out["finishReason"] == "stop" and out["usage"]["outputTokens"] > 0
     assert out["responseId"].startswith("resp_")
-    assert last_request(dialect.mock_root)["path"] == upstream_path(dialect)
+    assert upstream_requests(dialect.mock_root)[-1]["path"] == upstream_path(dialect)
 
 
 def test_function_tool_round_trip(stack, dialect):
@@ -70,7 +64,7 @@ def test_function_tool_round_trip(stack, dialect):
     assert [s["toolCalls"] for s in out["steps"]] == [["get_weather"], []], out
     assert [s["finishReason"] for s in out["steps"]] == ["tool-calls", "stop"], out
     assert out["text"]
-    sent = json.dumps(last_request(dialect.mock_root)["body"])
+    sent = json.dumps(upstream_requests(dialect.mock_root)[-1]["body"])
     assert "function_call_output" in sent or '"role": "tool"' in sent, sent
     assert "temp_c" in sent, sent
 
@@ -88,7 +82,7 @@ def test_conversation_second_turn_by_item_reference(stack, dialect):
     # The SDK sends the first answer back as an `item_reference` to its stored item.
     out = ok("conversation", dialect.model, stack)
     assert out["first"] and out["text"] and out["responseId"].startswith("resp_")
-    sent = json.dumps(last_request(dialect.mock_root)["body"])
+    sent = json.dumps(upstream_requests(dialect.mock_root)[-1]["body"])
     assert out["first"] in sent and "item_reference" not in sent, sent
 
 
