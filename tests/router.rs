@@ -105,7 +105,7 @@ fn route_command_keeps_order_and_reports_bad_lines() {
 #[ignore = "needs the uncommitted real-user training data in $ROUTER_TRAINING_DATA"]
 fn training_reproduces_the_shipped_model() {
     let Some(data) = std::env::var_os("ROUTER_TRAINING_DATA").map(PathBuf::from) else {
-        panic!("set ROUTER_TRAINING_DATA to the directory holding real_train.jsonl and translated.jsonl");
+        panic!("set ROUTER_TRAINING_DATA to the directory holding real_train.jsonl");
     };
     let dir = std::env::temp_dir().join(format!("gearbox-train-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
