@@ -32,21 +32,21 @@ const MATERIAL_WORDS: &[&str] = &[
     "output", "report", "clause", "contract", "essay", "poem", "story", "headline", "translate",
     "classify", "categorize", "categorise", "critique", "analyse", "analyze", "summarise",
     "summarize", "proofread", "rephrase", "paraphrase", "grade", "label", "following", "below",
-    "here", "here's", "says", "said", "wrote", "writes", "reads", "uses", "feedback",
+    "here", "here's", "says", "said", "wrote", "writes", "reads", "uses", "feedback", "rubric",
     // es
     "correo", "mensaje", "registro", "transcripción", "conversación", "reseña", "reseñas", "texto",
     "artículo", "carta", "contrato", "cláusula", "datos", "traduce", "traducir", "clasifica",
     "resume", "revisa", "critica", "siguiente", "siguientes", "aquí", "dice", "escribió",
-    "comentarios", "opiniones", "frase",
+    "comentarios", "opiniones", "frase", "rúbrica", "baremo",
     // fr
     "courriel", "journal", "transcription", "avis", "texte", "lettre", "contrat", "données",
     "traduis", "traduisez", "traduire", "classe", "classifie", "résume", "suivant", "suivante",
-    "suivants", "voici", "dit", "écrit", "commentaires", "phrase", "extrait",
+    "suivants", "voici", "dit", "écrit", "commentaires", "phrase", "extrait", "barème", "grille",
     // de
     "nachricht", "protokoll", "systemprompt", "chatverlauf", "gespräch", "bewertung",
     "bewertungen", "artikel", "brief", "vertrag", "klausel", "daten", "übersetze", "übersetz",
     "klassifiziere", "ordne", "folgende", "folgenden", "folgendes", "hier", "steht", "schreibt",
-    "kommentare", "satz", "ausschnitt",
+    "kommentare", "satz", "ausschnitt", "bewertungsschema", "punkteschema", "bewertungsraster",
 ];
 
 /// Compound endings that mark material in German ("Kundenmail", "Gesprächsprotokoll").
@@ -65,13 +65,13 @@ const MATERIAL_SUFFIXES: &[&str] = &[
 const MATERIAL_CJK: &[&str] = &[
     // ko
     "메일", "메시지", "로그", "프롬프트", "녹취록", "회의록", "대화", "리뷰", "후기", "문장", "텍스트", "기사", "편지",
-    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음", "아래", "내용",
+    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음", "아래", "내용", "채점 기준", "채점기준",
     // ja
     "メール", "メッセージ", "ログ", "プロンプト", "議事録", "会話", "レビュー", "文章", "テキスト", "記事", "手紙", "契約",
-    "条項", "データ", "翻訳", "分類", "要約", "添削", "次の", "以下", "口コミ",
+    "条項", "データ", "翻訳", "分類", "要約", "添削", "次の", "以下", "口コミ", "採点基準", "配点",
     // zh
     "邮件", "消息", "日志", "提示词", "记录", "对话", "评论", "文本", "文章", "合同", "条款", "数据", "翻译", "分类",
-    "总结", "以下", "下面", "如下", "这段", "这封",
+    "总结", "以下", "下面", "如下", "这段", "这封", "评分标准", "评分细则",
 ];
 
 /// Words naming a voice, tone or style the user wants in the answer. Not "ton", "voix", "voz":
@@ -373,16 +373,113 @@ fn role_pronoun(u: &str) -> bool {
         .any(|p| first.eq_ignore_ascii_case(p))
 }
 
+/// Words that place a role in the user's own situation: a duty ("on call", "당직", "当番",
+/// "值班", "de garde", "Rufbereitschaft") or a time ("this week", "이번 주", "今週", "本周").
+/// A persona with one of them ("당신은 이번 주 검색 서비스 당직 엔지니어입니다.") is a fact of the
+/// task, not a generic persona. Lowercase substrings.
+#[rustfmt::skip]
+const SITUATION: &[&str] = &[
+    "on call", "on-call", "on duty", "this week", "this weekend", "tonight", "today's shift",
+    "de guardia", "de turno", "esta semana", "este fin de semana", "de garde", "d'astreinte",
+    "de permanence", "cette semaine", "ce week-end", "bereitschaft", "diensthabend", "im dienst",
+    "diese woche", "dieses wochenende", "당직", "당번", "이번 주", "이번주", "오늘 밤", "当番", "当直", "今週",
+    "今夜", "值班", "本周", "这周", "这个星期", "今晚",
+];
+
+/// A persona placed in the user's situation (see [`SITUATION`]).
+fn situated_role(sentence: &str) -> bool {
+    if sentence.is_ascii() {
+        let b = sentence.as_bytes();
+        return SITUATION
+            .iter()
+            .filter(|w| w.is_ascii())
+            .any(|w| b.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())));
+    }
+    let lower = sentence.to_lowercase();
+    SITUATION.iter().any(|w| lower.contains(w))
+}
+
 /// A role line that carries task facts: a persona opener, then `;`, `:` or a dash and more
-/// text in the same sentence.
+/// text in the same sentence; or a persona placed in the user's situation (a duty or a time:
+/// "あなたは今週のDB当番です。").
 pub(crate) fn role_with_facts(sentence: &str) -> bool {
-    if !persona_opener(sentence) && !role_pronoun(sentence) {
+    let persona = persona_opener(sentence);
+    if persona && situated_role(sentence) {
+        return true;
+    }
+    if !persona && !role_pronoun(sentence) {
         return false;
     }
     let body = sentence.trim_end_matches(|c: char| text::is_terminator(c) || c.is_whitespace());
     body.find([';', ':', '；', '：', '—', '–'])
         .and_then(|p| body.get(p..))
         .is_some_and(|rest| rest.chars().filter(|c| is_word_char(*c) || is_cjk(*c)).count() >= 3)
+}
+
+/// Question words that open a clause of a question (Latin scripts: the first word; "¿" in
+/// Spanish).
+#[rustfmt::skip]
+const QUESTION_WORDS: &[&str] = &[
+    "what", "what's", "which", "who", "whom", "whose", "where", "why", "how", "was", "wer", "wen",
+    "wem", "wo", "wie", "warum", "weshalb", "wieso", "welche", "welcher", "welches", "welchen",
+    "wann", "que", "qu'est-ce", "quel", "quelle", "quels", "quelles", "qui", "où", "pourquoi",
+    "comment", "combien", "quoi", "qué", "quién", "quiénes", "cuál", "cuáles", "dónde", "cómo",
+    "cuánto", "cuánta", "cuántos", "cuántas", "cuándo",
+];
+
+/// Question words in scripts without spaces (substrings of the clause).
+#[rustfmt::skip]
+const QUESTION_CJK: &[&str] = &[
+    "什么", "哪", "怎么", "为什么", "多少", "谁", "是否", "뭘", "무엇", "뭐", "왜", "어떻게", "어느", "누구",
+    "언제", "몇", "何", "なぜ", "どう", "どの", "誰", "いつ", "どれ", "どこ",
+];
+
+/// The clause opens like a question ("What do you check first", "Was prüfst du zuerst",
+/// "¿Qué harías", "지금 뭘 먼저 해야 하고"): with the question mark at the end of its sentence
+/// it is part of what is asked, never a directive of its own.
+pub(crate) fn opens_question(u: &str) -> bool {
+    let t = u.trim_start();
+    if t.starts_with('¿') {
+        return true;
+    }
+    if t.chars().next().is_some_and(is_cjk) {
+        return QUESTION_CJK.iter().any(|w| t.contains(w));
+    }
+    let first = t
+        .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .next()
+        .unwrap_or("");
+    QUESTION_WORDS.iter().any(|w| first.eq_ignore_ascii_case(w))
+        || first.chars().any(|c| !c.is_ascii()) && QUESTION_WORDS.iter().any(|w| first.to_lowercase() == *w)
+}
+
+/// Nouns of a teaching deliverable: learners who will do the steps and the answer key or worked
+/// solutions the user wants made ("Leave space where students show their work step by step",
+/// "마지막에 정답지를 붙여 줘", "附上标准解答步骤", "Pour chaque corrigé, montre toutes les étapes").
+/// Lowercase substrings.
+#[rustfmt::skip]
+const LEARNER_DELIVERABLES: &[&str] = &[
+    "answer key", "answer sheet", "worksheet", "students", "pupils", "learners", "worked solution",
+    "model answer", "solution key", "marking scheme", "solucionario", "hoja de respuestas",
+    "ficha de ejercicios", "hoja de trabajo", "alumnos", "estudiantes", "corrigé", "fiche d'exercices",
+    "élèves", "étudiants", "apprenants", "lösungsschlüssel", "musterlösung", "lösungsblatt",
+    "arbeitsblatt", "schüler", "lernende", "정답지", "해설지", "학습지", "학생", "빈칸", "모범 답안",
+    "모범답안", "模範解答", "解答例", "解答欄", "生徒", "ワークシート", "标准解答", "参考答案", "答案解析",
+    "练习题", "练习册", "学生",
+];
+
+/// Words that put a unit before the answer ("before", "avant", "전에", "前に", "之前"): a
+/// directive about the thinking, not about a deliverable.
+const BEFORE: &[&str] = &[
+    "before", "avant", "antes", "bevor", "vorher", "전에", "前に", "之前", "先",
+];
+
+/// A teaching deliverable (see [`LEARNER_DELIVERABLES`]) that puts nothing "before" the answer:
+/// the steps are the learners' or the answer key's, not the model's thinking. The caller checks
+/// for a thinking verb.
+pub(crate) fn learner_deliverable(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    LEARNER_DELIVERABLES.iter().any(|w| lower.contains(w)) && !BEFORE.iter().any(|w| lower.contains(w))
 }
 
 /// Verbs that make "step by step" describe the answer ("Write step-by-step instructions",

@@ -69,18 +69,31 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if steps_deliverable(sent, &anchors) {
             continue;
         }
-        // A request about the output is never touched (checked lazily: only when something
-        // would go).
+        // A request about the output or a teaching deliverable is never touched (checked
+        // lazily: only when something would go).
         let mut output_request: Option<bool> = None;
-        let mut guarded = || *output_request.get_or_insert_with(|| asks_for_output_with(sent, &anchors));
+        let mut guarded = || {
+            *output_request
+                .get_or_insert_with(|| asks_for_output_with(sent, &anchors) || teaching_deliverable(sent))
+        };
         let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
+        let ends_question = sent.trim_end().ends_with(['?', '？']);
         let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
             Vec::new()
         } else {
             cls.iter()
                 .enumerate()
                 .map(|(i, c)| {
+                    // A clause of a question that opens with a question word ("Was prüfst du
+                    // zuerst, und ...?") is part of what is asked.
+                    if ends_question
+                        && text.get(c.clone()).is_some_and(|u| {
+                            guards::opens_question(u) && !text::overlaps(&spans, c.start, c.end)
+                        })
+                    {
+                        return (Cut::Keep, 0.0, text.get(c.clone()).is_some_and(substantial));
+                    }
                     let (cut, p) = clause_cut(text, c, i > 0, &spans, model);
                     // Set off by a colon, semicolon or dash: a clause that can stand alone.
                     let before = i
@@ -354,8 +367,14 @@ fn clause_cut(
     if p >= TASK_CLAUSE / 2.0 && (label() || asks()) {
         return (Cut::Keep, 0.0);
     }
-    if p >= CLAUSE_THRESHOLD {
+    // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
+    // its own: at most it goes with one next to it.
+    let lone_word = !u.trim().chars().any(|ch| !is_word_char(ch));
+    if p >= CLAUSE_THRESHOLD && !lone_word {
         return (Cut::Directive, p);
+    }
+    if lone_word && p >= CLAUSE_THRESHOLD {
+        return (Cut::Rider, p);
     }
     let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
     let bare_anchor =
@@ -435,6 +454,12 @@ fn steps_deliverable(u: &str, matches: &[Match]) -> bool {
         return false;
     }
     guards::steps_deliverable(u, true, has_thinking_verb(u))
+}
+
+/// A teaching deliverable ([`guards::learner_deliverable`]) with no thinking verb of the model
+/// ("work" is the learners': "students must show their work step by step").
+fn teaching_deliverable(u: &str) -> bool {
+    guards::learner_deliverable(u) && !has_thinking_verb(&u.replace("work", ""))
 }
 
 /// Some thinking verb (think, reason, 생각, 考え, 思考, piensa, réfléchis, denke...) in `u`.
