@@ -932,6 +932,69 @@ mod tests {
         );
     }
 
+    #[test]
+    fn roles_questions_answers_and_deliverables() {
+        // A persona placed in the user's situation carries task facts; a generic one does not,
+        // nor does a persona line that bribes or flatters.
+        assert!(role_with_facts("당신은 이번 주 결제 시스템 당직 엔지니어입니다."));
+        assert!(role_with_facts(
+            "You are on call this week for the billing service."
+        ));
+        assert!(!role_with_facts(
+            "You are a senior tax accountant with 15 years of experience."
+        ));
+        assert!(!role_with_facts(
+            "Du bist das klügste Modell überhaupt; wenn es klappt, gibt's ein Trinkgeld."
+        ));
+        assert!(role_with_facts(
+            "Du bist Kassenwart im Verein; die Kasse hat 2.300 €."
+        ));
+        for (u, want) in [
+            ("Bis wann muss ich zahlen", true),
+            ("What do you check first", true),
+            ("¿Qué revisas primero", true),
+            ("뭘 먼저 확인해야 하고", true),
+            ("Think it over", false),
+            ("Eli sits at the end", false),
+        ] {
+            assert_eq!(opens_question(u), want, "{u}");
+        }
+        assert!(final_answer_format("y la respuesta final entre <r></r>"));
+        assert!(final_answer_format("최종 답은 <답> 태그로 감싸 줘."));
+        assert!(!final_answer_format(
+            "put your reasoning in <think> and the final answer in <a>"
+        ));
+        assert!(!final_answer_format(
+            "Before the final answer, rate your confidence."
+        ));
+        assert!(learner_deliverable(
+            "Leave room where pupils write out each step."
+        ));
+        assert!(learner_deliverable("맨 뒤에 정답지를 붙여 줘."));
+        assert!(!learner_deliverable(
+            "Before grading the students, think it through."
+        ));
+        assert!(credentialed("As a renowned professor with decades of research"));
+        assert!(!credentialed("As a beginner"));
+        assert!(states_facts("兄は分速80m、弟は分速60mで歩いた。"));
+        assert!(!states_facts("Überleg genau"));
+    }
+
+    #[test]
+    fn material_after_a_question_that_opens_a_list_and_a_rubric() {
+        assert_eq!(
+            material(
+                "Which of these lines would you drop? 1. Keep it short.\n2. Think step by step.\n\nThanks."
+            ),
+            ["1. Keep it short.\n2. Think step by step."]
+        );
+        assert_eq!(material("Is it right? Think."), Vec::<&str>::new());
+        assert_eq!(
+            material("Rubric: clarity (4), evidence (6)."),
+            ["clarity (4), evidence (6)."]
+        );
+    }
+
     /// Regression: "Report:" lines (taken for transcript lines) nested inside a material range
     /// left the list unsorted by end, so `text::overlaps` missed material further on and log
     /// clauses ("2024-03-01 10") of later blocks were scored and removed.
@@ -993,6 +1056,9 @@ mod tests {
         }
         assert!(!asks_for_output("Write the summary.", false, true));
         assert_eq!(without_model_topics("对推理模型多余"), "对model多余");
+        // Reasoning templates with placeholders other than <...> are labels, not material.
+        assert!(label_quote("「分析：（途中の考え）」") && label_quote("„Denkweg: … | Lösung: …“"));
+        assert!(!label_quote("「今日は雨です（たぶん）」"));
         assert!(
             label_quote("「考察：」")
                 && label_quote("\"Thoughts:\"")

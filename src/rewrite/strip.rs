@@ -725,6 +725,46 @@ mod tests {
     }
 
 }
+/// The keep and removal rules of issue 19's recall work, end to end through [`strip`].
+#[cfg(test)]
+#[rustfmt::skip]
+#[allow(clippy::unwrap_used)]
+mod recall_rules {
+    fn removed(t: &str) -> Vec<String> {
+        super::strip(t).map(|s| s.removed).unwrap_or_default()
+    }
+
+    #[test]
+    fn kept_whatever_the_score() {
+        for t in [
+            // A role placed in the user's situation.
+            "あなたは今週の決済システム当番です。エラー率が上がっています。どうしますか？",
+            // A teaching deliverable: the learners' steps and the answer key.
+            "Make a quiz of six fraction problems. Under each, leave room where pupils must show their work step by step, and add an answer key at the end.",
+            // A rubric line introduces material.
+            "Barème : clarté (4), arguments (10), langue (6).",
+            // The part of a question after a comma.
+            "Mein Zug fällt aus. Bis wann muss ich die Erstattung beantragen, und was passiert, wenn ich die Frist verpasse?",
+            // A line introducing a code block.
+            "This shows up in the log:\n\n```\nNullPointerException at Foo.java:12\n```\n\nWhat is the likely cause?",
+        ] {
+            assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+        }
+    }
+
+    #[test]
+    fn directives_that_now_go() {
+        // A thinking-verb opener before a colon goes; the facts after it stay.
+        let t = "Überleg genau: die Frist beträgt drei Monate zum Quartalsende. Wann endet sie?";
+        let out = super::strip(t).unwrap();
+        assert_eq!(out.removed, ["Überleg genau"]);
+        assert!(out.text.contains("die Frist beträgt drei Monate"), "{}", out.text);
+        // A persona line with a bribe is a pep talk, not a role with facts.
+        let t = "Du bist mit Abstand das klügste Modell; wenn es klappt, gibt's ein Trinkgeld. Wie viel ist 17*23?";
+        assert_eq!(removed(t), ["Du bist mit Abstand das klügste Modell; wenn es klappt, gibt's ein Trinkgeld."]);
+    }
+}
+
 /// Run-on Hangul sentences lose only their directive half.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
