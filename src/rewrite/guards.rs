@@ -507,7 +507,7 @@ pub(crate) fn opens_question(u: &str) -> bool {
         .take(2)
         .any(|w| {
             QUESTION_WORDS.iter().any(|q| w.eq_ignore_ascii_case(q))
-                || w.chars().any(|c| !c.is_ascii()) && QUESTION_WORDS.iter().any(|q| w.to_lowercase() == *q)
+                || !w.is_ascii() && QUESTION_WORDS.iter().any(|q| w.to_lowercase() == *q)
         })
 }
 

@@ -423,7 +423,7 @@ fn clause_cut(
     // A persona with credentials opening the sentence ("As a distinguished professor with
     // decades of research behind you, ...", "作为一名深耕数十年的知名教授，") goes at the
     // sentence threshold: its credentials make it generic.
-    if !after_first && p >= SENTENCE_THRESHOLD && p < CLAUSE_THRESHOLD && guards::credentialed(u) {
+    if !after_first && (SENTENCE_THRESHOLD..CLAUSE_THRESHOLD).contains(&p) && guards::credentialed(u) {
         return (Cut::Directive, p);
     }
     if lone_word && p >= CLAUSE_THRESHOLD {
