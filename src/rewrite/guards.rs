@@ -736,13 +736,17 @@ pub(crate) fn directive_signal(u: &str) -> bool {
         .any(|w| YOU.contains(&w))
 }
 
-/// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"):
+/// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"), and
+/// the parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제"):
 /// lowercase substrings.
 #[rustfmt::skip]
 const STAKES: &[&str] = &[
     "depends on", "riding on", "at stake", "get fired", "be fired", "my job", "my career",
     "depende", "me juego", "en juego", "me despiden", "dépend", "en jeu", "viré", "hängt",
     "auf dem spiel", "gefeuert", "걸린", "걸려", "잘려", "かかって", "クビ", "取决于", "关系到", "饭碗",
+    "sub-problem", "subproblem", "sub-question", "subquestion", "teilproblem", "teilfrage",
+    "subproblema", "subpregunta", "sous-problème", "sous-question", "하위 문제", "部分問題", "子问题",
+    "小问题",
 ];
 
 /// CJK output requests (substrings): a verb asking for something in the answer.
