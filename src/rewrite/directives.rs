@@ -78,13 +78,15 @@ const ANCHORS: &[(&str, bool)] = &[
 /// Thinking verbs (space-separated scripts). Also fillers.
 #[rustfmt::skip]
 const VERBS: &[&str] = &[
-    "think", "thinking", "reason", "reasoning", "work", "go", "proceed", "approach",
+    "think", "thinking", "reason", "reasoning", "work", "go", "proceed", "approach", "reflect",
+    "ponder", "mull",
     "piensa", "piense", "pensemos", "pensar", "razona", "razone", "razonemos", "razonar",
+    "piénsalo", "piénsatelo", "piénsala", "razónalo", "medita", "medítalo", "reflexiónalo",
     "reflexiona", "reflexionemos", "procede", "procedamos", "vayamos", "réfléchis", "réfléchissez",
     "réfléchissons", "réfléchir", "raisonne", "raisonnez", "raisonnons", "raisonner", "pense",
     "pensez", "pensons", "procède", "procédez", "procédons", "denke", "denk", "denken", "denkt",
     "überlege", "überleg", "überlegen", "gehe", "geh", "gehen", "vorgehen", "argumentiere",
-    "nachdenken",
+    "nachdenken", "überlegs", "grüble", "grübel", "durchdenke", "durchdenk",
 ];
 
 /// Thinking verbs in scripts without spaces (matched as substrings). Also fillers.

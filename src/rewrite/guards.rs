@@ -32,21 +32,21 @@ const MATERIAL_WORDS: &[&str] = &[
     "output", "report", "clause", "contract", "essay", "poem", "story", "headline", "translate",
     "classify", "categorize", "categorise", "critique", "analyse", "analyze", "summarise",
     "summarize", "proofread", "rephrase", "paraphrase", "grade", "label", "following", "below",
-    "here", "here's", "says", "said", "wrote", "writes", "reads", "uses", "feedback",
+    "here", "here's", "says", "said", "wrote", "writes", "reads", "uses", "feedback", "rubric",
     // es
     "correo", "mensaje", "registro", "transcripción", "conversación", "reseña", "reseñas", "texto",
     "artículo", "carta", "contrato", "cláusula", "datos", "traduce", "traducir", "clasifica",
     "resume", "revisa", "critica", "siguiente", "siguientes", "aquí", "dice", "escribió",
-    "comentarios", "opiniones", "frase",
+    "comentarios", "opiniones", "frase", "rúbrica", "baremo",
     // fr
     "courriel", "journal", "transcription", "avis", "texte", "lettre", "contrat", "données",
     "traduis", "traduisez", "traduire", "classe", "classifie", "résume", "suivant", "suivante",
-    "suivants", "voici", "dit", "écrit", "commentaires", "phrase", "extrait",
+    "suivants", "voici", "dit", "écrit", "commentaires", "phrase", "extrait", "barème", "grille",
     // de
     "nachricht", "protokoll", "systemprompt", "chatverlauf", "gespräch", "bewertung",
     "bewertungen", "artikel", "brief", "vertrag", "klausel", "daten", "übersetze", "übersetz",
     "klassifiziere", "ordne", "folgende", "folgenden", "folgendes", "hier", "steht", "schreibt",
-    "kommentare", "satz", "ausschnitt",
+    "kommentare", "satz", "ausschnitt", "bewertungsschema", "punkteschema", "bewertungsraster",
 ];
 
 /// Compound endings that mark material in German ("Kundenmail", "Gesprächsprotokoll").
@@ -65,13 +65,13 @@ const MATERIAL_SUFFIXES: &[&str] = &[
 const MATERIAL_CJK: &[&str] = &[
     // ko
     "메일", "메시지", "로그", "프롬프트", "녹취록", "회의록", "대화", "리뷰", "후기", "문장", "텍스트", "기사", "편지",
-    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음", "아래", "내용",
+    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음 ", "다음의", "아래", "내용", "채점 기준", "채점기준",
     // ja
     "メール", "メッセージ", "ログ", "プロンプト", "議事録", "会話", "レビュー", "文章", "テキスト", "記事", "手紙", "契約",
-    "条項", "データ", "翻訳", "分類", "要約", "添削", "次の", "以下", "口コミ",
+    "条項", "データ", "翻訳", "分類", "要約", "添削", "次の", "以下", "口コミ", "採点基準", "配点",
     // zh
     "邮件", "消息", "日志", "提示词", "记录", "对话", "评论", "文本", "文章", "合同", "条款", "数据", "翻译", "分类",
-    "总结", "以下", "下面", "如下", "这段", "这封",
+    "总结", "以下", "下面", "如下", "这段", "这封", "评分标准", "评分细则",
 ];
 
 /// Words naming a voice, tone or style the user wants in the answer. Not "ton", "voix", "voz":
@@ -171,16 +171,18 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
     let mut out = Vec::new();
     // Introducer colons.
     let mut i = 0;
-    while let Some(off) = t.get(i..).and_then(|r| r.find([':', '：'])) {
+    while let Some(off) = t.get(i..).and_then(|r| r.find([':', '：', '?', '？'])) {
         let at = i + off;
-        let after = at
-            + if t.get(at..).is_some_and(|r| r.starts_with(':')) {
-                1
-            } else {
-                '：'.len_utf8()
-            };
+        let mark = t.get(at..).and_then(|r| r.chars().next()).unwrap_or(':');
+        let after = at + mark.len_utf8();
         i = after;
         if text::span_at(spans, at).is_some() {
+            continue;
+        }
+        // A question about material ("Which of these sentences would you cut? 1. ... 2. ...")
+        // introduces the list right after it, as a colon does.
+        let question = matches!(mark, '?' | '？');
+        if question && !starts_list(t.get(after..).unwrap_or("")) {
             continue;
         }
         // The introducer: from the last sentence end (or line start) before the colon.
@@ -212,12 +214,14 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             .get(body_at..)
             .and_then(|r| r.find('\n'))
             .map_or(t.len(), |p| body_at + p);
-        if t.get(body_at..line_end).is_some_and(|l| l.trim().is_empty()) {
-            // The colon ends its line: the next block is material, to the first blank line
-            // outside a protected span (instructions after the pasted block are not).
+        if question || t.get(body_at..line_end).is_some_and(|l| l.trim().is_empty()) {
+            // The colon ends its line (or a question opens a list): the next block is
+            // material, to the first blank line outside a protected span (instructions after
+            // the pasted block are not).
+            let from = if question { body_at } else { line_end };
             let next = t
-                .get(line_end..)
-                .map_or(t.len(), |r| line_end + (r.len() - r.trim_start().len()));
+                .get(from..)
+                .map_or(t.len(), |r| from + (r.len() - r.trim_start().len()));
             let mut end = next;
             loop {
                 match t.get(end..).and_then(|r| r.find("\n\n")).map(|p| end + p) {
@@ -274,6 +278,16 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
     merged
 }
 
+/// `rest` (after a question mark) opens a list: "1." / "1)" / "-" / "*" / "•" after spaces or
+/// line breaks.
+fn starts_list(rest: &str) -> bool {
+    let r = rest.trim_start();
+    r.starts_with(['-', '*', '•'])
+        || r.starts_with(|c: char| c.is_ascii_digit())
+            && r.trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with(['.', ')'])
+}
+
 /// "Maria: ..." / "김팀장: ..." / "Interviewer: ...": a short name then a colon and text.
 fn speaker_label(line: &str) -> bool {
     let Some(p) = line.find([':', '：']) else {
@@ -320,9 +334,11 @@ pub(crate) fn states_facts(u: &str) -> bool {
             digits |= c.is_ascii_digit();
             i += 1;
         }
-        // A Latin word glued to a non-ASCII letter (é, ü) is a word, not an identifier.
-        let glued = b.get(i).is_some_and(|c| *c >= 0x80)
-            || (start > 0 && b.get(start - 1).is_some_and(|c| *c >= 0x80));
+        // A Latin word glued to a non-ASCII letter (é, ü) is a word, not an identifier; next
+        // to CJK text or punctuation ("分速80m、") it is one.
+        let latin = |c: Option<char>| c.is_some_and(|c| !c.is_ascii() && c.is_alphabetic() && !is_cjk(c));
+        let glued = latin(u.get(i..).and_then(|r| r.chars().next()))
+            || latin(u.get(..start).and_then(|h| h.chars().next_back()));
         if letters && digits && !glued {
             return true;
         }
@@ -363,6 +379,25 @@ pub(crate) fn persona_opener(u: &str) -> bool {
     })
 }
 
+/// Credentials of a generic persona ("with decades of research", "award-winning", "수십 년간",
+/// "第一人者", "资深"): lowercase substrings.
+#[rustfmt::skip]
+const CREDENTIALS: &[&str] = &[
+    "decades", "years of experience", "years' experience", "renowned", "distinguished",
+    "world-class", "world class", "award-winning", "leading", "seasoned", "veteran", "elite",
+    "décadas", "años de experiencia", "renombrad", "reconocid", "prestigios", "eminente",
+    "décennies", "ans d'expérience", "renommé", "éminent", "chevronné", "jahrzehnt",
+    "jahren erfahrung", "jahrelang", "renommiert", "preisgekrönt", "erfahrene", "수십 년", "년간",
+    "저명한", "베테랑", "경력", "長年", "第一人者", "一流", "ベテラン", "年の経験", "数十年", "多年",
+    "知名", "顶尖", "资深", "深耕", "年经验",
+];
+
+/// A persona with credentials (see [`CREDENTIALS`]): generic, whatever its field.
+pub(crate) fn credentialed(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    CREDENTIALS.iter().any(|w| lower.contains(w))
+}
+
 /// The unit opens with a second-person pronoun ("Tu corriges des copies avec ce barème : ...",
 /// "Du bewertest ..."): with facts after a colon it is a role line, like a persona opener.
 fn role_pronoun(u: &str) -> bool {
@@ -373,16 +408,172 @@ fn role_pronoun(u: &str) -> bool {
         .any(|p| first.eq_ignore_ascii_case(p))
 }
 
+/// Words that place a role in the user's own situation: a duty ("on call", "당직", "当番",
+/// "值班", "de garde", "Rufbereitschaft") or a time ("this week", "이번 주", "今週", "本周").
+/// A persona with one of them ("당신은 이번 주 검색 서비스 당직 엔지니어입니다.") is a fact of the
+/// task, not a generic persona. Lowercase substrings.
+#[rustfmt::skip]
+const SITUATION: &[&str] = &[
+    "on call", "on-call", "on duty", "this week", "this weekend", "tonight", "today's shift",
+    "de guardia", "de turno", "esta semana", "este fin de semana", "de garde", "d'astreinte",
+    "de permanence", "cette semaine", "ce week-end", "bereitschaft", "diensthabend", "im dienst",
+    "diese woche", "dieses wochenende", "당직", "당번", "이번 주", "이번주", "오늘 밤", "当番", "当直", "今週",
+    "今夜", "值班", "本周", "这周", "这个星期", "今晚",
+];
+
+/// A persona placed in the user's situation (see [`SITUATION`]).
+fn situated_role(sentence: &str) -> bool {
+    if sentence.is_ascii() {
+        let b = sentence.as_bytes();
+        return SITUATION
+            .iter()
+            .filter(|w| w.is_ascii())
+            .any(|w| b.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())));
+    }
+    let lower = sentence.to_lowercase();
+    SITUATION.iter().any(|w| lower.contains(w))
+}
+
+/// Bribes, ratings and superlative flattery ("there's a $20 tip in it", "si lo clavas, te invito
+/// a un café", "fünf Sterne und ein Trinkgeld", "the smartest model"): lowercase substrings.
+/// A persona line holding one is a pep talk, not a role with facts.
+#[rustfmt::skip]
+const FLATTERY_BRIBES: &[&str] = &[
+    " tip", "bonus", "smartest", "cleverest", "brightest", "never let me down", "best model",
+    "propina", "te invito", "más listo", "más lista", "nunca me fallas", "mejor modelo",
+    "pourboire", "étoiles", "plus brillant", "plus intelligent", "meilleur modèle",
+    "trinkgeld", "sterne", "klügste", "schlauste", "beste modell", "팁", "별점", "천재", "최고의 ai",
+    "チップ", "星5", "天才", "最高のai", "小费", "红包", "打赏", "五星", "最聪明",
+];
+
+fn flatters_or_bribes(sentence: &str) -> bool {
+    let lower = sentence.to_lowercase();
+    FLATTERY_BRIBES.iter().any(|w| lower.contains(w))
+}
+
 /// A role line that carries task facts: a persona opener, then `;`, `:` or a dash and more
-/// text in the same sentence.
+/// text in the same sentence; or a persona placed in the user's situation (a duty or a time:
+/// "あなたは今週のDB当番です。").
 pub(crate) fn role_with_facts(sentence: &str) -> bool {
-    if !persona_opener(sentence) && !role_pronoun(sentence) {
+    let persona = persona_opener(sentence);
+    if (persona || role_pronoun(sentence)) && flatters_or_bribes(sentence) {
+        return false;
+    }
+    if persona && situated_role(sentence) {
+        return true;
+    }
+    if !persona && !role_pronoun(sentence) {
         return false;
     }
     let body = sentence.trim_end_matches(|c: char| text::is_terminator(c) || c.is_whitespace());
     body.find([';', ':', '；', '：', '—', '–'])
         .and_then(|p| body.get(p..))
         .is_some_and(|rest| rest.chars().filter(|c| is_word_char(*c) || is_cjk(*c)).count() >= 3)
+}
+
+/// Question words that open a clause of a question (Latin scripts: the first word; "¿" in
+/// Spanish).
+#[rustfmt::skip]
+const QUESTION_WORDS: &[&str] = &[
+    "what", "what's", "which", "who", "whom", "whose", "where", "why", "how", "was", "wer", "wen",
+    "wem", "wo", "wie", "warum", "weshalb", "wieso", "welche", "welcher", "welches", "welchen",
+    "wann", "que", "qu'est-ce", "quel", "quelle", "quels", "quelles", "qui", "où", "pourquoi",
+    "comment", "combien", "quoi", "qué", "quién", "quiénes", "cuál", "cuáles", "dónde", "cómo",
+    "cuánto", "cuánta", "cuántos", "cuántas", "cuándo",
+];
+
+/// Question words in scripts without spaces (substrings of the clause).
+#[rustfmt::skip]
+const QUESTION_CJK: &[&str] = &[
+    "什么", "哪", "怎么", "为什么", "多少", "谁", "是否", "뭘", "무엇", "뭐", "왜", "어떻게", "어느", "누구",
+    "언제", "몇", "何", "なぜ", "どう", "どの", "誰", "いつ", "どれ", "どこ",
+];
+
+/// The clause opens like a question ("What do you check first", "Was prüfst du zuerst",
+/// "¿Qué harías", "지금 뭘 먼저 해야 하고"): with the question mark at the end of its sentence
+/// it is part of what is asked, never a directive of its own.
+pub(crate) fn opens_question(u: &str) -> bool {
+    let t = u.trim_start();
+    if t.starts_with('¿') {
+        return true;
+    }
+    if t.chars().next().is_some_and(is_cjk) {
+        return QUESTION_CJK.iter().any(|w| t.contains(w));
+    }
+    // The first word, or the second after a preposition ("Bis wann", "Depuis quand", "Por
+    // qué", "In which").
+    t.split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .any(|w| {
+            QUESTION_WORDS.iter().any(|q| w.eq_ignore_ascii_case(q))
+                || !w.is_ascii() && QUESTION_WORDS.iter().any(|q| w.to_lowercase() == *q)
+        })
+}
+
+/// Names of the final answer ("final answer", "respuesta final", "최종 답", "最终答案"): lowercase
+/// substrings.
+#[rustfmt::skip]
+const FINAL_ANSWER: &[&str] = &[
+    "final answer", "final result", "respuesta final", "resultado final", "réponse finale",
+    "résultat final", "endgültige antwort", "finale antwort", "endergebnis", "最终答案", "最终结果",
+    "最終回答", "最終的な答え", "最終的な回答", "최종 답", "최종답", "최종 결과",
+];
+
+/// Reasoning nouns that make a unit about the thinking after all ("put your reasoning in
+/// <think> tags and the final answer in ..."): lowercase substrings.
+#[rustfmt::skip]
+const REASONING_NOUNS: &[&str] = &[
+    "reasoning", "thinking", "thought", "razonamiento", "pensamiento", "raisonnement", "réflexion",
+    "gedanken", "überlegung", "denkweg", "推理", "思考", "思路", "推論", "考え", "추론", "생각", "풀이",
+];
+
+/// A unit about where the final answer goes (tags, a box, JSON, bold: "y la respuesta final entre
+/// <respuesta></respuesta>", "최종 답은 <답> 태그로 감싸 줘."), naming no reasoning: an output
+/// format, never a directive. The caller checks for a thinking verb.
+pub(crate) fn final_answer_format(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    FINAL_ANSWER.iter().any(|w| lower.contains(w))
+        && ANSWER_CONTAINERS.iter().any(|w| lower.contains(w))
+        && !REASONING_NOUNS.iter().any(|w| lower.contains(w))
+        && !BEFORE.iter().any(|w| lower.contains(w))
+}
+
+/// Containers and marks the final answer is put in (tags, a box, JSON, bold): lowercase
+/// substrings.
+#[rustfmt::skip]
+const ANSWER_CONTAINERS: &[&str] = &[
+    "<", "tag", "태그", "タグ", "标签", "etiqueta", "balise", "boxed", "json", "bold", "negrita",
+    "gras", "fett", "加粗", "굵게", "太字",
+];
+
+/// Nouns of a teaching deliverable: learners who will do the steps and the answer key or worked
+/// solutions the user wants made ("Leave space where students show their work step by step",
+/// "마지막에 정답지를 붙여 줘", "附上标准解答步骤", "Pour chaque corrigé, montre toutes les étapes").
+/// Lowercase substrings.
+#[rustfmt::skip]
+const LEARNER_DELIVERABLES: &[&str] = &[
+    "answer key", "answer sheet", "worksheet", "students", "pupils", "learners", "worked solution",
+    "model answer", "solution key", "marking scheme", "solucionario", "hoja de respuestas",
+    "ficha de ejercicios", "hoja de trabajo", "alumnos", "estudiantes", "corrigé", "fiche d'exercices",
+    "élèves", "étudiants", "apprenants", "lösungsschlüssel", "musterlösung", "lösungsblatt",
+    "arbeitsblatt", "schüler", "lernende", "정답지", "해설지", "학습지", "학생", "빈칸", "모범 답안",
+    "모범답안", "模範解答", "解答例", "解答欄", "生徒", "ワークシート", "标准解答", "参考答案", "答案解析",
+    "练习题", "练习册", "学生",
+];
+
+/// Words that put a unit before the answer ("before", "avant", "전에", "前に", "之前"): a
+/// directive about the thinking, not about a deliverable.
+const BEFORE: &[&str] = &[
+    "before", "avant", "antes", "bevor", "vorher", "전에", "前に", "之前", "先",
+];
+
+/// A teaching deliverable (see [`LEARNER_DELIVERABLES`]) that puts nothing "before" the answer:
+/// the steps are the learners' or the answer key's, not the model's thinking. The caller checks
+/// for a thinking verb.
+pub(crate) fn learner_deliverable(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    LEARNER_DELIVERABLES.iter().any(|w| lower.contains(w)) && !BEFORE.iter().any(|w| lower.contains(w))
 }
 
 /// Verbs that make "step by step" describe the answer ("Write step-by-step instructions",
@@ -515,6 +706,49 @@ pub(crate) fn thinking_signal(u: &str) -> bool {
         || NOT_DELIVERABLE_CJK.iter().any(|w| *w != "너" && u.contains(w))
 }
 
+/// Words that address the model ("you", "tu", "du"): lowercase.
+#[rustfmt::skip]
+const YOU: &[&str] = &[
+    "you", "your", "yours", "yourself", "you're", "you've", "you'll", "u", "ur", "tu", "tú", "te",
+    "ti", "tus", "usted", "contigo", "vous", "toi", "ton", "ta", "tes", "votre", "vos", "t'es", "du",
+    "dich", "dir", "dein", "deine", "deinen", "deiner", "deinem",
+];
+/// [`YOU`] in scripts without spaces (substrings).
+#[rustfmt::skip]
+const YOU_CJK: &[&str] = &["너", "네가", "당신", "あなた", "君", "お前", "你", "您"];
+
+/// Some sign besides the lexicon that a unit is about the model or its thinking: a reasoning
+/// noun, care or pep-talk word ([`thinking_signal`]), a word addressing the model, a bribe or
+/// superlative flattery, or credentials. The caller checks anchors and thinking verbs.
+pub(crate) fn directive_signal(u: &str) -> bool {
+    if thinking_signal(u) || flatters_or_bribes(u) || credentialed(u) {
+        return true;
+    }
+    let lower = u.to_lowercase();
+    if STAKES.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    if u.chars().any(is_cjk) && YOU_CJK.iter().any(|w| u.contains(w)) {
+        return true;
+    }
+    lower
+        .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .any(|w| YOU.contains(&w))
+}
+
+/// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"), and
+/// the parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제"):
+/// lowercase substrings.
+#[rustfmt::skip]
+const STAKES: &[&str] = &[
+    "depends on", "riding on", "at stake", "get fired", "be fired", "my job", "my career",
+    "depende", "me juego", "en juego", "me despiden", "dépend", "en jeu", "viré", "hängt",
+    "auf dem spiel", "gefeuert", "걸린", "걸려", "잘려", "かかって", "クビ", "取决于", "关系到", "饭碗",
+    "sub-problem", "subproblem", "sub-question", "subquestion", "teilproblem", "teilfrage",
+    "subproblema", "subpregunta", "sous-problème", "sous-question", "하위 문제", "部分問題", "子问题",
+    "小问题",
+];
+
 /// CJK output requests (substrings): a verb asking for something in the answer.
 #[rustfmt::skip]
 const DELIVER_CJK: &[&str] = &[
@@ -536,15 +770,15 @@ const DELIVER_CJK: &[&str] = &[
 const NOT_DELIVERABLE_CJK: &[&str] = &[
     // ko
     "전에", "가설", "최선", "꼼꼼", "천천히", "신중", "깊이", "천재", "전문가", "완벽", "제발", "부탁", "과정",
-    "생각", "검토", "스스로", "다시", "두 번", "너", "풀이", "단계",
+    "생각", "검토", "스스로", "다시", "두 번", "너", "풀이", "단계", "혼잣말", "속마음",
     // ja
     "前に", "仮説", "慎重", "じっくり", "ゆっくり", "深呼吸", "完璧", "天才", "専門家", "プロ", "必ず", "見直",
     "思考", "推論", "考え", "過程", "下書き", "自分", "てから", "なりき", "浮か", "途中", "一貫", "複数の答え",
-    "点検", "確認", "チェック", "候補", "ステップ",
+    "点検", "確認", "チェック", "候補", "ステップ", "心の声", "独り言", "ひとりごと",
     // zh
     "之前", "先", "假设", "认真", "仔细", "慢慢", "深呼吸", "完美", "天才", "专家", "顶级", "一定", "务必",
     "反复", "检查", "思考", "推理", "过程", "思路", "草稿", "内心", "你", "反思", "核对", "纠正", "一遍", "答案", "答え",
-    "步骤",
+    "步骤", "自言自语", "独白",
 ];
 
 /// Names of reasoning models as a topic ("请评价哪些部分对推理模型是多余的").
@@ -647,11 +881,14 @@ pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool
 pub(crate) fn label_quote(q: &str) -> bool {
     let inner = q.trim_matches(|c: char| !is_word_char(c) && !is_cjk(c) && c != ':' && c != '：');
     let label = inner.chars().count() <= 14 && inner.ends_with([':', '：']);
-    // A whole reasoning template: "Thoughts: <...> Answer: <...>".
-    let template = inner.contains([':', '：'])
-        && inner.contains('<')
-        && inner.contains('>')
-        && inner.chars().count() <= 60;
+    // A whole reasoning template: "Thoughts: <...> Answer: <...>", 「考察：（...）」,
+    // „Gedanken: … / Antwort: …“ (a label, a colon and a placeholder).
+    let placeholder = q.contains('<') && q.contains('>')
+        || q.contains('(') && q.contains(')')
+        || q.contains('（') && q.contains('）')
+        || q.contains('…')
+        || q.contains("...");
+    let template = inner.contains([':', '：']) && placeholder && inner.chars().count() <= 60;
     label || template
 }
 
@@ -696,6 +933,69 @@ mod tests {
         assert_eq!(
             material("要約して。\n佐藤：延期しよう。\n鈴木：一つずつ段階的に考えます。"),
             ["佐藤：延期しよう。", "鈴木：一つずつ段階的に考えます。"]
+        );
+    }
+
+    #[test]
+    fn roles_questions_answers_and_deliverables() {
+        // A persona placed in the user's situation carries task facts; a generic one does not,
+        // nor does a persona line that bribes or flatters.
+        assert!(role_with_facts("당신은 이번 주 결제 시스템 당직 엔지니어입니다."));
+        assert!(role_with_facts(
+            "You are on call this week for the billing service."
+        ));
+        assert!(!role_with_facts(
+            "You are a senior tax accountant with 15 years of experience."
+        ));
+        assert!(!role_with_facts(
+            "Du bist das klügste Modell überhaupt; wenn es klappt, gibt's ein Trinkgeld."
+        ));
+        assert!(role_with_facts(
+            "Du bist Kassenwart im Verein; die Kasse hat 2.300 €."
+        ));
+        for (u, want) in [
+            ("Bis wann muss ich zahlen", true),
+            ("What do you check first", true),
+            ("¿Qué revisas primero", true),
+            ("뭘 먼저 확인해야 하고", true),
+            ("Think it over", false),
+            ("Eli sits at the end", false),
+        ] {
+            assert_eq!(opens_question(u), want, "{u}");
+        }
+        assert!(final_answer_format("y la respuesta final entre <r></r>"));
+        assert!(final_answer_format("최종 답은 <답> 태그로 감싸 줘."));
+        assert!(!final_answer_format(
+            "put your reasoning in <think> and the final answer in <a>"
+        ));
+        assert!(!final_answer_format(
+            "Before the final answer, rate your confidence."
+        ));
+        assert!(learner_deliverable(
+            "Leave room where pupils write out each step."
+        ));
+        assert!(learner_deliverable("맨 뒤에 정답지를 붙여 줘."));
+        assert!(!learner_deliverable(
+            "Before grading the students, think it through."
+        ));
+        assert!(credentialed("As a renowned professor with decades of research"));
+        assert!(!credentialed("As a beginner"));
+        assert!(states_facts("兄は分速80m、弟は分速60mで歩いた。"));
+        assert!(!states_facts("Überleg genau"));
+    }
+
+    #[test]
+    fn material_after_a_question_that_opens_a_list_and_a_rubric() {
+        assert_eq!(
+            material(
+                "Which of these lines would you drop? 1. Keep it short.\n2. Think step by step.\n\nThanks."
+            ),
+            ["1. Keep it short.\n2. Think step by step."]
+        );
+        assert_eq!(material("Is it right? Think."), Vec::<&str>::new());
+        assert_eq!(
+            material("Rubric: clarity (4), evidence (6)."),
+            ["clarity (4), evidence (6)."]
         );
     }
 
@@ -760,6 +1060,9 @@ mod tests {
         }
         assert!(!asks_for_output("Write the summary.", false, true));
         assert_eq!(without_model_topics("对推理模型多余"), "对model多余");
+        // Reasoning templates with placeholders other than <...> are labels, not material.
+        assert!(label_quote("「分析：（途中の考え）」") && label_quote("„Denkweg: … | Lösung: …“"));
+        assert!(!label_quote("「今日は雨です（たぶん）」"));
         assert!(
             label_quote("「考察：」")
                 && label_quote("\"Thoughts:\"")

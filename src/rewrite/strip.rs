@@ -30,6 +30,11 @@ pub(crate) const SENTENCE_THRESHOLD: f32 = 0.6;
 /// Probability at or above which one clause of a longer sentence is cut out on its own
 /// (stricter: the rest of the sentence stays, so a wrong cut would leave a broken task).
 pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
+/// The sentence threshold for a sentence with no sign of a directive besides the detector's
+/// score (no anchor, thinking verb, persona opener, reasoning or pep-talk word, address to the
+/// model, bribe or credentials: "社内勉強会でReactとVueのどちらを採用するか議論しています。"): the
+/// detector alone must be surer.
+pub(crate) const UNSIGNED_THRESHOLD: f32 = 0.7;
 /// A clause below this probability, set off by a colon or semicolon, is a task clause (a
 /// half of it when joined by a connector): its sentence is never removed whole.
 pub(crate) const TASK_CLAUSE: f32 = 0.2;
@@ -66,21 +71,47 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         // The sentence's anchors, found once for the guards and the detector.
         let anchors = find_anchors(sent, &[]);
+        // A sentence ending in a colon right before a code block or quote introduces it ("Esto
+        // sale en Crashlytics:" + a stack trace), unless it names a thinking procedure.
+        if introduces_block(text, &s, &spans) && anchors.is_empty() && !has_thinking_verb(sent) {
+            continue;
+        }
         if steps_deliverable(sent, &anchors) {
             continue;
         }
-        // A request about the output is never touched (checked lazily: only when something
-        // would go).
+        // A request about the output or a teaching deliverable is never touched (checked
+        // lazily: only when something would go).
         let mut output_request: Option<bool> = None;
-        let mut guarded = || *output_request.get_or_insert_with(|| asks_for_output_with(sent, &anchors));
+        let mut guarded = || {
+            *output_request.get_or_insert_with(|| {
+                asks_for_output_with(sent, &anchors)
+                    || teaching_deliverable(sent)
+                    || final_answer_format(sent)
+            })
+        };
         let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
+        let ends_question = sent.trim_end().ends_with(['?', '？']);
         let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
             Vec::new()
         } else {
             cls.iter()
                 .enumerate()
                 .map(|(i, c)| {
+                    // A clause of a question that opens with a question word or a
+                    // subordinator, or ends it ("Was prüfst du zuerst, und ...?", "..., wenn
+                    // ich nicht reagiere?"), is part of what is asked unless it names a
+                    // thinking procedure.
+                    let part_of_question = ends_question
+                        && !text::overlaps(&spans, c.start, c.end)
+                        && text.get(c.clone()).is_some_and(|u| {
+                            (guards::opens_question(u) || opens_with_subordinator(u) || i + 1 == cls.len())
+                                && find_anchors(u, &[]).is_empty()
+                                && !has_thinking_verb(u)
+                        });
+                    if part_of_question {
+                        return (Cut::Keep, 0.0, text.get(c.clone()).is_some_and(substantial));
+                    }
                     let (cut, p) = clause_cut(text, c, i > 0, &spans, model);
                     // Set off by a colon, semicolon or dash: a clause that can stand alone.
                     let before = i
@@ -133,7 +164,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             && !asks
             && !thinks_about_facts
             && !guards::states_facts(sent)
-            && model.probability_with(sent, &anchors) >= SENTENCE_THRESHOLD
+            && sentence_directive(model.probability_with(sent, &anchors), sent, &anchors)
             && !guarded()
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
@@ -159,6 +190,22 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                 .is_some_and(opens_with_subordinator);
             if next_kept && opens {
                 if let Some(k) = kinds.get_mut(i) {
+                    *k = Cut::Keep;
+                }
+            }
+        }
+        // In a sentence that states facts, a clause with no sign of a directive besides the
+        // detector's score (no anchor, thinking verb, persona opener, reasoning or pep-talk
+        // word, address to the model: "兄は分速80m、弟は分速60mで、同じ地点から反対方向に歩き出しました。")
+        // is part of the facts and stays.
+        if guards::states_facts(sent) {
+            for (i, k) in kinds.iter_mut().enumerate() {
+                let unsigned = || {
+                    !cls.get(i)
+                        .and_then(|c| text.get(c.clone()))
+                        .is_some_and(signals_directive)
+                };
+                if *k == Cut::Directive && unsigned() {
                     *k = Cut::Keep;
                 }
             }
@@ -267,6 +314,19 @@ fn opens_with_subordinator(clause: &str) -> bool {
     })
 }
 
+/// Sentence `s` ends with a colon and a protected span (code or a quote) follows it.
+fn introduces_block(text: &str, s: &Range<usize>, spans: &[Range<usize>]) -> bool {
+    let Some(sent) = text.get(s.clone()) else {
+        return false;
+    };
+    if !sent.trim_end().ends_with([':', '：']) {
+        return false;
+    }
+    let rest = text.get(s.end..).unwrap_or("");
+    let at = s.end + (rest.len() - rest.trim_start().len());
+    text::span_at(spans, at).is_some_and(|q| q.start == at)
+}
+
 /// True when sentence `s` holds a protected span that is material (not a template label).
 fn material_quote(spans: &[Range<usize>], s: &Range<usize>, text: &str) -> bool {
     let lo = spans.partition_point(|q| q.end <= s.start);
@@ -327,7 +387,7 @@ fn clause_cut(
         || lone_tail
         || !u.chars().any(|ch| ch.is_alphabetic())
         || guards::states_facts(u)
-        || guards::persona_opener(u)
+        || guards::persona_opener(u) && (after_first || !guards::credentialed(u))
         || guards::names_voice(u)
     {
         return (Cut::Keep, 0.0);
@@ -351,13 +411,36 @@ fn clause_cut(
             && matches.is_empty()
             && !has_thinking_verb(u)
     };
-    if p >= TASK_CLAUSE / 2.0 && (label() || asks()) {
+    if p >= TASK_CLAUSE / 2.0 && (label() || asks() || final_answer_format(u)) {
         return (Cut::Keep, 0.0);
     }
-    if p >= CLAUSE_THRESHOLD {
+    // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
+    // its own: at most it goes with one next to it.
+    let lone_word = !u.trim().chars().any(|ch| !is_word_char(ch));
+    if p >= CLAUSE_THRESHOLD && !lone_word {
         return (Cut::Directive, p);
     }
+    // A persona with credentials opening the sentence ("As a distinguished professor with
+    // decades of research behind you, ...", "作为一名深耕数十年的知名教授，") goes at the
+    // sentence threshold: its credentials make it generic.
+    if !after_first && (SENTENCE_THRESHOLD..CLAUSE_THRESHOLD).contains(&p) && guards::credentialed(u) {
+        return (Cut::Directive, p);
+    }
+    if lone_word && p >= CLAUSE_THRESHOLD {
+        return (Cut::Rider, p);
+    }
     let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
+    // A thinking verb with fillers opening its sentence before a colon or dash ("Überleg
+    // genau: die Frist ...", "Piénsalo bien: ..."): the opener goes, the facts after it stay.
+    let opener = !after_first
+        && kind == Clause::Filler
+        && text
+            .get(c.end..)
+            .is_some_and(|r| r.trim_start().starts_with([':', '：', '—', '–']))
+        && has_thinking_verb(u);
+    if opener {
+        return (Cut::Directive, p.max(CLAUSE_THRESHOLD));
+    }
     let bare_anchor =
         !matches.is_empty() && matches.iter().all(|m| m.needs_verb) && u.split_whitespace().count() <= 4;
     if (kind == Clause::Filler || bare_anchor) && !asks() {
@@ -435,6 +518,35 @@ fn steps_deliverable(u: &str, matches: &[Match]) -> bool {
         return false;
     }
     guards::steps_deliverable(u, true, has_thinking_verb(u))
+}
+
+/// Some sign in `u` besides the detector's score that it is a directive: an anchor, a thinking
+/// verb, a persona opener or [`guards::directive_signal`].
+fn signals_directive(u: &str) -> bool {
+    !find_anchors(u, &[]).is_empty()
+        || has_thinking_verb(u)
+        || guards::persona_opener(u)
+        || guards::directive_signal(u)
+}
+
+/// A whole sentence scored `p` is a directive: at [`SENTENCE_THRESHOLD`] when some sign of a
+/// directive backs the score, at [`UNSIGNED_THRESHOLD`] otherwise.
+fn sentence_directive(p: f32, sent: &str, anchors: &[Match]) -> bool {
+    if p < SENTENCE_THRESHOLD {
+        return false;
+    }
+    p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent)
+}
+
+/// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.
+fn final_answer_format(u: &str) -> bool {
+    guards::final_answer_format(u) && !has_thinking_verb(u)
+}
+
+/// A teaching deliverable ([`guards::learner_deliverable`]) with no thinking verb of the model
+/// ("work" is the learners': "students must show their work step by step").
+fn teaching_deliverable(u: &str) -> bool {
+    guards::learner_deliverable(u) && !has_thinking_verb(&u.replace("work", ""))
 }
 
 /// Some thinking verb (think, reason, 생각, 考え, 思考, piensa, réfléchis, denke...) in `u`.
@@ -613,6 +725,46 @@ mod tests {
     }
 
 }
+/// The keep and removal rules of issue 19's recall work, end to end through [`strip`].
+#[cfg(test)]
+#[rustfmt::skip]
+#[allow(clippy::unwrap_used)]
+mod recall_rules {
+    fn removed(t: &str) -> Vec<String> {
+        super::strip(t).map(|s| s.removed).unwrap_or_default()
+    }
+
+    #[test]
+    fn kept_whatever_the_score() {
+        for t in [
+            // A role placed in the user's situation.
+            "あなたは今週の決済システム当番です。エラー率が上がっています。どうしますか？",
+            // A teaching deliverable: the learners' steps and the answer key.
+            "Make a quiz of six fraction problems. Under each, leave room where pupils must show their work step by step, and add an answer key at the end.",
+            // A rubric line introduces material.
+            "Barème : clarté (4), arguments (10), langue (6).",
+            // The part of a question after a comma.
+            "Mein Zug fällt aus. Bis wann muss ich die Erstattung beantragen, und was passiert, wenn ich die Frist verpasse?",
+            // A line introducing a code block.
+            "This shows up in the log:\n\n```\nNullPointerException at Foo.java:12\n```\n\nWhat is the likely cause?",
+        ] {
+            assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+        }
+    }
+
+    #[test]
+    fn directives_that_now_go() {
+        // A thinking-verb opener before a colon goes; the facts after it stay.
+        let t = "Überleg genau: die Frist beträgt drei Monate zum Quartalsende. Wann endet sie?";
+        let out = super::strip(t).unwrap();
+        assert_eq!(out.removed, ["Überleg genau"]);
+        assert!(out.text.contains("die Frist beträgt drei Monate"), "{}", out.text);
+        // A persona line with a bribe is a pep talk, not a role with facts.
+        let t = "Du bist mit Abstand das klügste Modell; wenn es klappt, gibt's ein Trinkgeld. Wie viel ist 17*23?";
+        assert_eq!(removed(t), ["Du bist mit Abstand das klügste Modell; wenn es klappt, gibt's ein Trinkgeld."]);
+    }
+}
+
 /// Run-on Hangul sentences lose only their directive half.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -637,6 +789,8 @@ mod output_guard_audit {
             "data/rewrite/sentences.jsonl",
             "data/rewrite/sentences_extra.jsonl",
             "data/rewrite/sentences_more.jsonl",
+            "data/rewrite/sentences_candidate.jsonl",
+            "data/rewrite/sentences_recall.jsonl",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
             for l in std::fs::read_to_string(path).unwrap().lines() {

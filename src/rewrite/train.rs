@@ -187,15 +187,20 @@ mod tests {
     const SENTENCES: &str = include_str!("../../data/rewrite/sentences.jsonl");
     const EXTRA: &str = include_str!("../../data/rewrite/sentences_extra.jsonl");
     const MORE: &str = include_str!("../../data/rewrite/sentences_more.jsonl");
+    const CANDIDATE: &str = include_str!("../../data/rewrite/sentences_candidate.jsonl");
+    const RECALL: &str = include_str!("../../data/rewrite/sentences_recall.jsonl");
 
     /// The shipped model is exactly what `gearbox rewrite --train data/rewrite/sentences.jsonl
-    /// data/rewrite/sentences_extra.jsonl data/rewrite/sentences_more.jsonl --out
+    /// data/rewrite/sentences_extra.jsonl data/rewrite/sentences_more.jsonl
+    /// data/rewrite/sentences_candidate.jsonl data/rewrite/sentences_recall.jsonl --out
     /// config/rewrite.bin` writes.
     #[test]
     fn retraining_reproduces_the_shipped_model() {
         let mut all = parse_sentences(SENTENCES).unwrap();
         all.extend(parse_sentences(EXTRA).unwrap());
         all.extend(parse_sentences(MORE).unwrap());
+        all.extend(parse_sentences(CANDIDATE).unwrap());
+        all.extend(parse_sentences(RECALL).unwrap());
         let m = train(&all, &TrainOptions::default());
         assert!(
             m.to_bytes() == SHIPPED,
