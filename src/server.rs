@@ -342,13 +342,12 @@ where
     let closing = async {
         tokio::select! {
             () = idle(&streams, idle_after) => "idle",
-            drained = async { draining.wait_for(|d| *d).await.is_ok() } => {
-                if !drained {
-                    // The serve loop is gone without draining: nothing to wait for.
+            () = async {
+                if draining.wait_for(|d| *d).await.is_err() {
+                    // The serve loop is gone without draining: only the idle bound is left.
                     std::future::pending::<()>().await;
                 }
-                "draining"
-            }
+            } => "draining",
         }
     };
     let why = tokio::select! {

@@ -18,6 +18,7 @@
 //! ended jobs are kept for resumption, the [`KEPT_BACKLOGS`] most recent per replica.
 
 use super::backlog::Backlog;
+use super::shared::JobWriteError;
 use super::store::ResponseStore;
 use super::stored::{with_status, StoredResponse};
 use crate::metrics::Metrics;
@@ -290,8 +291,16 @@ impl Jobs {
         };
         if job.shared {
             if let Some(s) = self.store.shared() {
-                if s.job_write(team, id, &stored, true).await.is_ok() {
-                    return;
+                match s.job_write(team, id, &stored, true).await {
+                    Ok(_) => return,
+                    // Kept here: the Redis record goes, so other replicas answer 404 rather
+                    // than `in_progress` until the lease runs out (unless it ended elsewhere).
+                    Err(JobWriteError::TooLarge) => {
+                        if s.job_end_unstored(team, id).await == Ok(false) {
+                            return;
+                        }
+                    }
+                    Err(JobWriteError::Redis) => {}
                 }
             }
             self.store.memory().put(team, id, stored);
@@ -382,7 +391,7 @@ impl Jobs {
                         .await
                         .map(|s| (s.response.as_ref().clone(), false))
                 }
-                Err(()) => {}
+                Err(_) => {}
             }
         }
         Some((stored.response.as_ref().clone(), false))

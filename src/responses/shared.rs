@@ -72,6 +72,15 @@ static DELETE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| 
     )
 });
 
+/// Why a job's state was not written to Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobWriteError {
+    /// Redis failed or is skipped (down).
+    Redis,
+    /// The entry is over `redis_max_entry_bytes`.
+    TooLarge,
+}
+
 /// The Redis tier (see the module documentation).
 pub struct SharedResponses {
     redis: SharedRedis,
@@ -231,35 +240,18 @@ impl SharedResponses {
     }
 
     /// Write the job's response while its lease exists (`end`: and end the job). `Ok(false)`:
-    /// the job was ended elsewhere (cancelled, deleted, or its lease ran out). `Err`: not
-    /// written (Redis failed, or the entry is over `redis_max_entry_bytes`; an end that is too
-    /// large removes the job's Redis record, and the caller keeps the answer in memory).
+    /// the job was ended elsewhere (cancelled, deleted, or its lease ran out). Nothing is
+    /// written on an error: Redis failed, or the entry is over `redis_max_entry_bytes`.
     pub async fn job_write(
         &self,
         team: &str,
         id: &str,
         stored: &StoredResponse,
         end: bool,
-    ) -> Result<bool, ()> {
+    ) -> Result<bool, JobWriteError> {
         let [r, j] = Self::keys(team, id);
         let Some(blob) = self.blob(team, stored) else {
-            if !end {
-                return Err(());
-            }
-            // Too large for Redis: the caller keeps it in memory (`Err`) if the job was still
-            // active here, and the Redis record goes.
-            return match self
-                .redis
-                .script::<i64, &[u8]>(&END_UNSTORED, &[&r, &j], &[])
-                .await
-            {
-                Ok(0) => Ok(false),
-                Ok(_) => Err(()),
-                Err(f) => {
-                    self.metrics.record_redis_error("jobs_write", f.as_str());
-                    Err(())
-                }
-            };
+            return Err(JobWriteError::TooLarge);
         };
         let args = [
             blob,
@@ -269,6 +261,23 @@ impl SharedResponses {
         match self
             .redis
             .script::<i64, Vec<u8>>(&WRITE_IF_ACTIVE, &[&r, &j], &args)
+            .await
+        {
+            Ok(n) => Ok(n == 1),
+            Err(f) => {
+                self.metrics.record_redis_error("jobs_write", f.as_str());
+                Err(JobWriteError::Redis)
+            }
+        }
+    }
+
+    /// End a job whose answer is too large for Redis (its replica keeps it in memory): its
+    /// record and lease go while the lease exists. `Ok(false)`: it was ended elsewhere.
+    pub async fn job_end_unstored(&self, team: &str, id: &str) -> Result<bool, ()> {
+        let [r, j] = Self::keys(team, id);
+        match self
+            .redis
+            .script::<i64, &[u8]>(&END_UNSTORED, &[&r, &j], &[])
             .await
         {
             Ok(n) => Ok(n == 1),
