@@ -786,4 +786,11 @@ async fn a_passed_through_request_has_admission_and_an_upstream_span() {
         sent_traceparents(&mock).await.last(),
         Some(&traceparent_of(&tid, attempt))
     );
+    // No prompt text in any span.
+    for s in &spans {
+        for kv in &s.attributes {
+            let v = kv.value.as_ref().map_or(Value::Null, value);
+            assert!(!v.to_string().contains("Say hi"), "{} {}: {v}", s.name, kv.key);
+        }
+    }
 }
