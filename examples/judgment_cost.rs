@@ -42,7 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (r, route) in reqs.iter().zip(&routes) {
             let mut req = r.clone();
             if mode == "classify" || mode == "both" {
-                black_box(classify_with_reasons(&req, &cfg.router_model, policy.threshold, 1));
+                black_box(classify_with_reasons(
+                    &req,
+                    &cfg.router_model,
+                    policy.threshold,
+                    1,
+                ));
             }
             if (mode == "rewrite" || mode == "both") && *route == Route::Reasoning {
                 let a = gearbox::rewrite::adapt(&mut req, &profile, &params);

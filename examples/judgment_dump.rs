@@ -41,7 +41,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 match gearbox::classify::parse_example_line(line) {
                     Ok(ex) => {
                         let c = gearbox::classify::classify_with_threshold(&ex.request, router, threshold);
-                        println!("{name}:{n} route {:?} score {:08x} {:.6}", c.route, c.score.to_bits(), c.score);
+                        println!(
+                            "{name}:{n} route {:?} score {:08x} {:.6}",
+                            c.route,
+                            c.score.to_bits(),
+                            c.score
+                        );
                     }
                     Err(e) => println!("{name}:{n} error {e}"),
                 }

@@ -518,10 +518,19 @@ mod tests {
     #[test]
     fn counts_while_filling_equal_the_counting_passes() {
         for t in [
-            "", " x ", "Think step-by-step -- and 'then' answer: 42!", "단계별로 생각해 봐 ㅠㅠ",
-            "请一步一步地思考，然后回答。", "a - b - - c", "l'été d'abord", "日本語とEnglish混ざり",
+            "",
+            " x ",
+            "Think step-by-step -- and 'then' answer: 42!",
+            "단계별로 생각해 봐 ㅠㅠ",
+            "请一步一步地思考，然后回答。",
+            "a - b - - c",
+            "l'été d'abord",
+            "日本語とEnglish混ざり",
         ] {
-            let buf: Vec<char> = std::iter::once(' ').chain(t.chars()).chain(std::iter::once(' ')).collect();
+            let buf: Vec<char> = std::iter::once(' ')
+                .chain(t.chars())
+                .chain(std::iter::once(' '))
+                .collect();
             let mut c = Counts::default();
             for &ch in &buf {
                 c.push(ch);

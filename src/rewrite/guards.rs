@@ -360,10 +360,10 @@ pub(crate) fn persona_opener(u: &str) -> bool {
     PERSONA_OPENERS.iter().any(|p| {
         p.chars().next() == first
             && text::match_at(u, 0, p).is_some_and(|end| {
-            u.get(end..)
-                .and_then(|r| r.chars().next())
-                .is_none_or(|c| !is_word_char(c) || is_cjk(c))
-        })
+                u.get(end..)
+                    .and_then(|r| r.chars().next())
+                    .is_none_or(|c| !is_word_char(c) || is_cjk(c))
+            })
     })
 }
 
