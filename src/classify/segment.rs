@@ -366,15 +366,10 @@ fn is_code_line(line: &str) -> bool {
 
 fn is_table_line(line: &str) -> bool {
     let t = line.trim();
-    // One pass over the bytes for the separator counts and the digit test.
-    let (mut pipes, mut tabs, mut commas, mut digit) = (0usize, 0usize, 0usize, false);
-    for b in t.bytes() {
-        pipes += usize::from(b == b'|');
-        tabs += usize::from(b == b'\t');
-        commas += usize::from(b == b',');
-        digit |= b.is_ascii_digit();
-    }
-    if pipes >= 2 || tabs >= 2 || (commas >= 3 && digit) {
+    let pipes = t.bytes().filter(|b| *b == b'|').count();
+    let tabs = t.bytes().filter(|b| *b == b'\t').count();
+    let commas = t.bytes().filter(|b| *b == b',').count();
+    if pipes >= 2 || tabs >= 2 || (commas >= 3 && t.bytes().any(|b| b.is_ascii_digit())) {
         return true;
     }
     // Whitespace-aligned columns: several numbers or several wide gaps.
