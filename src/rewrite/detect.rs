@@ -225,6 +225,8 @@ fn extract_with(unit: &str, bits: u32, known: Option<&[Match]>, f: &mut impl FnM
     // Normalised buffer: folded case and width, digits as '0', runs of spaces collapsed,
     // other punctuation kept as a word separator.
     let mut buf: Vec<char> = Vec::with_capacity(unit.len() + 2);
+    let mut counts = Counts::default();
+    counts.push(' ');
     buf.push(' ');
     let (mut digit, mut name, mut emoji, mut cjk, mut latin) = (false, false, false, 0usize, 0usize);
     let mut first_word = true;
@@ -256,16 +258,18 @@ fn extract_with(unit: &str, bits: u32, known: Option<&[Match]>, f: &mut impl FnM
         if (c == ' ' || c == '0') && buf.last() == Some(&c) {
             continue;
         }
+        counts.push(c);
         buf.push(c);
     }
     if buf.last() != Some(&' ') {
+        counts.push(' ');
         buf.push(' ');
     }
     // Character n-grams: 3- and 4-grams everywhere; 1- and 2-grams inside CJK runs. Each hashed
-    // group is scaled by its size, so the sizes are counted first and the features then fed in
-    // the same order as they are hashed (no buffers of indices).
-    let n_grams = gram_count(&buf);
-    let (n_words, n_pairs) = word_count(&buf);
+    // group is scaled by its size, so the sizes are counted (as the buffer was filled) first and
+    // the features then fed in the same order as they are hashed (no buffers of indices).
+    let n_grams = counts.grams(buf.len());
+    let (n_words, n_pairs) = (counts.words, counts.pairs);
     if n_grams > 0 {
         let v = 1.0 / (n_grams as f32).sqrt();
         for i in 0..buf.len() {
@@ -380,7 +384,49 @@ fn is_word_part(c: char) -> bool {
     is_word_char(c) || c == '\''
 }
 
+/// The sizes of the hashed groups of a normalised buffer, counted as it is filled (one pass
+/// instead of three): what [`gram_count`] and [`word_count`] return for the chars pushed.
+#[derive(Default)]
+struct Counts {
+    /// CJK chars, plus adjacent CJK pairs (their 1- and 2-grams).
+    cjk_grams: usize,
+    prev_cjk: bool,
+    words: usize,
+    pairs: usize,
+    /// Inside a word / a word was seen with only spaces and hyphens since.
+    in_word: bool,
+    prev_word: bool,
+}
+
+impl Counts {
+    #[inline]
+    fn push(&mut self, c: char) {
+        let cjk = is_cjk(c);
+        self.cjk_grams += usize::from(cjk) + usize::from(self.prev_cjk && cjk);
+        self.prev_cjk = cjk;
+        if is_word_part(c) {
+            if !self.in_word {
+                self.words += 1;
+                self.pairs += usize::from(self.prev_word);
+                self.prev_word = true;
+                self.in_word = true;
+            }
+        } else {
+            self.in_word = false;
+            if !matches!(c, ' ' | '-') {
+                self.prev_word = false;
+            }
+        }
+    }
+
+    /// [`gram_count`] of the buffer of `len` chars pushed.
+    fn grams(&self, len: usize) -> usize {
+        len.saturating_sub(2) + len.saturating_sub(3) + self.cjk_grams
+    }
+}
+
 /// How many character n-grams [`extract`] hashes from `buf` (same rule as its loop).
+#[cfg(test)]
 fn gram_count(buf: &[char]) -> usize {
     // Every 3- and 4-gram, plus each CJK char (its 1-gram) and each CJK pair (its 2-gram).
     let len = buf.len();
@@ -395,6 +441,7 @@ fn gram_count(buf: &[char]) -> usize {
 }
 
 /// (words, adjacent word pairs) that [`extract`] hashes from `buf` (same rule as its loop).
+#[cfg(test)]
 fn word_count(buf: &[char]) -> (usize, usize) {
     let (mut words, mut pairs) = (0, 0);
     let mut prev = false;
@@ -466,6 +513,31 @@ mod tests {
     fn shipped_model_loads() {
         let m = DetectorModel::from_bytes(include_bytes!("../../config/rewrite.bin"));
         assert!(m.is_ok());
+    }
+
+    #[test]
+    fn counts_while_filling_equal_the_counting_passes() {
+        for t in [
+            "",
+            " x ",
+            "Think step-by-step -- and 'then' answer: 42!",
+            "단계별로 생각해 봐 ㅠㅠ",
+            "请一步一步地思考，然后回答。",
+            "a - b - - c",
+            "l'été d'abord",
+            "日本語とEnglish混ざり",
+        ] {
+            let buf: Vec<char> = std::iter::once(' ')
+                .chain(t.chars())
+                .chain(std::iter::once(' '))
+                .collect();
+            let mut c = Counts::default();
+            for &ch in &buf {
+                c.push(ch);
+            }
+            assert_eq!(c.grams(buf.len()), gram_count(&buf), "{t}");
+            assert_eq!((c.words, c.pairs), word_count(&buf), "{t}");
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) struct WordTable {
     keys: Vec<Key>,
     /// Bit `len` set in entry `b` when some word starts with byte `b` and has `len` bytes.
     shapes: Vec<u32>,
+    /// The same for the word's last byte: a second exact reject before hashing.
+    ends: Vec<u32>,
 }
 
 const SLOTS: usize = 2048;
@@ -45,13 +47,14 @@ fn ascii_key(w: &[u8]) -> Option<Key> {
     if w.is_empty() || w.len() > MAX_WORD {
         return None;
     }
-    let mut buf = [0u8; MAX_WORD];
-    buf.get_mut(..w.len())?.copy_from_slice(w);
+    // Packed in place (no copy into a padded buffer): the chunks past the word stay zero.
     let mut key = [0u64; 3];
-    for (k, chunk) in key.iter_mut().zip(buf.chunks_exact(8)) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        *k = lower_ascii8(u64::from_le_bytes(b));
+    for (k, chunk) in key.iter_mut().zip(w.chunks(8)) {
+        let mut x = 0u64;
+        for (j, b) in chunk.iter().enumerate() {
+            x |= u64::from(*b) << (j * 8);
+        }
+        *k = lower_ascii8(x);
     }
     Some(key)
 }
@@ -79,12 +82,20 @@ impl WordTable {
             self.flags = vec![0; SLOTS];
             self.keys = vec![[0; 3]; SLOTS];
             self.shapes = vec![0; 256];
+            self.ends = vec![0; 256];
         }
         for w in words {
             if let Some(m) = w
                 .as_bytes()
                 .first()
                 .and_then(|b| self.shapes.get_mut(usize::from(*b)))
+            {
+                *m |= 1 << w.len().min(31);
+            }
+            if let Some(m) = w
+                .as_bytes()
+                .last()
+                .and_then(|b| self.ends.get_mut(usize::from(*b)))
             {
                 *m |= 1 << w.len().min(31);
             }
@@ -130,10 +141,14 @@ impl WordTable {
     /// Flags of `word` (any case; folded here), 0 when it is in no table. `buf` is scratch.
     pub(crate) fn get(&self, word: &str, buf: &mut String) -> u16 {
         let key = if word.is_ascii() {
-            // Cheap reject by (first letter, length) before hashing.
-            let first = word.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+            // Cheap reject by (first letter, length) and (last letter, length) before hashing.
+            let b = word.as_bytes();
+            let first = b.first().map_or(0, u8::to_ascii_lowercase);
+            let last = b.last().map_or(0, u8::to_ascii_lowercase);
+            let len_bit = 1 << word.len().min(31);
             let shape = self.shapes.get(usize::from(first)).copied().unwrap_or(0);
-            if shape & (1 << word.len().min(31)) == 0 {
+            let end = self.ends.get(usize::from(last)).copied().unwrap_or(0);
+            if shape & end & len_bit == 0 {
                 return 0;
             }
             ascii_key(word.as_bytes())
@@ -248,6 +263,8 @@ mod tests {
         assert_eq!(t.get("Évite", &mut buf), 2);
         assert_eq!(t.get("don’t", &mut buf), 2);
         assert_eq!(t.get("mus", &mut buf), 0);
+        assert_eq!(t.get("mist", &mut buf), 0);
+        assert_eq!(t.get("DON'T", &mut buf), 2);
         assert_eq!(t.get(&"x".repeat(100), &mut buf), 0);
         assert_eq!(t.get("", &mut buf), 0);
     }

@@ -551,7 +551,8 @@ fn teaching_deliverable(u: &str) -> bool {
 
 /// Some thinking verb (think, reason, 생각, 考え, 思考, piensa, réfléchis, denke...) in `u`.
 fn has_thinking_verb(u: &str) -> bool {
-    tables().words.any_word(u, VERB) || CJK_VERBS.iter().any(|v| u.contains(v))
+    // (The CJK verbs cannot occur in ASCII text: no substring searches for it.)
+    tables().words.any_word(u, VERB) || (!u.is_ascii() && CJK_VERBS.iter().any(|v| u.contains(v)))
 }
 
 /// True when `s` (one removed text) is something [`strip`] removes whole when given alone:

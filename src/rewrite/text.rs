@@ -508,6 +508,7 @@ fn prev_is_word(text: &str, i: usize) -> bool {
         .is_some_and(is_word_char)
 }
 
+#[inline]
 pub(crate) fn word_end(text: &str, i: usize) -> usize {
     let bytes = text.as_bytes();
     let mut end = i;
