@@ -531,8 +531,8 @@ const BRIBE_AIMED: &[&str] = &[
     "渡します", "줄게", "쏠게", "드릴게", "드립니다", "주겠",
 ];
 
-/// Flattery of the model, or a bribe or rating aimed at it ("there's a $20 tip in it for you",
-/// "si lo clavas, te invito a un café", "做对了我给你打赏"). A persona line holding one is a pep
+/// Flattery of the model, or a bribe or rating aimed at it ("a $30 tip for you if it works",
+/// "si aciertas, te invito a una cerveza", "答得好就给你红包"). A persona line holding one is a pep
 /// talk, not a role with facts.
 fn flatters_or_bribes(sentence: &str) -> bool {
     let lower = sentence.to_lowercase();
@@ -587,8 +587,8 @@ const QUESTION_CJK: &[&str] = &[
     "언제", "몇", "何", "なぜ", "どう", "どの", "誰", "いつ", "どれ", "どこ",
 ];
 
-/// The clause opens like a question ("What do you check first", "Was prüfst du zuerst",
-/// "¿Qué harías", "지금 뭘 먼저 해야 하고"): with the question mark at the end of its sentence
+/// The clause opens like a question ("Which log do you open first", "Welche Datei öffnest du zuerst",
+/// "¿Qué harías", "오늘 뭘 먼저 고쳐야 하고"): with the question mark at the end of its sentence
 /// it is part of what is asked, never a directive of its own.
 pub(crate) fn opens_question(u: &str) -> bool {
     let t = u.trim_start();
@@ -626,8 +626,8 @@ const REASONING_NOUNS: &[&str] = &[
     "gedanken", "überlegung", "denkweg", "推理", "思考", "思路", "推論", "考え", "추론", "생각", "풀이",
 ];
 
-/// A unit about where the final answer goes (tags, a box, JSON, bold: "y la respuesta final entre
-/// <respuesta></respuesta>", "최종 답은 <답> 태그로 감싸 줘."), naming no reasoning: an output
+/// A unit about where the final answer goes (tags, a box, JSON, bold: "pon la respuesta final entre
+/// <final></final>", "최종 답은 <정답> 태그 안에 넣어 줘."), naming no reasoning: an output
 /// format, never a directive. The caller checks for a thinking verb.
 pub(crate) fn final_answer_format(u: &str) -> bool {
     let lower = u.to_lowercase();
@@ -647,7 +647,7 @@ const ANSWER_CONTAINERS: &[&str] = &[
 
 /// Nouns of a teaching deliverable: learners who will do the steps and the answer key or worked
 /// solutions the user wants made ("Leave space where students show their work step by step",
-/// "마지막에 정답지를 붙여 줘", "附上标准解答步骤", "Pour chaque corrigé, montre toutes les étapes").
+/// "끝에 모범 답안을 달아 줘", "附上标准解答步骤", "Dans le corrigé, détaille chaque étape").
 /// Lowercase substrings.
 #[rustfmt::skip]
 const LEARNER_DELIVERABLES: &[&str] = &[
@@ -849,14 +849,17 @@ pub(crate) fn directive_signal(u: &str) -> bool {
 }
 
 /// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"):
-/// lowercase substrings. Not a bare "depends on" / "dépend" / "hängt" / "depende": prices and
-/// rules depend on things too.
+/// lowercase substrings. Not a bare "depends on" / "dépend" / "hängt" / "depende" / "取决于",
+/// nor a bare "걸려" / "かかって" ("몇 초 걸려?", "時間がかかって"): prices, rules and
+/// durations depend on things too.
 #[rustfmt::skip]
 const STAKES: &[&str] = &[
     "depends on it", "depends on this", "riding on", "at stake", "get fired", "be fired", "my job",
     "my career", "davon hängt", "depende de esto", "me juego", "en juego", "me despiden", "en dépend", "en jeu",
-    "viré", "hängt davon ab", "hängt alles", "auf dem spiel", "gefeuert", "걸린", "걸려", "잘려",
-    "かかって", "クビ", "取决于你", "取决于这", "关系到我", "饭碗",
+    "viré", "hängt davon ab", "hängt alles", "auf dem spiel", "gefeuert", "잘려", "월세가 걸", "돈이 걸린", "생계가 걸",
+    "인생이 걸", "승진이 걸", "목숨이 걸", "자리가 걸", "生活がかかって", "昇進がかかって",
+    "人生がかかって", "進退がかかって", "給料がかかって", "家賃がかかって", "クビ", "取决于你", "取决于这",
+    "关系到我", "生死", "饭碗",
 ];
 
 /// The parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제").
@@ -914,7 +917,7 @@ const NOT_DELIVERABLE_CJK: &[&str] = &[
     "步骤", "自言自语", "独白",
 ];
 
-/// Names of reasoning models as a topic ("请评价哪些部分对推理模型是多余的").
+/// Names of reasoning models as a topic ("这段提示词里哪些话对推理模型没用").
 #[rustfmt::skip]
 const MODEL_TOPICS: &[&str] = &[
     "reasoning model", "Reasoning model", "推理模型", "推論モデル", "추론 모델", "추론모델",
@@ -949,7 +952,7 @@ fn deliver_words() -> &'static WordTable {
 
 /// A request about the output (what to state, give, list, evaluate or use), not about how to
 /// think: an output verb leads the unit (or, in Hangul/kana/Han text, an output request
-/// occurs), or it states what the user wants ("I want each customer once."); and no lexicon
+/// occurs), or it states what the user wants ("I want every city listed once."); and no lexicon
 /// anchor, thinking verb, reasoning noun, "before ...", pep-talk word or "you" occurs. Such a
 /// unit is never removed.
 pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool) -> bool {
@@ -1141,7 +1144,7 @@ mod tests {
             assert_eq!(opens_question(u), want, "{u}");
         }
         assert!(final_answer_format("y la respuesta final entre <r></r>"));
-        assert!(final_answer_format("최종 답은 <답> 태그로 감싸 줘."));
+        assert!(final_answer_format("최종 답은 <정답> 태그 안에 넣어 줘."));
         assert!(!final_answer_format(
             "put your reasoning in <think> and the final answer in <a>"
         ));

@@ -106,4 +106,10 @@ fn facts_with_du_and_depends_are_no_sign() {
     assert!(guards::directive_signal("Kannst du das prüfen?"));
     assert!(guards::directive_signal("Was denkst du über den Vertrag?"));
     assert!(guards::directive_signal("My job depends on it."));
+    // Durations "take" time in Korean and Japanese ("걸려", "かかって"): no stakes either.
+    assert!(!guards::directive_signal(
+        "서울에서 부산까지 기차로 몇 시간 걸려?"
+    ));
+    assert!(!guards::directive_signal("この処理は毎晩三時間かかっています。"));
+    assert!(guards::directive_signal("월세가 걸린 일이라 정확해야 해요."));
 }

@@ -180,7 +180,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
         // A condition belongs to the clause it governs ("If it's wrong, give a
-        // counterexample.", "Sinon, donne un contre-exemple."): a clause opened by a
+        // counterexample.", "Sinon, propose une autre date."): a clause opened by a
         // subordinator is never cut away from a kept clause after it.
         for i in 0..kinds.len() {
             let next_kept = kinds.get(i + 1) == Some(&Cut::Keep);
