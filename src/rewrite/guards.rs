@@ -814,6 +814,9 @@ const YOU: &[&str] = &[
     "ti", "tus", "usted", "contigo", "vous", "toi", "tes", "votre", "vos", "t'es", "dich", "dir",
     "dein", "deine", "deinen", "deiner", "deinem",
 ];
+/// Words in "-st" next to a French "du" that are no German verb ("du test", "c'est du ...").
+const NOT_DU_VERBS: &[&str] = &["test", "tests", "post", "ouest", "rest", "zest", "contrast"];
+
 /// [`YOU`] in scripts without spaces (substrings).
 #[rustfmt::skip]
 const YOU_CJK: &[&str] = &["너", "네가", "당신", "あなた", "君", "お前", "你", "您"];
@@ -844,7 +847,7 @@ pub(crate) fn directive_signal(u: &str) -> bool {
                     .into_iter()
                     .flatten()
                     .filter_map(|j| words.get(j))
-                    .any(|v| v.len() > 3 && v.ends_with("st"))
+                    .any(|v| v.len() > 3 && v.ends_with("st") && !NOT_DU_VERBS.contains(v))
     })
 }
 

@@ -103,6 +103,7 @@ fn facts_with_du_and_depends_are_no_sign() {
         "The fee depends on the weight: one ton costs more."
     ));
     assert!(!guards::directive_signal("El precio depende de la temporada."));
+    assert!(!guards::directive_signal("Le résultat du test vient du serveur."));
     assert!(guards::directive_signal("Kannst du das prüfen?"));
     assert!(guards::directive_signal("Was denkst du über den Vertrag?"));
     assert!(guards::directive_signal("My job depends on it."));
