@@ -1039,7 +1039,8 @@ pub(crate) fn label_quote(q: &str) -> bool {
     label || template
 }
 
-/// `s` without its placeholders (`<…>`, `‹…›`, `(…)`, `（…）`, `…`, `...`), and whether it had one.
+/// `s` without its placeholders (`<…>`, `‹…›`, `(…)`, `（…）` holding words, `…`, `...`), and
+/// whether it had one.
 fn without_placeholders(s: &str) -> (String, bool) {
     let mut out = String::new();
     let mut had = false;
@@ -1060,7 +1061,18 @@ fn without_placeholders(s: &str) -> (String, bool) {
             '（' => Some('）'),
             _ => None,
         };
-        if let Some(e) = end.filter(|e| rest.contains(*e)) {
+        // A bracket holds a placeholder when it holds words, not a file name, path or number
+        // ("(your reasoning)", "（考えたこと）", not "(config.yml)" or "(line 12)").
+        let words_only = |e: char| {
+            rest.split(e).next().is_some_and(|inside| {
+                c == '<' || c == '‹' || inside == "..." || inside == "…" || {
+                    !inside
+                        .chars()
+                        .any(|x| x.is_ascii_digit() || matches!(x, '.' | '/' | '\\' | '_'))
+                }
+            })
+        };
+        if let Some(e) = end.filter(|e| rest.contains(*e) && words_only(*e)) {
             close = Some(e);
             had = true;
         } else if c == '…' {

@@ -59,6 +59,10 @@ fn korean_next_introduces_material() {
 fn quoted_messages_are_no_templates() {
     assert!(!guards::label_quote("\"Fehler: Datei (config.yml) fehlt\""));
     assert!(!guards::label_quote("\"Error: cannot open (db.sqlite)...\""));
+    assert!(!guards::label_quote("\"Fehler: (config.yml)\""));
+    assert!(guards::label_quote(
+        "\"Reasoning: (your steps) Answer: (one word)\""
+    ));
     assert!(guards::label_quote("\"Thoughts: <...> Answer: <...>\""));
     assert!(guards::label_quote("„Gedanken: … / Antwort: …“"));
     assert!(guards::label_quote("「考察：（...）」"));
