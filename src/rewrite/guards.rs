@@ -502,15 +502,44 @@ fn situated_role(sentence: &str) -> bool {
     SITUATION.iter().any(|w| lower.contains(w))
 }
 
-/// Superlative flattery of the model ("the smartest model", "nunca me fallas", "最聪明"):
-/// lowercase substrings.
+/// Flattery that can only be aimed at the model ("never let me down", "the best model",
+/// "nunca me fallas", "最高のAI"): lowercase substrings.
 #[rustfmt::skip]
 const FLATTERY: &[&str] = &[
-    "smartest", "cleverest", "brightest", "never let me down", "best model", "más listo",
-    "más lista", "nunca me fallas", "mejor modelo", "te invito", "plus brillant",
-    "plus intelligent", "meilleur modèle", "klügste", "schlauste", "beste modell", "천재",
-    "최고의 ai", "天才", "最高のai", "最聪明",
+    "never let me down", "best model", "nunca me fallas", "mejor modelo", "te invito",
+    "meilleur modèle", "beste modell", "최고의 ai", "最高のai",
 ];
+
+/// Superlatives that flatter the model only when said of it ("the smartest model", "you're
+/// the cleverest", "Du bist das klügste ..."), not of someone in the task ("Lena is the
+/// smartest player"): lowercase substrings.
+#[rustfmt::skip]
+const SUPERLATIVES: &[&str] = &[
+    "smartest", "cleverest", "brightest", "más listo", "más lista", "plus brillant",
+    "plus intelligent", "klügste", "schlauste", "천재", "天才", "最聪明",
+];
+
+/// Words that show a superlative is said of the model: the model itself, or "you" before it
+/// in the same clause.
+#[rustfmt::skip]
+const MODEL_WORDS: &[&str] = &["model", "modelo", "modèle", "modell", " ai", "assistant", "모델", "モデル", "模型"];
+#[rustfmt::skip]
+const YOU_BEFORE: &[&str] = &[
+    "you", "eres", "tú", "t'es", "tu es", "du bist", "du ", "너", "당신", "あなた", "君", "你", "您",
+];
+
+/// A superlative from [`SUPERLATIVES`] said of the model.
+fn superlative_of_model(lower: &str) -> bool {
+    SUPERLATIVES.iter().any(|w| {
+        lower.match_indices(w).any(|(at, _)| {
+            let clause = lower
+                .get(..at)
+                .map(|b| b.rsplit([';', ':', '；', '：', '.', '。']).next().unwrap_or(b))
+                .unwrap_or("");
+            MODEL_WORDS.iter().any(|m| lower.contains(m)) || YOU_BEFORE.iter().any(|y| clause.contains(y))
+        })
+    })
+}
 
 /// Bribes and ratings ("tip", "Trinkgeld", "チップ", "打赏"): only a sign when aimed at the model
 /// (see [`BRIBE_AIMED`]); alone they are the user's facts ("the bonus depends on sales",
@@ -536,7 +565,7 @@ const BRIBE_AIMED: &[&str] = &[
 /// talk, not a role with facts.
 fn flatters_or_bribes(sentence: &str) -> bool {
     let lower = sentence.to_lowercase();
-    if FLATTERY.iter().any(|w| lower.contains(w)) {
+    if FLATTERY.iter().any(|w| lower.contains(w)) || superlative_of_model(&lower) {
         return true;
     }
     let bribe = BRIBES.iter().any(|w| {

@@ -36,6 +36,13 @@ fn roles_with_money_facts_stay() {
     ] {
         assert!(guards::role_with_facts(t), "{t}");
     }
+    // A superlative said of someone in the task is a fact too.
+    assert!(guards::role_with_facts(
+        "You are the coach of our chess club; Lena is the smartest player we have."
+    ));
+    assert!(!guards::role_with_facts(
+        "Du bist das klügste Modell; hilf mir bei der Steuer."
+    ));
     // A bribe aimed at the model still makes the persona line a pep talk.
     assert!(!guards::role_with_facts(
         "You are a genius analyst: I'll tip you $50 for a perfect answer."
