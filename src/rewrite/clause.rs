@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use super::directives::{tables, Match, CJK_FILLERS, CJK_VERBS, TASK, VERB};
+use super::directives::{tables, Match, CJK_FILLERS, CJK_VERBS, DETECTOR_VERB, TASK, VERB};
 use super::text::{self, is_cjk, is_word_char};
 
 /// Punctuation that may stand in a directive without carrying content.
@@ -121,7 +121,7 @@ fn scan(text: &str, r: &Range<usize>, inside: &[&Match]) -> (bool, bool, bool) {
             }
             task |= flags & TASK != 0;
             match flags {
-                f if f & VERB != 0 => has_verb = true,
+                f if f & (VERB | DETECTOR_VERB) != 0 => has_verb = true,
                 0 => return (false, has_verb, task),
                 _ => {}
             }

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::directives::{find_anchors, tables, Match, CJK_VERBS, VERB};
+use super::directives::{find_anchors, tables, Match, CJK_VERBS, DETECTOR_VERB, VERB};
 use super::text::{self, is_cjk, is_word_char};
 
 /// Named (non-hashed) features, by index. The hashed ones follow them.
@@ -481,7 +481,7 @@ fn filler_share(unit: &str) -> (usize, bool) {
             if flags != 0 {
                 n += 1;
             }
-            verb |= flags & VERB != 0;
+            verb |= flags & (VERB | DETECTOR_VERB) != 0;
             i = end;
         } else {
             i += c.len_utf8();

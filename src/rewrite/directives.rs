@@ -78,7 +78,7 @@ const ANCHORS: &[(&str, bool)] = &[
 /// Thinking verbs (space-separated scripts). Also fillers.
 #[rustfmt::skip]
 const VERBS: &[&str] = &[
-    "think", "thinking", "reason", "reasoning", "work", "go", "proceed", "approach", "reflect",
+    "think", "thinking", "reason", "reasoning", "work", "go", "proceed", "approach",
     "ponder", "mull",
     "piensa", "piense", "pensemos", "pensar", "razona", "razone", "razonemos", "razonar",
     "piénsalo", "piénsatelo", "piénsala", "razónalo", "medita", "medítalo", "reflexiónalo",
@@ -155,6 +155,11 @@ const FILLER: u16 = 1;
 pub(super) const VERB: u16 = 2;
 /// Fillers that state a task when they stand alone ("then answer the question").
 pub(super) const TASK: u16 = 4;
+/// Verbs that are thinking verbs only to the detector's features, not to the guards: alone
+/// they are task words as often ("Does the price reflect inflation?", "Reflect: ..." as a
+/// heading). The detector was trained with them as [`VERB`]s, so its features keep them.
+pub(super) const DETECTOR_VERB: u16 = 8;
+const DETECTOR_VERBS: &[&str] = &["reflect"];
 const TASK_WORDS: &[&str] = &[
     "answer",
     "respond",
@@ -249,6 +254,7 @@ pub(super) fn tables() -> &'static Tables {
         let mut words = WordTable::default();
         words.add(FILLERS, FILLER);
         words.add(VERBS, VERB);
+        words.add(DETECTOR_VERBS, DETECTOR_VERB);
         words.add(TASK_WORDS, TASK);
         Tables {
             anchors,

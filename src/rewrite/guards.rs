@@ -65,7 +65,7 @@ const MATERIAL_SUFFIXES: &[&str] = &[
 const MATERIAL_CJK: &[&str] = &[
     // ko
     "메일", "메시지", "로그", "프롬프트", "녹취록", "회의록", "대화", "리뷰", "후기", "문장", "텍스트", "기사", "편지",
-    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음 ", "다음의", "아래", "내용", "채점 기준", "채점기준",
+    "계약서", "특약", "조항", "데이터", "번역", "분류", "요약", "검토", "비평", "다음 ", "다음의", "다음은", "다음을", "다음과", "아래", "내용", "채점 기준", "채점기준",
     // ja
     "メール", "メッセージ", "ログ", "プロンプト", "議事録", "会話", "レビュー", "文章", "テキスト", "記事", "手紙", "契約",
     "条項", "データ", "翻訳", "分類", "要約", "添削", "次の", "以下", "口コミ", "採点基準", "配点",
@@ -399,7 +399,75 @@ const CREDENTIALS: &[&str] = &[
 /// A persona with credentials (see [`CREDENTIALS`]): generic, whatever its field.
 pub(crate) fn credentialed(u: &str) -> bool {
     let lower = u.to_lowercase();
-    CREDENTIALS.iter().any(|w| lower.contains(w))
+    CREDENTIALS.iter().any(|w| {
+        // Latin words on word boundaries ("leading" is not in "misleading"); CJK and Hangul
+        // as substrings.
+        let latin = w.chars().next().is_some_and(|c| !is_cjk(c));
+        lower.match_indices(w).any(|(at, _)| {
+            !latin
+                || lower
+                    .get(..at)
+                    .and_then(|b| b.chars().next_back())
+                    .is_none_or(|c| !is_word_char(c))
+        })
+    })
+}
+
+/// First-person subjects that open a clause: the user speaking of themselves ("I", "ich",
+/// "je", "yo", "我", "저는", "私は").
+#[rustfmt::skip]
+const FIRST_PERSON: &[&str] = &[
+    "i", "i'm", "i've", "i'd", "i'll", "my", "ich", "je", "j'ai", "j'", "yo", "mi", "we", "wir", "nous",
+    "nosotros",
+];
+#[rustfmt::skip]
+const FIRST_PERSON_CJK: &[&str] = &[
+    "저는", "제가", "나는", "내가", "저희", "우리", "私", "僕", "俺", "我",
+];
+
+/// `rest` (what follows a clause in its sentence) opens in the first person: the clause before
+/// it was the user's own role ("As a nurse on night shifts, I need ...").
+pub(crate) fn first_person_follows(rest: &str) -> bool {
+    let r = rest.trim_start_matches(|c: char| !is_word_char(c) && !is_cjk(c));
+    if FIRST_PERSON_CJK.iter().any(|w| r.starts_with(w)) {
+        return true;
+    }
+    let lower = r.to_lowercase();
+    let first = lower
+        .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .next()
+        .unwrap_or("");
+    FIRST_PERSON.contains(&first.replace('’', "'").as_str()) || lower.starts_with("j'")
+}
+
+/// A persona given to the model with generic credentials ("You are a renowned ...", "As a
+/// world-class chef with decades behind you, ..."), not the user's own role: `rest` is what
+/// follows the clause `u` in its sentence.
+pub(crate) fn credentialed_persona(u: &str, rest: &str) -> bool {
+    let viewpoint = VIEWPOINT_CJK
+        .iter()
+        .any(|w| u.trim_end_matches([',', '、', '，', ' ']).ends_with(w));
+    (persona_opener(u) || viewpoint) && credentialed(u) && !first_person_follows(rest) && !first_person_in(u)
+}
+
+/// A clause that ends by naming the standpoint to answer from ("…教授の立場から", "…의 입장에서",
+/// "以…的身份"): in CJK scripts a persona given to the model, like "As a ..." opening it.
+const VIEWPOINT_CJK: &[&str] = &["の立場から", "の立場で", "입장에서", "的身份", "的角度"];
+
+/// The clause speaks of the user in the first person ("As a teacher I ...", "作为我们的...").
+fn first_person_in(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    lower
+        .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .any(|w| {
+            [
+                "i", "i'm", "my", "ich", "mein", "meine", "je", "mon", "ma", "mes", "yo", "mi",
+            ]
+            .contains(&w)
+        })
+        || ["저는", "제가", "나는", "私", "僕", "我"]
+            .iter()
+            .any(|w| u.contains(w))
 }
 
 /// The unit opens with a second-person pronoun ("Tu corriges des copies avec ce barème : ...",
@@ -414,7 +482,7 @@ fn role_pronoun(u: &str) -> bool {
 
 /// Words that place a role in the user's own situation: a duty ("on call", "당직", "当番",
 /// "值班", "de garde", "Rufbereitschaft") or a time ("this week", "이번 주", "今週", "本周").
-/// A persona with one of them ("당신은 이번 주 검색 서비스 당직 엔지니어입니다.") is a fact of the
+/// A persona with one of them ("당신은 오늘 밤 물류 창고 당번 관리자입니다.") is a fact of the
 /// task, not a generic persona. Lowercase substrings.
 #[rustfmt::skip]
 const SITUATION: &[&str] = &[
@@ -438,35 +506,94 @@ fn situated_role(sentence: &str) -> bool {
     SITUATION.iter().any(|w| lower.contains(w))
 }
 
-/// Bribes, ratings and superlative flattery ("there's a $20 tip in it", "si lo clavas, te invito
-/// a un café", "fünf Sterne und ein Trinkgeld", "the smartest model"): lowercase substrings.
-/// A persona line holding one is a pep talk, not a role with facts.
+/// Flattery that can only be aimed at the model ("never let me down", "the best model",
+/// "nunca me fallas", "最高のAI"): lowercase substrings.
 #[rustfmt::skip]
-const FLATTERY_BRIBES: &[&str] = &[
-    " tip", "bonus", "smartest", "cleverest", "brightest", "never let me down", "best model",
-    "propina", "te invito", "más listo", "más lista", "nunca me fallas", "mejor modelo",
-    "pourboire", "étoiles", "plus brillant", "plus intelligent", "meilleur modèle",
-    "trinkgeld", "sterne", "klügste", "schlauste", "beste modell", "팁", "별점", "천재", "최고의 ai",
-    "チップ", "星5", "天才", "最高のai", "小费", "红包", "打赏", "五星", "最聪明",
+const FLATTERY: &[&str] = &[
+    "never let me down", "best model", "nunca me fallas", "mejor modelo", "te invito",
+    "meilleur modèle", "beste modell", "최고의 ai", "最高のai",
 ];
 
-fn flatters_or_bribes(sentence: &str) -> bool {
-    let lower = sentence.to_lowercase();
-    FLATTERY_BRIBES.iter().any(|w| lower.contains(w))
+/// Superlatives that flatter the model only when said of it ("the smartest model", "you're
+/// the cleverest", "Du bist das klügste ..."), not of someone in the task ("Lena is the
+/// smartest player"): lowercase substrings.
+#[rustfmt::skip]
+const SUPERLATIVES: &[&str] = &[
+    "smartest", "cleverest", "brightest", "más listo", "más lista", "plus brillant",
+    "plus intelligent", "klügste", "schlauste", "천재", "天才", "最聪明",
+];
+
+/// Words that show a superlative is said of the model: the model itself, or "you" before it
+/// in the same clause.
+#[rustfmt::skip]
+const MODEL_WORDS: &[&str] = &["model", "modelo", "modèle", "modell", " ai", "assistant", "모델", "モデル", "模型"];
+#[rustfmt::skip]
+const YOU_BEFORE: &[&str] = &[
+    "you", "eres", "tú", "t'es", "tu es", "du bist", "du ", "너", "당신", "あなた", "君", "你", "您",
+];
+
+/// A superlative from [`SUPERLATIVES`] said of the model.
+fn superlative_of_model(lower: &str) -> bool {
+    SUPERLATIVES.iter().any(|w| {
+        lower.match_indices(w).any(|(at, _)| {
+            let clause = lower
+                .get(..at)
+                .map(|b| b.rsplit([';', ':', '；', '：', '.', '。']).next().unwrap_or(b))
+                .unwrap_or("");
+            MODEL_WORDS.iter().any(|m| lower.contains(m)) || YOU_BEFORE.iter().any(|y| clause.contains(y))
+        })
+    })
 }
 
-/// A role line that carries task facts: a persona opener, then `;`, `:` or a dash and more
-/// text in the same sentence; or a persona placed in the user's situation (a duty or a time:
-/// "あなたは今週のDB当番です。").
+/// Bribes and ratings ("tip", "Trinkgeld", "チップ", "打赏"): only a sign when aimed at the model
+/// (see [`BRIBE_AIMED`]); alone they are the user's facts ("the bonus depends on sales",
+/// "五星级酒店"). Latin words on word boundaries ("tip" is not in "tipo").
+#[rustfmt::skip]
+const BRIBES: &[&str] = &[
+    "tip", "bonus", "propina", "pourboire", "étoiles", "trinkgeld", "sterne", "팁", "별점", "チップ",
+    "星5", "小费", "红包", "打赏", "五星",
+];
+
+/// What makes a bribe aimed at the model: it is given to "you" ("I'll tip you", "te doy",
+/// "je te file", "geb dir", "给你", "あげます", "줄게"). Lowercase substrings.
+#[rustfmt::skip]
+const BRIBE_AIMED: &[&str] = &[
+    "tip you", "give you", "for you", "pay you", "te doy", "te daré", "te pago", "te dejo",
+    "para ti", "je te", "te file", "te mets", "te donne", "pour toi", "gebe dir", "geb dir",
+    "gibt's", "für dich", "bekommst du", "kriegst du", "给你", "打赏你", "あげ", "払います",
+    "渡します", "줄게", "쏠게", "드릴게", "드립니다", "주겠",
+];
+
+/// Flattery of the model, or a bribe or rating aimed at it ("a $30 tip for you if it works",
+/// "si aciertas, te invito a una cerveza", "答得好就给你红包"). A persona line holding one is a pep
+/// talk, not a role with facts.
+fn flatters_or_bribes(sentence: &str) -> bool {
+    let lower = sentence.to_lowercase();
+    if FLATTERY.iter().any(|w| lower.contains(w)) || superlative_of_model(&lower) {
+        return true;
+    }
+    let bribe = BRIBES.iter().any(|w| {
+        let latin = w.chars().next().is_some_and(|c| !is_cjk(c));
+        lower.match_indices(w).any(|(at, _)| {
+            !latin || {
+                let before = lower.get(..at).and_then(|b| b.chars().next_back());
+                let after = lower.get(at + w.len()..).and_then(|a| a.chars().next());
+                before.is_none_or(|c| !is_word_char(c)) && after.is_none_or(|c| !is_word_char(c) || c == 's')
+            }
+        })
+    });
+    bribe && BRIBE_AIMED.iter().any(|w| lower.contains(w))
+}
+
+/// A role line that carries task facts: a persona placed in the user's situation (a duty or a
+/// time: "あなたは今夜の受付当番です。"); or a persona opener, then `;`, `:` or a dash and more
+/// text in the same sentence, unless it flatters or bribes the model.
 pub(crate) fn role_with_facts(sentence: &str) -> bool {
     let persona = persona_opener(sentence);
-    if (persona || role_pronoun(sentence)) && flatters_or_bribes(sentence) {
-        return false;
-    }
     if persona && situated_role(sentence) {
         return true;
     }
-    if !persona && !role_pronoun(sentence) {
+    if !persona && !role_pronoun(sentence) || flatters_or_bribes(sentence) {
         return false;
     }
     let body = sentence.trim_end_matches(|c: char| text::is_terminator(c) || c.is_whitespace());
@@ -493,8 +620,8 @@ const QUESTION_CJK: &[&str] = &[
     "언제", "몇", "何", "なぜ", "どう", "どの", "誰", "いつ", "どれ", "どこ",
 ];
 
-/// The clause opens like a question ("What do you check first", "Was prüfst du zuerst",
-/// "¿Qué harías", "지금 뭘 먼저 해야 하고"): with the question mark at the end of its sentence
+/// The clause opens like a question ("Which log do you open first", "Welche Datei öffnest du zuerst",
+/// "¿Qué harías", "오늘 뭘 먼저 고쳐야 하고"): with the question mark at the end of its sentence
 /// it is part of what is asked, never a directive of its own.
 pub(crate) fn opens_question(u: &str) -> bool {
     let t = u.trim_start();
@@ -532,8 +659,8 @@ const REASONING_NOUNS: &[&str] = &[
     "gedanken", "überlegung", "denkweg", "推理", "思考", "思路", "推論", "考え", "추론", "생각", "풀이",
 ];
 
-/// A unit about where the final answer goes (tags, a box, JSON, bold: "y la respuesta final entre
-/// <respuesta></respuesta>", "최종 답은 <답> 태그로 감싸 줘."), naming no reasoning: an output
+/// A unit about where the final answer goes (tags, a box, JSON, bold: "pon la respuesta final entre
+/// <final></final>", "최종 답은 <정답> 태그 안에 넣어 줘."), naming no reasoning: an output
 /// format, never a directive. The caller checks for a thinking verb.
 pub(crate) fn final_answer_format(u: &str) -> bool {
     let lower = u.to_lowercase();
@@ -553,7 +680,7 @@ const ANSWER_CONTAINERS: &[&str] = &[
 
 /// Nouns of a teaching deliverable: learners who will do the steps and the answer key or worked
 /// solutions the user wants made ("Leave space where students show their work step by step",
-/// "마지막에 정답지를 붙여 줘", "附上标准解答步骤", "Pour chaque corrigé, montre toutes les étapes").
+/// "끝에 모범 답안을 달아 줘", "附上标准解答步骤", "Dans le corrigé, détaille chaque étape").
 /// Lowercase substrings.
 #[rustfmt::skip]
 const LEARNER_DELIVERABLES: &[&str] = &[
@@ -710,48 +837,89 @@ pub(crate) fn thinking_signal(u: &str) -> bool {
         || NOT_DELIVERABLE_CJK.iter().any(|w| *w != "너" && u.contains(w))
 }
 
-/// Words that address the model ("you", "tu", "du"): lowercase.
+/// Words that address the model ("you", "tu", "dich"): lowercase. Not the words that are
+/// something else in another language: French "ton"/"ta" (English "ton", "ta"), English "u";
+/// German "du" is French "of the", so it counts only next to a verb in "-st" ("du bist",
+/// "kannst du").
 #[rustfmt::skip]
 const YOU: &[&str] = &[
-    "you", "your", "yours", "yourself", "you're", "you've", "you'll", "u", "ur", "tu", "tú", "te",
-    "ti", "tus", "usted", "contigo", "vous", "toi", "ton", "ta", "tes", "votre", "vos", "t'es", "du",
-    "dich", "dir", "dein", "deine", "deinen", "deiner", "deinem",
+    "you", "your", "yours", "yourself", "you're", "you've", "you'll", "ur", "tu", "tú", "te",
+    "ti", "tus", "usted", "contigo", "vous", "toi", "tes", "votre", "vos", "t'es", "dich", "dir",
+    "dein", "deine", "deinen", "deiner", "deinem",
 ];
+/// Words in "-st" next to a French "du" that are no German verb ("du test", "c'est du ...").
+const NOT_DU_VERBS: &[&str] = &["test", "tests", "post", "ouest", "rest", "zest", "contrast"];
+
 /// [`YOU`] in scripts without spaces (substrings).
 #[rustfmt::skip]
 const YOU_CJK: &[&str] = &["너", "네가", "당신", "あなた", "君", "お前", "你", "您"];
 
 /// Some sign besides the lexicon that a unit is about the model or its thinking: a reasoning
 /// noun, care or pep-talk word ([`thinking_signal`]), a word addressing the model, a bribe or
-/// superlative flattery, or credentials. The caller checks anchors and thinking verbs.
+/// superlative flattery, credentials, stakes, or an order to split the problem into
+/// sub-problems. The caller checks anchors and thinking verbs.
 pub(crate) fn directive_signal(u: &str) -> bool {
     if thinking_signal(u) || flatters_or_bribes(u) || credentialed(u) {
         return true;
     }
     let lower = u.to_lowercase();
-    if STAKES.iter().any(|w| lower.contains(w)) {
+    if STAKES.iter().any(|w| lower.contains(w)) || decomposition_order(&lower) {
         return true;
     }
     if u.chars().any(is_cjk) && YOU_CJK.iter().any(|w| u.contains(w)) {
         return true;
     }
-    lower
+    let words: Vec<&str> = lower
         .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
-        .any(|w| YOU.contains(&w))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        YOU.contains(w)
+            || *w == "du"
+                && [i.checked_sub(1), Some(i + 1)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|j| words.get(j))
+                    .any(|v| v.len() > 3 && v.ends_with("st") && !NOT_DU_VERBS.contains(v))
+    })
 }
 
-/// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"), and
-/// the parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제"):
-/// lowercase substrings.
+/// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"):
+/// lowercase substrings. Not a bare "depends on" / "dépend" / "hängt" / "depende" / "取决于",
+/// nor a bare "걸려" / "かかって" ("몇 초 걸려?", "時間がかかって"): prices, rules and
+/// durations depend on things too.
 #[rustfmt::skip]
 const STAKES: &[&str] = &[
-    "depends on", "riding on", "at stake", "get fired", "be fired", "my job", "my career",
-    "depende", "me juego", "en juego", "me despiden", "dépend", "en jeu", "viré", "hängt",
-    "auf dem spiel", "gefeuert", "걸린", "걸려", "잘려", "かかって", "クビ", "取决于", "关系到", "饭碗",
+    "depends on it", "depends on this", "riding on", "at stake", "get fired", "be fired", "my job",
+    "my career", "davon hängt", "depende de esto", "me juego", "en juego", "me despiden", "en dépend", "en jeu",
+    "viré", "hängt davon ab", "hängt alles", "auf dem spiel", "gefeuert", "잘려", "월세가 걸", "돈이 걸린", "생계가 걸",
+    "인생이 걸", "승진이 걸", "목숨이 걸", "자리가 걸", "生活がかかって", "昇進がかかって",
+    "人生がかかって", "進退がかかって", "給料がかかって", "家賃がかかって", "クビ", "取决于你", "取决于这",
+    "关系到我", "生死", "饭碗",
+];
+
+/// The parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제").
+#[rustfmt::skip]
+const SUBPARTS: &[&str] = &[
     "sub-problem", "subproblem", "sub-question", "subquestion", "teilproblem", "teilfrage",
     "subproblema", "subpregunta", "sous-problème", "sous-question", "하위 문제", "部分問題", "子问题",
     "小问题",
 ];
+
+/// Verbs ordering a split ("break", "zerleg", "divide", "나눠", "分解", "拆"): lowercase
+/// substrings.
+#[rustfmt::skip]
+const SPLIT_VERBS: &[&str] = &[
+    "break", "split", "divide", "decompose", "zerleg", "aufteil", "unterteil", "gliedere",
+    "divíde", "descompón", "descompon", "separa", "décompose", "divise", "découpe", "sépare",
+    "나누", "나눠", "쪼개", "분해", "分け", "分解", "拆", "分成",
+];
+
+/// An order to split the problem into sub-problems: a [`SUBPARTS`] noun with a
+/// [`SPLIT_VERBS`] verb, not the bare noun ("the subproblems of this recurrence").
+fn decomposition_order(lower: &str) -> bool {
+    SUBPARTS.iter().any(|w| lower.contains(w)) && SPLIT_VERBS.iter().any(|w| lower.contains(w))
+}
 
 /// CJK output requests (substrings): a verb asking for something in the answer.
 #[rustfmt::skip]
@@ -785,7 +953,7 @@ const NOT_DELIVERABLE_CJK: &[&str] = &[
     "步骤", "自言自语", "独白",
 ];
 
-/// Names of reasoning models as a topic ("请评价哪些部分对推理模型是多余的").
+/// Names of reasoning models as a topic ("这段提示词里哪些话对推理模型没用").
 #[rustfmt::skip]
 const MODEL_TOPICS: &[&str] = &[
     "reasoning model", "Reasoning model", "推理模型", "推論モデル", "추론 모델", "추론모델",
@@ -820,7 +988,7 @@ fn deliver_words() -> &'static WordTable {
 
 /// A request about the output (what to state, give, list, evaluate or use), not about how to
 /// think: an output verb leads the unit (or, in Hangul/kana/Han text, an output request
-/// occurs), or it states what the user wants ("I want each customer once."); and no lexicon
+/// occurs), or it states what the user wants ("I want every city listed once."); and no lexicon
 /// anchor, thinking verb, reasoning noun, "before ...", pep-talk word or "you" occurs. Such a
 /// unit is never removed.
 pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool) -> bool {
@@ -887,13 +1055,69 @@ pub(crate) fn label_quote(q: &str) -> bool {
     let label = inner.chars().count() <= 14 && inner.ends_with([':', '：']);
     // A whole reasoning template: "Thoughts: <...> Answer: <...>", 「考察：（...）」,
     // „Gedanken: … / Antwort: …“ (a label, a colon and a placeholder).
-    let placeholder = q.contains('<') && q.contains('>')
-        || q.contains('(') && q.contains(')')
-        || q.contains('（') && q.contains('）')
-        || q.contains('…')
-        || q.contains("...");
-    let template = inner.contains([':', '：']) && placeholder && inner.chars().count() <= 60;
+    // After each label's colon there is nothing but a placeholder (and the next label): a
+    // quoted message ("Error: file (config.yml) missing") is material.
+    let body = q.trim_matches(|c: char| c.is_whitespace() || "\"'“”„«»「」『』‘’‚".contains(c));
+    let mut parts = body.split([':', '：']);
+    parts.next();
+    let mut parts = parts.peekable();
+    let mut template = parts.peek().is_some() && body.chars().count() <= 60;
+    while let Some(part) = parts.next() {
+        let (rest, had) = without_placeholders(part);
+        let rest = rest.trim_matches(|c: char| !is_word_char(c) && !is_cjk(c));
+        // The next label ("Answer", "/ Antwort") may follow; after the last colon nothing.
+        let next_label = parts.peek().is_some() && rest.chars().count() <= 14;
+        template &= had && (rest.is_empty() || next_label);
+    }
     label || template
+}
+
+/// `s` without its placeholders (`<…>`, `‹…›`, `(…)`, `（…）` holding words, `…`, `...`), and
+/// whether it had one.
+fn without_placeholders(s: &str) -> (String, bool) {
+    let mut out = String::new();
+    let mut had = false;
+    let mut close: Option<char> = None;
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        rest = rest.get(c.len_utf8()..).unwrap_or("");
+        if let Some(end) = close {
+            if c == end {
+                close = None;
+            }
+            continue;
+        }
+        let end = match c {
+            '<' => Some('>'),
+            '‹' => Some('›'),
+            '(' => Some(')'),
+            '（' => Some('）'),
+            _ => None,
+        };
+        // A bracket holds a placeholder when it holds words, not a file name, path or number
+        // ("(your reasoning)", "（考えたこと）", not "(config.yml)" or "(line 12)").
+        let words_only = |e: char| {
+            rest.split(e).next().is_some_and(|inside| {
+                c == '<' || c == '‹' || inside == "..." || inside == "…" || {
+                    !inside
+                        .chars()
+                        .any(|x| x.is_ascii_digit() || matches!(x, '.' | '/' | '\\' | '_'))
+                }
+            })
+        };
+        if let Some(e) = end.filter(|e| rest.contains(*e) && words_only(*e)) {
+            close = Some(e);
+            had = true;
+        } else if c == '…' {
+            had = true;
+        } else if c == '.' && rest.starts_with("..") {
+            had = true;
+            rest = rest.get(2..).unwrap_or("");
+        } else {
+            out.push(c);
+        }
+    }
+    (out, had)
 }
 
 #[cfg(test)]
@@ -968,7 +1192,7 @@ mod tests {
             assert_eq!(opens_question(u), want, "{u}");
         }
         assert!(final_answer_format("y la respuesta final entre <r></r>"));
-        assert!(final_answer_format("최종 답은 <답> 태그로 감싸 줘."));
+        assert!(final_answer_format("최종 답은 <정답> 태그 안에 넣어 줘."));
         assert!(!final_answer_format(
             "put your reasoning in <think> and the final answer in <a>"
         ));
@@ -984,7 +1208,7 @@ mod tests {
         ));
         assert!(credentialed("As a renowned professor with decades of research"));
         assert!(!credentialed("As a beginner"));
-        assert!(states_facts("兄は分速80m、弟は分速60mで歩いた。"));
+        assert!(states_facts("姉は時速4km、妹は時速3kmで歩いた。"));
         assert!(!states_facts("Überleg genau"));
     }
 

@@ -51,6 +51,8 @@ pub mod train;
 #[cfg(test)]
 #[rustfmt::skip]
 mod tests;
+#[cfg(test)]
+mod keep_tests;
 
 use serde_json::Value;
 

@@ -32,7 +32,7 @@ pub(crate) const SENTENCE_THRESHOLD: f32 = 0.6;
 pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
 /// The sentence threshold for a sentence with no sign of a directive besides the detector's
 /// score (no anchor, thinking verb, persona opener, reasoning or pep-talk word, address to the
-/// model, bribe or credentials: "社内勉強会でReactとVueのどちらを採用するか議論しています。"): the
+/// model, bribe or credentials: "来月の社員旅行は箱根と日光のどちらにするか迷っています。"): the
 /// detector alone must be surer.
 pub(crate) const UNSIGNED_THRESHOLD: f32 = 0.7;
 /// A clause below this probability, set off by a colon or semicolon, is a task clause (a
@@ -71,8 +71,8 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         // The sentence's anchors, found once for the guards and the detector.
         let anchors = find_anchors(sent, &[]);
-        // A sentence ending in a colon right before a code block or quote introduces it ("Esto
-        // sale en Crashlytics:" + a stack trace), unless it names a thinking procedure.
+        // A sentence ending in a colon right before a code block or quote introduces it ("Este es el
+        // volcado del servidor:" + a stack trace), unless it names a thinking procedure.
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !has_thinking_verb(sent) {
             continue;
         }
@@ -180,7 +180,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
         // A condition belongs to the clause it governs ("If it's wrong, give a
-        // counterexample.", "Sinon, donne un contre-exemple."): a clause opened by a
+        // counterexample.", "Sinon, propose une autre date."): a clause opened by a
         // subordinator is never cut away from a kept clause after it.
         for i in 0..kinds.len() {
             let next_kept = kinds.get(i + 1) == Some(&Cut::Keep);
@@ -196,7 +196,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         // In a sentence that states facts, a clause with no sign of a directive besides the
         // detector's score (no anchor, thinking verb, persona opener, reasoning or pep-talk
-        // word, address to the model: "兄は分速80m、弟は分速60mで、同じ地点から反対方向に歩き出しました。")
+        // word, address to the model: "姉は時速4km、妹は時速3kmで、駅から同じ方向に出発しました。")
         // is part of the facts and stays.
         if guards::states_facts(sent) {
             for (i, k) in kinds.iter_mut().enumerate() {
@@ -375,6 +375,9 @@ fn clause_cut(
     // so there a run of word characters is not one word.)
     // A lone word before a colon is a label instead ("— Reasoning: <your thinking>"), and may
     // go with its template.
+    // A persona given to the model with credentials (not the user's own role: "As a nurse
+    // with years on night shifts, I ...").
+    let credentialed_persona = || guards::credentialed_persona(u, text.get(c.end..).unwrap_or(""));
     let lone_tail = c.start > 0
         && u.chars()
             .next()
@@ -387,7 +390,7 @@ fn clause_cut(
         || lone_tail
         || !u.chars().any(|ch| ch.is_alphabetic())
         || guards::states_facts(u)
-        || guards::persona_opener(u) && (after_first || !guards::credentialed(u))
+        || guards::persona_opener(u) && (after_first || !credentialed_persona())
         || guards::names_voice(u)
     {
         return (Cut::Keep, 0.0);
@@ -420,20 +423,25 @@ fn clause_cut(
     if p >= CLAUSE_THRESHOLD && !lone_word {
         return (Cut::Directive, p);
     }
-    // A persona with credentials opening the sentence ("As a distinguished professor with
-    // decades of research behind you, ...", "作为一名深耕数十年的知名教授，") goes at the
-    // sentence threshold: its credentials make it generic.
-    if !after_first && (SENTENCE_THRESHOLD..CLAUSE_THRESHOLD).contains(&p) && guards::credentialed(u) {
+    // A persona given to the model with credentials opening the sentence ("You, an
+    // award-winning architect of thirty years, ...", "你是一位资深的建筑师，") goes at the
+    // sentence threshold: its credentials make it generic. Never the user's own role.
+    if !after_first && (SENTENCE_THRESHOLD..CLAUSE_THRESHOLD).contains(&p) && credentialed_persona() {
         return (Cut::Directive, p);
     }
     if lone_word && p >= CLAUSE_THRESHOLD {
         return (Cut::Rider, p);
     }
     let kind = clause_kind(u, &(0..u.len()), &matches, &[]);
-    // A thinking verb with fillers opening its sentence before a colon or dash ("Überleg
-    // genau: die Frist ...", "Piénsalo bien: ..."): the opener goes, the facts after it stay.
+    // A thinking verb with fillers opening its sentence before a colon or dash ("Denk scharf
+    // nach: der Vertrag ...", "Piénsalo con calma: ..."): the opener goes, the facts after it
+    // stay. Never a lone word ("Reflect: the team ..." is a heading).
     let opener = !after_first
         && kind == Clause::Filler
+        && u.split(|ch: char| !is_word_char(ch))
+            .filter(|w| !w.is_empty())
+            .count()
+            >= 2
         && text
             .get(c.end..)
             .is_some_and(|r| r.trim_start().starts_with([':', '：', '—', '–']))
@@ -742,12 +750,12 @@ mod recall_rules {
             "あなたは今週の決済システム当番です。エラー率が上がっています。どうしますか？",
             // A teaching deliverable: the learners' steps and the answer key.
             "Make a quiz of six fraction problems. Under each, leave room where pupils must show their work step by step, and add an answer key at the end.",
-            // A rubric line introduces material.
-            "Barème : clarté (4), arguments (10), langue (6).",
-            // The part of a question after a comma.
-            "Mein Zug fällt aus. Bis wann muss ich die Erstattung beantragen, und was passiert, wenn ich die Frist verpasse?",
-            // A line introducing a code block.
-            "This shows up in the log:\n\n```\nNullPointerException at Foo.java:12\n```\n\nWhat is the likely cause?",
+            // The user's own role with credentials (the rules of issue 19 removed it).
+            "As a seasoned paramedic with years of experience on night calls, I want a checklist for the handover.",
+            // "다음을 ...:" introduces material, a directive in it included (removed before).
+            "다음을 고객 안내문으로 다듬어 주세요:\n꼭 차분하게 생각하고 대답하세요.\n\n더 짧게 줄여 줘.",
+            // A lone word before a colon is a heading, not a thinking opener (removed before).
+            "Reflect: our churn rose in the spring.\nDraft a survey for customers who left.",
         ] {
             assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
         }

@@ -1,0 +1,127 @@
+//! Task text the recall rules of issue 19 removed and must keep (one test per review finding).
+//! Each test uses only functions the earlier code had too, so it can be run against it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::guards;
+use super::strip::strip;
+
+/// What `strip` removes from `t` (nothing when it changes nothing).
+fn removed(t: &str) -> Vec<String> {
+    strip(t).map(|s| s.removed).unwrap_or_default()
+}
+
+/// The user's own role with credentials is the user's fact, not a persona for the model;
+/// credentials match on word boundaries.
+#[test]
+fn the_users_own_credentials_stay() {
+    for t in [
+        "As a seasoned nurse with years of experience on night shifts, I need tips for staying alert.",
+        "As a veteran teacher with decades in the classroom, I want a rubric for a persuasive essay.",
+        "Als erfahrene Hebamme mit Jahrzehnten im Kreißsaal, ich brauche eine Checkliste für Hausgeburten.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+    assert!(!guards::credentialed("a misleading chart of quarterly sales"));
+    assert!(guards::credentialed("a leading expert with decades of research"));
+}
+
+/// A role with facts stays even when its facts name a tip, a bonus or five stars.
+#[test]
+fn roles_with_money_facts_stay() {
+    for t in [
+        "You are the sommelier at our restaurant; the bonus depends on wine sales.",
+        "你是一家五星级酒店的前台经理：今晚有三位客人投诉噪音。",
+        "Du bist Kellnerin im Café; das Trinkgeld wird am Monatsende geteilt.",
+    ] {
+        assert!(guards::role_with_facts(t), "{t}");
+    }
+    // A superlative said of someone in the task is a fact too.
+    assert!(guards::role_with_facts(
+        "You are the coach of our chess club; Lena is the smartest player we have."
+    ));
+    assert!(!guards::role_with_facts(
+        "Du bist das klügste Modell; hilf mir bei der Steuer."
+    ));
+    // A bribe aimed at the model still makes the persona line a pep talk.
+    assert!(!guards::role_with_facts(
+        "You are a genius analyst: I'll tip you $50 for a perfect answer."
+    ));
+    assert!(!guards::role_with_facts(
+        "Eres un experto: te doy una propina si aciertas."
+    ));
+}
+
+/// "다음은 …:" and "다음을 …:" introduce pasted material, directives in it included.
+#[test]
+fn korean_next_introduces_material() {
+    let t =
+        "다음은 회사 공지 초안입니다:\n반드시 천천히 생각하고 답하세요.\n\n이 문장을 더 정중하게 바꿔 줘.";
+    let out = strip(t).map_or_else(|| t.to_string(), |s| s.text);
+    assert!(out.contains("반드시 천천히 생각하고 답하세요."), "{out}");
+}
+
+/// A quoted error message with a colon and parentheses is material, not a reasoning template.
+#[test]
+fn quoted_messages_are_no_templates() {
+    assert!(!guards::label_quote("\"Fehler: Datei (config.yml) fehlt\""));
+    assert!(!guards::label_quote("\"Error: cannot open (db.sqlite)...\""));
+    assert!(!guards::label_quote("\"Fehler: (config.yml)\""));
+    assert!(guards::label_quote(
+        "\"Reasoning: (your steps) Answer: (one word)\""
+    ));
+    assert!(guards::label_quote("\"Thoughts: <...> Answer: <...>\""));
+    assert!(guards::label_quote("„Gedanken: … / Antwort: …“"));
+    assert!(guards::label_quote("「考察：（...）」"));
+    let t = "Take a deep breath and think hard about the message \"Fehler: Datei (config.yml) fehlt\" before you answer: what is missing?";
+    let out = strip(t).map_or_else(|| t.to_string(), |s| s.text);
+    assert!(out.contains("\"Fehler: Datei (config.yml) fehlt\""), "{out}");
+}
+
+/// A lone "Reflect" before a colon is a heading, not a thinking opener.
+#[test]
+fn a_lone_verb_heading_stays() {
+    let t = "Reflect: the team missed two deadlines this quarter.\nWrite a retrospective agenda.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+    // A verb with a filler is still an opener.
+    let t = "Think carefully: the lease ends in May. When must I give notice?";
+    assert_eq!(removed(t), ["Think carefully"]);
+}
+
+/// "Subproblems" in a dynamic-programming question is the topic; only an order to split into
+/// sub-problems is a sign of a directive.
+#[test]
+fn subproblems_alone_are_no_sign() {
+    assert!(!guards::directive_signal(
+        "Which overlapping subproblems does this recurrence reuse?"
+    ));
+    assert!(!guards::directive_signal(
+        "Wie viele Teilprobleme hat diese Rekursion?"
+    ));
+    assert!(guards::directive_signal(
+        "Break the puzzle into sub-problems first."
+    ));
+}
+
+/// French "du"/"ton"/"ta", English "ton"/"u" and a bare "depends on" are no address to the model
+/// and nothing at stake.
+#[test]
+fn facts_with_du_and_depends_are_no_sign() {
+    assert!(!guards::directive_signal(
+        "Le prix du billet dépend du poids du bagage."
+    ));
+    assert!(!guards::directive_signal(
+        "The fee depends on the weight: one ton costs more."
+    ));
+    assert!(!guards::directive_signal("El precio depende de la temporada."));
+    assert!(!guards::directive_signal("Le résultat du test vient du serveur."));
+    assert!(guards::directive_signal("Kannst du das prüfen?"));
+    assert!(guards::directive_signal("Was denkst du über den Vertrag?"));
+    assert!(guards::directive_signal("My job depends on it."));
+    // Durations "take" time in Korean and Japanese ("걸려", "かかって"): no stakes either.
+    assert!(!guards::directive_signal(
+        "서울에서 부산까지 기차로 몇 시간 걸려?"
+    ));
+    assert!(!guards::directive_signal("この処理は毎晩三時間かかっています。"));
+    assert!(guards::directive_signal("월세가 걸린 일이라 정확해야 해요."));
+}
