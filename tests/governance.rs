@@ -284,17 +284,6 @@ async fn refusals_after_authentication_are_counted_with_the_team() {
     assert_eq!(count("-", "5xx"), 0.0, "{m}");
 }
 
-/// Start `gearbox serve --config FILE` as its own OS process; returns it and its address.
-fn serve_process(config: &std::path::Path) -> (std::process::Child, String) {
-    spawn_announced(
-        std::process::Command::new(env!("CARGO_BIN_EXE_gearbox"))
-            .args(["serve", "--config"])
-            .arg(config)
-            .stderr(std::process::Stdio::null()),
-        "gearbox",
-    )
-}
-
 /// The estimate the gateway reserves for a one-message chat request with `max_tokens`.
 fn estimate(text: &str, max_tokens: u64) -> u64 {
     4 + (text.len() as u64).div_ceil(4) + max_tokens
@@ -323,8 +312,8 @@ async fn a_token_budget_holds_under_concurrency_across_two_gateway_processes() {
         key_hash("budgeted-key")
     );
     let cfg_path = process_config("budget", mock_addr.parse().unwrap(), &extra);
-    let (mut p1, a1) = serve_process(&cfg_path);
-    let (mut p2, a2) = serve_process(&cfg_path);
+    let (mut p1, a1) = serve_process(&cfg_path, std::process::Stdio::null());
+    let (mut p2, a2) = serve_process(&cfg_path, std::process::Stdio::null());
 
     let texts: Vec<String> = (0..200)
         .map(|i| format!("question number {i} about budgets"))

@@ -83,13 +83,7 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
     let cfg = config_for(mock.addr, "[log]\nformat = \"json\"\n")
         .replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", "");
     std::fs::write(&cfg_path, cfg).unwrap();
-    let (mut child, addr) = spawn_announced(
-        Command::new(env!("CARGO_BIN_EXE_gearbox"))
-            .args(["serve", "--config"])
-            .arg(&cfg_path)
-            .stderr(Stdio::piped()),
-        "gearbox",
-    );
+    let (mut child, addr) = serve_process(&cfg_path, Stdio::piped());
     // Collect stderr as it comes: access lines are batched per thread (gearbox::access), and must
     // still show up promptly while the gateway runs, and all of them on a graceful stop.
     let (tx, rx) = std::sync::mpsc::channel::<String>();

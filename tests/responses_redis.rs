@@ -15,7 +15,7 @@ use common::*;
 use gearbox::mock::MockOptions;
 use redis_support::RedisServer;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 const BETA: (&str, &str) = ("authorization", "Bearer beta-key");
@@ -45,9 +45,7 @@ impl Drop for Replica {
 }
 
 fn serve(config: &std::path::Path) -> Replica {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gearbox"));
-    cmd.args(["serve", "--config"]).arg(config).stderr(Stdio::null());
-    let (child, addr) = spawn_announced(&mut cmd, "gearbox");
+    let (child, addr) = serve_process(config, Stdio::null());
     Replica { child, addr }
 }
 

@@ -125,24 +125,6 @@ async fn policy_endpoint_shows_only_the_callers_policy() {
     assert_eq!(narrow["routing"]["mode"], "chat");
 }
 
-/// Start `gearbox serve --config FILE` as its own OS process; returns it and its address.
-fn serve_process(config: &std::path::Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gearbox"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-    (child, addr)
-}
-
 #[tokio::test]
 async fn a_limit_holds_exactly_across_two_gateway_processes_sharing_redis() {
     let redis = RedisServer::start();
@@ -160,8 +142,8 @@ async fn a_limit_holds_exactly_across_two_gateway_processes_sharing_redis() {
         config_for(mock.addr, &extra).replace("api_key_env = \"TEST_UPSTREAM_KEY\"\n", ""),
     )
     .unwrap();
-    let (mut p1, a1) = serve_process(&cfg_path);
-    let (mut p2, a2) = serve_process(&cfg_path);
+    let (mut p1, a1) = serve_process(&cfg_path, std::process::Stdio::null());
+    let (mut p2, a2) = serve_process(&cfg_path, std::process::Stdio::null());
     let tasks: Vec<_> = (0..40)
         .map(|i| {
             let url = format!(
@@ -418,7 +400,7 @@ async fn sighup_reloads_the_config() {
     std::fs::create_dir_all(&dir).unwrap();
     let cfg_path = dir.join("g.toml");
     std::fs::write(&cfg_path, reload_config(mock.addr, "")).unwrap();
-    let (mut p, addr) = serve_process(&cfg_path);
+    let (mut p, addr) = serve_process(&cfg_path, std::process::Stdio::null());
     let metrics_url = format!("http://{addr}/metrics");
     assert!(request("GET", &metrics_url, &[], "")
         .await

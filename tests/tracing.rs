@@ -574,13 +574,7 @@ fn the_binary_exports_traces_only_when_tracing_is_on() {
             receiver.base_url()
         );
         let path = process_config("tracing", mock.addr, &extra);
-        let (mut child, addr) = spawn_announced(
-            Command::new(env!("CARGO_BIN_EXE_gearbox"))
-                .args(["serve", "--config"])
-                .arg(&path)
-                .stderr(Stdio::piped()),
-            "gearbox",
-        );
+        let (mut child, addr) = serve_process(&path, Stdio::piped());
         let stderr = child.stderr.take().unwrap();
         let lines = std::thread::spawn(move || {
             std::io::BufReader::new(stderr)
@@ -710,7 +704,7 @@ async fn an_unsampled_client_parent_is_not_exported() {
 /// spans that could not be delivered are counted as failed.
 #[test]
 fn an_unreachable_collector_fails_exports_but_never_requests() {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -725,13 +719,7 @@ fn an_unreachable_collector_fails_exports_but_never_requests() {
         "[tracing]\nenabled = true\nendpoint = \"http://{closed}\"\nexport_interval = \"100ms\"\nexport_timeout = \"1s\"\n"
     );
     let path = process_config("tracing-down", mock.addr, &extra);
-    let (mut child, addr) = spawn_announced(
-        Command::new(env!("CARGO_BIN_EXE_gearbox"))
-            .args(["serve", "--config"])
-            .arg(&path)
-            .stderr(Stdio::null()),
-        "gearbox",
-    );
+    let (mut child, addr) = serve_process(&path, Stdio::null());
     let failed = rt.block_on(async {
         let url = format!("http://{addr}/v1/chat/completions");
         for _ in 0..5 {

@@ -342,6 +342,18 @@ pub fn process_config(tag: &str, mock: SocketAddr, extra: &str) -> std::path::Pa
     path
 }
 
+/// Start `gearbox serve --config FILE` as its own OS process, its stderr as given; returns it
+/// and its address.
+pub fn serve_process(config: &std::path::Path, stderr: std::process::Stdio) -> (std::process::Child, String) {
+    spawn_announced(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gearbox"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .stderr(stderr),
+        "gearbox",
+    )
+}
+
 /// Start the gearbox binary as `cmd` (its stdout taken over) and read its announcement,
 /// `{what} listening on http://ADDR`; returns the child and ADDR.
 pub fn spawn_announced(cmd: &mut std::process::Command, what: &str) -> (std::process::Child, String) {
