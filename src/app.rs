@@ -301,7 +301,7 @@ fn server_span(req: &Request, endpoint: EndpointLabel) -> tracing::Span {
         gen_ai.usage.reasoning_tokens = Empty,
     );
     if telemetry::on() {
-        telemetry::continue_trace(&span, req.headers());
+        telemetry::start_trace(&span, req.headers());
     }
     span
 }

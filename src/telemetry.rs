@@ -30,7 +30,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{FilterExt as _, Targets};
+use tracing_subscriber::layer::Filter;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
 /// The `tracing` target of every span meant for export. The log formatter never sees it (its
@@ -116,14 +118,7 @@ impl Telemetry {
     /// into OTel spans. Adding it to the subscriber switches [`on`] on.
     pub fn layer(&self) -> Box<dyn Layer<Registry> + Send + Sync> {
         ON.store(true, Ordering::Relaxed);
-        let layer = tracing_opentelemetry::layer()
-            .with_tracer(self.provider.tracer("gearbox"))
-            .with_location(false)
-            .with_threads(false)
-            .with_target(false)
-            .with_level(false)
-            .with_filter(Targets::new().with_target(TARGET, tracing::Level::INFO));
-        Box::new(layer)
+        otel_layer(&self.provider)
     }
 
     /// Export what is queued now (tests; `shutdown` does it too).
@@ -139,6 +134,23 @@ impl Telemetry {
             tracing::warn!(error = %e, "tracing: shutting the exporter down failed");
         }
     }
+}
+
+/// The `tracing-opentelemetry` layer over `provider`'s tracer: it sees only [`TARGET`]'s spans
+/// and, of those, only the ones in sampled traces ([`SampledParent`]).
+fn otel_layer(provider: &SdkTracerProvider) -> BoxedLayer {
+    let layer = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("gearbox"))
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_level(false)
+        .with_filter(
+            Targets::new()
+                .with_target(TARGET, tracing::Level::INFO)
+                .and(SampledParent),
+        );
+    Box::new(layer)
 }
 
 /// A count as a span attribute: OTel integers are signed (`tracing-opentelemetry` records an
@@ -274,15 +286,69 @@ impl Injector for HeaderInjector<'_> {
     }
 }
 
-/// Make `span` a child of the client's `traceparent` (and `tracestate`), when it sent one.
-/// Call before the span is first entered.
-pub fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
-    if !headers.contains_key("traceparent") {
+/// Start the trace of a request's server span `span`: make it a child of the client's
+/// `traceparent` (and `tracestate`) when it sent one, then take the sampling decision. An
+/// unsampled server span is marked so that [`SampledParent`] disables every stage span under it:
+/// the trace id still reaches the access log and the upstream's `traceparent` (flags `00`), but
+/// no span data is built for a trace nobody exports. Call before the span is first entered.
+pub fn start_trace(span: &tracing::Span, headers: &http::HeaderMap) {
+    if span.is_disabled() {
         return;
     }
-    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-    if parent.span().span_context().is_valid() {
-        let _ = span.set_parent(parent);
+    if headers.contains_key("traceparent") {
+        let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+        if parent.span().span_context().is_valid() {
+            let _ = span.set_parent(parent);
+        }
+    }
+    // Starting the OTel span here runs the sampler once; the span records its fields later as
+    // a started span, as it would after its first child.
+    let cx = span.context();
+    if !cx.span().span_context().is_sampled() {
+        span.with_subscriber(|(id, dispatch)| {
+            if let Some(span) = dispatch.downcast_ref::<Registry>().and_then(|r| r.span(id)) {
+                span.extensions_mut().insert(Unsampled(cx));
+            }
+        });
+    }
+}
+
+/// The mark [`start_trace`] leaves on an unsampled server span: its trace context, which the
+/// spans under it (unseen by the OTel layer, so without a context of their own) propagate.
+struct Unsampled(opentelemetry::Context);
+
+/// The context of the unsampled server span `span` is in (or is), if it is in one.
+fn unsampled_context(span: &tracing::Span) -> Option<opentelemetry::Context> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        let current = registry.span(id)?;
+        let found = current
+            .scope()
+            .find_map(|s| s.extensions().get::<Unsampled>().map(|u| u.0.clone()));
+        found
+    })
+    .flatten()
+}
+
+/// The OTel layer's filter on spans: a span is created only when no span it would nest in is
+/// marked [`Unsampled`]. Without it, `tracing-opentelemetry` builds every span's name and
+/// attributes whether or not the trace is sampled, so 1 % sampling saved only the export
+/// (BENCHMARKS.md, "Tracing overhead").
+struct SampledParent;
+
+impl<S> Filter<S> for SampledParent
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, meta: &tracing::Metadata<'_>, cx: &tracing_subscriber::layer::Context<'_, S>) -> bool {
+        if !meta.is_span() {
+            return true;
+        }
+        cx.lookup_current().is_none_or(|current| {
+            current
+                .scope()
+                .all(|s| s.extensions().get::<Unsampled>().is_none())
+        })
     }
 }
 
@@ -292,7 +358,16 @@ pub fn inject_current(headers: &mut http::HeaderMap) {
     if !on() {
         return;
     }
-    let cx = tracing::Span::current().context();
+    inject_span(&tracing::Span::current(), headers);
+}
+
+/// [`inject_current`] for `current`.
+fn inject_span(current: &tracing::Span, headers: &mut http::HeaderMap) {
+    let mut cx = current.context();
+    if !cx.span().span_context().is_valid() {
+        // A stage span of an unsampled trace has no OTel span: its server span's context.
+        cx = unsampled_context(current).unwrap_or(cx);
+    }
     if cx.span().span_context().is_valid() {
         TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
     }
@@ -356,6 +431,64 @@ mod tests {
             // The formatter still gets every other span it asks for.
             assert!(!tracing::info_span!("other").is_disabled());
         });
+    }
+
+    /// A server span started by [`start_trace`] and one stage span under it, with the OTel layer
+    /// sampling at `ratio` (no exporter): whether the stage span exists, and whether the server
+    /// span still has a valid trace context (for the log line and the upstream's `traceparent`).
+    fn stage_under_server(ratio: f64, headers: &http::HeaderMap) -> (bool, bool, bool) {
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))))
+            .build();
+        let fmt = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::sink)
+            .with_filter(log_filter(tracing_subscriber::EnvFilter::new("info")));
+        let layers: Vec<BoxedLayer> = vec![Box::new(fmt), otel_layer(&provider)];
+        let subscriber = {
+            use tracing_subscriber::layer::SubscriberExt as _;
+            tracing_subscriber::registry().with(layers)
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            let server = stage_span!("request");
+            start_trace(&server, headers);
+            let stage = server.in_scope(|| stage_span!("gearbox.classify"));
+            // A stage span of a stage span: the mark is found up the scope.
+            let nested = server.in_scope(|| stage.in_scope(|| stage_span!("gearbox.inner")));
+            // A span the OTel layer built data for has a context of its own.
+            let built = |s: &tracing::Span| s.context().span().span_context().is_valid();
+            // What an upstream call under the nested span is sent.
+            let mut upstream = http::HeaderMap::new();
+            inject_span(&nested, &mut upstream);
+            let sent = upstream
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let server_cx = server.context();
+            let trace = server_cx.span().span_context().trace_id().to_string();
+            let propagated = sent.is_some_and(|t| t.starts_with(&format!("00-{trace}-")));
+            (built(&stage), built(&nested), propagated)
+        })
+    }
+
+    #[test]
+    fn an_unsampled_trace_builds_no_stage_spans_but_keeps_its_context() {
+        let none = http::HeaderMap::new();
+        assert_eq!(stage_under_server(1.0, &none), (true, true, true));
+        assert_eq!(stage_under_server(0.0, &none), (false, false, true));
+        // Parent-based: a sampled client parent is followed even at ratio 0, an unsampled one
+        // even at ratio 1.
+        let mut sampled = http::HeaderMap::new();
+        sampled.insert(
+            "traceparent",
+            http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        );
+        assert_eq!(stage_under_server(0.0, &sampled), (true, true, true));
+        let mut unsampled = http::HeaderMap::new();
+        unsampled.insert(
+            "traceparent",
+            http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"),
+        );
+        assert_eq!(stage_under_server(1.0, &unsampled), (false, false, true));
     }
 
     fn spans_total(outcome: &str) -> u64 {

@@ -683,6 +683,21 @@ async fn an_unsampled_client_parent_is_not_exported() {
     let unsampled_tp = format!("00-{unsampled_tid}-{sid}-00");
     let r = traced_post(&url, &chat("gpt-4o-mini", "hi"), &unsampled_tp).await;
     assert_eq!(r.status, 200);
+    // The upstream still joins the client's trace, unsampled: its parent is the gateway's
+    // (unexported) server span, as no stage span of an unsampled trace is built.
+    let sent = sent_traceparents(&mock).await;
+    let upstream_tp = sent
+        .last()
+        .and_then(Value::as_str)
+        .expect("traceparent sent upstream");
+    assert!(
+        upstream_tp.starts_with(&format!("00-{unsampled_tid}-")) && upstream_tp.ends_with("-00"),
+        "{upstream_tp}"
+    );
+    assert!(
+        !upstream_tp.contains(&sid),
+        "the gateway's span is the upstream's parent: {upstream_tp}"
+    );
     // Spans end in order and the batch processor exports in order: once a sampled request
     // sent afterwards has arrived at the receiver, the unsampled one would have too.
     let (tp, tid, _) = client_context();
