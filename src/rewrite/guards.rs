@@ -238,8 +238,10 @@ pub(crate) fn warm_up() {
     let _ = deliver_words();
 }
 
-/// OR of the flags of the words of `s` (plus CJK substring cues).
-fn cue_flags(s: &str) -> u16 {
+/// OR of the flags in `want` of the words of `s` (plus CJK substring cues); it stops at the
+/// first flag wanted, and skips the searches only other flags need (the suffix test and CJK
+/// cues of material when only the voice is asked).
+fn cue_flags(s: &str, want: u16) -> u16 {
     let t = words();
     let mut scratch = String::new();
     let mut flags = 0;
@@ -252,9 +254,12 @@ fn cue_flags(s: &str) -> u16 {
         if is_word_char(c) {
             let end = text::word_end(s, i).max(i + c.len_utf8());
             let w = s.get(i..end).unwrap_or("");
-            flags |= t.get(w, &mut scratch);
-            if w.len() > 6 && material_suffix(w) {
+            flags |= t.get(w, &mut scratch) & want;
+            if want & MATERIAL != 0 && w.len() > 6 && material_suffix(w) {
                 flags |= MATERIAL;
+            }
+            if flags != 0 {
+                return flags;
             }
             i = end;
         } else {
@@ -263,10 +268,10 @@ fn cue_flags(s: &str) -> u16 {
         }
     }
     if any_cjk {
-        if MATERIAL_CJK.iter().any(|m| s.contains(m)) {
+        if want & MATERIAL != 0 && MATERIAL_CJK.iter().any(|m| s.contains(m)) {
             flags |= MATERIAL;
         }
-        if VOICE_CJK.iter().any(|m| s.contains(m)) {
+        if want & VOICE != 0 && VOICE_CJK.iter().any(|m| s.contains(m)) {
             flags |= VOICE;
         }
     }
@@ -323,7 +328,7 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             })
             .map_or(0, |(j, c)| j + c.len_utf8());
         let intro = head.get(intro_start..).unwrap_or("");
-        if intro.trim().is_empty() || cue_flags(intro) & MATERIAL == 0 {
+        if intro.trim().is_empty() || cue_flags(intro, MATERIAL) == 0 {
             continue;
         }
         let rest = t.get(after..).unwrap_or("");
@@ -461,9 +466,12 @@ pub(crate) fn states_facts(u: &str) -> bool {
         // A Latin word glued to a non-ASCII letter (é, ü) is a word, not an identifier; next
         // to CJK text or punctuation ("分速80m、") it is one.
         let latin = |c: Option<char>| c.is_some_and(|c| !c.is_ascii() && c.is_alphabetic() && !is_cjk(c));
-        let glued = latin(u.get(i..).and_then(|r| r.chars().next()))
-            || latin(u.get(..start).and_then(|h| h.chars().next_back()));
-        if letters && digits && !glued {
+        // (Looked at only for a run with letters and digits.)
+        let glued = || {
+            latin(u.get(i..).and_then(|r| r.chars().next()))
+                || latin(u.get(..start).and_then(|h| h.chars().next_back()))
+        };
+        if letters && digits && !glued() {
             return true;
         }
         // 0.91 / 0,91 (but not "3, 4" or "Step 1.").
@@ -488,7 +496,7 @@ pub(crate) fn states_facts(u: &str) -> bool {
 
 /// The unit names a voice, tone or style the answer should have.
 pub(crate) fn names_voice(u: &str) -> bool {
-    cue_flags(u) & VOICE != 0
+    cue_flags(u, VOICE) != 0
 }
 
 /// The unit starts like a persona ("You are ...", "너는 ...", "あなたは...").

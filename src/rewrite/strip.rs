@@ -352,11 +352,12 @@ fn without_list_marker(s: &str) -> &str {
 
 /// At least three words, or five Hangul/kana/Han characters: enough to state a task.
 fn substantial(u: &str) -> bool {
-    let words = u
-        .split(|c: char| !is_word_char(c))
+    // (Counts stop at the third word and the fifth CJK character.)
+    u.split(|c: char| !is_word_char(c))
         .filter(|w| !w.is_empty())
-        .count();
-    words >= 3 || u.chars().filter(|c| is_cjk(*c)).count() >= 5
+        .nth(2)
+        .is_some()
+        || u.chars().filter(|c| is_cjk(*c)).nth(4).is_some()
 }
 
 /// The cut for one clause and its probability (0 when a guard decided).
