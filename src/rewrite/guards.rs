@@ -445,14 +445,17 @@ fn speaker_label(line: &str) -> bool {
 /// decimal numbers (`0.91`, `0,91`), `=`, braces and backslashes (LaTeX, templates), URLs and
 /// addresses.
 pub(crate) fn states_facts(u: &str) -> bool {
-    // (All ASCII: one pass over the bytes instead of a char search per character.)
-    if u.bytes().any(|b| matches!(b, b'=' | b'@' | b'{' | b'}' | b'\\')) || u.contains("://") {
-        return true;
-    }
+    // (All ASCII: one pass over the bytes, which also finds the marks and "://" between the
+    // runs of letters and digits: they never stand inside one.)
     let b = u.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        if !b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+    while let Some(&x) = b.get(i) {
+        if !x.is_ascii_alphanumeric() {
+            if matches!(x, b'=' | b'@' | b'{' | b'}' | b'\\')
+                || x == b':' && b.get(i + 1..i + 3) == Some(b"//")
+            {
+                return true;
+            }
             i += 1;
             continue;
         }
