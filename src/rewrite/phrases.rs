@@ -96,7 +96,10 @@ impl Lists {
     }
 }
 
-/// An exact-match word set (sorted; binary search) for lists compared word by word.
+/// An exact-match word set for lists compared word by word. Hand-rolled (a sorted `Vec` and a
+/// binary search, ~8 short comparisons for a list of 200) rather than a hashing crate; it
+/// replaced a linear scan of the list per word, not measured apart from the rest of the step
+/// (`thinking_signal`, `directive_signal`; see BENCHMARKS.md, branch rewrite-cost).
 pub(crate) struct WordSet(Vec<&'static str>);
 
 impl WordSet {
