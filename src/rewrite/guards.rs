@@ -268,15 +268,19 @@ fn cue_flags(s: &str, want: u16) -> u16 {
         }
     }
     if any_cjk {
-        if want & MATERIAL != 0 && MATERIAL_CJK.iter().any(|m| s.contains(m)) {
+        if want & MATERIAL != 0 && MATERIAL_CJK_LIST.any_in(s) {
             flags |= MATERIAL;
         }
-        if want & VOICE != 0 && VOICE_CJK.iter().any(|m| s.contains(m)) {
+        if want & VOICE != 0 && VOICE_CJK_LIST.any_in(s) {
             flags |= VOICE;
         }
     }
     flags
 }
+
+static MATERIAL_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(MATERIAL_CJK, 1)]));
+static VOICE_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(VOICE_CJK, 1)]));
+static DELIVER_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(DELIVER_CJK, 1)]));
 
 /// The word ends with a [`MATERIAL_SUFFIXES`] entry, in any case. ASCII words are compared in
 /// place (the same bytes `to_lowercase` would give); others are lowercased first.
@@ -1204,10 +1208,10 @@ pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool
     }
     let cjk = body.chars().any(is_cjk);
     if cjk {
-        if NOT_DELIVERABLE_CJK.iter().any(|w| body.contains(w)) {
+        if NOT_DELIVERABLE_CJK_LIST.any_in(body) {
             return false;
         }
-        return verb || DELIVER_CJK.iter().any(|w| body.contains(w));
+        return verb || DELIVER_CJK_LIST.any_in(body);
     }
     let wants = WANT_OPENERS.iter().any(|o| {
         text::match_at(body, 0, o).is_some_and(|end| {

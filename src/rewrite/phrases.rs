@@ -62,6 +62,14 @@ impl Lists {
         }
     }
 
+    /// Some phrase occurs in `hay` (`list.iter().any(|p| hay.contains(p))`).
+    pub(crate) fn any_in(&self, hay: &str) -> bool {
+        match &self.ac {
+            Some(ac) => ac.is_match(hay),
+            None => self.phrases.iter().any(|p| hay.contains(p)),
+        }
+    }
+
     /// Calls `f(bits, start, end)` for each occurrence of each phrase in `hay`, as
     /// `match_indices` reports them per phrase; stops when `f` returns true.
     pub(crate) fn each(&self, hay: &str, mut f: impl FnMut(u32, usize, usize) -> bool) {
@@ -155,6 +163,11 @@ mod tests {
             want.sort();
             want.dedup();
             assert_eq!(got, want, "{hay}");
+            assert_eq!(
+                lists.any_in(hay),
+                a.iter().chain(b).any(|p| hay.contains(p)),
+                "{hay}"
+            );
         }
         assert!(overlaps_itself("aba") && !overlaps_itself("ab") && !overlaps_itself("b"));
     }
