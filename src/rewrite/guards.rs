@@ -15,10 +15,12 @@
 //!
 //! Invariant: pure and total; ranges are sorted, lie on char boundaries of the text given.
 
+use std::cell::OnceCell;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use super::lexicon::WordTable;
+use super::phrases::{Lists, WordSet};
 use super::text::{self, is_cjk, is_word_char};
 
 /// Latin words that mark material or an analysis of it before a colon.
@@ -98,6 +100,127 @@ const PERSONA_OPENERS: &[&str] = &[
 const MATERIAL: u16 = 1;
 const VOICE: u16 = 2;
 
+/// One unit (a sentence or a clause) as the guards read it, with what they derive from it
+/// computed once and shared: its lowercase and which lowercase phrase lists occur in it (one
+/// pass for all of them, [`LOWER_LISTS`]). Before, each guard lowercased the unit again and
+/// searched its list phrase by phrase.
+pub(crate) struct Unit<'a> {
+    pub(crate) text: &'a str,
+    lower: OnceCell<String>,
+    hits: OnceCell<u32>,
+    facts: OnceCell<bool>,
+    /// For the caller's own memo of a thinking verb in the unit (`strip::has_thinking_verb`).
+    pub(crate) thinking_verb: OnceCell<bool>,
+}
+
+impl<'a> Unit<'a> {
+    pub(crate) fn new(text: &'a str) -> Unit<'a> {
+        Unit {
+            text,
+            lower: OnceCell::new(),
+            hits: OnceCell::new(),
+            facts: OnceCell::new(),
+            thinking_verb: OnceCell::new(),
+        }
+    }
+
+    /// `text.to_lowercase()`, computed once.
+    pub(crate) fn lower(&self) -> &str {
+        self.lower.get_or_init(|| self.text.to_lowercase())
+    }
+
+    /// The [`LOWER_LISTS`] bits of the lowercase text, each list's rule applied.
+    fn hits(&self) -> u32 {
+        *self.hits.get_or_init(|| lower_hits(self.lower()))
+    }
+
+    /// [`states_facts`] of the text, computed once.
+    pub(crate) fn facts(&self) -> bool {
+        *self.facts.get_or_init(|| states_facts(self.text))
+    }
+}
+
+// Bits of the lists searched in a unit's lowercase (see [`LOWER_LISTS`]).
+const L_CREDENTIALS: u32 = 1;
+const L_SITUATION: u32 = 1 << 1;
+const L_FLATTERY: u32 = 1 << 2;
+const L_SUPERLATIVES: u32 = 1 << 3;
+const L_MODEL_WORDS: u32 = 1 << 4;
+const L_BRIBES: u32 = 1 << 5;
+const L_BRIBE_AIMED: u32 = 1 << 6;
+const L_STAKES: u32 = 1 << 7;
+const L_SUBPARTS: u32 = 1 << 8;
+const L_SPLIT_VERBS: u32 = 1 << 9;
+const L_FINAL_ANSWER: u32 = 1 << 10;
+const L_ANSWER_CONTAINERS: u32 = 1 << 11;
+const L_REASONING_NOUNS: u32 = 1 << 12;
+const L_LEARNER: u32 = 1 << 13;
+const L_BEFORE: u32 = 1 << 14;
+/// A superlative with a [`YOU_BEFORE`] word before it in its clause (a hit only).
+const H_SUPERLATIVE_OF_YOU: u32 = 1 << 15;
+
+/// The lowercase-substring lists of the guards, one automaton. Each list keeps its own rule:
+/// [`CREDENTIALS`] and [`BRIBES`] count a Latin phrase only on word boundaries; a
+/// [`SUPERLATIVES`] occurrence is checked for "you" before it in its clause.
+static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
+    Lists::new(&[
+        (CREDENTIALS, L_CREDENTIALS),
+        (SITUATION, L_SITUATION),
+        (FLATTERY, L_FLATTERY),
+        (SUPERLATIVES, L_SUPERLATIVES),
+        (MODEL_WORDS, L_MODEL_WORDS),
+        (BRIBES, L_BRIBES),
+        (BRIBE_AIMED, L_BRIBE_AIMED),
+        (STAKES, L_STAKES),
+        (SUBPARTS, L_SUBPARTS),
+        (SPLIT_VERBS, L_SPLIT_VERBS),
+        (FINAL_ANSWER, L_FINAL_ANSWER),
+        (ANSWER_CONTAINERS, L_ANSWER_CONTAINERS),
+        (REASONING_NOUNS, L_REASONING_NOUNS),
+        (LEARNER_DELIVERABLES, L_LEARNER),
+        (BEFORE, L_BEFORE),
+    ])
+});
+
+/// The [`LOWER_LISTS`] found in `lower` (a lowercased unit), with the per-list rules.
+fn lower_hits(lower: &str) -> u32 {
+    let mut hits = 0;
+    LOWER_LISTS.each(lower, |bits, at, end| {
+        let mut b = bits & !(L_CREDENTIALS | L_BRIBES);
+        let latin = lower
+            .get(at..)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| !is_cjk(c));
+        let before = || lower.get(..at).and_then(|b| b.chars().next_back());
+        // Latin credentials on word boundaries ("leading" is not in "misleading").
+        if bits & L_CREDENTIALS != 0 && (!latin || before().is_none_or(|c| !is_word_char(c))) {
+            b |= L_CREDENTIALS;
+        }
+        // Latin bribes on word boundaries ("tip" is not in "tipo"; "tips" is one).
+        if bits & L_BRIBES != 0
+            && (!latin || {
+                let after = lower.get(end..).and_then(|a| a.chars().next());
+                before().is_none_or(|c| !is_word_char(c))
+                    && after.is_none_or(|c| !is_word_char(c) || c == 's')
+            })
+        {
+            b |= L_BRIBES;
+        }
+        if bits & L_SUPERLATIVES != 0 && hits & H_SUPERLATIVE_OF_YOU == 0 {
+            let clause = lower
+                .get(..at)
+                .map(|b| b.rsplit([';', ':', '；', '：', '.', '。']).next().unwrap_or(b))
+                .unwrap_or("");
+            if YOU_BEFORE.iter().any(|y| clause.contains(y)) {
+                b |= H_SUPERLATIVE_OF_YOU;
+            }
+        }
+        hits |= b;
+        false
+    });
+    hits
+}
+
 fn words() -> &'static WordTable {
     static W: OnceLock<WordTable> = OnceLock::new();
     W.get_or_init(|| {
@@ -115,8 +238,10 @@ pub(crate) fn warm_up() {
     let _ = deliver_words();
 }
 
-/// OR of the flags of the words of `s` (plus CJK substring cues).
-fn cue_flags(s: &str) -> u16 {
+/// OR of the flags in `want` of the words of `s` (plus CJK substring cues); it stops at the
+/// first flag wanted, and skips the searches only other flags need (the suffix test and CJK
+/// cues of material when only the voice is asked).
+fn cue_flags(s: &str, want: u16) -> u16 {
     let t = words();
     let mut scratch = String::new();
     let mut flags = 0;
@@ -129,9 +254,12 @@ fn cue_flags(s: &str) -> u16 {
         if is_word_char(c) {
             let end = text::word_end(s, i).max(i + c.len_utf8());
             let w = s.get(i..end).unwrap_or("");
-            flags |= t.get(w, &mut scratch);
-            if w.len() > 6 && material_suffix(w) {
+            flags |= t.get(w, &mut scratch) & want;
+            if want & MATERIAL != 0 && w.len() > 6 && material_suffix(w) {
                 flags |= MATERIAL;
+            }
+            if flags != 0 {
+                return flags;
             }
             i = end;
         } else {
@@ -140,15 +268,19 @@ fn cue_flags(s: &str) -> u16 {
         }
     }
     if any_cjk {
-        if MATERIAL_CJK.iter().any(|m| s.contains(m)) {
+        if want & MATERIAL != 0 && MATERIAL_CJK_LIST.any_in(s) {
             flags |= MATERIAL;
         }
-        if VOICE_CJK.iter().any(|m| s.contains(m)) {
+        if want & VOICE != 0 && VOICE_CJK_LIST.any_in(s) {
             flags |= VOICE;
         }
     }
     flags
 }
+
+static MATERIAL_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(MATERIAL_CJK, 1)]));
+static VOICE_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(VOICE_CJK, 1)]));
+static DELIVER_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(DELIVER_CJK, 1)]));
 
 /// The word ends with a [`MATERIAL_SUFFIXES`] entry, in any case. ASCII words are compared in
 /// place (the same bytes `to_lowercase` would give); others are lowercased first.
@@ -200,7 +332,7 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             })
             .map_or(0, |(j, c)| j + c.len_utf8());
         let intro = head.get(intro_start..).unwrap_or("");
-        if intro.trim().is_empty() || cue_flags(intro) & MATERIAL == 0 {
+        if intro.trim().is_empty() || cue_flags(intro, MATERIAL) == 0 {
             continue;
         }
         let rest = t.get(after..).unwrap_or("");
@@ -317,14 +449,17 @@ fn speaker_label(line: &str) -> bool {
 /// decimal numbers (`0.91`, `0,91`), `=`, braces and backslashes (LaTeX, templates), URLs and
 /// addresses.
 pub(crate) fn states_facts(u: &str) -> bool {
-    // (All ASCII: one pass over the bytes instead of a char search per character.)
-    if u.bytes().any(|b| matches!(b, b'=' | b'@' | b'{' | b'}' | b'\\')) || u.contains("://") {
-        return true;
-    }
+    // (All ASCII: one pass over the bytes, which also finds the marks and "://" between the
+    // runs of letters and digits: they never stand inside one.)
     let b = u.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        if !b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+    while let Some(&x) = b.get(i) {
+        if !x.is_ascii_alphanumeric() {
+            if matches!(x, b'=' | b'@' | b'{' | b'}' | b'\\')
+                || x == b':' && b.get(i + 1..i + 3) == Some(b"//")
+            {
+                return true;
+            }
             i += 1;
             continue;
         }
@@ -338,9 +473,12 @@ pub(crate) fn states_facts(u: &str) -> bool {
         // A Latin word glued to a non-ASCII letter (é, ü) is a word, not an identifier; next
         // to CJK text or punctuation ("分速80m、") it is one.
         let latin = |c: Option<char>| c.is_some_and(|c| !c.is_ascii() && c.is_alphabetic() && !is_cjk(c));
-        let glued = latin(u.get(i..).and_then(|r| r.chars().next()))
-            || latin(u.get(..start).and_then(|h| h.chars().next_back()));
-        if letters && digits && !glued {
+        // (Looked at only for a run with letters and digits.)
+        let glued = || {
+            latin(u.get(i..).and_then(|r| r.chars().next()))
+                || latin(u.get(..start).and_then(|h| h.chars().next_back()))
+        };
+        if letters && digits && !glued() {
             return true;
         }
         // 0.91 / 0,91 (but not "3, 4" or "Step 1.").
@@ -365,7 +503,7 @@ pub(crate) fn states_facts(u: &str) -> bool {
 
 /// The unit names a voice, tone or style the answer should have.
 pub(crate) fn names_voice(u: &str) -> bool {
-    cue_flags(u) & VOICE != 0
+    cue_flags(u, VOICE) != 0
 }
 
 /// The unit starts like a persona ("You are ...", "너는 ...", "あなたは...").
@@ -397,20 +535,16 @@ const CREDENTIALS: &[&str] = &[
 ];
 
 /// A persona with credentials (see [`CREDENTIALS`]): generic, whatever its field.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn credentialed(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    CREDENTIALS.iter().any(|w| {
-        // Latin words on word boundaries ("leading" is not in "misleading"); CJK and Hangul
-        // as substrings.
-        let latin = w.chars().next().is_some_and(|c| !is_cjk(c));
-        lower.match_indices(w).any(|(at, _)| {
-            !latin
-                || lower
-                    .get(..at)
-                    .and_then(|b| b.chars().next_back())
-                    .is_none_or(|c| !is_word_char(c))
-        })
-    })
+    credentialed_in(&Unit::new(u))
+}
+
+/// [`credentialed`] of a [`Unit`]. Latin words on word boundaries ("leading" is not in
+/// "misleading"); CJK and Hangul as substrings ([`lower_hits`]).
+pub(crate) fn credentialed_in(u: &Unit) -> bool {
+    u.hits() & L_CREDENTIALS != 0
 }
 
 /// First-person subjects that open a clause: the user speaking of themselves ("I", "ich",
@@ -443,11 +577,22 @@ pub(crate) fn first_person_follows(rest: &str) -> bool {
 /// A persona given to the model with generic credentials ("You are a renowned ...", "As a
 /// world-class chef with decades behind you, ..."), not the user's own role: `rest` is what
 /// follows the clause `u` in its sentence.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn credentialed_persona(u: &str, rest: &str) -> bool {
+    credentialed_persona_in(&Unit::new(u), rest)
+}
+
+/// [`credentialed_persona`] of a [`Unit`].
+pub(crate) fn credentialed_persona_in(unit: &Unit, rest: &str) -> bool {
+    let u = unit.text;
     let viewpoint = VIEWPOINT_CJK
         .iter()
         .any(|w| u.trim_end_matches([',', '、', '，', ' ']).ends_with(w));
-    (persona_opener(u) || viewpoint) && credentialed(u) && !first_person_follows(rest) && !first_person_in(u)
+    (persona_opener(u) || viewpoint)
+        && credentialed_in(unit)
+        && !first_person_follows(rest)
+        && !first_person_in(unit)
 }
 
 /// A clause that ends by naming the standpoint to answer from ("…教授の立場から", "…의 입장에서",
@@ -455,9 +600,9 @@ pub(crate) fn credentialed_persona(u: &str, rest: &str) -> bool {
 const VIEWPOINT_CJK: &[&str] = &["の立場から", "の立場で", "입장에서", "的身份", "的角度"];
 
 /// The clause speaks of the user in the first person ("As a teacher I ...", "作为我们的...").
-fn first_person_in(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    lower
+fn first_person_in(unit: &Unit) -> bool {
+    let u = unit.text;
+    unit.lower()
         .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
         .any(|w| {
             [
@@ -493,17 +638,11 @@ const SITUATION: &[&str] = &[
     "今夜", "值班", "本周", "这周", "这个星期", "今晚",
 ];
 
-/// A persona placed in the user's situation (see [`SITUATION`]).
-fn situated_role(sentence: &str) -> bool {
-    if sentence.is_ascii() {
-        let b = sentence.as_bytes();
-        return SITUATION
-            .iter()
-            .filter(|w| w.is_ascii())
-            .any(|w| b.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())));
-    }
-    let lower = sentence.to_lowercase();
-    SITUATION.iter().any(|w| lower.contains(w))
+/// A persona placed in the user's situation (see [`SITUATION`]): a [`SITUATION`] phrase in
+/// the lowercase unit (for ASCII text the same as an ASCII-case-insensitive search, as the
+/// lists are lowercase: `lower_lists_are_lowercase`).
+fn situated_role(u: &Unit) -> bool {
+    u.hits() & L_SITUATION != 0
 }
 
 /// Flattery that can only be aimed at the model ("never let me down", "the best model",
@@ -532,17 +671,10 @@ const YOU_BEFORE: &[&str] = &[
     "you", "eres", "tú", "t'es", "tu es", "du bist", "du ", "너", "당신", "あなた", "君", "你", "您",
 ];
 
-/// A superlative from [`SUPERLATIVES`] said of the model.
-fn superlative_of_model(lower: &str) -> bool {
-    SUPERLATIVES.iter().any(|w| {
-        lower.match_indices(w).any(|(at, _)| {
-            let clause = lower
-                .get(..at)
-                .map(|b| b.rsplit([';', ':', '；', '：', '.', '。']).next().unwrap_or(b))
-                .unwrap_or("");
-            MODEL_WORDS.iter().any(|m| lower.contains(m)) || YOU_BEFORE.iter().any(|y| clause.contains(y))
-        })
-    })
+/// A superlative from [`SUPERLATIVES`] said of the model: a [`MODEL_WORDS`] word anywhere, or
+/// a [`YOU_BEFORE`] word before the superlative in its clause ([`lower_hits`]).
+fn superlative_of_model(hits: u32) -> bool {
+    hits & L_SUPERLATIVES != 0 && hits & L_MODEL_WORDS != 0 || hits & H_SUPERLATIVE_OF_YOU != 0
 }
 
 /// Bribes and ratings ("tip", "Trinkgeld", "チップ", "打赏"): only a sign when aimed at the model
@@ -567,33 +699,28 @@ const BRIBE_AIMED: &[&str] = &[
 /// Flattery of the model, or a bribe or rating aimed at it ("a $30 tip for you if it works",
 /// "si aciertas, te invito a una cerveza", "答得好就给你红包"). A persona line holding one is a pep
 /// talk, not a role with facts.
-fn flatters_or_bribes(sentence: &str) -> bool {
-    let lower = sentence.to_lowercase();
-    if FLATTERY.iter().any(|w| lower.contains(w)) || superlative_of_model(&lower) {
-        return true;
-    }
-    let bribe = BRIBES.iter().any(|w| {
-        let latin = w.chars().next().is_some_and(|c| !is_cjk(c));
-        lower.match_indices(w).any(|(at, _)| {
-            !latin || {
-                let before = lower.get(..at).and_then(|b| b.chars().next_back());
-                let after = lower.get(at + w.len()..).and_then(|a| a.chars().next());
-                before.is_none_or(|c| !is_word_char(c)) && after.is_none_or(|c| !is_word_char(c) || c == 's')
-            }
-        })
-    });
-    bribe && BRIBE_AIMED.iter().any(|w| lower.contains(w))
+fn flatters_or_bribes(u: &Unit) -> bool {
+    let h = u.hits();
+    h & L_FLATTERY != 0 || superlative_of_model(h) || h & L_BRIBES != 0 && h & L_BRIBE_AIMED != 0
 }
 
 /// A role line that carries task facts: a persona placed in the user's situation (a duty or a
 /// time: "あなたは今夜の受付当番です。"); or a persona opener, then `;`, `:` or a dash and more
 /// text in the same sentence, unless it flatters or bribes the model.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn role_with_facts(sentence: &str) -> bool {
+    role_with_facts_in(&Unit::new(sentence))
+}
+
+/// [`role_with_facts`] of a [`Unit`].
+pub(crate) fn role_with_facts_in(unit: &Unit) -> bool {
+    let sentence = unit.text;
     let persona = persona_opener(sentence);
-    if persona && situated_role(sentence) {
+    if persona && situated_role(unit) {
         return true;
     }
-    if !persona && !role_pronoun(sentence) || flatters_or_bribes(sentence) {
+    if !persona && !role_pronoun(sentence) || flatters_or_bribes(unit) {
         return false;
     }
     let body = sentence.trim_end_matches(|c: char| text::is_terminator(c) || c.is_whitespace());
@@ -662,12 +789,16 @@ const REASONING_NOUNS: &[&str] = &[
 /// A unit about where the final answer goes (tags, a box, JSON, bold: "pon la respuesta final entre
 /// <final></final>", "최종 답은 <정답> 태그 안에 넣어 줘."), naming no reasoning: an output
 /// format, never a directive. The caller checks for a thinking verb.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn final_answer_format(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    FINAL_ANSWER.iter().any(|w| lower.contains(w))
-        && ANSWER_CONTAINERS.iter().any(|w| lower.contains(w))
-        && !REASONING_NOUNS.iter().any(|w| lower.contains(w))
-        && !BEFORE.iter().any(|w| lower.contains(w))
+    final_answer_format_in(&Unit::new(u))
+}
+
+/// [`final_answer_format`] of a [`Unit`].
+pub(crate) fn final_answer_format_in(u: &Unit) -> bool {
+    let h = u.hits();
+    h & L_FINAL_ANSWER != 0 && h & L_ANSWER_CONTAINERS != 0 && h & (L_REASONING_NOUNS | L_BEFORE) == 0
 }
 
 /// Containers and marks the final answer is put in (tags, a box, JSON, bold): lowercase
@@ -702,9 +833,16 @@ const BEFORE: &[&str] = &[
 /// A teaching deliverable (see [`LEARNER_DELIVERABLES`]) that puts nothing "before" the answer:
 /// the steps are the learners' or the answer key's, not the model's thinking. The caller checks
 /// for a thinking verb.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn learner_deliverable(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    LEARNER_DELIVERABLES.iter().any(|w| lower.contains(w)) && !BEFORE.iter().any(|w| lower.contains(w))
+    learner_deliverable_in(&Unit::new(u))
+}
+
+/// [`learner_deliverable`] of a [`Unit`].
+pub(crate) fn learner_deliverable_in(u: &Unit) -> bool {
+    let h = u.hits();
+    h & L_LEARNER != 0 && h & L_BEFORE == 0
 }
 
 /// Verbs that make "step by step" describe the answer ("Write step-by-step instructions",
@@ -829,12 +967,36 @@ const ADDRESS: &[&str] = &[
 /// A sign in `u` that it is about the thinking: a reasoning noun, "before ...", a care or
 /// pep-talk word ([`NOT_DELIVERABLE`] and [`NOT_DELIVERABLE_CJK`], less the pronouns). A
 /// question with none of these (and no anchor or thinking verb) is the task itself.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn thinking_signal(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    lower
+    thinking_signal_in(&Unit::new(u))
+}
+
+/// [`NOT_DELIVERABLE`] less [`ADDRESS`], for word lookups.
+static THINKING_WORDS: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(NOT_DELIVERABLE, ADDRESS));
+/// [`NOT_DELIVERABLE_CJK`] as one automaton.
+static NOT_DELIVERABLE_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&[(NOT_DELIVERABLE_CJK, 1)]));
+
+/// [`thinking_signal`] of a [`Unit`].
+pub(crate) fn thinking_signal_in(unit: &Unit) -> bool {
+    let u = unit.text;
+    if unit
+        .lower()
         .split(|c: char| !is_word_char(c) && c != '\'')
-        .any(|w| NOT_DELIVERABLE.contains(&w) && !ADDRESS.contains(&w))
-        || NOT_DELIVERABLE_CJK.iter().any(|w| *w != "너" && u.contains(w))
+        .any(|w| THINKING_WORDS.contains(w))
+    {
+        return true;
+    }
+    // (No CJK cue can occur in ASCII text.)
+    let mut cjk = false;
+    if !u.is_ascii() {
+        NOT_DELIVERABLE_CJK_LIST.each(u, |_, s, e| {
+            cjk = u.get(s..e).is_some_and(|w| w != "너");
+            cjk
+        });
+    }
+    cjk
 }
 
 /// Words that address the model ("you", "tu", "dich"): lowercase. Not the words that are
@@ -858,30 +1020,43 @@ const YOU_CJK: &[&str] = &["너", "네가", "당신", "あなた", "君", "お�
 /// noun, care or pep-talk word ([`thinking_signal`]), a word addressing the model, a bribe or
 /// superlative flattery, credentials, stakes, or an order to split the problem into
 /// sub-problems. The caller checks anchors and thinking verbs.
+// The `&str` form, for tests and callers without a `Unit`.
+#[allow(dead_code)]
 pub(crate) fn directive_signal(u: &str) -> bool {
-    if thinking_signal(u) || flatters_or_bribes(u) || credentialed(u) {
+    directive_signal_in(&Unit::new(u))
+}
+
+static YOU_WORDS: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(YOU, &[]));
+
+/// [`directive_signal`] of a [`Unit`].
+pub(crate) fn directive_signal_in(unit: &Unit) -> bool {
+    let u = unit.text;
+    if thinking_signal_in(unit) || flatters_or_bribes(unit) || credentialed_in(unit) {
         return true;
     }
-    let lower = u.to_lowercase();
-    if STAKES.iter().any(|w| lower.contains(w)) || decomposition_order(&lower) {
+    let h = unit.hits();
+    if h & L_STAKES != 0 || decomposition_order(h) {
         return true;
     }
-    if u.chars().any(is_cjk) && YOU_CJK.iter().any(|w| u.contains(w)) {
+    if !u.is_ascii() && u.chars().any(is_cjk) && YOU_CJK.iter().any(|w| u.contains(w)) {
         return true;
     }
-    let words: Vec<&str> = lower
+    // Each word with the one before and after it (no list of the words).
+    let du_verb =
+        |v: Option<&str>| v.is_some_and(|v| v.len() > 3 && v.ends_with("st") && !NOT_DU_VERBS.contains(&v));
+    let mut words = unit
+        .lower()
         .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
         .filter(|w| !w.is_empty())
-        .collect();
-    words.iter().enumerate().any(|(i, w)| {
-        YOU.contains(w)
-            || *w == "du"
-                && [i.checked_sub(1), Some(i + 1)]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|j| words.get(j))
-                    .any(|v| v.len() > 3 && v.ends_with("st") && !NOT_DU_VERBS.contains(v))
-    })
+        .peekable();
+    let mut prev: Option<&str> = None;
+    while let Some(w) = words.next() {
+        if YOU_WORDS.contains(w) || w == "du" && (du_verb(prev) || du_verb(words.peek().copied())) {
+            return true;
+        }
+        prev = Some(w);
+    }
+    false
 }
 
 /// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"):
@@ -917,8 +1092,8 @@ const SPLIT_VERBS: &[&str] = &[
 
 /// An order to split the problem into sub-problems: a [`SUBPARTS`] noun with a
 /// [`SPLIT_VERBS`] verb, not the bare noun ("the subproblems of this recurrence").
-fn decomposition_order(lower: &str) -> bool {
-    SUBPARTS.iter().any(|w| lower.contains(w)) && SPLIT_VERBS.iter().any(|w| lower.contains(w))
+fn decomposition_order(hits: u32) -> bool {
+    hits & L_SUBPARTS != 0 && hits & L_SPLIT_VERBS != 0
 }
 
 /// CJK output requests (substrings): a verb asking for something in the answer.
@@ -1033,10 +1208,10 @@ pub(crate) fn asks_for_output(u: &str, has_anchor: bool, has_thinking_verb: bool
     }
     let cjk = body.chars().any(is_cjk);
     if cjk {
-        if NOT_DELIVERABLE_CJK.iter().any(|w| body.contains(w)) {
+        if NOT_DELIVERABLE_CJK_LIST.any_in(body) {
             return false;
         }
-        return verb || DELIVER_CJK.iter().any(|w| body.contains(w));
+        return verb || DELIVER_CJK_LIST.any_in(body);
     }
     let wants = WANT_OPENERS.iter().any(|o| {
         text::match_at(body, 0, o).is_some_and(|end| {
@@ -1296,5 +1471,42 @@ mod tests {
                 && label_quote("\"Thoughts:\"")
                 && !label_quote("\"Think step by step.\"")
         );
+    }
+}
+
+/// The lists matched through [`LOWER_LISTS`] and the CJK automata keep the old semantics only
+/// if they hold what the old scans could find: lowercase phrases (matched in a lowercased unit;
+/// an uppercase entry could never match) and, for the CJK lists skipped on ASCII text, no
+/// ASCII-only phrase.
+#[cfg(test)]
+mod list_shape_tests {
+    use super::*;
+
+    #[test]
+    fn lower_lists_are_lowercase() {
+        for list in [
+            CREDENTIALS,
+            SITUATION,
+            FLATTERY,
+            SUPERLATIVES,
+            MODEL_WORDS,
+            BRIBES,
+            BRIBE_AIMED,
+            STAKES,
+            SUBPARTS,
+            SPLIT_VERBS,
+            FINAL_ANSWER,
+            ANSWER_CONTAINERS,
+            REASONING_NOUNS,
+            LEARNER_DELIVERABLES,
+            BEFORE,
+        ] {
+            for p in list {
+                assert_eq!(p.to_lowercase(), *p, "{p}");
+            }
+        }
+        for p in NOT_DELIVERABLE_CJK {
+            assert!(!p.is_ascii(), "{p}");
+        }
     }
 }

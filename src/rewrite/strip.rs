@@ -15,6 +15,7 @@ use std::ops::Range;
 
 use super::clause::{clause_kind, Clause};
 use super::directives::{find_anchors, tables, Match, CJK_VERBS, VERB};
+use super::guards::Unit;
 use super::text::{self, is_cjk, is_word_char, protected_spans};
 use super::{detect, guards};
 
@@ -66,17 +67,20 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             continue;
         }
         let Some(sent) = text.get(s.clone()) else { continue };
-        if sent.starts_with('#') || guards::names_voice(sent) || guards::role_with_facts(sent) {
+        // What the guards derive from the sentence (its lowercase, the phrase lists in it, its
+        // facts, a thinking verb) is computed once for all of them.
+        let su = Unit::new(sent);
+        if sent.starts_with('#') || guards::names_voice(sent) || guards::role_with_facts_in(&su) {
             continue;
         }
         // The sentence's anchors, found once for the guards and the detector.
         let anchors = find_anchors(sent, &[]);
         // A sentence ending in a colon right before a code block or quote introduces it ("Este es el
         // volcado del servidor:" + a stack trace), unless it names a thinking procedure.
-        if introduces_block(text, &s, &spans) && anchors.is_empty() && !has_thinking_verb(sent) {
+        if introduces_block(text, &s, &spans) && anchors.is_empty() && !thinking_verb(&su) {
             continue;
         }
-        if steps_deliverable(sent, &anchors) {
+        if steps_deliverable(&su, &anchors) {
             continue;
         }
         // A request about the output or a teaching deliverable is never touched (checked
@@ -84,9 +88,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         let mut output_request: Option<bool> = None;
         let mut guarded = || {
             *output_request.get_or_insert_with(|| {
-                asks_for_output_with(sent, &anchors)
-                    || teaching_deliverable(sent)
-                    || final_answer_format(sent)
+                asks_for_output_with(&su, &anchors) || teaching_deliverable(&su) || final_answer_format(&su)
             })
         };
         let quoted = material_quote(&spans, &s, text);
@@ -143,7 +145,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // "Think step by step about the 2019 tax changes": the thinking is about a task with a
         // fact in it, stated nowhere else; the sentence stays.
         let thinks_about_facts =
-            without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && has_thinking_verb(sent);
+            without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && thinking_verb(&su);
         // A sentence holding a question of substance is never removed whole.
         let asks = scored.iter().enumerate().any(|(i, &(_, _, task))| {
             task && cls.get(i).is_some_and(|c| {
@@ -157,14 +159,14 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // only its directive half goes.)
         let plain_question = sent.trim_end().ends_with(['?', '？'])
             && anchors.is_empty()
-            && !has_thinking_verb(sent)
-            && !guards::thinking_signal(sent);
+            && !thinking_verb(&su)
+            && !guards::thinking_signal_in(&su);
         if !quoted
             && !mixed
             && !asks
             && !thinks_about_facts
-            && !guards::states_facts(sent)
-            && sentence_directive(model.probability_with(sent, &anchors), sent, &anchors)
+            && !su.facts()
+            && sentence_directive(model.probability_with(sent, &anchors), &su, &anchors)
             && !guarded()
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
@@ -198,12 +200,12 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // detector's score (no anchor, thinking verb, persona opener, reasoning or pep-talk
         // word, address to the model: "姉は時速4km、妹は時速3kmで、駅から同じ方向に出発しました。")
         // is part of the facts and stays.
-        if guards::states_facts(sent) {
+        if su.facts() {
             for (i, k) in kinds.iter_mut().enumerate() {
                 let unsigned = || {
                     !cls.get(i)
                         .and_then(|c| text.get(c.clone()))
-                        .is_some_and(signals_directive)
+                        .is_some_and(|u| signals_directive(&Unit::new(u), None))
                 };
                 if *k == Cut::Directive && unsigned() {
                     *k = Cut::Keep;
@@ -350,11 +352,12 @@ fn without_list_marker(s: &str) -> &str {
 
 /// At least three words, or five Hangul/kana/Han characters: enough to state a task.
 fn substantial(u: &str) -> bool {
-    let words = u
-        .split(|c: char| !is_word_char(c))
+    // (Counts stop at the third word and the fifth CJK character.)
+    u.split(|c: char| !is_word_char(c))
         .filter(|w| !w.is_empty())
-        .count();
-    words >= 3 || u.chars().filter(|c| is_cjk(*c)).count() >= 5
+        .nth(2)
+        .is_some()
+        || u.chars().filter(|c| is_cjk(*c)).nth(4).is_some()
 }
 
 /// The cut for one clause and its probability (0 when a guard decided).
@@ -368,6 +371,7 @@ fn clause_cut(
     let Some(u) = text.get(c.clone()) else {
         return (Cut::Keep, 0.0);
     };
+    let cu = Unit::new(u);
     // A lone lowercase word is a list tail or an aside ("costs and expectations", "...
     // actually, is that true?"), and so is a capitalised one after the sentence's first clause
     // ("Dev and Eli"), where a name stands, not an opener ("Please, think ..."): never a
@@ -377,7 +381,7 @@ fn clause_cut(
     // go with its template.
     // A persona given to the model with credentials (not the user's own role: "As a nurse
     // with years on night shifts, I ...").
-    let credentialed_persona = || guards::credentialed_persona(u, text.get(c.end..).unwrap_or(""));
+    let credentialed_persona = || guards::credentialed_persona_in(&cu, text.get(c.end..).unwrap_or(""));
     let lone_tail = c.start > 0
         && u.chars()
             .next()
@@ -389,7 +393,7 @@ fn clause_cut(
     if material_quote(spans, c, text)
         || lone_tail
         || !u.chars().any(|ch| ch.is_alphabetic())
-        || guards::states_facts(u)
+        || cu.facts()
         || guards::persona_opener(u) && (after_first || !credentialed_persona())
         || guards::names_voice(u)
     {
@@ -397,13 +401,13 @@ fn clause_cut(
     }
     // The clause's anchors, found once for the guards below and the clause kind.
     let matches = find_anchors(u, &[]);
-    if steps_deliverable(u, &matches) {
+    if steps_deliverable(&cu, &matches) {
         return (Cut::Keep, 0.0);
     }
     let p = model.probability_with(u, &matches);
     // Pure in `u`: computed at most once.
     let mut output_request: Option<bool> = None;
-    let mut asks = || *output_request.get_or_insert_with(|| asks_for_output_with(u, &matches));
+    let mut asks = || *output_request.get_or_insert_with(|| asks_for_output_with(&cu, &matches));
     // The costlier guards run only for a clause that looks like more than a task (a guarded
     // clause counts as a task clause: probability 0).
     // A short label before a colon ("問題：2+2", "Data: ...") introduces content.
@@ -412,9 +416,9 @@ fn clause_cut(
             && u.split_whitespace().count() <= 2
             && u.chars().count() <= 24
             && matches.is_empty()
-            && !has_thinking_verb(u)
+            && !thinking_verb(&cu)
     };
-    if p >= TASK_CLAUSE / 2.0 && (label() || asks() || final_answer_format(u)) {
+    if p >= TASK_CLAUSE / 2.0 && (label() || asks() || final_answer_format(&cu)) {
         return (Cut::Keep, 0.0);
     }
     // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
@@ -445,7 +449,7 @@ fn clause_cut(
         && text
             .get(c.end..)
             .is_some_and(|r| r.trim_start().starts_with([':', '：', '—', '–']))
-        && has_thinking_verb(u);
+        && thinking_verb(&cu);
     if opener {
         return (Cut::Directive, p.max(CLAUSE_THRESHOLD));
     }
@@ -466,13 +470,13 @@ fn asks_for_output(u: &str) -> bool {
 
 /// [`asks_for_output`] given `find_anchors(u, &[])` (searched again only when a model topic
 /// was replaced).
-fn asks_for_output_with(u: &str, anchors: &[Match]) -> bool {
-    let t = guards::without_model_topics(u);
-    let has_anchor = match &t {
-        std::borrow::Cow::Borrowed(_) => !anchors.is_empty(),
-        std::borrow::Cow::Owned(o) => !find_anchors(o, &[]).is_empty(),
+fn asks_for_output_with(u: &Unit, anchors: &[Match]) -> bool {
+    let t = guards::without_model_topics(u.text);
+    let (has_anchor, verb) = match &t {
+        std::borrow::Cow::Borrowed(_) => (!anchors.is_empty(), thinking_verb(u)),
+        std::borrow::Cow::Owned(o) => (!find_anchors(o, &[]).is_empty(), has_thinking_verb(o)),
     };
-    guards::asks_for_output(&t, has_anchor, has_thinking_verb(&t))
+    guards::asks_for_output(&t, has_anchor, verb)
 }
 
 /// Hangul endings that close a sentence ("돼", "해", "줘", "요", "다").
@@ -521,40 +525,47 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
 
 /// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]);
 /// `matches` is `find_anchors(u, &[])`.
-fn steps_deliverable(u: &str, matches: &[Match]) -> bool {
+fn steps_deliverable(u: &Unit, matches: &[Match]) -> bool {
     if !matches.iter().any(|m| m.needs_verb) {
         return false;
     }
-    guards::steps_deliverable(u, true, has_thinking_verb(u))
+    guards::steps_deliverable(u.text, true, thinking_verb(u))
 }
 
 /// Some sign in `u` besides the detector's score that it is a directive: an anchor, a thinking
-/// verb, a persona opener or [`guards::directive_signal`].
-fn signals_directive(u: &str) -> bool {
-    !find_anchors(u, &[]).is_empty()
-        || has_thinking_verb(u)
-        || guards::persona_opener(u)
-        || guards::directive_signal(u)
+/// verb, a persona opener or [`guards::directive_signal`]. `anchors` is `find_anchors(u, &[])`
+/// when the caller has it.
+fn signals_directive(u: &Unit, anchors: Option<&[Match]>) -> bool {
+    let has_anchor = match anchors {
+        Some(a) => !a.is_empty(),
+        None => !find_anchors(u.text, &[]).is_empty(),
+    };
+    has_anchor || thinking_verb(u) || guards::persona_opener(u.text) || guards::directive_signal_in(u)
 }
 
 /// A whole sentence scored `p` is a directive: at [`SENTENCE_THRESHOLD`] when some sign of a
 /// directive backs the score, at [`UNSIGNED_THRESHOLD`] otherwise.
-fn sentence_directive(p: f32, sent: &str, anchors: &[Match]) -> bool {
+fn sentence_directive(p: f32, sent: &Unit, anchors: &[Match]) -> bool {
     if p < SENTENCE_THRESHOLD {
         return false;
     }
-    p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent)
+    p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent, Some(anchors))
 }
 
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.
-fn final_answer_format(u: &str) -> bool {
-    guards::final_answer_format(u) && !has_thinking_verb(u)
+fn final_answer_format(u: &Unit) -> bool {
+    guards::final_answer_format_in(u) && !thinking_verb(u)
 }
 
 /// A teaching deliverable ([`guards::learner_deliverable`]) with no thinking verb of the model
 /// ("work" is the learners': "students must show their work step by step").
-fn teaching_deliverable(u: &str) -> bool {
-    guards::learner_deliverable(u) && !has_thinking_verb(&u.replace("work", ""))
+fn teaching_deliverable(u: &Unit) -> bool {
+    guards::learner_deliverable_in(u) && !has_thinking_verb(&u.text.replace("work", ""))
+}
+
+/// [`has_thinking_verb`] of a [`Unit`], computed once per unit.
+fn thinking_verb(u: &Unit) -> bool {
+    *u.thinking_verb.get_or_init(|| has_thinking_verb(u.text))
 }
 
 /// Some thinking verb (think, reason, 생각, 考え, 思考, piensa, réfléchis, denke...) in `u`.

@@ -383,15 +383,18 @@ fn split_run_ons(text: &str, spans: &[Range<usize>], sents: Vec<Range<usize>>) -
                         .get(..i)
                         .and_then(|h| h.chars().next_back())
                         .is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
-                    let opener = text.get(i + 1..s.end).is_some_and(|r| {
-                        OPENERS.iter().any(|o| {
-                            r.starts_with(o)
-                                && r.get(o.len()..)
-                                    .and_then(|t| t.chars().next())
-                                    .is_some_and(|d| d == ' ' || d == ',')
+                    // (The openers are compared only after a lowercase word or a number.)
+                    let opener = || {
+                        text.get(i + 1..s.end).is_some_and(|r| {
+                            OPENERS.iter().any(|o| {
+                                r.starts_with(o)
+                                    && r.get(o.len()..)
+                                        .and_then(|t| t.chars().next())
+                                        .is_some_and(|d| d == ' ' || d == ',')
+                            })
                         })
-                    });
-                    (prev_ok && opener).then_some(i + 1)
+                    };
+                    (prev_ok && opener()).then_some(i + 1)
                 }
                 Some(0xEF | 0xE3) => {
                     let rest = text.get(i..s.end).unwrap_or("");
