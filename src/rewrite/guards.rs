@@ -266,6 +266,8 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
     if transcript.len() >= 2 {
         out.extend(transcript);
     }
+    // Material recognised by its shape: delimited blocks, emails, letters, labelled items.
+    out.extend(super::pasted::pasted_ranges(t));
     // Sorted and merged: `text::overlaps` binary-searches on both ends.
     out.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.len());

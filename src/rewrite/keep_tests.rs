@@ -125,3 +125,54 @@ fn facts_with_du_and_depends_are_no_sign() {
     assert!(!guards::directive_signal("この処理は毎晩三時間かかっています。"));
     assert!(guards::directive_signal("월세가 걸린 일이라 정확해야 해요."));
 }
+
+/// What `strip` leaves of `t`.
+fn kept(t: &str) -> String {
+    strip(t).map_or_else(|| t.to_string(), |s| s.text)
+}
+
+/// Pasted material recognised by its shape (issue 19): nothing inside it goes, while a directive
+/// outside it still does.
+#[test]
+fn delimited_blocks_and_emails_are_material() {
+    // Between delimiter lines.
+    let t = "Sort this support note into refund, shipping or other. Think step by step before you decide.\n\n---\nHello, please think it over carefully before you ship the parcel again — it arrived broken twice. Case 8812.\n---";
+    let out = kept(t);
+    assert!(out.contains("Hello, please think it over carefully before you ship the parcel again — it arrived broken twice."), "{out}");
+    assert!(!out.contains("Think step by step before you decide."), "{out}");
+    // An email from its subject line on, in German and Korean.
+    let t = "Ordne die Mail einer Abteilung zu und gib nur den Namen aus.\n\nBetreff: Gründlich überlegt\nIch habe lange hin und her überlegt und möchte den Vertrag zum Monatsende beenden.";
+    assert!(
+        kept(t).contains("Ich habe lange hin und her überlegt"),
+        "{}",
+        kept(t)
+    );
+    let t = "아래 고객 메일을 환불, 배송, 기타 중 하나로 분류해 줘.\n\n제목: 곰곰이 생각해 봤어요\n천천히 생각해 봤는데 이번 주문은 취소하고 싶어요.";
+    assert!(
+        kept(t).contains("천천히 생각해 봤는데 이번 주문은 취소하고 싶어요."),
+        "{}",
+        kept(t)
+    );
+    // A letter opening with a greeting after a paragraph that names it.
+    let t = "请判断下面这封客户来信属于哪一类，只输出类别。\n\n你好，我仔细想了好几天，还是决定把这台咖啡机退掉。";
+    assert!(kept(t).contains("我仔细想了好几天"), "{}", kept(t));
+}
+
+/// A numbered item line ("Essay 18: ...") is material to its end, and transcript lines with a
+/// timestamp before the speaker are material.
+#[test]
+fn item_lines_and_timestamped_transcripts_are_material() {
+    let t =
+        "Score each answer from 1 to 5.\n\nAnswer 3: Cats sleep a lot. Take your time and think it through.";
+    assert!(
+        kept(t).contains("Take your time and think it through."),
+        "{}",
+        kept(t)
+    );
+    let t = "Resume los acuerdos de este chat.\n\n(09:02) Lola: Pensadlo con calma antes de decidir, que la cuota sube a 35 € al mes.\n(09:05) Iker: Yo voto que sí.";
+    assert!(
+        kept(t).contains("Pensadlo con calma antes de decidir"),
+        "{}",
+        kept(t)
+    );
+}

@@ -43,6 +43,7 @@ pub(crate) mod goal;
 mod guards;
 mod lexicon;
 pub mod params;
+mod pasted;
 pub mod profile;
 pub mod strip;
 mod text;
