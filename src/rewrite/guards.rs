@@ -222,6 +222,13 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             let next = t
                 .get(from..)
                 .map_or(t.len(), |r| from + (r.len() - r.trim_start().len()));
+            if let Some(end) = code_first(t, spans, next) {
+                // The material is the code block or quote the line introduces: protected
+                // already; what follows it is the user's again ("Log below:\n```...```\nAnalyze
+                // it line by line.").
+                i = end.max(i);
+                continue;
+            }
             let mut end = next;
             loop {
                 match t.get(end..).and_then(|r| r.find("\n\n")).map(|p| end + p) {
@@ -278,6 +285,18 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         }
     }
     merged
+}
+
+/// The end of the protected span (a code block or quote) that opens the block at `next`, when
+/// it is followed by more text on a line of its own (nothing but blank space after its end on
+/// its line).
+fn code_first(t: &str, spans: &[Range<usize>], next: usize) -> Option<usize> {
+    let sp = text::span_at(spans, next).filter(|sp| sp.start == next)?;
+    let fenced = t
+        .get(sp.clone())
+        .is_some_and(|b| b.starts_with("```") || b.starts_with("~~~"));
+    let line_rest = t.get(sp.end..).map_or("", |r| r.split('\n').next().unwrap_or(""));
+    (fenced && line_rest.trim().is_empty()).then_some(sp.end)
 }
 
 /// `rest` (after a question mark) opens a list: "1." / "1)" / "-" / "*" / "•" after spaces or
@@ -868,6 +887,9 @@ pub(crate) fn directive_signal(u: &str) -> bool {
     if STAKES.iter().any(|w| lower.contains(w)) || decomposition_order(&lower) {
         return true;
     }
+    if kind_sign_lower(&lower) {
+        return true;
+    }
     if u.chars().any(is_cjk) && YOU_CJK.iter().any(|w| u.contains(w)) {
         return true;
     }
@@ -899,6 +921,90 @@ const STAKES: &[&str] = &[
     "人生がかかって", "進退がかかって", "給料がかかって", "家賃がかかって", "クビ", "取决于你", "取决于这",
     "关系到我", "生死", "饭碗",
 ];
+
+/// Signs of the directive kinds issue 19's fourth set found left (lowercase substrings):
+/// self-checks ("twice", "doppelt", "두 번"), self-consistency ("three different ways", "am
+/// häufigsten", "다수결"), "no rush" ("sin prisa", "nichts überstürzen", "焦らず"), pressure and
+/// emotional stakes ("let me down", "te plantes", "verbock", "怒られ", "掉链子"), exhaustive
+/// reading ("line by line", "sin saltarte", "逐行") and writing down every thought. A sign only
+/// lets a sentence the detector scores as a directive go at the ordinary threshold; alone it
+/// removes nothing.
+#[rustfmt::skip]
+const KIND_SIGNS: &[&str] = &[
+    // en
+    "twice", "double-check", "double check", "a second time", "once more", "most often",
+    "majority", "different ways", "independent ways", "consensus", "rush", "hurry",
+    "take your time", "time you need", "lose my job", "let me down", "disappoint", "mess this up",
+    "screw this up", "blow it", "everything you think", "every thought", "methodically",
+    "skip anything", "skip nothing", "line by line", "one line at a time",
+    // es
+    "dos veces", "otra vez", "maneras distintas", "formas distintas", "maneras diferentes",
+    "formas diferentes", "mayoría", "mayoritari", "coincidan", "sin prisa", "con calma",
+    "el tiempo que", "no la líes", "me falles", "la cagues", "la pata", "línea por línea",
+    "sin saltarte", "vas pensando", "por la cabeza",
+    // fr
+    "deux fois", "seconde fois", "façons différentes", "manières différentes", "majorit",
+    "s'accordent", "ton temps", "te presser", "précipit", "me déçois", "me décevoir", "te plantes",
+    "te trompes", "mon boulot", "ligne par ligne", "rien sauter", "par la tête", "au bout du rouleau",
+    // de
+    "doppelt", "zweimal", "noch einmal", "nochmal", "verschiedene arten", "verschiedene weisen",
+    "am häufigsten", "mehrheit", "dir zeit", "keine eile", "überstürz", "enttäusch", "verbock",
+    "vermassel", "meinen job", "zeile für zeile", "nichts aus", "durch den kopf",
+    // ko
+    "두 번", "검산", "가지 방법", "다수결", "가장 많이 나온", "서두르", "얼마든지", "망치지", "실망",
+    "혼나", "한 줄씩", "빼먹지", "떠오르는",
+    // ja
+    "二回", "二度", "通りの", "多数決", "一番多く", "焦らず", "急がず", "怒られ", "泣きそう", "裏切ら",
+    "一行ずつ", "飛ばさ", "頭に浮か",
+    // zh
+    "两遍", "两次", "种方法", "多数", "次数最多", "着急", "慢慢来", "搞砸", "失望", "掉链子", "马虎",
+    "逐行", "别漏", "想到的",
+];
+
+/// Among [`KIND_SIGNS`], the ones that name a directive kind on their own (for
+/// [`kind_sign`]); a bare "twice" / "deux fois" / "두 번" is also a constraint ("don't use the
+/// same element twice"), so it counts there only with a [`CHECK_VERBS`] verb.
+const REPEAT_SIGNS: &[&str] = &[
+    "twice",
+    "a second time",
+    "once more",
+    "dos veces",
+    "otra vez",
+    "deux fois",
+    "seconde fois",
+    "doppelt",
+    "zweimal",
+    "noch einmal",
+    "nochmal",
+    "두 번",
+    "二回",
+    "二度",
+    "两遍",
+    "两次",
+];
+
+/// Checking verbs (lowercase substrings) that make a [`REPEAT_SIGNS`] phrase a self-check.
+#[rustfmt::skip]
+const CHECK_VERBS: &[&str] = &[
+    "check", "verif", "review", "go over", "look over", "compru", "revisa", "repasa", "vérifi",
+    "relis", "contrôl", "prüf", "kontroll", "überprüf", "durchgeh", "확인", "검토", "점검", "검산",
+    "確認", "確か", "見直", "検算", "チェック", "核对", "检查", "验算", "复查",
+];
+
+/// `u` names a directive kind ([`KIND_SIGNS`]; a repeat only with a checking verb): a sentence
+/// the detector leans towards a directive goes at [`super::strip::KIND_THRESHOLD`].
+pub(crate) fn kind_sign(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    KIND_SIGNS
+        .iter()
+        .filter(|w| !REPEAT_SIGNS.contains(w))
+        .any(|w| lower.contains(w))
+        || REPEAT_SIGNS.iter().any(|w| lower.contains(w)) && CHECK_VERBS.iter().any(|w| lower.contains(w))
+}
+
+fn kind_sign_lower(lower: &str) -> bool {
+    KIND_SIGNS.iter().any(|w| lower.contains(w))
+}
 
 /// The parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제").
 #[rustfmt::skip]

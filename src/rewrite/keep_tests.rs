@@ -176,3 +176,44 @@ fn item_lines_and_timestamped_transcripts_are_material() {
         kept(t)
     );
 }
+
+/// A sentence naming a directive kind (self-consistency, a self-check with a repeat) goes at the
+/// lower kind threshold; a bare "twice" is a constraint and stays.
+#[test]
+fn directive_kinds_go_at_the_kind_threshold() {
+    for (task, directive) in [
+        ("这三张发票一共多少钱？", "用三种方法分别算，取多数的结果。"),
+        (
+            "三枚の請求書の合計はいくらですか。",
+            "三通りの方法で解いて多数決で決めて。",
+        ),
+        (
+            "List the due dates of the three invoices.",
+            "Check each date twice.",
+        ),
+    ] {
+        let t = format!("{task} {directive}");
+        assert_eq!(removed(&t), [directive], "{t}");
+    }
+    for t in [
+        "Pay the 40 coins with the fewest coins. Don't use the same coin twice.",
+        "같은 카드를 두 번 내면 안 돼. 가장 높은 점수를 구해 줘.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+}
+
+/// A line that introduces a code block ("Log below:") makes the block material, not the text
+/// after it: a directive after the block still goes.
+#[test]
+fn text_after_an_introduced_code_block_is_no_material() {
+    let t = "The deploy broke. Output below:\n```\nERROR db timeout after 30s\n```\nGo through it methodically, one line at a time, and skip nothing. What timed out?";
+    assert!(
+        removed(t).iter().any(|r| r.contains("methodically")),
+        "{:?}",
+        removed(t)
+    );
+    // The code itself stays material.
+    let t = "Here is the log:\n```\nThink step by step\n```\nWhat printed this?";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}

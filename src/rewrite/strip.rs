@@ -164,7 +164,10 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             && !asks
             && !thinks_about_facts
             && !guards::states_facts(sent)
-            && sentence_directive(model.probability_with(sent, &anchors), sent, &anchors)
+            && {
+                let p = model.probability_with(sent, &anchors);
+                sentence_directive(p, sent, &anchors) || kind_directive(p, sent)
+            }
             && !guarded()
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
@@ -544,6 +547,17 @@ fn sentence_directive(p: f32, sent: &str, anchors: &[Match]) -> bool {
         return false;
     }
     p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent)
+}
+
+/// Probability at or above which a sentence bearing the sign of a directive kind
+/// ([`guards::kind_sign`]: a self-check, self-consistency, "no rush", pressure or
+/// exhaustive-reading phrase) is a directive.
+pub(crate) const KIND_THRESHOLD: f32 = 0.3;
+
+/// A whole sentence scored `p` that names a directive kind ([`guards::kind_sign`]) is a
+/// directive at [`KIND_THRESHOLD`].
+fn kind_directive(p: f32, sent: &str) -> bool {
+    (KIND_THRESHOLD..SENTENCE_THRESHOLD).contains(&p) && guards::kind_sign(sent)
 }
 
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.
