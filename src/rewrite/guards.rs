@@ -299,6 +299,12 @@ fn code_first(t: &str, spans: &[Range<usize>], next: usize) -> Option<usize> {
     (fenced && line_rest.trim().is_empty()).then_some(sp.end)
 }
 
+/// `u` holds a word that names material or an analysis of it ([`MATERIAL_WORDS`] and the
+/// CJK cues).
+pub(crate) fn names_material(u: &str) -> bool {
+    cue_flags(u) & MATERIAL != 0
+}
+
 /// `rest` (after a question mark) opens a list: "1." / "1)" / "-" / "*" / "•" after spaces or
 /// line breaks.
 fn starts_list(rest: &str) -> bool {
@@ -950,6 +956,9 @@ const KIND_SIGNS: &[&str] = &[
     "doppelt", "zweimal", "noch einmal", "nochmal", "verschiedene arten", "verschiedene weisen",
     "am häufigsten", "mehrheit", "dir zeit", "keine eile", "überstürz", "enttäusch", "verbock",
     "vermassel", "meinen job", "zeile für zeile", "nichts aus", "durch den kopf",
+    // personas put on by the model ("Mets-toi dans la peau d'un ...")
+    "in the shoes of", "dans la peau d", "versetz dich", "ponte en la piel", "なりきって", "把自己当成",
+    "假装你是", "alternative approaches", "enfoques alternativos", "approches alternatives",
     // ko
     "두 번", "검산", "가지 방법", "다수결", "가장 많이 나온", "서두르", "얼마든지", "망치지", "실망",
     "혼나", "한 줄씩", "빼먹지", "떠오르는",
@@ -1000,7 +1009,23 @@ pub(crate) fn kind_sign(u: &str) -> bool {
         .filter(|w| !REPEAT_SIGNS.contains(w))
         .any(|w| lower.contains(w))
         || REPEAT_SIGNS.iter().any(|w| lower.contains(w)) && CHECK_VERBS.iter().any(|w| lower.contains(w))
+        || STAKES.iter().any(|w| lower.contains(w))
+        || persona_opener(u)
+            && !first_person_in(u)
+            && (credentialed(u) || PERSONA_HYPE.iter().any(|w| lower.contains(w)))
 }
+
+/// What makes a persona given to the model hype rather than a role ("the world's greatest
+/// diagnostician", "최고의 변호사", "史上最高の", "gold medallist"): lowercase substrings, counted
+/// only after a persona opener.
+#[rustfmt::skip]
+const PERSONA_HYPE: &[&str] = &[
+    "greatest", "world's best", "best in the world", "of all time", "in history", "gold medal",
+    "nobel", "genius", "del mundo", "de todos los tiempos", "de la historia", "du monde",
+    "de tous les temps", "de l'histoire", "aller zeiten", "der welt", "der geschichte", "olymp",
+    "최고의", "금메달", "노벨", "천재", "史上", "世界一", "日本一", "金メダ", "ノーベル", "天才", "诺贝尔", "金牌",
+    "最厉害", "全国第一",
+];
 
 fn kind_sign_lower(lower: &str) -> bool {
     KIND_SIGNS.iter().any(|w| lower.contains(w))

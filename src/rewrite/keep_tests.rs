@@ -217,3 +217,28 @@ fn text_after_an_introduced_code_block_is_no_material() {
     let t = "Here is the log:\n```\nThink step by step\n```\nWhat printed this?";
     assert!(removed(t).is_empty(), "{:?}", removed(t));
 }
+
+/// A sentence that ends its line with a colon and names the material below it is the request
+/// about that material, whatever the detector scores it.
+#[test]
+fn an_introducer_of_material_stays() {
+    let t = "Can you make this rubric easier for beginners to understand:\n\n1. Show your reasoning (2 pts).\n2. Check your units (1 pt).";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+    // With a thinking procedure in it, it is no mere introducer.
+    let t = "Think step by step about this rubric:\n\n1. Show your reasoning (2 pts).";
+    assert!(!removed(t).is_empty());
+}
+
+/// A persona hyped as the greatest of its kind goes at the kind threshold; the user's own role
+/// with credentials does not.
+#[test]
+fn hyped_personas_go() {
+    let t =
+        "Eres Frida Kahlo, la pintora más grande de la historia. ¿Qué colores combinan con el azul cobalto?";
+    assert_eq!(
+        removed(t),
+        ["Eres Frida Kahlo, la pintora más grande de la historia."]
+    );
+    let t = "As a seasoned nurse with years of experience on night shifts, I need tips for staying alert.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}

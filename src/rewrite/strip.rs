@@ -79,6 +79,12 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if steps_deliverable(sent, &anchors) {
             continue;
         }
+        // A sentence ending its line with a colon that names material before a block of it
+        // ("Rewrite this rubric so first-years understand it better:" + the rubric) is the
+        // request about the material, unless it names a thinking procedure.
+        if introduces_material(text, &s, &anchors) {
+            continue;
+        }
         // A request about the output or a teaching deliverable is never touched (checked
         // lazily: only when something would go).
         let mut output_request: Option<bool> = None;
@@ -328,6 +334,23 @@ fn introduces_block(text: &str, s: &Range<usize>, spans: &[Range<usize>]) -> boo
     let rest = text.get(s.end..).unwrap_or("");
     let at = s.end + (rest.len() - rest.trim_start().len());
     text::span_at(spans, at).is_some_and(|q| q.start == at)
+}
+
+/// Sentence `s` ends its line with a colon, names material ([`guards::names_material`]), a
+/// non-blank line follows (after blank lines), and it holds no anchor or thinking verb.
+fn introduces_material(text: &str, s: &Range<usize>, anchors: &[Match]) -> bool {
+    let Some(sent) = text.get(s.clone()) else {
+        return false;
+    };
+    let rest = text.get(s.end..).unwrap_or("");
+    let line_end = rest.split('\n').next().unwrap_or("");
+    sent.trim_end().ends_with([':', '：'])
+        && line_end.trim().is_empty()
+        && rest.len() > line_end.len()
+        && !rest.trim().is_empty()
+        && anchors.is_empty()
+        && !has_thinking_verb(sent)
+        && guards::names_material(sent)
 }
 
 /// True when sentence `s` holds a protected span that is material (not a template label).
@@ -814,6 +837,7 @@ mod output_guard_audit {
             "data/rewrite/sentences_more.jsonl",
             "data/rewrite/sentences_candidate.jsonl",
             "data/rewrite/sentences_recall.jsonl",
+            "data/rewrite/sentences_recall2.jsonl",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
             for l in std::fs::read_to_string(path).unwrap().lines() {
