@@ -958,7 +958,9 @@ const KIND_SIGNS: &[&str] = &[
     "vermassel", "meinen job", "zeile für zeile", "nichts aus", "durch den kopf",
     // personas put on by the model ("Mets-toi dans la peau d'un ...")
     "in the shoes of", "dans la peau d", "versetz dich", "ponte en la piel", "なりきって", "把自己当成",
-    "假装你是", "alternative approaches", "enfoques alternativos", "approches alternatives",
+    "假装你是",
+    // several approaches weighed before one is picked
+    "approaches", "approches", "enfoques", "ansätze", "lösungswege", "접근법", "アプローチ", "几种思路",
     // ko
     "두 번", "검산", "가지 방법", "다수결", "가장 많이 나온", "서두르", "얼마든지", "망치지", "실망",
     "혼나", "한 줄씩", "빼먹지", "떠오르는",

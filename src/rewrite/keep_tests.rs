@@ -242,3 +242,12 @@ fn hyped_personas_go() {
     let t = "As a seasoned nurse with years of experience on night shifts, I need tips for staying alert.";
     assert!(removed(t).is_empty(), "{:?}", removed(t));
 }
+
+/// A statement with no sign of a directive (no anchor, thinking verb, persona, address to the
+/// model, pep talk, stakes or kind sign) goes only when the detector is very sure
+/// ([`super::strip::UNSIGNED_THRESHOLD`]): a symptom the user reports is a fact.
+#[test]
+fn unsigned_statements_need_a_sure_score() {
+    let t = "아버지가 어제부터 허리가 아프셔. 두통은 없고 허리 통증이 평소보다 심해. 병원에 가야 할까?";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}

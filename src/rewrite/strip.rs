@@ -34,7 +34,7 @@ pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
 /// score (no anchor, thinking verb, persona opener, reasoning or pep-talk word, address to the
 /// model, bribe or credentials: "来月の社員旅行は箱根と日光のどちらにするか迷っています。"): the
 /// detector alone must be surer.
-pub(crate) const UNSIGNED_THRESHOLD: f32 = 0.7;
+pub(crate) const UNSIGNED_THRESHOLD: f32 = 0.85;
 /// A clause below this probability, set off by a colon or semicolon, is a task clause (a
 /// half of it when joined by a connector): its sentence is never removed whole.
 pub(crate) const TASK_CLAUSE: f32 = 0.2;
