@@ -305,6 +305,56 @@ pub(crate) fn names_material(u: &str) -> bool {
     cue_flags(u) & MATERIAL != 0
 }
 
+/// Where the answer goes in the output (lowercase substrings): its own line, the last line.
+#[rustfmt::skip]
+const ANSWER_PLACES: &[&str] = &[
+    "own line", "last line", "final line", "separate line", "single line", "línea aparte",
+    "última línea", "propia línea", "dernière ligne", "ligne à part", "seule ligne",
+    "letzte zeile", "eigene zeile", "eigenen zeile", "separate zeile", "마지막 줄", "한 줄로 따로",
+    "따로 한 줄", "最後の行", "別の行", "最后一行", "单独一行", "另起一行",
+];
+
+/// `u` says where the answer goes ("最后单独一行给答案", "put the total on its own line").
+pub(crate) fn places_answer(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    ANSWER_PLACES.iter().any(|w| lower.contains(w))
+}
+
+/// Verbs that add a part to the deliverable (lowercase, at the start of the sentence).
+#[rustfmt::skip]
+const ADD_VERBS: &[&str] = &[
+    "include", "add", "insert", "put", "place", "incluye", "añade", "agrega", "inserta", "pon ",
+    "inclus", "ajoute", "insère", "mets ", "füge", "ergänze", "setz ",
+];
+
+/// Numbered steps of a deliverable ("step 1", "Schritt 2", "étape 3", "paso 1", "1단계",
+/// "手順1", "第1步").
+#[rustfmt::skip]
+const STEP_WORDS: &[&str] = &["step ", "schritt ", "étape ", "paso ", "단계", "手順", "ステップ", "步"];
+
+/// A sentence that adds a part of the deliverable next to one of its numbered steps
+/// ("Include a safety note before step 1.", "Füge vor Schritt 1 einen Hinweis ein.", "1단계
+/// 앞에 주의 사항을 넣어 줘."): the steps are the answer's, not the thinking's.
+pub(crate) fn adds_to_numbered_step(u: &str) -> bool {
+    if !u.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let lower = u.to_lowercase();
+    let t = lower.trim_start();
+    let adds = ADD_VERBS.iter().any(|v| t.starts_with(v))
+        || ["넣어", "추가", "入れ", "加上", "加一", "添加", "einfüg"]
+            .iter()
+            .any(|v| lower.contains(v));
+    let numbered = STEP_WORDS.iter().any(|w| {
+        lower.match_indices(w).any(|(at, _)| {
+            let after = lower.get(at + w.len()..).unwrap_or("");
+            let before = lower.get(..at).unwrap_or("");
+            after.starts_with(|c: char| c.is_ascii_digit()) || before.ends_with(|c: char| c.is_ascii_digit())
+        })
+    });
+    adds && numbered
+}
+
 /// `rest` (after a question mark) opens a list: "1." / "1)" / "-" / "*" / "•" after spaces or
 /// line breaks.
 fn starts_list(rest: &str) -> bool {

@@ -251,3 +251,19 @@ fn unsigned_statements_need_a_sure_score() {
     let t = "아버지가 어제부터 허리가 아프셔. 두통은 없고 허리 통증이 평소보다 심해. 병원에 가야 할까?";
     assert!(removed(t).is_empty(), "{:?}", removed(t));
 }
+
+/// A mixed sentence loses only its directive clause when its last clause says where the answer
+/// goes; a part added next to a numbered step of the deliverable is no thinking step.
+#[test]
+fn answer_placement_and_numbered_steps_stay() {
+    let t = "一个两位数，十位数字比个位数字大3，两个数字之和是11。 这个数是多少？ 先在草稿上把每一步算出来，最后一行单独给出答案。";
+    let out = kept(t);
+    assert!(out.contains("最后一行单独给出答案。"), "{out}");
+    assert!(!out.contains("草稿"), "{out}");
+    for t in [
+        "Write the recipe for a nut-free cake, step by step. Include an allergy note before step 1.",
+        "Schreib die Anleitung Schritt für Schritt. Füge vor Schritt 1 einen Hinweis zur Schutzbrille ein.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+}

@@ -76,7 +76,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !has_thinking_verb(sent) {
             continue;
         }
-        if steps_deliverable(sent, &anchors) {
+        if steps_deliverable(sent, &anchors) || guards::adds_to_numbered_step(sent) {
             continue;
         }
         // A sentence ending its line with a colon that names material before a block of it
@@ -182,7 +182,12 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             if plain_question && half.is_none() {
                 continue;
             }
-            let s = half.unwrap_or(s);
+            // A clause that places the answer ("最后单独一行给答案", "put the total on its own
+            // line") stays; only the clauses before it go.
+            let s = match half.or_else(|| output_tail(text, &cls)) {
+                Some(h) => h,
+                None => s,
+            };
             removed.push(text.get(s.clone()).unwrap_or("").to_string());
             cuts.push(s);
             continue;
@@ -334,6 +339,19 @@ fn introduces_block(text: &str, s: &Range<usize>, spans: &[Range<usize>]) -> boo
     let rest = text.get(s.end..).unwrap_or("");
     let at = s.end + (rest.len() - rest.trim_start().len());
     text::span_at(spans, at).is_some_and(|q| q.start == at)
+}
+
+/// For a sentence about to go whole: when its last clause places the answer
+/// ([`guards::places_answer`]) and names no thinking (no anchor or thinking verb), the range
+/// from the sentence start to that clause (the clauses before it and their connector).
+fn output_tail(text: &str, cls: &[Range<usize>]) -> Option<Range<usize>> {
+    let (first, last) = (cls.first()?, cls.last()?);
+    if cls.len() < 2 {
+        return None;
+    }
+    let u = text.get(last.clone())?;
+    (guards::places_answer(u) && find_anchors(u, &[]).is_empty() && !has_thinking_verb(u))
+        .then_some(first.start..last.start)
 }
 
 /// Sentence `s` ends its line with a colon, names material ([`guards::names_material`]), a
