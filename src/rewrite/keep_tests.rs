@@ -267,3 +267,22 @@ fn answer_placement_and_numbered_steps_stay() {
         assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
     }
 }
+
+/// An output verb does not make a request about the output when it names a directive kind
+/// ("write down everything you're thinking").
+#[test]
+fn writing_down_every_thought_goes() {
+    for (task, directive) in [
+        (
+            "¿Cuántos lunes tiene el año 2027?",
+            "Dame por escrito todo lo que vas pensando mientras cuentas.",
+        ),
+        (
+            "How many Mondays are there in 2027?",
+            "Jot down every thought you have while you count.",
+        ),
+    ] {
+        let t = format!("{task} {directive}");
+        assert_eq!(removed(&t), [directive], "{t}");
+    }
+}
