@@ -286,3 +286,16 @@ fn writing_down_every_thought_goes() {
         assert_eq!(removed(&t), [directive], "{t}");
     }
 }
+
+/// A title before a name ("Dr.", "Prof.", "Mme.") ends no sentence: the persona is one
+/// sentence and goes whole.
+#[test]
+fn titles_end_no_sentence() {
+    let t = "You are Dr. Quinn, the greatest physician of all time. Which vaccines does a newborn get in Colorado?";
+    assert_eq!(
+        removed(t),
+        ["You are Dr. Quinn, the greatest physician of all time."]
+    );
+    let t = "Prof. Weber grades the exam. Summarise her comments in two lines.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}
