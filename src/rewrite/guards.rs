@@ -1009,6 +1009,9 @@ const KIND_SIGNS: &[&str] = &[
     // personas put on by the model ("Mets-toi dans la peau d'un ...")
     "in the shoes of", "dans la peau d", "versetz dich", "ponte en la piel", "なりきって", "把自己当成",
     "假装你是",
+    // weighing it carefully
+    "pèse bien", "weigh carefully", "carefully weigh", "sopesa bien", "wäge sorgfältig", "sorgfältig ab",
+    "신중하게 따져", "よく比べ", "仔细权衡",
     // several approaches weighed before one is picked
     "approaches", "approches", "enfoques", "ansätze", "lösungswege", "접근법", "アプローチ", "几种思路",
     // ko

@@ -299,3 +299,24 @@ fn titles_end_no_sentence() {
     let t = "Prof. Weber grades the exam. Summarise her comments in two lines.";
     assert!(removed(t).is_empty(), "{:?}", removed(t));
 }
+
+/// A pressure sentence whose other clause is more pressure ("If you mess up, I'm out of a job")
+/// is one pep talk and goes whole; a task clause after stakes stays.
+#[test]
+fn pressure_sentences_go_whole() {
+    for (task, directive) in [
+        (
+            "Wie hoch ist die Grunderwerbsteuer in Sachsen?",
+            "Wenn du das verbockst, bin ich meinen Job los.",
+        ),
+        (
+            "¿Qué plazo tengo para recurrir una multa?",
+            "Si la cagas, me despiden, así que no me falles.",
+        ),
+    ] {
+        let t = format!("{task} {directive}");
+        assert_eq!(removed(&t), [directive], "{t}");
+    }
+    let t = "If this is wrong I'll get fired, so compare the two leases line 4 against line 9.";
+    assert!(kept(t).contains("compare the two leases"), "{}", kept(t));
+}

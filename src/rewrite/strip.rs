@@ -146,6 +146,9 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // step" goes whole).
         let mixed = scored.iter().any(|&(k, _, task)| k == Cut::Keep && task)
             && scored.iter().any(|&(k, _, _)| k == Cut::Directive);
+        // A "task" clause that is itself pressure or stakes ("Si tu te plantes, je perds mon
+        // boulot.", "..., así que no la líes.") makes no mix: the sentence is one pep talk.
+        let mixed = mixed && !pep_talk_tail(text, &cls, &scored);
         // "Think step by step about the 2019 tax changes": the thinking is about a task with a
         // fact in it, stated nowhere else; the sentence stays.
         let thinks_about_facts =
@@ -339,6 +342,16 @@ fn introduces_block(text: &str, s: &Range<usize>, spans: &[Range<usize>]) -> boo
     let rest = text.get(s.end..).unwrap_or("");
     let at = s.end + (rest.len() - rest.trim_start().len());
     text::span_at(spans, at).is_some_and(|q| q.start == at)
+}
+
+/// Every task clause of a mixed sentence names a directive kind ([`guards::kind_sign`]:
+/// stakes, pressure): the task clauses are part of the pep talk.
+fn pep_talk_tail(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+    scored
+        .iter()
+        .zip(cls)
+        .filter(|(&(k, _, task), _)| k == Cut::Keep && task)
+        .all(|(_, c)| text.get(c.clone()).is_some_and(guards::kind_sign))
 }
 
 /// For a sentence about to go whole: when its last clause places the answer
