@@ -305,6 +305,23 @@ pub(crate) fn names_material(u: &str) -> bool {
     cue_flags(u) & MATERIAL != 0
 }
 
+/// "Before" the answer is given (lowercase substrings): steps taken then are the thinking's,
+/// not the deliverable's ("Walk through it step by step before you give me the number.").
+#[rustfmt::skip]
+const BEFORE_THE_ANSWER: &[&str] = &[
+    "before you give", "before you answer", "before you reply", "before you tell", "before giving",
+    "before answering", "before replying", "before you respond", "antes de darme", "antes de responder",
+    "antes de contestar", "avant de me donner", "avant de répondre", "bevor du antwortest",
+    "bevor du mir", "답하기 전에", "알려 주기 전에", "答える前に", "回答する前に", "回答之前", "给出答案之前",
+    "回答前",
+];
+
+/// `u` puts its steps before the answer ([`BEFORE_THE_ANSWER`]).
+pub(crate) fn before_the_answer(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    BEFORE_THE_ANSWER.iter().any(|w| lower.contains(w))
+}
+
 /// Where the answer goes in the output (lowercase substrings): its own line, the last line.
 #[rustfmt::skip]
 const ANSWER_PLACES: &[&str] = &[

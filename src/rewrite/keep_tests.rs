@@ -320,3 +320,16 @@ fn pressure_sentences_go_whole() {
     let t = "If this is wrong I'll get fired, so compare the two leases line 4 against line 9.";
     assert!(kept(t).contains("compare the two leases"), "{}", kept(t));
 }
+
+/// Steps taken before the answer is given are the thinking's ("... step by step before you
+/// give me the total"); step-by-step as the deliverable stays.
+#[test]
+fn steps_before_the_answer_go() {
+    let t = "How much paint do I need for a 4 by 5 metre wall? Walk through the maths step by step before you give me the litres.";
+    assert_eq!(
+        removed(t),
+        ["Walk through the maths step by step before you give me the litres."]
+    );
+    let t = "Write step-by-step instructions for bleeding a radiator.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}

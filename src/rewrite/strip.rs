@@ -76,7 +76,9 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !has_thinking_verb(sent) {
             continue;
         }
-        if steps_deliverable(sent, &anchors) || guards::adds_to_numbered_step(sent) {
+        if steps_deliverable(sent, &anchors) && !guards::before_the_answer(sent)
+            || guards::adds_to_numbered_step(sent)
+        {
             continue;
         }
         // A sentence ending its line with a colon that names material before a block of it
