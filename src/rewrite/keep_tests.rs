@@ -333,3 +333,13 @@ fn steps_before_the_answer_go() {
     let t = "Write step-by-step instructions for bleeding a radiator.";
     assert!(removed(t).is_empty(), "{:?}", removed(t));
 }
+
+/// A directive-kind opener before a causal connector goes with the connector; the reasons after
+/// it are the user's facts and stay.
+#[test]
+fn kind_openers_before_because_go() {
+    let t = "J'hésite entre deux appartements, l'un à Lyon et l'autre à Grenoble. Pèse bien chaque option, parce que je travaille de nuit. Lequel me conseilles-tu ?";
+    let out = kept(t);
+    assert!(out.contains("je travaille de nuit."), "{out}");
+    assert!(!out.contains("Pèse"), "{out}");
+}

@@ -189,15 +189,32 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             }
             // A clause that places the answer ("最后单独一行给答案", "put the total on its own
             // line") stays; only the clauses before it go.
-            let s = match half.or_else(|| output_tail(text, &cls)) {
+            // So does a reason after a directive-kind opener ("Pèse bien chaque option, parce
+            // que je travaille de nuit.").
+            let s = match half
+                .or_else(|| output_tail(text, &cls))
+                .or_else(|| kind_opener(text, &cls, model))
+            {
                 Some(h) => h,
                 None => s,
             };
-            removed.push(text.get(s.clone()).unwrap_or("").to_string());
+            removed.push(text.get(s.clone()).unwrap_or("").trim_end().to_string());
             cuts.push(s);
             continue;
         }
         let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
+        // A directive-kind opener before a causal connector ("Pèse bien le pour et le contre,
+        // car j'ai deux enfants ..."): the opener and the connector go, the reasons stay.
+        if let Some(cut) = kind_opener(text, &cls, model).filter(|_| !guarded()) {
+            removed.push(text.get(cut.clone()).unwrap_or("").trim_end().to_string());
+            let end = cut.end;
+            cuts.push(cut);
+            for (k, c) in kinds.iter_mut().zip(&cls) {
+                if c.start < end {
+                    *k = Cut::Keep;
+                }
+            }
+        }
         // A condition belongs to the clause it governs ("If it's wrong, give a
         // counterexample.", "Sinon, propose une autre date."): a clause opened by a
         // subordinator is never cut away from a kept clause after it.
@@ -354,6 +371,48 @@ fn pep_talk_tail(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) 
         .zip(cls)
         .filter(|(&(k, _, task), _)| k == Cut::Keep && task)
         .all(|(_, c)| text.get(c.clone()).is_some_and(guards::kind_sign))
+}
+
+/// Causal connectors that open the clause after a directive-kind opener.
+const BECAUSE: &[&str] = &[
+    "because",
+    "since",
+    "car",
+    "parce",
+    "porque",
+    "pues",
+    "denn",
+    "weil",
+    "因为",
+    "왜냐하면",
+    "なぜなら",
+];
+
+/// The range to cut when the clauses of a sentence up to one followed by a causal connector
+/// ([`BECAUSE`]) name a directive kind ([`guards::kind_sign`]), state no facts and score at
+/// [`KIND_THRESHOLD`] together: from the sentence start through the connector and the
+/// space after it.
+fn kind_opener(text: &str, cls: &[Range<usize>], model: &detect::DetectorModel) -> Option<Range<usize>> {
+    let first = cls.first()?;
+    for (c, n) in cls.iter().zip(cls.iter().skip(1)) {
+        let next = text.get(n.clone()).unwrap_or("");
+        let word_len = next.find(|ch: char| !is_word_char(ch)).unwrap_or(next.len());
+        let word = next.get(..word_len).unwrap_or("");
+        if !BECAUSE.iter().any(|b| word.eq_ignore_ascii_case(b)) {
+            continue;
+        }
+        let prefix = text.get(first.start..c.end)?;
+        if !guards::kind_sign(prefix)
+            || guards::states_facts(prefix)
+            || model.probability(prefix) < KIND_THRESHOLD
+        {
+            return None;
+        }
+        let after = next.get(word_len..).unwrap_or("");
+        let space = after.len() - after.trim_start().len();
+        return Some(first.start..n.start + word_len + space);
+    }
+    None
 }
 
 /// For a sentence about to go whole: when its last clause places the answer
