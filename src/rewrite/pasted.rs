@@ -108,7 +108,6 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
             .map_or(t.len(), |r| r.start)
     };
     let mut i = 0;
-    let mut material_named = false;
     let mut prev_blank = true;
     while i < lines.len() {
         let Some(r) = lines.get(i) else { break };
@@ -120,7 +119,18 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
         }
         let after_break = prev_blank || i.checked_sub(1).is_some_and(|j| delims.contains(&j));
         prev_blank = false;
-        if header_run(&lines, i, t) || after_break && i > 0 && material_named && greeting(l) {
+        // (Whether an earlier line names material is asked only of a greeting line.)
+        let letter = || {
+            after_break
+                && i > 0
+                && greeting(l)
+                && lines
+                    .get(..i)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|r| names_material(line(r)))
+        };
+        if header_run(&lines, i, t) || letter() {
             let end = block_end(i);
             out.push(r.start..end);
             // Continue after the block.
@@ -132,7 +142,6 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
         if item_label(l) || timestamped_speaker(l) {
             out.push(r.clone());
         }
-        material_named |= names_material(l);
         i += 1;
     }
     out
@@ -153,8 +162,8 @@ fn delimiter(l: &str) -> bool {
 fn header_key(l: &str) -> Option<&str> {
     let p = l.find([':', '：'])?;
     let key = l.get(..p)?.trim();
-    let value = l.get(p..)?.chars().skip(1).collect::<String>();
-    (!key.is_empty() && key.chars().count() <= 12 && !value.trim().is_empty()).then_some(key)
+    let value = l.get(p..)?.chars().skip(1).any(|c| !c.is_whitespace());
+    (!key.is_empty() && key.chars().count() <= 12 && value).then_some(key)
 }
 
 fn key_in(key: &str, list: &[&str]) -> bool {
@@ -162,7 +171,7 @@ fn key_in(key: &str, list: &[&str]) -> bool {
         if k.is_ascii() {
             key.eq_ignore_ascii_case(k)
         } else {
-            key == *k || key.to_lowercase() == *k
+            key == *k || !key.is_ascii() && key.to_lowercase() == *k
         }
     })
 }
@@ -195,7 +204,7 @@ fn greeting(l: &str) -> bool {
     }
     GREETINGS.iter().any(|g| {
         l.get(..g.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(g) || h.to_lowercase() == *g)
+            .is_some_and(|h| h.eq_ignore_ascii_case(g) || !h.is_ascii() && h.to_lowercase() == *g)
             && l.get(g.len()..)
                 .and_then(|r| r.chars().next())
                 .is_none_or(|c| !is_word_char(c))
