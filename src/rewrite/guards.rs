@@ -960,9 +960,6 @@ pub(crate) fn directive_signal(u: &str) -> bool {
     if STAKES.iter().any(|w| lower.contains(w)) || decomposition_order(&lower) {
         return true;
     }
-    if kind_sign_lower(&lower) {
-        return true;
-    }
     if u.chars().any(is_cjk) && YOU_CJK.iter().any(|w| u.contains(w)) {
         return true;
     }
@@ -978,7 +975,7 @@ pub(crate) fn directive_signal(u: &str) -> bool {
                     .flatten()
                     .filter_map(|j| words.get(j))
                     .any(|v| v.len() > 3 && v.ends_with("st") && !NOT_DU_VERBS.contains(v))
-    })
+    }) || kind_sign_lower(&lower)
 }
 
 /// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"):

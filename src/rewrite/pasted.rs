@@ -130,7 +130,9 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
                     .iter()
                     .any(|r| names_material(line(r)))
         };
-        if header_run(&lines, i, t) || letter() {
+        // Header, item and transcript lines all have a colon: one byte scan decides.
+        let colon = l.bytes().any(|b| b == b':' || b == 0xEF);
+        if colon && header_run(&lines, i, t) || letter() {
             let end = block_end(i);
             out.push(r.start..end);
             // Continue after the block.
@@ -139,7 +141,7 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
             }
             continue;
         }
-        if item_label(l) || timestamped_speaker(l) {
+        if colon && (item_label(l) || timestamped_speaker(l)) {
             out.push(r.clone());
         }
         i += 1;

@@ -76,15 +76,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !has_thinking_verb(sent) {
             continue;
         }
-        if steps_deliverable(sent, &anchors) && !guards::before_the_answer(sent)
-            || guards::adds_to_numbered_step(sent)
-        {
-            continue;
-        }
-        // A sentence ending its line with a colon that names material before a block of it
-        // ("Rewrite this rubric so first-years understand it better:" + the rubric) is the
-        // request about the material, unless it names a thinking procedure.
-        if introduces_material(text, &s, &anchors) {
+        if steps_deliverable(sent, &anchors) && !guards::before_the_answer(sent) {
             continue;
         }
         // A request about the output or a teaching deliverable is never touched (checked
@@ -95,6 +87,14 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                 asks_for_output_with(sent, &anchors)
                     || teaching_deliverable(sent)
                     || final_answer_format(sent)
+                    // A part added next to a numbered step of the deliverable ("Include a
+                    // safety note before step 1.").
+                    || guards::adds_to_numbered_step(sent)
+                    // A sentence ending its line with a colon that names material before a
+                    // block of it ("Rewrite this rubric so first-years understand it
+                    // better:" + the rubric) is the request about the material, unless it
+                    // names a thinking procedure.
+                    || introduces_material(text, &s, &anchors)
             })
         };
         let quoted = material_quote(&spans, &s, text);
