@@ -1039,6 +1039,21 @@ const KIND_SIGNS: &[&str] = &[
     "逐行", "别漏", "想到的",
 ];
 
+/// Writing down every thought (lowercase substrings): with an output verb ("Escribe todo lo
+/// que vas pensando") the unit is about the thinking, not the output.
+#[rustfmt::skip]
+const THOUGHT_SIGNS: &[&str] = &[
+    "everything you think", "every thought", "what you're thinking", "vas pensando",
+    "lo que piensas", "por la cabeza", "par la tête", "ce que tu penses", "durch den kopf",
+    "was du denkst", "떠오르는", "생각나는", "頭に浮か", "考えたことを全部", "想到的",
+];
+
+/// `u` asks for every thought written down ([`THOUGHT_SIGNS`]).
+pub(crate) fn thought_sign(u: &str) -> bool {
+    let lower = u.to_lowercase();
+    THOUGHT_SIGNS.iter().any(|w| lower.contains(w))
+}
+
 /// Among [`KIND_SIGNS`], the ones that name a directive kind on their own (for
 /// [`kind_sign`]); a bare "twice" / "deux fois" / "두 번" is also a constraint ("don't use the
 /// same element twice"), so it counts there only with a [`CHECK_VERBS`] verb.

@@ -131,7 +131,7 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
                     .any(|r| names_material(line(r)))
         };
         // Header, item and transcript lines all have a colon: one byte scan decides.
-        let colon = l.bytes().any(|b| b == b':' || b == 0xEF);
+        let colon = colon_near_start(l, 40).is_some();
         if colon && header_run(&lines, i, t) || letter() {
             let end = block_end(i);
             out.push(r.start..end);
@@ -149,6 +149,15 @@ pub(crate) fn pasted_ranges(t: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// The byte offset of the first colon (`:` or `：`) among the first `max` characters of `l`:
+/// labels and header keys are short, so a long line is never scanned to its end.
+fn colon_near_start(l: &str, max: usize) -> Option<usize> {
+    l.char_indices()
+        .take(max)
+        .find(|&(_, c)| c == ':' || c == '：')
+        .map(|(i, _)| i)
+}
+
 /// A line of three or more `-`, `=`, `*`, `_`, `~`, or `"""` / `'''` alone.
 fn delimiter(l: &str) -> bool {
     let l = l.trim();
@@ -162,7 +171,7 @@ fn delimiter(l: &str) -> bool {
 
 /// The header key of line `l` ("Subject" of "Subject: ..."), if it has one.
 fn header_key(l: &str) -> Option<&str> {
-    let p = l.find([':', '：'])?;
+    let p = colon_near_start(l, 14)?;
     let key = l.get(..p)?.trim();
     let value = l.get(p..)?.chars().skip(1).any(|c| !c.is_whitespace());
     (!key.is_empty() && key.chars().count() <= 12 && value).then_some(key)
@@ -235,7 +244,7 @@ fn names_material(l: &str) -> bool {
 
 /// "Essay 18: ...", "Review #3: ...", "レビュー2：...": a material word, a number, a colon and text.
 fn item_label(l: &str) -> bool {
-    let Some(p) = l.find([':', '：']) else {
+    let Some(p) = colon_near_start(l, 26) else {
         return false;
     };
     let Some(label) = l.get(..p) else { return false };
@@ -276,7 +285,7 @@ fn timestamped_speaker(l: &str) -> bool {
         return false;
     }
     let rest = rest.trim_start();
-    let Some(p) = rest.find([':', '：']) else {
+    let Some(p) = colon_near_start(rest, 24) else {
         return false;
     };
     let name = rest.get(..p).unwrap_or("");

@@ -580,7 +580,7 @@ fn clause_cut(
 fn asks_for_output(u: &str) -> bool {
     let u = guards::without_model_topics(u);
     guards::asks_for_output(&u, !find_anchors(&u, &[]).is_empty(), has_thinking_verb(&u))
-        && !guards::kind_sign(&u)
+        && !guards::thought_sign(&u)
 }
 
 /// [`asks_for_output`] given `find_anchors(u, &[])` (searched again only when a model topic
@@ -591,9 +591,9 @@ fn asks_for_output_with(u: &str, anchors: &[Match]) -> bool {
         std::borrow::Cow::Borrowed(_) => !anchors.is_empty(),
         std::borrow::Cow::Owned(o) => !find_anchors(o, &[]).is_empty(),
     };
-    // A directive kind named in it ("write down everything you're thinking") makes it about
-    // the thinking.
-    guards::asks_for_output(&t, has_anchor, has_thinking_verb(&t)) && !guards::kind_sign(&t)
+    // Every thought written down ("write down everything you're thinking") makes it about the
+    // thinking.
+    guards::asks_for_output(&t, has_anchor, has_thinking_verb(&t)) && !guards::thought_sign(&t)
 }
 
 /// Hangul endings that close a sentence ("돼", "해", "줘", "요", "다").
