@@ -110,6 +110,7 @@ fn words() -> &'static WordTable {
 
 /// Builds the word table ahead of the first request.
 pub(crate) fn warm_up() {
+    let _ = kind_matchers();
     let _ = words();
     let _ = output_words();
     let _ = deliver_words();
@@ -1088,12 +1089,8 @@ const CHECK_VERBS: &[&str] = &[
 /// the detector leans towards a directive goes at [`super::strip::KIND_THRESHOLD`].
 pub(crate) fn kind_sign(u: &str) -> bool {
     let lower = u.to_lowercase();
-    KIND_SIGNS
-        .iter()
-        .filter(|w| !REPEAT_SIGNS.contains(w))
-        .any(|w| lower.contains(w))
+    kind_matchers().alone.any_in(&lower)
         || REPEAT_SIGNS.iter().any(|w| lower.contains(w)) && CHECK_VERBS.iter().any(|w| lower.contains(w))
-        || STAKES.iter().any(|w| lower.contains(w))
         || persona_opener(u)
             && !first_person_in(u)
             && (credentialed(u) || PERSONA_HYPE.iter().any(|w| lower.contains(w)))
@@ -1112,7 +1109,56 @@ const PERSONA_HYPE: &[&str] = &[
 ];
 
 fn kind_sign_lower(lower: &str) -> bool {
-    KIND_SIGNS.iter().any(|w| lower.contains(w))
+    kind_matchers().all.any_in(lower)
+}
+
+/// Phrases bucketed by their first byte: one pass over a lowercase text finds whether any
+/// occurs, instead of one substring search per phrase.
+struct Phrases(Vec<Vec<&'static str>>);
+
+impl Phrases {
+    fn new(lists: &[&[&'static str]], skip: &[&str]) -> Self {
+        let mut buckets: Vec<Vec<&'static str>> = vec![Vec::new(); 256];
+        for w in lists.iter().flat_map(|l| l.iter()) {
+            if skip.contains(w) {
+                continue;
+            }
+            if let Some(b) = w
+                .as_bytes()
+                .first()
+                .and_then(|&f| buckets.get_mut(usize::from(f)))
+            {
+                b.push(w);
+            }
+        }
+        Phrases(buckets)
+    }
+
+    /// Some phrase occurs in `lower`.
+    fn any_in(&self, lower: &str) -> bool {
+        let bytes = lower.as_bytes();
+        (0..bytes.len()).any(|i| {
+            let rest = bytes.get(i..).unwrap_or(&[]);
+            rest.first()
+                .and_then(|&f| self.0.get(usize::from(f)))
+                .is_some_and(|ws| ws.iter().any(|w| rest.starts_with(w.as_bytes())))
+        })
+    }
+}
+
+/// The kind-sign matchers: `all` of [`KIND_SIGNS`] (for [`directive_signal`]), and those that
+/// count `alone` in [`kind_sign`] (less [`REPEAT_SIGNS`], plus [`STAKES`]).
+struct KindMatchers {
+    all: Phrases,
+    alone: Phrases,
+}
+
+fn kind_matchers() -> &'static KindMatchers {
+    static M: OnceLock<KindMatchers> = OnceLock::new();
+    M.get_or_init(|| KindMatchers {
+        all: Phrases::new(&[KIND_SIGNS], &[]),
+        alone: Phrases::new(&[KIND_SIGNS, STAKES], REPEAT_SIGNS),
+    })
 }
 
 /// The parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제").
