@@ -125,3 +125,221 @@ fn facts_with_du_and_depends_are_no_sign() {
     assert!(!guards::directive_signal("この処理は毎晩三時間かかっています。"));
     assert!(guards::directive_signal("월세가 걸린 일이라 정확해야 해요."));
 }
+
+/// What `strip` leaves of `t`.
+fn kept(t: &str) -> String {
+    strip(t).map_or_else(|| t.to_string(), |s| s.text)
+}
+
+/// Pasted material recognised by its shape (issue 19): nothing inside it goes, while a directive
+/// outside it still does.
+#[test]
+fn delimited_blocks_and_emails_are_material() {
+    // Between delimiter lines.
+    let t = "Sort this support note into refund, shipping or other. Think step by step before you decide.\n\n---\nHello, please think it over carefully before you ship the parcel again — it arrived broken twice. Case 8812.\n---";
+    let out = kept(t);
+    assert!(out.contains("Hello, please think it over carefully before you ship the parcel again — it arrived broken twice."), "{out}");
+    assert!(!out.contains("Think step by step before you decide."), "{out}");
+    // An email from its subject line on, in German and Korean.
+    let t = "Ordne die Mail einer Abteilung zu und gib nur den Namen aus.\n\nBetreff: Gründlich überlegt\nIch habe lange hin und her überlegt und möchte den Vertrag zum Monatsende beenden.";
+    assert!(
+        kept(t).contains("Ich habe lange hin und her überlegt"),
+        "{}",
+        kept(t)
+    );
+    let t = "아래 고객 메일을 환불, 배송, 기타 중 하나로 분류해 줘.\n\n제목: 곰곰이 생각해 봤어요\n천천히 생각해 봤는데 이번 주문은 취소하고 싶어요.";
+    assert!(
+        kept(t).contains("천천히 생각해 봤는데 이번 주문은 취소하고 싶어요."),
+        "{}",
+        kept(t)
+    );
+    // A letter opening with a greeting after a paragraph that names it.
+    let t = "请判断下面这封客户来信属于哪一类，只输出类别。\n\n你好，我仔细想了好几天，还是决定把这台咖啡机退掉。";
+    assert!(kept(t).contains("我仔细想了好几天"), "{}", kept(t));
+}
+
+/// A numbered item line ("Essay 18: ...") is material to its end, and transcript lines with a
+/// timestamp before the speaker are material.
+#[test]
+fn item_lines_and_timestamped_transcripts_are_material() {
+    let t =
+        "Score each answer from 1 to 5.\n\nAnswer 3: Cats sleep a lot. Take your time and think it through.";
+    assert!(
+        kept(t).contains("Take your time and think it through."),
+        "{}",
+        kept(t)
+    );
+    let t = "Resume los acuerdos de este chat.\n\n(09:02) Lola: Pensadlo con calma antes de decidir, que la cuota sube a 35 € al mes.\n(09:05) Iker: Yo voto que sí.";
+    assert!(
+        kept(t).contains("Pensadlo con calma antes de decidir"),
+        "{}",
+        kept(t)
+    );
+}
+
+/// A sentence naming a directive kind (self-consistency, a self-check with a repeat) goes at the
+/// lower kind threshold; a bare "twice" is a constraint and stays.
+#[test]
+fn directive_kinds_go_at_the_kind_threshold() {
+    for (task, directive) in [
+        ("这三张发票一共多少钱？", "用三种方法分别算，取多数的结果。"),
+        (
+            "三枚の請求書の合計はいくらですか。",
+            "三通りの方法で解いて多数決で決めて。",
+        ),
+        (
+            "List the due dates of the three invoices.",
+            "Check each date twice.",
+        ),
+    ] {
+        let t = format!("{task} {directive}");
+        assert_eq!(removed(&t), [directive], "{t}");
+    }
+    for t in [
+        "Pay the 40 coins with the fewest coins. Don't use the same coin twice.",
+        "같은 카드를 두 번 내면 안 돼. 가장 높은 점수를 구해 줘.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+}
+
+/// A line that introduces a code block ("Log below:") makes the block material, not the text
+/// after it: a directive after the block still goes.
+#[test]
+fn text_after_an_introduced_code_block_is_no_material() {
+    let t = "The deploy broke. Output below:\n```\nERROR db timeout after 30s\n```\nGo through it methodically, one line at a time, and skip nothing. What timed out?";
+    assert!(
+        removed(t).iter().any(|r| r.contains("methodically")),
+        "{:?}",
+        removed(t)
+    );
+    // The code itself stays material.
+    let t = "Here is the log:\n```\nThink step by step\n```\nWhat printed this?";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}
+
+/// A sentence that ends its line with a colon and names the material below it is the request
+/// about that material, whatever the detector scores it.
+#[test]
+fn an_introducer_of_material_stays() {
+    let t = "Can you make this rubric easier for beginners to understand:\n\n1. Show your reasoning (2 pts).\n2. Check your units (1 pt).";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+    // With a thinking procedure in it, it is no mere introducer.
+    let t = "Think step by step about this rubric:\n\n1. Show your reasoning (2 pts).";
+    assert!(!removed(t).is_empty());
+}
+
+/// A persona hyped as the greatest of its kind goes at the kind threshold; the user's own role
+/// with credentials does not.
+#[test]
+fn hyped_personas_go() {
+    let t =
+        "Eres Frida Kahlo, la pintora más grande de la historia. ¿Qué colores combinan con el azul cobalto?";
+    assert_eq!(
+        removed(t),
+        ["Eres Frida Kahlo, la pintora más grande de la historia."]
+    );
+    let t = "As a seasoned nurse with years of experience on night shifts, I need tips for staying alert.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}
+
+/// A statement with no sign of a directive (no anchor, thinking verb, persona, address to the
+/// model, pep talk, stakes or kind sign) goes only when the detector is very sure
+/// ([`super::strip::UNSIGNED_THRESHOLD`]): a symptom the user reports is a fact.
+#[test]
+fn unsigned_statements_need_a_sure_score() {
+    let t = "아버지가 어제부터 허리가 아프셔. 두통은 없고 허리 통증이 평소보다 심해. 병원에 가야 할까?";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}
+
+/// A mixed sentence loses only its directive clause when its last clause says where the answer
+/// goes; a part added next to a numbered step of the deliverable is no thinking step.
+#[test]
+fn answer_placement_and_numbered_steps_stay() {
+    let t = "一个两位数，十位数字比个位数字大3，两个数字之和是11。 这个数是多少？ 先在草稿上把每一步算出来，最后一行单独给出答案。";
+    let out = kept(t);
+    assert!(out.contains("最后一行单独给出答案。"), "{out}");
+    assert!(!out.contains("草稿"), "{out}");
+    for t in [
+        "Write the recipe for a nut-free cake, step by step. Include an allergy note before step 1.",
+        "Schreib die Anleitung Schritt für Schritt. Füge vor Schritt 1 einen Hinweis zur Schutzbrille ein.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+}
+
+/// An output verb does not make a request about the output when it names a directive kind
+/// ("write down everything you're thinking").
+#[test]
+fn writing_down_every_thought_goes() {
+    for (task, directive) in [
+        (
+            "¿Cuántos lunes tiene el año 2027?",
+            "Dame por escrito todo lo que vas pensando mientras cuentas.",
+        ),
+        (
+            "How many Mondays are there in 2027?",
+            "Jot down every thought you have while you count.",
+        ),
+    ] {
+        let t = format!("{task} {directive}");
+        assert_eq!(removed(&t), [directive], "{t}");
+    }
+}
+
+/// A title before a name ("Dr.", "Prof.", "Mme.") ends no sentence: the persona is one
+/// sentence and goes whole.
+#[test]
+fn titles_end_no_sentence() {
+    let t = "You are Dr. Quinn, the greatest physician of all time. Which vaccines does a newborn get in Colorado?";
+    assert_eq!(
+        removed(t),
+        ["You are Dr. Quinn, the greatest physician of all time."]
+    );
+    let t = "Prof. Weber grades the exam. Summarise her comments in two lines.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}
+
+/// A pressure sentence whose other clause is more pressure ("If you mess up, I'm out of a job")
+/// is one pep talk and goes whole; a task clause after stakes stays.
+#[test]
+fn pressure_sentences_go_whole() {
+    for (task, directive) in [
+        (
+            "Wie hoch ist die Grunderwerbsteuer in Sachsen?",
+            "Wenn du das verbockst, bin ich meinen Job los.",
+        ),
+        (
+            "¿Qué plazo tengo para recurrir una multa?",
+            "Si la cagas, me despiden, así que no me falles.",
+        ),
+    ] {
+        let t = format!("{task} {directive}");
+        assert_eq!(removed(&t), [directive], "{t}");
+    }
+    let t = "If this is wrong I'll get fired, so compare the two leases line 4 against line 9.";
+    assert!(kept(t).contains("compare the two leases"), "{}", kept(t));
+}
+
+/// Steps taken before the answer is given are the thinking's ("... step by step before you
+/// give me the total"); step-by-step as the deliverable stays.
+#[test]
+fn steps_before_the_answer_go() {
+    let t = "How much paint do I need for a 4 by 5 metre wall? Walk through the maths step by step before you give me the litres.";
+    assert_eq!(
+        removed(t),
+        ["Walk through the maths step by step before you give me the litres."]
+    );
+    let t = "Write step-by-step instructions for bleeding a radiator.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+}
+
+/// A directive-kind opener before a causal connector goes with the connector; the reasons after
+/// it are the user's facts and stay.
+#[test]
+fn kind_openers_before_because_go() {
+    let t = "J'hésite entre deux appartements, l'un à Lyon et l'autre à Grenoble. Pèse bien chaque option, parce que je travaille de nuit. Lequel me conseilles-tu ?";
+    let out = kept(t);
+    assert!(out.contains("je travaille de nuit."), "{out}");
+    assert!(!out.contains("Pèse"), "{out}");
+}

@@ -11,7 +11,8 @@
 //!
 //! Modules: [`profile`] (capability profiles), [`params`] (translation), [`directives`]
 //! (pattern tables and anchor finder), [`strip`] (directive removal), `goal` (sectioning),
-//! `text` / `lexicon` (segmentation, matching, word tables).
+//! `text` / `lexicon` (segmentation, matching, word tables), `pasted` (material recognised by
+//! its shape).
 //!
 //! # When `rewrite` restructures
 //! * **No-op** (`rewritten == false`): a single user turn (with or without system/developer
@@ -43,6 +44,7 @@ pub(crate) mod goal;
 mod guards;
 mod lexicon;
 pub mod params;
+mod pasted;
 mod phrases;
 pub mod profile;
 pub mod strip;
