@@ -233,7 +233,6 @@ fn words() -> &'static WordTable {
 
 /// Builds the word table ahead of the first request.
 pub(crate) fn warm_up() {
-    let _ = kind_matchers();
     let _ = words();
     let _ = output_words();
     let _ = deliver_words();
@@ -355,13 +354,6 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             let next = t
                 .get(from..)
                 .map_or(t.len(), |r| from + (r.len() - r.trim_start().len()));
-            if let Some(end) = code_first(t, spans, next) {
-                // The material is the code block or quote the line introduces: protected
-                // already; what follows it is the user's again ("Log below:\n```...```\nAnalyze
-                // it line by line.").
-                i = end.max(i);
-                continue;
-            }
             let mut end = next;
             loop {
                 match t.get(end..).and_then(|r| r.find("\n\n")).map(|p| end + p) {
@@ -406,8 +398,6 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
     if transcript.len() >= 2 {
         out.extend(transcript);
     }
-    // Material recognised by its shape: delimited blocks, emails, letters, labelled items.
-    out.extend(super::pasted::pasted_ranges(t));
     // Sorted and merged: `text::overlaps` binary-searches on both ends.
     out.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.len());
@@ -418,91 +408,6 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         }
     }
     merged
-}
-
-/// The end of the protected span (a code block or quote) that opens the block at `next`, when
-/// it is followed by more text on a line of its own (nothing but blank space after its end on
-/// its line).
-fn code_first(t: &str, spans: &[Range<usize>], next: usize) -> Option<usize> {
-    let sp = text::span_at(spans, next).filter(|sp| sp.start == next)?;
-    let fenced = t
-        .get(sp.clone())
-        .is_some_and(|b| b.starts_with("```") || b.starts_with("~~~"));
-    let line_rest = t.get(sp.end..).map_or("", |r| r.split('\n').next().unwrap_or(""));
-    (fenced && line_rest.trim().is_empty()).then_some(sp.end)
-}
-
-/// `u` holds a word that names material or an analysis of it ([`MATERIAL_WORDS`] and the
-/// CJK cues).
-pub(crate) fn names_material(u: &str) -> bool {
-    cue_flags(u, MATERIAL) & MATERIAL != 0
-}
-
-/// "Before" the answer is given (lowercase substrings): steps taken then are the thinking's,
-/// not the deliverable's ("Walk through it step by step before you give me the number.").
-#[rustfmt::skip]
-const BEFORE_THE_ANSWER: &[&str] = &[
-    "before you give", "before you answer", "before you reply", "before you tell", "before giving",
-    "before answering", "before replying", "before you respond", "antes de darme", "antes de responder",
-    "antes de contestar", "avant de me donner", "avant de répondre", "bevor du antwortest",
-    "bevor du mir", "답하기 전에", "알려 주기 전에", "答える前に", "回答する前に", "回答之前", "给出答案之前",
-    "回答前",
-];
-
-/// `u` puts its steps before the answer ([`BEFORE_THE_ANSWER`]).
-pub(crate) fn before_the_answer(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    BEFORE_THE_ANSWER.iter().any(|w| lower.contains(w))
-}
-
-/// Where the answer goes in the output (lowercase substrings): its own line, the last line.
-#[rustfmt::skip]
-const ANSWER_PLACES: &[&str] = &[
-    "own line", "last line", "final line", "separate line", "single line", "línea aparte",
-    "última línea", "propia línea", "dernière ligne", "ligne à part", "seule ligne",
-    "letzte zeile", "eigene zeile", "eigenen zeile", "separate zeile", "마지막 줄", "한 줄로 따로",
-    "따로 한 줄", "最後の行", "別の行", "最后一行", "单独一行", "另起一行",
-];
-
-/// `u` says where the answer goes ("最后单独一行给答案", "put the total on its own line").
-pub(crate) fn places_answer(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    ANSWER_PLACES.iter().any(|w| lower.contains(w))
-}
-
-/// Verbs that add a part to the deliverable (lowercase, at the start of the sentence).
-#[rustfmt::skip]
-const ADD_VERBS: &[&str] = &[
-    "include", "add", "insert", "put", "place", "incluye", "añade", "agrega", "inserta", "pon ",
-    "inclus", "ajoute", "insère", "mets ", "füge", "ergänze", "setz ",
-];
-
-/// Numbered steps of a deliverable ("step 1", "Schritt 2", "étape 3", "paso 1", "1단계",
-/// "手順1", "第1步").
-#[rustfmt::skip]
-const STEP_WORDS: &[&str] = &["step ", "schritt ", "étape ", "paso ", "단계", "手順", "ステップ", "步"];
-
-/// A sentence that adds a part of the deliverable next to one of its numbered steps
-/// ("Include a safety note before step 1.", "Füge vor Schritt 1 einen Hinweis ein.", "1단계
-/// 앞에 주의 사항을 넣어 줘."): the steps are the answer's, not the thinking's.
-pub(crate) fn adds_to_numbered_step(u: &str) -> bool {
-    if !u.bytes().any(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let lower = u.to_lowercase();
-    let t = lower.trim_start();
-    let adds = ADD_VERBS.iter().any(|v| t.starts_with(v))
-        || ["넣어", "추가", "入れ", "加上", "加一", "添加", "einfüg"]
-            .iter()
-            .any(|v| lower.contains(v));
-    let numbered = STEP_WORDS.iter().any(|w| {
-        lower.match_indices(w).any(|(at, _)| {
-            let after = lower.get(at + w.len()..).unwrap_or("");
-            let before = lower.get(..at).unwrap_or("");
-            after.starts_with(|c: char| c.is_ascii_digit()) || before.ends_with(|c: char| c.is_ascii_digit())
-        })
-    });
-    adds && numbered
 }
 
 /// `rest` (after a question mark) opens a list: "1." / "1)" / "-" / "*" / "•" after spaces or
@@ -1151,7 +1056,7 @@ pub(crate) fn directive_signal_in(unit: &Unit) -> bool {
         }
         prev = Some(w);
     }
-    kind_sign_lower(unit.lower())
+    false
 }
 
 /// What the user says is at stake ("my rent depends on it", "월세가 걸린", "家賃がかかって"):
@@ -1167,174 +1072,6 @@ const STAKES: &[&str] = &[
     "人生がかかって", "進退がかかって", "給料がかかって", "家賃がかかって", "クビ", "取决于你", "取决于这",
     "关系到我", "生死", "饭碗",
 ];
-
-/// Signs of the directive kinds issue 19's fourth set found left (lowercase substrings):
-/// self-checks ("twice", "doppelt", "두 번"), self-consistency ("three different ways", "am
-/// häufigsten", "다수결"), "no rush" ("sin prisa", "nichts überstürzen", "焦らず"), pressure and
-/// emotional stakes ("let me down", "te plantes", "verbock", "怒られ", "掉链子"), exhaustive
-/// reading ("line by line", "sin saltarte", "逐行") and writing down every thought. A sign only
-/// lets a sentence the detector scores as a directive go at the ordinary threshold; alone it
-/// removes nothing.
-#[rustfmt::skip]
-const KIND_SIGNS: &[&str] = &[
-    // en
-    "twice", "double-check", "double check", "a second time", "once more", "most often",
-    "majority", "different ways", "independent ways", "consensus", "rush", "hurry",
-    "take your time", "time you need", "lose my job", "let me down", "disappoint", "mess this up",
-    "screw this up", "blow it", "everything you think", "every thought", "methodically",
-    "skip anything", "skip nothing", "line by line", "one line at a time",
-    // es
-    "dos veces", "otra vez", "maneras distintas", "formas distintas", "maneras diferentes",
-    "formas diferentes", "mayoría", "mayoritari", "coincidan", "sin prisa", "con calma",
-    "el tiempo que", "no la líes", "me falles", "la cagues", "la pata", "línea por línea",
-    "sin saltarte", "vas pensando", "por la cabeza",
-    // fr
-    "deux fois", "seconde fois", "façons différentes", "manières différentes", "majorit",
-    "s'accordent", "ton temps", "te presser", "précipit", "me déçois", "me décevoir", "te plantes",
-    "te trompes", "mon boulot", "ligne par ligne", "rien sauter", "par la tête", "au bout du rouleau",
-    // de
-    "doppelt", "zweimal", "noch einmal", "nochmal", "verschiedene arten", "verschiedene weisen",
-    "am häufigsten", "mehrheit", "dir zeit", "keine eile", "überstürz", "enttäusch", "verbock",
-    "vermassel", "meinen job", "zeile für zeile", "nichts aus", "durch den kopf",
-    // personas put on by the model ("Mets-toi dans la peau d'un ...")
-    "in the shoes of", "dans la peau d", "versetz dich", "ponte en la piel", "なりきって", "把自己当成",
-    "假装你是",
-    // weighing it carefully
-    "pèse bien", "weigh carefully", "carefully weigh", "sopesa bien", "wäge sorgfältig", "sorgfältig ab",
-    "신중하게 따져", "よく比べ", "仔细权衡",
-    // several approaches weighed before one is picked
-    "approaches", "approches", "enfoques", "ansätze", "lösungswege", "접근법", "アプローチ", "几种思路",
-    // ko
-    "두 번", "검산", "가지 방법", "다수결", "가장 많이 나온", "서두르", "얼마든지", "망치지", "실망",
-    "혼나", "한 줄씩", "빼먹지", "떠오르는",
-    // ja
-    "二回", "二度", "通りの", "多数決", "一番多く", "焦らず", "急がず", "怒られ", "泣きそう", "裏切ら",
-    "一行ずつ", "飛ばさ", "頭に浮か",
-    // zh
-    "两遍", "两次", "种方法", "多数", "次数最多", "着急", "慢慢来", "搞砸", "失望", "掉链子", "马虎",
-    "逐行", "别漏", "想到的",
-];
-
-/// Writing down every thought (lowercase substrings): with an output verb ("Escribe todo lo
-/// que vas pensando") the unit is about the thinking, not the output.
-#[rustfmt::skip]
-const THOUGHT_SIGNS: &[&str] = &[
-    "everything you think", "every thought", "what you're thinking", "vas pensando",
-    "lo que piensas", "por la cabeza", "par la tête", "ce que tu penses", "durch den kopf",
-    "was du denkst", "떠오르는", "생각나는", "頭に浮か", "考えたことを全部", "想到的",
-];
-
-/// `u` asks for every thought written down ([`THOUGHT_SIGNS`]).
-pub(crate) fn thought_sign(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    THOUGHT_SIGNS.iter().any(|w| lower.contains(w))
-}
-
-/// Among [`KIND_SIGNS`], the ones that name a directive kind on their own (for
-/// [`kind_sign`]); a bare "twice" / "deux fois" / "두 번" is also a constraint ("don't use the
-/// same element twice"), so it counts there only with a [`CHECK_VERBS`] verb.
-const REPEAT_SIGNS: &[&str] = &[
-    "twice",
-    "a second time",
-    "once more",
-    "dos veces",
-    "otra vez",
-    "deux fois",
-    "seconde fois",
-    "doppelt",
-    "zweimal",
-    "noch einmal",
-    "nochmal",
-    "두 번",
-    "二回",
-    "二度",
-    "两遍",
-    "两次",
-];
-
-/// Checking verbs (lowercase substrings) that make a [`REPEAT_SIGNS`] phrase a self-check.
-#[rustfmt::skip]
-const CHECK_VERBS: &[&str] = &[
-    "check", "verif", "review", "go over", "look over", "compru", "revisa", "repasa", "vérifi",
-    "relis", "contrôl", "prüf", "kontroll", "überprüf", "durchgeh", "확인", "검토", "점검", "검산",
-    "確認", "確か", "見直", "検算", "チェック", "核对", "检查", "验算", "复查",
-];
-
-/// `u` names a directive kind ([`KIND_SIGNS`]; a repeat only with a checking verb): a sentence
-/// the detector leans towards a directive goes at [`super::strip::KIND_THRESHOLD`].
-pub(crate) fn kind_sign(u: &str) -> bool {
-    let lower = u.to_lowercase();
-    kind_matchers().alone.any_in(&lower)
-        || REPEAT_SIGNS.iter().any(|w| lower.contains(w)) && CHECK_VERBS.iter().any(|w| lower.contains(w))
-        || persona_opener(u)
-            && !first_person_in(&Unit::new(u))
-            && (credentialed(u) || PERSONA_HYPE.iter().any(|w| lower.contains(w)))
-}
-
-/// What makes a persona given to the model hype rather than a role ("the world's greatest
-/// diagnostician", "최고의 변호사", "史上最高の", "gold medallist"): lowercase substrings, counted
-/// only after a persona opener.
-#[rustfmt::skip]
-const PERSONA_HYPE: &[&str] = &[
-    "greatest", "world's best", "best in the world", "of all time", "in history", "gold medal",
-    "nobel", "genius", "del mundo", "de todos los tiempos", "de la historia", "du monde",
-    "de tous les temps", "de l'histoire", "aller zeiten", "der welt", "der geschichte", "olymp",
-    "최고의", "금메달", "노벨", "천재", "史上", "世界一", "日本一", "金メダ", "ノーベル", "天才", "诺贝尔", "金牌",
-    "最厉害", "全国第一",
-];
-
-fn kind_sign_lower(lower: &str) -> bool {
-    kind_matchers().all.any_in(lower)
-}
-
-/// Phrases bucketed by their first byte: one pass over a lowercase text finds whether any
-/// occurs, instead of one substring search per phrase.
-struct Phrases(Vec<Vec<&'static str>>);
-
-impl Phrases {
-    fn new(lists: &[&[&'static str]], skip: &[&str]) -> Self {
-        let mut buckets: Vec<Vec<&'static str>> = vec![Vec::new(); 256];
-        for w in lists.iter().flat_map(|l| l.iter()) {
-            if skip.contains(w) {
-                continue;
-            }
-            if let Some(b) = w
-                .as_bytes()
-                .first()
-                .and_then(|&f| buckets.get_mut(usize::from(f)))
-            {
-                b.push(w);
-            }
-        }
-        Phrases(buckets)
-    }
-
-    /// Some phrase occurs in `lower`.
-    fn any_in(&self, lower: &str) -> bool {
-        let bytes = lower.as_bytes();
-        (0..bytes.len()).any(|i| {
-            let rest = bytes.get(i..).unwrap_or(&[]);
-            rest.first()
-                .and_then(|&f| self.0.get(usize::from(f)))
-                .is_some_and(|ws| ws.iter().any(|w| rest.starts_with(w.as_bytes())))
-        })
-    }
-}
-
-/// The kind-sign matchers: `all` of [`KIND_SIGNS`] (for [`directive_signal`]), and those that
-/// count `alone` in [`kind_sign`] (less [`REPEAT_SIGNS`], plus [`STAKES`]).
-struct KindMatchers {
-    all: Phrases,
-    alone: Phrases,
-}
-
-fn kind_matchers() -> &'static KindMatchers {
-    static M: OnceLock<KindMatchers> = OnceLock::new();
-    M.get_or_init(|| KindMatchers {
-        all: Phrases::new(&[KIND_SIGNS], &[]),
-        alone: Phrases::new(&[KIND_SIGNS, STAKES], REPEAT_SIGNS),
-    })
-}
 
 /// The parts a decomposition procedure names ("sub-problems", "Teilprobleme", "하위 문제").
 #[rustfmt::skip]

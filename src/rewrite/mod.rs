@@ -11,8 +11,7 @@
 //!
 //! Modules: [`profile`] (capability profiles), [`params`] (translation), [`directives`]
 //! (pattern tables and anchor finder), [`strip`] (directive removal), `goal` (sectioning),
-//! `text` / `lexicon` (segmentation, matching, word tables), `pasted` (material recognised by
-//! its shape).
+//! `text` / `lexicon` (segmentation, matching, word tables).
 //!
 //! # When `rewrite` restructures
 //! * **No-op** (`rewritten == false`): a single user turn (with or without system/developer
@@ -44,7 +43,6 @@ pub(crate) mod goal;
 mod guards;
 mod lexicon;
 pub mod params;
-mod pasted;
 mod phrases;
 pub mod profile;
 pub mod strip;

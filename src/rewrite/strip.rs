@@ -35,7 +35,7 @@ pub(crate) const CLAUSE_THRESHOLD: f32 = 0.85;
 /// score (no anchor, thinking verb, persona opener, reasoning or pep-talk word, address to the
 /// model, bribe or credentials: "来月の社員旅行は箱根と日光のどちらにするか迷っています。"): the
 /// detector alone must be surer.
-pub(crate) const UNSIGNED_THRESHOLD: f32 = 0.85;
+pub(crate) const UNSIGNED_THRESHOLD: f32 = 0.7;
 /// A clause below this probability, set off by a colon or semicolon, is a task clause (a
 /// half of it when joined by a connector): its sentence is never removed whole.
 pub(crate) const TASK_CLAUSE: f32 = 0.2;
@@ -80,7 +80,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !thinking_verb(&su) {
             continue;
         }
-        if steps_deliverable(&su, &anchors) && !guards::before_the_answer(sent) {
+        if steps_deliverable(&su, &anchors) {
             continue;
         }
         // A request about the output or a teaching deliverable is never touched (checked
@@ -88,17 +88,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         let mut output_request: Option<bool> = None;
         let mut guarded = || {
             *output_request.get_or_insert_with(|| {
-                asks_for_output_with(&su, &anchors)
-                    || teaching_deliverable(&su)
-                    || final_answer_format(&su)
-                    // A part added next to a numbered step of the deliverable ("Include a
-                    // safety note before step 1.").
-                    || guards::adds_to_numbered_step(sent)
-                    // A sentence ending its line with a colon that names material before a
-                    // block of it ("Rewrite this rubric so first-years understand it
-                    // better:" + the rubric) is the request about the material, unless it
-                    // names a thinking procedure.
-                    || introduces_material(text, &s, &anchors)
+                asks_for_output_with(&su, &anchors) || teaching_deliverable(&su) || final_answer_format(&su)
             })
         };
         let quoted = material_quote(&spans, &s, text);
@@ -152,9 +142,6 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // step" goes whole).
         let mixed = scored.iter().any(|&(k, _, task)| k == Cut::Keep && task)
             && scored.iter().any(|&(k, _, _)| k == Cut::Directive);
-        // A "task" clause that is itself pressure or stakes ("Si tu te plantes, je perds mon
-        // boulot.", "..., así que no la líes.") makes no mix: the sentence is one pep talk.
-        let mixed = mixed && !pep_talk_tail(text, &cls, &scored);
         // "Think step by step about the 2019 tax changes": the thinking is about a task with a
         // fact in it, stated nowhere else; the sentence stays.
         let thinks_about_facts =
@@ -179,10 +166,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             && !asks
             && !thinks_about_facts
             && !su.facts()
-            && {
-                let p = model.probability_with(sent, &anchors);
-                sentence_directive(p, &su, &anchors) || kind_directive(p, sent)
-            }
+            && sentence_directive(model.probability_with(sent, &anchors), &su, &anchors)
             && !guarded()
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
@@ -191,34 +175,12 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             if plain_question && half.is_none() {
                 continue;
             }
-            // A clause that places the answer ("最后单独一行给答案", "put the total on its own
-            // line") stays; only the clauses before it go.
-            // So does a reason after a directive-kind opener ("Pèse bien chaque option, parce
-            // que je travaille de nuit.").
-            let s = match half
-                .or_else(|| output_tail(text, &cls))
-                .or_else(|| kind_opener(text, &cls, model))
-            {
-                Some(h) => h,
-                None => s,
-            };
-            removed.push(text.get(s.clone()).unwrap_or("").trim_end().to_string());
+            let s = half.unwrap_or(s);
+            removed.push(text.get(s.clone()).unwrap_or("").to_string());
             cuts.push(s);
             continue;
         }
         let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
-        // A directive-kind opener before a causal connector ("Pèse bien le pour et le contre,
-        // car j'ai deux enfants ..."): the opener and the connector go, the reasons stay.
-        if let Some(cut) = kind_opener(text, &cls, model).filter(|_| !guarded()) {
-            removed.push(text.get(cut.clone()).unwrap_or("").trim_end().to_string());
-            let end = cut.end;
-            cuts.push(cut);
-            for (k, c) in kinds.iter_mut().zip(&cls) {
-                if c.start < end {
-                    *k = Cut::Keep;
-                }
-            }
-        }
         // A condition belongs to the clause it governs ("If it's wrong, give a
         // counterexample.", "Sinon, propose une autre date."): a clause opened by a
         // subordinator is never cut away from a kept clause after it.
@@ -367,88 +329,6 @@ fn introduces_block(text: &str, s: &Range<usize>, spans: &[Range<usize>]) -> boo
     text::span_at(spans, at).is_some_and(|q| q.start == at)
 }
 
-/// Every task clause of a mixed sentence names a directive kind ([`guards::kind_sign`]:
-/// stakes, pressure): the task clauses are part of the pep talk.
-fn pep_talk_tail(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
-    scored
-        .iter()
-        .zip(cls)
-        .filter(|(&(k, _, task), _)| k == Cut::Keep && task)
-        .all(|(_, c)| text.get(c.clone()).is_some_and(guards::kind_sign))
-}
-
-/// Causal connectors that open the clause after a directive-kind opener.
-const BECAUSE: &[&str] = &[
-    "because",
-    "since",
-    "car",
-    "parce",
-    "porque",
-    "pues",
-    "denn",
-    "weil",
-    "因为",
-    "왜냐하면",
-    "なぜなら",
-];
-
-/// The range to cut when the clauses of a sentence up to one followed by a causal connector
-/// ([`BECAUSE`]) name a directive kind ([`guards::kind_sign`]), state no facts and score at
-/// [`KIND_THRESHOLD`] together: from the sentence start through the connector and the
-/// space after it.
-fn kind_opener(text: &str, cls: &[Range<usize>], model: &detect::DetectorModel) -> Option<Range<usize>> {
-    let first = cls.first()?;
-    for (c, n) in cls.iter().zip(cls.iter().skip(1)) {
-        let next = text.get(n.clone()).unwrap_or("");
-        let word_len = next.find(|ch: char| !is_word_char(ch)).unwrap_or(next.len());
-        let word = next.get(..word_len).unwrap_or("");
-        if !BECAUSE.iter().any(|b| word.eq_ignore_ascii_case(b)) {
-            continue;
-        }
-        let prefix = text.get(first.start..c.end)?;
-        if !guards::kind_sign(prefix)
-            || guards::states_facts(prefix)
-            || model.probability(prefix) < KIND_THRESHOLD
-        {
-            return None;
-        }
-        let after = next.get(word_len..).unwrap_or("");
-        let space = after.len() - after.trim_start().len();
-        return Some(first.start..n.start + word_len + space);
-    }
-    None
-}
-
-/// For a sentence about to go whole: when its last clause places the answer
-/// ([`guards::places_answer`]) and names no thinking (no anchor or thinking verb), the range
-/// from the sentence start to that clause (the clauses before it and their connector).
-fn output_tail(text: &str, cls: &[Range<usize>]) -> Option<Range<usize>> {
-    let (first, last) = (cls.first()?, cls.last()?);
-    if cls.len() < 2 {
-        return None;
-    }
-    let u = text.get(last.clone())?;
-    (guards::places_answer(u) && find_anchors(u, &[]).is_empty() && !has_thinking_verb(u))
-        .then_some(first.start..last.start)
-}
-
-/// Sentence `s` ends its line with a colon, names material ([`guards::names_material`]), a
-/// non-blank line follows (after blank lines), and it holds no anchor or thinking verb.
-fn introduces_material(text: &str, s: &Range<usize>, anchors: &[Match]) -> bool {
-    let Some(sent) = text.get(s.clone()) else {
-        return false;
-    };
-    let rest = text.get(s.end..).unwrap_or("");
-    let line_end = rest.split('\n').next().unwrap_or("");
-    sent.trim_end().ends_with([':', '：'])
-        && line_end.trim().is_empty()
-        && rest.len() > line_end.len()
-        && !rest.trim().is_empty()
-        && anchors.is_empty()
-        && !has_thinking_verb(sent)
-        && guards::names_material(sent)
-}
-
 /// True when sentence `s` holds a protected span that is material (not a template label).
 fn material_quote(spans: &[Range<usize>], s: &Range<usize>, text: &str) -> bool {
     let lo = spans.partition_point(|q| q.end <= s.start);
@@ -586,7 +466,6 @@ fn clause_cut(
 fn asks_for_output(u: &str) -> bool {
     let u = guards::without_model_topics(u);
     guards::asks_for_output(&u, !find_anchors(&u, &[]).is_empty(), has_thinking_verb(&u))
-        && !guards::thought_sign(&u)
 }
 
 /// [`asks_for_output`] given `find_anchors(u, &[])` (searched again only when a model topic
@@ -597,9 +476,7 @@ fn asks_for_output_with(u: &Unit, anchors: &[Match]) -> bool {
         std::borrow::Cow::Borrowed(_) => (!anchors.is_empty(), thinking_verb(u)),
         std::borrow::Cow::Owned(o) => (!find_anchors(o, &[]).is_empty(), has_thinking_verb(o)),
     };
-    // Every thought written down ("write down everything you're thinking") makes it about the
-    // thinking.
-    guards::asks_for_output(&t, has_anchor, verb) && !guards::thought_sign(&t)
+    guards::asks_for_output(&t, has_anchor, verb)
 }
 
 /// Hangul endings that close a sentence ("돼", "해", "줘", "요", "다").
@@ -673,17 +550,6 @@ fn sentence_directive(p: f32, sent: &Unit, anchors: &[Match]) -> bool {
         return false;
     }
     p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent, Some(anchors))
-}
-
-/// Probability at or above which a sentence bearing the sign of a directive kind
-/// ([`guards::kind_sign`]: a self-check, self-consistency, "no rush", pressure or
-/// exhaustive-reading phrase) is a directive.
-pub(crate) const KIND_THRESHOLD: f32 = 0.3;
-
-/// A whole sentence scored `p` that names a directive kind ([`guards::kind_sign`]) is a
-/// directive at [`KIND_THRESHOLD`].
-fn kind_directive(p: f32, sent: &str) -> bool {
-    (KIND_THRESHOLD..SENTENCE_THRESHOLD).contains(&p) && guards::kind_sign(sent)
 }
 
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.
@@ -945,7 +811,6 @@ mod output_guard_audit {
             "data/rewrite/sentences_more.jsonl",
             "data/rewrite/sentences_candidate.jsonl",
             "data/rewrite/sentences_recall.jsonl",
-            "data/rewrite/sentences_recall2.jsonl",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
             for l in std::fs::read_to_string(path).unwrap().lines() {

@@ -189,12 +189,11 @@ mod tests {
     const MORE: &str = include_str!("../../data/rewrite/sentences_more.jsonl");
     const CANDIDATE: &str = include_str!("../../data/rewrite/sentences_candidate.jsonl");
     const RECALL: &str = include_str!("../../data/rewrite/sentences_recall.jsonl");
-    const RECALL2: &str = include_str!("../../data/rewrite/sentences_recall2.jsonl");
 
     /// The shipped model is exactly what `gearbox rewrite --train data/rewrite/sentences.jsonl
     /// data/rewrite/sentences_extra.jsonl data/rewrite/sentences_more.jsonl
-    /// data/rewrite/sentences_candidate.jsonl data/rewrite/sentences_recall.jsonl
-    /// data/rewrite/sentences_recall2.jsonl --out config/rewrite.bin` writes.
+    /// data/rewrite/sentences_candidate.jsonl data/rewrite/sentences_recall.jsonl --out
+    /// config/rewrite.bin` writes.
     #[test]
     fn retraining_reproduces_the_shipped_model() {
         let mut all = parse_sentences(SENTENCES).unwrap();
@@ -202,7 +201,6 @@ mod tests {
         all.extend(parse_sentences(MORE).unwrap());
         all.extend(parse_sentences(CANDIDATE).unwrap());
         all.extend(parse_sentences(RECALL).unwrap());
-        all.extend(parse_sentences(RECALL2).unwrap());
         let m = train(&all, &TrainOptions::default());
         assert!(
             m.to_bytes() == SHIPPED,
