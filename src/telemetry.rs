@@ -32,7 +32,7 @@ use std::time::Duration;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::{FilterExt as _, Targets};
 use tracing_subscriber::layer::Filter;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::{Layer, Registry};
 
 /// The `tracing` target of every span meant for export. The log formatter never sees it (its
@@ -40,7 +40,9 @@ use tracing_subscriber::{Layer, Registry};
 pub const TARGET: &str = "gearbox::otel";
 
 /// A span of the request pipeline: `tracing::info_span!` under [`TARGET`]. Disabled (a no-op
-/// handle, fields not evaluated) unless the OTel layer is installed.
+/// handle, fields not evaluated) unless the OTel layer is installed. It takes its parent from
+/// the current span, never an explicit `parent:`: [`SampledParent`] decides from the current
+/// span whether it belongs to an unsampled trace.
 macro_rules! stage_span {
     ($name:expr $(, $($fields:tt)*)?) => {
         tracing::info_span!(target: "gearbox::otel", $name $(, $($fields)*)?)
@@ -307,7 +309,7 @@ pub fn start_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     if !cx.span().span_context().is_sampled() {
         span.with_subscriber(|(id, dispatch)| {
             if let Some(span) = dispatch.downcast_ref::<Registry>().and_then(|r| r.span(id)) {
-                span.extensions_mut().insert(Unsampled(cx));
+                span.extensions_mut().replace(Unsampled(cx));
             }
         });
     }
@@ -344,11 +346,21 @@ where
         if !meta.is_span() {
             return true;
         }
-        cx.lookup_current().is_none_or(|current| {
-            current
-                .scope()
-                .all(|s| s.extensions().get::<Unsampled>().is_none())
-        })
+        let unmarked = |s: SpanRef<'_, S>| s.scope().all(|s| s.extensions().get::<Unsampled>().is_none());
+        let current = cx.current_span();
+        let Some(id) = current.id() else {
+            return true;
+        };
+        match cx.span(id) {
+            Some(span) => unmarked(span),
+            // The current span is one this layer skipped. Stage spans are all admitted by the
+            // target filter, so a skipped one was under an unsampled server span (a background
+            // job's span, entered in its own task without the server span on the stack): so
+            // is this one.
+            None if current.metadata().is_some_and(|m| m.target() == TARGET) => false,
+            // A span of the log formatter only: the nearest span this layer sees decides.
+            None => cx.lookup_current().is_none_or(unmarked),
+        }
     }
 }
 
@@ -420,8 +432,17 @@ mod tests {
         }
     }
 
+    /// The tests that install a subscriber run one at a time: a callsite's interest is cached
+    /// across every live dispatcher, so one test's OTel layer can make another's callsite
+    /// "interested" while both run.
+    fn one_subscriber_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        static LOCK: Mutex<()> = Mutex::new(());
+        LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     #[test]
     fn with_tracing_off_the_pipeline_spans_are_disabled_under_the_log_subscriber() {
+        let _one = one_subscriber_at_a_time();
         let filter = log_filter(tracing_subscriber::EnvFilter::new("trace"));
         let fmt = tracing_subscriber::fmt::layer()
             .with_writer(std::io::sink)
@@ -437,6 +458,7 @@ mod tests {
     /// sampling at `ratio` (no exporter): whether the stage span exists, and whether the server
     /// span still has a valid trace context (for the log line and the upstream's `traceparent`).
     fn stage_under_server(ratio: f64, headers: &http::HeaderMap) -> (bool, bool, bool) {
+        let _one = one_subscriber_at_a_time();
         let provider = SdkTracerProvider::builder()
             .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))))
             .build();
@@ -454,19 +476,33 @@ mod tests {
             let stage = server.in_scope(|| stage_span!("gearbox.classify"));
             // A stage span of a stage span: the mark is found up the scope.
             let nested = server.in_scope(|| stage.in_scope(|| stage_span!("gearbox.inner")));
+            // A background job: its span is made under the server span, then entered in its own
+            // task, where the server span is not on the stack.
+            let job = server.in_scope(|| stage_span!("gearbox.background_job"));
+            let in_job = job.in_scope(|| stage_span!("gearbox.upstream"));
             // A span the OTel layer built data for has a context of its own.
             let built = |s: &tracing::Span| s.context().span().span_context().is_valid();
-            // What an upstream call under the nested span is sent.
-            let mut upstream = http::HeaderMap::new();
-            inject_span(&nested, &mut upstream);
-            let sent = upstream
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
             let server_cx = server.context();
             let trace = server_cx.span().span_context().trace_id().to_string();
-            let propagated = sent.is_some_and(|t| t.starts_with(&format!("00-{trace}-")));
-            (built(&stage), built(&nested), propagated)
+            // Whether an upstream call under `s` is sent the request's trace.
+            let propagated = |s: &tracing::Span| {
+                let mut upstream = http::HeaderMap::new();
+                inject_span(s, &mut upstream);
+                upstream
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| t.starts_with(&format!("00-{trace}-")))
+            };
+            assert_eq!(
+                built(&in_job),
+                built(&stage),
+                "a job's spans are built as its request's are"
+            );
+            assert!(
+                propagated(&in_job),
+                "a job's upstream call joins its request's trace"
+            );
+            (built(&stage), built(&nested), propagated(&nested))
         })
     }
 

@@ -698,6 +698,35 @@ async fn an_unsampled_client_parent_is_not_exported() {
         !upstream_tp.contains(&sid),
         "the gateway's span is the upstream's parent: {upstream_tp}"
     );
+    // A background job of an unsampled request runs in its own task, without the server span
+    // on its stack: its upstream call still joins the client's trace, unsampled (not a new
+    // root trace of its own).
+    let body = json!({"model": "gpt-4o-mini", "input": "hi", "background": true});
+    let r = traced_post(&gw.url("/v1/responses"), &body, &unsampled_tp).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = r.json()["id"].as_str().expect("response id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = request("GET", &gw.url(&format!("/v1/responses/{id}")), &[ALPHA], "").await;
+        if got.json()["status"] == "completed" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "background response never completed: {}",
+            got.text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = sent_traceparents(&mock).await;
+    let job_tp = sent
+        .last()
+        .and_then(Value::as_str)
+        .expect("traceparent sent by the job");
+    assert!(
+        job_tp.starts_with(&format!("00-{unsampled_tid}-")) && job_tp.ends_with("-00"),
+        "{job_tp}"
+    );
     // Spans end in order and the batch processor exports in order: once a sampled request
     // sent afterwards has arrived at the receiver, the unsampled one would have too.
     let (tp, tid, _) = client_context();
