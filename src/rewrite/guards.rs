@@ -206,6 +206,17 @@ fn lower_hits(lower: &str) -> u32 {
         {
             b |= L_BRIBES;
         }
+        // " ai" names the model as a word ("the AI", "AI's"), not as the start of one ("aim",
+        // "air", "aisle").
+        if bits & L_MODEL_WORDS != 0
+            && lower.get(at..end) == Some(" ai")
+            && lower
+                .get(end..)
+                .and_then(|a| a.chars().next())
+                .is_some_and(is_word_char)
+        {
+            b &= !L_MODEL_WORDS;
+        }
         if bits & L_SUPERLATIVES != 0 && hits & H_SUPERLATIVE_OF_YOU == 0 {
             let clause = lower
                 .get(..at)

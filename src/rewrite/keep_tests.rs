@@ -43,6 +43,13 @@ fn roles_with_money_facts_stay() {
     assert!(!guards::role_with_facts(
         "Du bist das klügste Modell; hilf mir bei der Steuer."
     ));
+    // "air" is no "AI": the superlative is the player's, not the model's.
+    assert!(guards::role_with_facts(
+        "You coach our squadron; Lena is the smartest pilot in the air wing."
+    ));
+    assert!(!guards::role_with_facts(
+        "You are the smartest AI; help me with my taxes."
+    ));
     // A bribe aimed at the model still makes the persona line a pep talk.
     assert!(!guards::role_with_facts(
         "You are a genius analyst: I'll tip you $50 for a perfect answer."
