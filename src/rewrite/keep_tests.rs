@@ -132,3 +132,27 @@ fn facts_with_du_and_depends_are_no_sign() {
     assert!(!guards::directive_signal("この処理は毎晩三時間かかっています。"));
     assert!(guards::directive_signal("월세가 걸린 일이라 정확해야 해요."));
 }
+
+/// A title before a name ("Dr.", "Prof.", "Mme.") ends no sentence: a persona line is never cut
+/// after its title ("You are Dr." left behind), and a sentence naming someone by title is one
+/// sentence.
+#[test]
+fn titles_end_no_sentence() {
+    let t = "You are Dr. Quinn, the most brilliant physician alive. Which vaccines does a newborn get in Colorado?";
+    let out = strip(t).map_or_else(|| t.to_string(), |s| s.text);
+    assert!(
+        !out.contains("You are Dr.") || out.contains("You are Dr. Quinn"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Which vaccines does a newborn get in Colorado?"),
+        "{out}"
+    );
+    let t = "Prof. Weber grades the exam. Summarise her comments in two lines.";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+    assert_eq!(
+        super::text::sentences(t, &[]).len(),
+        2,
+        "one sentence per full stop that ends one"
+    );
+}

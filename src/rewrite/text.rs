@@ -324,7 +324,12 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
                 let head = t.get(..t.len() - digits).unwrap_or("").trim_end();
                 (1..=3).contains(&digits) && (head.is_empty() || head.ends_with(':') || ordinal_context(head))
             });
-        if marker {
+        if marker
+            || c == '.'
+                && start
+                    .and_then(|s| text.get(s..term_at))
+                    .is_some_and(ends_with_title)
+        {
             continue;
         }
         if is_cjk_terminator(c) || next.is_none_or(char::is_whitespace) {
@@ -337,6 +342,20 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
         push_trimmed(text, s, text.len(), &mut out);
     }
     split_run_ons(text, spans, out)
+}
+
+/// Titles abbreviated with a full stop before a name ("Dr. House", "Prof. Weber", "Mme. Curie").
+const TITLES: &[&str] = &[
+    "Dr", "Mr", "Mrs", "Ms", "Prof", "Sr", "Sra", "Dra", "Mme", "Mlle", "Hr",
+];
+
+/// `head` (a sentence up to a full stop) ends with a [`TITLES`] word.
+fn ends_with_title(head: &str) -> bool {
+    let word = head
+        .rsplit(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    TITLES.contains(&word)
 }
 
 /// Words after which "10." is an ordinal, not a sentence end ("der 10. Klasse", "am 3. Mai").
