@@ -251,6 +251,22 @@ async fn sent_traceparents(mock: &Running) -> Vec<Value> {
         .collect()
 }
 
+/// The `traceparent` of the last request the mock received, asserted to be of trace `tid` and
+/// unsampled (flags `00`).
+async fn last_unsampled_traceparent(mock: &Running, tid: &str) -> String {
+    let sent = sent_traceparents(mock).await;
+    let tp = sent
+        .last()
+        .and_then(Value::as_str)
+        .expect("traceparent sent upstream")
+        .to_string();
+    assert!(
+        tp.starts_with(&format!("00-{tid}-")) && tp.ends_with("-00"),
+        "{tp}"
+    );
+    tp
+}
+
 /// The sampled `traceparent` naming `span` of trace `tid`.
 fn traceparent_of(tid: &str, span: &Span) -> Value {
     json!(format!("00-{tid}-{}-01", hex::encode(&span.span_id)))
@@ -685,15 +701,7 @@ async fn an_unsampled_client_parent_is_not_exported() {
     assert_eq!(r.status, 200);
     // The upstream still joins the client's trace, unsampled: its parent is the gateway's
     // (unexported) server span, as no stage span of an unsampled trace is built.
-    let sent = sent_traceparents(&mock).await;
-    let upstream_tp = sent
-        .last()
-        .and_then(Value::as_str)
-        .expect("traceparent sent upstream");
-    assert!(
-        upstream_tp.starts_with(&format!("00-{unsampled_tid}-")) && upstream_tp.ends_with("-00"),
-        "{upstream_tp}"
-    );
+    let upstream_tp = last_unsampled_traceparent(&mock, &unsampled_tid).await;
     assert!(
         !upstream_tp.contains(&sid),
         "the gateway's span is the upstream's parent: {upstream_tp}"
@@ -718,15 +726,7 @@ async fn an_unsampled_client_parent_is_not_exported() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let sent = sent_traceparents(&mock).await;
-    let job_tp = sent
-        .last()
-        .and_then(Value::as_str)
-        .expect("traceparent sent by the job");
-    assert!(
-        job_tp.starts_with(&format!("00-{unsampled_tid}-")) && job_tp.ends_with("-00"),
-        "{job_tp}"
-    );
+    last_unsampled_traceparent(&mock, &unsampled_tid).await;
     // Spans end in order and the batch processor exports in order: once a sampled request
     // sent afterwards has arrived at the receiver, the unsampled one would have too.
     let (tp, tid, _) = client_context();
