@@ -649,25 +649,6 @@ async fn submit_background(gw: &Running, model: &str) -> Value {
     v
 }
 
-/// Polls `GET /v1/responses/{id}` until `done(status)`, returning the statuses seen and the last body.
-async fn poll_until(gw: &Running, id: &str, done: impl Fn(&str) -> bool) -> (Vec<String>, Value) {
-    let mut seen: Vec<String> = Vec::new();
-    for _ in 0..400 {
-        let r = get(&gw.url(&format!("/v1/responses/{id}"))).await;
-        assert_eq!(r.status, 200, "{}", r.text());
-        let v = r.json();
-        let s = v["status"].as_str().unwrap().to_string();
-        if seen.last() != Some(&s) {
-            seen.push(s.clone());
-        }
-        if done(&s) {
-            return (seen, v);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("{id} never reached the expected status; seen {seen:?}");
-}
-
 async fn cancel(gw: &Running, id: &str, key: (&str, &str)) -> Resp {
     request(
         "POST",

@@ -713,19 +713,7 @@ async fn an_unsampled_client_parent_is_not_exported() {
     let r = traced_post(&gw.url("/v1/responses"), &body, &unsampled_tp).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r.json()["id"].as_str().expect("response id").to_string();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let got = request("GET", &gw.url(&format!("/v1/responses/{id}")), &[ALPHA], "").await;
-        if got.json()["status"] == "completed" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "background response never completed: {}",
-            got.text()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    poll_until(&gw, &id, |s| s == "completed").await;
     last_unsampled_traceparent(&mock, &unsampled_tid).await;
     // Spans end in order and the batch processor exports in order: once a sampled request
     // sent afterwards has arrived at the receiver, the unsampled one would have too.

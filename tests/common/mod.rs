@@ -285,6 +285,25 @@ pub async fn get(url: &str) -> Resp {
     request("GET", url, &[ALPHA], Bytes::new()).await
 }
 
+/// Polls `GET /v1/responses/{id}` until `done(status)`, returning the statuses seen and the last body.
+pub async fn poll_until(gw: &Running, id: &str, done: impl Fn(&str) -> bool) -> (Vec<String>, Value) {
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..400 {
+        let r = get(&gw.url(&format!("/v1/responses/{id}"))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = r.json();
+        let s = v["status"].as_str().unwrap().to_string();
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if done(&s) {
+            return (seen, v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{id} never reached the expected status; seen {seen:?}");
+}
+
 pub async fn mock_stats(mock: &Running) -> Value {
     request("GET", &mock.url("/mock/stats"), &[], Bytes::new())
         .await
