@@ -186,36 +186,30 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
 fn lower_hits(lower: &str) -> u32 {
     let mut hits = 0;
     LOWER_LISTS.each(lower, |bits, at, end| {
-        let mut b = bits & !(L_CREDENTIALS | L_BRIBES);
+        let mut b = bits & !(L_CREDENTIALS | L_BRIBES | L_MODEL_WORDS);
         let latin = lower
             .get(at..)
             .and_then(|r| r.chars().next())
             .is_some_and(|c| !is_cjk(c));
         let before = || lower.get(..at).and_then(|b| b.chars().next_back());
-        // Latin credentials on word boundaries ("leading" is not in "misleading").
-        if bits & L_CREDENTIALS != 0 && (!latin || before().is_none_or(|c| !is_word_char(c))) {
+        // A Latin word that starts a word ("leading" is not in "misleading").
+        let starts_word = || !latin || before().is_none_or(|c| !is_word_char(c));
+        // ... and ends one, or only a plural "s" follows ("tip" is not in "tipo"; "tips" is one;
+        // "ai" is not in "aim" or "air").
+        let whole_word = || {
+            starts_word() && {
+                let after = lower.get(end..).and_then(|a| a.chars().next());
+                !latin || after.is_none_or(|c| !is_word_char(c) || c == 's')
+            }
+        };
+        if bits & L_CREDENTIALS != 0 && starts_word() {
             b |= L_CREDENTIALS;
         }
-        // Latin bribes on word boundaries ("tip" is not in "tipo"; "tips" is one).
-        if bits & L_BRIBES != 0
-            && (!latin || {
-                let after = lower.get(end..).and_then(|a| a.chars().next());
-                before().is_none_or(|c| !is_word_char(c))
-                    && after.is_none_or(|c| !is_word_char(c) || c == 's')
-            })
-        {
+        if bits & L_BRIBES != 0 && whole_word() {
             b |= L_BRIBES;
         }
-        // " ai" names the model as a word ("the AI", "AI's"), not as the start of one ("aim",
-        // "air", "aisle").
-        if bits & L_MODEL_WORDS != 0
-            && lower.get(at..end) == Some(" ai")
-            && lower
-                .get(end..)
-                .and_then(|a| a.chars().next())
-                .is_some_and(is_word_char)
-        {
-            b &= !L_MODEL_WORDS;
+        if bits & L_MODEL_WORDS != 0 && whole_word() {
+            b |= L_MODEL_WORDS;
         }
         if bits & L_SUPERLATIVES != 0 && hits & H_SUPERLATIVE_OF_YOU == 0 {
             let clause = lower
@@ -676,7 +670,7 @@ const SUPERLATIVES: &[&str] = &[
 /// Words that show a superlative is said of the model: the model itself, or "you" before it
 /// in the same clause.
 #[rustfmt::skip]
-const MODEL_WORDS: &[&str] = &["model", "modelo", "modèle", "modell", " ai", "assistant", "모델", "モデル", "模型"];
+const MODEL_WORDS: &[&str] = &["model", "modelo", "modèle", "modell", "ai", "assistant", "모델", "モデル", "模型"];
 #[rustfmt::skip]
 const YOU_BEFORE: &[&str] = &[
     "you", "eres", "tú", "t'es", "tu es", "du bist", "du ", "너", "당신", "あなた", "君", "你", "您",
