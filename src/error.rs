@@ -60,6 +60,9 @@ pub enum ErrorKind {
     SchemaViolation,
     /// A bug or an unexpected state inside the gateway.
     Internal,
+    /// The gateway is shutting down and takes no new work of this kind (a background job
+    /// submitted once the drain began).
+    ShuttingDown,
 }
 
 impl ErrorKind {
@@ -83,7 +86,7 @@ impl ErrorKind {
             | ErrorKind::UpstreamProtocol
             | ErrorKind::UpstreamAuthFailed
             | ErrorKind::SchemaViolation => Fault::Upstream,
-            ErrorKind::Internal => Fault::Gateway,
+            ErrorKind::Internal | ErrorKind::ShuttingDown => Fault::Gateway,
         }
     }
 
@@ -104,6 +107,7 @@ impl ErrorKind {
             | ErrorKind::SchemaViolation => StatusCode::BAD_GATEWAY,
             ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -127,7 +131,7 @@ impl ErrorKind {
             | ErrorKind::UpstreamProtocol
             | ErrorKind::UpstreamAuthFailed
             | ErrorKind::SchemaViolation => "upstream_error",
-            ErrorKind::Internal => "server_error",
+            ErrorKind::Internal | ErrorKind::ShuttingDown => "server_error",
         }
     }
 
@@ -153,6 +157,7 @@ impl ErrorKind {
             ErrorKind::UpstreamAuthFailed => "upstream_auth_failed",
             ErrorKind::SchemaViolation => "schema_violation",
             ErrorKind::Internal => "internal_error",
+            ErrorKind::ShuttingDown => "server_shutting_down",
         }
     }
 }

@@ -3,7 +3,8 @@
 //! conversation started on one replica is read, continued (also through `item_reference`s) and
 //! deleted on the other; a background job taken by one is polled and cancelled from the other
 //! (and counted where it ended); a job whose replica dies is reported failed once its lease
-//! runs out; no team sees another's responses on any replica.
+//! runs out; no team sees another's responses on any replica; a submit racing a replica's
+//! shutdown drain is run, stored failed or refused with a 503, never left `queued`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -532,4 +533,203 @@ async fn with_redis_down_responses_and_jobs_fall_back_to_the_replicas_memory() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(status, "completed");
+}
+
+/// One `POST /v1/responses` on a connection of its own, never panicking: the status and body,
+/// or `None` when the connection failed or closed unanswered (the replica went away).
+async fn try_post_background(addr: &str, model: &str) -> Option<(u16, Value)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let body =
+        json!({"model": model, "input": "Summarise the history of Rome.", "background": true}).to_string();
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let head = format!(
+        "POST /v1/responses HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer alpha-key\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.ok()?;
+    s.write_all(body.as_bytes()).await.ok()?;
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8(out).ok()?;
+    let status = text.get(9..12)?.parse().ok()?;
+    let (_, body) = text.split_once("\r\n\r\n")?;
+    Some((status, serde_json::from_str(body).ok()?))
+}
+
+/// Every job record in Redis: (id, status, whether its lease is still there).
+async fn job_records(redis: &RedisServer) -> Vec<(String, String, bool)> {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("gearbox:responses:v1:*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for k in keys {
+        let raw: Option<String> = redis::cmd("GET").arg(&k).query_async(&mut conn).await.unwrap();
+        let Some(v) = raw.and_then(|r| serde_json::from_str::<Value>(&r).ok()) else {
+            continue;
+        };
+        let lease_key = k.replacen("gearbox:responses:", "gearbox:jobs:", 1);
+        let lease: bool = redis::cmd("EXISTS")
+            .arg(&lease_key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        out.push((
+            v["response"]["id"].as_str().unwrap_or("").to_string(),
+            v["response"]["status"].as_str().unwrap_or("").to_string(),
+            lease,
+        ));
+    }
+    out
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill {sig} {pid}");
+}
+
+/// A replica of `gearbox serve` with Redis at `redis` (job leases of 60 s: a record left
+/// pending would read so for a minute on every replica) and `drain_timeout`.
+fn draining_replica(
+    tag: &str,
+    mock: &Running,
+    redis: &RedisServer,
+    drain_timeout: &str,
+) -> (Replica, std::path::PathBuf) {
+    let extra = format!(
+        "[redis]\nurl = \"{}\"\ntimeout = \"3s\"\n[responses]\nbackground_lease = \"60s\"\n",
+        redis.url()
+    );
+    let path = process_config(tag, mock.addr, &extra);
+    let cfg = std::fs::read_to_string(&path).unwrap().replacen(
+        "[server]\n",
+        &format!("[server]\ndrain_timeout = \"{drain_timeout}\"\n"),
+        1,
+    );
+    std::fs::write(&path, cfg).unwrap();
+    (serve(&path), path)
+}
+
+/// Background submits accepted just before the drain, still writing their `queued` record:
+/// Redis is paused (SIGSTOP) while they write it, the replica gets SIGTERM with
+/// `drain_timeout = "0s"` (the drain ends every job it finds at once), then Redis resumes. Each
+/// submit is answered `queued` (its job then completed, or failed by the drain) or refused with
+/// a 503 `server_shutting_down`; and once the replica has exited no job record in Redis is
+/// `queued` or `in_progress`.
+#[tokio::test]
+async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left_queued() {
+    let redis = RedisServer::start();
+    let mock = start_mock(MockOptions::default()).await;
+    let (mut a, path) = draining_replica("resp-drain-race", &mock, &redis, "0s");
+    let first = submit(&a, "gpt-4o-mini").await;
+    poll_until(&a, &first, |s| s == "completed").await;
+    signal(redis.pid(), "-STOP");
+    let submits: Vec<_> = (0..8)
+        .map(|_| {
+            let addr = a.addr.clone();
+            tokio::spawn(async move { try_post_background(&addr, "gpt-4o-mini").await })
+        })
+        .collect();
+    // The submits are stuck writing their `queued` record (well within Redis's 3 s deadline).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(a.child.id(), "-TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(redis.pid(), "-CONT");
+    let mut answers = Vec::new();
+    for s in submits {
+        answers.push(s.await.unwrap());
+    }
+    assert!(a.child.wait().unwrap().success());
+    let (mut queued, mut refused, mut lost) = (Vec::new(), 0, 0);
+    for a in &answers {
+        match a {
+            Some((200, v)) => {
+                assert_eq!(v["status"], "queued", "{v}");
+                queued.push(v["id"].as_str().unwrap().to_string());
+            }
+            Some((503, v)) => {
+                assert_eq!(v["error"]["code"], "server_shutting_down", "{v}");
+                assert_eq!(v["error"]["type"], "server_error", "{v}");
+                refused += 1;
+            }
+            Some((s, v)) => panic!("unexpected answer {s}: {v}"),
+            None => lost += 1,
+        }
+    }
+    let counts = format!("{} queued answers, {refused} refused, {lost} lost", queued.len());
+    let records = job_records(&redis).await;
+    let pending: Vec<_> = records
+        .iter()
+        .filter(|(_, s, _)| s == "queued" || s == "in_progress")
+        .collect();
+    assert!(
+        pending.is_empty(),
+        "{} of {} job records left pending after the drain: {pending:?} ({counts})",
+        pending.len(),
+        records.len(),
+    );
+    for id in &queued {
+        let status = records
+            .iter()
+            .find(|(i, _, _)| i == id)
+            .map(|(_, s, _)| s.as_str());
+        assert!(
+            matches!(status, Some("completed" | "failed")),
+            "{id} answered queued is {status:?} ({counts})"
+        );
+    }
+    // The drain waited for the writes, so every submit got its answer.
+    assert_eq!(lost, 0, "{counts}");
+    eprintln!("submits caught by the drain: {counts}");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// A submit that reaches the job registry once the drain has begun (its body finished after
+/// SIGTERM, on a connection the drain lets finish) is refused with a 503
+/// `server_shutting_down`, and nothing of it is stored.
+#[tokio::test]
+async fn a_background_submit_arriving_during_the_drain_is_refused_with_a_503() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let redis = RedisServer::start();
+    let mock = start_mock(MockOptions::default()).await;
+    let (mut a, path) = draining_replica("resp-drain-late", &mock, &redis, "5s");
+    let body = json!({"model": "gpt-4o-mini", "input": "Summarise the history of Rome.", "background": true})
+        .to_string();
+    let mut s = tokio::net::TcpStream::connect(&a.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/responses HTTP/1.1\r\nhost: x\r\nauthorization: Bearer alpha-key\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    signal(a.child.id(), "-TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    let v: Value = serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(v["error"]["code"], "server_shutting_down", "{v}");
+    assert_eq!(v["error"]["type"], "server_error", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("shutting down"),
+        "{v}"
+    );
+    assert!(a.child.wait().unwrap().success());
+    assert_eq!(job_records(&redis).await, Vec::new());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

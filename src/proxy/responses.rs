@@ -20,8 +20,8 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::http::{self as h, Body, Response};
 use crate::responses::{
     input_items, new_id_suffix, replay_chat_completion, resolve_references, response_from_chat,
-    response_id_of_item, to_chat, usage_from_responses, Echo, StoredResponse, StreamTranslator, Strictness,
-    TranslateError,
+    response_id_of_item, to_chat, usage_from_responses, Echo, Refused, StoredResponse, StreamTranslator,
+    Strictness, TranslateError,
 };
 use crate::state::{AppState, Team};
 use crate::stream::responses::{completed_in, HoldCompleted, OnDone, ResponsesSse};
@@ -268,18 +268,30 @@ async fn submit<'a>(
         .jobs
         .submit(&team.0, &id, queued.clone(), Arc::new(items.clone()))
         .await
-        .map_err(|_| {
-            state.metrics.record_background_rejected(&team.0);
-            let mut h = http::HeaderMap::new();
-            h.insert(http::header::RETRY_AFTER, HeaderValue::from(5u32));
-            GatewayError::new(
-                ErrorKind::RateLimited,
-                format!(
-                    "Too many queued background responses for your team (limit {}). Please try again in 5s.",
-                    state.config.responses.background_max_queued
-                ),
-            )
-            .with_headers(h)
+        .map_err(|refused| match refused {
+            Refused::QueueFull => {
+                state.metrics.record_background_rejected(&team.0);
+                let mut h = http::HeaderMap::new();
+                h.insert(http::header::RETRY_AFTER, HeaderValue::from(5u32));
+                GatewayError::new(
+                    ErrorKind::RateLimited,
+                    format!(
+                        "Too many queued background responses for your team (limit {}). Please try again in 5s.",
+                        state.config.responses.background_max_queued
+                    ),
+                )
+                .with_headers(h)
+            }
+            // Another replica takes it; this one is draining.
+            Refused::Draining => {
+                let mut h = http::HeaderMap::new();
+                h.insert(http::header::RETRY_AFTER, HeaderValue::from(1u32));
+                GatewayError::new(
+                    ErrorKind::ShuttingDown,
+                    "The gateway is shutting down and takes no new background responses. Please submit it again.",
+                )
+                .with_headers(h)
+            }
         })?;
     let backlog = (req.get("stream").and_then(Value::as_bool) == Some(true))
         .then(|| state.jobs.open_backlog(&team.0, &id));

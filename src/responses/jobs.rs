@@ -7,7 +7,9 @@
 //! once the lease is gone).
 //!
 //! Invariants: a job is counted as queued or running from its submission until exactly one of
-//! finish, cancel, the lease going away or the drain ends it here; a memory job's status
+//! finish, cancel, the lease going away or the drain ends it here (or its submit, refused once
+//! the drain closed or dropped mid-write); once the drain has begun no job is taken, and none is
+//! left `queued` in Redis behind a lease nobody renews; a memory job's status
 //! changes are written under this registry's lock, a Redis job's by the lease-checking script,
 //! so a finished job and a cancel never both win; a team never has more than `max_queued` jobs
 //! waiting nor more than `max_running` running in one replica; jobs are keyed by (team, id) like
@@ -33,6 +35,9 @@ type Key = (Arc<str>, String);
 
 struct Job {
     running: bool,
+    /// Its submit is still writing the `queued` record (to Redis): the drain leaves the job to
+    /// its submit, which ends it itself once the drain has closed ([`Inner::closed`]).
+    submitting: bool,
     abort: Option<AbortHandle>,
     /// Its state is in Redis (every replica sees it), not only in this replica's memory.
     shared: bool,
@@ -55,14 +60,29 @@ struct Inner {
     /// The event backlogs of streamed jobs, running or ended, oldest first in `opened`.
     backlogs: HashMap<Key, Arc<Backlog>>,
     opened: VecDeque<Key>,
+    /// Shutdown began: no job is taken any more ([`Refused::Draining`]).
+    draining: bool,
+    /// The drain period ran out and the drain is ending what is left: a submit that finds its
+    /// job still here after writing the `queued` record stores it failed and is refused.
+    closed: bool,
 }
 
 /// Backlogs of ended streamed jobs kept per replica for resumption (the oldest go first).
 pub const KEPT_BACKLOGS: usize = 64;
 
-/// The team's queue is full (a 429).
-#[derive(Debug)]
-pub struct QueueFull;
+/// Why a submit was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The team's queue is full (a 429).
+    QueueFull,
+    /// The gateway is shutting down (a 503): the drain began before the job was taken, or
+    /// ended it (stored `failed`) before its submit was answered.
+    Draining,
+}
+
+/// The error a job ended by the drain is stored with.
+const DRAINED: &str =
+    "the gateway shut down before this background response finished (its drain period ran out); submit it again";
 
 /// The registry of background jobs, shared across reloads (sized at start-up).
 pub struct Jobs {
@@ -148,19 +168,24 @@ impl Jobs {
 
     /// Queue a job for `team` whose `queued` response object is stored now (with `items`, its
     /// conversation): in Redis with a lease when configured and reachable, else in memory.
-    /// Returns the team's concurrency slots, or `QueueFull`.
+    /// Returns the team's concurrency slots. Refused when the team's queue is full, once the
+    /// drain has begun, and when the drain closed while the `queued` record was being written
+    /// (the job is then stored `failed`, as the drain stores what it ends, before the refusal).
     pub async fn submit(
         &self,
         team: &Arc<str>,
         id: &str,
         queued: Value,
         items: Arc<Vec<Value>>,
-    ) -> Result<Arc<Semaphore>, QueueFull> {
+    ) -> Result<Arc<Semaphore>, Refused> {
         let slots = {
             let mut inner = self.lock();
+            if inner.draining {
+                return Err(Refused::Draining);
+            }
             let t = inner.teams.entry(team.clone()).or_default();
             if t.queued >= self.max_queued {
-                return Err(QueueFull);
+                return Err(Refused::QueueFull);
             }
             t.queued += 1;
             let slots = t
@@ -171,6 +196,7 @@ impl Jobs {
                 key(team, id),
                 Job {
                     running: false,
+                    submitting: true,
                     abort: None,
                     shared: false,
                     current: queued.clone(),
@@ -181,21 +207,67 @@ impl Jobs {
             slots
         };
         let stored = StoredResponse {
-            input_items: items,
-            response: Arc::new(queued),
+            input_items: items.clone(),
+            response: Arc::new(queued.clone()),
+        };
+        // Dropped before the job is settled below (the request went away mid-write): the job
+        // is uncounted and its record, if the write landed, ended.
+        let mut unsettled = Unsettled {
+            jobs: self,
+            team,
+            id,
+            armed: true,
         };
         let shared = match self.store.shared() {
             Some(s) => s.job_submit(team, id, &stored).await,
             None => false,
         };
-        let mut inner = self.lock();
-        if let Some(j) = inner.jobs.get_mut(&key(team, id)) {
-            j.shared = shared;
-            if !shared {
-                self.store.memory().put(team, id, stored);
+        let ending = {
+            let mut inner = self.lock();
+            let closed = inner.closed;
+            match inner.jobs.get_mut(&key(team, id)) {
+                Some(j) if !closed => {
+                    j.submitting = false;
+                    j.shared = shared;
+                    if !shared {
+                        self.store.memory().put(team, id, stored);
+                    }
+                    unsettled.armed = false;
+                    return Ok(slots);
+                }
+                // Still counted (and `submitting`) while its end is written: the drain waits.
+                Some(j) => {
+                    j.shared = shared;
+                    Job {
+                        running: false,
+                        submitting: true,
+                        abort: None,
+                        shared,
+                        current: j.current.clone(),
+                        items: j.items.clone(),
+                    }
+                }
+                // Taken by the drain past its grace: its end may not have reached Redis.
+                None => Job {
+                    running: false,
+                    submitting: false,
+                    abort: None,
+                    shared,
+                    current: queued,
+                    items,
+                },
             }
-        }
-        Ok(slots)
+        };
+        // The drain closed while the record was being written: end the job as the drain does,
+        // then let the drain see it gone.
+        let failed = with_status(
+            &ending.current,
+            "failed",
+            Some(json!({"code": "server_error", "message": DRAINED})),
+        );
+        self.write_end(team, id, &ending, failed).await;
+        self.take(team, id);
+        Err(Refused::Draining)
     }
 
     /// The spawned task of a job, so cancel and the drain can abort it.
@@ -424,17 +496,23 @@ impl Jobs {
         self.lock().jobs.len()
     }
 
-    /// Shutdown began: the drain period counts from the first call.
+    /// Shutdown began: the drain period counts from the first call, and from then on no job
+    /// is taken ([`Refused::Draining`]).
     pub fn begin_drain(&self) -> Instant {
-        *self
+        let started = *self
             .drain_started
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(Instant::now)
+            .get_or_insert_with(Instant::now);
+        self.lock().draining = true;
+        started
     }
 
     /// Wait for the unfinished jobs until `period` after the drain began, then abort those
-    /// left and mark them failed.
+    /// left and mark them failed. A job whose submit is still writing its `queued` record is
+    /// left to the submit, which stores it failed once it sees the drain closed; the drain
+    /// waits for those (each write has the Redis deadline; bounded by [`SUBMIT_GRACE`] times
+    /// that deadline), then fails whatever is still there.
     pub async fn drain(&self, period: std::time::Duration) {
         let until = self.begin_drain() + period;
         loop {
@@ -446,21 +524,93 @@ impl Jobs {
                 break;
             }
         }
-        let left: Vec<Key> = self.lock().jobs.keys().cloned().collect();
-        for (team, id) in left {
-            if let Some(job) = self.take(&team, &id) {
-                if let Some(a) = &job.abort {
-                    a.abort();
+        self.lock().closed = true;
+        let grace = self
+            .store
+            .shared()
+            .map_or(std::time::Duration::ZERO, |s| s.op_timeout() * SUBMIT_GRACE);
+        let give_up = tokio::time::Instant::now() + grace;
+        loop {
+            let ended = self.ended.notified();
+            let (left, submitting) = {
+                let inner = self.lock();
+                let submitting = inner.jobs.values().filter(|j| j.submitting).count();
+                let past = tokio::time::Instant::now() >= give_up;
+                let left: Vec<Key> = inner
+                    .jobs
+                    .iter()
+                    .filter(|(_, j)| past || !j.submitting)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                (left, if past { 0 } else { submitting })
+            };
+            for (team, id) in left {
+                if let Some(job) = self.take(&team, &id) {
+                    if let Some(a) = &job.abort {
+                        a.abort();
+                    }
+                    let r = with_status(
+                        &job.current,
+                        "failed",
+                        Some(json!({"code": "server_error", "message": DRAINED})),
+                    );
+                    self.write_end(&team, &id, &job, r).await;
                 }
-                let r = with_status(
-                    &job.current,
-                    "failed",
-                    Some(json!({"code": "server_error", "message":
-                        "the gateway shut down before this background response finished (its drain period ran out); submit it again"})),
-                );
-                self.write_end(&team, &id, &job, r).await;
             }
+            if submitting == 0 {
+                return;
+            }
+            let _ = tokio::time::timeout_at(give_up, ended).await;
         }
+    }
+}
+
+/// How many Redis deadlines the drain waits, at most, for submits still writing their
+/// `queued` record: that write, then the `failed` one.
+const SUBMIT_GRACE: u32 = 2;
+
+/// A submit's job until the submit settles it (answered `queued`, or ended and refused):
+/// dropped before (the request future went away mid-write), the job is uncounted and, with Redis, ended `failed` in a task of its
+/// own (the write is lease-checked, so it ends the record only if the `queued` write landed;
+/// sent after it on the same connection, it runs after it).
+struct Unsettled<'a> {
+    jobs: &'a Jobs,
+    team: &'a Arc<str>,
+    id: &'a str,
+    armed: bool,
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Some(job) = self.jobs.take(self.team, self.id) else {
+            return;
+        };
+        if self.jobs.store.shared().is_none() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let failed = with_status(
+            &job.current,
+            "failed",
+            Some(
+                json!({"code": "server_error", "message": "the gateway stopped before this background response was queued; submit it again"}),
+            ),
+        );
+        let stored = StoredResponse {
+            input_items: job.items,
+            response: Arc::new(failed),
+        };
+        let (store, team, id) = (self.jobs.store.clone(), self.team.clone(), self.id.to_string());
+        rt.spawn(async move {
+            if let Some(s) = store.shared() {
+                let _ = s.job_write(&team, &id, &stored, true).await;
+            }
+        });
     }
 }
 
@@ -485,7 +635,10 @@ mod tests {
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         let items = Arc::new(Vec::new());
         j.submit(&a, "r1", queued("r1"), items.clone()).await.unwrap();
-        assert!(j.submit(&a, "r2", queued("r2"), items.clone()).await.is_err());
+        assert_eq!(
+            j.submit(&a, "r2", queued("r2"), items.clone()).await.err(),
+            Some(Refused::QueueFull)
+        );
         j.submit(&b, "r3", queued("r3"), items.clone()).await.unwrap();
         assert!(j.start(&a, "r1").await);
         assert_eq!(
@@ -537,6 +690,21 @@ mod tests {
         // The bound applies when a backlog opens: the ended ones, and those of the jobs active
         // then (`live` and the last one).
         assert_eq!(j.lock().backlogs.len(), KEPT_BACKLOGS + 2);
+    }
+
+    #[tokio::test]
+    async fn once_the_drain_began_no_job_is_taken_and_nothing_is_stored() {
+        let j = jobs(5, 1);
+        let a: Arc<str> = Arc::from("a");
+        j.submit(&a, "r1", queued("r1"), Arc::new(Vec::new()))
+            .await
+            .unwrap();
+        j.begin_drain();
+        let refused = j.submit(&a, "r2", queued("r2"), Arc::new(Vec::new())).await;
+        assert_eq!(refused.err(), Some(Refused::Draining));
+        assert!(j.store.memory().get(&a, "r2").is_none());
+        // The job taken before the drain began is still there for the drain to run or fail.
+        assert_eq!(j.active(), 1);
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ pub mod stored;
 pub mod translate;
 
 pub use events::{replay_chat_completion, StreamTranslator};
-pub use jobs::Jobs;
+pub use jobs::{Jobs, Refused};
 pub use shared::SharedResponses;
 pub use store::{MemoryStore, ResponseStore};
 pub use stored::StoredResponse;

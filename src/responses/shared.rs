@@ -115,6 +115,11 @@ impl SharedResponses {
         }
     }
 
+    /// The deadline of one Redis operation.
+    pub fn op_timeout(&self) -> Duration {
+        self.redis.timeout()
+    }
+
     /// How often the replica running a job renews its lease (and sees a cancel).
     pub fn heartbeat_every(&self) -> Duration {
         self.lease / 4

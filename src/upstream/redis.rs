@@ -231,6 +231,11 @@ impl SharedRedis {
         }
     }
 
+    /// The deadline of every operation.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
     /// Redis is in use (not found down); see the module's health gate.
     pub fn is_up(&self) -> bool {
         !self.inner.gate.down.load(Ordering::Acquire)
