@@ -814,3 +814,40 @@ async fn a_passed_through_request_has_admission_and_an_upstream_span() {
         }
     }
 }
+
+/// A Responses stream relayed from an upstream that speaks the Responses API (`api =
+/// "responses"`): the stream span carries the usage of its `response.completed` event, as a
+/// chat stream's carries its usage chunk's.
+#[tokio::test]
+async fn a_relayed_responses_stream_span_has_the_usage_of_response_completed() {
+    pipeline();
+    let mock = start_mock(MockOptions::default()).await;
+    let extra = format!(
+        "[upstreams.mockr]\nbase_url = \"http://{}/v1\"\napi = \"responses\"\n[models.\"r-mini\"]\nupstream = \"mockr\"\nname = \"gpt-4o-mini\"\nkind = \"chat\"\n",
+        mock.addr
+    );
+    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let (tp, tid, _) = client_context();
+    let body = json!({"model": "r-mini", "input": "Name three rivers", "stream": true});
+    let r = traced_post(&gw.url("/v1/responses"), &body, &tp).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let completed = r
+        .text()
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .find(|e| e["type"] == "response.completed")
+        .expect("response.completed");
+    let usage = &completed["response"]["usage"];
+    assert!(usage["output_tokens"].as_i64().unwrap() > 0, "{usage}");
+
+    let spans = trace(&tid, |s| has_server(s) && !named(s, "gearbox.stream").is_empty()).await;
+    let srv = server(&spans);
+    let stream = one(&spans, "gearbox.stream");
+    assert_child(stream, srv);
+    assert_eq!(attr(stream, "gearbox.stream.outcome"), "completed");
+    assert_eq!(attr(stream, "gen_ai.usage.input_tokens"), usage["input_tokens"]);
+    assert_eq!(attr(stream, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
+    // The same usage settled the accounting (the server span has it from there).
+    assert_eq!(attr(srv, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
+}

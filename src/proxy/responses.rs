@@ -24,7 +24,7 @@ use crate::responses::{
     Strictness, TranslateError,
 };
 use crate::state::{AppState, Team};
-use crate::stream::responses::{completed_in, HoldCompleted, OnDone, ResponsesSse};
+use crate::stream::responses::{HoldCompleted, OnDone, ResponsesSse};
 use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
 use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::Endpoint;
@@ -694,11 +694,7 @@ async fn via_responses<'a>(
     } = call::send(ctx, Endpoint::Responses, candidates, &body_for).await?;
     let accounting = Accounting::new(ctx, model, None);
     if stream && response.response.status().is_success() {
-        let tap = Box::new(CompletedTap {
-            accounting: Some(accounting),
-            buf: Vec::new(),
-            completed: None,
-        });
+        let tap = Box::new(CompletedTap(Some(accounting)));
         let resp = call::stream(ctx, response, &served_by, vec![tap], Framing::Responses)?;
         return Ok(match keep {
             // Stored before the client gets `response.completed`.
@@ -725,32 +721,16 @@ async fn via_responses<'a>(
     Ok(relay::full_response(answer, ctx.take_info()))
 }
 
-/// Watches a relayed Responses stream for `response.completed`: its usage settles the
-/// accounting when the stream ends (`HoldCompleted` stores the response).
-struct CompletedTap {
-    accounting: Option<Accounting>,
-    /// Events seen so far that have not ended (frames are whole events, but stay safe).
-    buf: Vec<u8>,
-    completed: Option<Value>,
-}
+/// Settles the accounting of a relayed Responses stream with the usage of its
+/// `response.completed` event (the relay reads it into the summary) when the stream ends;
+/// without one (failed, incomplete, cut) the reservation is refunded. `HoldCompleted` stores
+/// the response.
+struct CompletedTap(Option<Accounting>);
 
 impl StreamTap for CompletedTap {
-    fn on_frame(&mut self, frame: &Bytes) {
-        self.buf.extend_from_slice(frame);
-        if let Some(r) = completed_in(&mut self.buf) {
-            self.completed = Some(r);
-        }
-    }
-
-    fn on_end(mut self: Box<Self>, _summary: &StreamSummary) {
-        let Some(r) = self.completed.take() else {
-            return;
-        };
-        if let (Some(a), Some(u)) = (
-            self.accounting.take(),
-            r.get("usage").and_then(usage_from_responses),
-        ) {
-            a.settle(u);
+    fn on_end(mut self: Box<Self>, summary: &StreamSummary) {
+        if let (Some(a), Some(u)) = (self.0.take(), &summary.usage) {
+            a.settle(u.clone());
         }
     }
 }

@@ -268,6 +268,9 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
         ];
         if TERMINAL.iter().any(|t| contains(data, t)) {
             *saw_done = true;
+            if contains(data, TERMINAL[0]) {
+                summary.usage = completed_usage(data);
+            }
         }
         return;
     }
@@ -290,6 +293,26 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
             summary.usage = Some(u);
         }
     }
+}
+
+/// The usage of a Responses stream's `response.completed` event (its response's `usage`, in
+/// the chat shape), the one event of that stream that reports it.
+fn completed_usage(data: &[u8]) -> Option<Usage> {
+    #[derive(serde::Deserialize)]
+    struct Completed {
+        #[serde(rename = "type")]
+        kind: String,
+        response: Response,
+    }
+    #[derive(serde::Deserialize)]
+    struct Response {
+        usage: Option<serde_json::Value>,
+    }
+    let c: Completed = serde_json::from_slice(data).ok()?;
+    if c.kind != "response.completed" {
+        return None;
+    }
+    crate::responses::usage_from_responses(&c.response.usage?)
 }
 
 /// Every line of the event is an SSE field (`data`, `event`, `id`, `retry`) or a comment, and
