@@ -109,6 +109,13 @@ upstream = "mock"
 [models."o3-mini"]
 upstream = "mock"
 kind = "reasoning"
+# The same mock speaking the Responses API: Responses requests to `r-mini` are relayed.
+[upstreams.mockr]
+base_url = "http://{mock_addr}/v1"
+api = "responses"
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
 [policy]
 routed_models = ["auto"]
 [[teams.sdk.keys]]
@@ -281,3 +288,34 @@ def test_ratio_zero_without_a_client_parent_streams_intact_and_exports_nothing(t
     traced.receiver.wait(later_tid, lambda s: any(x.name == "gearbox.stream" for x in s))
     assert traced.receiver.of_trace(tid) == []
     assert traced.receiver.bad == []
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "r-mini"])
+def test_a_sampled_responses_stream_is_one_trace_with_its_usage(traced, model):
+    """`responses.create(stream=True)`: translated from a chat upstream (`gpt-4o-mini`) or
+    relayed from a Responses one (`r-mini`), the stream span has the usage the SDK got."""
+    tp, tid, sid = client_parent("01")
+    gw = OpenAI(base_url=traced.gateways["sampled"], api_key=KEY, max_retries=0)
+    events = list(
+        gw.responses.create(
+            model=model, input="Name three rivers in Europe", stream=True, extra_headers={"traceparent": tp}
+        )
+    )
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    final = events[-1].response
+    deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert final.output_text == deltas != ""
+    spans = traced.receiver.wait(
+        tid, lambda s: any(x.kind == Span.SPAN_KIND_SERVER for x in s) and any(x.name == "gearbox.stream" for x in s)
+    )
+    srv = one(spans, "POST /v1/responses")
+    assert srv.parent_span_id.hex() == sid
+    for stage in ["gearbox.auth", "gearbox.admission", "chat gpt-4o-mini", "gearbox.stream"]:
+        assert one(spans, stage).parent_span_id == srv.span_id, stage
+    stream = one(spans, "gearbox.stream")
+    assert attr(stream, "gearbox.stream.outcome") == "completed"
+    assert attr(stream, "gen_ai.usage.input_tokens") == final.usage.input_tokens
+    assert attr(stream, "gen_ai.usage.output_tokens") == final.usage.output_tokens
+    assert attr(srv, "gen_ai.usage.output_tokens") == final.usage.output_tokens
+    attempt = one(spans, "chat gpt-4o-mini")
+    assert sent_upstream(traced, tid) == [f"00-{tid}-{attempt.span_id.hex()}-01"]
