@@ -639,10 +639,21 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
             tokio::spawn(async move { try_post_background(&addr, "gpt-4o-mini").await })
         })
         .collect();
-    // The submits are stuck writing their `queued` record (well within Redis's 3 s deadline).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // All 8 are taken (counted as queued) and stuck writing their `queued` record, well within
+    // Redis's 3 s deadline.
+    let queued_gauge = "gearbox_background_jobs{state=\"queued\",team=\"alpha\"} 8";
+    let mut metrics = String::new();
+    for _ in 0..200 {
+        metrics = request("GET", &a.url("/metrics"), &[], Bytes::new()).await.text();
+        if metrics.contains(queued_gauge) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(metrics.contains(queued_gauge), "{metrics}");
     signal(a.child.id(), "-TERM");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The drain's period (0 s) runs out at once; then Redis answers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     signal(redis.pid(), "-CONT");
     let mut answers = Vec::new();
     for s in submits {
@@ -711,9 +722,27 @@ async fn a_background_submit_arriving_during_the_drain_is_refused_with_a_503() {
     );
     s.write_all(head.as_bytes()).await.unwrap();
     s.write_all(&body.as_bytes()[..10]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The request is being handled (reading its body): it and this `/metrics` one.
+    let mut metrics = String::new();
+    for _ in 0..200 {
+        metrics = request("GET", &a.url("/metrics"), &[], Bytes::new()).await.text();
+        if metrics.contains("gearbox_in_flight_requests 2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(metrics.contains("gearbox_in_flight_requests 2"), "{metrics}");
     signal(a.child.id(), "-TERM");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The drain has begun once the listener is closed (the jobs' drain begins first).
+    let mut closed = false;
+    for _ in 0..500 {
+        if tokio::net::TcpStream::connect(&a.addr).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(closed, "the listener stayed open after SIGTERM");
     s.write_all(&body.as_bytes()[10..]).await.unwrap();
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
