@@ -635,6 +635,66 @@ async fn a_stream_cut_mid_way_ends_with_an_error_not_a_completed_response() {
     }
 }
 
+/// The team's `gearbox_tokens_total` of `kind` (summed over models), 0 when not yet counted.
+async fn team_tokens(gw: &Running, team: &str, kind: &str) -> u64 {
+    let metrics = request("GET", &gw.url("/metrics"), &[], Bytes::new())
+        .await
+        .text();
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("gearbox_tokens_total{")
+                && l.contains(&format!("team=\"{team}\""))
+                && l.contains(&format!("type=\"{kind}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// A stream cut by `max_output_tokens` ends in `response.incomplete`, whose usage the upstream
+/// bills: it is counted (and settles the reservation) like a completed one, in both dialects
+/// (before, a relayed stream counted usage only from `response.completed` and refunded it all).
+#[tokio::test]
+async fn a_stream_cut_by_max_output_tokens_is_accounted_from_response_incomplete() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        let (prompt0, completion0) = (
+            team_tokens(gw, "alpha", "prompt").await,
+            team_tokens(gw, "alpha", "completion").await,
+        );
+        let body = json!({"model": model, "input": "Tell me a long story about the sea",
+            "stream": true, "max_output_tokens": 3});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let last: Value = serde_json::from_str(sse_data(&r.text()).last().unwrap()).unwrap();
+        assert_eq!(last["type"], "response.incomplete", "{model}: {last}");
+        let usage = &last["response"]["usage"];
+        let (input, output) = (
+            usage["input_tokens"].as_u64().unwrap(),
+            usage["output_tokens"].as_u64().unwrap(),
+        );
+        assert!(input > 0 && output > 0, "{model}: {usage}");
+        // The tap settles when the relay sees the end; give the counter a bounded while.
+        let mut seen = (0, 0);
+        for _ in 0..100 {
+            seen = (
+                team_tokens(gw, "alpha", "prompt").await - prompt0,
+                team_tokens(gw, "alpha", "completion").await - completion0,
+            );
+            if seen == (input, output) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            seen,
+            (input, output),
+            "{model}: tokens counted (prompt, completion)"
+        );
+    }
+}
+
 // ---- Background mode (`background: true`) ----
 
 async fn submit_background(gw: &Running, model: &str) -> Value {

@@ -721,10 +721,10 @@ async fn via_responses<'a>(
     Ok(relay::full_response(answer, ctx.take_info()))
 }
 
-/// Settles the accounting of a relayed Responses stream with the usage of its
-/// `response.completed` event (the relay reads it into the summary) when the stream ends;
-/// without one (failed, incomplete, cut) the reservation is refunded. `HoldCompleted` stores
-/// the response.
+/// Settles the accounting of a relayed Responses stream with the usage of its terminal event
+/// (`response.completed`, `.incomplete` or `.failed`: the upstream bills each; the relay reads
+/// it into the summary) when the stream ends; without one (an `error` event, a cut stream) the
+/// reservation is refunded. `HoldCompleted` stores the response.
 struct CompletedTap(Option<Accounting>);
 
 impl StreamTap for CompletedTap {

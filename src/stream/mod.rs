@@ -259,17 +259,11 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
         return;
     }
     if end == StreamEnd::ResponsesTerminal {
-        // Compact JSON, as servers send it; quotes inside strings are escaped and never match.
-        const TERMINAL: [&[u8]; 4] = [
-            b"\"type\":\"response.completed\"",
-            b"\"type\":\"response.incomplete\"",
-            b"\"type\":\"response.failed\"",
-            b"\"type\":\"error\"",
-        ];
-        if TERMINAL.iter().any(|t| contains(data, t)) {
+        if let Some(terminal) = responses_terminal(data) {
             *saw_done = true;
-            if contains(data, TERMINAL[0]) {
-                summary.usage = completed_usage(data);
+            // The usage the upstream bills, whichever way the response ended.
+            if terminal != ResponsesTerminal::Error {
+                summary.usage = terminal_usage(data);
             }
         }
         return;
@@ -295,24 +289,76 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
     }
 }
 
-/// The usage of a Responses stream's `response.completed` event (its response's `usage`, in
-/// the chat shape), the one event of that stream that reports it.
-fn completed_usage(data: &[u8]) -> Option<Usage> {
+/// How a Responses stream ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponsesTerminal {
+    Completed,
+    Incomplete,
+    Failed,
+    Error,
+}
+
+/// The terminal event this event's data is, if it is one: its top-level `type` (JSON spacing
+/// tolerated). Only events that name a terminal type anywhere are parsed, one or two per stream.
+fn responses_terminal(data: &[u8]) -> Option<ResponsesTerminal> {
+    // `"error"` is also a key (`"error":null` in every response object), so for it only a
+    // `type` whose value it is counts.
+    let named = [
+        &b"\"response.completed\""[..],
+        b"\"response.incomplete\"",
+        b"\"response.failed\"",
+    ]
+    .iter()
+    .any(|t| contains(data, t))
+        || type_value_is(data, b"\"error\"");
+    if !named {
+        return None;
+    }
     #[derive(serde::Deserialize)]
-    struct Completed {
-        #[serde(rename = "type")]
-        kind: String,
+    struct Typed<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    let t: Typed = serde_json::from_slice(data).ok()?;
+    match t.kind.as_deref()? {
+        "response.completed" => Some(ResponsesTerminal::Completed),
+        "response.incomplete" => Some(ResponsesTerminal::Incomplete),
+        "response.failed" => Some(ResponsesTerminal::Failed),
+        "error" => Some(ResponsesTerminal::Error),
+        _ => None,
+    }
+}
+
+/// `data` has `"type"`, optional whitespace, a colon, optional whitespace and `value`.
+fn type_value_is(data: &[u8], value: &[u8]) -> bool {
+    const KEY: &[u8] = b"\"type\"";
+    let mut rest = data;
+    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+        rest = &rest[at + KEY.len()..];
+        let after = rest.trim_ascii_start();
+        if let Some(v) = after.strip_prefix(b":") {
+            if v.trim_ascii_start().starts_with(value) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The usage of a Responses stream's terminal event (`response.completed`, `.incomplete` or
+/// `.failed`: its response's `usage`, in the chat shape), the one event of that stream that
+/// reports it.
+fn terminal_usage(data: &[u8]) -> Option<Usage> {
+    #[derive(serde::Deserialize)]
+    struct Terminal {
         response: Response,
     }
     #[derive(serde::Deserialize)]
     struct Response {
         usage: Option<serde_json::Value>,
     }
-    let c: Completed = serde_json::from_slice(data).ok()?;
-    if c.kind != "response.completed" {
-        return None;
-    }
-    crate::responses::usage_from_responses(&c.response.usage?)
+    let t: Terminal = serde_json::from_slice(data).ok()?;
+    crate::responses::usage_from_responses(&t.response.usage?)
 }
 
 /// Every line of the event is an SSE field (`data`, `event`, `id`, `retry`) or a comment, and
@@ -607,6 +653,62 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(input)
             );
+        }
+    }
+
+    /// A Responses stream's usage is that of its terminal event, whichever it is and however
+    /// its JSON is spaced; an `error` event ends the stream without usage.
+    #[test]
+    fn responses_usage_is_read_from_any_terminal_event() {
+        let usage = r#"{"input_tokens":7,"output_tokens":3,"total_tokens":10}"#;
+        let cases = [
+            (
+                format!(r#"{{"type":"response.completed","response":{{"usage":{usage}}}}}"#),
+                Some(3),
+            ),
+            (
+                format!(r#"{{"type":"response.incomplete","response":{{"usage":{usage}}}}}"#),
+                Some(3),
+            ),
+            (
+                format!(
+                    r#"{{"type":"response.failed","response":{{"error":{{"code":"x"}},"usage":{usage}}}}}"#
+                ),
+                Some(3),
+            ),
+            (
+                format!(r#"{{ "type" : "response.incomplete", "response": {{ "usage": {usage} }} }}"#),
+                Some(3),
+            ),
+            (
+                r#"{"type": "error", "code": "x", "message": "m"}"#.to_string(),
+                None,
+            ),
+        ];
+        for (data, want) in cases {
+            let (mut summary, mut done) = (StreamSummary::default(), false);
+            observe_data(
+                Some(data.as_bytes()),
+                &mut summary,
+                &mut done,
+                StreamEnd::ResponsesTerminal,
+            );
+            assert!(done, "{data}");
+            assert_eq!(summary.usage.map(|u| u.completion_tokens), want, "{data}");
+        }
+        // Events that only mention a terminal type or an error are not terminal.
+        for data in [
+            r#"{"type":"response.created","response":{"error":null,"usage":null}}"#,
+            r#"{"type":"response.output_text.delta","delta":"\"response.completed\" \"type\":\"error\""}"#,
+        ] {
+            let (mut summary, mut done) = (StreamSummary::default(), false);
+            observe_data(
+                Some(data.as_bytes()),
+                &mut summary,
+                &mut done,
+                StreamEnd::ResponsesTerminal,
+            );
+            assert!(!done, "{data}");
         }
     }
 
