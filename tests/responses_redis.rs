@@ -598,15 +598,21 @@ fn signal(pid: u32, sig: &str) {
 }
 
 /// A replica of `gearbox serve` with Redis at `redis` (job leases of 60 s: a record left
-/// pending would read so for a minute on every replica) and `drain_timeout`.
+/// pending would read so for a minute on every replica; a Redis deadline of 10 s, so that no
+/// write times out while a test holds Redis paused, however slow the machine) and
+/// `drain_timeout`; its stderr lines arrive on the receiver.
 fn draining_replica(
     tag: &str,
     mock: &Running,
     redis: &RedisServer,
     drain_timeout: &str,
-) -> (Replica, std::path::PathBuf) {
+) -> (
+    Replica,
+    std::path::PathBuf,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
     let extra = format!(
-        "[redis]\nurl = \"{}\"\ntimeout = \"3s\"\n[responses]\nbackground_lease = \"60s\"\n",
+        "[redis]\nurl = \"{}\"\ntimeout = \"10s\"\n[responses]\nbackground_lease = \"60s\"\n",
         redis.url()
     );
     let path = process_config(tag, mock.addr, &extra);
@@ -616,7 +622,50 @@ fn draining_replica(
         1,
     );
     std::fs::write(&path, cfg).unwrap();
-    (serve(&path), path)
+    let (mut child, addr) = serve_process(&path, Stdio::piped());
+    let stderr = child.stderr.take().unwrap();
+    let (tx, log) = tokio::sync::mpsc::unbounded_channel();
+    // Read to the end whether or not anyone listens, so the replica never blocks on the pipe.
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (Replica { child, addr }, path, log)
+}
+
+/// Whether a line containing `needle` arrives on `log` within `limit`.
+async fn logged(
+    log: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    needle: &str,
+    limit: Duration,
+) -> bool {
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(until, log.recv()).await {
+            Ok(Some(line)) if line.contains(needle) => return true,
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return false,
+        }
+    }
+}
+
+/// The replica's exit status once it has exited, polled for up to `limit`; past that it is
+/// killed and `None`.
+async fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if std::time::Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Background submits accepted just before the drain, still writing their `queued` record:
@@ -629,7 +678,7 @@ fn draining_replica(
 async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left_queued() {
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
-    let (mut a, path) = draining_replica("resp-drain-race", &mock, &redis, "0s");
+    let (mut a, path, mut log) = draining_replica("resp-drain-race", &mock, &redis, "0s");
     let first = submit(&a, "gpt-4o-mini").await;
     poll_until(&a, &first, |s| s == "completed").await;
     signal(redis.pid(), "-STOP");
@@ -640,7 +689,7 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
         })
         .collect();
     // All 8 are taken (counted as queued) and stuck writing their `queued` record, well within
-    // Redis's 3 s deadline.
+    // the 10 s Redis deadline.
     let queued_gauge = "gearbox_background_jobs{state=\"queued\",team=\"alpha\"} 8";
     let mut metrics = String::new();
     for _ in 0..200 {
@@ -652,14 +701,15 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
     }
     assert!(metrics.contains(queued_gauge), "{metrics}");
     signal(a.child.id(), "-TERM");
-    // The drain's period (0 s) runs out at once; then Redis answers.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The drain's period (0 s) runs out at once and the drain closes (it logs so once it has);
+    // then Redis answers.
+    let closed = logged(&mut log, "the drain period ran out", Duration::from_secs(20)).await;
     signal(redis.pid(), "-CONT");
+    assert!(closed, "the drain never closed");
     let mut answers = Vec::new();
     for s in submits {
         answers.push(s.await.unwrap());
     }
-    assert!(a.child.wait().unwrap().success());
     let (mut queued, mut refused, mut lost) = (Vec::new(), 0, 0);
     for a in &answers {
         match a {
@@ -677,6 +727,11 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
         }
     }
     let counts = format!("{} queued answers, {refused} refused, {lost} lost", queued.len());
+    let exit = exit_within(&mut a.child, Duration::from_secs(30)).await;
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "the replica did not exit cleanly within 30 s: {exit:?} ({counts})"
+    );
     let records = job_records(&redis).await;
     let pending: Vec<_> = records
         .iter()
@@ -698,8 +753,10 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
             "{id} answered queued is {status:?} ({counts})"
         );
     }
-    // The drain waited for the writes, so every submit got its answer.
+    // The drain waited for the writes, so every submit got its answer; the writes were still
+    // under way when it closed, so those ended failed and were refused.
     assert_eq!(lost, 0, "{counts}");
+    assert!(refused > 0, "no submit met the closed drain ({counts})");
     eprintln!("submits caught by the drain: {counts}");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
@@ -712,7 +769,7 @@ async fn a_background_submit_arriving_during_the_drain_is_refused_with_a_503() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
-    let (mut a, path) = draining_replica("resp-drain-late", &mock, &redis, "5s");
+    let (mut a, path, _log) = draining_replica("resp-drain-late", &mock, &redis, "5s");
     let body = json!({"model": "gpt-4o-mini", "input": "Summarise the history of Rome.", "background": true})
         .to_string();
     let mut s = tokio::net::TcpStream::connect(&a.addr).await.unwrap();
@@ -758,7 +815,11 @@ async fn a_background_submit_arriving_during_the_drain_is_refused_with_a_503() {
         v["error"]["message"].as_str().unwrap().contains("shutting down"),
         "{v}"
     );
-    assert!(a.child.wait().unwrap().success());
+    let exit = exit_within(&mut a.child, Duration::from_secs(30)).await;
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "the replica did not exit cleanly within 30 s: {exit:?}"
+    );
     assert_eq!(job_records(&redis).await, Vec::new());
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

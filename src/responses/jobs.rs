@@ -524,7 +524,18 @@ impl Jobs {
                 break;
             }
         }
-        self.lock().closed = true;
+        let first = {
+            let mut inner = self.lock();
+            let first = !inner.closed;
+            inner.closed = true;
+            first.then(|| inner.jobs.len())
+        };
+        if let Some(left) = first {
+            tracing::info!(
+                left,
+                "background jobs: the drain period ran out; ending the jobs left"
+            );
+        }
         let grace = self
             .store
             .shared()
