@@ -9,7 +9,8 @@
 //! Invariants: a job is counted as queued or running from its submission until exactly one of
 //! finish, cancel, the lease going away or the drain ends it here (or its submit, refused once
 //! the drain closed or dropped mid-write); once the drain has begun no job is taken, and none is
-//! left `queued` in Redis behind a lease nobody renews; a memory job's status
+//! left `queued` in Redis behind a lease nobody renews (unless its `queued` write timed out here
+//! and still landed: it then reads as failed once its lease runs out); a memory job's status
 //! changes are written under this registry's lock, a Redis job's by the lease-checking script,
 //! so a finished job and a cancel never both win; a team never has more than `max_queued` jobs
 //! waiting nor more than `max_running` running in one replica; jobs are keyed by (team, id) like
@@ -511,8 +512,10 @@ impl Jobs {
     /// Wait for the unfinished jobs until `period` after the drain began, then abort those
     /// left and mark them failed. A job whose submit is still writing its `queued` record is
     /// left to the submit, which stores it failed once it sees the drain closed; the drain
-    /// waits for those (each write has the Redis deadline; bounded by [`SUBMIT_GRACE`] times
-    /// that deadline), then fails whatever is still there.
+    /// waits for those ([`SUBMIT_GRACE`] Redis deadlines at most: `SharedRedis` bounds each
+    /// operation, its connection included, by one), then fails whatever is still there. A
+    /// submit whose `queued` write timed out but still reached Redis leaves that record
+    /// `queued` until its lease runs out (then it reads as failed).
     pub async fn drain(&self, period: std::time::Duration) {
         let until = self.begin_drain() + period;
         loop {

@@ -288,16 +288,54 @@ impl SharedRedis {
 
     /// Run one command with the deadline.
     pub async fn query<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, RedisFailure> {
+        self.bounded("command", |mut conn| async move {
+            cmd.query_async::<T>(&mut conn).await
+        })
+        .await
+    }
+
+    /// Run a Lua script (EVALSHA, loading it on first use) with the deadline.
+    pub async fn script<T: redis::FromRedisValue, A: redis::ToRedisArgs>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[A],
+    ) -> Result<T, RedisFailure> {
+        let mut inv = script.prepare_invoke();
+        for k in keys {
+            inv.key(*k);
+        }
+        for a in args {
+            inv.arg(a);
+        }
+        self.bounded("script", |mut conn| async move {
+            inv.invoke_async::<T>(&mut conn).await
+        })
+        .await
+    }
+
+    /// One operation through the gate, bounded as a whole by the deadline: getting the
+    /// connection (waiting for another caller's attempt, or connecting) and `op` on it, so no
+    /// operation costs its caller more than one deadline.
+    async fn bounded<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T, RedisFailure>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
         let pass = self.inner.pass()?;
-        let mut conn = match self.connection().await {
-            Ok(c) => c,
-            Err((f, detail)) => {
+        let r = tokio::time::timeout(self.inner.timeout, async {
+            let conn = self.connection().await?;
+            Ok(op(conn).await)
+        })
+        .await;
+        match r {
+            Ok(Err((f, detail))) => {
                 pass.failure(f, detail);
-                return Err(f);
+                Err(f)
             }
-        };
-        let r = tokio::time::timeout(self.inner.timeout, cmd.query_async::<T>(&mut conn)).await;
-        self.settle(pass, r, "command")
+            Ok(Ok(r)) => self.settle(pass, Ok(r), what),
+            Err(elapsed) => self.settle(pass, Err(elapsed), what),
+        }
     }
 
     /// Record an operation's outcome at the gate.
@@ -336,38 +374,48 @@ impl SharedRedis {
             }
         }
     }
-
-    /// Run a Lua script (EVALSHA, loading it on first use) with the deadline.
-    pub async fn script<T: redis::FromRedisValue, A: redis::ToRedisArgs>(
-        &self,
-        script: &redis::Script,
-        keys: &[&str],
-        args: &[A],
-    ) -> Result<T, RedisFailure> {
-        let pass = self.inner.pass()?;
-        let mut conn = match self.connection().await {
-            Ok(c) => c,
-            Err((f, detail)) => {
-                pass.failure(f, detail);
-                return Err(f);
-            }
-        };
-        let mut inv = script.prepare_invoke();
-        for k in keys {
-            inv.key(*k);
-        }
-        for a in args {
-            inv.arg(a);
-        }
-        let r = tokio::time::timeout(self.inner.timeout, inv.invoke_async::<T>(&mut conn)).await;
-        self.settle(pass, r, "script")
-    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A Redis that takes connections and never answers (hung, or stopped): each operation,
+    /// connecting included, costs its caller one deadline, also a caller that waits for another
+    /// one's connection attempt.
+    #[tokio::test]
+    async fn an_operation_with_its_connection_is_bounded_by_one_deadline() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = silent.accept().await {
+                held.push(s);
+            }
+        });
+        let deadline = Duration::from_millis(50);
+        let r = SharedRedis::new(
+            &format!("redis://{addr}"),
+            deadline,
+            Duration::from_secs(30),
+            Metrics::new().unwrap(),
+        )
+        .unwrap();
+        let script = redis::Script::new("return 1");
+        let t = Instant::now();
+        let (a, b) = tokio::join!(
+            r.query::<()>(redis::cmd("PING")),
+            r.script::<i64, &str>(&script, &["k"], &["v"]),
+        );
+        let took = t.elapsed();
+        // One deadline and scheduling slack; connecting alone was allowed 400 ms before.
+        assert!(
+            took < deadline * 4,
+            "took {took:?} for a deadline of {deadline:?}"
+        );
+        assert_eq!((a, b), (Err(RedisFailure::Timeout), Err(RedisFailure::Timeout)));
+    }
 
     /// Nothing listens on the port: Redis is found down after `TRIP_AFTER` failures, skipped
     /// during the cooldown, and probed (once) after it.
