@@ -600,19 +600,20 @@ fn signal(pid: u32, sig: &str) {
 /// A replica of `gearbox serve` with Redis at `redis` (job leases of 60 s: a record left
 /// pending would read so for a minute on every replica; a Redis deadline of 10 s, so that no
 /// write times out while a test holds Redis paused, however slow the machine) and
-/// `drain_timeout`; its stderr lines arrive on the receiver.
+/// `drain_timeout`, and `more` config; its stderr lines arrive on the receiver.
 fn draining_replica(
     tag: &str,
     mock: &Running,
     redis: &RedisServer,
     drain_timeout: &str,
+    more: &str,
 ) -> (
     Replica,
     std::path::PathBuf,
     tokio::sync::mpsc::UnboundedReceiver<String>,
 ) {
     let extra = format!(
-        "[redis]\nurl = \"{}\"\ntimeout = \"10s\"\n[responses]\nbackground_lease = \"60s\"\n",
+        "[redis]\nurl = \"{}\"\ntimeout = \"10s\"\n[responses]\nbackground_lease = \"60s\"\n{more}",
         redis.url()
     );
     let path = process_config(tag, mock.addr, &extra);
@@ -678,7 +679,7 @@ async fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process:
 async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left_queued() {
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
-    let (mut a, path, mut log) = draining_replica("resp-drain-race", &mock, &redis, "0s");
+    let (mut a, path, mut log) = draining_replica("resp-drain-race", &mock, &redis, "0s", "");
     let first = submit(&a, "gpt-4o-mini").await;
     poll_until(&a, &first, |s| s == "completed").await;
     signal(redis.pid(), "-STOP");
@@ -761,15 +762,17 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
-/// A submit that reaches the job registry once the drain has begun (its body finished after
-/// SIGTERM, on a connection the drain lets finish) is refused with a 503
-/// `server_shutting_down`, and nothing of it is stored.
+/// A submit that arrives once the drain has begun (its body finished after SIGTERM, on a
+/// connection the drain lets finish) is refused with a 503 `server_shutting_down` before
+/// admission (it takes nothing of the team's request allowance), and nothing of it is stored.
 #[tokio::test]
 async fn a_background_submit_arriving_during_the_drain_is_refused_with_a_503() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
-    let (mut a, path, _log) = draining_replica("resp-drain-late", &mock, &redis, "5s");
+    // A request limit, kept in Redis: what admission takes of it shows there.
+    let limits = "[teams.alpha.policy.limits]\nrpm = 100\n";
+    let (mut a, path, _log) = draining_replica("resp-drain-late", &mock, &redis, "5s", limits);
     let body = json!({"model": "gpt-4o-mini", "input": "Summarise the history of Rome.", "background": true})
         .to_string();
     let mut s = tokio::net::TcpStream::connect(&a.addr).await.unwrap();
@@ -821,5 +824,17 @@ async fn a_background_submit_arriving_during_the_drain_is_refused_with_a_503() {
         "the replica did not exit cleanly within 30 s: {exit:?}"
     );
     assert_eq!(job_records(&redis).await, Vec::new());
+    assert_eq!(redis_keys(&redis, "gearbox:rl:*").await, Vec::<String>::new());
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// The keys in Redis matching `pattern`.
+async fn redis_keys(redis: &RedisServer, pattern: &str) -> Vec<String> {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
 }

@@ -116,6 +116,11 @@ async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, Gatew
     };
     if background {
         background_allowed(&req)?;
+        // Refused before admission: a submit the drain would refuse takes nothing of the
+        // team's allowance (`Jobs::submit` still refuses one that races the drain's start).
+        if ctx.state.jobs.draining() {
+            return Err(shutting_down());
+        }
     }
     let (items, target) = admitted(ctx, &req).await?;
     let echo = Echo::of(&req, &new_id_suffix(), now_secs());
@@ -128,6 +133,17 @@ async fn respond(ctx: &mut RequestCtx<'_>, body: Body) -> Result<Response, Gatew
         items: Arc::new(items.clone()),
     });
     run(ctx, target, req, items, echo, keep).await
+}
+
+/// The 503 for a background submit while this replica drains (another replica takes it).
+fn shutting_down() -> GatewayError {
+    let mut h = http::HeaderMap::new();
+    h.insert(http::header::RETRY_AFTER, HeaderValue::from(1u32));
+    GatewayError::new(
+        ErrorKind::ShuttingDown,
+        "The gateway is shutting down and takes no new background responses. Please submit it again.",
+    )
+    .with_headers(h)
 }
 
 /// Parse the conversation, route and admit: what a request, background or not, passes before
@@ -282,16 +298,7 @@ async fn submit<'a>(
                 )
                 .with_headers(h)
             }
-            // Another replica takes it; this one is draining.
-            Refused::Draining => {
-                let mut h = http::HeaderMap::new();
-                h.insert(http::header::RETRY_AFTER, HeaderValue::from(1u32));
-                GatewayError::new(
-                    ErrorKind::ShuttingDown,
-                    "The gateway is shutting down and takes no new background responses. Please submit it again.",
-                )
-                .with_headers(h)
-            }
+            Refused::Draining => shutting_down(),
         })?;
     let backlog = (req.get("stream").and_then(Value::as_bool) == Some(true))
         .then(|| state.jobs.open_backlog(&team.0, &id));

@@ -226,16 +226,21 @@ impl Jobs {
         let ending = {
             let mut inner = self.lock();
             let closed = inner.closed;
-            match inner.jobs.get_mut(&key(team, id)) {
-                Some(j) if !closed => {
+            let job = inner.jobs.get_mut(&key(team, id));
+            if !closed {
+                if let Some(j) = job {
                     j.submitting = false;
                     j.shared = shared;
                     if !shared {
                         self.store.memory().put(team, id, stored);
                     }
-                    unsettled.armed = false;
-                    return Ok(slots);
                 }
+                // Gone while the drain has not closed: ended for another reason (a cancel),
+                // whose status change is its own. The job's task finds it gone.
+                unsettled.armed = false;
+                return Ok(slots);
+            }
+            match job {
                 // Still counted (and `submitting`) while its end is written: the drain waits.
                 Some(j) => {
                     j.shared = shared;
@@ -492,6 +497,12 @@ impl Jobs {
         }
     }
 
+    /// Shutdown began: a submit now would be refused ([`Refused::Draining`]), so a handler can
+    /// refuse it before admission takes anything of the team's allowance.
+    pub fn draining(&self) -> bool {
+        self.lock().draining
+    }
+
     /// Jobs queued or running now, all teams.
     pub fn active(&self) -> usize {
         self.lock().jobs.len()
@@ -612,7 +623,7 @@ impl Drop for Unsettled<'_> {
             &job.current,
             "failed",
             Some(
-                json!({"code": "server_error", "message": "the gateway stopped before this background response was queued; submit it again"}),
+                json!({"code": "server_error", "message": "the request went away before this background response was queued; submit it again"}),
             ),
         );
         let stored = StoredResponse {
@@ -704,6 +715,65 @@ mod tests {
         // The bound applies when a backlog opens: the ended ones, and those of the jobs active
         // then (`live` and the last one).
         assert_eq!(j.lock().backlogs.len(), KEPT_BACKLOGS + 2);
+    }
+
+    /// Jobs whose store's Redis tier takes connections and never answers (hung), with the
+    /// Redis deadline `deadline`.
+    async fn jobs_on_a_hung_redis(deadline: Duration) -> Jobs {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = silent.accept().await {
+                held.push(s);
+            }
+        });
+        let metrics = Metrics::new().unwrap();
+        let redis = crate::upstream::redis::SharedRedis::new(
+            &format!("redis://{addr}"),
+            deadline,
+            Duration::from_secs(30),
+            metrics.clone(),
+        )
+        .unwrap();
+        let ttl = Duration::from_secs(60);
+        let shared = super::super::SharedResponses::new(redis, ttl, 1 << 20, ttl, metrics.clone());
+        let store = Arc::new(ResponseStore::new(ttl, 1 << 20).with_shared(shared));
+        Jobs::new(5, 1, store, metrics)
+    }
+
+    /// A submit whose future is dropped while it writes its `queued` record (the request went
+    /// away) leaves no job counted.
+    #[tokio::test]
+    async fn a_submit_dropped_mid_write_leaves_no_job_counted() {
+        let j = jobs_on_a_hung_redis(Duration::from_secs(10)).await;
+        let a: Arc<str> = Arc::from("a");
+        {
+            let mut submit = std::pin::pin!(j.submit(&a, "r1", queued("r1"), Arc::new(Vec::new())));
+            let writing = tokio::time::timeout(Duration::from_millis(200), &mut submit).await;
+            assert!(writing.is_err(), "the submit did not wait for Redis");
+            assert_eq!(j.active(), 1);
+        }
+        assert_eq!(j.active(), 0);
+        assert_eq!(j.lock().teams.get(&a).map(|t| t.queued), Some(0));
+    }
+
+    /// A job cancelled while its submit writes the `queued` record (the drain not closed):
+    /// the submit is answered as taken (the job's task finds it gone), not refused with a 503
+    /// `server_shutting_down` nor stored failed.
+    #[tokio::test]
+    async fn a_job_cancelled_while_its_submit_writes_is_not_refused_as_shutting_down() {
+        let j = jobs_on_a_hung_redis(Duration::from_millis(300)).await;
+        let a: Arc<str> = Arc::from("a");
+        let (submitted, cancelled) = tokio::join!(
+            j.submit(&a, "r1", queued("r1"), Arc::new(Vec::new())),
+            j.cancel(&a, "r1"),
+        );
+        assert_eq!(cancelled.map(|(_, mine)| mine), Some(true));
+        assert!(submitted.is_ok(), "{:?}", submitted.err());
+        let stored = j.store.memory().get(&a, "r1");
+        assert!(stored.is_none_or(|s| s.response["status"] != "failed"));
+        assert_eq!(j.active(), 0);
     }
 
     #[tokio::test]
