@@ -60,10 +60,16 @@ pub async fn run(
     let _metrics = serve_metrics(metrics).await?;
     let period = opts.drain_timeout;
     let shutdown = drain_starts(shutdown, jobs.clone());
-    server::serve(listener, svc, opts, shutdown).await;
+    let leftover = server::serve(listener, svc, opts, shutdown).await;
     jobs.drain(period).await;
+    leftover.grace(ANSWER_GRACE).await;
     Ok(())
 }
+
+/// How long the connections still open after the drain period get, once the background jobs'
+/// drain has returned, to write what it answered (a submit it refused with a 503) before their
+/// runtime stops.
+const ANSWER_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serve with `config.server.workers` worker threads, each running its own single-threaded
 /// runtime (see ARCHITECTURE.md, "Threads"). The caller's runtime accepts on `listener` and deals
@@ -100,9 +106,11 @@ pub async fn run_workers(
                 };
                 rt.block_on(async move {
                     upstream::set_worker_index(i);
-                    server::serve_dealt(incoming, svc, opts).await;
-                    // Background jobs running on this thread need its runtime until they end.
+                    let leftover = server::serve_dealt(incoming, svc, opts).await;
+                    // Background jobs running on this thread need its runtime until they end,
+                    // and its connections until they have written what the drain answered.
                     jobs.drain(period).await;
+                    leftover.grace(ANSWER_GRACE).await;
                 });
             });
         match spawned {
@@ -115,8 +123,9 @@ pub async fn run_workers(
     }
     pin_to(cpu_for(&cpus, 0));
     upstream::set_worker_index(0);
-    server::serve_dealing(listener, dealers, svc, opts, shutdown).await;
+    let leftover = server::serve_dealing(listener, dealers, svc, opts, shutdown).await;
     jobs.drain(period).await;
+    leftover.grace(ANSWER_GRACE).await;
     for t in threads {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
@@ -207,7 +216,9 @@ async fn serve_metrics(
         drain_timeout: std::time::Duration::ZERO,
         ..server::ServeOptions::default()
     };
-    let task = tokio::spawn(server::serve(listener, svc, opts, std::future::pending()));
+    let task = tokio::spawn(async move {
+        server::serve(listener, svc, opts, std::future::pending()).await;
+    });
     Ok(Some(MetricsTask(task)))
 }
 
@@ -303,5 +314,5 @@ pub async fn run_mock(listener: TcpListener, opts: mock::MockOptions, shutdown: 
         drain_timeout: std::time::Duration::from_secs(5),
         ..server::ServeOptions::default()
     };
-    server::serve(listener, svc, serve_opts, shutdown).await;
+    let _ = server::serve(listener, svc, serve_opts, shutdown).await;
 }

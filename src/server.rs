@@ -85,12 +85,12 @@ impl Default for ServeOptions {
 }
 
 /// Serve the connections an acceptor deals to this worker thread until it stops dealing, then
-/// drain them.
+/// drain them; returns those still open after the drain period.
 pub async fn serve_dealt(
     mut incoming: tokio::sync::mpsc::UnboundedReceiver<Dealt>,
     svc: ConnService,
     opts: ServeOptions,
-) {
+) -> Leftover {
     let svc = HyperAdapter { svc };
     let conns = Connections::new();
     while let Some(Dealt { stream, slot, load }) = incoming.recv().await {
@@ -101,7 +101,7 @@ pub async fn serve_dealt(
             }
         }
     }
-    conns.drain(opts.drain_timeout).await;
+    conns.drain(opts.drain_timeout).await
 }
 
 /// Serve one connection on a task of its own; `load` counts it (incremented by the caller) until
@@ -151,12 +151,37 @@ impl Connections {
         }
     }
 
-    /// Let this thread's connections finish, up to `timeout`.
-    async fn drain(self, timeout: Duration) {
+    /// Let this thread's connections finish, up to `timeout`; those still open then are the
+    /// [`Leftover`].
+    async fn drain(self, timeout: Duration) -> Leftover {
         self.draining.send_replace(true);
+        let mut all = Box::pin(self.graceful.shutdown());
         tokio::select! {
-            () = self.graceful.shutdown() => tracing::info!("all connections drained"),
-            () = tokio::time::sleep(timeout) => tracing::warn!("drain timeout reached; closing remaining connections"),
+            () = &mut all => {
+                tracing::info!("all connections drained");
+                Leftover(None)
+            }
+            () = tokio::time::sleep(timeout) => {
+                tracing::warn!("drain timeout reached; closing remaining connections");
+                Leftover(Some(all))
+            }
+        }
+    }
+}
+
+/// The connections of a serve loop still open when its drain period ran out. They are closed
+/// when the runtime serving them stops; until then they are served. [`Leftover::grace`] lets
+/// them end first, for a bounded while: an answer the background jobs' drain made meanwhile
+/// (a submit refused with a 503) is then written before the runtime goes.
+pub struct Leftover(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Leftover {
+    /// Wait until the connections left have ended, at most `limit`.
+    pub async fn grace(self, limit: Duration) {
+        if let Some(all) = self.0 {
+            if tokio::time::timeout(limit, all).await.is_err() {
+                tracing::debug!("connections still open after the answer grace; closing them");
+            }
         }
     }
 }
@@ -499,14 +524,15 @@ async fn serve_connection(stream: TcpStream, svc: HyperAdapter, watch: ConnWatch
     }
 }
 
-/// Serve `svc` on `listener` until `shutdown` resolves, then drain.
+/// Serve `svc` on `listener` until `shutdown` resolves, then drain; returns the connections
+/// still open after the drain period.
 pub async fn serve(
     listener: TcpListener,
     svc: ConnService,
     opts: ServeOptions,
     shutdown: impl Future<Output = ()>,
-) {
-    serve_dealing(listener, Vec::new(), svc, opts, shutdown).await;
+) -> Leftover {
+    serve_dealing(listener, Vec::new(), svc, opts, shutdown).await
 }
 
 /// Accept on `listener` and hand each connection to the least busy of this thread and `workers`
@@ -519,7 +545,7 @@ pub async fn serve_dealing(
     svc: ConnService,
     opts: ServeOptions,
     shutdown: impl Future<Output = ()>,
-) {
+) -> Leftover {
     let here = Arc::new(AtomicUsize::new(0));
     let svc = HyperAdapter { svc };
     let conns = Connections::new();
@@ -578,5 +604,5 @@ pub async fn serve_dealing(
     drop(listener);
     // Dropping the senders stops the workers, which drain on their own threads.
     drop(workers);
-    conns.drain(opts.drain_timeout).await;
+    conns.drain(opts.drain_timeout).await
 }

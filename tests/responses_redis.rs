@@ -559,6 +559,35 @@ async fn try_post_background(addr: &str, model: &str) -> Option<(u16, Value)> {
     Some((status, serde_json::from_str(body).ok()?))
 }
 
+/// The same over an HTTP/2 connection of its own (prior knowledge).
+async fn try_post_background_h2(addr: &str, model: &str) -> Option<(u16, Value)> {
+    use http_body_util::{BodyExt as _, Full};
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let body =
+        json!({"model": model, "input": "Summarise the history of Rome.", "background": true}).to_string();
+    let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .handshake(TokioIo::new(tcp))
+        .await
+        .ok()?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = http::Request::post(format!("http://{addr}/v1/responses"))
+        .header("authorization", "Bearer alpha-key")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .ok()?;
+    let answer = async {
+        let resp = send.send_request(req).await.ok()?;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.ok()?.to_bytes();
+        Some((status, serde_json::from_slice(&body).ok()?))
+    };
+    tokio::time::timeout(Duration::from_secs(10), answer).await.ok()?
+}
+
 /// Every job record in Redis: (id, status, whether its lease is still there).
 async fn job_records(redis: &RedisServer) -> Vec<(String, String, bool)> {
     let client = redis::Client::open(redis.url()).unwrap();
@@ -677,6 +706,17 @@ async fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process:
 /// `queued` or `in_progress`.
 #[tokio::test]
 async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left_queued() {
+    submits_caught_by_the_drain(false).await;
+}
+
+/// The same over HTTP/2 (prior knowledge), where the answer is written by the connection's
+/// task after the request's: the refusals still reach the clients.
+#[tokio::test]
+async fn background_submits_caught_by_the_drain_over_http2_are_answered() {
+    submits_caught_by_the_drain(true).await;
+}
+
+async fn submits_caught_by_the_drain(h2: bool) {
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let (mut a, path, mut log) = draining_replica("resp-drain-race", &mock, &redis, "0s", "");
@@ -686,7 +726,13 @@ async fn background_submits_caught_by_the_drain_are_failed_or_refused_never_left
     let submits: Vec<_> = (0..8)
         .map(|_| {
             let addr = a.addr.clone();
-            tokio::spawn(async move { try_post_background(&addr, "gpt-4o-mini").await })
+            tokio::spawn(async move {
+                if h2 {
+                    try_post_background_h2(&addr, "gpt-4o-mini").await
+                } else {
+                    try_post_background(&addr, "gpt-4o-mini").await
+                }
+            })
         })
         .collect();
     // All 8 are taken (counted as queued) and stuck writing their `queued` record, well within
