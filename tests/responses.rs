@@ -695,6 +695,48 @@ async fn a_stream_cut_by_max_output_tokens_is_accounted_from_response_incomplete
     }
 }
 
+/// A stream that ends in `response.incomplete` is stored like a non-streamed incomplete answer,
+/// in both dialects: `GET` reads it and `previous_response_id` continues it (before, a relayed
+/// stream was stored only when it ended in `response.completed`, so both were a 404).
+#[tokio::test]
+async fn a_stream_ending_incomplete_is_stored_and_continued() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        let body = json!({"model": model, "input": "Tell me a long story about the sea",
+            "stream": true, "max_output_tokens": 3});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let last: Value = serde_json::from_str(sse_data(&r.text()).last().unwrap()).unwrap();
+        assert_eq!(last["type"], "response.incomplete", "{model}: {last}");
+        let id = last["response"]["id"].as_str().unwrap().to_string();
+        let got = get(&gw.url(&format!("/v1/responses/{id}"))).await;
+        assert_eq!(got.status, 200, "{model}: {}", got.text());
+        let got = got.json();
+        assert_eq!(got["status"], "incomplete", "{model}: {got}");
+        assert_eq!(got["output"], last["response"]["output"], "{model}");
+        let partial = got["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(!partial.is_empty(), "{model}: {got}");
+        let next = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "input": "Go on", "previous_response_id": id}),
+        )
+        .await;
+        assert_eq!(next.status, 200, "{model}: {}", next.text());
+        assert_eq!(next.json()["previous_response_id"], id.as_str(), "{model}");
+        // The upstream was sent the conversation: the question, the partial answer, the follow-up.
+        let stats = mock_stats(st.mock(model)).await;
+        let sent = stats["last_requests"].as_array().unwrap().last().unwrap()["body"].to_string();
+        assert!(
+            sent.contains("long story about the sea") && sent.contains(&partial) && sent.contains("Go on"),
+            "{model}: {sent}"
+        );
+    }
+}
+
 // ---- Background mode (`background: true`) ----
 
 async fn submit_background(gw: &Running, model: &str) -> Value {

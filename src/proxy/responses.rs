@@ -24,7 +24,7 @@ use crate::responses::{
     Strictness, TranslateError,
 };
 use crate::state::{AppState, Team};
-use crate::stream::responses::{HoldCompleted, OnDone, ResponsesSse};
+use crate::stream::responses::{HoldTerminal, OnDone, ResponsesSse};
 use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
 use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::Endpoint;
@@ -704,8 +704,9 @@ async fn via_responses<'a>(
         let tap = Box::new(CompletedTap(Some(accounting)));
         let resp = call::stream(ctx, response, &served_by, vec![tap], Framing::Responses)?;
         return Ok(match keep {
-            // Stored before the client gets `response.completed`.
-            Some(k) => resp.map(|b| h::boxed(HoldCompleted::new(b, k.on_done()))),
+            // Stored before the client gets the terminal event (`response.completed`,
+            // `.incomplete` or `.failed`: whatever the response's status, as when not streamed).
+            Some(k) => resp.map(|b| h::boxed(HoldTerminal::new(b, k.on_done()))),
             None => resp,
         });
     }
@@ -731,7 +732,7 @@ async fn via_responses<'a>(
 /// Settles the accounting of a relayed Responses stream with the usage of its terminal event
 /// (`response.completed`, `.incomplete` or `.failed`: the upstream bills each; the relay reads
 /// it into the summary) when the stream ends; without one (an `error` event, a cut stream) the
-/// reservation is refunded. `HoldCompleted` stores the response.
+/// reservation is refunded. `HoldTerminal` stores the response of the same terminal event.
 struct CompletedTap(Option<Accounting>);
 
 impl StreamTap for CompletedTap {

@@ -1,8 +1,9 @@
 //! The body of a Responses stream served by a chat upstream: the relayed chat events (already
 //! bounded, timed and accounted by [`super::SseRelay`]) translated event by event into the
 //! Responses sequence by a [`StreamTranslator`]; the completed response is handed to `on_done`
-//! (the response store) when the chat stream ends with `[DONE]`. [`HoldCompleted`] does the
-//! same for a relayed Responses stream (its `response.completed` event).
+//! (the response store) when the chat stream ends with `[DONE]`. [`HoldTerminal`] does the
+//! same for a relayed Responses stream (its terminal event: `response.completed`,
+//! `.incomplete` or `.failed`).
 //!
 //! Invariants: every chat event is translated as soon as it is complete; nothing is buffered
 //! beyond a partial event, except the last events, held until `on_done`'s future (storing the
@@ -139,9 +140,11 @@ where
 }
 
 pin_project! {
-    /// A relayed Responses stream whose `response.completed` event is handed to `on_done`; the
-    /// frame carrying it is held until `on_done`'s future has finished.
-    pub struct HoldCompleted<B> {
+    /// A relayed Responses stream whose terminal event's response (`response.completed`,
+    /// `.incomplete` or `.failed`, as a non-streamed relay stores whatever status the upstream's
+    /// object has) is handed to `on_done`; the frame carrying it is held until `on_done`'s
+    /// future has finished. An `error` event or a cut stream hands over nothing.
+    pub struct HoldTerminal<B> {
         #[pin]
         inner: B,
         buf: Vec<u8>,
@@ -151,9 +154,9 @@ pin_project! {
     }
 }
 
-impl<B> HoldCompleted<B> {
+impl<B> HoldTerminal<B> {
     pub fn new(inner: B, on_done: OnDone) -> Self {
-        HoldCompleted {
+        HoldTerminal {
             inner,
             buf: Vec::new(),
             on_done: Some(on_done),
@@ -163,20 +166,30 @@ impl<B> HoldCompleted<B> {
     }
 }
 
-/// The `response` of a `response.completed` event among the complete events of `buf` (which
-/// keeps only its last, partial event).
-pub(crate) fn completed_in(buf: &mut Vec<u8>) -> Option<Value> {
+/// The terminal events of a Responses stream that carry the whole response.
+const TERMINAL: [&str; 3] = ["response.completed", "response.incomplete", "response.failed"];
+
+/// The `response` of a terminal event (`response.completed`, `.incomplete` or `.failed`)
+/// among the complete events of `buf` (which keeps only its last, partial event).
+pub(crate) fn terminal_in(buf: &mut Vec<u8>) -> Option<Value> {
     let mut found = None;
     while let Some(end) = find_event_end(buf) {
         let event: Vec<u8> = buf.drain(..end).collect();
         let Some(d) = event_data_ref(&event) else {
             continue;
         };
-        if !d.windows(18).any(|w| w == b"response.completed") {
+        // Only events that name a terminal type anywhere are parsed.
+        let named = TERMINAL
+            .iter()
+            .any(|t| d.windows(t.len()).any(|w| w == t.as_bytes()));
+        if !named {
             continue;
         }
         if let Ok(mut v) = serde_json::from_slice::<Value>(&d) {
-            if v.get("type").and_then(Value::as_str) == Some("response.completed") {
+            if v.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| TERMINAL.contains(&t))
+            {
                 found = v.get_mut("response").map(Value::take);
             }
         }
@@ -184,7 +197,7 @@ pub(crate) fn completed_in(buf: &mut Vec<u8>) -> Option<Value> {
     found
 }
 
-impl<B> Body for HoldCompleted<B>
+impl<B> Body for HoldTerminal<B>
 where
     B: Body<Data = Bytes>,
 {
@@ -214,7 +227,7 @@ where
                     return Poll::Ready(Some(Ok(frame)));
                 };
                 this.buf.extend_from_slice(data);
-                let Some(r) = completed_in(this.buf) else {
+                let Some(r) = terminal_in(this.buf) else {
                     return Poll::Ready(Some(Ok(frame)));
                 };
                 this.buf.clear();
@@ -242,6 +255,32 @@ mod tests {
     use http_body_util::BodyExt;
     use std::sync::{Arc, Mutex};
 
+    /// Each terminal event hands over its response, whatever its status; an event that only
+    /// mentions one (a delta's text) or an `error` event hands over nothing.
+    #[test]
+    fn every_terminal_event_hands_over_its_response() {
+        for (ty, status) in [
+            ("response.completed", "completed"),
+            ("response.incomplete", "incomplete"),
+            ("response.failed", "failed"),
+        ] {
+            let mut buf = format!(
+                "event: {ty}\ndata: {{\"type\":\"{ty}\",\"response\":{{\"id\":\"resp_1\",\"status\":\"{status}\"}}}}\n\n"
+            )
+            .into_bytes();
+            let r = terminal_in(&mut buf).unwrap();
+            assert_eq!(r["status"], status, "{ty}");
+            assert!(buf.is_empty());
+        }
+        let mut buf = b"data: {\"type\":\"response.output_text.delta\",\"delta\":\"response.failed\"}\n\n\
+            data: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"response.incomplete\"}\n\n\
+            data: {\"type\":\"response.completed\",\"resp"
+            .to_vec();
+        assert!(terminal_in(&mut buf).is_none());
+        // The partial event is kept for the next frame.
+        assert_eq!(buf, b"data: {\"type\":\"response.completed\",\"resp");
+    }
+
     /// The frame with `response.completed` reaches the client only after `on_done`'s future
     /// (the store) has finished; the frames before it are not held.
     #[tokio::test]
@@ -256,7 +295,7 @@ mod tests {
                 let _ = stored_rx.await;
             })
         });
-        let mut body = HoldCompleted::new(inner, on_done);
+        let mut body = HoldTerminal::new(inner, on_done);
         let delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"hi\"}\n\n";
         let done = "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_1\"}}\n\n";
         tx.send(Ok(Bytes::from(delta))).await.unwrap();
