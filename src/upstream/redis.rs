@@ -394,7 +394,7 @@ mod tests {
                 held.push(s);
             }
         });
-        let deadline = Duration::from_millis(50);
+        let deadline = Duration::from_millis(100);
         let r = SharedRedis::new(
             &format!("redis://{addr}"),
             deadline,
@@ -409,12 +409,22 @@ mod tests {
             r.script::<i64, &str>(&script, &["k"], &["v"]),
         );
         let took = t.elapsed();
-        // One deadline and scheduling slack; connecting alone was allowed 400 ms before.
+        // One deadline and 150 ms of scheduling slack; before, waiting for the connection alone
+        // took 2 x max(deadline, 200 ms) = 400 ms.
         assert!(
-            took < deadline * 4,
+            took < deadline * 5 / 2,
             "took {took:?} for a deadline of {deadline:?}"
         );
-        assert_eq!((a, b), (Err(RedisFailure::Timeout), Err(RedisFailure::Timeout)));
+        // The first to time out trips the gate, so the other may find Redis down or skipped.
+        for r in [a.err(), b.err()] {
+            assert!(
+                matches!(
+                    r,
+                    Some(RedisFailure::Timeout | RedisFailure::Unavailable | RedisFailure::Skipped)
+                ),
+                "{r:?}"
+            );
+        }
     }
 
     /// Nothing listens on the port: Redis is found down after `TRIP_AFTER` failures, skipped
