@@ -986,10 +986,17 @@ static NOT_DELIVERABLE_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&
 /// [`thinking_signal`] of a [`Unit`].
 pub(crate) fn thinking_signal_in(unit: &Unit) -> bool {
     let u = unit.text;
+    // A curly apostrophe is an apostrophe ("d’abord" is "d'abord").
     if unit
         .lower()
-        .split(|c: char| !is_word_char(c) && c != '\'')
-        .any(|w| THINKING_WORDS.contains(w))
+        .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .any(|w| {
+            if w.contains('’') {
+                THINKING_WORDS.contains(&w.replace('’', "'"))
+            } else {
+                THINKING_WORDS.contains(w)
+            }
+        })
     {
         return true;
     }
@@ -1308,6 +1315,15 @@ mod tests {
     fn material(t: &str) -> Vec<&str> {
         let spans = text::protected_spans(t);
         material_ranges(t, &spans).into_iter().map(|r| &t[r]).collect()
+    }
+
+    /// A curly apostrophe (U+2019) joins a word as a straight one does: "d’abord" is the
+    /// thinking word "d'abord".
+    #[test]
+    fn curly_apostrophe_in_thinking_words() {
+        assert!(thinking_signal("Reprends d'abord la question."));
+        assert!(thinking_signal("Reprends d\u{2019}abord la question."));
+        assert!(!thinking_signal("Reprends la question."));
     }
 
     #[test]
