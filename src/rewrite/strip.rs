@@ -157,10 +157,12 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // noun, "before", care or pep-talk word) is the task itself, however the detector scores it ("Bis wann muss ich zustimmen, und was passiert, wenn ...?").
         // (A Hangul sentence run into the question without its full stop is still split below:
         // only its directive half goes.)
-        let plain_question = sent.trim_end().ends_with(['?', '？'])
+        // A question word makes a thinking verb or word part of what is asked ("何が問題だと
+        // 考えますか。", "What do you think caused it?"), and a Japanese sentence closing in "か。"
+        // is a question as much as one closing in "？".
+        let plain_question = is_question(sent)
             && anchors.is_empty()
-            && !thinking_verb(&su)
-            && !guards::thinking_signal_in(&su);
+            && (guards::opens_question(sent) || !thinking_verb(&su) && !guards::thinking_signal_in(&su));
         if !quoted
             && !mixed
             && !asks
@@ -275,6 +277,13 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         text: text::remove_ranges(text, cuts),
         removed,
     })
+}
+
+/// The sentence asks something: it closes in a question mark, or in the Japanese question
+/// particle before a full stop ("…ですか。", "…でしょうか。").
+fn is_question(sent: &str) -> bool {
+    let t = sent.trim_end();
+    t.ends_with(['?', '？']) || t.ends_with("か。")
 }
 
 /// Words that open a conditional or otherwise subordinate clause, in the seven languages.
@@ -504,7 +513,11 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
             && sent
                 .get(i + 1..)
                 .and_then(|r| r.chars().next())
-                .is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n));
+                .is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n))
+            // "하루" (a day) and "하나" (one) open a new phrase; they continue no verb.
+            || c == ' '
+                && prev.is_some_and(|p| HANGUL_FINAL.contains(&p))
+                && sent.get(i + 1..).is_some_and(|r| r.starts_with("하루") || r.starts_with("하나"));
         prev = Some(c);
         if !split {
             continue;
