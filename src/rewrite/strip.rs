@@ -802,6 +802,25 @@ mod recall_rules {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod hangul_split_tests {
+    /// "하루" (a day) and "하나" (one) after a final ending open the task; they continue no verb
+    /// as "하" in "해 줘" does.
+    #[test]
+    fn a_day_and_one_open_the_task() {
+        for (t, task) in [
+            (
+                "이거 망치면 승진 끝이라 진짜 떨려 ㅠ 제발 잘 좀 부탁해 하루 한 시간씩 준비할 때 발표 연습 일정을 짜 줘.",
+                "하루 한 시간씩 준비할 때 발표 연습 일정을 짜 줘.",
+            ),
+            (
+                "이번 달에 못 끝내면 계약 끝이라 너무 초조해 ㅠ 제발 부탁해 하나씩 처리할 수 있게 남은 작업 목록을 정리해 줘.",
+                "하나씩 처리할 수 있게 남은 작업 목록을 정리해 줘.",
+            ),
+        ] {
+            let out = super::strip(t).unwrap();
+            assert_eq!(out.text.trim(), task, "{t}: {:?}", out.removed);
+        }
+    }
+
     #[test]
     fn directive_half_goes() {
         let t = "보고서를 요약해 줘. 진짜 잘 부탁해 ㅠㅠ 이번엔 꼭 성공해야 돼 표 형식으로.";
