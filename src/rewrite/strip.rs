@@ -173,7 +173,11 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
-            let half = hangul_split(text, &s, model);
+            let half = match hangul_split(text, &s, model) {
+                HangulCut::Keep => continue,
+                HangulCut::Part(r) => Some(r),
+                HangulCut::Whole => None,
+            };
             if plain_question && half.is_none() {
                 continue;
             }
@@ -495,45 +499,96 @@ const HANGUL_AUX: &[char] = &[
     '줘', '주', '봐', '보', '드', '야', '요', '도', '서', '고', '있', '없', '싶', '하', '되', '돼',
 ];
 
+/// What goes of a Hangul sentence the detector removes whole.
+#[derive(Debug, Clone, PartialEq)]
+enum HangulCut {
+    /// The whole sentence.
+    Whole,
+    /// Only this directive part (a full stop is missing between it and a task).
+    Part(Range<usize>),
+    /// Nothing: the directive part could not be told from the task part it runs into.
+    Keep,
+}
+
 /// For a Hangul sentence `s` the detector removes whole: when it runs into a task without a
-/// full stop (a final ending, a space, then a task), the directive part alone.
-fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> Option<Range<usize>> {
-    let sent = text.get(s.clone())?;
+/// full stop (a final ending, a space, then a task), the directive part alone. A directive
+/// part that follows a task part and is followed by another ("640점이야 제발 잘 좀 부탁해 하루
+/// 2시간씩 ... 짜 줘.") goes alone, between the two, or nothing goes.
+fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> HangulCut {
+    let Some(sent) = text.get(s.clone()) else {
+        return HangulCut::Whole;
+    };
     let hangul = sent
         .chars()
         .filter(|c| ('\u{AC00}'..='\u{D7AF}').contains(c))
         .count();
     if hangul * 2 < sent.chars().filter(|c| !c.is_whitespace()).count() {
-        return None;
+        return HangulCut::Whole;
     }
+    let mut splits = Vec::new();
     let mut prev: Option<char> = None;
     for (i, c) in sent.char_indices() {
+        // (An emoticon of jamo, "ㅠㅠ", "ㅋㅋ", closes a sentence as a final ending does.)
         let split = c == ' '
-            && prev.is_some_and(|p| HANGUL_FINAL.contains(&p))
-            && sent
-                .get(i + 1..)
-                .and_then(|r| r.chars().next())
-                .is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n))
-            // "하루" (a day) and "하나" (one) open a new phrase; they continue no verb.
-            || c == ' '
-                && prev.is_some_and(|p| HANGUL_FINAL.contains(&p))
-                && sent.get(i + 1..).is_some_and(|r| r.starts_with("하루") || r.starts_with("하나"));
+            && prev.is_some_and(|p| HANGUL_FINAL.contains(&p) || ('\u{3131}'..='\u{318E}').contains(&p))
+            && sent.get(i + 1..).is_some_and(|r| {
+                r.chars().next().is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n))
+                    // "하루" (a day) and "하나" (one) open a new phrase; they continue no verb.
+                    || r.starts_with("하루")
+                    || r.starts_with("하나")
+            });
         prev = Some(c);
-        if !split {
-            continue;
-        }
-        let (head, tail) = (sent.get(..i)?.trim(), sent.get(i + 1..)?.trim());
-        let (ph, pt) = (model.probability(head), model.probability(tail));
-        if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
-            return Some(s.start..s.start + head.len());
-        }
-        if pt >= SENTENCE_THRESHOLD && ph < TASK_CLAUSE && !asks_for_output(tail) {
-            return Some(
-                s.start + i + 1 + (sent.get(i + 1..)?.len() - sent.get(i + 1..)?.trim_start().len())..s.end,
-            );
+        if split {
+            splits.push(i);
         }
     }
-    None
+    // The text between two byte offsets of `sent`, trimmed, and its range in `text`.
+    let part = |a: usize, b: usize| -> Option<(&str, Range<usize>)> {
+        let raw = sent.get(a..b)?;
+        let lead = raw.len() - raw.trim_start().len();
+        let t = raw.trim();
+        Some((t, s.start + a + lead..s.start + a + lead + t.len()))
+    };
+    // A directive after a task part (up to the next task part, if any) goes; failing that,
+    // the longest directive head before a task ("... 떨려 ㅠ 제발 잘 좀 부탁해" before "하루 한
+    // 시간씩 ... 짜 줘.").
+    let mut head_cut = None;
+    let mut tail_cut = None;
+    for (k, &i) in splits.iter().enumerate() {
+        let (Some((head, hr)), Some((tail, tr))) = (part(0, i), part(i + 1, sent.len())) else {
+            continue;
+        };
+        let (ph, pt) = (model.probability(head), model.probability(tail));
+        if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
+            head_cut = Some(HangulCut::Part(hr));
+            continue;
+        }
+        if tail_cut.is_none()
+            && head_cut.is_none()
+            && pt >= SENTENCE_THRESHOLD
+            && ph < TASK_CLAUSE
+            && !asks_for_output(tail)
+        {
+            // The tail may run into a task of its own.
+            for &j in splits.get(k + 1..).unwrap_or(&[]) {
+                let (Some((mid, mr)), Some((rest, _))) = (part(i + 1, j), part(j + 1, sent.len())) else {
+                    continue;
+                };
+                if substantial(rest) && model.probability(rest) < TASK_CLAUSE {
+                    tail_cut = Some(
+                        if model.probability(mid) >= SENTENCE_THRESHOLD && !asks_for_output(mid) {
+                            HangulCut::Part(mr)
+                        } else {
+                            HangulCut::Keep
+                        },
+                    );
+                    break;
+                }
+            }
+            tail_cut.get_or_insert(HangulCut::Part(tr));
+        }
+    }
+    tail_cut.or(head_cut).unwrap_or(HangulCut::Whole)
 }
 
 /// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]);
@@ -818,6 +873,26 @@ mod hangul_split_tests {
         ] {
             let out = super::strip(t).unwrap();
             assert_eq!(out.text.trim(), task, "{t}: {:?}", out.removed);
+        }
+    }
+
+    /// A directive between a fact and a task, with no full stops, goes alone.
+    #[test]
+    fn directive_between_fact_and_task_goes_alone() {
+        for (t, kept) in [
+            (
+                "지금 점수는 640점이야 제발 잘 좀 부탁해 ㅠㅠ 진짜 중요해 하루 2시간씩 할 때 주간 계획을 짜 줘.",
+                ["지금 점수는 640점이야", "하루 2시간씩 할 때 주간 계획을 짜 줘."],
+            ),
+            (
+                "다음 주에 이사해 제발 꼼꼼히 부탁해 진짜 급해 ㅠ 하나씩 체크할 이삿짐 목록을 만들어 줘.",
+                ["다음 주에 이사해", "하나씩 체크할 이삿짐 목록을 만들어 줘."],
+            ),
+        ] {
+            let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
+            for k in kept {
+                assert!(out.contains(k), "{t}: {out}");
+            }
         }
     }
 
