@@ -256,6 +256,16 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                                     .iter()
                                     .any(|k| w.eq_ignore_ascii_case(k))
                             });
+                        // A connector of time ("..., puis recommande une option.") belongs to the
+                        // task after it: it stays.
+                        let last = gap
+                            .rsplit(|ch: char| !is_word_char(ch))
+                            .find(|w| !w.is_empty())
+                            .filter(|w| THEN.iter().any(|k| w.eq_ignore_ascii_case(k)));
+                        if let Some(w) = last {
+                            let at = gap.rfind(w).unwrap_or(gap.len());
+                            return b.end + at;
+                        }
                         match gap.find([',', '，', '、']) {
                             Some(c) if and && gap.get(c..).is_some_and(|g| g.chars().any(is_word_char)) => {
                                 let after = gap.get(c..).unwrap_or("");
@@ -289,6 +299,19 @@ fn is_question(sent: &str) -> bool {
     let t = sent.trim_end();
     t.ends_with(['?', '？']) || t.ends_with("か。")
 }
+
+/// Connectors of time that open the clause after a directive ("then", "puis", "dann").
+const THEN: &[&str] = &[
+    "then",
+    "afterwards",
+    "puis",
+    "ensuite",
+    "dann",
+    "danach",
+    "anschließend",
+    "luego",
+    "después",
+];
 
 /// Words that open a conditional or otherwise subordinate clause, in the seven languages.
 const SUBORDINATORS: &[&str] = &[
@@ -701,8 +724,8 @@ mod tests {
             ("You are a helpful assistant. Translate to German: cat", "Translate to German: cat", &["You are a helpful assistant."]),
             ("You are a world-class expert problem solver. Fix the bug.", "Fix the bug.", &["You are a world-class expert problem solver."]),
             ("Read the contract below, think step by step, and list the risks.", "Read the contract below, and list the risks.", &["think step by step"]),
-            ("Please think step by step and show your work, then give the final answer as a number.", "give the final answer as a number.", &["Please think step by step", "show your work"]),
-            ("Think step by step, then give the answer.", "give the answer.", &["Think step by step"]),
+            ("Please think step by step and show your work, then give the final answer as a number.", "then give the final answer as a number.", &["Please think step by step", "show your work"]),
+            ("Think step by step, then give the answer.", "then give the answer.", &["Think step by step"]),
             ("1. Think step by step.\n2. Output JSON.", "2. Output JSON.", &["1. Think step by step."]),
             ("Let's work this out in a step by step way to be sure we have the right answer.", "", &["Let's work this out in a step by step way to be sure we have the right answer."]),
             ("Please reason step by step, and put your final answer within \\boxed{}.", "and put your final answer within \\boxed{}.", &["Please reason step by step"]),
@@ -727,7 +750,7 @@ mod tests {
             ("Work through the exercises in chapter 3.", "Work through the exercises in chapter 3.", &[]),
             ("Rethink the step-by-step rollout plan we drafted for the Berlin office.", "Rethink the step-by-step rollout plan we drafted for the Berlin office.", &[]),
             ("Think carefully about edge cases such as empty input.", "Think carefully about edge cases such as empty input.", &[]),
-            ("Think step by step, then answer in exactly 3 words.", "answer in exactly 3 words.", &["Think step by step"]),
+            ("Think step by step, then answer in exactly 3 words.", "then answer in exactly 3 words.", &["Think step by step"]),
             ("The report says: think step by step 42 times.", "The report says: think step by step 42 times.", &[]),
             ("You are a helpful assistant for Acme Bank customers.", "You are a helpful assistant for Acme Bank customers.", &[]),
         ]);
@@ -792,6 +815,7 @@ mod tests {
     fn french() {
         run(&[
             ("Réfléchis étape par étape.", "", &["Réfléchis étape par étape."]),
+            ("Réfléchis étape par étape, puis donne le total des ventes.", "puis donne le total des ventes.", &["Réfléchis étape par étape"]),
             ("Réfléchissons étape par étape. Quelle est la capitale ?", "Quelle est la capitale ?", &["Réfléchissons étape par étape."]),
             ("Traduis ce texte, et réfléchis étape par étape.", "Traduis ce texte.", &["réfléchis étape par étape"]),
             ("Rédige un guide étape par étape.", "Rédige un guide étape par étape.", &[]),
