@@ -459,7 +459,12 @@ fn clause_cut(
     }
     // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
     // its own: at most it goes with one next to it.
-    let lone_word = !u.trim().chars().any(|ch| !is_word_char(ch));
+    // (A Hangul word has spaces around it, so a short run of syllables is one word too: "답해".)
+    let hangul_word = || {
+        let w = u.trim().trim_end_matches(|ch: char| !ch.is_alphanumeric());
+        (1..=4).contains(&w.chars().count()) && w.chars().all(|ch| ('\u{AC00}'..='\u{D7AF}').contains(&ch))
+    };
+    let lone_word = !u.trim().chars().any(|ch| !is_word_char(ch)) || hangul_word();
     if p >= CLAUSE_THRESHOLD && !lone_word {
         return (Cut::Directive, p);
     }
@@ -759,6 +764,8 @@ mod tests {
     #[test]
     fn korean() {
         run(&[
+            ("200자 이내로 찬반을 정해서 답해.", "200자 이내로 찬반을 정해서 답해.", &[]),
+            ("표 하나로 입장을 정리해서 답해.", "표 하나로 입장을 정리해서 답해.", &[]),
             ("단계별로 생각해 보세요.", "", &["단계별로 생각해 보세요."]),
             ("차근차근 생각해 봐. 2+2는?", "2+2는?", &["차근차근 생각해 봐."]),
             ("한 단계씩 생각하세요. 답은 숫자로만 쓰세요.", "답은 숫자로만 쓰세요.", &["한 단계씩 생각하세요."]),
