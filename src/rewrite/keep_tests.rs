@@ -185,3 +185,26 @@ fn items_to_classify_stay() {
     // Without a request to classify them, list lines are no data: a directive among them goes.
     assert!(!removed("Rules for this chat.\n1. Think step by step.\n2. Answer in JSON.").is_empty());
 }
+
+/// A sentence that ends in a task clause of substance after a thinking directive loses only
+/// the directive (and keeps the connector of time before the task).
+#[test]
+fn a_task_after_a_directive_clause_stays() {
+    for (t, directive, task) in [
+        (
+            "这家店的营业额下降了。站在每个人的立场都想一想，然后说说该不该涨价，以及涨多少合适。",
+            "站在每个人的立场都想一想",
+            "然后说说该不该涨价，以及涨多少合适。",
+        ),
+        // (The directive clause alone scores below the clause threshold: the sentence went whole.)
+        (
+            "我们家打算买车。各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。",
+            "各方面都考虑一下",
+            "然后告诉我要不要买这辆车，以及预算大概多少。",
+        ),
+    ] {
+        let out = strip(t).unwrap();
+        assert_eq!(out.removed, [directive]);
+        assert!(out.text.contains(task), "{}", out.text);
+    }
+}

@@ -163,14 +163,18 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         let plain_question = is_question(sent)
             && anchors.is_empty()
             && (guards::opens_question(sent) || !thinking_verb(&su) && !guards::thinking_signal_in(&su));
-        if !quoted
+        let whole = !quoted
             && !mixed
             && !asks
             && !thinks_about_facts
             && !su.facts()
             && sentence_directive(model.probability_with(sent, &anchors), &su, &anchors)
-            && !guarded()
-        {
+            && !guarded();
+        // A sentence that would go whole but ends in a task clause of substance
+        // ("各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。") loses only the clauses
+        // before it that the detector scores a directive as a sentence would be.
+        let task_tail = whole && ends_in_task(text, &cls, &scored);
+        if whole && !task_tail {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
             let half = match hangul_split(text, &s, model) {
@@ -187,6 +191,17 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             continue;
         }
         let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
+        if task_tail {
+            let last = kinds.len().saturating_sub(1);
+            for (i, k) in kinds.iter_mut().enumerate().take(last) {
+                if scored
+                    .get(i)
+                    .is_some_and(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+                {
+                    *k = Cut::Directive;
+                }
+            }
+        }
         // A condition belongs to the clause it governs ("If it's wrong, give a
         // counterexample.", "Sinon, propose une autre date."): a clause opened by a
         // subordinator is never cut away from a kept clause after it.
@@ -266,6 +281,10 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                             let at = gap.rfind(w).unwrap_or(gap.len());
                             return b.end + at;
                         }
+                        let g = gap.trim_end();
+                        if let Some(w) = THEN_CJK.iter().find(|w| g.ends_with(*w)) {
+                            return b.end + g.len() - w.len();
+                        }
                         match gap.find([',', '，', '、']) {
                             Some(c) if and && gap.get(c..).is_some_and(|g| g.chars().any(is_word_char)) => {
                                 let after = gap.get(c..).unwrap_or("");
@@ -299,6 +318,24 @@ fn is_question(sent: &str) -> bool {
     let t = sent.trim_end();
     t.ends_with(['?', '？']) || t.ends_with("か。")
 }
+
+/// The sentence ends in a task clause of substance ("以及需要满足哪些前提条件") after a clause the
+/// detector scores a directive as a sentence would be, and opens with no persona.
+fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+    let (Some(first), Some(&(Cut::Keep, _, true))) = (cls.first(), scored.last()) else {
+        return false;
+    };
+    let last = scored.len().saturating_sub(1);
+    cls.len() >= 2
+        && scored
+            .iter()
+            .take(last)
+            .any(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+        && !text.get(first.clone()).is_some_and(guards::persona_opener)
+}
+
+/// [`THEN`] in scripts without spaces.
+const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음"];
 
 /// Connectors of time that open the clause after a directive ("then", "puis", "dann").
 const THEN: &[&str] = &[
