@@ -264,7 +264,10 @@ mod tests {
         );
         let seed = TrainOptions::default().seed;
         let fits = [one(seed), one(seed + 1), one(seed + 2)];
-        assert_ne!(fits[0].weights, fits[1].weights, "seeds must give different orders");
+        assert_ne!(
+            fits[0].weights, fits[1].weights,
+            "seeds must give different orders"
+        );
         for (i, w) in three.weights.iter().enumerate() {
             let mean = fits.iter().map(|m| m.weights[i]).sum::<f32>() / 3.0;
             assert!((w - mean).abs() < 1e-6, "weight {i}: {w} vs {mean}");
