@@ -217,6 +217,23 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                 }
             }
         }
+        // So does a condition after a task clause ("..., was zu tun ist, wenn das WLAN nicht
+        // geht."), when it bears no sign of a directive (anchor, thinking verb, stakes, address
+        // to the model: "... et si je le rate je redouble" still goes).
+        for i in 1..kinds.len() {
+            let prev_kept =
+                kinds.get(i - 1) == Some(&Cut::Keep) && scored.get(i - 1).is_some_and(|&(_, _, task)| task);
+            let plain_condition = || {
+                cls.get(i)
+                    .and_then(|c| text.get(c.clone()))
+                    .is_some_and(|u| opens_with_subordinator(u) && !signals_directive(&Unit::new(u), None))
+            };
+            if prev_kept && kinds.get(i) != Some(&Cut::Keep) && plain_condition() {
+                if let Some(k) = kinds.get_mut(i) {
+                    *k = Cut::Keep;
+                }
+            }
+        }
         // In a sentence that states facts, a clause with no sign of a directive besides the
         // detector's score (no anchor, thinking verb, persona opener, reasoning or pep-talk
         // word, address to the model: "姉は時速4km、妹は時速3kmで、駅から同じ方向に出発しました。")
@@ -871,6 +888,7 @@ mod tests {
     #[test]
     fn german() {
         run(&[
+            ("Nummerierte Schritte und zum Schluss ein Hinweis, was zu tun ist, wenn das WLAN nicht geht.", "Nummerierte Schritte und zum Schluss ein Hinweis, was zu tun ist, wenn das WLAN nicht geht.", &[]),
             ("Denke Schritt für Schritt nach.", "", &["Denke Schritt für Schritt nach."]),
             ("Lass uns Schritt für Schritt denken. Was ist 9*9?", "Was ist 9*9?", &["Lass uns Schritt für Schritt denken."]),
             ("Fasse den Text zusammen und denke Schritt für Schritt nach.", "Fasse den Text zusammen.", &["denke Schritt für Schritt nach"]),
