@@ -451,7 +451,10 @@ fn asks_to_classify(line: &str) -> bool {
 /// positiva o negativa y devuelve JSON.\n1. ..."). Blank lines between them do not end the list.
 fn items_to_classify(t: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let mut asked = false;
+    // The last line that is no list item, and whether it asks to classify (looked up only
+    // when a list follows it: most texts hold no list).
+    let mut intro = "";
+    let mut asked: Option<bool> = None;
     let mut pos = 0;
     for line in t.split_inclusive('\n') {
         let start = pos;
@@ -460,12 +463,15 @@ fn items_to_classify(t: &str) -> Vec<Range<usize>> {
         if l.is_empty() {
             continue;
         }
-        if asked && starts_list(l) {
-            let lead = line.len() - line.trim_start().len();
-            out.push(start + lead..start + lead + l.len());
+        if !starts_list(l) {
+            intro = l;
+            asked = None;
             continue;
         }
-        asked = asks_to_classify(l);
+        if *asked.get_or_insert_with(|| asks_to_classify(intro)) {
+            let lead = line.len() - line.trim_start().len();
+            out.push(start + lead..start + lead + l.len());
+        }
     }
     out
 }
