@@ -68,6 +68,10 @@ enum Command {
         /// Where `--train` writes the model (the shipped one is `config/rewrite.bin`).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// With `--train`: the mean of this many fits, each over its own shuffle order (1, the
+        /// default, is how the shipped model is trained; see `rewrite::train::train`).
+        #[arg(long, default_value_t = 1, requires = "train")]
+        runs: u32,
         /// Target model (a configured public name, or an upstream model name); default: the
         /// default policy's reasoning target.
         #[arg(long)]
@@ -252,6 +256,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             score,
             detector,
             out,
+            runs,
             model,
             config,
         } => {
@@ -278,8 +283,11 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("{}: {} sentences", path.display(), s.len());
                     all.extend(s);
                 }
-                let m =
-                    gearbox::rewrite::train::train(&all, &gearbox::rewrite::train::TrainOptions::default());
+                let opts = gearbox::rewrite::train::TrainOptions {
+                    runs,
+                    ..gearbox::rewrite::train::TrainOptions::default()
+                };
+                let m = gearbox::rewrite::train::train(&all, &opts);
                 let out = out.unwrap_or_else(|| PathBuf::from("config/rewrite.bin"));
                 std::fs::write(&out, m.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
                 eprintln!("wrote {}", out.display());

@@ -530,6 +530,8 @@ fn prose<'a>(
     let mut intro = None;
     let mut line = 0;
     let mut line_pos = 0;
+    // The section of the list item that opened the current line.
+    let mut line_item: Option<Sec> = None;
     for (k, s) in sents.iter().enumerate() {
         line += body.get(line_pos..s.start).map_or(0, |g| g.matches('\n').count());
         line_pos = s.start;
@@ -547,6 +549,9 @@ fn prose<'a>(
                 .get(..s.start)
                 .is_some_and(|b| b.trim_end_matches([' ', '\t']).ends_with('\n'));
         let list_line = new_line && is_list_item(piece);
+        if new_line {
+            line_item = None;
+        }
         // After "Header:" list items inherit its section; after a data header every line does.
         if inherit.is_some_and(|(_, lists_only)| lists_only) && !list_line && new_line && !header {
             inherit = None;
@@ -563,6 +568,22 @@ fn prose<'a>(
             (_, _) if header && (cue.words <= 1 || cue.ctx_word || cue.label_start) => (Sec::Context, false),
             (_, _) => (Sec::Goal, false),
         };
+        // The items of a list run on one line ("1. Die Rechnung ist doppelt. 2. Login geht
+        // nicht. 3. ...") are data: no cue of theirs moves them, and they stay together in the
+        // section of the first.
+        let run_on = list_line
+            && sents
+                .get(k + 1)
+                .and_then(|n| body.get(s.end..n.start))
+                .is_some_and(|gap| !gap.contains('\n'));
+        let (own, cued) = match line_item {
+            Some(sec) if !new_line => (sec, false),
+            _ if run_on && cued => (Sec::Goal, false),
+            _ => (own, cued),
+        };
+        if run_on {
+            line_item = Some(own);
+        }
         out.push(Piece {
             sec: own,
             text: piece,
@@ -675,6 +696,19 @@ mod tests {
                 "input: {input}"
             );
         }
+    }
+
+    /// Items run on one line stay together, in order, in the section of the first item,
+    /// whatever cue one of them holds ("nicht", "出力").
+    #[test]
+    fn items_on_one_line_stay_together() {
+        let items = "1. Paket kam nicht an. 2. Farbe falsch. 3. Gibt es Rabatt?";
+        let s = classify(&format!("Sortiere diese Nachrichten nach Thema.\n{items}"));
+        assert_eq!(s.get(Sec::Goal), format!("Sortiere diese Nachrichten nach Thema.\n{items}"));
+        assert!(s.get(Sec::Constraints).is_empty(), "{}", s.get(Sec::Constraints));
+        let items = "1. 画面が固まる 2. 請求額が違う 3. PDF出力に表紙を付けたい";
+        let s = classify(&format!("次の声を3つに分類してください。\n{items}"));
+        assert!(s.get(Sec::Goal).contains(items), "{:?}", s.get(Sec::Goal));
     }
 
     #[test]

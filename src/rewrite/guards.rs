@@ -387,6 +387,7 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             .map_or(line_end, |s| body_at + s.end);
         out.push(body_at..end);
     }
+    out.extend(items_to_classify(t));
     // Transcript lines ("Tom: ..."), when there are two or more, and "> " quote lines.
     let mut transcript = Vec::new();
     let mut pos = 0;
@@ -413,6 +414,66 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         }
     }
     merged
+}
+
+/// Word starts that ask to classify or sort items ("Classify", "Sort these", "Clasifica",
+/// "Ordne ... zu", "Classe", "Kategorisiere"): lowercase, matched at the start of a word.
+#[rustfmt::skip]
+const CLASSIFY_STEMS: &[&str] = &[
+    "classif", "categori", "sort", "label", "tag ", "tag these", "group ", "assign", "clasific",
+    "categoriz", "etiquet", "ordena", "agrupa", "asigna", "classe", "catégoris", "étiquet", "range ",
+    "trie ", "ordne", "sortier", "klassifizier", "kategorisier", "einordn", "zuordn",
+];
+/// [`CLASSIFY_STEMS`] in scripts without spaces (substrings).
+const CLASSIFY_CJK: &[&str] = &["분류", "分類", "仕分け", "分类", "归类", "归到", "分到"];
+
+/// The line asks to classify or sort items.
+fn asks_to_classify(line: &str) -> bool {
+    if !line.is_ascii() && CLASSIFY_CJK.iter().any(|w| line.contains(w)) {
+        return true;
+    }
+    let lower = line.to_lowercase();
+    lower.char_indices().any(|(i, _)| {
+        let at_word = lower
+            .get(..i)
+            .and_then(|h| h.chars().next_back())
+            .is_none_or(|c| !is_word_char(c));
+        at_word
+            && lower
+                .get(i..)
+                .is_some_and(|r| CLASSIFY_STEMS.iter().any(|w| r.starts_with(w)))
+    })
+}
+
+/// Items the user asks to classify or sort: the list lines ("1. ...", "2) ...", "- ...", also
+/// several items on one line: "1. Llegó roto. 2. Justo lo que esperaba.") right after a line
+/// asking to classify them, with no colon to introduce them ("Clasifica estas reseñas como
+/// positiva o negativa y devuelve JSON.\n1. ..."). Blank lines between them do not end the list.
+fn items_to_classify(t: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    // The last line that is no list item, and whether it asks to classify (looked up only
+    // when a list follows it: most texts hold no list).
+    let mut intro = "";
+    let mut asked: Option<bool> = None;
+    let mut pos = 0;
+    for line in t.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        if !starts_list(l) {
+            intro = l;
+            asked = None;
+            continue;
+        }
+        if *asked.get_or_insert_with(|| asks_to_classify(intro)) {
+            let lead = line.len() - line.trim_start().len();
+            out.push(start + lead..start + lead + l.len());
+        }
+    }
+    out
 }
 
 /// `rest` (after a question mark) opens a list: "1." / "1)" / "-" / "*" / "•" after spaces or
@@ -986,10 +1047,17 @@ static NOT_DELIVERABLE_CJK_LIST: LazyLock<Lists> = LazyLock::new(|| Lists::new(&
 /// [`thinking_signal`] of a [`Unit`].
 pub(crate) fn thinking_signal_in(unit: &Unit) -> bool {
     let u = unit.text;
+    // A curly apostrophe is an apostrophe ("d’abord" is "d'abord").
     if unit
         .lower()
-        .split(|c: char| !is_word_char(c) && c != '\'')
-        .any(|w| THINKING_WORDS.contains(w))
+        .split(|c: char| !is_word_char(c) && c != '\'' && c != '’')
+        .any(|w| {
+            if w.contains('’') {
+                THINKING_WORDS.contains(&w.replace('’', "'"))
+            } else {
+                THINKING_WORDS.contains(w)
+            }
+        })
     {
         return true;
     }
@@ -1308,6 +1376,15 @@ mod tests {
     fn material(t: &str) -> Vec<&str> {
         let spans = text::protected_spans(t);
         material_ranges(t, &spans).into_iter().map(|r| &t[r]).collect()
+    }
+
+    /// A curly apostrophe (U+2019) joins a word as a straight one does: "d’abord" is the
+    /// thinking word "d'abord".
+    #[test]
+    fn curly_apostrophe_in_thinking_words() {
+        assert!(thinking_signal("Reprends d'abord la question."));
+        assert!(thinking_signal("Reprends d\u{2019}abord la question."));
+        assert!(!thinking_signal("Reprends la question."));
     }
 
     #[test]

@@ -156,3 +156,55 @@ fn titles_end_no_sentence() {
         "one sentence per full stop that ends one"
     );
 }
+
+/// A question is the task: a question word makes a thinking verb part of what is asked, and a
+/// Japanese sentence closing in "か。" is a question as much as one closing in "？".
+#[test]
+fn questions_with_a_thinking_verb_stay() {
+    for t in [
+        "アプリの評価が急に下がりました。何が問題だと考えますか。",
+        "来店客が減っています。どの対策が効くと考えられますか。",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+    // A directive put as a question still goes when it names a thinking procedure.
+    assert!(!removed("Can you think it through step by step? What is 17*23?").is_empty());
+}
+
+/// Items the user asks to classify are data, one item a line or several on one line, and
+/// whatever they say ("Piénsalo bien antes." is an item here, not an order to the model).
+#[test]
+fn items_to_classify_stay() {
+    for t in [
+        "Ordne diese Bewertungen als positiv, negativ oder neutral ein.\n1. Kam kaputt an. 2. Genau wie beschrieben. 3. Geht so.",
+        "Clasifica estas frases por tono.\n1. Hazlo ya. 2. Piénsalo bien antes. 3. Qué bonito día.",
+        "Sort these notes by urgency.\n\n- Think it over before Friday.\n- Call the plumber.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+    // Without a request to classify them, list lines are no data: a directive among them goes.
+    assert!(!removed("Rules for this chat.\n1. Think step by step.\n2. Answer in JSON.").is_empty());
+}
+
+/// A sentence that ends in a task clause of substance after a thinking directive loses only
+/// the directive (and keeps the connector of time before the task).
+#[test]
+fn a_task_after_a_directive_clause_stays() {
+    for (t, directive, task) in [
+        (
+            "这家店的营业额下降了。站在每个人的立场都想一想，然后说说该不该涨价，以及涨多少合适。",
+            "站在每个人的立场都想一想",
+            "然后说说该不该涨价，以及涨多少合适。",
+        ),
+        // (The directive clause alone scores below the clause threshold: the sentence went whole.)
+        (
+            "我们家打算买车。各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。",
+            "各方面都考虑一下",
+            "然后告诉我要不要买这辆车，以及预算大概多少。",
+        ),
+    ] {
+        let out = strip(t).unwrap();
+        assert_eq!(out.removed, [directive]);
+        assert!(out.text.contains(task), "{}", out.text);
+    }
+}

@@ -157,21 +157,31 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // noun, "before", care or pep-talk word) is the task itself, however the detector scores it ("Bis wann muss ich zustimmen, und was passiert, wenn ...?").
         // (A Hangul sentence run into the question without its full stop is still split below:
         // only its directive half goes.)
-        let plain_question = sent.trim_end().ends_with(['?', '？'])
+        // A question word makes a thinking verb or word part of what is asked ("何が問題だと
+        // 考えますか。", "What do you think caused it?"), and a Japanese sentence closing in "か。"
+        // is a question as much as one closing in "？".
+        let plain_question = is_question(sent)
             && anchors.is_empty()
-            && !thinking_verb(&su)
-            && !guards::thinking_signal_in(&su);
-        if !quoted
+            && (guards::opens_question(sent) || !thinking_verb(&su) && !guards::thinking_signal_in(&su));
+        let whole = !quoted
             && !mixed
             && !asks
             && !thinks_about_facts
             && !su.facts()
             && sentence_directive(model.probability_with(sent, &anchors), &su, &anchors)
-            && !guarded()
-        {
+            && !guarded();
+        // A sentence that would go whole but ends in a task clause of substance
+        // ("各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。") loses only the clauses
+        // before it that the detector scores a directive as a sentence would be.
+        let task_tail = whole && ends_in_task(text, &cls, &scored);
+        if whole && !task_tail {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
-            let half = hangul_split(text, &s, model);
+            let half = match hangul_split(text, &s, model) {
+                HangulCut::Keep => continue,
+                HangulCut::Part(r) => Some(r),
+                HangulCut::Whole => None,
+            };
             if plain_question && half.is_none() {
                 continue;
             }
@@ -181,6 +191,17 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             continue;
         }
         let mut kinds: Vec<Cut> = scored.iter().map(|&(k, _, _)| k).collect();
+        if task_tail {
+            let last = kinds.len().saturating_sub(1);
+            for (i, k) in kinds.iter_mut().enumerate().take(last) {
+                if scored
+                    .get(i)
+                    .is_some_and(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+                {
+                    *k = Cut::Directive;
+                }
+            }
+        }
         // A condition belongs to the clause it governs ("If it's wrong, give a
         // counterexample.", "Sinon, propose une autre date."): a clause opened by a
         // subordinator is never cut away from a kept clause after it.
@@ -191,6 +212,23 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                 .and_then(|c| text.get(c.clone()))
                 .is_some_and(opens_with_subordinator);
             if next_kept && opens {
+                if let Some(k) = kinds.get_mut(i) {
+                    *k = Cut::Keep;
+                }
+            }
+        }
+        // So does a condition after a task clause ("..., was zu tun ist, wenn das WLAN nicht
+        // geht."), when it bears no sign of a directive (anchor, thinking verb, stakes, address
+        // to the model: "... et si je le rate je redouble" still goes).
+        for i in 1..kinds.len() {
+            let prev_kept =
+                kinds.get(i - 1) == Some(&Cut::Keep) && scored.get(i - 1).is_some_and(|&(_, _, task)| task);
+            let plain_condition = || {
+                cls.get(i)
+                    .and_then(|c| text.get(c.clone()))
+                    .is_some_and(|u| opens_with_subordinator(u) && !signals_directive(&Unit::new(u), None))
+            };
+            if prev_kept && kinds.get(i) != Some(&Cut::Keep) && plain_condition() {
                 if let Some(k) = kinds.get_mut(i) {
                     *k = Cut::Keep;
                 }
@@ -250,6 +288,20 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                                     .iter()
                                     .any(|k| w.eq_ignore_ascii_case(k))
                             });
+                        // A connector of time ("..., puis recommande une option.") belongs to the
+                        // task after it: it stays.
+                        let last = gap
+                            .rsplit(|ch: char| !is_word_char(ch))
+                            .find(|w| !w.is_empty())
+                            .filter(|w| THEN.iter().any(|k| w.eq_ignore_ascii_case(k)));
+                        if let Some(w) = last {
+                            let at = gap.rfind(w).unwrap_or(gap.len());
+                            return b.end + at;
+                        }
+                        let g = gap.trim_end();
+                        if let Some(w) = THEN_CJK.iter().find(|w| g.ends_with(*w)) {
+                            return b.end + g.len() - w.len();
+                        }
                         match gap.find([',', '，', '、']) {
                             Some(c) if and && gap.get(c..).is_some_and(|g| g.chars().any(is_word_char)) => {
                                 let after = gap.get(c..).unwrap_or("");
@@ -276,6 +328,44 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         removed,
     })
 }
+
+/// The sentence asks something: it closes in a question mark, or in the Japanese question
+/// particle before a full stop ("…ですか。", "…でしょうか。").
+fn is_question(sent: &str) -> bool {
+    let t = sent.trim_end();
+    t.ends_with(['?', '？']) || t.ends_with("か。")
+}
+
+/// The sentence ends in a task clause of substance ("以及需要满足哪些前提条件") after a clause the
+/// detector scores a directive as a sentence would be, and opens with no persona.
+fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+    let (Some(first), Some(&(Cut::Keep, _, true))) = (cls.first(), scored.last()) else {
+        return false;
+    };
+    let last = scored.len().saturating_sub(1);
+    cls.len() >= 2
+        && scored
+            .iter()
+            .take(last)
+            .any(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+        && !text.get(first.clone()).is_some_and(guards::persona_opener)
+}
+
+/// [`THEN`] in scripts without spaces.
+const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음"];
+
+/// Connectors of time that open the clause after a directive ("then", "puis", "dann").
+const THEN: &[&str] = &[
+    "then",
+    "afterwards",
+    "puis",
+    "ensuite",
+    "dann",
+    "danach",
+    "anschließend",
+    "luego",
+    "después",
+];
 
 /// Words that open a conditional or otherwise subordinate clause, in the seven languages.
 const SUBORDINATORS: &[&str] = &[
@@ -423,7 +513,12 @@ fn clause_cut(
     }
     // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
     // its own: at most it goes with one next to it.
-    let lone_word = !u.trim().chars().any(|ch| !is_word_char(ch));
+    // (A Hangul word has spaces around it, so a short run of syllables is one word too: "답해".)
+    let hangul_word = || {
+        let w = u.trim().trim_end_matches(|ch: char| !ch.is_alphanumeric());
+        (1..=4).contains(&w.chars().count()) && w.chars().all(|ch| ('\u{AC00}'..='\u{D7AF}').contains(&ch))
+    };
+    let lone_word = !u.trim().chars().any(|ch| !is_word_char(ch)) || hangul_word();
     if p >= CLAUSE_THRESHOLD && !lone_word {
         return (Cut::Directive, p);
     }
@@ -486,41 +581,96 @@ const HANGUL_AUX: &[char] = &[
     '줘', '주', '봐', '보', '드', '야', '요', '도', '서', '고', '있', '없', '싶', '하', '되', '돼',
 ];
 
+/// What goes of a Hangul sentence the detector removes whole.
+#[derive(Debug, Clone, PartialEq)]
+enum HangulCut {
+    /// The whole sentence.
+    Whole,
+    /// Only this directive part (a full stop is missing between it and a task).
+    Part(Range<usize>),
+    /// Nothing: the directive part could not be told from the task part it runs into.
+    Keep,
+}
+
 /// For a Hangul sentence `s` the detector removes whole: when it runs into a task without a
-/// full stop (a final ending, a space, then a task), the directive part alone.
-fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> Option<Range<usize>> {
-    let sent = text.get(s.clone())?;
+/// full stop (a final ending, a space, then a task), the directive part alone. A directive
+/// part that follows a task part and is followed by another ("640점이야 제발 잘 좀 부탁해 하루
+/// 2시간씩 ... 짜 줘.") goes alone, between the two, or nothing goes.
+fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> HangulCut {
+    let Some(sent) = text.get(s.clone()) else {
+        return HangulCut::Whole;
+    };
     let hangul = sent
         .chars()
         .filter(|c| ('\u{AC00}'..='\u{D7AF}').contains(c))
         .count();
     if hangul * 2 < sent.chars().filter(|c| !c.is_whitespace()).count() {
-        return None;
+        return HangulCut::Whole;
     }
+    let mut splits = Vec::new();
     let mut prev: Option<char> = None;
     for (i, c) in sent.char_indices() {
+        // (An emoticon of jamo, "ㅠㅠ", "ㅋㅋ", closes a sentence as a final ending does.)
         let split = c == ' '
-            && prev.is_some_and(|p| HANGUL_FINAL.contains(&p))
-            && sent
-                .get(i + 1..)
-                .and_then(|r| r.chars().next())
-                .is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n));
+            && prev.is_some_and(|p| HANGUL_FINAL.contains(&p) || ('\u{3131}'..='\u{318E}').contains(&p))
+            && sent.get(i + 1..).is_some_and(|r| {
+                r.chars().next().is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n))
+                    // "하루" (a day) and "하나" (one) open a new phrase; they continue no verb.
+                    || r.starts_with("하루")
+                    || r.starts_with("하나")
+            });
         prev = Some(c);
-        if !split {
-            continue;
-        }
-        let (head, tail) = (sent.get(..i)?.trim(), sent.get(i + 1..)?.trim());
-        let (ph, pt) = (model.probability(head), model.probability(tail));
-        if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
-            return Some(s.start..s.start + head.len());
-        }
-        if pt >= SENTENCE_THRESHOLD && ph < TASK_CLAUSE && !asks_for_output(tail) {
-            return Some(
-                s.start + i + 1 + (sent.get(i + 1..)?.len() - sent.get(i + 1..)?.trim_start().len())..s.end,
-            );
+        if split {
+            splits.push(i);
         }
     }
-    None
+    // The text between two byte offsets of `sent`, trimmed, and its range in `text`.
+    let part = |a: usize, b: usize| -> Option<(&str, Range<usize>)> {
+        let raw = sent.get(a..b)?;
+        let lead = raw.len() - raw.trim_start().len();
+        let t = raw.trim();
+        Some((t, s.start + a + lead..s.start + a + lead + t.len()))
+    };
+    // A directive after a task part (up to the next task part, if any) goes; failing that,
+    // the longest directive head before a task ("... 떨려 ㅠ 제발 잘 좀 부탁해" before "하루 한
+    // 시간씩 ... 짜 줘.").
+    let mut head_cut = None;
+    let mut tail_cut = None;
+    for (k, &i) in splits.iter().enumerate() {
+        let (Some((head, hr)), Some((tail, tr))) = (part(0, i), part(i + 1, sent.len())) else {
+            continue;
+        };
+        let (ph, pt) = (model.probability(head), model.probability(tail));
+        if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
+            head_cut = Some(HangulCut::Part(hr));
+            continue;
+        }
+        if tail_cut.is_none()
+            && head_cut.is_none()
+            && pt >= SENTENCE_THRESHOLD
+            && ph < TASK_CLAUSE
+            && !asks_for_output(tail)
+        {
+            // The tail may run into a task of its own.
+            for &j in splits.get(k + 1..).unwrap_or(&[]) {
+                let (Some((mid, mr)), Some((rest, _))) = (part(i + 1, j), part(j + 1, sent.len())) else {
+                    continue;
+                };
+                if substantial(rest) && model.probability(rest) < TASK_CLAUSE {
+                    tail_cut = Some(
+                        if model.probability(mid) >= SENTENCE_THRESHOLD && !asks_for_output(mid) {
+                            HangulCut::Part(mr)
+                        } else {
+                            HangulCut::Keep
+                        },
+                    );
+                    break;
+                }
+            }
+            tail_cut.get_or_insert(HangulCut::Part(tr));
+        }
+    }
+    tail_cut.or(head_cut).unwrap_or(HangulCut::Whole)
 }
 
 /// "Step by step" describing the answer, not the thinking (see [`guards::steps_deliverable`]);
@@ -633,8 +783,8 @@ mod tests {
             ("You are a helpful assistant. Translate to German: cat", "Translate to German: cat", &["You are a helpful assistant."]),
             ("You are a world-class expert problem solver. Fix the bug.", "Fix the bug.", &["You are a world-class expert problem solver."]),
             ("Read the contract below, think step by step, and list the risks.", "Read the contract below, and list the risks.", &["think step by step"]),
-            ("Please think step by step and show your work, then give the final answer as a number.", "give the final answer as a number.", &["Please think step by step", "show your work"]),
-            ("Think step by step, then give the answer.", "give the answer.", &["Think step by step"]),
+            ("Please think step by step and show your work, then give the final answer as a number.", "then give the final answer as a number.", &["Please think step by step", "show your work"]),
+            ("Think step by step, then give the answer.", "then give the answer.", &["Think step by step"]),
             ("1. Think step by step.\n2. Output JSON.", "2. Output JSON.", &["1. Think step by step."]),
             ("Let's work this out in a step by step way to be sure we have the right answer.", "", &["Let's work this out in a step by step way to be sure we have the right answer."]),
             ("Please reason step by step, and put your final answer within \\boxed{}.", "and put your final answer within \\boxed{}.", &["Please reason step by step"]),
@@ -659,7 +809,7 @@ mod tests {
             ("Work through the exercises in chapter 3.", "Work through the exercises in chapter 3.", &[]),
             ("Rethink the step-by-step rollout plan we drafted for the Berlin office.", "Rethink the step-by-step rollout plan we drafted for the Berlin office.", &[]),
             ("Think carefully about edge cases such as empty input.", "Think carefully about edge cases such as empty input.", &[]),
-            ("Think step by step, then answer in exactly 3 words.", "answer in exactly 3 words.", &["Think step by step"]),
+            ("Think step by step, then answer in exactly 3 words.", "then answer in exactly 3 words.", &["Think step by step"]),
             ("The report says: think step by step 42 times.", "The report says: think step by step 42 times.", &[]),
             ("You are a helpful assistant for Acme Bank customers.", "You are a helpful assistant for Acme Bank customers.", &[]),
         ]);
@@ -668,6 +818,8 @@ mod tests {
     #[test]
     fn korean() {
         run(&[
+            ("200자 이내로 찬반을 정해서 답해.", "200자 이내로 찬반을 정해서 답해.", &[]),
+            ("표 하나로 입장을 정리해서 답해.", "표 하나로 입장을 정리해서 답해.", &[]),
             ("단계별로 생각해 보세요.", "", &["단계별로 생각해 보세요."]),
             ("차근차근 생각해 봐. 2+2는?", "2+2는?", &["차근차근 생각해 봐."]),
             ("한 단계씩 생각하세요. 답은 숫자로만 쓰세요.", "답은 숫자로만 쓰세요.", &["한 단계씩 생각하세요."]),
@@ -724,6 +876,7 @@ mod tests {
     fn french() {
         run(&[
             ("Réfléchis étape par étape.", "", &["Réfléchis étape par étape."]),
+            ("Réfléchis étape par étape, puis donne le total des ventes.", "puis donne le total des ventes.", &["Réfléchis étape par étape"]),
             ("Réfléchissons étape par étape. Quelle est la capitale ?", "Quelle est la capitale ?", &["Réfléchissons étape par étape."]),
             ("Traduis ce texte, et réfléchis étape par étape.", "Traduis ce texte.", &["réfléchis étape par étape"]),
             ("Rédige un guide étape par étape.", "Rédige un guide étape par étape.", &[]),
@@ -735,6 +888,7 @@ mod tests {
     #[test]
     fn german() {
         run(&[
+            ("Nummerierte Schritte und zum Schluss ein Hinweis, was zu tun ist, wenn das WLAN nicht geht.", "Nummerierte Schritte und zum Schluss ein Hinweis, was zu tun ist, wenn das WLAN nicht geht.", &[]),
             ("Denke Schritt für Schritt nach.", "", &["Denke Schritt für Schritt nach."]),
             ("Lass uns Schritt für Schritt denken. Was ist 9*9?", "Was ist 9*9?", &["Lass uns Schritt für Schritt denken."]),
             ("Fasse den Text zusammen und denke Schritt für Schritt nach.", "Fasse den Text zusammen.", &["denke Schritt für Schritt nach"]),
@@ -789,6 +943,45 @@ mod recall_rules {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod hangul_split_tests {
+    /// "하루" (a day) and "하나" (one) after a final ending open the task; they continue no verb
+    /// as "하" in "해 줘" does.
+    #[test]
+    fn a_day_and_one_open_the_task() {
+        for (t, task) in [
+            (
+                "이거 망치면 승진 끝이라 진짜 떨려 ㅠ 제발 잘 좀 부탁해 하루 한 시간씩 준비할 때 발표 연습 일정을 짜 줘.",
+                "하루 한 시간씩 준비할 때 발표 연습 일정을 짜 줘.",
+            ),
+            (
+                "이번 달에 못 끝내면 계약 끝이라 너무 초조해 ㅠ 제발 부탁해 하나씩 처리할 수 있게 남은 작업 목록을 정리해 줘.",
+                "하나씩 처리할 수 있게 남은 작업 목록을 정리해 줘.",
+            ),
+        ] {
+            let out = super::strip(t).unwrap();
+            assert_eq!(out.text.trim(), task, "{t}: {:?}", out.removed);
+        }
+    }
+
+    /// A directive between a fact and a task, with no full stops, goes alone.
+    #[test]
+    fn directive_between_fact_and_task_goes_alone() {
+        for (t, kept) in [
+            (
+                "지금 점수는 640점이야 제발 잘 좀 부탁해 ㅠㅠ 진짜 중요해 하루 2시간씩 할 때 주간 계획을 짜 줘.",
+                ["지금 점수는 640점이야", "하루 2시간씩 할 때 주간 계획을 짜 줘."],
+            ),
+            (
+                "다음 주에 이사해 제발 꼼꼼히 부탁해 진짜 급해 ㅠ 하나씩 체크할 이삿짐 목록을 만들어 줘.",
+                ["다음 주에 이사해", "하나씩 체크할 이삿짐 목록을 만들어 줘."],
+            ),
+        ] {
+            let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
+            for k in kept {
+                assert!(out.contains(k), "{t}: {out}");
+            }
+        }
+    }
+
     #[test]
     fn directive_half_goes() {
         let t = "보고서를 요약해 줘. 진짜 잘 부탁해 ㅠㅠ 이번엔 꼭 성공해야 돼 표 형식으로.";

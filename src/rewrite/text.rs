@@ -324,7 +324,18 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
                 let head = t.get(..t.len() - digits).unwrap_or("").trim_end();
                 (1..=3).contains(&digits) && (head.is_empty() || head.ends_with(':') || ordinal_context(head))
             });
+        // A full stop (or a run of them) standing alone after a space is a word: "COPY . .",
+        // "rsync -a . /srv".
+        let lone_dot = c == '.'
+            && text
+                .get(..term_at)
+                .and_then(|h| h.chars().next_back())
+                .is_some_and(char::is_whitespace)
+            && text
+                .get(term_at..end)
+                .is_some_and(|t| t.chars().all(|d| d == '.'));
         if marker
+            || lone_dot
             || c == '.'
                 && start
                     .and_then(|s| text.get(s..term_at))
@@ -708,6 +719,9 @@ mod tests {
             ("Ask Jane Then. Ok", &["Ask Jane Then.", "Ok"]),
             ("慢慢来哦～用一个例子。", &["慢慢来哦～", "用一个例子。"]),
             ("周一〜周五。", &["周一〜周五。"]),
+            // A full stop standing alone between spaces is a word ("rsync -a . /srv"), no end.
+            ("Ich kopiere mit cp -r . /backup alles. Gut.", &["Ich kopiere mit cp -r . /backup alles.", "Gut."]),
+            ("最初に git add . を実行しています。次に", &["最初に git add . を実行しています。", "次に"]),
         ];
         for (text, want) in cases {
             assert_eq!(

@@ -66,6 +66,8 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Weight of a clause row (taken from a task sentence) relative to a sentence row.
     pub clause_weight: f32,
+    /// Fits averaged into the model, each over its own shuffle order (see [`train`]).
+    pub runs: u32,
 }
 
 impl Default for TrainOptions {
@@ -77,6 +79,7 @@ impl Default for TrainOptions {
             l2: 1e-5,
             seed: 20_251_207,
             clause_weight: 0.5,
+            runs: 1,
         }
     }
 }
@@ -142,6 +145,12 @@ fn rows(sentences: &[LabelledSentence], opts: &TrainOptions) -> Vec<Row> {
 }
 
 /// Trains the detector. Deterministic for a given input order and options.
+///
+/// With `runs` above 1 the model is the mean of that many fits, each over its own shuffle
+/// order (seeds `seed`, `seed + 1`, ...): one fit's weights depend on the order in which it
+/// met the rows (the same sentences in another file order move single scores by 0.1-0.3),
+/// and the mean of several fits depends far less on it. The mean of linear models is one
+/// linear model: scoring costs the same.
 pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorModel {
     let mut model = DetectorModel::zeros(opts.bits);
     let opts = TrainOptions {
@@ -149,10 +158,28 @@ pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorMod
         ..opts.clone()
     };
     let data = rows(sentences, &opts);
-    let w = &mut model.weights;
+    let runs = opts.runs.max(1);
+    let mut sum = vec![0f32; model.weights.len()];
+    for run in 0..runs {
+        let w = fit(&data, &opts, opts.seed.wrapping_add(u64::from(run)), sum.len());
+        for (s, x) in sum.iter_mut().zip(w) {
+            *s += x;
+        }
+    }
+    let n = runs as f32;
+    for (m, s) in model.weights.iter_mut().zip(sum) {
+        *m = s / n;
+    }
+    model
+}
+
+/// One AdaGrad fit of `len` weights over `data`, shuffled with `seed`.
+fn fit(data: &[Row], opts: &TrainOptions, seed: u64, len: usize) -> Vec<f32> {
+    let mut weights = vec![0f32; len];
+    let w = &mut weights;
     let mut g2 = vec![0f32; w.len()];
     let mut order: Vec<usize> = (0..data.len()).collect();
-    let mut rng = Rng(opts.seed | 1);
+    let mut rng = Rng(seed | 1);
     for epoch in 0..opts.epochs {
         rng.shuffle(&mut order);
         let lr = opts.learning_rate / (1.0 + 0.05 * epoch as f32);
@@ -175,7 +202,7 @@ pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorMod
             }
         }
     }
-    model
+    weights
 }
 
 #[cfg(test)]
@@ -206,6 +233,45 @@ mod tests {
             m.to_bytes() == SHIPPED,
             "retrain config/rewrite.bin (see the doc comment)"
         );
+    }
+
+    /// Several runs give the mean of the single fits, one per seed.
+    #[test]
+    fn runs_average_the_fits_of_consecutive_seeds() {
+        let s = parse_sentences(
+            "{\"text\":\"Think step by step.\",\"label\":\"directive\"}\n{\"text\":\"Sum 2 and 3.\",\"label\":\"task\"}\n{\"text\":\"Take a deep breath.\",\"label\":\"directive\"}\n{\"text\":\"List the capitals of Europe.\",\"label\":\"task\"}",
+        )
+        .unwrap();
+        let one = |seed| {
+            train(
+                &s,
+                &TrainOptions {
+                    bits: 10,
+                    epochs: 3,
+                    seed,
+                    ..TrainOptions::default()
+                },
+            )
+        };
+        let three = train(
+            &s,
+            &TrainOptions {
+                bits: 10,
+                epochs: 3,
+                runs: 3,
+                ..TrainOptions::default()
+            },
+        );
+        let seed = TrainOptions::default().seed;
+        let fits = [one(seed), one(seed + 1), one(seed + 2)];
+        assert_ne!(
+            fits[0].weights, fits[1].weights,
+            "seeds must give different orders"
+        );
+        for (i, w) in three.weights.iter().enumerate() {
+            let mean = fits.iter().map(|m| m.weights[i]).sum::<f32>() / 3.0;
+            assert!((w - mean).abs() < 1e-6, "weight {i}: {w} vs {mean}");
+        }
     }
 
     #[test]
