@@ -324,16 +324,19 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
                 let head = t.get(..t.len() - digits).unwrap_or("").trim_end();
                 (1..=3).contains(&digits) && (head.is_empty() || head.ends_with(':') || ordinal_context(head))
             });
-        // A full stop (or a run of them) standing alone after a space is a word: "COPY . .",
-        // "rsync -a . /srv".
+        // A single full stop standing alone after a space is a word ("COPY . .", "rsync -a .
+        // /srv") unless a capital follows it ("Breathe . Which is ..."); a spaced run of them
+        // (" ...") ends the sentence like any other.
         let lone_dot = c == '.'
             && text
                 .get(..term_at)
                 .and_then(|h| h.chars().next_back())
                 .is_some_and(char::is_whitespace)
+            && text.get(term_at..end) == Some(".")
             && text
-                .get(term_at..end)
-                .is_some_and(|t| t.chars().all(|d| d == '.'));
+                .get(end..)
+                .and_then(|r| r.trim_start().chars().next())
+                .is_some_and(|d| !d.is_uppercase());
         if marker
             || lone_dot
             || c == '.'
@@ -722,6 +725,11 @@ mod tests {
             // A full stop standing alone between spaces is a word ("rsync -a . /srv"), no end.
             ("Ich kopiere mit cp -r . /backup alles. Gut.", &["Ich kopiere mit cp -r . /backup alles.", "Gut."]),
             ("最初に git add . を実行しています。次に", &["最初に git add . を実行しています。", "次に"]),
+            ("Im Dockerfile steht COPY . . am Anfang. Gut.", &["Im Dockerfile steht COPY . . am Anfang.", "Gut."]),
+            // A spaced full stop or ellipsis before a capital still ends the sentence.
+            ("Relax for a second . Which bus goes to the zoo?", &["Relax for a second .", "Which bus goes to the zoo?"]),
+            ("Calm down first ... Where is the nearest bakery?", &["Calm down first ...", "Where is the nearest bakery?"]),
+            ("Slow down ... then list three rivers.", &["Slow down ...", "then list three rivers."]),
         ];
         for (text, want) in cases {
             assert_eq!(
