@@ -632,8 +632,9 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
         Some((t, s.start + a + lead..s.start + a + lead + t.len()))
     };
     // A directive after a task part (up to the next task part, if any) goes; failing that,
-    // the longest directive head before a task ("... 떨려 ㅠ 제발 잘 좀 부탁해" before "하루 한
-    // 시간씩 ... 짜 줘.").
+    // the shortest directive head before a task, extended over each next part only while that
+    // part scores as a directive itself ("... 떨려 ㅠ" + "제발 잘 좀 부탁해" before "하루 한
+    // 시간씩 ... 짜 줘."): a task part after the head never goes with it.
     let mut head_cut = None;
     let mut tail_cut = None;
     for (k, &i) in splits.iter().enumerate() {
@@ -642,8 +643,26 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
         };
         let (ph, pt) = (model.probability(head), model.probability(tail));
         if ph >= SENTENCE_THRESHOLD && pt < TASK_CLAUSE && !asks_for_output(head) {
-            head_cut = Some(HangulCut::Part(hr));
-            continue;
+            let mut cut = hr;
+            let mut from = i;
+            for &j in splits.get(k + 1..).unwrap_or(&[]) {
+                let (Some((next, _)), Some((whole, wr)), Some((rest, _))) =
+                    (part(from + 1, j), part(0, j), part(j + 1, sent.len()))
+                else {
+                    break;
+                };
+                if model.probability(next) < SENTENCE_THRESHOLD
+                    || asks_for_output(next)
+                    || asks_for_output(whole)
+                    || model.probability(rest) >= TASK_CLAUSE
+                {
+                    break;
+                }
+                cut = wr;
+                from = j;
+            }
+            head_cut = Some(HangulCut::Part(cut));
+            break;
         }
         if tail_cut.is_none()
             && head_cut.is_none()
@@ -979,6 +998,29 @@ mod hangul_split_tests {
             for k in kept {
                 assert!(out.contains(k), "{t}: {out}");
             }
+        }
+    }
+
+    /// The shortest directive head is cut, extended only over parts that score as directives
+    /// themselves: a task part after it never goes with it.
+    #[test]
+    fn a_task_part_after_the_head_stays() {
+        for (t, task) in [
+            (
+                "진짜 잘 부탁해 ㅠㅠ 이번 분기 매출 보고서를 요약해 줘 표 형식으로.",
+                "이번 분기 매출 보고서를 요약해 줘",
+            ),
+            (
+                "제발 꼼꼼히 부탁해 ㅠㅠ 지난주 회의록을 정리해 줘 항목별로.",
+                "지난주 회의록을 정리해 줘",
+            ),
+            (
+                "정말 잘 부탁해 ㅠ 우리 팀 이번 달 지출 내역을 분석해 줘 그래프로.",
+                "우리 팀 이번 달 지출 내역을 분석해 줘",
+            ),
+        ] {
+            let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
+            assert!(out.contains(task), "{t}: {out}");
         }
     }
 
