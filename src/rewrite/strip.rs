@@ -615,9 +615,13 @@ fn hangul_split(text: &str, s: &Range<usize>, model: &detect::DetectorModel) -> 
             && prev.is_some_and(|p| HANGUL_FINAL.contains(&p) || ('\u{3131}'..='\u{318E}').contains(&p))
             && sent.get(i + 1..).is_some_and(|r| {
                 r.chars().next().is_some_and(|n| is_cjk(n) && !HANGUL_AUX.contains(&n))
-                    // "하루" (a day) and "하나" (one) open a new phrase; they continue no verb.
-                    || r.starts_with("하루")
-                    || r.starts_with("하나")
+                    // "하루" (a day) and "하나" (one) open a new phrase before a noun-like
+                    // continuation ("하루 한 시간씩", "하나씩"); "고쳐야 하나요" continues the verb.
+                    || ["하루", "하나"].iter().any(|w| {
+                        r.strip_prefix(w)
+                            .and_then(|after| after.chars().next())
+                            .is_some_and(|n| matches!(n, '씩' | '도' | '만' | ' '))
+                    })
             });
         prev = Some(c);
         if split {
@@ -1021,6 +1025,23 @@ mod hangul_split_tests {
         ] {
             let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
             assert!(out.contains(task), "{t}: {out}");
+        }
+    }
+
+    /// "하나요" / "하루요" end a question ("고쳐야 하나요?"): no part opens there.
+    #[test]
+    fn a_question_ending_in_hana_stays_whole() {
+        for t in [
+            "제발 잘 부탁해 ㅠㅠ 이 코드에서 어디를 고쳐야 하나요?",
+            "진짜 급해 ㅠ 서버 로그는 얼마나 보관해야 하나요",
+        ] {
+            let sent = 0..t.len();
+            if let super::HangulCut::Part(r) = super::hangul_split(t, &sent, super::detect::model()) {
+                let cut = t.get(r.clone()).unwrap();
+                assert!(!t.get(r.end..).unwrap().trim().starts_with("하나"), "{t}: {cut}");
+            }
+            let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
+            assert!(out.contains("야 하나요"), "{t}: {out}");
         }
     }
 
