@@ -147,9 +147,10 @@ fn rows(sentences: &[LabelledSentence], opts: &TrainOptions) -> Vec<Row> {
 /// Trains the detector. Deterministic for a given input order and options.
 ///
 /// With `runs` above 1 the model is the mean of that many fits, each over its own shuffle
-/// order (seeds `seed`, `seed + 1`, ...): one fit's weights depend on the order in which it
-/// met the rows (the same sentences in another file order move single scores by 0.1-0.3),
-/// and the mean of several fits depends far less on it. The mean of linear models is one
+/// order (seeds `seed`, `seed + 2`, ...: a fit forces its seed's low bit to 1, so `seed + 1`
+/// would repeat a fit): one fit's weights depend on the order in which it met the rows (the
+/// same sentences in another file order move single scores by 0.1-0.3), and the mean of
+/// several fits depends far less on it. The mean of linear models is one
 /// linear model: scoring costs the same.
 pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorModel {
     let mut model = DetectorModel::zeros(opts.bits);
@@ -161,7 +162,7 @@ pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorMod
     let runs = opts.runs.max(1);
     let mut sum = vec![0f32; model.weights.len()];
     for run in 0..runs {
-        let w = fit(&data, &opts, opts.seed.wrapping_add(u64::from(run)), sum.len());
+        let w = fit(&data, &opts, opts.seed.wrapping_add(2 * u64::from(run)), sum.len());
         for (s, x) in sum.iter_mut().zip(w) {
             *s += x;
         }
@@ -235,42 +236,34 @@ mod tests {
         );
     }
 
-    /// Several runs give the mean of the single fits, one per seed.
+    /// Several runs give the mean of the single fits, one per seed (`seed`, `seed + 2`, ...),
+    /// and no two of eight runs' fits are the same fit.
     #[test]
-    fn runs_average_the_fits_of_consecutive_seeds() {
+    fn runs_average_distinct_fits() {
         let s = parse_sentences(
-            "{\"text\":\"Think step by step.\",\"label\":\"directive\"}\n{\"text\":\"Sum 2 and 3.\",\"label\":\"task\"}\n{\"text\":\"Take a deep breath.\",\"label\":\"directive\"}\n{\"text\":\"List the capitals of Europe.\",\"label\":\"task\"}",
+            "{\"text\":\"Think step by step.\",\"label\":\"directive\"}\n{\"text\":\"Sum 2 and 3.\",\"label\":\"task\"}\n{\"text\":\"Take a deep breath.\",\"label\":\"directive\"}\n{\"text\":\"List the capitals of Europe.\",\"label\":\"task\"}\n{\"text\":\"Reflect carefully before replying.\",\"label\":\"directive\"}\n{\"text\":\"Name three rivers in Spain.\",\"label\":\"task\"}",
         )
         .unwrap();
-        let one = |seed| {
-            train(
-                &s,
-                &TrainOptions {
-                    bits: 10,
-                    epochs: 3,
-                    seed,
-                    ..TrainOptions::default()
-                },
-            )
+        let opts = |seed, runs| TrainOptions {
+            bits: 10,
+            epochs: 3,
+            seed,
+            runs,
+            ..TrainOptions::default()
         };
-        let three = train(
-            &s,
-            &TrainOptions {
-                bits: 10,
-                epochs: 3,
-                runs: 3,
-                ..TrainOptions::default()
-            },
-        );
-        let seed = TrainOptions::default().seed;
-        let fits = [one(seed), one(seed + 1), one(seed + 2)];
-        assert_ne!(
-            fits[0].weights, fits[1].weights,
-            "seeds must give different orders"
-        );
-        for (i, w) in three.weights.iter().enumerate() {
-            let mean = fits.iter().map(|m| m.weights[i]).sum::<f32>() / 3.0;
-            assert!((w - mean).abs() < 1e-6, "weight {i}: {w} vs {mean}");
+        // The default seed is odd, as is the one an even seed's first fit uses.
+        for seed in [TrainOptions::default().seed, 1000] {
+            let fits: Vec<_> = (0..8u64).map(|r| train(&s, &opts(seed + 2 * r, 1))).collect();
+            for (i, a) in fits.iter().enumerate() {
+                for (j, b) in fits.iter().enumerate().skip(i + 1) {
+                    assert_ne!(a.weights, b.weights, "seed {seed}: runs {i} and {j} are the same fit");
+                }
+            }
+            let three = train(&s, &opts(seed, 3));
+            for (i, w) in three.weights.iter().enumerate() {
+                let mean = fits.iter().take(3).map(|m| m.weights[i]).sum::<f32>() / 3.0;
+                assert!((w - mean).abs() < 1e-6, "seed {seed}, weight {i}: {w} vs {mean}");
+            }
         }
     }
 
