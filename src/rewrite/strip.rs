@@ -218,15 +218,16 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             }
         }
         // So does a condition after a task clause ("..., was zu tun ist, wenn das WLAN nicht
-        // geht."), when it bears no sign of a directive (anchor, thinking verb, stakes, address
-        // to the model: "... et si je le rate je redouble" still goes).
+        // geht."), when it bears no sign of a directive (anchor, thinking verb, address to the
+        // model) and is not the user's own ("si je le rate je redouble", "if I fail it": stakes
+        // the detector may score a directive go as they would alone).
         for i in 1..kinds.len() {
             let prev_kept =
                 kinds.get(i - 1) == Some(&Cut::Keep) && scored.get(i - 1).is_some_and(|&(_, _, task)| task);
             let plain_condition = || {
-                cls.get(i)
-                    .and_then(|c| text.get(c.clone()))
-                    .is_some_and(|u| opens_with_subordinator(u) && !signals_directive(&Unit::new(u), None))
+                cls.get(i).and_then(|c| text.get(c.clone())).is_some_and(|u| {
+                    opens_with_subordinator(u) && !first_person_condition(u) && !signals_directive(&Unit::new(u), None)
+                })
             };
             if prev_kept && kinds.get(i) != Some(&Cut::Keep) && plain_condition() {
                 if let Some(k) = kinds.get_mut(i) {
@@ -404,6 +405,25 @@ fn opens_with_subordinator(clause: &str) -> bool {
                 .and_then(|r| r.chars().next())
                 .is_none_or(|c| !c.is_ascii_alphanumeric() || !w.is_ascii())
     })
+}
+
+/// Subjects in the first person that open a condition after its subordinator ("si je",
+/// "if I", "wenn ich", "si yo", "如果我", "만약 내가", "もし私が").
+const FIRST_PERSON: &[&str] = &[
+    "i ", "i'", "i’", "je ", "j'", "j’", "ich ", "yo ", "我", "내가", "제가", "私が", "私は", "僕が", "俺が",
+];
+
+/// The clause is a condition whose subject is the user ("si je le rate", "if I fail", "wenn
+/// ich", "如果我", "내가", "私が").
+fn first_person_condition(clause: &str) -> bool {
+    let t = clause.trim_start();
+    SUBORDINATORS.iter().any(|w| {
+        t.get(..w.len()).is_some_and(|head| head.eq_ignore_ascii_case(w))
+            && t.get(w.len()..).is_some_and(|rest| {
+                let rest = rest.trim_start().to_lowercase();
+                FIRST_PERSON.iter().any(|p| rest.starts_with(p))
+            })
+    }) || ["내가", "제가", "私が"].iter().any(|p| t.contains(p))
 }
 
 /// Sentence `s` ends with a colon and a protected span (code or a quote) follows it.
@@ -988,20 +1008,23 @@ mod hangul_split_tests {
     /// A directive between a fact and a task, with no full stops, goes alone.
     #[test]
     fn directive_between_fact_and_task_goes_alone() {
-        for (t, kept) in [
+        for (t, kept, directive) in [
             (
                 "지금 점수는 640점이야 제발 잘 좀 부탁해 ㅠㅠ 진짜 중요해 하루 2시간씩 할 때 주간 계획을 짜 줘.",
                 ["지금 점수는 640점이야", "하루 2시간씩 할 때 주간 계획을 짜 줘."],
+                "제발 잘 좀 부탁해",
             ),
             (
                 "다음 주에 이사해 제발 꼼꼼히 부탁해 진짜 급해 ㅠ 하나씩 체크할 이삿짐 목록을 만들어 줘.",
                 ["다음 주에 이사해", "하나씩 체크할 이삿짐 목록을 만들어 줘."],
+                "제발 꼼꼼히 부탁해",
             ),
         ] {
             let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
             for k in kept {
                 assert!(out.contains(k), "{t}: {out}");
             }
+            assert!(!out.contains(directive), "{t}: {out}");
         }
     }
 
@@ -1078,5 +1101,31 @@ mod output_guard_audit {
             }
         }
         assert!(held.is_empty(), "{held:#?}");
+    }
+}
+
+/// A condition after a task clause stays with it unless it is the user's own stakes.
+#[cfg(test)]
+mod condition_tests {
+    /// A first-person condition after a task ("..., si je la rate je perds ma bourse") is
+    /// stakes, not a condition of the task: the condition-after-a-task keep does not hold it.
+    #[test]
+    fn first_person_stakes_after_a_task_go() {
+        for (t, task, stakes) in [
+            (
+                "aide moi stp c'est mon dernier oral et si je le foire je perds mon année 😭 pourquoi le ciel est bleu ? réponds en 3 lignes.",
+                "pourquoi le ciel est bleu ? réponds en 3 lignes.",
+                "si je le foire",
+            ),
+            (
+                "ayúdame porfa es mi último examen y si yo suspendo pierdo la beca 😭 ¿por qué el cielo es azul? responde en 3 líneas.",
+                "¿por qué el cielo es azul? responde en 3 líneas.",
+                "si yo suspendo",
+            ),
+        ] {
+            let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
+            assert!(out.contains(task), "{t}: {out}");
+            assert!(!out.contains(stakes), "{t}: {out}");
+        }
     }
 }
