@@ -202,6 +202,12 @@ fn a_task_after_a_directive_clause_stays() {
             "各方面都考虑一下",
             "然后告诉我要不要买这辆车，以及预算大概多少。",
         ),
+        // "그 다음" (spaced) as "그다음".
+        (
+            "이사 날짜를 정해야 해. 단계별로 차근차근 생각해, 그 다음 어느 날이 좋은지 골라 줘.",
+            "단계별로 차근차근 생각해",
+            "그 다음 어느 날이 좋은지 골라 줘.",
+        ),
     ] {
         let out = strip(t).unwrap();
         assert_eq!(out.removed, [directive]);

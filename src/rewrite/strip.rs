@@ -353,7 +353,7 @@ fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -
 }
 
 /// [`THEN`] in scripts without spaces.
-const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음"];
+const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음", "그 다음"];
 
 /// Connectors of time that open the clause after a directive ("then", "puis", "dann").
 const THEN: &[&str] = &[
