@@ -18,6 +18,10 @@
 //! access log line), [`clock`] (UTC dates), [`reload`],
 //! [`server`] (accept loop, TLS, drain) and [`mock`] (the upstream simulator).
 
+// The release build's layout query of the server's nested async blocks (`app.rs`) is deeper
+// than the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod access;
 pub mod api;
 pub mod app;

@@ -150,6 +150,45 @@ fn training_reproduces_the_shipped_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `gearbox train --seed`: without it the trainer's default seed (which trains the shipped
+/// model); one seed gives one model file, another seed another.
+#[test]
+fn train_command_seed_option() {
+    let dir = std::env::temp_dir().join(format!("gearbox-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |seed: Option<&str>, name: &str| {
+        let out = dir.join(name);
+        let mut cmd = Command::new(BIN);
+        cmd.arg("train")
+            .arg("--data")
+            .arg(repo("data/router/holdout_final.jsonl"))
+            .args(["--hash-bits", "12", "--epochs", "2", "--out"])
+            .arg(&out);
+        if let Some(s) = seed {
+            cmd.args(["--seed", s]);
+        }
+        let status = cmd.output().unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        std::fs::read(&out).unwrap()
+    };
+    let default = run(None, "default.bin");
+    let explicit = run(
+        Some(&gearbox::classify::TrainOptions::default().seed.to_string()),
+        "explicit.bin",
+    );
+    let a = run(Some("1001"), "a.bin");
+    let again = run(Some("1001"), "again.bin");
+    let b = run(Some("2003"), "b.bin");
+    assert!(default == explicit, "no --seed is not the default seed");
+    assert!(a == again, "one seed, two models");
+    assert!(a != b && a != default, "two seeds, one model");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The shipped model's decisions on a fixed sample (data/router/pinned.jsonl, written by
 /// `scripts/router/pin.sh`) do not drift: a retrain that changes any of them must update the
 /// file in the same commit, so the change is visible in review.

@@ -33,6 +33,9 @@ pub struct TrainOptions {
     pub l2: f32,
     /// L2 penalty of the hashed n-gram and word weights (which can memorise phrasings).
     pub ngram_l2: f32,
+    /// Seeds the training shuffle, the head's initial weights and the calibration split
+    /// (`gearbox train --seed`). The shuffle's generator starts from `seed | 1`, so an even seed
+    /// and the odd one after it share the shuffle (not the rest): use odd seeds for distinct draws.
     pub seed: u64,
     /// One example in this many is held out to fit Platt scaling (0 disables calibration).
     pub calibration_every: u32,
@@ -494,6 +497,32 @@ mod tests {
         )
         .to_bytes();
         assert_ne!(a, c);
+    }
+
+    /// `seed` (`gearbox train --seed`) is the only source of variation: one seed always gives
+    /// the same model, two seeds give two models, also without the head (whose initial weights
+    /// are seeded), so the seed really moves the shuffle and the calibration split.
+    #[test]
+    fn one_seed_one_model_two_seeds_two_models() {
+        let data = small_set();
+        for dense in [true, false] {
+            let at = |seed: u64| {
+                train(
+                    &data,
+                    &TrainOptions {
+                        hash_bits: 12,
+                        epochs: 3,
+                        seed,
+                        dense,
+                        ..TrainOptions::default()
+                    },
+                )
+                .to_bytes()
+            };
+            assert_eq!(at(41), at(41), "dense {dense}");
+            assert_ne!(at(41), at(1_001), "dense {dense}");
+            assert_ne!(at(41), at(TrainOptions::default().seed), "dense {dense}");
+        }
     }
 
     #[test]

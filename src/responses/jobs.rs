@@ -720,14 +720,7 @@ mod tests {
     /// Jobs whose store's Redis tier takes connections and never answers (hung), with the
     /// Redis deadline `deadline`.
     async fn jobs_on_a_hung_redis(deadline: Duration) -> Jobs {
-        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = silent.local_addr().unwrap();
-        tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((s, _)) = silent.accept().await {
-                held.push(s);
-            }
-        });
+        let addr = crate::upstream::redis::hung_redis().await;
         let metrics = Metrics::new().unwrap();
         let redis = crate::upstream::redis::SharedRedis::new(
             &format!("redis://{addr}"),

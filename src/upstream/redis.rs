@@ -376,6 +376,22 @@ impl SharedRedis {
     }
 }
 
+/// The address of a "Redis" that takes connections and never answers (hung, or stopped), for
+/// the tests of what a deadline bounds (here and in `responses::jobs`).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn hung_redis() -> std::net::SocketAddr {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    addr
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -386,14 +402,7 @@ mod tests {
     /// one's connection attempt.
     #[tokio::test]
     async fn an_operation_with_its_connection_is_bounded_by_one_deadline() {
-        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = silent.local_addr().unwrap();
-        tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((s, _)) = silent.accept().await {
-                held.push(s);
-            }
-        });
+        let addr = hung_redis().await;
         let deadline = Duration::from_millis(100);
         let r = SharedRedis::new(
             &format!("redis://{addr}"),
