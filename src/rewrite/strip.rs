@@ -226,7 +226,9 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                 kinds.get(i - 1) == Some(&Cut::Keep) && scored.get(i - 1).is_some_and(|&(_, _, task)| task);
             let plain_condition = || {
                 cls.get(i).and_then(|c| text.get(c.clone())).is_some_and(|u| {
-                    opens_with_subordinator(u) && !first_person_condition(u) && !signals_directive(&Unit::new(u), None)
+                    opens_with_subordinator(u)
+                        && !first_person_condition(u)
+                        && !signals_directive(&Unit::new(u), None)
                 })
             };
             if prev_kept && kinds.get(i) != Some(&Cut::Keep) && plain_condition() {

@@ -162,7 +162,12 @@ pub fn train(sentences: &[LabelledSentence], opts: &TrainOptions) -> DetectorMod
     let runs = opts.runs.max(1);
     let mut sum = vec![0f32; model.weights.len()];
     for run in 0..runs {
-        let w = fit(&data, &opts, opts.seed.wrapping_add(2 * u64::from(run)), sum.len());
+        let w = fit(
+            &data,
+            &opts,
+            opts.seed.wrapping_add(2 * u64::from(run)),
+            sum.len(),
+        );
         for (s, x) in sum.iter_mut().zip(w) {
             *s += x;
         }
@@ -256,7 +261,10 @@ mod tests {
             let fits: Vec<_> = (0..8u64).map(|r| train(&s, &opts(seed + 2 * r, 1))).collect();
             for (i, a) in fits.iter().enumerate() {
                 for (j, b) in fits.iter().enumerate().skip(i + 1) {
-                    assert_ne!(a.weights, b.weights, "seed {seed}: runs {i} and {j} are the same fit");
+                    assert_ne!(
+                        a.weights, b.weights,
+                        "seed {seed}: runs {i} and {j} are the same fit"
+                    );
                 }
             }
             let three = train(&s, &opts(seed, 3));
