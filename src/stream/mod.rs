@@ -289,6 +289,11 @@ fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut
     }
 }
 
+/// The terminal events of a Responses stream that carry the whole response (its status and
+/// usage); an `error` event ends a stream without one.
+pub(crate) const RESPONSES_TERMINAL: [&str; 3] =
+    ["response.completed", "response.incomplete", "response.failed"];
+
 /// How a Responses stream ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ResponsesTerminal {
@@ -303,14 +308,8 @@ enum ResponsesTerminal {
 fn responses_terminal(data: &[u8]) -> Option<ResponsesTerminal> {
     // `"error"` is also a key (`"error":null` in every response object), so for it only a
     // `type` whose value it is counts.
-    let named = [
-        &b"\"response.completed\""[..],
-        b"\"response.incomplete\"",
-        b"\"response.failed\"",
-    ]
-    .iter()
-    .any(|t| contains(data, t))
-        || type_value_is(data, b"\"error\"");
+    let named =
+        RESPONSES_TERMINAL.iter().any(|t| contains(data, t.as_bytes())) || type_value_is(data, b"\"error\"");
     if !named {
         return None;
     }

@@ -166,9 +166,6 @@ impl<B> HoldTerminal<B> {
     }
 }
 
-/// The terminal events of a Responses stream that carry the whole response.
-const TERMINAL: [&str; 3] = ["response.completed", "response.incomplete", "response.failed"];
-
 /// The `response` of a terminal event (`response.completed`, `.incomplete` or `.failed`)
 /// among the complete events of `buf` (which keeps only its last, partial event).
 pub(crate) fn terminal_in(buf: &mut Vec<u8>) -> Option<Value> {
@@ -179,7 +176,7 @@ pub(crate) fn terminal_in(buf: &mut Vec<u8>) -> Option<Value> {
             continue;
         };
         // Only events that name a terminal type anywhere are parsed.
-        let named = TERMINAL
+        let named = super::RESPONSES_TERMINAL
             .iter()
             .any(|t| d.windows(t.len()).any(|w| w == t.as_bytes()));
         if !named {
@@ -188,7 +185,7 @@ pub(crate) fn terminal_in(buf: &mut Vec<u8>) -> Option<Value> {
         if let Ok(mut v) = serde_json::from_slice::<Value>(&d) {
             if v.get("type")
                 .and_then(Value::as_str)
-                .is_some_and(|t| TERMINAL.contains(&t))
+                .is_some_and(|t| super::RESPONSES_TERMINAL.contains(&t))
             {
                 found = v.get_mut("response").map(Value::take);
             }
