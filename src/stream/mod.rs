@@ -655,6 +655,18 @@ mod tests {
         }
     }
 
+    /// One event's data observed on a Responses stream: the summary, and whether it ended it.
+    fn observe_responses(data: &str) -> (StreamSummary, bool) {
+        let (mut summary, mut done) = (StreamSummary::default(), false);
+        observe_data(
+            Some(data.as_bytes()),
+            &mut summary,
+            &mut done,
+            StreamEnd::ResponsesTerminal,
+        );
+        (summary, done)
+    }
+
     /// A Responses stream's usage is that of its terminal event, whichever it is and however
     /// its JSON is spaced; an `error` event ends the stream without usage.
     #[test]
@@ -685,13 +697,7 @@ mod tests {
             ),
         ];
         for (data, want) in cases {
-            let (mut summary, mut done) = (StreamSummary::default(), false);
-            observe_data(
-                Some(data.as_bytes()),
-                &mut summary,
-                &mut done,
-                StreamEnd::ResponsesTerminal,
-            );
+            let (summary, done) = observe_responses(&data);
             assert!(done, "{data}");
             assert_eq!(summary.usage.map(|u| u.completion_tokens), want, "{data}");
         }
@@ -700,13 +706,7 @@ mod tests {
             r#"{"type":"response.created","response":{"error":null,"usage":null}}"#,
             r#"{"type":"response.output_text.delta","delta":"\"response.completed\" \"type\":\"error\""}"#,
         ] {
-            let (mut summary, mut done) = (StreamSummary::default(), false);
-            observe_data(
-                Some(data.as_bytes()),
-                &mut summary,
-                &mut done,
-                StreamEnd::ResponsesTerminal,
-            );
+            let (_, done) = observe_responses(data);
             assert!(!done, "{data}");
         }
     }
