@@ -737,6 +737,60 @@ async fn a_stream_ending_incomplete_is_stored_and_continued() {
     }
 }
 
+/// A streamed continuation names the client's `previous_response_id` in every response object
+/// of its events and in the stored response, in both dialects (before, a relayed stream showed
+/// `null`, the upstream having been sent the conversation instead of the id; a non-streamed
+/// relay already named it).
+#[tokio::test]
+async fn a_streamed_continuation_names_its_previous_response_in_both_dialects() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        let first = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "input": "Name a colour"}),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{model}: {}", first.text());
+        let prev = first.json()["id"].as_str().unwrap().to_string();
+        let body = json!({"model": model, "input": "Another one", "stream": true,
+            "previous_response_id": prev});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let events = events_of(&r.text());
+        let with_response: Vec<&Value> = events.iter().filter(|e| e.get("response").is_some()).collect();
+        let types: Vec<&str> = with_response
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            ["response.created", "response.in_progress", "response.completed"],
+            "{model}"
+        );
+        for e in &with_response {
+            assert_eq!(
+                e["response"]["previous_response_id"],
+                prev.as_str(),
+                "{model}: {e}"
+            );
+        }
+        // The other events are relayed as they were, in order.
+        assert_eq!(
+            seqs(&events),
+            (0..events.len() as u64).collect::<Vec<_>>(),
+            "{model}"
+        );
+        let id = events.last().unwrap()["response"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let got = get(&gw.url(&format!("/v1/responses/{id}"))).await;
+        assert_eq!(got.status, 200, "{model}: {}", got.text());
+        assert_eq!(got.json()["previous_response_id"], prev.as_str(), "{model}");
+    }
+}
+
 // ---- Background mode (`background: true`) ----
 
 async fn submit_background(gw: &Running, model: &str) -> Value {

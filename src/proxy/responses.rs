@@ -24,7 +24,7 @@ use crate::responses::{
     Strictness, TranslateError,
 };
 use crate::state::{AppState, Team};
-use crate::stream::responses::{HoldTerminal, OnDone, ResponsesSse};
+use crate::stream::responses::{HoldTerminal, NamePrevious, OnDone, ResponsesSse};
 use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
 use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::Endpoint;
@@ -703,6 +703,12 @@ async fn via_responses<'a>(
     if stream && response.response.status().is_success() {
         let tap = Box::new(CompletedTap(Some(accounting)));
         let resp = call::stream(ctx, response, &served_by, vec![tap], Framing::Responses)?;
+        // The events name the client's previous response, as a whole answer does (below), and
+        // so does the response stored from the terminal event.
+        let resp = match previous {
+            Some(p) => resp.map(|b| h::boxed(NamePrevious::new(b, p))),
+            None => resp,
+        };
         return Ok(match keep {
             // Stored before the client gets the terminal event (`response.completed`,
             // `.incomplete` or `.failed`: whatever the response's status, as when not streamed).

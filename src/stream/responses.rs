@@ -244,6 +244,102 @@ where
     }
 }
 
+pin_project! {
+    /// A relayed Responses stream whose response objects (`response.created`, `.in_progress`,
+    /// the terminal event's, ...) name the client's `previous_response_id`: the gateway sent
+    /// the upstream the whole conversation instead of that id, so the upstream's objects say
+    /// `null`, and the client is shown the id it sent, as in a non-streamed relay. Events
+    /// without a response object pass through untouched; only a partial event is held.
+    pub struct NamePrevious<B> {
+        #[pin]
+        inner: B,
+        previous: Value,
+        buf: Vec<u8>,
+    }
+}
+
+impl<B> NamePrevious<B> {
+    pub fn new(inner: B, previous: Value) -> Self {
+        NamePrevious {
+            inner,
+            previous,
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// `event` (one complete event) with its response object's `previous_response_id` set to
+/// `previous`, or `None` when it has no response object (then it is relayed as it came).
+/// Only events that have a `"response"` key (JSON spacing tolerated) are parsed.
+fn with_previous(event: &[u8], previous: &Value) -> Option<Vec<u8>> {
+    let d = event_data_ref(event)?;
+    memchr::memmem::find(&d, b"\"response\"")?;
+    let mut v: Value = serde_json::from_slice(&d).ok()?;
+    let Some(Value::Object(r)) = v.get_mut("response") else {
+        return None;
+    };
+    r.insert("previous_response_id".into(), previous.clone());
+    let mut out = Vec::with_capacity(event.len() + 64);
+    // The event's other lines (`event:`, `id:`) as they came, then its data on one line.
+    for line in event.split(|&b| b == b'\n') {
+        let bare = line.strip_suffix(b"\r").unwrap_or(line);
+        if bare.is_empty() || bare.starts_with(b"data:") {
+            continue;
+        }
+        out.extend_from_slice(bare);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(v.to_string().as_bytes());
+    out.extend_from_slice(b"\n\n");
+    Some(out)
+}
+
+impl<B> Body for NamePrevious<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let mut this = self.project();
+        loop {
+            match this.inner.as_mut().poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Some(data) = frame.data_ref() else {
+                        return Poll::Ready(Some(Ok(frame)));
+                    };
+                    this.buf.extend_from_slice(data);
+                    let mut out = Vec::with_capacity(this.buf.len());
+                    let mut at = 0;
+                    while let Some(n) = this.buf.get(at..).and_then(find_event_end) {
+                        let event = this.buf.get(at..at + n).unwrap_or_default();
+                        match with_previous(event, this.previous) {
+                            Some(named) => out.extend_from_slice(&named),
+                            None => out.extend_from_slice(event),
+                        }
+                        at += n;
+                    }
+                    this.buf.drain(..at);
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                    }
+                }
+                Poll::Ready(None) if !this.buf.is_empty() => {
+                    // A partial last event goes out as it came (the relay ended the stream).
+                    let rest = std::mem::take(this.buf);
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(rest)))));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -276,6 +372,29 @@ mod tests {
         assert!(terminal_in(&mut buf).is_none());
         // The partial event is kept for the next frame.
         assert_eq!(buf, b"data: {\"type\":\"response.completed\",\"resp");
+    }
+
+    /// Response objects get the previous id whatever the framing (an event split over frames,
+    /// JSON spacing); other events, even ones whose text mentions a response, pass unchanged.
+    #[tokio::test]
+    async fn response_objects_name_the_previous_response() {
+        let (tx, inner) = ChannelBody::new(8);
+        let mut body = NamePrevious::new(inner, Value::String("resp_prev".into()));
+        let created = "event: response.created\ndata: {\"type\": \"response.created\", \"response\": {\"id\":\"resp_2\",\"previous_response_id\":null}}\n\n";
+        let delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"the \\\"response\\\": x\"}\n\n";
+        let (a, b) = created.split_at(30);
+        tx.send(Ok(Bytes::from(a))).await.unwrap();
+        tx.send(Ok(Bytes::from(b))).await.unwrap();
+        tx.send(Ok(Bytes::from(delta))).await.unwrap();
+        drop(tx);
+        let out = body.collect().await.unwrap().to_bytes();
+        let text = std::str::from_utf8(&out).unwrap();
+        let (first, rest) = text.split_once("\n\n").unwrap();
+        assert!(first.starts_with("event: response.created\ndata: "), "{first}");
+        let v: Value = serde_json::from_str(first.split_once("data: ").unwrap().1).unwrap();
+        assert_eq!(v["response"]["previous_response_id"], "resp_prev");
+        assert_eq!(v["response"]["id"], "resp_2");
+        assert_eq!(rest, delta);
     }
 
     /// The frame with `response.completed` reaches the client only after `on_done`'s future
