@@ -511,7 +511,11 @@ async fn a_routed_streaming_request_is_one_trace_with_every_stage_and_the_stream
         spans.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
     let stream = one(&spans, "gearbox.stream");
-    assert!(attr(stream, "gearbox.stream.events").as_i64().unwrap() >= 2);
+    // The events this client received (its `[DONE]` included), not the usage-only chunk the
+    // gateway asked for on its own and kept from it.
+    let received = sse_data(&r.text()).len() as i64;
+    assert!(received >= 2);
+    assert_eq!(attr(stream, "gearbox.stream.events"), received);
     assert!(
         attr(stream, "gearbox.stream.time_to_first_event_ms")
             .as_f64()
@@ -850,4 +854,34 @@ async fn a_relayed_responses_stream_span_has_the_usage_of_response_completed() {
     assert_eq!(attr(stream, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
     // The same usage settled the accounting (the server span has it from there).
     assert_eq!(attr(srv, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
+}
+
+/// A Responses stream translated from a chat upstream: the stream span counts the Responses
+/// events the client received (`response.created` ... `response.completed`), not the chat
+/// chunks the upstream sent (before, it reported those), and stays open until the last one.
+#[tokio::test]
+async fn a_translated_responses_stream_span_counts_the_events_the_client_received() {
+    pipeline();
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(mock.addr, "")).await;
+    let (tp, tid, _) = client_context();
+    let body = json!({"model": "gpt-4o-mini", "input": "Name three rivers", "stream": true});
+    let r = traced_post(&gw.url("/v1/responses"), &body, &tp).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let events: Vec<Value> = sse_data(&r.text())
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(events.first().unwrap()["type"], "response.created");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.completed");
+
+    let spans = trace(&tid, |s| has_server(s) && !named(s, "gearbox.stream").is_empty()).await;
+    let srv = server(&spans);
+    let stream = one(&spans, "gearbox.stream");
+    assert_child(stream, srv);
+    assert_eq!(attr(stream, "gearbox.stream.outcome"), "completed");
+    assert_eq!(attr(stream, "gearbox.stream.events"), events.len() as i64);
+    let usage = &last["response"]["usage"];
+    assert_eq!(attr(stream, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
 }

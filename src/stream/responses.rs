@@ -38,6 +38,20 @@ pin_project! {
         // `on_done`'s future, and the events held until it finishes.
         pending: Option<Done>,
         held: Vec<u8>,
+        // The events handed to the client so far, recorded as `gearbox.stream.events` on the
+        // stream's span (when traced) once the body is done: the client receives these, not
+        // the chat chunks the relay counted.
+        sent: u64,
+        span: Option<tracing::Span>,
+    }
+
+    impl<B> PinnedDrop for ResponsesSse<B> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(span) = this.span.take() {
+                span.record("gearbox.stream.events", crate::telemetry::int(*this.sent));
+            }
+        }
     }
 }
 
@@ -52,8 +66,27 @@ impl<B> ResponsesSse<B> {
             on_done,
             pending: None,
             held: Vec::new(),
+            sent: 0,
+            span: None,
         }
     }
+
+    /// Report the events the client received to `span` (the stream's span, kept open until
+    /// this body is done).
+    pub fn reporting_to(mut self, span: Option<tracing::Span>) -> Self {
+        self.span = span;
+        self
+    }
+}
+
+/// A frame of translated events, counted as handed to the client.
+fn handed<E>(
+    out: Vec<u8>,
+    sent: &mut u64,
+    translator: &StreamTranslator,
+) -> Poll<Option<Result<Frame<Bytes>, E>>> {
+    *sent = translator.events();
+    Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
 }
 
 impl<B> Body for ResponsesSse<B>
@@ -85,7 +118,7 @@ where
                 return if out.is_empty() {
                     Poll::Ready(None)
                 } else {
-                    Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
+                    handed(out, this.sent, this.translator)
                 };
             }
             match this.inner.as_mut().poll_frame(cx) {
@@ -120,7 +153,7 @@ where
                         }
                     }
                     if !out.is_empty() {
-                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                        return handed(out, this.sent, this.translator);
                     }
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
@@ -131,7 +164,7 @@ where
                     return if out.is_empty() {
                         Poll::Pending
                     } else {
-                        Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
+                        handed(out, this.sent, this.translator)
                     };
                 }
             }
@@ -379,7 +412,7 @@ mod tests {
     #[tokio::test]
     async fn response_objects_name_the_previous_response() {
         let (tx, inner) = ChannelBody::new(8);
-        let mut body = NamePrevious::new(inner, Value::String("resp_prev".into()));
+        let body = NamePrevious::new(inner, Value::String("resp_prev".into()));
         let created = "event: response.created\ndata: {\"type\": \"response.created\", \"response\": {\"id\":\"resp_2\",\"previous_response_id\":null}}\n\n";
         let delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"the \\\"response\\\": x\"}\n\n";
         let (a, b) = created.split_at(30);
