@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import urllib.request
@@ -40,6 +41,30 @@ class Stack:
         self.mock_root = f"http://{mock_addr}"
         self.resp_mock_url = f"http://{resp_mock_addr}/v1"
         self.resp_mock_root = f"http://{resp_mock_addr}"
+
+
+NODE_DIR = os.path.join(ROOT, "tests", "node")
+
+
+def run_node(case, model, base_url, key=KEY, env=None):
+    """tests/node/clients.mjs (the Vercel AI SDK) running CASE: its exit code and the JSON line
+    it printed."""
+    node = shutil.which("node")
+    assert node, "node is not installed (.ci/run installs nodejs)"
+    assert os.path.isdir(os.path.join(NODE_DIR, "node_modules", "ai")), (
+        "tests/node has no node_modules: run `npm ci --prefix tests/node` (scripts/test does)"
+    )
+    proc = subprocess.run(
+        [node, "clients.mjs", case, model],
+        cwd=NODE_DIR,
+        env={**os.environ, "GEARBOX_BASE_URL": base_url, "GEARBOX_KEY": key, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = proc.stdout.strip().splitlines()
+    assert lines, f"no output from node (exit {proc.returncode}): {proc.stderr}"
+    return proc.returncode, json.loads(lines[-1])
 
 
 def upstream_requests(mock_root):
