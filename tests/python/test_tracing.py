@@ -315,6 +315,8 @@ def test_a_sampled_responses_stream_is_one_trace_with_its_usage(traced, model):
         assert one(spans, stage).parent_span_id == srv.span_id, stage
     stream = one(spans, "gearbox.stream")
     assert attr(stream, "gearbox.stream.outcome") == "completed"
+    # The Responses events the SDK received, also when translated from chat chunks.
+    assert attr(stream, "gearbox.stream.events") == len(events)
     assert attr(stream, "gen_ai.usage.input_tokens") == final.usage.input_tokens
     assert attr(stream, "gen_ai.usage.output_tokens") == final.usage.output_tokens
     assert attr(srv, "gen_ai.usage.output_tokens") == final.usage.output_tokens
