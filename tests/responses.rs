@@ -13,22 +13,6 @@ use serde_json::{json, Value};
 
 const BETA: (&str, &str) = ("authorization", "Bearer beta-key");
 
-/// A second upstream, declared as speaking Responses, at `mock`.
-fn extra(mock: std::net::SocketAddr) -> String {
-    format!(
-        r#"
-[upstreams.mockr]
-base_url = "http://{mock}/v1"
-api = "responses"
-
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-kind = "chat"
-"#
-    )
-}
-
 /// A mock acting as a Chat-Completions-only server.
 fn chat_only(opts: MockOptions) -> MockOptions {
     MockOptions {
@@ -59,7 +43,11 @@ impl Stack {
 async fn setup_with(more: &str) -> Stack {
     let chat = start_mock(chat_only(MockOptions::default())).await;
     let resp = start_mock(MockOptions::default()).await;
-    let gw = start_gateway(&config_for(chat.addr, &format!("{}{more}", extra(resp.addr)))).await;
+    let gw = start_gateway(&config_for(
+        chat.addr,
+        &format!("{}{more}", responses_upstream(resp.addr)),
+    ))
+    .await;
     Stack { chat, resp, gw }
 }
 
@@ -91,7 +79,7 @@ async fn a_chat_only_mock_answers_404_on_responses_like_an_older_server() {
     assert_eq!(r.status, 200, "{}", r.text());
     // A gateway that declared it as speaking Responses gets the 404 relayed: the translation
     // (api = "chat") is what makes it usable.
-    let gw = start_gateway(&config_for(resp.addr, &extra(chat.addr))).await;
+    let gw = start_gateway(&config_for(resp.addr, &responses_upstream(chat.addr))).await;
     let r = post_json(
         &gw.url("/v1/responses"),
         &json!({"model": "r-mini", "input": "hi"}),

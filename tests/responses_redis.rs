@@ -60,16 +60,7 @@ async fn two_replicas_with(tag: &str, responses: &str) -> (Running, RedisServer,
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let extra = format!(
-        r#"
-[upstreams.mockr]
-base_url = "http://{m}/v1"
-api = "responses"
-
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-kind = "chat"
-
+        r#"{mockr}
 [redis]
 url = "{r}"
 timeout = "500ms"
@@ -77,7 +68,7 @@ timeout = "500ms"
 [responses]
 background_lease = "1s"
 {responses}"#,
-        m = mock.addr,
+        mockr = responses_upstream(mock.addr),
         r = redis.url()
     );
     let path = process_config(tag, mock.addr, &extra);
@@ -695,14 +686,6 @@ async fn job_records(redis: &RedisServer) -> Vec<(String, String, bool)> {
         ));
     }
     out
-}
-
-fn signal(pid: u32, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "kill {sig} {pid}");
 }
 
 /// A replica of `gearbox serve` with Redis at `redis` (job leases of 60 s: a record left

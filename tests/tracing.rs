@@ -581,7 +581,7 @@ async fn a_repaired_structured_answer_has_schema_and_repair_spans() {
 #[test]
 fn the_binary_exports_traces_only_when_tracing_is_on() {
     use std::io::BufRead;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -610,11 +610,7 @@ fn the_binary_exports_traces_only_when_tracing_is_on() {
             assert_eq!(r.header("traceparent").is_some(), enabled);
         });
         // SIGTERM: the gateway drains, then exports whatever is queued before it exits.
-        let ok = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        signal(child.id(), "-TERM");
         assert!(child.wait().unwrap().success());
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
         let access: Vec<Value> = lines
@@ -826,11 +822,7 @@ async fn a_passed_through_request_has_admission_and_an_upstream_span() {
 async fn a_relayed_responses_stream_span_has_the_usage_of_response_completed() {
     pipeline();
     let mock = start_mock(MockOptions::default()).await;
-    let extra = format!(
-        "[upstreams.mockr]\nbase_url = \"http://{}/v1\"\napi = \"responses\"\n[models.\"r-mini\"]\nupstream = \"mockr\"\nname = \"gpt-4o-mini\"\nkind = \"chat\"\n",
-        mock.addr
-    );
-    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let gw = start_gateway(&config_for(mock.addr, &responses_upstream(mock.addr))).await;
     let (tp, tid, _) = client_context();
     let body = json!({"model": "r-mini", "input": "Name three rivers", "stream": true});
     let r = traced_post(&gw.url("/v1/responses"), &body, &tp).await;

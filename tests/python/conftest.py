@@ -95,6 +95,34 @@ def dialect(request, stack):
     return Dialect("responses", "r-mini", stack.resp_mock_root)
 
 
+def gateway_config(mock_addr, resp_mock_addr):
+    """A gateway config on port 0 with key auth (team `sdk`, key KEY): `gpt-4o-mini` and `o3-mini`
+    (reasoning) on upstream `mock` (chat, `mock_addr`), `r-mini` on upstream `mockr`, which speaks
+    the Responses API (relayed, not translated) at `resp_mock_addr`. Tests append their sections."""
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    return f"""
+[server]
+listen = "127.0.0.1:0"
+[auth]
+mode = "keys"
+[upstreams.mock]
+base_url = "http://{mock_addr}/v1"
+[models."gpt-4o-mini"]
+upstream = "mock"
+[models."o3-mini"]
+upstream = "mock"
+kind = "reasoning"
+[upstreams.mockr]
+base_url = "http://{resp_mock_addr}/v1"
+api = "responses"
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+[[teams.sdk.keys]]
+sha256 = "{digest}"
+"""
+
+
 def _stop(procs):
     for p in procs:
         p.terminate()
@@ -110,28 +138,7 @@ def stack():
     # that predates the Responses API (`--chat-only`: /v1/responses is a 404).
     mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20", "--chat-only"])
     resp_mock, resp_mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20"])
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    cfg = f"""
-[server]
-listen = "127.0.0.1:0"
-[auth]
-mode = "keys"
-[upstreams.mock]
-base_url = "http://{mock_addr}/v1"
-[models."gpt-4o-mini"]
-upstream = "mock"
-[models."o3-mini"]
-upstream = "mock"
-kind = "reasoning"
-# A second mock that speaks the Responses API (relayed, not translated).
-[upstreams.mockr]
-base_url = "http://{resp_mock_addr}/v1"
-api = "responses"
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-[[teams.sdk.keys]]
-sha256 = "{digest}"
+    cfg = gateway_config(mock_addr, resp_mock_addr) + """
 # Files, batches, moderations and the rest of the surface go to the plain mock.
 [passthrough]
 upstream = "mock"

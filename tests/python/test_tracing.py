@@ -6,7 +6,6 @@ the export requests with the official OTLP protobuf definitions (`opentelemetry-
 
 Two gateways share the receiver and the mock: `sampled` (ratio 1.0) and `ratio0` (ratio 0.0);
 both follow the client's sampled flag (`parent_based`, the default)."""
-import hashlib
 import os
 import secrets
 import tempfile
@@ -19,7 +18,7 @@ from openai import OpenAI
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from conftest import KEY, _start, _stop, run_node, upstream_requests
+from conftest import KEY, _start, _stop, gateway_config, run_node, upstream_requests
 
 MESSAGES = [
     {"role": "system", "content": "You are terse."},
@@ -94,33 +93,13 @@ class Traced:
 def traced():
     receiver = Receiver()
     mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "200"])
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
     procs, paths, gateways = [mock], [], {}
     try:
         for name, ratio in [("sampled", "1.0"), ("ratio0", "0.0")]:
-            cfg = f"""
-[server]
-listen = "127.0.0.1:0"
-[auth]
-mode = "keys"
-[upstreams.mock]
-base_url = "http://{mock_addr}/v1"
-[models."gpt-4o-mini"]
-upstream = "mock"
-[models."o3-mini"]
-upstream = "mock"
-kind = "reasoning"
-# The same mock speaking the Responses API: Responses requests to `r-mini` are relayed.
-[upstreams.mockr]
-base_url = "http://{mock_addr}/v1"
-api = "responses"
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
+            # The same mock behind `mockr`, speaking the Responses API: `r-mini` is relayed.
+            cfg = gateway_config(mock_addr, mock_addr) + f"""
 [policy]
 routed_models = ["auto"]
-[[teams.sdk.keys]]
-sha256 = "{digest}"
 [tracing]
 enabled = true
 endpoint = "{receiver.url}"
