@@ -39,8 +39,8 @@ pin_project! {
         pending: Option<Done>,
         held: Vec<u8>,
         // The events handed to the client so far, recorded as `gearbox.stream.events` on the
-        // stream's span (when traced) once the body is done: the client receives these, not
-        // the chat chunks the relay counted.
+        // stream's span (when traced) once the body has ended or is dropped: the client
+        // receives these, not the chat chunks the relay counted.
         sent: u64,
         span: Option<tracing::Span>,
     }
@@ -48,10 +48,16 @@ pin_project! {
     impl<B> PinnedDrop for ResponsesSse<B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(span) = this.span.take() {
-                span.record("gearbox.stream.events", crate::telemetry::int(*this.sent));
-            }
+            report(this.span, *this.sent);
         }
+    }
+}
+
+/// Record the events handed to the client on the stream's span and let go of it: at the
+/// body's end (before the server span ends with it), or when a departing client drops it.
+fn report(span: &mut Option<tracing::Span>, sent: u64) {
+    if let Some(span) = span.take() {
+        span.record("gearbox.stream.events", crate::telemetry::int(sent));
     }
 }
 
@@ -116,6 +122,7 @@ where
             }
             if *this.ended {
                 return if out.is_empty() {
+                    report(this.span, *this.sent);
                     Poll::Ready(None)
                 } else {
                     handed(out, this.sent, this.translator)
