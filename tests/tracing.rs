@@ -46,11 +46,7 @@ impl Receiver {
         let (tx, rx) = std::sync::mpsc::channel();
         let (s, p) = (spans.clone(), posts.clone());
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
+            runtime().block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
                 loop {
@@ -124,6 +120,14 @@ impl Receiver {
     fn all(&self) -> Vec<Got> {
         self.spans.lock().unwrap().clone()
     }
+}
+
+/// A one-thread runtime, for the receiver's thread and the tests that run the binary.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// An attribute value as JSON (strings, integers, doubles, booleans).
@@ -582,10 +586,7 @@ async fn a_repaired_structured_answer_has_schema_and_repair_spans() {
 fn the_binary_exports_traces_only_when_tracing_is_on() {
     use std::io::BufRead;
     use std::process::Stdio;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let mock = rt.block_on(start_mock(MockOptions::default()));
     let receiver = Receiver::start();
     let serve = |enabled: bool| {
@@ -737,10 +738,7 @@ async fn an_unsampled_client_parent_is_not_exported() {
 #[test]
 fn an_unreachable_collector_fails_exports_but_never_requests() {
     use std::process::Stdio;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let mock = rt.block_on(start_mock(MockOptions::default()));
     // A port nothing listens on: bind one, note it, close it.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
