@@ -68,20 +68,7 @@ async fn upstream_401_and_403_bodies_are_not_relayed() {
         ..MockOptions::default()
     })
     .await;
-    let extra = format!(
-        r#"
-[upstreams.mockr]
-base_url = "http://{}/v1"
-api = "responses"
-
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-kind = "chat"
-"#,
-        mock.addr
-    );
-    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let gw = start_gateway(&config_for(mock.addr, &responses_upstream(mock.addr))).await;
     let chat_url = gw.url("/v1/chat/completions");
     for stream in [false, true] {
         let mut body = chat("gpt-4o-mini", "hello");

@@ -9,7 +9,7 @@ use common::*;
 use gearbox::mock::MockOptions;
 use serde_json::json;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 fn series(metrics: &str) -> usize {
     metrics
@@ -145,9 +145,7 @@ fn access_log_is_structured_and_free_of_prompts_and_keys() {
         .await;
         assert_eq!(r.status, 200);
     });
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    signal(child.id(), "-TERM");
     let _ = child.wait();
     reader.join().unwrap();
     lines.extend(rx.try_iter());

@@ -18,14 +18,6 @@ use std::time::{Duration, Instant};
 /// The Redis deadline in this test: large, so a request that waits for Redis is unmistakable.
 const DEADLINE_MS: u128 = 500;
 
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "kill {sig} {pid}");
-}
-
 /// One cacheable request of team alpha (which has shared limits); its latency.
 async fn timed(addr: &str, text: &str) -> Duration {
     let mut body = chat("gpt-4o-mini", text);

@@ -13,22 +13,6 @@ use serde_json::{json, Value};
 
 const BETA: (&str, &str) = ("authorization", "Bearer beta-key");
 
-/// A second upstream, declared as speaking Responses, at `mock`.
-fn extra(mock: std::net::SocketAddr) -> String {
-    format!(
-        r#"
-[upstreams.mockr]
-base_url = "http://{mock}/v1"
-api = "responses"
-
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-kind = "chat"
-"#
-    )
-}
-
 /// A mock acting as a Chat-Completions-only server.
 fn chat_only(opts: MockOptions) -> MockOptions {
     MockOptions {
@@ -59,7 +43,11 @@ impl Stack {
 async fn setup_with(more: &str) -> Stack {
     let chat = start_mock(chat_only(MockOptions::default())).await;
     let resp = start_mock(MockOptions::default()).await;
-    let gw = start_gateway(&config_for(chat.addr, &format!("{}{more}", extra(resp.addr)))).await;
+    let gw = start_gateway(&config_for(
+        chat.addr,
+        &format!("{}{more}", responses_upstream(resp.addr)),
+    ))
+    .await;
     Stack { chat, resp, gw }
 }
 
@@ -91,7 +79,7 @@ async fn a_chat_only_mock_answers_404_on_responses_like_an_older_server() {
     assert_eq!(r.status, 200, "{}", r.text());
     // A gateway that declared it as speaking Responses gets the 404 relayed: the translation
     // (api = "chat") is what makes it usable.
-    let gw = start_gateway(&config_for(resp.addr, &extra(chat.addr))).await;
+    let gw = start_gateway(&config_for(resp.addr, &responses_upstream(chat.addr))).await;
     let r = post_json(
         &gw.url("/v1/responses"),
         &json!({"model": "r-mini", "input": "hi"}),
@@ -734,6 +722,60 @@ async fn a_stream_ending_incomplete_is_stored_and_continued() {
             sent.contains("long story about the sea") && sent.contains(&partial) && sent.contains("Go on"),
             "{model}: {sent}"
         );
+    }
+}
+
+/// A streamed continuation names the client's `previous_response_id` in every response object
+/// of its events and in the stored response, in both dialects (before, a relayed stream showed
+/// `null`, the upstream having been sent the conversation instead of the id; a non-streamed
+/// relay already named it).
+#[tokio::test]
+async fn a_streamed_continuation_names_its_previous_response_in_both_dialects() {
+    let st = setup().await;
+    let gw = &st.gw;
+    for (model, _) in DIALECTS {
+        let first = post_json(
+            &gw.url("/v1/responses"),
+            &json!({"model": model, "input": "Name a colour"}),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{model}: {}", first.text());
+        let prev = first.json()["id"].as_str().unwrap().to_string();
+        let body = json!({"model": model, "input": "Another one", "stream": true,
+            "previous_response_id": prev});
+        let r = post_json(&gw.url("/v1/responses"), &body).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let events = events_of(&r.text());
+        let with_response: Vec<&Value> = events.iter().filter(|e| e.get("response").is_some()).collect();
+        let types: Vec<&str> = with_response
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            ["response.created", "response.in_progress", "response.completed"],
+            "{model}"
+        );
+        for e in &with_response {
+            assert_eq!(
+                e["response"]["previous_response_id"],
+                prev.as_str(),
+                "{model}: {e}"
+            );
+        }
+        // The other events are relayed as they were, in order.
+        assert_eq!(
+            seqs(&events),
+            (0..events.len() as u64).collect::<Vec<_>>(),
+            "{model}"
+        );
+        let id = events.last().unwrap()["response"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let got = get(&gw.url(&format!("/v1/responses/{id}"))).await;
+        assert_eq!(got.status, 200, "{model}: {}", got.text());
+        assert_eq!(got.json()["previous_response_id"], prev.as_str(), "{model}");
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Responses store and background jobs shared through Redis: two `gearbox serve` processes
 //! on one real redis-server in front of one `gearbox mock`, for both upstream dialects. A
 //! conversation started on one replica is read, continued (also through `item_reference`s) and
-//! deleted on the other; a background job taken by one is polled and cancelled from the other
+//! deleted on the other, and so is a stream cut by `max_output_tokens` (`response.incomplete`); a background job taken by one is polled and cancelled from the other
 //! (and counted where it ended); a job whose replica dies is reported failed once its lease
 //! runs out; no team sees another's responses on any replica; a submit racing a replica's
 //! shutdown drain is run, stored failed or refused with a 503, never left `queued`.
@@ -60,16 +60,7 @@ async fn two_replicas_with(tag: &str, responses: &str) -> (Running, RedisServer,
     let redis = RedisServer::start();
     let mock = start_mock(MockOptions::default()).await;
     let extra = format!(
-        r#"
-[upstreams.mockr]
-base_url = "http://{m}/v1"
-api = "responses"
-
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-kind = "chat"
-
+        r#"{mockr}
 [redis]
 url = "{r}"
 timeout = "500ms"
@@ -77,7 +68,7 @@ timeout = "500ms"
 [responses]
 background_lease = "1s"
 {responses}"#,
-        m = mock.addr,
+        mockr = responses_upstream(mock.addr),
         r = redis.url()
     );
     let path = process_config(tag, mock.addr, &extra);
@@ -217,6 +208,85 @@ async fn a_conversation_started_on_one_replica_is_continued_read_and_deleted_on_
         get_as(&a.url(&format!("/v1/responses/{first_id}")), ALPHA)
             .await
             .assert_error(404, "not_found");
+    }
+}
+
+/// The events of an SSE body, parsed.
+fn events_of(text: &str) -> Vec<Value> {
+    sse_data(text)
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|_| panic!("not JSON: {d}")))
+        .collect()
+}
+
+/// A stream cut by `max_output_tokens` on replica A (`response.incomplete`) is stored in Redis
+/// before its last event: replica B reads it at once and continues it, streamed, in both
+/// dialects; B's events and stored response name A's response as the previous one.
+#[tokio::test]
+async fn an_incomplete_stream_stored_by_one_replica_is_read_and_continued_on_the_other() {
+    let (mock, _redis, a, b) = two_replicas("resp-incomplete").await;
+    for (model, path) in DIALECTS {
+        let first = post(
+            &a.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "Tell me a long story about the sea",
+                "stream": true, "max_output_tokens": 3}),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{model}: {}", first.text());
+        let last = events_of(&first.text()).pop().unwrap();
+        assert_eq!(last["type"], "response.incomplete", "{model}: {last}");
+        assert_eq!(
+            last["response"]["incomplete_details"]["reason"], "max_output_tokens",
+            "{model}: {last}"
+        );
+        let id = last["response"]["id"].as_str().unwrap().to_string();
+        let partial = last["response"]["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(!partial.is_empty(), "{model}: {last}");
+
+        // B reads A's incomplete response, right after A's stream ended.
+        let got = get_as(&b.url(&format!("/v1/responses/{id}")), ALPHA).await;
+        assert_eq!(got.status, 200, "{model}: {}", got.text());
+        let got = got.json();
+        assert_eq!(got["status"], "incomplete", "{model}: {got}");
+        assert_eq!(got["output"], last["response"]["output"], "{model}");
+        // Another team does not see it on either replica.
+        for r in [&a, &b] {
+            let other = get_as(&r.url(&format!("/v1/responses/{id}")), BETA).await;
+            assert_eq!(other.status, 404, "{model}: {}", other.text());
+        }
+
+        // B continues it, streamed: the upstream gets the question, the partial answer and the
+        // follow-up; B's events name A's response.
+        let next = post(
+            &b.url("/v1/responses"),
+            ALPHA,
+            &json!({"model": model, "input": "Go on", "previous_response_id": id, "stream": true}),
+        )
+        .await;
+        assert_eq!(next.status, 200, "{model}: {}", next.text());
+        let events = events_of(&next.text());
+        let done = events.last().unwrap();
+        assert_eq!(done["type"], "response.completed", "{model}: {done}");
+        for e in events.iter().filter(|e| e.get("response").is_some()) {
+            assert_eq!(e["response"]["previous_response_id"], id.as_str(), "{model}: {e}");
+        }
+        assert_eq!(last_upstream_path(&mock).await, path, "{model}");
+        let sent = last_upstream_body(&mock).await.to_string();
+        assert!(
+            sent.contains("long story about the sea") && sent.contains(&partial) && sent.contains("Go on"),
+            "{model}: {sent}"
+        );
+        // A reads B's continuation, naming A's response.
+        let next_id = done["response"]["id"].as_str().unwrap();
+        let back = get_as(&a.url(&format!("/v1/responses/{next_id}")), ALPHA).await;
+        assert_eq!(back.status, 200, "{model}: {}", back.text());
+        let back = back.json();
+        assert_eq!(back["status"], "completed", "{model}: {back}");
+        assert_eq!(back["previous_response_id"], id.as_str(), "{model}: {back}");
     }
 }
 
@@ -616,14 +686,6 @@ async fn job_records(redis: &RedisServer) -> Vec<(String, String, bool)> {
         ));
     }
     out
-}
-
-fn signal(pid: u32, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "kill {sig} {pid}");
 }
 
 /// A replica of `gearbox serve` with Redis at `redis` (job leases of 60 s: a record left

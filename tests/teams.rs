@@ -406,11 +406,7 @@ async fn sighup_reloads_the_config() {
         .await
         .text()
         .contains("gearbox_config_reloads_total{result=\"applied\"} 0"));
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &p.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    signal(p.id(), "-HUP");
     let mut reloaded = false;
     for _ in 0..100 {
         if request("GET", &metrics_url, &[], "")

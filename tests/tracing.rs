@@ -46,11 +46,7 @@ impl Receiver {
         let (tx, rx) = std::sync::mpsc::channel();
         let (s, p) = (spans.clone(), posts.clone());
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
+            runtime().block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
                 loop {
@@ -124,6 +120,14 @@ impl Receiver {
     fn all(&self) -> Vec<Got> {
         self.spans.lock().unwrap().clone()
     }
+}
+
+/// A one-thread runtime, for the receiver's thread and the tests that run the binary.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// An attribute value as JSON (strings, integers, doubles, booleans).
@@ -511,7 +515,11 @@ async fn a_routed_streaming_request_is_one_trace_with_every_stage_and_the_stream
         spans.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
     let stream = one(&spans, "gearbox.stream");
-    assert!(attr(stream, "gearbox.stream.events").as_i64().unwrap() >= 2);
+    // The events this client received (its `[DONE]` included), not the usage-only chunk the
+    // gateway asked for on its own and kept from it.
+    let received = sse_data(&r.text()).len() as i64;
+    assert!(received >= 2);
+    assert_eq!(attr(stream, "gearbox.stream.events"), received);
     assert!(
         attr(stream, "gearbox.stream.time_to_first_event_ms")
             .as_f64()
@@ -577,11 +585,8 @@ async fn a_repaired_structured_answer_has_schema_and_repair_spans() {
 #[test]
 fn the_binary_exports_traces_only_when_tracing_is_on() {
     use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    use std::process::Stdio;
+    let rt = runtime();
     let mock = rt.block_on(start_mock(MockOptions::default()));
     let receiver = Receiver::start();
     let serve = |enabled: bool| {
@@ -606,11 +611,7 @@ fn the_binary_exports_traces_only_when_tracing_is_on() {
             assert_eq!(r.header("traceparent").is_some(), enabled);
         });
         // SIGTERM: the gateway drains, then exports whatever is queued before it exits.
-        let ok = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        signal(child.id(), "-TERM");
         assert!(child.wait().unwrap().success());
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
         let access: Vec<Value> = lines
@@ -737,10 +738,7 @@ async fn an_unsampled_client_parent_is_not_exported() {
 #[test]
 fn an_unreachable_collector_fails_exports_but_never_requests() {
     use std::process::Stdio;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let mock = rt.block_on(start_mock(MockOptions::default()));
     // A port nothing listens on: bind one, note it, close it.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -822,11 +820,7 @@ async fn a_passed_through_request_has_admission_and_an_upstream_span() {
 async fn a_relayed_responses_stream_span_has_the_usage_of_response_completed() {
     pipeline();
     let mock = start_mock(MockOptions::default()).await;
-    let extra = format!(
-        "[upstreams.mockr]\nbase_url = \"http://{}/v1\"\napi = \"responses\"\n[models.\"r-mini\"]\nupstream = \"mockr\"\nname = \"gpt-4o-mini\"\nkind = \"chat\"\n",
-        mock.addr
-    );
-    let gw = start_gateway(&config_for(mock.addr, &extra)).await;
+    let gw = start_gateway(&config_for(mock.addr, &responses_upstream(mock.addr))).await;
     let (tp, tid, _) = client_context();
     let body = json!({"model": "r-mini", "input": "Name three rivers", "stream": true});
     let r = traced_post(&gw.url("/v1/responses"), &body, &tp).await;
@@ -850,4 +844,34 @@ async fn a_relayed_responses_stream_span_has_the_usage_of_response_completed() {
     assert_eq!(attr(stream, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
     // The same usage settled the accounting (the server span has it from there).
     assert_eq!(attr(srv, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
+}
+
+/// A Responses stream translated from a chat upstream: the stream span counts the Responses
+/// events the client received (`response.created` ... `response.completed`), not the chat
+/// chunks the upstream sent (before, it reported those), and stays open until the last one.
+#[tokio::test]
+async fn a_translated_responses_stream_span_counts_the_events_the_client_received() {
+    pipeline();
+    let mock = start_mock(MockOptions::default()).await;
+    let gw = start_gateway(&config_for(mock.addr, "")).await;
+    let (tp, tid, _) = client_context();
+    let body = json!({"model": "gpt-4o-mini", "input": "Name three rivers", "stream": true});
+    let r = traced_post(&gw.url("/v1/responses"), &body, &tp).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let events: Vec<Value> = sse_data(&r.text())
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(events.first().unwrap()["type"], "response.created");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.completed");
+
+    let spans = trace(&tid, |s| has_server(s) && !named(s, "gearbox.stream").is_empty()).await;
+    let srv = server(&spans);
+    let stream = one(&spans, "gearbox.stream");
+    assert_child(stream, srv);
+    assert_eq!(attr(stream, "gearbox.stream.outcome"), "completed");
+    assert_eq!(attr(stream, "gearbox.stream.events"), events.len() as i64);
+    let usage = &last["response"]["usage"];
+    assert_eq!(attr(stream, "gen_ai.usage.output_tokens"), usage["output_tokens"]);
 }

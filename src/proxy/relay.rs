@@ -5,7 +5,9 @@ use super::ctx::RequestCtx;
 use crate::api::Usage;
 use crate::error::{ErrorKind, GatewayError, Timeout};
 use crate::http::{self as h, read_limited, ReadError, Response};
+use crate::responses::StreamTranslator;
 use crate::state::RequestInfo;
+use crate::stream::responses::{OnDone, ResponsesSse};
 use crate::stream::{OnEnd, SseRelay, StreamEnd, Taps};
 use crate::upstream::{Upstream, UpstreamResponse};
 use bytes::Bytes;
@@ -129,14 +131,17 @@ pub fn full_response(answer: Answer, info: RequestInfo) -> Response {
     resp
 }
 
-/// How an upstream stream is framed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an upstream stream is framed, and what the client receives of it.
 pub enum Framing {
     /// Chat Completions chunks ending with `[DONE]`; the usage-only chunk hidden when the
     /// gateway asked for it on its own.
     Chat { hide_usage_chunk: bool },
     /// Responses API events, ending with a terminal event (`response.completed`, ...).
     Responses,
+    /// Chat Completions chunks (the usage chunk kept, the translator reads it) that the client
+    /// receives as the Responses events the translator writes ([`ResponsesSse`], which hands
+    /// the completed response to `on_done`).
+    ChatAsResponses(Box<StreamTranslator>, Option<OnDone>),
 }
 
 /// Relay an upstream event stream as it arrives (idle and total timeouts of `upstream`); `taps`
@@ -149,8 +154,16 @@ pub fn stream_response(
     framing: Framing,
 ) -> Response {
     let (parts, body) = sent.response.into_parts();
+    // The stream span counts the events the client receives: the relay's, or, for a translated
+    // stream, the translator's (the span stays open until that body is done).
+    let mut events_span = None;
     if crate::telemetry::on() {
-        taps.push(Box::new(StreamSpan::open(ctx.started)));
+        let mut span = StreamSpan::open(ctx.started);
+        if matches!(framing, Framing::ChatAsResponses(..)) {
+            span.counts_events = false;
+            events_span = Some(span.span.clone());
+        }
+        taps.push(Box::new(span));
     }
     let metrics = ctx.state.metrics.clone();
     metrics.open_streams().inc();
@@ -163,17 +176,23 @@ pub fn stream_response(
     })));
     let relay = SseRelay::new(body, upstream.stream_idle_timeout, MAX_SSE_EVENT, taps)
         .total_timeout(upstream.stream_total_timeout)
-        .hide_usage_chunk(
-            framing
-                == Framing::Chat {
-                    hide_usage_chunk: true,
-                },
-        )
+        .hide_usage_chunk(matches!(
+            framing,
+            Framing::Chat {
+                hide_usage_chunk: true
+            }
+        ))
         .ends_with(match framing {
-            Framing::Chat { .. } => StreamEnd::Done,
+            Framing::Chat { .. } | Framing::ChatAsResponses(..) => StreamEnd::Done,
             Framing::Responses => StreamEnd::ResponsesTerminal,
         });
-    let mut resp = http::Response::new(h::boxed(relay));
+    let body = match framing {
+        Framing::ChatAsResponses(translator, on_done) => {
+            h::boxed(ResponsesSse::new(relay, *translator, on_done).reporting_to(events_span))
+        }
+        Framing::Chat { .. } | Framing::Responses => h::boxed(relay),
+    };
+    let mut resp = http::Response::new(body);
     *resp.status_mut() = parts.status;
     let hm = resp.headers_mut();
     hm.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
@@ -185,11 +204,15 @@ pub fn stream_response(
     resp
 }
 
-/// The stream's span, from the upstream's headers to the relay's end: events relayed, the time
-/// to the first event (from the request's start), the usage the stream reported, its outcome.
+/// The stream's span, from the upstream's headers to the relay's end (a translated stream's:
+/// to its body's end): the events the client received, the time to the first event (from the
+/// request's start), the usage the stream reported, its outcome.
 struct StreamSpan {
     span: tracing::Span,
     request_started: Instant,
+    // The relay's count is what the client receives (not so for a translated stream, whose
+    // body records its own).
+    counts_events: bool,
 }
 
 impl StreamSpan {
@@ -207,6 +230,7 @@ impl StreamSpan {
                 error.type = Empty,
             ),
             request_started,
+            counts_events: true,
         }
     }
 }
@@ -214,7 +238,9 @@ impl StreamSpan {
 impl crate::stream::StreamTap for StreamSpan {
     fn on_end(self: Box<Self>, s: &crate::stream::StreamSummary) {
         let span = &self.span;
-        span.record("gearbox.stream.events", crate::telemetry::int(s.events));
+        if self.counts_events {
+            span.record("gearbox.stream.events", crate::telemetry::int(s.events));
+        }
         if let Some(at) = s.first_event_at {
             let ms = at.saturating_duration_since(self.request_started).as_secs_f64() * 1000.0;
             span.record("gearbox.stream.time_to_first_event_ms", ms);

@@ -24,7 +24,7 @@ use crate::responses::{
     Strictness, TranslateError,
 };
 use crate::state::{AppState, Team};
-use crate::stream::responses::{HoldTerminal, OnDone, ResponsesSse};
+use crate::stream::responses::{HoldTerminal, NamePrevious, OnDone};
 use crate::stream::{event_data_ref, find_event_end, StreamSummary, StreamTap};
 use crate::upstream::resilience::{Candidate, Sent};
 use crate::upstream::Endpoint;
@@ -597,13 +597,9 @@ async fn via_chat<'a>(
     let (response, served_by, accounting) = super::chat::send_chat(ctx, &mut call, candidates).await?;
     if call.upstream_stream && response.response.status().is_success() {
         // The usage chunk is read by the translator, never shown as chat to the client.
-        let framing = Framing::Chat {
-            hide_usage_chunk: false,
-        };
-        let resp = call::stream(ctx, response, &served_by, vec![accounting.tap()], framing)?;
         let translator = StreamTranslator::new(echo, &served_by.model);
-        let on_done = keep.map(Keep::on_done);
-        let resp = resp.map(|b| h::boxed(ResponsesSse::new(b, translator, on_done)));
+        let framing = Framing::ChatAsResponses(Box::new(translator), keep.map(Keep::on_done));
+        let resp = call::stream(ctx, response, &served_by, vec![accounting.tap()], framing)?;
         return Ok(call.finish(ctx, resp, "bypass"));
     }
     let mut answer = call::read_whole(ctx, response, &served_by).await?;
@@ -703,6 +699,12 @@ async fn via_responses<'a>(
     if stream && response.response.status().is_success() {
         let tap = Box::new(CompletedTap(Some(accounting)));
         let resp = call::stream(ctx, response, &served_by, vec![tap], Framing::Responses)?;
+        // The events name the client's previous response, as a whole answer does (below), and
+        // so does the response stored from the terminal event.
+        let resp = match previous {
+            Some(p) => resp.map(|b| h::boxed(NamePrevious::new(b, p))),
+            None => resp,
+        };
         return Ok(match keep {
             // Stored before the client gets the terminal event (`response.completed`,
             // `.incomplete` or `.failed`: whatever the response's status, as when not streamed).

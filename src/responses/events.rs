@@ -338,6 +338,11 @@ impl StreamTranslator {
         out
     }
 
+    /// How many events this translator has written (each carries its sequence number).
+    pub fn events(&self) -> u64 {
+        self.seq
+    }
+
     /// The completed response, after [`finish`](Self::finish).
     pub fn take_response(&mut self) -> Option<Value> {
         self.done.take()

@@ -85,6 +85,7 @@ pub fn event_data_ref(event: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
 /// What the relay saw, reported once when the stream ends or is dropped.
 #[derive(Debug, Clone, Default)]
 pub struct StreamSummary {
+    /// Events relayed to the client (a hidden usage chunk is not).
     pub events: u64,
     pub first_event_at: Option<Instant>,
     pub usage: Option<Usage>,
@@ -221,13 +222,16 @@ impl<B> SseRelay<B> {
 }
 
 /// The end of a failed stream: the gateway's error event and `[DONE]`, or only `[DONE]` when
-/// the upstream already sent an error event (a stream carries at most one).
-fn error_tail(summary: &StreamSummary, err: GatewayError) -> Bytes {
+/// the upstream already sent an error event (a stream carries at most one); counted among the
+/// events the client receives.
+fn error_tail(summary: &mut StreamSummary, err: GatewayError) -> Bytes {
     let mut out = BytesMut::new();
     if !summary.upstream_error_event {
         out.extend_from_slice(&err.sse_event());
+        summary.events += 1;
     }
     out.extend_from_slice(DONE_EVENT);
+    summary.events += 1;
     out.freeze()
 }
 
@@ -462,6 +466,8 @@ where
                                 && is_usage_only(data)
                             {
                                 hidden.push((s, t));
+                                // Not an event the client receives.
+                                this.summary.events = this.summary.events.saturating_sub(1);
                             }
                         }
                         end = t;
@@ -823,7 +829,10 @@ mod tests {
             out.contains("\"hi\"") && out.ends_with("data: [DONE]\n\n"),
             "{out}"
         );
-        assert_eq!(srx.recv().unwrap().usage.unwrap().total_tokens, 3);
+        let s = srx.recv().unwrap();
+        assert_eq!(s.usage.unwrap().total_tokens, 3);
+        // The events the client received: the content chunk and [DONE], not the hidden one.
+        assert_eq!(s.events, 2);
     }
 
     #[tokio::test]
@@ -885,6 +894,8 @@ mod tests {
         );
         assert!(s.upstream_error_event);
         assert_eq!(s.outcome, StreamOutcome::UpstreamError);
+        // The upstream's two events and the gateway's [DONE]; no second error event.
+        assert_eq!(s.events, 3);
         // Then garbage, or a reset: still one error event.
         for tail in [Ok(&b"\x00\xff\n\n"[..]), Err("reset")] {
             let (out, _) = relay_chunks(vec![
@@ -903,6 +914,8 @@ mod tests {
         assert!(out.contains("\"code\":\"upstream_protocol_error\""), "{out}");
         assert!(out.ends_with("data: [DONE]\n\n"));
         assert_eq!(s.outcome, StreamOutcome::UpstreamError);
+        // The client received three events: the upstream's, the gateway's error and [DONE].
+        assert_eq!(s.events, 3);
     }
 
     #[tokio::test]

@@ -38,6 +38,26 @@ pin_project! {
         // `on_done`'s future, and the events held until it finishes.
         pending: Option<Done>,
         held: Vec<u8>,
+        // The events handed to the client so far, recorded as `gearbox.stream.events` on the
+        // stream's span (when traced) once the body has ended or is dropped: the client
+        // receives these, not the chat chunks the relay counted.
+        sent: u64,
+        span: Option<tracing::Span>,
+    }
+
+    impl<B> PinnedDrop for ResponsesSse<B> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            report(this.span, *this.sent);
+        }
+    }
+}
+
+/// Record the events handed to the client on the stream's span and let go of it: at the
+/// body's end (before the server span ends with it), or when a departing client drops it.
+fn report(span: &mut Option<tracing::Span>, sent: u64) {
+    if let Some(span) = span.take() {
+        span.record("gearbox.stream.events", crate::telemetry::int(sent));
     }
 }
 
@@ -52,8 +72,27 @@ impl<B> ResponsesSse<B> {
             on_done,
             pending: None,
             held: Vec::new(),
+            sent: 0,
+            span: None,
         }
     }
+
+    /// Report the events the client received to `span` (the stream's span, kept open until
+    /// this body is done).
+    pub fn reporting_to(mut self, span: Option<tracing::Span>) -> Self {
+        self.span = span;
+        self
+    }
+}
+
+/// A frame of translated events, counted as handed to the client.
+fn handed<E>(
+    out: Vec<u8>,
+    sent: &mut u64,
+    translator: &StreamTranslator,
+) -> Poll<Option<Result<Frame<Bytes>, E>>> {
+    *sent = translator.events();
+    Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
 }
 
 impl<B> Body for ResponsesSse<B>
@@ -83,9 +122,10 @@ where
             }
             if *this.ended {
                 return if out.is_empty() {
+                    report(this.span, *this.sent);
                     Poll::Ready(None)
                 } else {
-                    Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
+                    handed(out, this.sent, this.translator)
                 };
             }
             match this.inner.as_mut().poll_frame(cx) {
@@ -120,7 +160,7 @@ where
                         }
                     }
                     if !out.is_empty() {
-                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                        return handed(out, this.sent, this.translator);
                     }
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
@@ -131,7 +171,7 @@ where
                     return if out.is_empty() {
                         Poll::Pending
                     } else {
-                        Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
+                        handed(out, this.sent, this.translator)
                     };
                 }
             }
@@ -244,6 +284,102 @@ where
     }
 }
 
+pin_project! {
+    /// A relayed Responses stream whose response objects (`response.created`, `.in_progress`,
+    /// the terminal event's, ...) name the client's `previous_response_id`: the gateway sent
+    /// the upstream the whole conversation instead of that id, so the upstream's objects say
+    /// `null`, and the client is shown the id it sent, as in a non-streamed relay. Events
+    /// without a response object pass through untouched; only a partial event is held.
+    pub struct NamePrevious<B> {
+        #[pin]
+        inner: B,
+        previous: Value,
+        buf: Vec<u8>,
+    }
+}
+
+impl<B> NamePrevious<B> {
+    pub fn new(inner: B, previous: Value) -> Self {
+        NamePrevious {
+            inner,
+            previous,
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// `event` (one complete event) with its response object's `previous_response_id` set to
+/// `previous`, or `None` when it has no response object (then it is relayed as it came).
+/// Only events that have a `"response"` key (JSON spacing tolerated) are parsed.
+fn with_previous(event: &[u8], previous: &Value) -> Option<Vec<u8>> {
+    let d = event_data_ref(event)?;
+    memchr::memmem::find(&d, b"\"response\"")?;
+    let mut v: Value = serde_json::from_slice(&d).ok()?;
+    let Some(Value::Object(r)) = v.get_mut("response") else {
+        return None;
+    };
+    r.insert("previous_response_id".into(), previous.clone());
+    let mut out = Vec::with_capacity(event.len() + 64);
+    // The event's other lines (`event:`, `id:`) as they came, then its data on one line.
+    for line in event.split(|&b| b == b'\n') {
+        let bare = line.strip_suffix(b"\r").unwrap_or(line);
+        if bare.is_empty() || bare.starts_with(b"data:") {
+            continue;
+        }
+        out.extend_from_slice(bare);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(v.to_string().as_bytes());
+    out.extend_from_slice(b"\n\n");
+    Some(out)
+}
+
+impl<B> Body for NamePrevious<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let mut this = self.project();
+        loop {
+            match this.inner.as_mut().poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Some(data) = frame.data_ref() else {
+                        return Poll::Ready(Some(Ok(frame)));
+                    };
+                    this.buf.extend_from_slice(data);
+                    let mut out = Vec::with_capacity(this.buf.len());
+                    let mut at = 0;
+                    while let Some(n) = this.buf.get(at..).and_then(find_event_end) {
+                        let event = this.buf.get(at..at + n).unwrap_or_default();
+                        match with_previous(event, this.previous) {
+                            Some(named) => out.extend_from_slice(&named),
+                            None => out.extend_from_slice(event),
+                        }
+                        at += n;
+                    }
+                    this.buf.drain(..at);
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                    }
+                }
+                Poll::Ready(None) if !this.buf.is_empty() => {
+                    // A partial last event goes out as it came (the relay ended the stream).
+                    let rest = std::mem::take(this.buf);
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(rest)))));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -276,6 +412,29 @@ mod tests {
         assert!(terminal_in(&mut buf).is_none());
         // The partial event is kept for the next frame.
         assert_eq!(buf, b"data: {\"type\":\"response.completed\",\"resp");
+    }
+
+    /// Response objects get the previous id whatever the framing (an event split over frames,
+    /// JSON spacing); other events, even ones whose text mentions a response, pass unchanged.
+    #[tokio::test]
+    async fn response_objects_name_the_previous_response() {
+        let (tx, inner) = ChannelBody::new(8);
+        let body = NamePrevious::new(inner, Value::String("resp_prev".into()));
+        let created = "event: response.created\ndata: {\"type\": \"response.created\", \"response\": {\"id\":\"resp_2\",\"previous_response_id\":null}}\n\n";
+        let delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"the \\\"response\\\": x\"}\n\n";
+        let (a, b) = created.split_at(30);
+        tx.send(Ok(Bytes::from(a))).await.unwrap();
+        tx.send(Ok(Bytes::from(b))).await.unwrap();
+        tx.send(Ok(Bytes::from(delta))).await.unwrap();
+        drop(tx);
+        let out = body.collect().await.unwrap().to_bytes();
+        let text = std::str::from_utf8(&out).unwrap();
+        let (first, rest) = text.split_once("\n\n").unwrap();
+        assert!(first.starts_with("event: response.created\ndata: "), "{first}");
+        let v: Value = serde_json::from_str(first.split_once("data: ").unwrap().1).unwrap();
+        assert_eq!(v["response"]["previous_response_id"], "resp_prev");
+        assert_eq!(v["response"]["id"], "resp_2");
+        assert_eq!(rest, delta);
     }
 
     /// The frame with `response.completed` reaches the client only after `on_done`'s future

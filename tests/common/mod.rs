@@ -346,6 +346,34 @@ pub fn chat(model: &str, text: &str) -> Value {
     serde_json::json!({"model": model, "messages": [{"role": "user", "content": text}]})
 }
 
+/// Send signal `sig` (`-TERM`, `-HUP`, ...) to process `pid` (a `gearbox serve` the test
+/// started), asserting it was delivered.
+pub fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill {sig} {pid}");
+}
+
+/// Config for a second upstream, `mockr`, that speaks the Responses API (`api = "responses"`:
+/// Responses requests are relayed, not translated) at `mock`, and the model `r-mini` served
+/// by it (upstream name `gpt-4o-mini`): for `config_for`'s `extra`.
+pub fn responses_upstream(mock: SocketAddr) -> String {
+    format!(
+        r#"
+[upstreams.mockr]
+base_url = "http://{mock}/v1"
+api = "responses"
+
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+kind = "chat"
+"#
+    )
+}
+
 /// Write `config_for(mock, extra)` to a fresh temporary file for a `gearbox serve` process (which
 /// has no test environment, so the upstream key line that reads it is left out); returns its path.
 pub fn process_config(tag: &str, mock: SocketAddr, extra: &str) -> std::path::PathBuf {

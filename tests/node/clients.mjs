@@ -1,8 +1,11 @@
 // The Vercel AI SDK's default OpenAI model (`openai("...")`: the Responses API) against an
 // OpenAI-compatible base URL. Run by tests/python/test_node_clients.py:
 //   GEARBOX_BASE_URL=http://127.0.0.1:8080/v1 GEARBOX_KEY=... node clients.mjs CASE MODEL
-// CASE is generate, stream, tools, stream-tools or conversation. Prints one JSON line with what the SDK returned; the
-// assertions are the pytest test's. Exits 1 with the error's message and status on failure.
+// CASE is generate, stream, stream-traced, tools, stream-tools or conversation. Prints one JSON line with what the SDK
+// returned; the assertions are the pytest test's. Exits 1 with the error's message and status on failure.
+// stream-traced sends the W3C `traceparent` in GEARBOX_TRACEPARENT with the request (the SDK's per-call `headers`), as
+// an app traced with OpenTelemetry does, and asks the gateway for its own (`x-gearbox-trace`); run by
+// tests/python/test_tracing.py.
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
@@ -30,6 +33,21 @@ async function run() {
     const deltas = [];
     for await (const d of r.textStream) deltas.push(d);
     return { deltas, text: await r.text, usage: await r.usage, finishReason: await r.finishReason, responseId: (await r.response).id };
+  }
+  if (kase === "stream-traced") {
+    const headers = { traceparent: process.env.GEARBOX_TRACEPARENT, "x-gearbox-trace": "1" };
+    const r = streamText({ model, maxRetries: 0, prompt: "Name three rivers in Europe", headers, onError: ({ error }) => { throw error; } });
+    const deltas = [];
+    for await (const d of r.textStream) deltas.push(d);
+    const response = await r.response;
+    return {
+      deltas,
+      text: await r.text,
+      usage: await r.usage,
+      finishReason: await r.finishReason,
+      responseId: response.id,
+      traceparent: response.headers?.traceparent ?? null,
+    };
   }
   if (kase === "tools") {
     const r = await generateText({

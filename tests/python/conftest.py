@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import urllib.request
@@ -42,6 +43,30 @@ class Stack:
         self.resp_mock_root = f"http://{resp_mock_addr}"
 
 
+NODE_DIR = os.path.join(ROOT, "tests", "node")
+
+
+def run_node(case, model, base_url, key=KEY, env=None):
+    """tests/node/clients.mjs (the Vercel AI SDK) running CASE: its exit code and the JSON line
+    it printed."""
+    node = shutil.which("node")
+    assert node, "node is not installed (.ci/run installs nodejs)"
+    assert os.path.isdir(os.path.join(NODE_DIR, "node_modules", "ai")), (
+        "tests/node has no node_modules: run `npm ci --prefix tests/node` (scripts/test does)"
+    )
+    proc = subprocess.run(
+        [node, "clients.mjs", case, model],
+        cwd=NODE_DIR,
+        env={**os.environ, "GEARBOX_BASE_URL": base_url, "GEARBOX_KEY": key, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = proc.stdout.strip().splitlines()
+    assert lines, f"no output from node (exit {proc.returncode}): {proc.stderr}"
+    return proc.returncode, json.loads(lines[-1])
+
+
 def upstream_requests(mock_root):
     """The requests a `gearbox mock` received lately (its `/mock/stats`), oldest first."""
     with urllib.request.urlopen(f"{mock_root}/mock/stats", timeout=10) as r:
@@ -70,6 +95,34 @@ def dialect(request, stack):
     return Dialect("responses", "r-mini", stack.resp_mock_root)
 
 
+def gateway_config(mock_addr, resp_mock_addr):
+    """A gateway config on port 0 with key auth (team `sdk`, key KEY): `gpt-4o-mini` and `o3-mini`
+    (reasoning) on upstream `mock` (chat, `mock_addr`), `r-mini` on upstream `mockr`, which speaks
+    the Responses API (relayed, not translated) at `resp_mock_addr`. Tests append their sections."""
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    return f"""
+[server]
+listen = "127.0.0.1:0"
+[auth]
+mode = "keys"
+[upstreams.mock]
+base_url = "http://{mock_addr}/v1"
+[models."gpt-4o-mini"]
+upstream = "mock"
+[models."o3-mini"]
+upstream = "mock"
+kind = "reasoning"
+[upstreams.mockr]
+base_url = "http://{resp_mock_addr}/v1"
+api = "responses"
+[models."r-mini"]
+upstream = "mockr"
+name = "gpt-4o-mini"
+[[teams.sdk.keys]]
+sha256 = "{digest}"
+"""
+
+
 def _stop(procs):
     for p in procs:
         p.terminate()
@@ -85,28 +138,7 @@ def stack():
     # that predates the Responses API (`--chat-only`: /v1/responses is a 404).
     mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20", "--chat-only"])
     resp_mock, resp_mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "20"])
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    cfg = f"""
-[server]
-listen = "127.0.0.1:0"
-[auth]
-mode = "keys"
-[upstreams.mock]
-base_url = "http://{mock_addr}/v1"
-[models."gpt-4o-mini"]
-upstream = "mock"
-[models."o3-mini"]
-upstream = "mock"
-kind = "reasoning"
-# A second mock that speaks the Responses API (relayed, not translated).
-[upstreams.mockr]
-base_url = "http://{resp_mock_addr}/v1"
-api = "responses"
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
-[[teams.sdk.keys]]
-sha256 = "{digest}"
+    cfg = gateway_config(mock_addr, resp_mock_addr) + """
 # Files, batches, moderations and the rest of the surface go to the plain mock.
 [passthrough]
 upstream = "mock"

@@ -3,32 +3,8 @@ speaks the Responses API. tests/node/clients.mjs runs one case and prints what t
 returned; these tests run it against the gateway for both upstream dialects. scripts/test
 installs the pinned packages with `npm ci --prefix tests/node` first."""
 import json
-import os
-import shutil
-import subprocess
 
-from conftest import KEY, ROOT, upstream_requests
-
-NODE_DIR = os.path.join(ROOT, "tests", "node")
-
-
-def run_node(case, model, base_url, key=KEY):
-    node = shutil.which("node")
-    assert node, "node is not installed (.ci/run installs nodejs)"
-    assert os.path.isdir(os.path.join(NODE_DIR, "node_modules", "ai")), (
-        "tests/node has no node_modules: run `npm ci --prefix tests/node` (scripts/test does)"
-    )
-    proc = subprocess.run(
-        [node, "clients.mjs", case, model],
-        cwd=NODE_DIR,
-        env={**os.environ, "GEARBOX_BASE_URL": base_url, "GEARBOX_KEY": key},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    lines = proc.stdout.strip().splitlines()
-    assert lines, f"no output from node (exit {proc.returncode}): {proc.stderr}"
-    return proc.returncode, json.loads(lines[-1])
+from conftest import run_node, upstream_requests
 
 
 def ok(case, model, stack):

@@ -1,11 +1,11 @@
-"""Traces of streams relayed to the official `openai` SDK (issue 23), end to end: the real
+"""Traces of streams relayed to the official `openai` SDK and, from Node, to the Vercel AI SDK
+(tests/node/clients.mjs; issue 23), end to end: the real
 `gearbox serve` binary with `[tracing]` on, exporting over OTLP/HTTP to a receiver that decodes
 the export requests with the official OTLP protobuf definitions (`opentelemetry-proto`), and a
 `gearbox mock` upstream that records the `traceparent` each request carried.
 
 Two gateways share the receiver and the mock: `sampled` (ratio 1.0) and `ratio0` (ratio 0.0);
 both follow the client's sampled flag (`parent_based`, the default)."""
-import hashlib
 import os
 import secrets
 import tempfile
@@ -18,7 +18,7 @@ from openai import OpenAI
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from conftest import KEY, _start, _stop, upstream_requests
+from conftest import KEY, _start, _stop, gateway_config, run_node, upstream_requests
 
 MESSAGES = [
     {"role": "system", "content": "You are terse."},
@@ -93,33 +93,13 @@ class Traced:
 def traced():
     receiver = Receiver()
     mock, mock_addr = _start(["mock", "--listen", "127.0.0.1:0", "--tokens-per-sec", "200"])
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
     procs, paths, gateways = [mock], [], {}
     try:
         for name, ratio in [("sampled", "1.0"), ("ratio0", "0.0")]:
-            cfg = f"""
-[server]
-listen = "127.0.0.1:0"
-[auth]
-mode = "keys"
-[upstreams.mock]
-base_url = "http://{mock_addr}/v1"
-[models."gpt-4o-mini"]
-upstream = "mock"
-[models."o3-mini"]
-upstream = "mock"
-kind = "reasoning"
-# The same mock speaking the Responses API: Responses requests to `r-mini` are relayed.
-[upstreams.mockr]
-base_url = "http://{mock_addr}/v1"
-api = "responses"
-[models."r-mini"]
-upstream = "mockr"
-name = "gpt-4o-mini"
+            # The same mock behind `mockr`, speaking the Responses API: `r-mini` is relayed.
+            cfg = gateway_config(mock_addr, mock_addr) + f"""
 [policy]
 routed_models = ["auto"]
-[[teams.sdk.keys]]
-sha256 = "{digest}"
 [tracing]
 enabled = true
 endpoint = "{receiver.url}"
@@ -314,8 +294,42 @@ def test_a_sampled_responses_stream_is_one_trace_with_its_usage(traced, model):
         assert one(spans, stage).parent_span_id == srv.span_id, stage
     stream = one(spans, "gearbox.stream")
     assert attr(stream, "gearbox.stream.outcome") == "completed"
+    # The Responses events the SDK received, also when translated from chat chunks.
+    assert attr(stream, "gearbox.stream.events") == len(events)
     assert attr(stream, "gen_ai.usage.input_tokens") == final.usage.input_tokens
     assert attr(stream, "gen_ai.usage.output_tokens") == final.usage.output_tokens
     assert attr(srv, "gen_ai.usage.output_tokens") == final.usage.output_tokens
     attempt = one(spans, "chat gpt-4o-mini")
     assert sent_upstream(traced, tid) == [f"00-{tid}-{attempt.span_id.hex()}-01"]
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "r-mini"])
+def test_a_node_client_stream_with_a_traceparent_is_one_trace_under_its_span(traced, model):
+    """The Vercel AI SDK (`streamText`, the Responses API) sends the app's W3C `traceparent`
+    with a streamed request: the gateway's spans form one trace under the client's span, the
+    upstream receives the client's trace id (under the attempt span), and the response header
+    names the server span. Translated from a chat upstream (`gpt-4o-mini`) and relayed from a
+    Responses one (`r-mini`)."""
+    tp, tid, sid = client_parent("01")
+    rc, out = run_node("stream-traced", model, traced.gateways["sampled"], env={"GEARBOX_TRACEPARENT": tp})
+    assert rc == 0 and "error" not in out, out
+    assert len(out["deltas"]) > 1 and "".join(out["deltas"]) == out["text"] != ""
+    assert out["finishReason"] == "stop" and out["responseId"].startswith("resp_")
+
+    spans = traced.receiver.wait(
+        tid, lambda s: any(x.kind == Span.SPAN_KIND_SERVER for x in s) and any(x.name == "gearbox.stream" for x in s)
+    )
+    assert all(s.trace_id.hex() == tid for s in spans)
+    srv = one(spans, "POST /v1/responses")
+    assert srv.kind == Span.SPAN_KIND_SERVER
+    assert srv.parent_span_id.hex() == sid, "the server span is the Node client's span's child"
+    for stage in ["gearbox.auth", "gearbox.admission", "chat gpt-4o-mini", "gearbox.stream"]:
+        assert one(spans, stage).parent_span_id == srv.span_id, f"{stage} is not under the server span"
+    stream = one(spans, "gearbox.stream")
+    assert attr(stream, "gearbox.stream.outcome") == "completed"
+    assert attr(stream, "gen_ai.usage.output_tokens") == out["usage"]["outputTokens"] > 0
+    attempt = one(spans, "chat gpt-4o-mini")
+    # The upstream joined the client's trace, under the attempt span, sampled.
+    assert sent_upstream(traced, tid) == [f"00-{tid}-{attempt.span_id.hex()}-01"]
+    # The SDK got the gateway's traceparent (asked for with x-gearbox-trace): the server span.
+    assert out["traceparent"] == f"00-{tid}-{srv.span_id.hex()}-01"
