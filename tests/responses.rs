@@ -1038,13 +1038,6 @@ async fn a_background_job_survives_its_client_disconnecting() {
 
 // ---- Streamed background responses (`background` and `stream`) and their resumption ----
 
-fn events_of(text: &str) -> Vec<Value> {
-    sse_data(text)
-        .iter()
-        .map(|d| serde_json::from_str(d).unwrap_or_else(|_| panic!("not JSON: {d}")))
-        .collect()
-}
-
 fn seqs(events: &[Value]) -> Vec<u64> {
     events
         .iter()

@@ -212,13 +212,6 @@ async fn a_conversation_started_on_one_replica_is_continued_read_and_deleted_on_
 }
 
 /// The events of an SSE body, parsed.
-fn events_of(text: &str) -> Vec<Value> {
-    sse_data(text)
-        .iter()
-        .map(|d| serde_json::from_str(d).unwrap_or_else(|_| panic!("not JSON: {d}")))
-        .collect()
-}
-
 /// A stream cut by `max_output_tokens` on replica A (`response.incomplete`) is stored in Redis
 /// before its last event: replica B reads it at once and continues it, streamed, in both
 /// dialects; B's events and stored response name A's response as the previous one.

@@ -251,13 +251,15 @@ fn observe(event: &[u8], summary: &mut StreamSummary, saw_done: &mut bool, end: 
 }
 
 fn observe_data(data: Option<&[u8]>, summary: &mut StreamSummary, saw_done: &mut bool, end: StreamEnd) {
+    // An event without data (a `: keep-alive` comment, a lone `event:` or `id:` line) is not
+    // dispatched by SSE clients, so it is neither counted nor the first event.
+    let Some(data) = data else {
+        return;
+    };
     summary.events += 1;
     if summary.first_event_at.is_none() {
         summary.first_event_at = Some(Instant::now());
     }
-    let Some(data) = data else {
-        return;
-    };
     if data == b"[DONE]" {
         *saw_done = true;
         return;
@@ -800,6 +802,21 @@ mod tests {
         assert_eq!(s.outcome, StreamOutcome::Completed);
         assert_eq!(s.usage.unwrap().completion_tokens, 4);
         assert_eq!(s.events, 3);
+    }
+
+    #[tokio::test]
+    async fn keep_alive_comments_are_relayed_but_not_counted_as_events() {
+        let (out, s) = relay_chunks(vec![
+            Ok(b": OPENROUTER PROCESSING\n\n"),
+            Ok(b"data: {\"a\":1}\n\n: ping\n\n"),
+            Ok(b"data: [DONE]\n\n"),
+        ])
+        .await;
+        assert!(out.starts_with(": OPENROUTER PROCESSING\n\n"), "{out}");
+        assert!(out.contains(": ping\n\n"), "{out}");
+        assert_eq!(s.outcome, StreamOutcome::Completed);
+        // Two events an SSE client dispatches: the chunk and [DONE].
+        assert_eq!(s.events, 2);
     }
 
     #[tokio::test]

@@ -333,6 +333,14 @@ pub fn sse_data(body: &str) -> Vec<String> {
 }
 
 /// The concatenated `delta.content` of a chat completion stream.
+/// The `data:` payloads of an SSE body parsed as JSON (each must be JSON).
+pub fn events_of(text: &str) -> Vec<Value> {
+    sse_data(text)
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|_| panic!("not JSON: {d}")))
+        .collect()
+}
+
 pub fn stream_content(body: &str) -> String {
     sse_data(body)
         .iter()
