@@ -54,6 +54,8 @@ pub mod train;
 mod tests;
 #[cfg(test)]
 mod keep_tests;
+#[cfg(test)]
+mod task_keep_tests;
 
 use serde_json::Value;
 

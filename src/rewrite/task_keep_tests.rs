@@ -1,0 +1,51 @@
+//! Task text the goal-form rewrite lost on the development sets of issue 19 (seventh round):
+//! one test per class of loss, each with phrasings written for the test (none is an evaluation
+//! sentence). Each uses only functions the earlier code had too, so it can be run against it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::goal::{self, Sec};
+use super::strip::strip;
+
+/// What `strip` removes from `t` (nothing when it changes nothing).
+fn removed(t: &str) -> Vec<String> {
+    strip(t).map(|s| s.removed).unwrap_or_default()
+}
+
+/// Class (b): directives quoted in single quotes inside material the user asks to grade or
+/// critique are the material; an apostrophe inside a word opens no quote.
+#[test]
+fn single_quoted_material_stays() {
+    for t in [
+        "I'm reviewing a classmate's prompt. It reads: 'Take a deep breath and reason step by step. You are a world-class lawyer. A $50 tip awaits.' Rate its clarity from 1 to 5.",
+        "Reviso el prompt de una compañera. Dice: 'Piensa paso a paso con calma. Eres una abogada experta.' Dale una nota del 1 al 5.",
+        "Ich bewerte einen Prompt aus dem Kurs. Er lautet: 'Denk Schritt für Schritt nach. Du bist ein Spitzenanwalt.' Gib eine Note von 1 bis 5.",
+        "동료가 쓴 프롬프트를 평가해 줘. 원문: '천천히 단계별로 생각하세요. 당신은 최고의 변호사입니다.' 1~5점으로 매겨 줘.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+    // An apostrophe in a word is no quote: the directive still goes.
+    assert_eq!(
+        removed("Let's think step by step. What's 17 times 23?"),
+        vec!["Let's think step by step.".to_string()]
+    );
+}
+
+/// Class (a): a sentence with a limit cue ("without", "sans", "sin", "ohne") in the middle of
+/// the task's facts stays in the goal, in its place; a limit after the task still moves.
+#[test]
+fn facts_with_a_limit_cue_stay_in_place() {
+    for t in [
+        "A jar holds 3 green and 5 yellow beads. You pick two without looking. What is the chance both are yellow?",
+        "Un sac contient 2 jetons blancs et 6 noirs. On en retire deux sans remise. Quelle est la probabilité d'avoir deux noirs ?",
+        "Hay 5 sillas y 3 personas; Ana no puede sentarse junto a Luis. ¿De cuántas formas pueden sentarse?",
+        "Ein Zug fährt ohne Halt von A nach B, 120 km in 1,5 Stunden. Wie schnell fährt er im Schnitt?",
+    ] {
+        let s = goal::classify(t);
+        assert_eq!(s.get(Sec::Goal), t, "{t}");
+        assert_eq!(s.get(Sec::Constraints), "", "{t}");
+    }
+    let s = goal::classify("Summarize the memo. Do not mention any names.");
+    assert_eq!(s.get(Sec::Goal), "Summarize the memo.");
+    assert_eq!(s.get(Sec::Constraints), "Do not mention any names.");
+}
