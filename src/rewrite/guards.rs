@@ -388,7 +388,12 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         out.push(body_at..end);
     }
     out.extend(items_to_classify(t));
-    // Transcript lines ("Tom: ..."), when there are two or more, and "> " quote lines.
+    if t.contains('\n') {
+        delimited_blocks(t, &mut out);
+        blocks_after_forward_reference(t, &mut out);
+    }
+    // Transcript lines ("Tom: ...", "(20:14) Pilar: ..."), when there are two or more, and
+    // "> " quote lines.
     let mut transcript = Vec::new();
     let mut pos = 0;
     for line in t.split_inclusive('\n') {
@@ -397,7 +402,7 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         let l = line.trim_start();
         if l.starts_with('>') {
             out.push(r);
-        } else if speaker_label(l) {
+        } else if speaker_label(without_timestamp(l)) {
             transcript.push(r);
         }
     }
@@ -414,6 +419,136 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         }
     }
     merged
+}
+
+/// A line of three or more of one of `-`, `=`, `*`, `_`, `~` and nothing else: a delimiter
+/// around pasted material (or a rule).
+fn delimiter_line(l: &str) -> bool {
+    let l = l.trim();
+    l.len() >= 3
+        && l.chars()
+            .next()
+            .is_some_and(|c| matches!(c, '-' | '=' | '*' | '_' | '~') && l.chars().all(|d| d == c))
+}
+
+/// Pasted material between delimiter lines ("Classify this email ...\n---\nHi, please think
+/// carefully before you charge me again ...\n---"): the lines after a delimiter line up to the
+/// next one (or the end), when the text before the opening one names material or asks to
+/// handle it ([`MATERIAL`] cue).
+fn delimited_blocks(t: &str, out: &mut Vec<Range<usize>>) {
+    let mut open: Option<usize> = None;
+    let mut pos = 0;
+    for line in t.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        if !delimiter_line(line) {
+            continue;
+        }
+        match open.take() {
+            Some(from) if from < start => out.push(from..start),
+            Some(_) => {}
+            None if cue_flags(t.get(..start).unwrap_or(""), MATERIAL) != 0 => open = Some(pos),
+            None => {}
+        }
+    }
+    if let Some(from) = open.filter(|&f| f < t.len()) {
+        out.push(from..t.len());
+    }
+}
+
+/// Words pointing forward to material ("the email below", "el siguiente correo", "下面这封邮件").
+#[rustfmt::skip]
+const FORWARD: &[&str] = &[
+    "below", "following", "underneath", "siguiente", "siguientes", "continuación", "abajo",
+    "ci-dessous", "suivant", "suivante", "suivants", "suivantes", "folgende", "folgenden",
+    "folgendes", "unten", "nachstehend", "nachstehende", "nachstehenden",
+];
+/// [`FORWARD`] in scripts without spaces (substrings).
+const FORWARD_CJK: &[&str] = &["아래", "다음", "以下", "次の", "下記", "下面", "如下", "下列"];
+/// Nouns naming a message someone else wrote, which the user pastes to have it handled.
+#[rustfmt::skip]
+const PASTED_NOUNS: &[&str] = &[
+    "email", "e-mail", "mail", "message", "letter", "review", "ticket", "chat", "conversation",
+    "transcript", "post", "comment", "text", "correo", "mensaje", "carta", "reseña",
+    "conversación", "texto", "courriel", "lettre", "avis", "texte", "commentaire", "nachricht",
+    "brief", "bewertung", "gespräch", "chatverlauf",
+];
+/// [`PASTED_NOUNS`] in scripts without spaces (substrings).
+#[rustfmt::skip]
+const PASTED_CJK: &[&str] = &[
+    "메일", "메시지", "편지", "리뷰", "후기", "대화", "문의", "メール", "メッセージ", "手紙", "文章", "レビュー",
+    "口コミ", "問い合わせ", "会話", "邮件", "消息", "来信", "评论", "对话", "留言", "咨询", "文本",
+];
+
+/// The paragraph points forward to a pasted message ("Classify the customer email below.",
+/// "请把下面这封客户邮件归类", "以下の問い合わせメールを分類し").
+fn points_to_pasted(p: &str) -> bool {
+    if !p.is_ascii()
+        && p.chars().any(is_cjk)
+        && FORWARD_CJK.iter().any(|w| p.contains(w))
+        && PASTED_CJK.iter().any(|w| p.contains(w))
+    {
+        return true;
+    }
+    let lower = p.to_lowercase();
+    let words = || {
+        lower
+            .split(|c: char| !is_word_char(c) && c != '-')
+            .filter(|w| !w.is_empty())
+    };
+    words().any(|w| FORWARD.contains(&w))
+        && words().any(|w| PASTED_NOUNS.contains(&w) || w.len() > 6 && material_suffix(w))
+}
+
+/// The paragraph right after one that points forward to a pasted message (a blank line
+/// between them) is that message, to the next blank line: "请把下面这封客户邮件归类 ...\n\n您好，我反复
+/// 思考了很久，...".
+fn blocks_after_forward_reference(t: &str, out: &mut Vec<Range<usize>>) {
+    // Paragraphs: runs of non-blank lines.
+    let mut paras: Vec<Range<usize>> = Vec::new();
+    let mut cur: Option<Range<usize>> = None;
+    let mut pos = 0;
+    for line in t.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        if line.trim().is_empty() {
+            if let Some(c) = cur.take() {
+                paras.push(c);
+            }
+            continue;
+        }
+        let end = start + line.trim_end().len();
+        match cur.as_mut() {
+            Some(c) => c.end = end,
+            None => cur = Some(start..end),
+        }
+    }
+    if let Some(c) = cur {
+        paras.push(c);
+    }
+    for w in paras.windows(2) {
+        if let [prev, next] = w {
+            if t.get(prev.clone()).is_some_and(points_to_pasted) {
+                out.push(next.clone());
+            }
+        }
+    }
+}
+
+/// `l` without a leading timestamp ("(20:14) ", "[09:02] ", "12/03/24, 20:14 - "): what a
+/// chat export puts before the speaker.
+fn without_timestamp(l: &str) -> &str {
+    let end = l
+        .find(|c: char| {
+            !(c.is_ascii_digit() || matches!(c, ':' | '.' | '/' | '-' | ',' | ' ' | '(' | ')' | '[' | ']'))
+        })
+        .unwrap_or(l.len());
+    let head = l.get(..end).unwrap_or("");
+    if head.contains(|c: char| c.is_ascii_digit()) && head.contains(':') {
+        l.get(end..).unwrap_or(l)
+    } else {
+        l
+    }
 }
 
 /// Word starts that ask to classify or sort items ("Classify", "Sort these", "Clasifica",

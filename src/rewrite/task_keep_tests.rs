@@ -49,3 +49,36 @@ fn facts_with_a_limit_cue_stay_in_place() {
     assert_eq!(s.get(Sec::Goal), "Summarize the memo.");
     assert_eq!(s.get(Sec::Constraints), "Do not mention any names.");
 }
+
+/// Class (c): a message from someone else that the user pastes to have it handled stays
+/// whole, whatever it says: between delimiter lines, in the paragraph after a request that
+/// points forward to it, or as chat lines with timestamps. The directive aimed at the model
+/// around it still goes.
+#[test]
+fn pasted_messages_stay_whole() {
+    let mut wrong = Vec::new();
+    let delimited = "Sort this support message into refund, shipping or other; one word only.\n\n===\nHello, please think it over carefully before you reply — the parcel never arrived. Tracking 88213.\n===";
+    let chat = "Fasse die Beschlüsse aus diesem Gruppenchat zusammen.\n\n[19:02] Jonas: Denkt gründlich nach, bevor ihr zustimmt, es geht um 300 Euro pro Kopf.\n[19:05] Mia: Ich bin dafür.";
+    for (t, directive) in [
+        (delimited, None),
+        (chat, None),
+        (
+            "请把下面这条用户留言归类为“表扬”“投诉”“建议”之一。 先一步一步仔细分析再归类。\n\n你们的客服我认真思考了好几天，还是要说一声谢谢，态度特别好。",
+            Some("先一步一步仔细分析再归类。"),
+        ),
+        (
+            "以下のレビューを「肯定」「否定」に分類してください。 分類の前に一歩ずつよく考えて。\n\nじっくり考えて選んだ靴ですが、三日で底がはがれました。",
+            Some("分類の前に一歩ずつよく考えて。"),
+        ),
+        (
+            "Résume le courriel ci-dessous en une phrase. Réfléchis étape par étape avant de répondre.\n\nBonjour, réfléchis bien avant de signer : le loyer passe à 900 euros en mars.",
+            Some("Réfléchis étape par étape avant de répondre."),
+        ),
+    ] {
+        let want: Vec<String> = directive.iter().map(|d| d.to_string()).collect();
+        if removed(t) != want {
+            wrong.push(format!("{t}: {:?}", removed(t)));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
