@@ -277,41 +277,20 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             };
             let cut = match first.checked_sub(1).and_then(|p| cls.get(p)) {
                 Some(prev) => prev.end..b.end,
-                // At the start of the sentence the run takes the connector after it ("Think
-                // it over and tell me" -> "tell me"), unless a comma stands before that
-                // connector ("Think it over, step by step, and tell me" -> "and tell me").
+                // At the start of the sentence the run goes up to the connector after it: the
+                // connector is the task's, and stays with it ("Think it over and tell me" ->
+                // "and tell me", "Réfléchis, puis donne le total." -> "puis donne le total.":
+                // the user's words after the directive are kept character for character).
                 None => {
                     a.start..cls.get(k + 1).map_or(b.end, |n| {
                         let gap = text.get(b.end..n.start).unwrap_or("");
-                        let and = gap
-                            .rsplit(|ch: char| !is_word_char(ch))
-                            .find(|w| !w.is_empty())
-                            .is_some_and(|w| {
-                                ["and", "y", "e", "et", "und"]
-                                    .iter()
-                                    .any(|k| w.eq_ignore_ascii_case(k))
-                            });
-                        // A connector of time ("..., puis recommande une option.") belongs to the
-                        // task after it: it stays.
-                        let last = gap
-                            .rsplit(|ch: char| !is_word_char(ch))
-                            .find(|w| !w.is_empty())
-                            .filter(|w| THEN.iter().any(|k| w.eq_ignore_ascii_case(k)));
-                        if let Some(w) = last {
-                            let at = gap.rfind(w).unwrap_or(gap.len());
-                            return b.end + at;
+                        if let Some(w) = gap.find(is_word_char) {
+                            return b.end + w;
                         }
                         let g = gap.trim_end();
-                        if let Some(w) = THEN_CJK.iter().find(|w| g.ends_with(*w)) {
-                            return b.end + g.len() - w.len();
-                        }
-                        match gap.find([',', '，', '、']) {
-                            Some(c) if and && gap.get(c..).is_some_and(|g| g.chars().any(is_word_char)) => {
-                                let after = gap.get(c..).unwrap_or("");
-                                let word = after.find(|ch: char| is_word_char(ch)).unwrap_or(0);
-                                b.end + c + word
-                            }
-                            _ => n.start,
+                        match THEN_CJK.iter().find(|w| g.ends_with(*w)) {
+                            Some(w) => b.end + g.len() - w.len(),
+                            None => n.start,
                         }
                     })
                 }
@@ -354,21 +333,9 @@ fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -
         && !text.get(first.clone()).is_some_and(guards::persona_opener)
 }
 
-/// [`THEN`] in scripts without spaces.
+/// Connectors of time in scripts without spaces ("然后", "それから"), which stay with the task
+/// clause they open.
 const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음", "그 다음"];
-
-/// Connectors of time that open the clause after a directive ("then", "puis", "dann").
-const THEN: &[&str] = &[
-    "then",
-    "afterwards",
-    "puis",
-    "ensuite",
-    "dann",
-    "danach",
-    "anschließend",
-    "luego",
-    "después",
-];
 
 /// Words that open a conditional or otherwise subordinate clause, in the seven languages.
 const SUBORDINATORS: &[&str] = &[
@@ -816,7 +783,7 @@ mod tests {
             ("Let's think step by step.", "", &["Let's think step by step."]),
             ("What is 17*23? Think step by step.", "What is 17*23?", &["Think step by step."]),
             ("Solve this, and think step by step.", "", &["Solve this, and think step by step."]),
-            ("Think step-by-step and solve x+1=2.", "solve x+1=2.", &["Think step-by-step"]),
+            ("Think step-by-step and solve x+1=2.", "and solve x+1=2.", &["Think step-by-step"]),
             ("Take a deep breath and work on this problem step by step. Sum 2 and 3.", "Sum 2 and 3.", &["Take a deep breath and work on this problem step by step."]),
             ("Explain your reasoning before answering. Is 7 prime?", "Is 7 prime?", &["Explain your reasoning before answering."]),
             ("Show your work.\nCompute 3^4.", "Compute 3^4.", &["Show your work."]),

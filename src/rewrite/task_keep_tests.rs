@@ -82,3 +82,26 @@ fn pasted_messages_stay_whole() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Class (d/e): when a directive clause opens a sentence, only the directive goes; the
+/// connector after it and the task clause it opens stay character for character.
+#[test]
+fn connector_after_a_directive_stays_with_the_task() {
+    let mut wrong = Vec::new();
+    for (t, kept) in [
+        (
+            "Schreib zuerst all deine Überlegungen in <Notizen></Notizen> und das Endergebnis in <Ergebnis></Ergebnis>.",
+            "und das Endergebnis in <Ergebnis></Ergebnis>.",
+        ),
+        (
+            "Escribe primero todo tu razonamiento dentro de <borrador></borrador> y el resultado final dentro de <final></final>.",
+            "y el resultado final dentro de <final></final>.",
+        ),
+    ] {
+        let out = strip(t).map(|s| s.text).unwrap_or_default();
+        if !out.contains(kept) {
+            wrong.push(format!("{t} -> {out:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
