@@ -57,12 +57,20 @@ enum Cut {
 /// clauses at [`CLAUSE_THRESHOLD`] go, each run with the connector before it (or, at the start
 /// of the sentence, the one after it).
 pub(crate) fn strip(text: &str) -> Option<Stripped> {
+    strip_turn(text, false)
+}
+
+/// [`strip`] for a user turn; `answers_question` when it follows an assistant turn that ended
+/// in a question: then its first sentence is the user's answer ("Ja, aber nur wenn gzip
+/// erfolgreich war.", "Die Raumdiagonale und die Oberfläche.") and stays unless it names a
+/// thinking procedure (a lexicon anchor or a thinking verb).
+pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped> {
     let spans = protected_spans(text);
     let material = guards::material_ranges(text, &spans);
     let model = detect::model();
     let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut removed = Vec::new();
-    for s in text::sentences(text, &spans) {
+    for (n, s) in text::sentences(text, &spans).into_iter().enumerate() {
         if s.len() > detect::MAX_UNIT || text::overlaps(&material, s.start, s.end) {
             continue;
         }
@@ -75,6 +83,9 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         // The sentence's anchors, found once for the guards and the detector.
         let anchors = find_anchors(sent, &[]);
+        if answers_question && n == 0 && anchors.is_empty() && !thinking_verb(&su) {
+            continue;
+        }
         // A sentence ending in a colon right before a code block or quote introduces it ("Este es el
         // volcado del servidor:" + a stack trace), unless it names a thinking procedure.
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !thinking_verb(&su) {
@@ -94,6 +105,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         let quoted = material_quote(&spans, &s, text);
         let cls = text::clauses(text, s.clone(), &spans);
         let ends_question = sent.trim_end().ends_with(['?', '？']);
+        let plain_asked = ends_question && anchors.is_empty() && guards::opens_question(sent);
         let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
             Vec::new()
         } else {
@@ -104,12 +116,18 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                     // subordinator, or ends it ("Was prüfst du zuerst, und ...?", "..., wenn
                     // ich nicht reagiere?"), is part of what is asked unless it names a
                     // thinking procedure.
+                    // In a question that names no thinking procedure and opens or holds its
+                    // question word ("对推理模型来说，哪些句子是多余的？"), every clause without
+                    // one is part of it ("reasoning model" names a topic, not a thinking verb).
                     let part_of_question = ends_question
                         && !text::overlaps(&spans, c.start, c.end)
                         && text.get(c.clone()).is_some_and(|u| {
-                            (guards::opens_question(u) || opens_with_subordinator(u) || i + 1 == cls.len())
+                            (plain_asked
+                                || guards::opens_question(u)
+                                || opens_with_subordinator(u)
+                                || i + 1 == cls.len())
                                 && find_anchors(u, &[]).is_empty()
-                                && !has_thinking_verb(u)
+                                && !has_thinking_verb(&guards::without_model_topics(u))
                         });
                     if part_of_question {
                         return (Cut::Keep, 0.0, text.get(c.clone()).is_some_and(substantial));

@@ -105,3 +105,60 @@ fn connector_after_a_directive_stays_with_the_task() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Class (f): in a question that names no thinking procedure, no clause goes ("reasoning
+/// model" names a topic, it is no thinking verb).
+#[test]
+fn clauses_of_a_plain_question_stay() {
+    let mut wrong = Vec::new();
+    for t in [
+        "我们的系统提示是这样写的：“你是资深律师，请逐步思考。” 对推理模型来说，哪几句可以删掉？",
+        "对推理模型来说，这段说明里哪句最没用？",
+    ] {
+        if !removed(t).is_empty() {
+            wrong.push(format!("{t}: {:?}", removed(t)));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Class (f): the user's answer to the assistant's question is the task, however short or
+/// plain ("The volume and the mass."); a directive after it still goes.
+#[test]
+fn the_answer_to_the_assistants_question_stays() {
+    use crate::api::{ChatRequest, Message, Role};
+    let mut wrong = Vec::new();
+    for (question, answer) in [
+        (
+            "Soll das Archiv danach gelöscht werden?",
+            "Ja, aber nur wenn tar fehlerfrei durchlief.",
+        ),
+        (
+            "Soll ich die alten Dateien immer löschen?",
+            "Nein, nur wenn rsync erfolgreich war.",
+        ),
+        (
+            "¿Borro los originales después?",
+            "Sí, pero solo si la copia salió bien.",
+        ),
+    ] {
+        let mut req = ChatRequest {
+            model: "o3".into(),
+            messages: vec![
+                Message::new(
+                    Role::User,
+                    "Ein Würfel hat 4 cm Kantenlänge, Dichte 2,7 g/cm³. Think step by step.",
+                ),
+                Message::new(Role::Assistant, question),
+                Message::new(Role::User, answer),
+            ],
+            ..Default::default()
+        };
+        let out = super::rewrite(&mut req, &super::builtin_profile("o3"));
+        let text: String = req.messages.iter().map(|m| m.text().into_owned()).collect();
+        if !text.contains(answer) || out.removed.iter().any(|r| answer.contains(r.as_str())) {
+            wrong.push(format!("{answer}: {:?}", out.removed));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
