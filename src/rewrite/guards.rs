@@ -158,6 +158,7 @@ const L_LEARNER: u32 = 1 << 13;
 const L_BEFORE: u32 = 1 << 14;
 /// A superlative with a [`YOU_BEFORE`] word before it in its clause (a hit only).
 const H_SUPERLATIVE_OF_YOU: u32 = 1 << 15;
+const L_SHAPE: u32 = 1 << 16;
 
 /// The lowercase-substring lists of the guards, one automaton. Each list keeps its own rule:
 /// [`CREDENTIALS`] and [`BRIBES`] count a Latin phrase only on word boundaries; a
@@ -179,14 +180,31 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
         (REASONING_NOUNS, L_REASONING_NOUNS),
         (LEARNER_DELIVERABLES, L_LEARNER),
         (BEFORE, L_BEFORE),
+        (ANSWER_SHAPE, L_SHAPE),
     ])
 });
+
+/// The shape of the answer or an upper limit the user sets ("as a fraction", "분수로", "单独一行",
+/// "como máximo", "höchstens"): lowercase substrings, a Latin one at the start of a word. Not
+/// "at least" / "最多" / "最大限" and the like: thoroughness and majority-vote directives use them.
+#[rustfmt::skip]
+const ANSWER_SHAPE: &[&str] = &[
+    "as a fraction", "as fractions", "in fraction", "fraction form", "as a percentage",
+    "as a decimal", "on its own line", "on a separate line", "in one line", "at most",
+    "no more than", "como fracción", "en fracción", "forma de fracción", "como porcentaje",
+    "en una línea", "como máximo", "a lo sumo", "no más de", "en fraction", "forme de fraction",
+    "en pourcentage", "sur une ligne", "au plus", "au maximum", "pas plus de", "als bruch",
+    "in prozent", "in einer zeile", "eigenen zeile", "höchstens", "nicht mehr als", "분수로",
+    "소수로", "퍼센트로", "백분율로", "한 줄로", "따로 한 줄", "이내로", "分数で", "小数で", "パーセントで",
+    "百分率で", "1行で", "一行で", "別の行", "以内で", "分数形式", "用分数", "分数表示", "以分数", "小数形式",
+    "百分比", "单独一行", "不超过",
+];
 
 /// The [`LOWER_LISTS`] found in `lower` (a lowercased unit), with the per-list rules.
 fn lower_hits(lower: &str) -> u32 {
     let mut hits = 0;
     LOWER_LISTS.each(lower, |bits, at, end| {
-        let mut b = bits & !(L_CREDENTIALS | L_BRIBES | L_MODEL_WORDS);
+        let mut b = bits & !(L_CREDENTIALS | L_BRIBES | L_MODEL_WORDS | L_SHAPE);
         let latin = lower
             .get(at..)
             .and_then(|r| r.chars().next())
@@ -202,6 +220,9 @@ fn lower_hits(lower: &str) -> u32 {
                 !latin || after.is_none_or(|c| !is_word_char(c) || c == 's')
             }
         };
+        if bits & L_SHAPE != 0 && starts_word() {
+            b |= L_SHAPE;
+        }
         if bits & L_CREDENTIALS != 0 && starts_word() {
             b |= L_CREDENTIALS;
         }
@@ -997,6 +1018,15 @@ pub(crate) fn final_answer_format(u: &str) -> bool {
 }
 
 /// [`final_answer_format`] of a [`Unit`].
+/// The unit states the shape of the answer or a limit ([`ANSWER_SHAPE`]: "Give it as a
+/// fraction.", "Cada persona puede estar en dos equipos como máximo.", "最后单独一行给答案。")
+/// and names no reasoning, "before ...", stakes, flattery or bribe. The caller checks for
+/// lexicon anchors and thinking verbs.
+pub(crate) fn states_answer_shape_in(u: &Unit) -> bool {
+    let h = u.hits();
+    h & L_SHAPE != 0 && h & (L_REASONING_NOUNS | L_BEFORE | L_STAKES | L_FLATTERY | L_BRIBES) == 0
+}
+
 pub(crate) fn final_answer_format_in(u: &Unit) -> bool {
     let h = u.hits();
     h & L_FINAL_ANSWER != 0 && h & L_ANSWER_CONTAINERS != 0 && h & (L_REASONING_NOUNS | L_BEFORE) == 0
@@ -1094,6 +1124,7 @@ const DELIVER_VERBS: &[&str] = &[
     "compare", "explain", "describe", "format", "keep", "limit", "end", "put",     "output", "print", "report", "highlight", "identify", "evaluate", "assess",
     "grade", "pick", "choose", "sort", "group", "convert", "rewrite", "point", "note", "specify",
     "mention", "offer", "present", "define", "assume", "round", "express", "show", "outline",
+    "justify", "prove", "derive", "demuestra", "démontre", "beweise",
     // fr
     "donne", "donnez", "indique", "indiquez", "liste", "listez", "cite", "citez", "nomme", "nommez",
     "propose", "proposez", "résume", "résumez", "traduis", "traduisez", "compare", "comparez",
@@ -1311,7 +1342,7 @@ const DELIVER_CJK: &[&str] = &[
     "알려 줘", "알려줘", "알려 주세요", "알려주세요", "정리해 줘", "정리해줘", "정리해 주세요", "써 줘", "써줘",
     "써 주세요", "말해 줘", "말해줘", "제시해", "보여 줘", "보여줘", "작성해", "추천해", "계산해", "요약해",
     "번역해", "들어 줘", "들어줘", "표로", "표 형식", "목록으로", "골라 줘", "매겨 줘", "짜 줘", "짜줘",
-    "만들어 줘", "만들어줘",
+    "만들어 줘", "만들어줘", "구해 줘", "구해줘", "구해 주세요", "비교해 줘", "비교해줘",
     // ja
     "教えて", "挙げて", "示して", "まとめて", "書いて", "出して", "提案して", "計算して",
     "評価して", "列挙して", "表で", "表形式", "箇条書き", "使って", "付けて", "つけて",

@@ -99,7 +99,10 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         let mut output_request: Option<bool> = None;
         let mut guarded = || {
             *output_request.get_or_insert_with(|| {
-                asks_for_output_with(&su, &anchors) || teaching_deliverable(&su) || final_answer_format(&su)
+                asks_for_output_with(&su, &anchors)
+                    || teaching_deliverable(&su)
+                    || final_answer_format(&su)
+                    || answer_shape(&su, &anchors)
             })
         };
         let quoted = material_quote(&spans, &s, text);
@@ -515,7 +518,9 @@ fn clause_cut(
             && matches.is_empty()
             && !thinking_verb(&cu)
     };
-    if p >= TASK_CLAUSE / 2.0 && (label() || asks() || final_answer_format(&cu)) {
+    if p >= TASK_CLAUSE / 2.0
+        && (label() || asks() || final_answer_format(&cu) || answer_shape(&cu, &matches))
+    {
         return (Cut::Keep, 0.0);
     }
     // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
@@ -730,6 +735,12 @@ fn sentence_directive(p: f32, sent: &Unit, anchors: &[Match]) -> bool {
         return false;
     }
     p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent, Some(anchors))
+}
+
+/// The shape of the answer or a limit ([`guards::states_answer_shape_in`]), with no lexicon
+/// anchor and no thinking verb: never removed.
+fn answer_shape(u: &Unit, anchors: &[Match]) -> bool {
+    anchors.is_empty() && guards::states_answer_shape_in(u) && !thinking_verb(u)
 }
 
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.

@@ -162,3 +162,21 @@ fn the_answer_to_the_assistants_question_stays() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Class (d): short output-shape, limit and output-verb sentences are the task: "Justify
+/// without a calculator.", "... como máximo.", "...구해 줘.".
+#[test]
+fn answer_shape_limit_and_output_verbs_stay() {
+    let mut wrong = Vec::new();
+    for t in [
+        "Justify without any computer algebra.",
+        "Prove this without a calculator.",
+        "Derive it without a calculator.",
+        "Cada participante puede estar en dos equipos como máximo.",
+    ] {
+        if !removed(t).is_empty() {
+            wrong.push(format!("{t}: {:?}", removed(t)));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
