@@ -194,7 +194,10 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         // A sentence that would go whole but ends in a task clause of substance
         // ("各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。") loses only the clauses
         // before it that the detector scores a directive as a sentence would be.
-        let task_tail = whole && ends_in_task(text, &cls, &scored);
+        // A last clause that an output guard holds ("..., 最后单独一行给答案。") leaves the
+        // sentence's directive score to the clauses before it.
+        let held = whole && held_tail(text, &cls, &scored);
+        let task_tail = whole && ends_in_task(text, &cls, &scored, held);
         if whole && !task_tail {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
@@ -217,7 +220,7 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
             for (i, k) in kinds.iter_mut().enumerate().take(last) {
                 if scored
                     .get(i)
-                    .is_some_and(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+                    .is_some_and(|&(_, p, task)| !task && (p >= SENTENCE_THRESHOLD || held))
                 {
                     *k = Cut::Directive;
                 }
@@ -262,7 +265,9 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         // detector's score (no anchor, thinking verb, persona opener, reasoning or pep-talk
         // word, address to the model: "姉は時速4km、妹は時速3kmで、駅から同じ方向に出発しました。")
         // is part of the facts and stays.
-        if su.facts() {
+        let counts =
+            || without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && !guards::persona_opener(sent);
+        if su.facts() || counts() {
             for (i, k) in kinds.iter_mut().enumerate() {
                 let unsigned = || {
                     !cls.get(i)
@@ -341,7 +346,7 @@ fn is_question(sent: &str) -> bool {
 
 /// The sentence ends in a task clause of substance ("以及需要满足哪些前提条件") after a clause the
 /// detector scores a directive as a sentence would be, and opens with no persona.
-fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)], held: bool) -> bool {
     let (Some(first), Some(&(Cut::Keep, _, true))) = (cls.first(), scored.last()) else {
         return false;
     };
@@ -350,8 +355,21 @@ fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -
         && scored
             .iter()
             .take(last)
-            .any(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+            .any(|&(_, p, task)| !task && (p >= SENTENCE_THRESHOLD || held))
         && !text.get(first.clone()).is_some_and(guards::persona_opener)
+}
+
+/// The last clause is a task clause that states the output (an output request, the shape of
+/// the answer, where the final answer goes).
+fn held_tail(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+    let (Some(&(Cut::Keep, _, true)), Some(c)) = (scored.last(), cls.last()) else {
+        return false;
+    };
+    text.get(c.clone()).is_some_and(|u| {
+        let cu = Unit::new(u);
+        let anchors = find_anchors(u, &[]);
+        asks_for_output_with(&cu, &anchors) || final_answer_format(&cu) || answer_shape(&cu, &anchors)
+    })
 }
 
 /// Connectors of time in scripts without spaces ("然后", "それから"), which stay with the task

@@ -180,3 +180,36 @@ fn answer_shape_limit_and_output_verbs_stay() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Class (f): in a sentence that states counted facts, a clause with no sign of a directive
+/// stays, whatever the detector scores it ("Sie beginnen gemeinsam, nach 2 Stunden ...").
+#[test]
+fn unsigned_clauses_of_counted_facts_stay() {
+    let mut wrong = Vec::new();
+    for t in [
+        "Pumpe A leert den Keller in 5 Stunden, Pumpe B in 8 Stunden. Sie beginnen gemeinsam, nach 2 Stunden fällt B aus.",
+        "Zwei Bagger heben eine Grube in 10 und 14 Tagen aus. Sie beginnen gemeinsam, nach 3 Tagen fällt einer aus.",
+    ] {
+        if !removed(t).is_empty() {
+            wrong.push(format!("{t}: {:?}", removed(t)));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Class (d): a sentence the detector scores a directive but whose last clause states the
+/// output ("..., 最后单独一行给结果。") loses only the clauses before it.
+#[test]
+fn an_output_clause_ending_a_directive_sentence_stays() {
+    let mut wrong = Vec::new();
+    for (t, kept) in [
+        ("先在草稿区写出推理，最后单独一行给结果。", "最后单独一行给结果。"),
+        ("先在草稿里写出推理，最后单独一行给答案。", "最后单独一行给答案。"),
+    ] {
+        let out = strip(t).map(|s| s.text).unwrap_or_else(|| t.to_string());
+        if !out.contains(kept) || out == t {
+            wrong.push(format!("{t} -> {out:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
