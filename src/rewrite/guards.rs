@@ -400,6 +400,12 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             i = end.max(i);
             continue;
         }
+        // A numbered item's label opening its line ("Essay 18: ...", "Ticket #4: ...",
+        // "답안 2: ...") introduces the whole line.
+        if intro_start == 0 && numbered_label(intro) {
+            out.push(body_at..line_end);
+            continue;
+        }
         // Inline material: to the end of its sentence.
         let local = text::spans_within(spans, body_at, line_end);
         let line = t.get(body_at..line_end).unwrap_or("");
@@ -440,6 +446,24 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         }
     }
     merged
+}
+
+/// A label naming one numbered item: a word or two, then a number ("Essay 18", "Review #3",
+/// "Ticket 12", "답안 2", "レビュー3"), nothing else.
+fn numbered_label(intro: &str) -> bool {
+    let t = intro.trim();
+    let digits = t.chars().rev().take_while(char::is_ascii_digit).count();
+    let head = t
+        .get(..t.len() - digits)
+        .unwrap_or("")
+        .trim_end()
+        .trim_end_matches(['#', '№'])
+        .trim_end();
+    digits > 0
+        && (1..=4).contains(&digits)
+        && !head.is_empty()
+        && head.split_whitespace().count() <= 2
+        && head.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
 }
 
 /// A line of three or more of one of `-`, `=`, `*`, `_`, `~` and nothing else: a delimiter
@@ -1025,6 +1049,11 @@ pub(crate) fn final_answer_format(u: &str) -> bool {
 pub(crate) fn states_answer_shape_in(u: &Unit) -> bool {
     let h = u.hits();
     h & L_SHAPE != 0 && h & (L_REASONING_NOUNS | L_BEFORE | L_STAKES | L_FLATTERY | L_BRIBES) == 0
+}
+
+/// The unit states stakes, flatters, or offers a bribe (its phrase lists only).
+pub(crate) fn stakes_or_praise_in(u: &Unit) -> bool {
+    u.hits() & (L_STAKES | L_FLATTERY | L_BRIBES | L_BRIBE_AIMED) != 0
 }
 
 pub(crate) fn final_answer_format_in(u: &Unit) -> bool {

@@ -94,6 +94,15 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         if steps_deliverable(&su, &anchors) {
             continue;
         }
+        // A numbered step is a step of the deliverable ("Include a safety note before step
+        // 1."), when no thinking procedure is named and no stakes, flattery or bribe is in it.
+        if numbered_step(&su)
+            && anchors.is_empty()
+            && !thinking_verb(&su)
+            && !guards::stakes_or_praise_in(&su)
+        {
+            continue;
+        }
         // A request about the output or a teaching deliverable is never touched (checked
         // lazily: only when something would go).
         let mut output_request: Option<bool> = None;
@@ -335,6 +344,41 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         text: text::remove_ranges(text, cuts),
         removed,
     })
+}
+
+/// Words for a step of a procedure, before its number ("step 1", "Schritt 3", "paso 2").
+const STEP_WORDS: &[&str] = &["step", "schritt", "paso", "étape", "etapa"];
+
+/// The unit names a numbered step ("step 1", "Schritt 2", "étape 3", "第1步", "ステップ1",
+/// "2단계").
+fn numbered_step(u: &Unit) -> bool {
+    let l = u.lower();
+    let digit_after = |r: &str| r.trim_start().starts_with(|c: char| c.is_ascii_digit());
+    let latin = STEP_WORDS.iter().any(|w| {
+        l.match_indices(w).any(|(at, _)| {
+            let starts = l
+                .get(..at)
+                .and_then(|h| h.chars().next_back())
+                .is_none_or(|c| !is_word_char(c));
+            starts
+                && l.get(at + w.len()..)
+                    .is_some_and(|r| r.starts_with(' ') && digit_after(r))
+        })
+    });
+    latin
+        || !l.is_ascii()
+            && ["第", "ステップ"].iter().any(|w| {
+                l.match_indices(w).any(|(at, _)| {
+                    l.get(at + w.len()..)
+                        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                })
+            })
+        || !l.is_ascii()
+            && l.match_indices("단계").any(|(at, _)| {
+                l.get(..at)
+                    .and_then(|h| h.trim_end().chars().next_back())
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
 }
 
 /// The sentence asks something: it closes in a question mark, or in the Japanese question

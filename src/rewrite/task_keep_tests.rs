@@ -213,3 +213,19 @@ fn an_output_clause_ending_a_directive_sentence_stays() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Class (c/d): the line of a numbered item the user pastes ("Review 2: ...") is material to
+/// its end, and a numbered step is a step of the deliverable ("... before step 1.").
+#[test]
+fn numbered_items_and_numbered_steps_stay() {
+    let mut wrong = Vec::new();
+    for t in [
+        "Score each review.\n\nReview 2: The strap broke after a day. It is cheap and nobody should buy it.",
+        "Put a safety warning before step 1.",
+    ] {
+        if !removed(t).is_empty() {
+            wrong.push(format!("{t}: {:?}", removed(t)));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
