@@ -186,14 +186,15 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
 
 /// The shape of the answer or an upper limit the user sets ("as a fraction", "분수로", "单独一行",
 /// "como máximo", "höchstens"): lowercase substrings, a Latin one at the start of a word. Not
-/// "at least" / "最多" / "最大限" and the like: thoroughness and majority-vote directives use them.
+/// "at least" / "au maximum" / "最多" / "最大限" and the like: thoroughness, pep-talk ("Fais
+/// chauffer tes neurones au maximum") and majority-vote directives use them.
 #[rustfmt::skip]
 const ANSWER_SHAPE: &[&str] = &[
     "as a fraction", "as fractions", "in fraction", "fraction form", "as a percentage",
     "as a decimal", "on its own line", "on a separate line", "in one line", "at most",
     "no more than", "como fracción", "en fracción", "forma de fracción", "como porcentaje",
     "en una línea", "como máximo", "a lo sumo", "no más de", "en fraction", "forme de fraction",
-    "en pourcentage", "sur une ligne", "au plus", "au maximum", "pas plus de", "als bruch",
+    "en pourcentage", "sur une ligne", "au plus", "pas plus de", "als bruch",
     "in prozent", "in einer zeile", "eigenen zeile", "höchstens", "nicht mehr als", "분수로",
     "소수로", "퍼센트로", "백분율로", "한 줄로", "따로 한 줄", "이내로", "分数で", "小数で", "パーセントで",
     "百分率で", "1行で", "一行で", "別の行", "以内で", "分数形式", "用分数", "分数表示", "以分数", "小数形式",
@@ -535,14 +536,22 @@ fn points_to_pasted(p: &str) -> bool {
     {
         return true;
     }
-    let lower = p.to_lowercase();
+    // (Word by word without lowercasing the paragraph: the lists are lowercase, and only a
+    // non-ASCII word is lowercased to compare.)
+    let is = |list: &[&str], w: &str| {
+        if w.is_ascii() {
+            list.iter().any(|x| x.eq_ignore_ascii_case(w))
+        } else {
+            let l = w.to_lowercase();
+            list.contains(&l.as_str())
+        }
+    };
     let words = || {
-        lower
-            .split(|c: char| !is_word_char(c) && c != '-')
+        p.split(|c: char| !is_word_char(c) && c != '-')
             .filter(|w| !w.is_empty())
     };
-    words().any(|w| FORWARD.contains(&w))
-        && words().any(|w| PASTED_NOUNS.contains(&w) || w.len() > 6 && material_suffix(w))
+    words().any(|w| is(FORWARD, w))
+        && words().any(|w| is(PASTED_NOUNS, w) || w.len() > 6 && material_suffix(w))
 }
 
 /// The paragraph right after one that points forward to a pasted message (a blank line

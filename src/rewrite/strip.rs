@@ -349,36 +349,53 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
 /// Words for a step of a procedure, before its number ("step 1", "Schritt 3", "paso 2").
 const STEP_WORDS: &[&str] = &["step", "schritt", "paso", "étape", "etapa"];
 
-/// The unit names a numbered step ("step 1", "Schritt 2", "étape 3", "第1步", "ステップ1",
-/// "2단계").
+/// The unit names one numbered step ("step 1", "Schritt 2", "étape 3", "第1步", "ステップ1",
+/// "2단계"): a step of the deliverable. Two or more ("Paso 1, Paso 2, ..., Por lo tanto") are a
+/// template for the reasoning, not a reference to one step.
 fn numbered_step(u: &Unit) -> bool {
     let l = u.lower();
     let digit_after = |r: &str| r.trim_start().starts_with(|c: char| c.is_ascii_digit());
-    let latin = STEP_WORDS.iter().any(|w| {
-        l.match_indices(w).any(|(at, _)| {
-            let starts = l
-                .get(..at)
-                .and_then(|h| h.chars().next_back())
-                .is_none_or(|c| !is_word_char(c));
-            starts
-                && l.get(at + w.len()..)
-                    .is_some_and(|r| r.starts_with(' ') && digit_after(r))
-        })
-    });
-    latin
-        || !l.is_ascii()
-            && ["第", "ステップ"].iter().any(|w| {
-                l.match_indices(w).any(|(at, _)| {
-                    l.get(at + w.len()..)
-                        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    let latin: usize = STEP_WORDS
+        .iter()
+        .map(|w| {
+            l.match_indices(w)
+                .filter(|&(at, _)| {
+                    let starts = l
+                        .get(..at)
+                        .and_then(|h| h.chars().next_back())
+                        .is_none_or(|c| !is_word_char(c));
+                    starts
+                        && l.get(at + w.len()..)
+                            .is_some_and(|r| r.starts_with(' ') && digit_after(r))
                 })
+                .count()
+        })
+        .sum();
+    let cjk: usize = if l.is_ascii() {
+        0
+    } else {
+        let marked: usize = ["第", "ステップ"]
+            .iter()
+            .map(|w| {
+                l.match_indices(w)
+                    .filter(|&(at, _)| {
+                        l.get(at + w.len()..)
+                            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                    })
+                    .count()
             })
-        || !l.is_ascii()
-            && l.match_indices("단계").any(|(at, _)| {
+            .sum();
+        let hangul = l
+            .match_indices("단계")
+            .filter(|&(at, _)| {
                 l.get(..at)
                     .and_then(|h| h.trim_end().chars().next_back())
                     .is_some_and(|c| c.is_ascii_digit())
             })
+            .count();
+        marked + hangul
+    };
+    latin + cjk == 1
 }
 
 /// The sentence asks something: it closes in a question mark, or in the Japanese question
@@ -1186,6 +1203,30 @@ mod condition_tests {
             let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
             assert!(out.contains(task), "{t}: {out}");
             assert!(!out.contains(stakes), "{t}: {out}");
+        }
+    }
+}
+
+/// One numbered step is the deliverable's; several are a reasoning template.
+#[cfg(test)]
+mod numbered_step_tests {
+    use super::{numbered_step, Unit};
+
+    #[test]
+    fn one_step_is_a_reference_several_are_a_template() {
+        for t in [
+            "Include a safety note before step 1.",
+            "Füge vor Schritt 3 ein Foto ein.",
+            "第2步之前加一个提示。",
+        ] {
+            assert!(numbered_step(&Unit::new(t)), "{t}");
+        }
+        for t in [
+            "Usa el formato Paso 1, Paso 2, ..., Por lo tanto.",
+            "ステップ1、ステップ2、…、よって、の形式で書いてください。",
+            "Think about it.",
+        ] {
+            assert!(!numbered_step(&Unit::new(t)), "{t}");
         }
     }
 }
