@@ -99,6 +99,8 @@ const PERSONA_OPENERS: &[&str] = &[
 
 const MATERIAL: u16 = 1;
 const VOICE: u16 = 2;
+const FORWARD_WORD: u16 = 4;
+const PASTED_NOUN: u16 = 8;
 
 /// One unit (a sentence or a clause) as the guards read it, with what they derive from it
 /// computed once and shared: its lowercase and which lowercase phrase lists occur in it (one
@@ -254,6 +256,8 @@ fn words() -> &'static WordTable {
         let mut w = WordTable::default();
         w.add(MATERIAL_WORDS, MATERIAL);
         w.add(VOICE_WORDS, VOICE);
+        w.add(FORWARD, FORWARD_WORD);
+        w.add(PASTED_NOUNS, PASTED_NOUN);
         w
     })
 }
@@ -506,7 +510,7 @@ fn delimited_blocks(t: &str, out: &mut Vec<Range<usize>>) {
 #[rustfmt::skip]
 const FORWARD: &[&str] = &[
     "below", "following", "underneath", "siguiente", "siguientes", "continuación", "abajo",
-    "ci-dessous", "suivant", "suivante", "suivants", "suivantes", "folgende", "folgenden",
+    "ci-dessous", "dessous", "suivant", "suivante", "suivants", "suivantes", "folgende", "folgenden",
     "folgendes", "unten", "nachstehend", "nachstehende", "nachstehenden",
 ];
 /// [`FORWARD`] in scripts without spaces (substrings).
@@ -536,22 +540,12 @@ fn points_to_pasted(p: &str) -> bool {
     {
         return true;
     }
-    // (Word by word without lowercasing the paragraph: the lists are lowercase, and only a
-    // non-ASCII word is lowercased to compare.)
-    let is = |list: &[&str], w: &str| {
-        if w.is_ascii() {
-            list.iter().any(|x| x.eq_ignore_ascii_case(w))
-        } else {
-            let l = w.to_lowercase();
-            list.contains(&l.as_str())
-        }
-    };
-    let words = || {
-        p.split(|c: char| !is_word_char(c) && c != '-')
-            .filter(|w| !w.is_empty())
-    };
-    words().any(|w| is(FORWARD, w))
-        && words().any(|w| is(PASTED_NOUNS, w) || w.len() > 6 && material_suffix(w))
+    // (The word table's hashed lookup; the compound endings only once a forward word is in.)
+    let t = words();
+    t.any_word(p, FORWARD_WORD)
+        && (t.any_word(p, PASTED_NOUN)
+            || p.split(|c: char| !is_word_char(c))
+                .any(|w| w.len() > 6 && material_suffix(w)))
 }
 
 /// The paragraph right after one that points forward to a pasted message (a blank line

@@ -96,8 +96,8 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         }
         // A numbered step is a step of the deliverable ("Include a safety note before step
         // 1."), when no thinking procedure is named and no stakes, flattery or bribe is in it.
-        if numbered_step(&su)
-            && anchors.is_empty()
+        if anchors.is_empty()
+            && numbered_step(&su)
             && !thinking_verb(&su)
             && !guards::stakes_or_praise_in(&su)
         {
@@ -353,6 +353,9 @@ const STEP_WORDS: &[&str] = &["step", "schritt", "paso", "étape", "etapa"];
 /// "2단계"): a step of the deliverable. Two or more ("Paso 1, Paso 2, ..., Por lo tanto") are a
 /// template for the reasoning, not a reference to one step.
 fn numbered_step(u: &Unit) -> bool {
+    if !u.text.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
     let l = u.lower();
     let digit_after = |r: &str| r.trim_start().starts_with(|c: char| c.is_ascii_digit());
     let latin: usize = STEP_WORDS
@@ -426,6 +429,15 @@ fn held_tail(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> b
     let (Some(&(Cut::Keep, _, true)), Some(c)) = (scored.last(), cls.last()) else {
         return false;
     };
+    // (Clauses of substance before it: a template's labels, "1단계, 2단계, … 그러므로 형식으로 써
+    // 줘.", are no directive of their own.)
+    let before = cls.get(..cls.len().saturating_sub(1)).unwrap_or(&[]);
+    if !before
+        .iter()
+        .all(|b| text.get(b.clone()).is_some_and(substantial))
+    {
+        return false;
+    }
     text.get(c.clone()).is_some_and(|u| {
         let cu = Unit::new(u);
         let anchors = find_anchors(u, &[]);
