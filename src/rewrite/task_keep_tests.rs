@@ -229,3 +229,28 @@ fn numbered_items_and_numbered_steps_stay() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Priority 2 (a removal, with its hard negatives): solving several ways and keeping the
+/// majority answer is a thinking procedure and goes whole; a task about frequencies stays.
+#[test]
+fn majority_vote_goes_and_frequency_tasks_stay() {
+    let mut wrong = Vec::new();
+    for t in [
+        "Work it out four different ways and keep the answer that shows up most often.",
+        "Löse die Aufgabe auf vier verschiedene Arten und nimm die Antwort, die am häufigsten vorkommt.",
+        "用四种方法分别计算，最后取出现最多的答案。",
+    ] {
+        if removed(t) != vec![t.to_string()] {
+            wrong.push(format!("should go: {t}: {:?}", removed(t)));
+        }
+    }
+    for t in [
+        "Roll the die 600 times and report the most frequent result.",
+        "Which answer did the majority of the 40 respondents choose?",
+    ] {
+        if !removed(t).is_empty() {
+            wrong.push(format!("should stay: {t}: {:?}", removed(t)));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
