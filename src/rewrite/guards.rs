@@ -996,6 +996,28 @@ const QUESTION_CJK: &[&str] = &[
     "언제", "몇", "何", "なぜ", "どう", "どの", "誰", "いつ", "どれ", "どこ",
 ];
 
+/// What follows a [`QUESTION_CJK`] word when it asks nothing: "何度も" (again and again), "何か"
+/// (something), "いつも" (always), "どうか" (please), "哪怕" (even if), "什么都" (anything), "뭐든"
+/// (whatever), "언제나" (always), "몇몇" (some).
+#[rustfmt::skip]
+const NOT_QUESTION_AFTER: &[(&str, &[&str])] = &[
+    ("何", &["度", "回", "でも", "も", "とか", "か", "より", "事", "気"]),
+    ("誰", &["でも", "も", "か"]),
+    ("いつ", &["も", "でも", "か"]),
+    ("どこ", &["でも", "か"]),
+    ("どう", &["か", "ぞ", "しても", "も"]),
+    ("どれ", &["も", "でも", "か"]),
+    ("哪", &["怕"]),
+    ("什么", &["都", "也"]),
+    ("谁", &["都", "也"]),
+    ("怎么", &["也", "都"]),
+    ("뭐", &["든"]),
+    ("언제", &["나", "든"]),
+    ("어떻게", &["든"]),
+    ("누구", &["나", "든"]),
+    ("몇", &["몇"]),
+];
+
 /// The clause opens like a question ("Which log do you open first", "Welche Datei öffnest du zuerst",
 /// "¿Qué harías", "오늘 뭘 먼저 고쳐야 하고"): with the question mark at the end of its sentence
 /// it is part of what is asked, never a directive of its own.
@@ -1005,7 +1027,14 @@ pub(crate) fn opens_question(u: &str) -> bool {
         return true;
     }
     if t.chars().next().is_some_and(is_cjk) {
-        return QUESTION_CJK.iter().any(|w| t.contains(w));
+        return QUESTION_CJK.iter().any(|w| {
+            t.match_indices(w).any(|(at, _)| {
+                let rest = t.get(at + w.len()..).unwrap_or("");
+                !NOT_QUESTION_AFTER
+                    .iter()
+                    .any(|&(q, after)| q == *w && after.iter().any(|a| rest.starts_with(a)))
+            })
+        });
     }
     // The first word, or the second after a preposition ("Bis wann", "Depuis quand", "Por
     // qué", "In which").

@@ -254,3 +254,26 @@ fn majority_vote_goes_and_frequency_tasks_stay() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Review finding (priority 3): a CJK question word inside a word that asks nothing ("何度も",
+/// "いつも", "哪怕", "뭐든") does not make a sentence a question; a real one still does.
+#[test]
+fn cjk_question_words_inside_other_words_ask_nothing() {
+    use super::guards::opens_question;
+    for t in [
+        "何度も見直してから答えてくれますか？",
+        "いつも慎重に考えてから書いてくれる？",
+        "哪怕多花点时间，也要仔细想清楚再回答，好吗？",
+        "뭐든 천천히 생각하고 답해 줄래?",
+    ] {
+        assert!(!opens_question(t), "{t}");
+    }
+    for t in [
+        "何が問題だと思いますか？",
+        "为什么会这样？",
+        "뭐가 문제야?",
+        "どうすればいいですか？",
+    ] {
+        assert!(opens_question(t), "{t}");
+    }
+}
