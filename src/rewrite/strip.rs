@@ -118,7 +118,7 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         // Solving several ways and keeping the majority answer ("Solve it three ways and go
         // with the answer that comes up most often.", "3通りの方法で解いて、多数決で答えを決めて") is a
         // thinking procedure whatever the output words in it: the sentence goes whole.
-        if !quoted && !su.facts() && !is_question(sent) && majority_vote(&su) {
+        if !quoted && !su.facts() && !is_question(sent) && guards::majority_vote_in(&su) {
             removed.push(sent.to_string());
             cuts.push(s);
             continue;
@@ -352,42 +352,6 @@ pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped>
         text: text::remove_ranges(text, cuts),
         removed,
     })
-}
-
-/// Verbs of solving or computing (lowercase substrings).
-#[rustfmt::skip]
-const SOLVE: &[&str] = &[
-    "solve", "compute", "calculate", "work it out", "resuelve", "resuélv", "calcula", "résous",
-    "résou", "calcule", "rechne", "löse", "berechne", "解い", "解く", "解き", "計算", "算", "풀어", "풀고",
-    "계산",
-];
-/// Several ways or runs (lowercase substrings).
-#[rustfmt::skip]
-const WAYS: &[&str] = &[
-    "ways", "methods", "approaches", "times", "maneras", "formas", "métodos", "veces", "façons",
-    "manières", "méthodes", "fois", "arten", "wege", "methoden", "mehrmals", "通り", "方法", "回",
-    "种", "次", "방법", "번",
-];
-/// Keeping the most frequent answer (lowercase substrings).
-#[rustfmt::skip]
-const VOTE: &[&str] = &[
-    "majority", "most often", "most common", "most frequent", "comes up most", "mayoritaria",
-    "mayoría", "más se repita", "más frecuente", "majoritaire", "plus fréquent", "revient le plus",
-    "mehrheit", "häufigsten", "多数決", "最も多", "一番多", "多数", "最多", "가장 많이", "제일 많이", "다수결",
-];
-/// The answer or result kept (lowercase substrings).
-#[rustfmt::skip]
-const ANSWER_NOUNS: &[&str] = &[
-    "answer", "result", "respuesta", "resultado", "réponse", "résultat", "ergebnis", "antwort",
-    "答え", "答案", "结果", "結果", "답", "결과",
-];
-
-/// The unit orders solving several ways and keeping the majority answer (self-consistency):
-/// a verb of solving, several ways, the most frequent one, and the answer or result, all in it.
-fn majority_vote(u: &Unit) -> bool {
-    let l = u.lower();
-    let any = |list: &[&str]| list.iter().any(|w| l.contains(w));
-    any(VOTE) && any(SOLVE) && any(WAYS) && any(ANSWER_NOUNS)
 }
 
 /// Words for a step of a procedure, before its number ("step 1", "Schritt 3", "paso 2").
