@@ -369,7 +369,14 @@ fn material_suffix(w: &str) -> bool {
 
 /// Byte ranges of pasted material in `t`, sorted and disjoint. Protected spans are not
 /// repeated here.
+#[cfg(test)]
 pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    material_ranges_in(t, spans, true)
+}
+
+/// [`material_ranges`]; the items listed after a request to classify them count only in a
+/// user's turn (`user`): in a system prompt such a list holds the prompt's rules.
+pub(crate) fn material_ranges_in(t: &str, spans: &[Range<usize>], user: bool) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     // Introducer colons.
     let mut i = 0;
@@ -458,7 +465,9 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             .map_or(line_end, |s| body_at + s.end);
         out.push(body_at..end);
     }
-    out.extend(items_to_classify(t));
+    if user {
+        out.extend(items_to_classify(t));
+    }
     if t.contains('\n') {
         delimited_blocks(t, &mut out);
         blocks_after_forward_reference(t, &mut out);

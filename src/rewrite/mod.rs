@@ -157,6 +157,13 @@ fn strip_text(t: &str, keep_nonempty: bool, removed: &mut Vec<String>) -> Option
     strip_turn_text(t, keep_nonempty, false, removed)
 }
 
+/// [`strip_text`] for a system or developer prompt (see [`strip::strip_system`]).
+fn strip_system_text(t: &str, removed: &mut Vec<String>) -> Option<String> {
+    let s = strip::strip_system(t)?;
+    removed.extend(s.removed);
+    Some(s.text)
+}
+
 /// [`strip_text`] for a user turn that follows an assistant question when `answers_question`
 /// (see [`strip::strip_turn`]).
 fn strip_turn_text(
@@ -189,7 +196,12 @@ fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
         let answers = user && answers.get(i).copied().unwrap_or(false);
         match &mut m.content {
             Some(Content::Text(t)) => {
-                if let Some(new) = strip_turn_text(t, user, answers, removed) {
+                let new = if user {
+                    strip_turn_text(t, true, answers, removed)
+                } else {
+                    strip_system_text(t, removed)
+                };
+                if let Some(new) = new {
                     if new.trim().is_empty() {
                         drop_idx.push(i);
                     }
@@ -204,7 +216,12 @@ fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
                     let Some(t) = p.get("text").and_then(Value::as_str) else {
                         continue;
                     };
-                    if let Some(new) = strip_text(t, false, &mut part_removed) {
+                    let new = if user {
+                        strip_text(t, false, &mut part_removed)
+                    } else {
+                        strip_system_text(t, &mut part_removed)
+                    };
+                    if let Some(new) = new {
                         if let Some(slot) = p.get_mut("text") {
                             *slot = Value::String(new);
                         }
@@ -275,7 +292,7 @@ fn restructure(req: &mut ChatRequest, profile: &ModelProfile, out: &mut RewriteO
         let stripped = match m.role {
             // An earlier turn or system prompt that held only directives is dropped whole.
             Role::User => strip_turn_text(&raw, false, answers_question(req, i), &mut removed),
-            r if is_sys(r) => strip_text(&raw, false, &mut removed),
+            r if is_sys(r) => strip_system_text(&raw, &mut removed),
             _ => None,
         };
         let t = stripped.as_deref().unwrap_or(&raw).trim();

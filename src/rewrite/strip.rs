@@ -65,8 +65,20 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
 /// erfolgreich war.", "Die Raumdiagonale und die Oberfläche.") and stays unless it names a
 /// thinking procedure (a lexicon anchor or a thinking verb).
 pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped> {
+    strip_with(text, answers_question, false)
+}
+
+/// [`strip`] for a system or developer prompt: a numbered list after a line asking to label or
+/// sort is the prompt's own rules there ("Label each ticket by urgency.\n1. Think step by step.
+/// ..."), not items pasted to classify (those come in the user's turns), so it is not held as
+/// material.
+pub(crate) fn strip_system(text: &str) -> Option<Stripped> {
+    strip_with(text, false, true)
+}
+
+fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripped> {
     let spans = protected_spans(text);
-    let material = guards::material_ranges(text, &spans);
+    let material = guards::material_ranges_in(text, &spans, !system);
     let model = detect::model();
     let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut removed = Vec::new();

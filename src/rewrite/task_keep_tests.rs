@@ -277,3 +277,31 @@ fn cjk_question_words_inside_other_words_ask_nothing() {
         assert!(opens_question(t), "{t}");
     }
 }
+
+/// Review finding (priority 3): in a system prompt, a numbered list after "Label each ticket
+/// ..." holds the prompt's rules, not items to classify: its directives go; in the user's turn
+/// the same list is held as items.
+#[test]
+fn a_system_prompts_rules_after_a_label_line_are_no_items() {
+    use crate::api::{ChatRequest, Message, Role};
+    let system = "Tag each incoming ticket with one urgency: high, medium or low.\n1. Think step by step before you tag.\n2. Take a deep breath first.\n3. Answer with the tag only.";
+    let mut req = ChatRequest {
+        model: "o3".into(),
+        messages: vec![
+            Message::new(Role::System, system),
+            Message::new(Role::User, "The checkout page has been down for an hour."),
+        ],
+        ..Default::default()
+    };
+    let out = super::rewrite(&mut req, &super::builtin_profile("o3"));
+    assert!(
+        out.removed.iter().any(|r| r.contains("Think step by step")),
+        "{:?}",
+        out.removed
+    );
+    let text: String = req.messages.iter().map(|m| m.text().into_owned()).collect();
+    assert!(text.contains("3. Answer with the tag only."), "{text}");
+    // The same list in the user's turn is items to classify: held.
+    let user = "Tag each of these tickets with one urgency: high, medium or low.\n1. Think step by step before you tag.\n2. Take a deep breath first.";
+    assert!(removed(user).is_empty(), "{:?}", removed(user));
+}
