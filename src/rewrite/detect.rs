@@ -314,7 +314,7 @@ fn extract_with(unit: &str, bits: u32, known: Option<&[Match]>, f: &mut impl FnM
         }
     }
     // Lexicon features.
-    let spans = text::protected_spans(unit);
+    let spans = text::protected_spans_as_trained(unit);
     let found;
     let anchors: &[Match] = match known {
         Some(a) if whole && spans.is_empty() => a,

@@ -532,6 +532,7 @@ fn prose<'a>(
     let mut line_pos = 0;
     // The section of the list item that opened the current line.
     let mut line_item: Option<Sec> = None;
+    let first_piece = out.len();
     for (k, s) in sents.iter().enumerate() {
         line += body.get(line_pos..s.start).map_or(0, |g| g.matches('\n').count());
         line_pos = s.start;
@@ -604,6 +605,22 @@ fn prose<'a>(
             };
             inherit = Some((follow, next_is_list && !heading));
             intro = (k + 1 == sents.len()).then_some(follow);
+        }
+    }
+    // A sentence moved by its own cue while the task goes on after it in the same paragraph
+    // ("A bag has 4 red and 6 blue marbles. You draw three without replacement. What's the
+    // probability ...?") states a fact of the task: it stays in the goal, in its place.
+    let last_goal = out
+        .iter()
+        .rposition(|p| p.sec == Sec::Goal && p.sentence)
+        .filter(|&g| g >= first_piece);
+    if let Some(g) = last_goal {
+        for p in out.get_mut(first_piece..g).unwrap_or(&mut []) {
+            // (A header line such as "Requirements:" introduces its list: it keeps its section.)
+            if p.cued && !p.text.trim_end().ends_with([':', '：']) {
+                p.sec = Sec::Goal;
+                p.cued = false;
+            }
         }
     }
     intro

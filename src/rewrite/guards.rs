@@ -99,6 +99,8 @@ const PERSONA_OPENERS: &[&str] = &[
 
 const MATERIAL: u16 = 1;
 const VOICE: u16 = 2;
+const FORWARD_WORD: u16 = 4;
+const PASTED_NOUN: u16 = 8;
 
 /// One unit (a sentence or a clause) as the guards read it, with what they derive from it
 /// computed once and shared: its lowercase and which lowercase phrase lists occur in it (one
@@ -158,6 +160,8 @@ const L_LEARNER: u32 = 1 << 13;
 const L_BEFORE: u32 = 1 << 14;
 /// A superlative with a [`YOU_BEFORE`] word before it in its clause (a hit only).
 const H_SUPERLATIVE_OF_YOU: u32 = 1 << 15;
+const L_SHAPE: u32 = 1 << 16;
+const L_VOTE: u32 = 1 << 17;
 
 /// The lowercase-substring lists of the guards, one automaton. Each list keeps its own rule:
 /// [`CREDENTIALS`] and [`BRIBES`] count a Latin phrase only on word boundaries; a
@@ -179,14 +183,70 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
         (REASONING_NOUNS, L_REASONING_NOUNS),
         (LEARNER_DELIVERABLES, L_LEARNER),
         (BEFORE, L_BEFORE),
+        (ANSWER_SHAPE, L_SHAPE),
+        (VOTE, L_VOTE),
     ])
 });
+
+/// Verbs of solving or computing (lowercase substrings).
+#[rustfmt::skip]
+const SOLVE: &[&str] = &[
+    "solve", "compute", "calculate", "work it out", "resuelve", "resuélv", "calcula", "résous",
+    "résou", "calcule", "rechne", "löse", "berechne", "解い", "解く", "解き", "計算", "算", "풀어", "풀고",
+    "계산",
+];
+/// Several ways or runs (lowercase substrings).
+#[rustfmt::skip]
+const WAYS: &[&str] = &[
+    "ways", "methods", "approaches", "times", "maneras", "formas", "métodos", "veces", "façons",
+    "manières", "méthodes", "fois", "arten", "wege", "methoden", "mehrmals", "通り", "方法", "回",
+    "种", "次", "방법", "번",
+];
+/// Keeping the most frequent answer (lowercase substrings).
+#[rustfmt::skip]
+const VOTE: &[&str] = &[
+    "majority", "most often", "most common", "most frequent", "comes up most", "mayoritaria",
+    "mayoría", "más se repita", "más frecuente", "majoritaire", "plus fréquent", "revient le plus",
+    "mehrheit", "häufigsten", "多数決", "最も多", "一番多", "多数", "最多", "가장 많이", "제일 많이", "다수결",
+];
+/// The answer or result kept (lowercase substrings).
+#[rustfmt::skip]
+const ANSWER_NOUNS: &[&str] = &[
+    "answer", "result", "respuesta", "resultado", "réponse", "résultat", "ergebnis", "antwort",
+    "答え", "答案", "结果", "結果", "답", "결과",
+];
+
+/// The unit orders solving several ways and keeping the majority answer (self-consistency):
+/// a verb of solving, several ways, the most frequent one, and the answer or result, all in it.
+pub(crate) fn majority_vote_in(u: &Unit) -> bool {
+    // (Only the rare vote phrase is in the shared automaton: the other lists hold short words,
+    // "回", "次", "답", that would match in most units; they are searched only after it.)
+    let any = |list: &[&str]| list.iter().any(|w| u.lower().contains(w));
+    u.hits() & L_VOTE != 0 && any(SOLVE) && any(WAYS) && any(ANSWER_NOUNS)
+}
+
+/// The shape of the answer or an upper limit the user sets ("as a fraction", "분수로", "单独一行",
+/// "como máximo", "höchstens"): lowercase substrings, a Latin one at the start of a word. Not
+/// "at least" / "au maximum" / "最多" / "最大限" and the like: thoroughness, pep-talk ("Fais
+/// chauffer tes neurones au maximum") and majority-vote directives use them.
+#[rustfmt::skip]
+const ANSWER_SHAPE: &[&str] = &[
+    "as a fraction", "as fractions", "in fraction", "fraction form", "as a percentage",
+    "as a decimal", "on its own line", "on a separate line", "in one line", "at most",
+    "no more than", "como fracción", "en fracción", "forma de fracción", "como porcentaje",
+    "en una línea", "como máximo", "a lo sumo", "no más de", "en fraction", "forme de fraction",
+    "en pourcentage", "sur une ligne", "au plus", "pas plus de", "als bruch",
+    "in prozent", "in einer zeile", "eigenen zeile", "höchstens", "nicht mehr als", "분수로",
+    "소수로", "퍼센트로", "백분율로", "한 줄로", "따로 한 줄", "이내로", "分数で", "小数で", "パーセントで",
+    "百分率で", "1行で", "一行で", "別の行", "以内で", "分数形式", "用分数", "分数表示", "以分数", "小数形式",
+    "百分比", "单独一行", "不超过",
+];
 
 /// The [`LOWER_LISTS`] found in `lower` (a lowercased unit), with the per-list rules.
 fn lower_hits(lower: &str) -> u32 {
     let mut hits = 0;
     LOWER_LISTS.each(lower, |bits, at, end| {
-        let mut b = bits & !(L_CREDENTIALS | L_BRIBES | L_MODEL_WORDS);
+        let mut b = bits & !(L_CREDENTIALS | L_BRIBES | L_MODEL_WORDS | L_SHAPE);
         let latin = lower
             .get(at..)
             .and_then(|r| r.chars().next())
@@ -202,6 +262,9 @@ fn lower_hits(lower: &str) -> u32 {
                 !latin || after.is_none_or(|c| !is_word_char(c) || c == 's')
             }
         };
+        if bits & L_SHAPE != 0 && starts_word() {
+            b |= L_SHAPE;
+        }
         if bits & L_CREDENTIALS != 0 && starts_word() {
             b |= L_CREDENTIALS;
         }
@@ -232,6 +295,8 @@ fn words() -> &'static WordTable {
         let mut w = WordTable::default();
         w.add(MATERIAL_WORDS, MATERIAL);
         w.add(VOICE_WORDS, VOICE);
+        w.add(FORWARD, FORWARD_WORD);
+        w.add(PASTED_NOUNS, PASTED_NOUN);
         w
     })
 }
@@ -304,7 +369,14 @@ fn material_suffix(w: &str) -> bool {
 
 /// Byte ranges of pasted material in `t`, sorted and disjoint. Protected spans are not
 /// repeated here.
+#[cfg(test)]
 pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    material_ranges_in(t, spans, true)
+}
+
+/// [`material_ranges`]; the items listed after a request to classify them count only in a
+/// user's turn (`user`): in a system prompt such a list holds the prompt's rules.
+pub(crate) fn material_ranges_in(t: &str, spans: &[Range<usize>], user: bool) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     // Introducer colons.
     let mut i = 0;
@@ -379,6 +451,12 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             i = end.max(i);
             continue;
         }
+        // A numbered item's label opening its line ("Essay 18: ...", "Ticket #4: ...",
+        // "답안 2: ...") introduces the whole line.
+        if intro_start == 0 && numbered_label(intro) {
+            out.push(body_at..line_end);
+            continue;
+        }
         // Inline material: to the end of its sentence.
         let local = text::spans_within(spans, body_at, line_end);
         let line = t.get(body_at..line_end).unwrap_or("");
@@ -387,8 +465,15 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
             .map_or(line_end, |s| body_at + s.end);
         out.push(body_at..end);
     }
-    out.extend(items_to_classify(t));
-    // Transcript lines ("Tom: ..."), when there are two or more, and "> " quote lines.
+    if user {
+        out.extend(items_to_classify(t));
+    }
+    if t.contains('\n') {
+        delimited_blocks(t, &mut out);
+        blocks_after_forward_reference(t, &mut out);
+    }
+    // Transcript lines ("Tom: ...", "(20:14) Pilar: ..."), when there are two or more, and
+    // "> " quote lines.
     let mut transcript = Vec::new();
     let mut pos = 0;
     for line in t.split_inclusive('\n') {
@@ -397,7 +482,7 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         let l = line.trim_start();
         if l.starts_with('>') {
             out.push(r);
-        } else if speaker_label(l) {
+        } else if speaker_label(without_timestamp(l)) {
             transcript.push(r);
         }
     }
@@ -414,6 +499,152 @@ pub(crate) fn material_ranges(t: &str, spans: &[Range<usize>]) -> Vec<Range<usiz
         }
     }
     merged
+}
+
+/// A label naming one numbered item: a word or two, then a number ("Essay 18", "Review #3",
+/// "Ticket 12", "답안 2", "レビュー3"), nothing else.
+fn numbered_label(intro: &str) -> bool {
+    let t = intro.trim();
+    let digits = t.chars().rev().take_while(char::is_ascii_digit).count();
+    let head = t
+        .get(..t.len() - digits)
+        .unwrap_or("")
+        .trim_end()
+        .trim_end_matches(['#', '№'])
+        .trim_end();
+    digits > 0
+        && (1..=4).contains(&digits)
+        && !head.is_empty()
+        && head.split_whitespace().count() <= 2
+        && head.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+}
+
+/// A line of three or more of one of `-`, `=`, `*`, `_`, `~` and nothing else: a delimiter
+/// around pasted material (or a rule).
+fn delimiter_line(l: &str) -> bool {
+    let l = l.trim();
+    l.len() >= 3
+        && l.chars()
+            .next()
+            .is_some_and(|c| matches!(c, '-' | '=' | '*' | '_' | '~') && l.chars().all(|d| d == c))
+}
+
+/// Pasted material between delimiter lines ("Classify this email ...\n---\nHi, please think
+/// carefully before you charge me again ...\n---"): the lines after a delimiter line up to the
+/// next one (or the end), when the text before the opening one names material or asks to
+/// handle it ([`MATERIAL`] cue).
+fn delimited_blocks(t: &str, out: &mut Vec<Range<usize>>) {
+    let mut open: Option<usize> = None;
+    let mut pos = 0;
+    for line in t.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        if !delimiter_line(line) {
+            continue;
+        }
+        match open.take() {
+            Some(from) if from < start => out.push(from..start),
+            Some(_) => {}
+            None if cue_flags(t.get(..start).unwrap_or(""), MATERIAL) != 0 => open = Some(pos),
+            None => {}
+        }
+    }
+    if let Some(from) = open.filter(|&f| f < t.len()) {
+        out.push(from..t.len());
+    }
+}
+
+/// Words pointing forward to material ("the email below", "el siguiente correo", "下面这封邮件").
+#[rustfmt::skip]
+const FORWARD: &[&str] = &[
+    "below", "following", "underneath", "siguiente", "siguientes", "continuación", "abajo",
+    "ci-dessous", "dessous", "suivant", "suivante", "suivants", "suivantes", "folgende", "folgenden",
+    "folgendes", "unten", "nachstehend", "nachstehende", "nachstehenden",
+];
+/// [`FORWARD`] in scripts without spaces (substrings).
+const FORWARD_CJK: &[&str] = &["아래", "다음", "以下", "次の", "下記", "下面", "如下", "下列"];
+/// Nouns naming a message someone else wrote, which the user pastes to have it handled.
+#[rustfmt::skip]
+const PASTED_NOUNS: &[&str] = &[
+    "email", "e-mail", "mail", "message", "letter", "review", "ticket", "chat", "conversation",
+    "transcript", "post", "comment", "text", "correo", "mensaje", "carta", "reseña",
+    "conversación", "texto", "courriel", "lettre", "avis", "texte", "commentaire", "nachricht",
+    "brief", "bewertung", "gespräch", "chatverlauf",
+];
+/// [`PASTED_NOUNS`] in scripts without spaces (substrings).
+#[rustfmt::skip]
+const PASTED_CJK: &[&str] = &[
+    "메일", "메시지", "편지", "리뷰", "후기", "대화", "문의", "メール", "メッセージ", "手紙", "文章", "レビュー",
+    "口コミ", "問い合わせ", "会話", "邮件", "消息", "来信", "评论", "对话", "留言", "咨询", "文本",
+];
+
+/// The paragraph points forward to a pasted message ("Classify the customer email below.",
+/// "请把下面这封客户邮件归类", "以下の問い合わせメールを分類し").
+fn points_to_pasted(p: &str) -> bool {
+    if !p.is_ascii()
+        && p.chars().any(is_cjk)
+        && FORWARD_CJK.iter().any(|w| p.contains(w))
+        && PASTED_CJK.iter().any(|w| p.contains(w))
+    {
+        return true;
+    }
+    // (The word table's hashed lookup; the compound endings only once a forward word is in.)
+    let t = words();
+    t.any_word(p, FORWARD_WORD)
+        && (t.any_word(p, PASTED_NOUN)
+            || p.split(|c: char| !is_word_char(c))
+                .any(|w| w.len() > 6 && material_suffix(w)))
+}
+
+/// The paragraph right after one that points forward to a pasted message (a blank line
+/// between them) is that message, to the next blank line: "请把下面这封客户邮件归类 ...\n\n您好，我反复
+/// 思考了很久，...".
+fn blocks_after_forward_reference(t: &str, out: &mut Vec<Range<usize>>) {
+    // Paragraphs: runs of non-blank lines.
+    let mut paras: Vec<Range<usize>> = Vec::new();
+    let mut cur: Option<Range<usize>> = None;
+    let mut pos = 0;
+    for line in t.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        if line.trim().is_empty() {
+            if let Some(c) = cur.take() {
+                paras.push(c);
+            }
+            continue;
+        }
+        let end = start + line.trim_end().len();
+        match cur.as_mut() {
+            Some(c) => c.end = end,
+            None => cur = Some(start..end),
+        }
+    }
+    if let Some(c) = cur {
+        paras.push(c);
+    }
+    for w in paras.windows(2) {
+        if let [prev, next] = w {
+            if t.get(prev.clone()).is_some_and(points_to_pasted) {
+                out.push(next.clone());
+            }
+        }
+    }
+}
+
+/// `l` without a leading timestamp ("(20:14) ", "[09:02] ", "12/03/24, 20:14 - "): what a
+/// chat export puts before the speaker.
+fn without_timestamp(l: &str) -> &str {
+    let end = l
+        .find(|c: char| {
+            !(c.is_ascii_digit() || matches!(c, ':' | '.' | '/' | '-' | ',' | ' ' | '(' | ')' | '[' | ']'))
+        })
+        .unwrap_or(l.len());
+    let head = l.get(..end).unwrap_or("");
+    if head.contains(|c: char| c.is_ascii_digit()) && head.contains(':') {
+        l.get(end..).unwrap_or(l)
+    } else {
+        l
+    }
 }
 
 /// Word starts that ask to classify or sort items ("Classify", "Sort these", "Clasifica",
@@ -813,6 +1044,28 @@ const QUESTION_CJK: &[&str] = &[
     "언제", "몇", "何", "なぜ", "どう", "どの", "誰", "いつ", "どれ", "どこ",
 ];
 
+/// What follows a [`QUESTION_CJK`] word when it asks nothing: "何度も" (again and again), "何か"
+/// (something), "いつも" (always), "どうか" (please), "哪怕" (even if), "什么都" (anything), "뭐든"
+/// (whatever), "언제나" (always), "몇몇" (some).
+#[rustfmt::skip]
+const NOT_QUESTION_AFTER: &[(&str, &[&str])] = &[
+    ("何", &["度", "回", "でも", "も", "とか", "か", "より", "事", "気"]),
+    ("誰", &["でも", "も", "か"]),
+    ("いつ", &["も", "でも", "か"]),
+    ("どこ", &["でも", "か"]),
+    ("どう", &["か", "ぞ", "しても", "も"]),
+    ("どれ", &["も", "でも", "か"]),
+    ("哪", &["怕"]),
+    ("什么", &["都", "也"]),
+    ("谁", &["都", "也"]),
+    ("怎么", &["也", "都"]),
+    ("뭐", &["든"]),
+    ("언제", &["나", "든"]),
+    ("어떻게", &["든"]),
+    ("누구", &["나", "든"]),
+    ("몇", &["몇"]),
+];
+
 /// The clause opens like a question ("Which log do you open first", "Welche Datei öffnest du zuerst",
 /// "¿Qué harías", "오늘 뭘 먼저 고쳐야 하고"): with the question mark at the end of its sentence
 /// it is part of what is asked, never a directive of its own.
@@ -822,7 +1075,14 @@ pub(crate) fn opens_question(u: &str) -> bool {
         return true;
     }
     if t.chars().next().is_some_and(is_cjk) {
-        return QUESTION_CJK.iter().any(|w| t.contains(w));
+        return QUESTION_CJK.iter().any(|w| {
+            t.match_indices(w).any(|(at, _)| {
+                let rest = t.get(at + w.len()..).unwrap_or("");
+                !NOT_QUESTION_AFTER
+                    .iter()
+                    .any(|&(q, after)| q == *w && after.iter().any(|a| rest.starts_with(a)))
+            })
+        });
     }
     // The first word, or the second after a preposition ("Bis wann", "Depuis quand", "Por
     // qué", "In which").
@@ -862,6 +1122,20 @@ pub(crate) fn final_answer_format(u: &str) -> bool {
 }
 
 /// [`final_answer_format`] of a [`Unit`].
+/// The unit states the shape of the answer or a limit ([`ANSWER_SHAPE`]: "Give it as a
+/// fraction.", "Cada persona puede estar en dos equipos como máximo.", "最后单独一行给答案。")
+/// and names no reasoning, "before ...", stakes, flattery or bribe. The caller checks for
+/// lexicon anchors and thinking verbs.
+pub(crate) fn states_answer_shape_in(u: &Unit) -> bool {
+    let h = u.hits();
+    h & L_SHAPE != 0 && h & (L_REASONING_NOUNS | L_BEFORE | L_STAKES | L_FLATTERY | L_BRIBES) == 0
+}
+
+/// The unit states stakes, flatters, or offers a bribe (its phrase lists only).
+pub(crate) fn stakes_or_praise_in(u: &Unit) -> bool {
+    u.hits() & (L_STAKES | L_FLATTERY | L_BRIBES | L_BRIBE_AIMED) != 0
+}
+
 pub(crate) fn final_answer_format_in(u: &Unit) -> bool {
     let h = u.hits();
     h & L_FINAL_ANSWER != 0 && h & L_ANSWER_CONTAINERS != 0 && h & (L_REASONING_NOUNS | L_BEFORE) == 0
@@ -959,6 +1233,7 @@ const DELIVER_VERBS: &[&str] = &[
     "compare", "explain", "describe", "format", "keep", "limit", "end", "put",     "output", "print", "report", "highlight", "identify", "evaluate", "assess",
     "grade", "pick", "choose", "sort", "group", "convert", "rewrite", "point", "note", "specify",
     "mention", "offer", "present", "define", "assume", "round", "express", "show", "outline",
+    "justify", "prove", "derive", "demuestra", "démontre", "beweise",
     // fr
     "donne", "donnez", "indique", "indiquez", "liste", "listez", "cite", "citez", "nomme", "nommez",
     "propose", "proposez", "résume", "résumez", "traduis", "traduisez", "compare", "comparez",
@@ -1176,7 +1451,7 @@ const DELIVER_CJK: &[&str] = &[
     "알려 줘", "알려줘", "알려 주세요", "알려주세요", "정리해 줘", "정리해줘", "정리해 주세요", "써 줘", "써줘",
     "써 주세요", "말해 줘", "말해줘", "제시해", "보여 줘", "보여줘", "작성해", "추천해", "계산해", "요약해",
     "번역해", "들어 줘", "들어줘", "표로", "표 형식", "목록으로", "골라 줘", "매겨 줘", "짜 줘", "짜줘",
-    "만들어 줘", "만들어줘",
+    "만들어 줘", "만들어줘", "구해 줘", "구해줘", "구해 주세요", "비교해 줘", "비교해줘",
     // ja
     "教えて", "挙げて", "示して", "まとめて", "書いて", "出して", "提案して", "計算して",
     "評価して", "列挙して", "表で", "表形式", "箇条書き", "使って", "付けて", "つけて",

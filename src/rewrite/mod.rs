@@ -54,6 +54,8 @@ pub mod train;
 mod tests;
 #[cfg(test)]
 mod keep_tests;
+#[cfg(test)]
+mod task_keep_tests;
 
 use serde_json::Value;
 
@@ -152,7 +154,25 @@ fn parts_are_plain(m: &Message) -> bool {
 /// Strips directives from one text. `None` when nothing changed, or when `keep_nonempty` and
 /// the result would be empty.
 fn strip_text(t: &str, keep_nonempty: bool, removed: &mut Vec<String>) -> Option<String> {
-    let s = strip::strip(t)?;
+    strip_turn_text(t, keep_nonempty, false, removed)
+}
+
+/// [`strip_text`] for a system or developer prompt (see [`strip::strip_system`]).
+fn strip_system_text(t: &str, removed: &mut Vec<String>) -> Option<String> {
+    let s = strip::strip_system(t)?;
+    removed.extend(s.removed);
+    Some(s.text)
+}
+
+/// [`strip_text`] for a user turn that follows an assistant question when `answers_question`
+/// (see [`strip::strip_turn`]).
+fn strip_turn_text(
+    t: &str,
+    keep_nonempty: bool,
+    answers_question: bool,
+    removed: &mut Vec<String>,
+) -> Option<String> {
+    let s = strip::strip_turn(t, answers_question)?;
     if keep_nonempty && s.text.trim().is_empty() {
         return None;
     }
@@ -165,14 +185,23 @@ fn strip_text(t: &str, keep_nonempty: bool, removed: &mut Vec<String>) -> Option
 fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
     let mut changed = false;
     let mut drop_idx = Vec::new();
+    let answers: Vec<bool> = (0..req.messages.len())
+        .map(|i| answers_question(req, i))
+        .collect();
     for (i, m) in req.messages.iter_mut().enumerate() {
         if !(is_sys(m.role) || m.role == Role::User) {
             continue;
         }
         let user = m.role == Role::User;
+        let answers = user && answers.get(i).copied().unwrap_or(false);
         match &mut m.content {
             Some(Content::Text(t)) => {
-                if let Some(new) = strip_text(t, user, removed) {
+                let new = if user {
+                    strip_turn_text(t, true, answers, removed)
+                } else {
+                    strip_system_text(t, removed)
+                };
+                if let Some(new) = new {
                     if new.trim().is_empty() {
                         drop_idx.push(i);
                     }
@@ -187,7 +216,12 @@ fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
                     let Some(t) = p.get("text").and_then(Value::as_str) else {
                         continue;
                     };
-                    if let Some(new) = strip_text(t, false, &mut part_removed) {
+                    let new = if user {
+                        strip_text(t, false, &mut part_removed)
+                    } else {
+                        strip_system_text(t, &mut part_removed)
+                    };
+                    if let Some(new) = new {
                         if let Some(slot) = p.get_mut("text") {
                             *slot = Value::String(new);
                         }
@@ -222,6 +256,13 @@ fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
     changed
 }
 
+/// Message `i` follows an assistant turn whose text ends in a question.
+fn answers_question(req: &ChatRequest, i: usize) -> bool {
+    i.checked_sub(1)
+        .and_then(|p| req.messages.get(p))
+        .is_some_and(|m| m.role == Role::Assistant && m.text().trim_end().ends_with(['?', '？']))
+}
+
 fn non_text_parts(m: &Message) -> Vec<Value> {
     match &m.content {
         Some(Content::Parts(parts)) => parts
@@ -250,7 +291,8 @@ fn restructure(req: &mut ChatRequest, profile: &ModelProfile, out: &mut RewriteO
         let raw = m.text();
         let stripped = match m.role {
             // An earlier turn or system prompt that held only directives is dropped whole.
-            r if r == Role::User || is_sys(r) => strip_text(&raw, false, &mut removed),
+            Role::User => strip_turn_text(&raw, false, answers_question(req, i), &mut removed),
+            r if is_sys(r) => strip_system_text(&raw, &mut removed),
             _ => None,
         };
         let t = stripped.as_deref().unwrap_or(&raw).trim();
@@ -277,7 +319,13 @@ fn restructure(req: &mut ChatRequest, profile: &ModelProfile, out: &mut RewriteO
     };
     let raw_last = last.text().into_owned();
     let mut main_removed = Vec::new();
-    let mut main = strip_text(&raw_last, false, &mut main_removed).unwrap_or_else(|| raw_last.clone());
+    let mut main = strip_turn_text(
+        &raw_last,
+        false,
+        answers_question(req, last_user),
+        &mut main_removed,
+    )
+    .unwrap_or_else(|| raw_last.clone());
     parts.extend(non_text_parts(last));
     let instr = instructions.join("\n\n");
     let merged = merges_system(profile) && !instr.is_empty();

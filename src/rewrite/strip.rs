@@ -57,12 +57,32 @@ enum Cut {
 /// clauses at [`CLAUSE_THRESHOLD`] go, each run with the connector before it (or, at the start
 /// of the sentence, the one after it).
 pub(crate) fn strip(text: &str) -> Option<Stripped> {
+    strip_turn(text, false)
+}
+
+/// [`strip`] for a user turn; `answers_question` when it follows an assistant turn that ended
+/// in a question: then its first sentence is the user's answer ("Ja, aber nur wenn gzip
+/// erfolgreich war.", "Die Raumdiagonale und die Oberfläche.") and stays unless it names a
+/// thinking procedure (a lexicon anchor or a thinking verb).
+pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped> {
+    strip_with(text, answers_question, false)
+}
+
+/// [`strip`] for a system or developer prompt: a numbered list after a line asking to label or
+/// sort is the prompt's own rules there ("Label each ticket by urgency.\n1. Think step by step.
+/// ..."), not items pasted to classify (those come in the user's turns), so it is not held as
+/// material.
+pub(crate) fn strip_system(text: &str) -> Option<Stripped> {
+    strip_with(text, false, true)
+}
+
+fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripped> {
     let spans = protected_spans(text);
-    let material = guards::material_ranges(text, &spans);
+    let material = guards::material_ranges_in(text, &spans, !system);
     let model = detect::model();
     let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut removed = Vec::new();
-    for s in text::sentences(text, &spans) {
+    for (n, s) in text::sentences(text, &spans).into_iter().enumerate() {
         if s.len() > detect::MAX_UNIT || text::overlaps(&material, s.start, s.end) {
             continue;
         }
@@ -75,6 +95,9 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         }
         // The sentence's anchors, found once for the guards and the detector.
         let anchors = find_anchors(sent, &[]);
+        if answers_question && n == 0 && anchors.is_empty() && !thinking_verb(&su) {
+            continue;
+        }
         // A sentence ending in a colon right before a code block or quote introduces it ("Este es el
         // volcado del servidor:" + a stack trace), unless it names a thinking procedure.
         if introduces_block(text, &s, &spans) && anchors.is_empty() && !thinking_verb(&su) {
@@ -83,17 +106,38 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         if steps_deliverable(&su, &anchors) {
             continue;
         }
+        // A numbered step is a step of the deliverable ("Include a safety note before step
+        // 1."), when no thinking procedure is named and no stakes, flattery or bribe is in it.
+        if anchors.is_empty()
+            && numbered_step(&su)
+            && !thinking_verb(&su)
+            && !guards::stakes_or_praise_in(&su)
+        {
+            continue;
+        }
         // A request about the output or a teaching deliverable is never touched (checked
         // lazily: only when something would go).
         let mut output_request: Option<bool> = None;
         let mut guarded = || {
             *output_request.get_or_insert_with(|| {
-                asks_for_output_with(&su, &anchors) || teaching_deliverable(&su) || final_answer_format(&su)
+                asks_for_output_with(&su, &anchors)
+                    || teaching_deliverable(&su)
+                    || final_answer_format(&su)
+                    || answer_shape(&su, &anchors)
             })
         };
         let quoted = material_quote(&spans, &s, text);
+        // Solving several ways and keeping the majority answer ("Solve it three ways and go
+        // with the answer that comes up most often.", "3通りの方法で解いて、多数決で答えを決めて") is a
+        // thinking procedure whatever the output words in it: the sentence goes whole.
+        if !quoted && !su.facts() && !is_question(sent) && guards::majority_vote_in(&su) {
+            removed.push(sent.to_string());
+            cuts.push(s);
+            continue;
+        }
         let cls = text::clauses(text, s.clone(), &spans);
         let ends_question = sent.trim_end().ends_with(['?', '？']);
+        let plain_asked = ends_question && anchors.is_empty() && guards::opens_question(sent);
         let scored: Vec<(Cut, f32, bool)> = if cls.len() < 2 {
             Vec::new()
         } else {
@@ -104,12 +148,18 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
                     // subordinator, or ends it ("Was prüfst du zuerst, und ...?", "..., wenn
                     // ich nicht reagiere?"), is part of what is asked unless it names a
                     // thinking procedure.
+                    // In a question that names no thinking procedure and opens or holds its
+                    // question word ("对推理模型来说，哪些句子是多余的？"), every clause without
+                    // one is part of it ("reasoning model" names a topic, not a thinking verb).
                     let part_of_question = ends_question
                         && !text::overlaps(&spans, c.start, c.end)
                         && text.get(c.clone()).is_some_and(|u| {
-                            (guards::opens_question(u) || opens_with_subordinator(u) || i + 1 == cls.len())
+                            (plain_asked
+                                || guards::opens_question(u)
+                                || opens_with_subordinator(u)
+                                || i + 1 == cls.len())
                                 && find_anchors(u, &[]).is_empty()
-                                && !has_thinking_verb(u)
+                                && !has_thinking_verb(&guards::without_model_topics(u))
                         });
                     if part_of_question {
                         return (Cut::Keep, 0.0, text.get(c.clone()).is_some_and(substantial));
@@ -173,7 +223,10 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // A sentence that would go whole but ends in a task clause of substance
         // ("各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。") loses only the clauses
         // before it that the detector scores a directive as a sentence would be.
-        let task_tail = whole && ends_in_task(text, &cls, &scored);
+        // A last clause that an output guard holds ("..., 最后单独一行给答案。") leaves the
+        // sentence's directive score to the clauses before it.
+        let held = whole && held_tail(text, &cls, &scored);
+        let task_tail = whole && ends_in_task(text, &cls, &scored, held);
         if whole && !task_tail {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
@@ -196,7 +249,7 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             for (i, k) in kinds.iter_mut().enumerate().take(last) {
                 if scored
                     .get(i)
-                    .is_some_and(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+                    .is_some_and(|&(_, p, task)| !task && (p >= SENTENCE_THRESHOLD || held))
                 {
                     *k = Cut::Directive;
                 }
@@ -241,7 +294,9 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
         // detector's score (no anchor, thinking verb, persona opener, reasoning or pep-talk
         // word, address to the model: "姉は時速4km、妹は時速3kmで、駅から同じ方向に出発しました。")
         // is part of the facts and stays.
-        if su.facts() {
+        let counts =
+            || without_list_marker(sent).chars().any(|c| c.is_ascii_digit()) && !guards::persona_opener(sent);
+        if su.facts() || counts() {
             for (i, k) in kinds.iter_mut().enumerate() {
                 let unsigned = || {
                     !cls.get(i)
@@ -277,41 +332,20 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
             };
             let cut = match first.checked_sub(1).and_then(|p| cls.get(p)) {
                 Some(prev) => prev.end..b.end,
-                // At the start of the sentence the run takes the connector after it ("Think
-                // it over and tell me" -> "tell me"), unless a comma stands before that
-                // connector ("Think it over, step by step, and tell me" -> "and tell me").
+                // At the start of the sentence the run goes up to the connector after it: the
+                // connector is the task's, and stays with it ("Think it over and tell me" ->
+                // "and tell me", "Réfléchis, puis donne le total." -> "puis donne le total.":
+                // the user's words after the directive are kept character for character).
                 None => {
                     a.start..cls.get(k + 1).map_or(b.end, |n| {
                         let gap = text.get(b.end..n.start).unwrap_or("");
-                        let and = gap
-                            .rsplit(|ch: char| !is_word_char(ch))
-                            .find(|w| !w.is_empty())
-                            .is_some_and(|w| {
-                                ["and", "y", "e", "et", "und"]
-                                    .iter()
-                                    .any(|k| w.eq_ignore_ascii_case(k))
-                            });
-                        // A connector of time ("..., puis recommande une option.") belongs to the
-                        // task after it: it stays.
-                        let last = gap
-                            .rsplit(|ch: char| !is_word_char(ch))
-                            .find(|w| !w.is_empty())
-                            .filter(|w| THEN.iter().any(|k| w.eq_ignore_ascii_case(k)));
-                        if let Some(w) = last {
-                            let at = gap.rfind(w).unwrap_or(gap.len());
-                            return b.end + at;
+                        if let Some(w) = gap.find(is_word_char) {
+                            return b.end + w;
                         }
                         let g = gap.trim_end();
-                        if let Some(w) = THEN_CJK.iter().find(|w| g.ends_with(*w)) {
-                            return b.end + g.len() - w.len();
-                        }
-                        match gap.find([',', '，', '、']) {
-                            Some(c) if and && gap.get(c..).is_some_and(|g| g.chars().any(is_word_char)) => {
-                                let after = gap.get(c..).unwrap_or("");
-                                let word = after.find(|ch: char| is_word_char(ch)).unwrap_or(0);
-                                b.end + c + word
-                            }
-                            _ => n.start,
+                        match THEN_CJK.iter().find(|w| g.ends_with(*w)) {
+                            Some(w) => b.end + g.len() - w.len(),
+                            None => n.start,
                         }
                     })
                 }
@@ -332,6 +366,61 @@ pub(crate) fn strip(text: &str) -> Option<Stripped> {
     })
 }
 
+/// Words for a step of a procedure, before its number ("step 1", "Schritt 3", "paso 2").
+const STEP_WORDS: &[&str] = &["step", "schritt", "paso", "étape", "etapa"];
+
+/// The unit names one numbered step ("step 1", "Schritt 2", "étape 3", "第1步", "ステップ1",
+/// "2단계"): a step of the deliverable. Two or more ("Paso 1, Paso 2, ..., Por lo tanto") are a
+/// template for the reasoning, not a reference to one step.
+fn numbered_step(u: &Unit) -> bool {
+    if !u.text.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let l = u.lower();
+    let digit_after = |r: &str| r.trim_start().starts_with(|c: char| c.is_ascii_digit());
+    let latin: usize = STEP_WORDS
+        .iter()
+        .map(|w| {
+            l.match_indices(w)
+                .filter(|&(at, _)| {
+                    let starts = l
+                        .get(..at)
+                        .and_then(|h| h.chars().next_back())
+                        .is_none_or(|c| !is_word_char(c));
+                    starts
+                        && l.get(at + w.len()..)
+                            .is_some_and(|r| r.starts_with(' ') && digit_after(r))
+                })
+                .count()
+        })
+        .sum();
+    let cjk: usize = if l.is_ascii() {
+        0
+    } else {
+        let marked: usize = ["第", "ステップ"]
+            .iter()
+            .map(|w| {
+                l.match_indices(w)
+                    .filter(|&(at, _)| {
+                        l.get(at + w.len()..)
+                            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                    })
+                    .count()
+            })
+            .sum();
+        let hangul = l
+            .match_indices("단계")
+            .filter(|&(at, _)| {
+                l.get(..at)
+                    .and_then(|h| h.trim_end().chars().next_back())
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+            .count();
+        marked + hangul
+    };
+    latin + cjk == 1
+}
+
 /// The sentence asks something: it closes in a question mark, or in the Japanese question
 /// particle before a full stop ("…ですか。", "…でしょうか。").
 fn is_question(sent: &str) -> bool {
@@ -341,7 +430,7 @@ fn is_question(sent: &str) -> bool {
 
 /// The sentence ends in a task clause of substance ("以及需要满足哪些前提条件") after a clause the
 /// detector scores a directive as a sentence would be, and opens with no persona.
-fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)], held: bool) -> bool {
     let (Some(first), Some(&(Cut::Keep, _, true))) = (cls.first(), scored.last()) else {
         return false;
     };
@@ -350,25 +439,35 @@ fn ends_in_task(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -
         && scored
             .iter()
             .take(last)
-            .any(|&(_, p, task)| !task && p >= SENTENCE_THRESHOLD)
+            .any(|&(_, p, task)| !task && (p >= SENTENCE_THRESHOLD || held))
         && !text.get(first.clone()).is_some_and(guards::persona_opener)
 }
 
-/// [`THEN`] in scripts without spaces.
-const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음", "그 다음"];
+/// The last clause is a task clause that states the output (an output request, the shape of
+/// the answer, where the final answer goes).
+fn held_tail(text: &str, cls: &[Range<usize>], scored: &[(Cut, f32, bool)]) -> bool {
+    let (Some(&(Cut::Keep, _, true)), Some(c)) = (scored.last(), cls.last()) else {
+        return false;
+    };
+    // (Clauses of substance before it: a template's labels, "1단계, 2단계, … 그러므로 형식으로 써
+    // 줘.", are no directive of their own.)
+    let before = cls.get(..cls.len().saturating_sub(1)).unwrap_or(&[]);
+    if !before
+        .iter()
+        .all(|b| text.get(b.clone()).is_some_and(substantial))
+    {
+        return false;
+    }
+    text.get(c.clone()).is_some_and(|u| {
+        let cu = Unit::new(u);
+        let anchors = find_anchors(u, &[]);
+        asks_for_output_with(&cu, &anchors) || final_answer_format(&cu) || answer_shape(&cu, &anchors)
+    })
+}
 
-/// Connectors of time that open the clause after a directive ("then", "puis", "dann").
-const THEN: &[&str] = &[
-    "then",
-    "afterwards",
-    "puis",
-    "ensuite",
-    "dann",
-    "danach",
-    "anschließend",
-    "luego",
-    "después",
-];
+/// Connectors of time in scripts without spaces ("然后", "それから"), which stay with the task
+/// clause they open.
+const THEN_CJK: &[&str] = &["然后", "接着", "之后", "それから", "그다음", "그 다음"];
 
 /// Words that open a conditional or otherwise subordinate clause, in the seven languages.
 const SUBORDINATORS: &[&str] = &[
@@ -530,7 +629,9 @@ fn clause_cut(
             && matches.is_empty()
             && !thinking_verb(&cu)
     };
-    if p >= TASK_CLAUSE / 2.0 && (label() || asks() || final_answer_format(&cu)) {
+    if p >= TASK_CLAUSE / 2.0
+        && (label() || asks() || final_answer_format(&cu) || answer_shape(&cu, &matches))
+    {
         return (Cut::Keep, 0.0);
     }
     // A lone word ("OK, and if I draw three instead, ...?", "Please, ...") is no directive of
@@ -747,6 +848,12 @@ fn sentence_directive(p: f32, sent: &Unit, anchors: &[Match]) -> bool {
     p >= UNSIGNED_THRESHOLD || !anchors.is_empty() || signals_directive(sent, Some(anchors))
 }
 
+/// The shape of the answer or a limit ([`guards::states_answer_shape_in`]), with no lexicon
+/// anchor and no thinking verb: never removed.
+fn answer_shape(u: &Unit, anchors: &[Match]) -> bool {
+    anchors.is_empty() && guards::states_answer_shape_in(u) && !thinking_verb(u)
+}
+
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.
 fn final_answer_format(u: &Unit) -> bool {
     guards::final_answer_format_in(u) && !thinking_verb(u)
@@ -816,7 +923,7 @@ mod tests {
             ("Let's think step by step.", "", &["Let's think step by step."]),
             ("What is 17*23? Think step by step.", "What is 17*23?", &["Think step by step."]),
             ("Solve this, and think step by step.", "", &["Solve this, and think step by step."]),
-            ("Think step-by-step and solve x+1=2.", "solve x+1=2.", &["Think step-by-step"]),
+            ("Think step-by-step and solve x+1=2.", "and solve x+1=2.", &["Think step-by-step"]),
             ("Take a deep breath and work on this problem step by step. Sum 2 and 3.", "Sum 2 and 3.", &["Take a deep breath and work on this problem step by step."]),
             ("Explain your reasoning before answering. Is 7 prime?", "Is 7 prime?", &["Explain your reasoning before answering."]),
             ("Show your work.\nCompute 3^4.", "Compute 3^4.", &["Show your work."]),
@@ -1128,6 +1235,30 @@ mod condition_tests {
             let out = super::strip(t).map_or_else(|| t.to_string(), |s| s.text);
             assert!(out.contains(task), "{t}: {out}");
             assert!(!out.contains(stakes), "{t}: {out}");
+        }
+    }
+}
+
+/// One numbered step is the deliverable's; several are a reasoning template.
+#[cfg(test)]
+mod numbered_step_tests {
+    use super::{numbered_step, Unit};
+
+    #[test]
+    fn one_step_is_a_reference_several_are_a_template() {
+        for t in [
+            "Include a safety note before step 1.",
+            "Füge vor Schritt 3 ein Foto ein.",
+            "第2步之前加一个提示。",
+        ] {
+            assert!(numbered_step(&Unit::new(t)), "{t}");
+        }
+        for t in [
+            "Usa el formato Paso 1, Paso 2, ..., Por lo tanto.",
+            "ステップ1、ステップ2、…、よって、の形式で書いてください。",
+            "Think about it.",
+        ] {
+            assert!(!numbered_step(&Unit::new(t)), "{t}");
         }
     }
 }

@@ -123,7 +123,7 @@ fn plain_questions_and_listed_names_stay() {
         ("o3", &[(U, "Je dors mal en ce moment, tu as des astuces ? Explique les causes possibles.")],
             &[(U, "Je dors mal en ce moment, tu as des astuces ? Explique les causes possibles.")], &[]),
         ("o3", &[(U, "Four colleagues — Ana, Ben, Cho and Eli — share two desks. Ana never sits with Ben. Who can sit with Eli? Use this format — Reasoning: <your thinking> Final answer: <names>.")],
-            &[(U, "## Goal\nFour colleagues — Ana, Ben, Cho and Eli — share two desks. Who can sit with Eli?\n\n## Output format\nUse this format: <names>.\n\n## Constraints\nAna never sits with Ben.")],
+            &[(U, "## Goal\nFour colleagues — Ana, Ben, Cho and Eli — share two desks. Ana never sits with Ben. Who can sit with Eli?\n\n## Output format\nUse this format: <names>.")],
             &["Reasoning", "<your thinking> Final answer"]),
     ]);
 }

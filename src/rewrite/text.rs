@@ -12,6 +12,17 @@ use std::ops::Range;
 /// `` `inline` `` code and quoted text (`"…"`, `“…”`, `„…“`, `「…」`, `『…』`, `«…»`).
 /// An unterminated fence or quote protects the rest of the text (when in doubt, keep).
 pub(crate) fn protected_spans(text: &str) -> Vec<Range<usize>> {
+    spans_of(text, true)
+}
+
+/// [`protected_spans`] without single-quoted quotations, as the shipped detector's training
+/// split its task sentences into clauses (`train`): the model stays exactly what the trainer
+/// writes from the same data.
+pub(crate) fn protected_spans_as_trained(text: &str) -> Vec<Range<usize>> {
+    spans_of(text, false)
+}
+
+fn spans_of(text: &str, single: bool) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -42,6 +53,16 @@ pub(crate) fn protected_spans(text: &str) -> Vec<Range<usize>> {
             '「' => close(text, after, '」'),
             '『' => close(text, after, '』'),
             '«' => close(text, after, '»'),
+            // A single quote opens material only after a space, a line start, a colon or a
+            // bracket, and only when it closes in the same paragraph; an apostrophe inside a
+            // word ("Let's", "l’étape") neither opens nor closes one.
+            '\'' | '‘' if single && opens_single(text, i) => match close_single(text, after, c) {
+                Some(end) => end,
+                None => {
+                    i = after;
+                    continue;
+                }
+            },
             _ => {
                 i = after;
                 continue;
@@ -69,7 +90,7 @@ const CLASS: [u8; 256] = {
         if c.is_ascii_alphanumeric() {
             t[b] |= ALNUM;
         }
-        if matches!(c, b'\n' | b'.' | b'!' | b'?' | b'`' | b'"') || c >= 0x80 {
+        if matches!(c, b'\n' | b'.' | b'!' | b'?' | b'`' | b'"' | b'\'') || c >= 0x80 {
             t[b] |= SENT_STOP;
         }
         b += 1;
@@ -103,15 +124,46 @@ fn next_opener_byte(rest: &[u8]) -> Option<usize> {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
         let x = u64::from_le_bytes(w);
-        if x & HIGH != 0 || has_byte(x, b'`') || has_byte(x, b'"') {
+        if x & HIGH != 0 || has_byte(x, b'`') || has_byte(x, b'"') || has_byte(x, b'\'') {
             break;
         }
         i += 8;
     }
     rest.get(i..)?
         .iter()
-        .position(|b| matches!(b, b'`' | b'"' | 0xC2 | 0xE2 | 0xE3))
+        .position(|b| matches!(b, b'`' | b'"' | b'\'' | 0xC2 | 0xE2 | 0xE3))
         .map(|p| p + i)
+}
+
+/// A single quote at `i` may open a quotation: it follows the start of the text, whitespace,
+/// a colon or an opening bracket or dash, and a non-space character follows it.
+fn opens_single(text: &str, i: usize) -> bool {
+    let before = text.get(..i).and_then(|h| h.chars().next_back());
+    let after = text.get(i..).and_then(|r| r.chars().nth(1));
+    before.is_none_or(|b| b.is_whitespace() || matches!(b, ':' | '：' | '(' | '[' | '—' | '–'))
+        && after.is_some_and(|a| !a.is_whitespace())
+}
+
+/// The end (past the closer) of a single-quoted quotation opened by `opener` before `from`:
+/// the first closing quote ('\'' or '’') after a non-space character and before a
+/// non-word character or the end, in the same paragraph. `None` when there is none.
+fn close_single(text: &str, from: usize, opener: char) -> Option<usize> {
+    let rest = text.get(from..)?;
+    let para = rest.find("\n\n").unwrap_or(rest.len());
+    let body = rest.get(..para)?;
+    let closers: &[char] = if opener == '‘' {
+        &['’', '\'']
+    } else {
+        &['\'', '’']
+    };
+    for (k, q) in body.match_indices(closers) {
+        let prev = body.get(..k).and_then(|h| h.chars().next_back());
+        let next = body.get(k + q.len()..).and_then(|r| r.chars().next());
+        if prev.is_some_and(|p| !p.is_whitespace()) && next.is_none_or(|n| !is_word_char(n)) {
+            return Some(from + k + q.len());
+        }
+    }
+    None
 }
 
 fn find_from(text: &str, from: usize, pat: &str) -> Option<usize> {
@@ -268,7 +320,7 @@ pub(crate) fn sentences(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>>
             i += 1;
             continue;
         }
-        if start.is_some() && b.is_ascii() && !matches!(b, b'.' | b'!' | b'?' | b'`' | b'"') {
+        if start.is_some() && b.is_ascii() && !matches!(b, b'.' | b'!' | b'?' | b'`' | b'"' | b'\'') {
             i += bytes.get(i..).map_or(1, |rest| {
                 rest.iter()
                     .position(|b| class(*b) & SENT_STOP != 0)

@@ -111,7 +111,7 @@ fn rows(sentences: &[LabelledSentence], opts: &TrainOptions) -> Vec<Row> {
         }
         data.push((row(t, opts.bits), if d { 1.0 } else { 0.0 }, 1.0));
         if !d {
-            let spans = text::protected_spans(t);
+            let spans = text::protected_spans_as_trained(t);
             let cls = text::clauses(t, 0..t.len(), &spans);
             if cls.len() > 1 {
                 for c in cls {
