@@ -161,7 +161,6 @@ const L_BEFORE: u32 = 1 << 14;
 /// A superlative with a [`YOU_BEFORE`] word before it in its clause (a hit only).
 const H_SUPERLATIVE_OF_YOU: u32 = 1 << 15;
 const L_SHAPE: u32 = 1 << 16;
-const L_VOTE: u32 = 1 << 17;
 
 /// The lowercase-substring lists of the guards, one automaton. Each list keeps its own rule:
 /// [`CREDENTIALS`] and [`BRIBES`] count a Latin phrase only on word boundaries; a
@@ -184,45 +183,21 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
         (LEARNER_DELIVERABLES, L_LEARNER),
         (BEFORE, L_BEFORE),
         (ANSWER_SHAPE, L_SHAPE),
-        (VOTE, L_VOTE),
     ])
 });
 
-/// Verbs of solving or computing (lowercase substrings).
+/// Counting how often each item occurs in the user's data ("how many times each answer was
+/// chosen", "出现次数最多的答案", "回答ごとの件数"): a frequency task, never a thinking procedure
+/// (lowercase substrings).
 #[rustfmt::skip]
-const SOLVE: &[&str] = &[
-    "solve", "compute", "calculate", "work it out", "resuelve", "resuélv", "calcula", "résous",
-    "résou", "calcule", "rechne", "löse", "berechne", "解い", "解く", "解き", "計算", "算", "풀어", "풀고",
-    "계산",
-];
-/// Several ways or runs (lowercase substrings).
-#[rustfmt::skip]
-const WAYS: &[&str] = &[
-    "ways", "methods", "approaches", "times", "maneras", "formas", "métodos", "veces", "façons",
-    "manières", "méthodes", "fois", "arten", "wege", "methoden", "mehrmals", "通り", "方法", "回",
-    "种", "次", "방법", "번",
-];
-/// Keeping the most frequent answer (lowercase substrings).
-#[rustfmt::skip]
-const VOTE: &[&str] = &[
-    "majority", "most often", "most common", "most frequent", "comes up most", "mayoritaria",
-    "mayoría", "más se repita", "más frecuente", "majoritaire", "plus fréquent", "revient le plus",
-    "mehrheit", "häufigsten", "多数決", "最も多", "一番多", "多数", "最多", "가장 많이", "제일 많이", "다수결",
-];
-/// The answer or result kept (lowercase substrings).
-#[rustfmt::skip]
-const ANSWER_NOUNS: &[&str] = &[
-    "answer", "result", "respuesta", "resultado", "réponse", "résultat", "ergebnis", "antwort",
-    "答え", "答案", "结果", "結果", "답", "결과",
+const OCCURRENCE_COUNTS: &[&str] = &[
+    "how many times", "how often", "combien de fois", "cuántas veces", "wie oft", "wie häufig",
+    "出现次数", "出现的次数", "出現回数", "出現した回数", "件数", "나온 횟수", "등장 횟수", "응답 수",
 ];
 
-/// The unit orders solving several ways and keeping the majority answer (self-consistency):
-/// a verb of solving, several ways, the most frequent one, and the answer or result, all in it.
-pub(crate) fn majority_vote_in(u: &Unit) -> bool {
-    // (Only the rare vote phrase is in the shared automaton: the other lists hold short words,
-    // "回", "次", "답", that would match in most units; they are searched only after it.)
-    let any = |list: &[&str]| list.iter().any(|w| u.lower().contains(w));
-    u.hits() & L_VOTE != 0 && any(SOLVE) && any(WAYS) && any(ANSWER_NOUNS)
+/// The unit asks how often items occur in the user's data (see [`OCCURRENCE_COUNTS`]).
+pub(crate) fn counts_occurrences(u: &Unit) -> bool {
+    OCCURRENCE_COUNTS.iter().any(|w| u.lower().contains(w))
 }
 
 /// The shape of the answer or an upper limit the user sets ("as a fraction", "분수로", "单独一行",

@@ -124,17 +124,10 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
                     || teaching_deliverable(&su)
                     || final_answer_format(&su)
                     || answer_shape(&su, &anchors)
+                    || guards::counts_occurrences(&su)
             })
         };
         let quoted = material_quote(&spans, &s, text);
-        // Solving several ways and keeping the majority answer ("Solve it three ways and go
-        // with the answer that comes up most often.", "3通りの方法で解いて、多数決で答えを決めて") is a
-        // thinking procedure whatever the output words in it: the sentence goes whole.
-        if !quoted && !su.facts() && !is_question(sent) && guards::majority_vote_in(&su) {
-            removed.push(sent.to_string());
-            cuts.push(s);
-            continue;
-        }
         let cls = text::clauses(text, s.clone(), &spans);
         let ends_question = sent.trim_end().ends_with(['?', '？']);
         let plain_asked = ends_question && anchors.is_empty() && guards::opens_question(sent);

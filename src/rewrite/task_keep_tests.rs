@@ -230,26 +230,29 @@ fn numbered_items_and_numbered_steps_stay() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
-/// Priority 2 (a removal, with its hard negatives): solving several ways and keeping the
-/// majority answer is a thinking procedure and goes whole; a task about frequencies stays.
+/// Review finding (priority 1): a task about frequencies (the most common answer in a poll,
+/// how many times each answer was chosen, which method most often gave the right result) is
+/// task text and stays whole; the majority-vote removal that cut such sentences is gone.
 #[test]
-fn majority_vote_goes_and_frequency_tasks_stay() {
+fn frequency_tasks_stay() {
     let mut wrong = Vec::new();
     for t in [
-        "Work it out four different ways and keep the answer that shows up most often.",
-        "Löse die Aufgabe auf vier verschiedene Arten und nimm die Antwort, die am häufigsten vorkommt.",
-        "用四种方法分别计算，最后取出现最多的答案。",
-    ] {
-        if removed(t) != vec![t.to_string()] {
-            wrong.push(format!("should go: {t}: {:?}", removed(t)));
-        }
-    }
-    for t in [
+        "Calculate which answer appears most often in the poll and how many times.",
+        "Compute the most common answer in these results, and list how many times each answer was chosen.",
+        "Compare the three methods we tested and compute which one most often gave the correct result.",
+        "Berechne, welche Antwort auf den Karten am häufigsten vorkommt.",
+        "Calcule combien de fois chaque réponse apparaît et donne la plus fréquente.",
+        "Calcula cuántas veces aparece cada respuesta y dime cuál es la más frecuente.",
+        "请计算这组问卷中出现次数最多的答案。",
+        "统计一下每种回答，计算出现最多的结果，并做成表格。",
+        "이번 설문에서 가장 많이 나온 답을 계산해 줘.",
+        "アンケートを集計して、最も多い結果を計算し、回答ごとの件数も表にしてください。",
         "Roll the die 600 times and report the most frequent result.",
         "Which answer did the majority of the 40 respondents choose?",
     ] {
-        if !removed(t).is_empty() {
-            wrong.push(format!("should stay: {t}: {:?}", removed(t)));
+        let text = format!("The poll results are attached. {t}");
+        if !removed(&text).is_empty() {
+            wrong.push(format!("should stay: {t}: {:?}", removed(&text)));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
