@@ -308,3 +308,16 @@ fn a_system_prompts_rules_after_a_label_line_are_no_items() {
     let user = "Tag each of these tickets with one urgency: high, medium or low.\n1. Think step by step before you tag.\n2. Take a deep breath first.";
     assert!(removed(user).is_empty(), "{:?}", removed(user));
 }
+
+/// Review finding 2: many single quotes that never close in one paragraph (" 'a" repeated)
+/// cost linear time, not a rescan of the paragraph per opener (was 123 s for 100 KB in debug).
+#[test]
+fn many_unclosed_single_quotes_are_linear() {
+    for unit in [" 'a", " 'abc def"] {
+        let text = unit.repeat(200_000 / unit.len());
+        let t0 = std::time::Instant::now();
+        let _ = removed(&text);
+        let dt = t0.elapsed();
+        assert!(dt < std::time::Duration::from_secs(5), "{unit:?} x 200 KB: {dt:?}");
+    }
+}
