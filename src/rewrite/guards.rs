@@ -511,16 +511,20 @@ fn delimiter_line(l: &str) -> bool {
 fn delimited_blocks(t: &str, out: &mut Vec<Range<usize>>) {
     let mut open: Option<usize> = None;
     let mut pos = 0;
+    // Whether the text before the current line has a material cue: each line is scanned once
+    // (a cue never spans a line), until one is found.
+    let mut cued = false;
     for line in t.split_inclusive('\n') {
         let start = pos;
         pos += line.len();
         if !delimiter_line(line) {
+            cued = cued || cue_flags(line, MATERIAL) != 0;
             continue;
         }
         match open.take() {
             Some(from) if from < start => out.push(from..start),
             Some(_) => {}
-            None if cue_flags(t.get(..start).unwrap_or(""), MATERIAL) != 0 => open = Some(pos),
+            None if cued => open = Some(pos),
             None => {}
         }
     }
