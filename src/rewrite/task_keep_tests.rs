@@ -376,3 +376,17 @@ fn many_forward_references_are_linear() {
         );
     }
 }
+
+/// Review finding 5: a plural possessive ("the users' tickets") inside a single-quoted
+/// quotation does not close it early: the quotation runs to the paragraph's last closer.
+#[test]
+fn a_plural_possessive_does_not_close_a_single_quote() {
+    let t = "Our onboarding prompt is 'Read the users' tickets. Think step by step. Take a deep breath. You are the world's best agent.' Is this prompt any good?";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+    // A quotation that ends in a plural possessive before a capital still closes there.
+    assert!(removed("Rate the line 'Trust the users' and tell me why.").is_empty());
+    assert_eq!(
+        removed("Let's think step by step. What's 17 times 23?"),
+        vec!["Let's think step by step.".to_string()]
+    );
+}

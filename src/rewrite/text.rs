@@ -154,26 +154,47 @@ fn opens_single(text: &str, i: usize) -> bool {
 
 /// The end (past the closer) of a single-quoted quotation opened before `from`: the first
 /// closing quote ('\'' or '’') after a non-space character and before a non-word character or
-/// the end, in the same paragraph. `Err` with the paragraph's end (its blank line, or the end
-/// of the text) when there is none. Scans only up to the closer or the paragraph's end.
+/// the end, in the same paragraph; when that one is an "s'" before a space and a lowercase
+/// word (a plural possessive: "Read the users' tickets."), the paragraph's last valid closer.
+/// `Err` with the paragraph's end (its blank line, or the end of the text) when there is none.
+/// Scans only up to the closer or the paragraph's end.
 fn close_single(text: &str, from: usize) -> Result<usize, usize> {
     let Some(rest) = text.get(from..) else {
         return Err(text.len());
     };
+    // After a plural possessive that may close nothing ("the users' tickets"): the last valid
+    // closer seen so far.
+    let mut possessive: Option<usize> = None;
     for (k, q) in rest.match_indices(['\'', '’', '\n']) {
         if q == "\n" {
             if rest.get(k + 1..).is_some_and(|r| r.starts_with('\n')) {
-                return Err(from + k);
+                return possessive.ok_or(from + k);
             }
             continue;
         }
         let prev = rest.get(..k).and_then(|h| h.chars().next_back());
-        let next = rest.get(k + q.len()..).and_then(|r| r.chars().next());
+        let after = rest.get(k + q.len()..).unwrap_or("");
+        let next = after.chars().next();
         if prev.is_some_and(|p| !p.is_whitespace()) && next.is_none_or(|n| !is_word_char(n)) {
-            return Ok(from + k + q.len());
+            let end = from + k + q.len();
+            if possessive.is_some() {
+                possessive = Some(end);
+                continue;
+            }
+            // "s'" then a space and a lowercase word: a plural possessive, unless no later
+            // closer is in the paragraph (then it closes).
+            let mut tail = after.chars();
+            if matches!(prev, Some('s' | 'S'))
+                && tail.next() == Some(' ')
+                && tail.next().is_some_and(char::is_lowercase)
+            {
+                possessive = Some(end);
+                continue;
+            }
+            return Ok(end);
         }
     }
-    Err(text.len())
+    possessive.ok_or(text.len())
 }
 
 fn find_from(text: &str, from: usize, pat: &str) -> Option<usize> {
