@@ -186,6 +186,155 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
     ])
 });
 
+/// Counts before a ways word ("three ways", "auf drei verschiedene Arten", "de varias formas").
+#[rustfmt::skip]
+const VOTE_COUNTS: &[&str] = &[
+    "two", "three", "four", "five", "several", "multiple", "dos", "tres", "cuatro", "cinco",
+    "varias", "varios", "deux", "trois", "quatre", "cinq", "plusieurs", "zwei", "drei", "vier",
+    "fünf", "mehrere",
+];
+/// "different" between the count and the ways word.
+const VOTE_DIFFERENT: &[&str] = &[
+    "different",
+    "distinct",
+    "distintas",
+    "distintos",
+    "diferentes",
+    "différentes",
+    "différents",
+    "verschiedene",
+    "verschiedenen",
+    "unterschiedliche",
+    "unterschiedlichen",
+];
+/// Ways or runs of solving.
+#[rustfmt::skip]
+const VOTE_WAYS: &[&str] = &[
+    "ways", "methods", "approaches", "times", "maneras", "formas", "métodos", "veces", "façons",
+    "manières", "méthodes", "fois", "arten", "wege", "methoden", "weisen",
+];
+/// Verbs of solving (a word starting with one; "work" only before "it out" / "out").
+#[rustfmt::skip]
+const VOTE_SOLVE: &[&str] = &[
+    "solve", "compute", "calculate", "resuelv", "resuélv", "calcul", "résou", "rechne", "löse",
+    "lös", "berechne",
+];
+/// Keeping the most frequent answer (a phrase starting a word).
+#[rustfmt::skip]
+const VOTE_PHRASES: &[&str] = &[
+    "majority", "most often", "most common", "most frequent", "comes up most", "mayoritaria",
+    "mayoría", "más se repita", "más frecuente", "majoritaire", "plus fréquent", "revient le plus",
+    "mehrheit", "häufigsten", "多数決", "最も多", "一番多", "多数", "最多", "가장 많이", "제일 많이", "다수결",
+];
+/// The answer or result kept (substrings).
+#[rustfmt::skip]
+const VOTE_ANSWERS: &[&str] = &[
+    "answer", "result", "respuesta", "resultado", "réponse", "résultat", "ergebnis", "antwort",
+    "答え", "答案", "结果", "結果", "답", "결과",
+];
+
+/// The unit orders the model to solve the problem several ways itself and keep the majority
+/// answer ("Solve it three different ways and go with the answer that comes up most often.",
+/// "Rechne es auf drei verschiedene Arten und nimm das Ergebnis, das am häufigsten
+/// herauskommt.", "3通りの方法で解いて、多数決で答えを決めて", "用三种不同的方法各算一次，取出现次数最多的结果。"):
+/// a solving verb governing a counted ways phrase ("three ways", "三种方法", "3通り"), then a
+/// vote phrase and the answer after the ways phrase. Words match on their boundaries; a frequency task
+/// ("Compare the three methods we tested and compute which one most often ...", "Calcule
+/// combien de fois ...") has no solving verb before its counted ways.
+pub(crate) fn majority_vote_in(u: &Unit) -> bool {
+    let l = u.lower();
+    // Where a vote phrase starts (at the start of a word) and where the last answer noun
+    // starts: found once, so each ways word costs a lookup (linear time).
+    let last_vote = VOTE_PHRASES
+        .iter()
+        .filter_map(|p| {
+            l.match_indices(p)
+                .filter(|&(k, _)| {
+                    p.chars().next().is_some_and(is_cjk)
+                        || !l
+                            .get(..k)
+                            .and_then(|h| h.chars().next_back())
+                            .is_some_and(is_word_char)
+                })
+                .map(|(k, _)| k)
+                .last()
+        })
+        .max();
+    let Some(last_vote) = last_vote else {
+        return false;
+    };
+    let vote_after = |from: usize| last_vote >= from;
+    let last_answer = VOTE_ANSWERS.iter().filter_map(|a| l.rfind(a)).max();
+    let answer_after = |at: usize| last_answer.is_some_and(|k| k >= at);
+    // Latin: words with their offsets.
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut i = 0;
+    for piece in l.split_inclusive(|c: char| !is_word_char(c)) {
+        let w = piece.trim_end_matches(|c: char| !is_word_char(c));
+        if !w.is_empty() {
+            words.push((i, w));
+        }
+        i += piece.len();
+    }
+    let solve = |k: usize| {
+        words.get(k).is_some_and(|&(_, w)| {
+            VOTE_SOLVE.iter().any(|v| w.starts_with(v))
+                || w == "work" && words.get(k + 1).is_some_and(|&(_, n)| n == "out" || n == "it")
+        })
+    };
+    for (j, &(at, w)) in words.iter().enumerate() {
+        if !VOTE_WAYS.contains(&w) && w != "mehrmals" {
+            continue;
+        }
+        let word = |k: Option<usize>| k.and_then(|k| words.get(k)).map_or("", |&(_, w)| w);
+        let count = if w == "mehrmals" {
+            Some(j)
+        } else if VOTE_COUNTS.contains(&word(j.checked_sub(1))) {
+            j.checked_sub(1)
+        } else if VOTE_DIFFERENT.contains(&word(j.checked_sub(1)))
+            && VOTE_COUNTS.contains(&word(j.checked_sub(2)))
+        {
+            j.checked_sub(2)
+        } else {
+            None
+        };
+        let Some(c) = count else { continue };
+        if (c.saturating_sub(5)..c).any(solve) && vote_after(at + w.len()) && answer_after(at + w.len()) {
+            return true;
+        }
+    }
+    if l.is_ascii() {
+        return false;
+    }
+    // CJK: a counted ways phrase ("三种不同的方法", "3通り", "세 가지 방법"), a solving verb in the
+    // unit, the vote after the phrase.
+    const NUMERALS: &str = "0123456789０１２３４５６７８９一二两三四五六七八九十几";
+    let counted = |k: usize| {
+        l.get(..k)
+            .and_then(|h| h.trim_end().chars().next_back())
+            .is_some_and(|c| NUMERALS.contains(c))
+            || l.get(..k).is_some_and(|h| {
+                let h = h.trim_end();
+                ["두", "세", "네", "다섯", "여러"].iter().any(|n| h.ends_with(n))
+            })
+    };
+    let ways_end = ["通り", "种", "種類", "가지"].iter().find_map(|m| {
+        l.match_indices(m).find_map(|(k, _)| {
+            let after = l.get(k + m.len()..).unwrap_or("");
+            let near_method = *m == "通り"
+                || after.char_indices().take_while(|&(n, _)| n < 18).any(|(n, _)| {
+                    ["方法", "解法", "算法", "やり方", "방법"]
+                        .iter()
+                        .any(|x| after.get(n..).is_some_and(|r| r.starts_with(x)))
+                });
+            (counted(k) && near_method).then_some(k + m.len())
+        })
+    });
+    let Some(e) = ways_end else { return false };
+    let solves = ["解", "算", "풀", "계산"].iter().any(|v| l.contains(v));
+    solves && vote_after(e) && answer_after(e)
+}
+
 /// Counting how often each item occurs in the user's data ("how many times each answer was
 /// chosen", "出现次数最多的答案", "回答ごとの件数"): a frequency task, never a thinking procedure
 /// (lowercase substrings).
