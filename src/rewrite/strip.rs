@@ -846,9 +846,13 @@ fn sentence_directive(p: f32, sent: &Unit, anchors: &[Match]) -> bool {
 }
 
 /// The shape of the answer or a limit ([`guards::states_answer_shape_in`]), with no lexicon
-/// anchor and no thinking verb: never removed.
+/// anchor, no thinking verb and no persona given to the model ("As a senior engineer, spend no
+/// more than a minute per step."): never removed.
 fn answer_shape(u: &Unit, anchors: &[Match]) -> bool {
-    anchors.is_empty() && guards::states_answer_shape_in(u) && !thinking_verb(u)
+    anchors.is_empty()
+        && guards::states_answer_shape_in(u)
+        && !thinking_verb(u)
+        && !guards::persona_opener(u.text)
 }
 
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.

@@ -483,3 +483,22 @@ fn the_majority_vote_check_is_linear() {
         );
     }
 }
+
+/// Review finding 6 (second part): a limit word does not hold a persona directive ("As a
+/// senior engineer, spend no more than a minute per step."); a limit on the answer stays.
+#[test]
+fn a_limit_word_holds_no_persona_directive() {
+    let t = "How long is the trip from 9:40 to 13:05? As a senior engineer, spend no more than a minute per step.";
+    assert!(
+        removed(t).iter().any(|r| r.contains("senior engineer")),
+        "{:?}",
+        removed(t)
+    );
+    for t in [
+        "How long is the trip from 9:40 to 13:05? Answer in at most 20 words.",
+        "How long is the trip from 9:40 to 13:05? Give the result as a fraction of an hour.",
+        "As a nurse, I need the dose in at most two lines: 3 mg per kg for a 12 kg child.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+}
