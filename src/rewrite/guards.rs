@@ -161,7 +161,6 @@ const L_BEFORE: u32 = 1 << 14;
 /// A superlative with a [`YOU_BEFORE`] word before it in its clause (a hit only).
 const H_SUPERLATIVE_OF_YOU: u32 = 1 << 15;
 const L_SHAPE: u32 = 1 << 16;
-const L_VOTE: u32 = 1 << 17;
 
 /// The lowercase-substring lists of the guards, one automaton. Each list keeps its own rule:
 /// [`CREDENTIALS`] and [`BRIBES`] count a Latin phrase only on word boundaries; a
@@ -184,45 +183,181 @@ static LOWER_LISTS: LazyLock<Lists> = LazyLock::new(|| {
         (LEARNER_DELIVERABLES, L_LEARNER),
         (BEFORE, L_BEFORE),
         (ANSWER_SHAPE, L_SHAPE),
-        (VOTE, L_VOTE),
     ])
 });
 
-/// Verbs of solving or computing (lowercase substrings).
+/// Counts before a ways word ("three ways", "auf drei verschiedene Arten", "de varias formas").
 #[rustfmt::skip]
-const SOLVE: &[&str] = &[
-    "solve", "compute", "calculate", "work it out", "resuelve", "resuélv", "calcula", "résous",
-    "résou", "calcule", "rechne", "löse", "berechne", "解い", "解く", "解き", "計算", "算", "풀어", "풀고",
-    "계산",
+const VOTE_COUNTS: &[&str] = &[
+    "two", "three", "four", "five", "several", "multiple", "dos", "tres", "cuatro", "cinco",
+    "varias", "varios", "deux", "trois", "quatre", "cinq", "plusieurs", "zwei", "drei", "vier",
+    "fünf", "mehrere",
 ];
-/// Several ways or runs (lowercase substrings).
+/// "different" between the count and the ways word.
+const VOTE_DIFFERENT: &[&str] = &[
+    "different",
+    "distinct",
+    "distintas",
+    "distintos",
+    "diferentes",
+    "différentes",
+    "différents",
+    "verschiedene",
+    "verschiedenen",
+    "unterschiedliche",
+    "unterschiedlichen",
+];
+/// Determiners before a count that make the ways ones already given ("the three methods").
 #[rustfmt::skip]
-const WAYS: &[&str] = &[
+const VOTE_DETERMINERS: &[&str] = &[
+    "the", "these", "those", "our", "my", "your", "die", "diese", "diesen", "unsere", "unseren",
+    "den", "der", "los", "las", "estos", "estas", "nuestros", "nuestras", "les", "ces", "nos",
+];
+/// Ways or runs of solving.
+#[rustfmt::skip]
+const VOTE_WAYS: &[&str] = &[
     "ways", "methods", "approaches", "times", "maneras", "formas", "métodos", "veces", "façons",
-    "manières", "méthodes", "fois", "arten", "wege", "methoden", "mehrmals", "通り", "方法", "回",
-    "种", "次", "방법", "번",
+    "manières", "méthodes", "fois", "arten", "wege", "methoden", "weisen",
 ];
-/// Keeping the most frequent answer (lowercase substrings).
+/// Verbs of solving (a word starting with one; "work" only before "it out" / "out").
 #[rustfmt::skip]
-const VOTE: &[&str] = &[
+const VOTE_SOLVE: &[&str] = &[
+    "solve", "compute", "calculate", "resuelv", "resuélv", "calcul", "résou", "rechne", "löse",
+    "lös", "berechne",
+];
+/// Keeping the most frequent answer (a phrase starting a word).
+#[rustfmt::skip]
+const VOTE_PHRASES: &[&str] = &[
     "majority", "most often", "most common", "most frequent", "comes up most", "mayoritaria",
     "mayoría", "más se repita", "más frecuente", "majoritaire", "plus fréquent", "revient le plus",
     "mehrheit", "häufigsten", "多数決", "最も多", "一番多", "多数", "最多", "가장 많이", "제일 많이", "다수결",
 ];
-/// The answer or result kept (lowercase substrings).
+/// The answer or result kept (substrings).
 #[rustfmt::skip]
-const ANSWER_NOUNS: &[&str] = &[
+const VOTE_ANSWERS: &[&str] = &[
     "answer", "result", "respuesta", "resultado", "réponse", "résultat", "ergebnis", "antwort",
     "答え", "答案", "结果", "結果", "답", "결과",
 ];
 
-/// The unit orders solving several ways and keeping the majority answer (self-consistency):
-/// a verb of solving, several ways, the most frequent one, and the answer or result, all in it.
+/// The unit orders the model to solve the problem several ways itself and keep the majority
+/// answer ("Solve it three different ways and go with the answer that comes up most often.",
+/// "Rechne es auf drei verschiedene Arten und nimm das Ergebnis, das am häufigsten
+/// herauskommt.", "3通りの方法で解いて、多数決で答えを決めて", "用三种不同的方法各算一次，取出现次数最多的结果。"):
+/// a solving verb governing a counted ways phrase ("three ways", "三种方法", "3通り"), then a
+/// vote phrase and the answer after the ways phrase. Words match on their boundaries; a frequency task
+/// ("Compare the three methods we tested and compute which one most often ...", "Calcule
+/// combien de fois ...") has no solving verb before its counted ways.
 pub(crate) fn majority_vote_in(u: &Unit) -> bool {
-    // (Only the rare vote phrase is in the shared automaton: the other lists hold short words,
-    // "回", "次", "답", that would match in most units; they are searched only after it.)
-    let any = |list: &[&str]| list.iter().any(|w| u.lower().contains(w));
-    u.hits() & L_VOTE != 0 && any(SOLVE) && any(WAYS) && any(ANSWER_NOUNS)
+    let l = u.lower();
+    // Where a vote phrase starts (at the start of a word) and where the last answer noun
+    // starts: found once, so each ways word costs a lookup (linear time).
+    let last_vote = VOTE_PHRASES
+        .iter()
+        .filter_map(|p| {
+            l.match_indices(p)
+                .filter(|&(k, _)| {
+                    p.chars().next().is_some_and(is_cjk)
+                        || !l
+                            .get(..k)
+                            .and_then(|h| h.chars().next_back())
+                            .is_some_and(is_word_char)
+                })
+                .map(|(k, _)| k)
+                .last()
+        })
+        .max();
+    let Some(last_vote) = last_vote else {
+        return false;
+    };
+    let vote_after = |from: usize| last_vote >= from;
+    let last_answer = VOTE_ANSWERS.iter().filter_map(|a| l.rfind(a)).max();
+    let answer_after = |at: usize| last_answer.is_some_and(|k| k >= at);
+    // Latin: words with their offsets.
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut i = 0;
+    for piece in l.split_inclusive(|c: char| !is_word_char(c)) {
+        let w = piece.trim_end_matches(|c: char| !is_word_char(c));
+        if !w.is_empty() {
+            words.push((i, w));
+        }
+        i += piece.len();
+    }
+    let solve = |k: usize| {
+        words.get(k).is_some_and(|&(_, w)| {
+            VOTE_SOLVE.iter().any(|v| w.starts_with(v))
+                || w == "work" && words.get(k + 1).is_some_and(|&(_, n)| n == "out" || n == "it")
+        })
+    };
+    for (j, &(at, w)) in words.iter().enumerate() {
+        if !VOTE_WAYS.contains(&w) && w != "mehrmals" {
+            continue;
+        }
+        let word = |k: Option<usize>| k.and_then(|k| words.get(k)).map_or("", |&(_, w)| w);
+        let count = if w == "mehrmals" {
+            Some(j)
+        } else if VOTE_COUNTS.contains(&word(j.checked_sub(1))) {
+            j.checked_sub(1)
+        } else if VOTE_DIFFERENT.contains(&word(j.checked_sub(1)))
+            && VOTE_COUNTS.contains(&word(j.checked_sub(2)))
+        {
+            j.checked_sub(2)
+        } else {
+            None
+        };
+        let Some(c) = count else { continue };
+        // "the three methods", "die drei Methoden": methods already given, not the model's runs.
+        if VOTE_DETERMINERS.contains(&word(c.checked_sub(1))) {
+            continue;
+        }
+        if (c.saturating_sub(5)..c).any(solve) && vote_after(at + w.len()) && answer_after(at + w.len()) {
+            return true;
+        }
+    }
+    if l.is_ascii() {
+        return false;
+    }
+    // CJK: a counted ways phrase ("三种不同的方法", "3通り", "세 가지 방법"), a solving verb in the
+    // unit, the vote after the phrase.
+    const NUMERALS: &str = "0123456789０１２３４５６７８９一二两三四五六七八九十几";
+    // A numeral right before `k`, itself not after a demonstrative ("这三种方法": methods given).
+    let counted = |k: usize| {
+        let mut back = l.get(..k).unwrap_or("").trim_end().chars().rev();
+        back.next().is_some_and(|c| NUMERALS.contains(c))
+            && !back.next().is_some_and(|c| "这那此該该この其".contains(c))
+            || l.get(..k).is_some_and(|h| {
+                let h = h.trim_end();
+                ["두", "세", "네", "다섯", "여러"].iter().any(|n| h.ends_with(n))
+            })
+    };
+    let ways_end = ["通り", "种", "種類", "가지"].iter().find_map(|m| {
+        l.match_indices(m).find_map(|(k, _)| {
+            let after = l.get(k + m.len()..).unwrap_or("");
+            let near_method = *m == "通り"
+                || after.char_indices().take_while(|&(n, _)| n < 18).any(|(n, _)| {
+                    ["方法", "解法", "算法", "やり方", "방법"]
+                        .iter()
+                        .any(|x| after.get(n..).is_some_and(|r| r.starts_with(x)))
+                });
+            (counted(k) && near_method).then_some(k + m.len())
+        })
+    });
+    let Some(e) = ways_end else { return false };
+    let solves = ["解", "算", "풀", "계산"].iter().any(|v| l.contains(v));
+    solves && vote_after(e) && answer_after(e)
+}
+
+/// Counting how often each item occurs in the user's data ("how many times each answer was
+/// chosen", "出现次数最多的答案", "回答ごとの件数"): a frequency task, never a thinking procedure
+/// (lowercase substrings).
+#[rustfmt::skip]
+const OCCURRENCE_COUNTS: &[&str] = &[
+    "how many times", "how often", "combien de fois", "cuántas veces", "wie oft", "wie häufig",
+    "出现次数", "出现的次数", "出現回数", "出現した回数", "件数", "나온 횟수", "등장 횟수", "응답 수",
+];
+
+/// The unit asks how often items occur in the user's data (see [`OCCURRENCE_COUNTS`]).
+pub(crate) fn counts_occurrences(u: &Unit) -> bool {
+    OCCURRENCE_COUNTS.iter().any(|w| u.lower().contains(w))
 }
 
 /// The shape of the answer or an upper limit the user sets ("as a fraction", "분수로", "单独一行",
@@ -469,7 +604,9 @@ pub(crate) fn material_ranges_in(t: &str, spans: &[Range<usize>], user: bool) ->
         out.extend(items_to_classify(t));
     }
     if t.contains('\n') {
-        delimited_blocks(t, &mut out);
+        if user {
+            delimited_blocks(t, &mut out);
+        }
         blocks_after_forward_reference(t, &mut out);
     }
     // Transcript lines ("Tom: ...", "(20:14) Pilar: ..."), when there are two or more, and
@@ -529,23 +666,84 @@ fn delimiter_line(l: &str) -> bool {
             .is_some_and(|c| matches!(c, '-' | '=' | '*' | '_' | '~') && l.chars().all(|d| d == c))
 }
 
+/// Material cues that only point ("here", "following", "voici", "以下"): no cue for a delimited
+/// block on their own ("Here is my question.\n---\n...").
+#[rustfmt::skip]
+const POINTERS: &[&str] = &[
+    "here", "here's", "following", "below", "aquí", "siguiente", "siguientes", "voici", "suivant",
+    "suivante", "suivants", "hier", "folgende", "folgenden", "folgendes",
+];
+/// [`POINTERS`] in scripts without spaces (substrings).
+const POINTERS_CJK: &[&str] = &[
+    "다음 ",
+    "다음의",
+    "다음은",
+    "다음을",
+    "다음과",
+    "아래",
+    "次の",
+    "以下",
+    "下面",
+    "如下",
+];
+
+/// The paragraph names material or asks to handle it ([`MATERIAL`] cue), not counting
+/// [`POINTERS`].
+fn delimiter_cue(p: &str) -> bool {
+    let mut s = String::with_capacity(p.len());
+    for piece in p.split_inclusive(|c: char| !is_word_char(c)) {
+        let word = piece.trim_end_matches(|c: char| !is_word_char(c));
+        let pointer = word.len() <= 10
+            && POINTERS
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w) || word.to_lowercase() == *w);
+        if pointer {
+            s.push_str(piece.get(word.len()..).unwrap_or(""));
+        } else {
+            s.push_str(piece);
+        }
+    }
+    if !s.is_ascii() {
+        for w in POINTERS_CJK {
+            if s.contains(w) {
+                s = s.replace(w, " ");
+            }
+        }
+    }
+    cue_flags(&s, MATERIAL) != 0
+}
+
 /// Pasted material between delimiter lines ("Classify this email ...\n---\nHi, please think
 /// carefully before you charge me again ...\n---"): the lines after a delimiter line up to the
-/// next one (or the end), when the text before the opening one names material or asks to
-/// handle it ([`MATERIAL`] cue).
+/// next one (or the end), when the paragraph right before the opening one (a blank line may
+/// be between) names material or asks to handle it ([`delimiter_cue`]). In a user's turn only.
 fn delimited_blocks(t: &str, out: &mut Vec<Range<usize>>) {
     let mut open: Option<usize> = None;
     let mut pos = 0;
+    // The paragraph being read and the one before it (each scanned once, at a delimiter line).
+    let mut cur: Option<Range<usize>> = None;
+    let mut last: Option<Range<usize>> = None;
     for line in t.split_inclusive('\n') {
         let start = pos;
         pos += line.len();
-        if !delimiter_line(line) {
+        if line.trim().is_empty() {
+            if let Some(c) = cur.take() {
+                last = Some(c);
+            }
             continue;
         }
+        if !delimiter_line(line) {
+            match cur.as_mut() {
+                Some(c) => c.end = pos,
+                None => cur = Some(start..pos),
+            }
+            continue;
+        }
+        let before = cur.take().or(last.take());
         match open.take() {
             Some(from) if from < start => out.push(from..start),
             Some(_) => {}
-            None if cue_flags(t.get(..start).unwrap_or(""), MATERIAL) != 0 => open = Some(pos),
+            None if before.and_then(|r| t.get(r)).is_some_and(delimiter_cue) => open = Some(pos),
             None => {}
         }
     }
@@ -578,27 +776,142 @@ const PASTED_CJK: &[&str] = &[
     "口コミ", "問い合わせ", "会話", "邮件", "消息", "来信", "评论", "对话", "留言", "咨询", "文本",
 ];
 
-/// The paragraph points forward to a pasted message ("Classify the customer email below.",
-/// "请把下面这封客户邮件归类", "以下の問い合わせメールを分類し").
+/// The paragraph points forward to a pasted message, the forward word modifying the pasted
+/// noun ("Classify the customer email below.", "Fasse die folgende Nachricht zusammen.",
+/// "请把下面这封客户邮件归类", "以下の問い合わせメールを分類し"): in one clause, the forward word at
+/// most two words before the noun or four after it (CJK: at most eight characters between,
+/// no punctuation). "Answer the following question in one short text." points to nothing.
 fn points_to_pasted(p: &str) -> bool {
-    if !p.is_ascii()
-        && p.chars().any(is_cjk)
-        && FORWARD_CJK.iter().any(|w| p.contains(w))
-        && PASTED_CJK.iter().any(|w| p.contains(w))
-    {
+    if !p.is_ascii() && p.chars().any(is_cjk) && cjk_forward_noun(p) {
         return true;
     }
-    // (The word table's hashed lookup; the compound endings only once a forward word is in.)
+    // (The word table's hashed lookup; the compound endings only for words near a forward
+    // word.)
     let t = words();
-    t.any_word(p, FORWARD_WORD)
-        && (t.any_word(p, PASTED_NOUN)
-            || p.split(|c: char| !is_word_char(c))
-                .any(|w| w.len() > 6 && material_suffix(w)))
+    if !t.any_word(p, FORWARD_WORD) {
+        return false;
+    }
+    let mut scratch = String::new();
+    for clause in p.split(['.', '!', '?', ';', ':', ',', '\n']) {
+        // Per word of the clause: (forward word, pasted noun).
+        let ws: Vec<(bool, bool)> = clause
+            .split(|c: char| !is_word_char(c))
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let f = t.get(w, &mut scratch);
+                (
+                    f & FORWARD_WORD != 0,
+                    f & PASTED_NOUN != 0 || w.len() > 6 && material_suffix(w),
+                )
+            })
+            .collect();
+        for (i, &(fwd, _)) in ws.iter().enumerate() {
+            if !fwd {
+                continue;
+            }
+            let after = ws.iter().skip(i + 1).take(2).any(|&(_, n)| n);
+            let before = ws
+                .get(i.saturating_sub(4)..i)
+                .is_some_and(|b| b.iter().any(|&(_, n)| n));
+            if after || before {
+                return true;
+            }
+        }
+    }
+    false
 }
 
-/// The paragraph right after one that points forward to a pasted message (a blank line
-/// between them) is that message, to the next blank line: "请把下面这封客户邮件归类 ...\n\n您好，我反复
-/// 思考了很久，...".
+/// A CJK forward word with a pasted noun after it (at most eight characters between) or
+/// before it (at most four), no punctuation between: "下面这封客户邮件", "邮件如下", "아래 고객 메일".
+fn cjk_forward_noun(p: &str) -> bool {
+    let near = |between: &str, max: usize| {
+        between.chars().count() <= max
+            && !between.contains(|c: char| {
+                matches!(
+                    c,
+                    '。' | '，' | '、' | '！' | '？' | '：' | '；' | '.' | ',' | '!' | '?' | ':' | ';' | '\n'
+                )
+            })
+    };
+    // Only a few characters either side of each forward word are searched (linear time).
+    let window_after = |from: usize| {
+        let end = p
+            .get(from..)
+            .and_then(|r| r.char_indices().nth(14).map(|(k, _)| from + k))
+            .unwrap_or(p.len());
+        p.get(from..end).unwrap_or("")
+    };
+    let window_before = |to: usize| {
+        let h = p.get(..to).unwrap_or("");
+        let start = h.char_indices().rev().nth(9).map_or(0, |(k, _)| k);
+        h.get(start..).unwrap_or("")
+    };
+    FORWARD_CJK.iter().any(|fw| {
+        p.match_indices(fw).any(|(at, _)| {
+            let after = window_after(at + fw.len());
+            let before = window_before(at);
+            PASTED_CJK.iter().any(|n| {
+                after
+                    .find(n)
+                    .is_some_and(|k| after.get(..k).is_some_and(|b| near(b, 8)))
+                    || before
+                        .rfind(n)
+                        .is_some_and(|k| before.get(k + n.len()..).is_some_and(|b| near(b, 4)))
+            })
+        })
+    })
+}
+
+/// Closing lines of a message (lowercase; a line starting with one, of at most five words).
+#[rustfmt::skip]
+const SIGN_OFFS: &[&str] = &[
+    "best", "regards", "kind regards", "thanks", "thank you", "cheers", "sincerely", "yours",
+    "saludos", "un saludo", "atentamente", "gracias", "cordialement", "merci", "bien à vous",
+    "grüße", "viele grüße", "beste grüße", "liebe grüße", "mit freundlichen grüßen", "lg", "danke",
+    "此致", "谢谢", "祝好", "よろしくお願いします", "よろしくお願いいたします", "감사합니다",
+];
+
+/// The line closes a message ("Best,", "Viele Grüße", "此致").
+fn sign_off_line(l: &str) -> bool {
+    let l = l.trim().to_lowercase();
+    l.split_whitespace().count() <= 5
+        && l.chars().count() <= 40
+        && SIGN_OFFS.iter().any(|s| {
+            l.strip_prefix(s)
+                .is_some_and(|r| r.chars().next().is_none_or(|c| !is_word_char(c) || is_cjk(c)))
+        })
+}
+
+/// Openings of a letter (lowercase; the start of the message's first line).
+#[rustfmt::skip]
+const GREETINGS: &[&str] = &[
+    "hi", "hello", "hey", "dear", "good morning", "good afternoon", "hola", "buenos días",
+    "buenas", "estimado", "estimada", "bonjour", "bonsoir", "salut", "madame", "monsieur", "hallo",
+    "guten tag", "liebe", "lieber", "sehr geehrte", "moin", "您好", "你好", "尊敬的", "こんにちは",
+    "お世話になって", "拝啓", "안녕하세요", "안녕",
+];
+
+/// The line opens a letter ("Hi team,", "Sehr geehrte Damen und Herren,", "您好，").
+fn greeting_line(l: &str) -> bool {
+    let l = l.trim().to_lowercase();
+    GREETINGS.iter().any(|g| {
+        l.strip_prefix(g)
+            .is_some_and(|r| r.chars().next().is_none_or(|c| !is_word_char(c) || is_cjk(c)))
+    })
+}
+
+/// Words referring back to material already given ("the email above", "上面的邮件"): a paragraph
+/// with one, after a pasted message, addresses the model again.
+#[rustfmt::skip]
+const BACK_REFERENCES: &[&str] = &[
+    "above", "oben", "obige", "obigen", "arriba", "ci-dessus", "上面", "上記", "上の", "위의",
+];
+
+/// The message pasted after a forward reference ("请把下面这封客户邮件归类 ...\n\n您好，我反复思考了很久，
+/// ..."): the paragraph after the reference; when that opens with a greeting (a letter), on to
+/// its sign-off line (and a one-line name paragraph after it), or up to a paragraph that
+/// addresses the model again (another forward reference, or a back reference: "Reply about the
+/// email above with one word."), or the end.
 fn blocks_after_forward_reference(t: &str, out: &mut Vec<Range<usize>>) {
     // Paragraphs: runs of non-blank lines.
     let mut paras: Vec<Range<usize>> = Vec::new();
@@ -622,12 +935,60 @@ fn blocks_after_forward_reference(t: &str, out: &mut Vec<Range<usize>>) {
     if let Some(c) = cur {
         paras.push(c);
     }
-    for w in paras.windows(2) {
-        if let [prev, next] = w {
-            if t.get(prev.clone()).is_some_and(points_to_pasted) {
-                out.push(next.clone());
-            }
+    let para = |k: usize| paras.get(k).and_then(|r| t.get(r.clone())).unwrap_or("");
+    let addresses_model = |p: &str| {
+        let l = p.to_lowercase();
+        BACK_REFERENCES.iter().any(|b| {
+            l.match_indices(b).any(|(at, _)| {
+                b.chars().next().is_some_and(is_cjk)
+                    || (!l
+                        .get(..at)
+                        .and_then(|h| h.chars().next_back())
+                        .is_some_and(is_word_char)
+                        && !l
+                            .get(at + b.len()..)
+                            .and_then(|r| r.chars().next())
+                            .is_some_and(is_word_char))
+            })
+        }) || points_to_pasted(p)
+    };
+    let mut i = 0;
+    while i + 1 < paras.len() {
+        if !points_to_pasted(para(i)) {
+            i += 1;
+            continue;
         }
+        let mut last = i + 1;
+        // Only a letter (opening with a greeting) runs on past its first paragraph.
+        let mut k = if greeting_line(para(i + 1).lines().next().unwrap_or("")) {
+            i + 1
+        } else {
+            paras.len()
+        };
+        while k < paras.len() {
+            if k > i + 1 && addresses_model(para(k)) {
+                break;
+            }
+            last = k;
+            let lines: Vec<&str> = para(k).lines().collect();
+            if let Some(p) = lines.iter().position(|l| sign_off_line(l)) {
+                // A name on its own one-line paragraph after a closing last line.
+                let next = para(k + 1);
+                if p + 1 == lines.len()
+                    && k + 1 < paras.len()
+                    && !next.contains('\n')
+                    && next.split_whitespace().count() <= 3
+                {
+                    last = k + 1;
+                }
+                break;
+            }
+            k += 1;
+        }
+        if let (Some(a), Some(b)) = (paras.get(i + 1), paras.get(last)) {
+            out.push(a.start..b.end);
+        }
+        i = last + 1;
     }
 }
 

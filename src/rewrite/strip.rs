@@ -124,17 +124,10 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
                     || teaching_deliverable(&su)
                     || final_answer_format(&su)
                     || answer_shape(&su, &anchors)
+                    || guards::counts_occurrences(&su) && !guards::majority_vote_in(&su)
             })
         };
         let quoted = material_quote(&spans, &s, text);
-        // Solving several ways and keeping the majority answer ("Solve it three ways and go
-        // with the answer that comes up most often.", "3通りの方法で解いて、多数決で答えを決めて") is a
-        // thinking procedure whatever the output words in it: the sentence goes whole.
-        if !quoted && !su.facts() && !is_question(sent) && guards::majority_vote_in(&su) {
-            removed.push(sent.to_string());
-            cuts.push(s);
-            continue;
-        }
         let cls = text::clauses(text, s.clone(), &spans);
         let ends_question = sent.trim_end().ends_with(['?', '？']);
         let plain_asked = ends_question && anchors.is_empty() && guards::opens_question(sent);
@@ -213,12 +206,16 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
         let plain_question = is_question(sent)
             && anchors.is_empty()
             && (guards::opens_question(sent) || !thinking_verb(&su) && !guards::thinking_signal_in(&su));
+        // Solving several ways and keeping the majority answer ([`guards::majority_vote_in`]) is
+        // a thinking procedure even where a clause of it reads like a task ("... and go with the
+        // answer that comes up most often"); the output guards still hold it.
+        let vote = guards::majority_vote_in(&su);
         let whole = !quoted
-            && !mixed
+            && (!mixed || vote)
             && !asks
             && !thinks_about_facts
             && !su.facts()
-            && sentence_directive(model.probability_with(sent, &anchors), &su, &anchors)
+            && (vote || sentence_directive(model.probability_with(sent, &anchors), &su, &anchors))
             && !guarded();
         // A sentence that would go whole but ends in a task clause of substance
         // ("各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。") loses only the clauses
@@ -226,7 +223,7 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
         // A last clause that an output guard holds ("..., 最后单独一行给答案。") leaves the
         // sentence's directive score to the clauses before it.
         let held = whole && held_tail(text, &cls, &scored);
-        let task_tail = whole && ends_in_task(text, &cls, &scored, held);
+        let task_tail = whole && !vote && ends_in_task(text, &cls, &scored, held);
         if whole && !task_tail {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.
@@ -849,9 +846,13 @@ fn sentence_directive(p: f32, sent: &Unit, anchors: &[Match]) -> bool {
 }
 
 /// The shape of the answer or a limit ([`guards::states_answer_shape_in`]), with no lexicon
-/// anchor and no thinking verb: never removed.
+/// anchor, no thinking verb and no persona given to the model ("As a senior engineer, spend no
+/// more than a minute per step."): never removed.
 fn answer_shape(u: &Unit, anchors: &[Match]) -> bool {
-    anchors.is_empty() && guards::states_answer_shape_in(u) && !thinking_verb(u)
+    anchors.is_empty()
+        && guards::states_answer_shape_in(u)
+        && !thinking_verb(u)
+        && !guards::persona_opener(u.text)
 }
 
 /// Where the final answer goes ([`guards::final_answer_format`]), with no thinking verb.

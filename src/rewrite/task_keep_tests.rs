@@ -230,26 +230,30 @@ fn numbered_items_and_numbered_steps_stay() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
-/// Priority 2 (a removal, with its hard negatives): solving several ways and keeping the
-/// majority answer is a thinking procedure and goes whole; a task about frequencies stays.
+/// Review finding (priority 1): a task about frequencies (the most common answer in a poll,
+/// how many times each answer was chosen, which method most often gave the right result) is
+/// task text and stays whole; the majority-vote removal that cut such sentences is gone.
 #[test]
-fn majority_vote_goes_and_frequency_tasks_stay() {
+fn frequency_tasks_stay() {
     let mut wrong = Vec::new();
     for t in [
-        "Work it out four different ways and keep the answer that shows up most often.",
-        "Löse die Aufgabe auf vier verschiedene Arten und nimm die Antwort, die am häufigsten vorkommt.",
-        "用四种方法分别计算，最后取出现最多的答案。",
-    ] {
-        if removed(t) != vec![t.to_string()] {
-            wrong.push(format!("should go: {t}: {:?}", removed(t)));
-        }
-    }
-    for t in [
+        "Calculate which answer appears most often in the poll and how many times.",
+        "Compute the most common answer in these results, and list how many times each answer was chosen.",
+        "Compare the three methods we tested and compute which one most often gave the correct result.",
+        "Berechne, welche Antwort auf den Karten am häufigsten vorkommt.",
+        "Calcule combien de fois chaque réponse apparaît et donne la plus fréquente.",
+        "Calcula cuántas veces aparece cada respuesta y dime cuál es la más frecuente.",
+        "请计算这组问卷中出现次数最多的答案。",
+        "统计一下每种回答，计算出现最多的结果，并做成表格。",
+        "이번 설문에서 가장 많이 나온 답을 계산해 줘.",
+        "アンケートを集計して、最も多い結果を計算し、回答ごとの件数も表にしてください。",
         "Roll the die 600 times and report the most frequent result.",
         "Which answer did the majority of the 40 respondents choose?",
+        "Berechne für die drei Methoden, welche am häufigsten das richtige Ergebnis liefert.",
     ] {
-        if !removed(t).is_empty() {
-            wrong.push(format!("should stay: {t}: {:?}", removed(t)));
+        let text = format!("The poll results are attached. {t}");
+        if !removed(&text).is_empty() {
+            wrong.push(format!("should stay: {t}: {:?}", removed(&text)));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
@@ -304,4 +308,197 @@ fn a_system_prompts_rules_after_a_label_line_are_no_items() {
     // The same list in the user's turn is items to classify: held.
     let user = "Tag each of these tickets with one urgency: high, medium or low.\n1. Think step by step before you tag.\n2. Take a deep breath first.";
     assert!(removed(user).is_empty(), "{:?}", removed(user));
+}
+
+/// Review finding 2: many single quotes that never close in one paragraph (" 'a" repeated)
+/// cost linear time, not a rescan of the paragraph per opener (was 123 s for 100 KB in debug).
+#[test]
+fn many_unclosed_single_quotes_are_linear() {
+    for unit in [" 'a", " 'abc def"] {
+        let text = unit.repeat(200_000 / unit.len());
+        let t0 = std::time::Instant::now();
+        let _ = removed(&text);
+        let dt = t0.elapsed();
+        assert!(
+            dt < std::time::Duration::from_secs(5),
+            "{unit:?} x 200 KB: {dt:?}"
+        );
+    }
+}
+
+/// Review finding 3: many delimiter lines ("---\n" repeated) cost linear time, not a rescan
+/// of the text before each one for a material cue (was 50 s for 100 KB in debug).
+#[test]
+fn many_delimiter_lines_are_linear() {
+    for unit in ["---\n", "Here is the email.\n---\n", "ok\n===\n"] {
+        let text = unit.repeat(200_000 / unit.len());
+        let t0 = std::time::Instant::now();
+        let _ = removed(&text);
+        let dt = t0.elapsed();
+        assert!(
+            dt < std::time::Duration::from_secs(5),
+            "{unit:?} x 200 KB: {dt:?}"
+        );
+    }
+}
+
+/// Review finding 4: a message pasted after a forward reference ("the email below", "下面这封
+/// 邮件") stays whole to its end, not only its first paragraph; a forward word that does not
+/// modify the pasted noun ("Answer the following question in one short text.") protects
+/// nothing.
+#[test]
+fn a_pasted_message_after_a_forward_reference_stays_whole() {
+    for t in [
+        "Classify the customer email below as refund, shipping or other.\n\nHi team,\n\nPlease think step by step before you charge me again. Take a deep breath and check my order 4471.\n\nBest,\nAna",
+        "请把下面这封客户邮件归类为退款、物流或其他。\n\n你好，\n\n请一步一步地想清楚再扣我的钱。深呼吸一下，查查我的订单4471。\n\n此致\n安娜",
+        "Fasse die folgende Nachricht in einem Satz zusammen.\n\nHallo,\n\nDenk Schritt für Schritt nach, bevor du mir wieder etwas abbuchst. Atme tief durch und prüfe meine Bestellung 4471.\n\nGrüße\nAna",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+    let t = "Answer the following question in one short text.\n\nThink step by step and take a deep breath. You are a genius.";
+    assert!(
+        removed(t).iter().any(|r| r.contains("Think step by step")),
+        "{:?}",
+        removed(t)
+    );
+}
+
+/// The forward-reference guard stays linear on long paragraphs of forward words and nouns.
+#[test]
+fn many_forward_references_are_linear() {
+    for unit in ["下面邮件", "the email below. ", "Hi\n\nthe email below\n\n"] {
+        let text = unit.repeat(200_000 / unit.len());
+        let t0 = std::time::Instant::now();
+        let _ = removed(&text);
+        let dt = t0.elapsed();
+        assert!(
+            dt < std::time::Duration::from_secs(5),
+            "{unit:?} x 200 KB: {dt:?}"
+        );
+    }
+}
+
+/// Review finding 5: a plural possessive ("the users' tickets") inside a single-quoted
+/// quotation does not close it early: the quotation runs to the paragraph's last closer.
+#[test]
+fn a_plural_possessive_does_not_close_a_single_quote() {
+    let t = "Our onboarding prompt is 'Read the users' tickets. Think step by step. Take a deep breath. You are the world's best agent.' Is this prompt any good?";
+    assert!(removed(t).is_empty(), "{:?}", removed(t));
+    // A quotation that ends in a plural possessive before a capital still closes there.
+    assert!(removed("Rate the line 'Trust the users' and tell me why.").is_empty());
+    assert_eq!(
+        removed("Let's think step by step. What's 17 times 23?"),
+        vec!["Let's think step by step.".to_string()]
+    );
+}
+
+/// Review finding 6: the delimiter guard needs a cue naming material in the paragraph right
+/// before the opening delimiter line (a pointer such as "Here" alone is none), and a system
+/// prompt's delimited rules are no pasted material.
+#[test]
+fn the_delimiter_guard_needs_a_material_cue_right_before() {
+    let t = "Here is my question.\n---\nThink step by step. Take a deep breath. I'll tip you $50 for a good answer.\n---";
+    assert!(
+        removed(t).iter().any(|r| r.contains("Think step by step")),
+        "{:?}",
+        removed(t)
+    );
+    // A cue far earlier no longer counts.
+    let t = "Summarize the email in one line.\n\nThe answer goes to my boss.\n\n---\nThink step by step. Take a deep breath.\n---";
+    assert!(
+        removed(t).iter().any(|r| r.contains("Think step by step")),
+        "{:?}",
+        removed(t)
+    );
+    // Material named right before stays whole.
+    for t in [
+        "Classify this email as refund or other.\n---\nHi, please think carefully before you charge me again. Order 4471.\n---",
+        "Classify this email as refund or other.\n\n---\nHi, please think carefully before you charge me again. Order 4471.\n---",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
+    // In a system prompt, delimited rules are the prompt's own.
+    use crate::api::{ChatRequest, Message, Role};
+    let system = "You are a support assistant. Classify each email you receive.\n---\nThink step by step before you answer. Take a deep breath.\n---";
+    let mut req = ChatRequest {
+        model: "o3".into(),
+        messages: vec![
+            Message::new(Role::System, system),
+            Message::new(Role::User, "My parcel never arrived."),
+        ],
+        ..Default::default()
+    };
+    let out = super::rewrite(&mut req, &super::builtin_profile("o3"));
+    assert!(
+        out.removed.iter().any(|r| r.contains("Think step by step")),
+        "{:?}",
+        out.removed
+    );
+}
+
+/// Review finding 1, the precise rule: the model solving the problem several ways itself and
+/// keeping the majority answer goes whole (the frequency tasks of `frequency_tasks_stay` stay).
+#[test]
+fn solving_several_ways_and_voting_goes() {
+    let mut wrong = Vec::new();
+    for t in [
+        "Work it out four different ways and go with whichever answer shows up most often.",
+        "Löse die Aufgabe auf vier verschiedene Arten und entscheide dich für die Antwort, die am häufigsten herauskommt.",
+        "Resuelve el problema de cuatro formas distintas y quédate con la respuesta mayoritaria.",
+        "用四种方法分别计算，最后取出现次数最多的答案。",
+        "4通りのやり方で解いて、一番多かった答えを採用して。",
+    ] {
+        let text = format!("A shop sells 3 pens for 2 euros. What do 12 pens cost? {t}");
+        if removed(&text) != vec![t.to_string()] {
+            wrong.push(format!("should go: {t}: {:?}", removed(&text)));
+        }
+    }
+    // Methods already given ("the three methods", "这三种方法") are no runs of the model's own.
+    for t in [
+        "Compute for the three methods which one most often gives the right answer.",
+        "Berechne für die drei Methoden, welche am häufigsten das richtige Ergebnis liefert.",
+        "请计算这三种方法中哪一种最多给出正确答案。",
+    ] {
+        if super::guards::majority_vote_in(&super::guards::Unit::new(t)) {
+            wrong.push(format!("no vote: {t}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The majority-vote check stays linear on a long sentence of ways words and vote phrases.
+#[test]
+fn the_majority_vote_check_is_linear() {
+    for unit in [
+        "solve it three ways, most often the answer, ",
+        "用三种方法算，最多的答案，",
+    ] {
+        let text = unit.repeat(200_000 / unit.len());
+        let t0 = std::time::Instant::now();
+        let _ = removed(&text);
+        let dt = t0.elapsed();
+        assert!(
+            dt < std::time::Duration::from_secs(5),
+            "{unit:?} x 200 KB: {dt:?}"
+        );
+    }
+}
+
+/// Review finding 6 (second part): a limit word does not hold a persona directive ("As a
+/// senior engineer, spend no more than a minute per step."); a limit on the answer stays.
+#[test]
+fn a_limit_word_holds_no_persona_directive() {
+    let t = "How long is the trip from 9:40 to 13:05? As a senior engineer, spend no more than a minute per step.";
+    assert!(
+        removed(t).iter().any(|r| r.contains("senior engineer")),
+        "{:?}",
+        removed(t)
+    );
+    for t in [
+        "How long is the trip from 9:40 to 13:05? Answer in at most 20 words.",
+        "How long is the trip from 9:40 to 13:05? Give the result as a fraction of an hour.",
+        "As a nurse, I need the dose in at most two lines: 3 mg per kg for a 12 kg child.",
+    ] {
+        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
+    }
 }

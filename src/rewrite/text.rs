@@ -26,6 +26,8 @@ fn spans_of(text: &str, single: bool) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
+    // Before this offset a single quote opens nothing (see `close_single`).
+    let mut no_single_until = 0;
     while i < text.len() {
         // Openers are '`', '"' or start with one of these lead bytes; skip everything else.
         match bytes.get(i..).and_then(next_opener_byte) {
@@ -56,13 +58,19 @@ fn spans_of(text: &str, single: bool) -> Vec<Range<usize>> {
             // A single quote opens material only after a space, a line start, a colon or a
             // bracket, and only when it closes in the same paragraph; an apostrophe inside a
             // word ("Let's", "l’étape") neither opens nor closes one.
-            '\'' | '‘' if single && opens_single(text, i) => match close_single(text, after, c) {
-                Some(end) => end,
-                None => {
-                    i = after;
-                    continue;
+            // Once an opener fails to close in a paragraph, every later one there fails too
+            // (its closers were the earlier one's): single quotes are literal to the
+            // paragraph's end, so no opener rescans it.
+            '\'' | '‘' if single && i >= no_single_until && opens_single(text, i) => {
+                match close_single(text, after) {
+                    Ok(end) => end,
+                    Err(para_end) => {
+                        no_single_until = para_end;
+                        i = after;
+                        continue;
+                    }
                 }
-            },
+            }
             _ => {
                 i = after;
                 continue;
@@ -144,26 +152,49 @@ fn opens_single(text: &str, i: usize) -> bool {
         && after.is_some_and(|a| !a.is_whitespace())
 }
 
-/// The end (past the closer) of a single-quoted quotation opened by `opener` before `from`:
-/// the first closing quote ('\'' or '’') after a non-space character and before a
-/// non-word character or the end, in the same paragraph. `None` when there is none.
-fn close_single(text: &str, from: usize, opener: char) -> Option<usize> {
-    let rest = text.get(from..)?;
-    let para = rest.find("\n\n").unwrap_or(rest.len());
-    let body = rest.get(..para)?;
-    let closers: &[char] = if opener == '‘' {
-        &['’', '\'']
-    } else {
-        &['\'', '’']
+/// The end (past the closer) of a single-quoted quotation opened before `from`: the first
+/// closing quote ('\'' or '’') after a non-space character and before a non-word character or
+/// the end, in the same paragraph; when that one is an "s'" before a space and a lowercase
+/// word (a plural possessive: "Read the users' tickets."), the paragraph's last valid closer.
+/// `Err` with the paragraph's end (its blank line, or the end of the text) when there is none.
+/// Scans only up to the closer or the paragraph's end.
+fn close_single(text: &str, from: usize) -> Result<usize, usize> {
+    let Some(rest) = text.get(from..) else {
+        return Err(text.len());
     };
-    for (k, q) in body.match_indices(closers) {
-        let prev = body.get(..k).and_then(|h| h.chars().next_back());
-        let next = body.get(k + q.len()..).and_then(|r| r.chars().next());
+    // After a plural possessive that may close nothing ("the users' tickets"): the last valid
+    // closer seen so far.
+    let mut possessive: Option<usize> = None;
+    for (k, q) in rest.match_indices(['\'', '’', '\n']) {
+        if q == "\n" {
+            if rest.get(k + 1..).is_some_and(|r| r.starts_with('\n')) {
+                return possessive.ok_or(from + k);
+            }
+            continue;
+        }
+        let prev = rest.get(..k).and_then(|h| h.chars().next_back());
+        let after = rest.get(k + q.len()..).unwrap_or("");
+        let next = after.chars().next();
         if prev.is_some_and(|p| !p.is_whitespace()) && next.is_none_or(|n| !is_word_char(n)) {
-            return Some(from + k + q.len());
+            let end = from + k + q.len();
+            if possessive.is_some() {
+                possessive = Some(end);
+                continue;
+            }
+            // "s'" then a space and a lowercase word: a plural possessive, unless no later
+            // closer is in the paragraph (then it closes).
+            let mut tail = after.chars();
+            if matches!(prev, Some('s' | 'S'))
+                && tail.next() == Some(' ')
+                && tail.next().is_some_and(char::is_lowercase)
+            {
+                possessive = Some(end);
+                continue;
+            }
+            return Ok(end);
         }
     }
-    None
+    possessive.ok_or(text.len())
 }
 
 fn find_from(text: &str, from: usize, pat: &str) -> Option<usize> {
