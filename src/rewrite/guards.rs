@@ -207,12 +207,6 @@ const VOTE_DIFFERENT: &[&str] = &[
     "unterschiedliche",
     "unterschiedlichen",
 ];
-/// Determiners before a count that make the ways ones already given ("the three methods").
-#[rustfmt::skip]
-const VOTE_DETERMINERS: &[&str] = &[
-    "the", "these", "those", "our", "my", "your", "die", "diese", "diesen", "unsere", "unseren",
-    "den", "der", "los", "las", "estos", "estas", "nuestros", "nuestras", "les", "ces", "nos",
-];
 /// Ways or runs of solving.
 #[rustfmt::skip]
 const VOTE_WAYS: &[&str] = &[
@@ -305,10 +299,6 @@ pub(crate) fn majority_vote_in(u: &Unit) -> bool {
             None
         };
         let Some(c) = count else { continue };
-        // "the three methods", "die drei Methoden": methods already given, not the model's runs.
-        if VOTE_DETERMINERS.contains(&word(c.checked_sub(1))) {
-            continue;
-        }
         if (c.saturating_sub(5)..c).any(solve) && vote_after(at + w.len()) && answer_after(at + w.len()) {
             return true;
         }
@@ -319,11 +309,10 @@ pub(crate) fn majority_vote_in(u: &Unit) -> bool {
     // CJK: a counted ways phrase ("三种不同的方法", "3通り", "세 가지 방법"), a solving verb in the
     // unit, the vote after the phrase.
     const NUMERALS: &str = "0123456789０１２３４５６７８９一二两三四五六七八九十几";
-    // A numeral right before `k`, itself not after a demonstrative ("这三种方法": methods given).
     let counted = |k: usize| {
-        let mut back = l.get(..k).unwrap_or("").trim_end().chars().rev();
-        back.next().is_some_and(|c| NUMERALS.contains(c))
-            && !back.next().is_some_and(|c| "这那此該该この其".contains(c))
+        l.get(..k)
+            .and_then(|h| h.trim_end().chars().next_back())
+            .is_some_and(|c| NUMERALS.contains(c))
             || l.get(..k).is_some_and(|h| {
                 let h = h.trim_end();
                 ["두", "세", "네", "다섯", "여러"].iter().any(|n| h.ends_with(n))
