@@ -124,7 +124,7 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
                     || teaching_deliverable(&su)
                     || final_answer_format(&su)
                     || answer_shape(&su, &anchors)
-                    || guards::counts_occurrences(&su) && !guards::majority_vote_in(&su)
+                    || guards::counts_occurrences(&su)
             })
         };
         let quoted = material_quote(&spans, &s, text);
@@ -206,16 +206,12 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
         let plain_question = is_question(sent)
             && anchors.is_empty()
             && (guards::opens_question(sent) || !thinking_verb(&su) && !guards::thinking_signal_in(&su));
-        // Solving several ways and keeping the majority answer ([`guards::majority_vote_in`]) is
-        // a thinking procedure even where a clause of it reads like a task ("... and go with the
-        // answer that comes up most often"); the output guards still hold it.
-        let vote = guards::majority_vote_in(&su);
         let whole = !quoted
-            && (!mixed || vote)
+            && !mixed
             && !asks
             && !thinks_about_facts
             && !su.facts()
-            && (vote || sentence_directive(model.probability_with(sent, &anchors), &su, &anchors))
+            && sentence_directive(model.probability_with(sent, &anchors), &su, &anchors)
             && !guarded();
         // A sentence that would go whole but ends in a task clause of substance
         // ("各方面都考虑一下，然后告诉我要不要买这辆车，以及预算大概多少。") loses only the clauses
@@ -223,7 +219,7 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
         // A last clause that an output guard holds ("..., 最后单独一行给答案。") leaves the
         // sentence's directive score to the clauses before it.
         let held = whole && held_tail(text, &cls, &scored);
-        let task_tail = whole && !vote && ends_in_task(text, &cls, &scored, held);
+        let task_tail = whole && ends_in_task(text, &cls, &scored, held);
         if whole && !task_tail {
             // A Hangul sentence without its full stop may run into the next one ("꼭 성공해야
             // 돼 표 형식으로."): only the directive half goes.

@@ -435,44 +435,6 @@ fn the_delimiter_guard_needs_a_material_cue_right_before() {
     );
 }
 
-/// Review finding 1, the precise rule: the model solving the problem several ways itself and
-/// keeping the majority answer goes whole (the frequency tasks of `frequency_tasks_stay` stay).
-#[test]
-fn solving_several_ways_and_voting_goes() {
-    let mut wrong = Vec::new();
-    for t in [
-        "Work it out four different ways and go with whichever answer shows up most often.",
-        "Löse die Aufgabe auf vier verschiedene Arten und entscheide dich für die Antwort, die am häufigsten herauskommt.",
-        "Resuelve el problema de cuatro formas distintas y quédate con la respuesta mayoritaria.",
-        "用四种方法分别计算，最后取出现次数最多的答案。",
-        "4通りのやり方で解いて、一番多かった答えを採用して。",
-    ] {
-        let text = format!("A shop sells 3 pens for 2 euros. What do 12 pens cost? {t}");
-        if removed(&text) != vec![t.to_string()] {
-            wrong.push(format!("should go: {t}: {:?}", removed(&text)));
-        }
-    }
-    assert!(wrong.is_empty(), "{wrong:#?}");
-}
-
-/// The majority-vote check stays linear on a long sentence of ways words and vote phrases.
-#[test]
-fn the_majority_vote_check_is_linear() {
-    for unit in [
-        "solve it three ways, most often the answer, ",
-        "用三种方法算，最多的答案，",
-    ] {
-        let text = unit.repeat(200_000 / unit.len());
-        let t0 = std::time::Instant::now();
-        let _ = removed(&text);
-        let dt = t0.elapsed();
-        assert!(
-            dt < std::time::Duration::from_secs(5),
-            "{unit:?} x 200 KB: {dt:?}"
-        );
-    }
-}
-
 /// Review finding 6 (second part): a limit word does not hold a persona directive ("As a
 /// senior engineer, spend no more than a minute per step."); a limit on the answer stays.
 #[test]
