@@ -444,9 +444,7 @@ pub(crate) fn material_ranges_in(t: &str, spans: &[Range<usize>], user: bool) ->
         out.extend(items_to_classify(t));
     }
     if t.contains('\n') {
-        if user {
-            delimited_blocks(t, &mut out);
-        }
+        delimited_blocks(t, &mut out);
         blocks_after_forward_reference(t, &mut out);
     }
     // Transcript lines ("Tom: ...", "(20:14) Pilar: ..."), when there are two or more, and
@@ -506,84 +504,27 @@ fn delimiter_line(l: &str) -> bool {
             .is_some_and(|c| matches!(c, '-' | '=' | '*' | '_' | '~') && l.chars().all(|d| d == c))
 }
 
-/// Material cues that only point ("here", "following", "voici", "以下"): no cue for a delimited
-/// block on their own ("Here is my question.\n---\n...").
-#[rustfmt::skip]
-const POINTERS: &[&str] = &[
-    "here", "here's", "following", "below", "aquí", "siguiente", "siguientes", "voici", "suivant",
-    "suivante", "suivants", "hier", "folgende", "folgenden", "folgendes",
-];
-/// [`POINTERS`] in scripts without spaces (substrings).
-const POINTERS_CJK: &[&str] = &[
-    "다음 ",
-    "다음의",
-    "다음은",
-    "다음을",
-    "다음과",
-    "아래",
-    "次の",
-    "以下",
-    "下面",
-    "如下",
-];
-
-/// The paragraph names material or asks to handle it ([`MATERIAL`] cue), not counting
-/// [`POINTERS`].
-fn delimiter_cue(p: &str) -> bool {
-    let mut s = String::with_capacity(p.len());
-    for piece in p.split_inclusive(|c: char| !is_word_char(c)) {
-        let word = piece.trim_end_matches(|c: char| !is_word_char(c));
-        let pointer = word.len() <= 10
-            && POINTERS
-                .iter()
-                .any(|w| word.eq_ignore_ascii_case(w) || word.to_lowercase() == *w);
-        if pointer {
-            s.push_str(piece.get(word.len()..).unwrap_or(""));
-        } else {
-            s.push_str(piece);
-        }
-    }
-    if !s.is_ascii() {
-        for w in POINTERS_CJK {
-            if s.contains(w) {
-                s = s.replace(w, " ");
-            }
-        }
-    }
-    cue_flags(&s, MATERIAL) != 0
-}
-
 /// Pasted material between delimiter lines ("Classify this email ...\n---\nHi, please think
 /// carefully before you charge me again ...\n---"): the lines after a delimiter line up to the
-/// next one (or the end), when the paragraph right before the opening one (a blank line may
-/// be between) names material or asks to handle it ([`delimiter_cue`]). In a user's turn only.
+/// next one (or the end), when the text before the opening one names material or asks to
+/// handle it ([`MATERIAL`] cue).
 fn delimited_blocks(t: &str, out: &mut Vec<Range<usize>>) {
     let mut open: Option<usize> = None;
     let mut pos = 0;
-    // The paragraph being read and the one before it (each scanned once, at a delimiter line).
-    let mut cur: Option<Range<usize>> = None;
-    let mut last: Option<Range<usize>> = None;
+    // Whether the text before the current line has a material cue: each line is scanned once
+    // (a cue never spans a line), until one is found.
+    let mut cued = false;
     for line in t.split_inclusive('\n') {
         let start = pos;
         pos += line.len();
-        if line.trim().is_empty() {
-            if let Some(c) = cur.take() {
-                last = Some(c);
-            }
-            continue;
-        }
         if !delimiter_line(line) {
-            match cur.as_mut() {
-                Some(c) => c.end = pos,
-                None => cur = Some(start..pos),
-            }
+            cued = cued || cue_flags(line, MATERIAL) != 0;
             continue;
         }
-        let before = cur.take().or(last.take());
         match open.take() {
             Some(from) if from < start => out.push(from..start),
             Some(_) => {}
-            None if before.and_then(|r| t.get(r)).is_some_and(delimiter_cue) => open = Some(pos),
+            None if cued => open = Some(pos),
             None => {}
         }
     }

@@ -391,50 +391,6 @@ fn a_plural_possessive_does_not_close_a_single_quote() {
     );
 }
 
-/// Review finding 6: the delimiter guard needs a cue naming material in the paragraph right
-/// before the opening delimiter line (a pointer such as "Here" alone is none), and a system
-/// prompt's delimited rules are no pasted material.
-#[test]
-fn the_delimiter_guard_needs_a_material_cue_right_before() {
-    let t = "Here is my question.\n---\nThink step by step. Take a deep breath. I'll tip you $50 for a good answer.\n---";
-    assert!(
-        removed(t).iter().any(|r| r.contains("Think step by step")),
-        "{:?}",
-        removed(t)
-    );
-    // A cue far earlier no longer counts.
-    let t = "Summarize the email in one line.\n\nThe answer goes to my boss.\n\n---\nThink step by step. Take a deep breath.\n---";
-    assert!(
-        removed(t).iter().any(|r| r.contains("Think step by step")),
-        "{:?}",
-        removed(t)
-    );
-    // Material named right before stays whole.
-    for t in [
-        "Classify this email as refund or other.\n---\nHi, please think carefully before you charge me again. Order 4471.\n---",
-        "Classify this email as refund or other.\n\n---\nHi, please think carefully before you charge me again. Order 4471.\n---",
-    ] {
-        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
-    }
-    // In a system prompt, delimited rules are the prompt's own.
-    use crate::api::{ChatRequest, Message, Role};
-    let system = "You are a support assistant. Classify each email you receive.\n---\nThink step by step before you answer. Take a deep breath.\n---";
-    let mut req = ChatRequest {
-        model: "o3".into(),
-        messages: vec![
-            Message::new(Role::System, system),
-            Message::new(Role::User, "My parcel never arrived."),
-        ],
-        ..Default::default()
-    };
-    let out = super::rewrite(&mut req, &super::builtin_profile("o3"));
-    assert!(
-        out.removed.iter().any(|r| r.contains("Think step by step")),
-        "{:?}",
-        out.removed
-    );
-}
-
 /// Review finding 6 (second part): a limit word does not hold a persona directive ("As a
 /// senior engineer, spend no more than a minute per step."); a limit on the answer stays.
 #[test]
