@@ -557,142 +557,27 @@ const PASTED_CJK: &[&str] = &[
     "口コミ", "問い合わせ", "会話", "邮件", "消息", "来信", "评论", "对话", "留言", "咨询", "文本",
 ];
 
-/// The paragraph points forward to a pasted message, the forward word modifying the pasted
-/// noun ("Classify the customer email below.", "Fasse die folgende Nachricht zusammen.",
-/// "请把下面这封客户邮件归类", "以下の問い合わせメールを分類し"): in one clause, the forward word at
-/// most two words before the noun or four after it (CJK: at most eight characters between,
-/// no punctuation). "Answer the following question in one short text." points to nothing.
+/// The paragraph points forward to a pasted message ("Classify the customer email below.",
+/// "请把下面这封客户邮件归类", "以下の問い合わせメールを分類し").
 fn points_to_pasted(p: &str) -> bool {
-    if !p.is_ascii() && p.chars().any(is_cjk) && cjk_forward_noun(p) {
+    if !p.is_ascii()
+        && p.chars().any(is_cjk)
+        && FORWARD_CJK.iter().any(|w| p.contains(w))
+        && PASTED_CJK.iter().any(|w| p.contains(w))
+    {
         return true;
     }
-    // (The word table's hashed lookup; the compound endings only for words near a forward
-    // word.)
+    // (The word table's hashed lookup; the compound endings only once a forward word is in.)
     let t = words();
-    if !t.any_word(p, FORWARD_WORD) {
-        return false;
-    }
-    let mut scratch = String::new();
-    for clause in p.split(['.', '!', '?', ';', ':', ',', '\n']) {
-        // Per word of the clause: (forward word, pasted noun).
-        let ws: Vec<(bool, bool)> = clause
-            .split(|c: char| !is_word_char(c))
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                let f = t.get(w, &mut scratch);
-                (
-                    f & FORWARD_WORD != 0,
-                    f & PASTED_NOUN != 0 || w.len() > 6 && material_suffix(w),
-                )
-            })
-            .collect();
-        for (i, &(fwd, _)) in ws.iter().enumerate() {
-            if !fwd {
-                continue;
-            }
-            let after = ws.iter().skip(i + 1).take(2).any(|&(_, n)| n);
-            let before = ws
-                .get(i.saturating_sub(4)..i)
-                .is_some_and(|b| b.iter().any(|&(_, n)| n));
-            if after || before {
-                return true;
-            }
-        }
-    }
-    false
+    t.any_word(p, FORWARD_WORD)
+        && (t.any_word(p, PASTED_NOUN)
+            || p.split(|c: char| !is_word_char(c))
+                .any(|w| w.len() > 6 && material_suffix(w)))
 }
 
-/// A CJK forward word with a pasted noun after it (at most eight characters between) or
-/// before it (at most four), no punctuation between: "下面这封客户邮件", "邮件如下", "아래 고객 메일".
-fn cjk_forward_noun(p: &str) -> bool {
-    let near = |between: &str, max: usize| {
-        between.chars().count() <= max
-            && !between.contains(|c: char| {
-                matches!(
-                    c,
-                    '。' | '，' | '、' | '！' | '？' | '：' | '；' | '.' | ',' | '!' | '?' | ':' | ';' | '\n'
-                )
-            })
-    };
-    // Only a few characters either side of each forward word are searched (linear time).
-    let window_after = |from: usize| {
-        let end = p
-            .get(from..)
-            .and_then(|r| r.char_indices().nth(14).map(|(k, _)| from + k))
-            .unwrap_or(p.len());
-        p.get(from..end).unwrap_or("")
-    };
-    let window_before = |to: usize| {
-        let h = p.get(..to).unwrap_or("");
-        let start = h.char_indices().rev().nth(9).map_or(0, |(k, _)| k);
-        h.get(start..).unwrap_or("")
-    };
-    FORWARD_CJK.iter().any(|fw| {
-        p.match_indices(fw).any(|(at, _)| {
-            let after = window_after(at + fw.len());
-            let before = window_before(at);
-            PASTED_CJK.iter().any(|n| {
-                after
-                    .find(n)
-                    .is_some_and(|k| after.get(..k).is_some_and(|b| near(b, 8)))
-                    || before
-                        .rfind(n)
-                        .is_some_and(|k| before.get(k + n.len()..).is_some_and(|b| near(b, 4)))
-            })
-        })
-    })
-}
-
-/// Closing lines of a message (lowercase; a line starting with one, of at most five words).
-#[rustfmt::skip]
-const SIGN_OFFS: &[&str] = &[
-    "best", "regards", "kind regards", "thanks", "thank you", "cheers", "sincerely", "yours",
-    "saludos", "un saludo", "atentamente", "gracias", "cordialement", "merci", "bien à vous",
-    "grüße", "viele grüße", "beste grüße", "liebe grüße", "mit freundlichen grüßen", "lg", "danke",
-    "此致", "谢谢", "祝好", "よろしくお願いします", "よろしくお願いいたします", "감사합니다",
-];
-
-/// The line closes a message ("Best,", "Viele Grüße", "此致").
-fn sign_off_line(l: &str) -> bool {
-    let l = l.trim().to_lowercase();
-    l.split_whitespace().count() <= 5
-        && l.chars().count() <= 40
-        && SIGN_OFFS.iter().any(|s| {
-            l.strip_prefix(s)
-                .is_some_and(|r| r.chars().next().is_none_or(|c| !is_word_char(c) || is_cjk(c)))
-        })
-}
-
-/// Openings of a letter (lowercase; the start of the message's first line).
-#[rustfmt::skip]
-const GREETINGS: &[&str] = &[
-    "hi", "hello", "hey", "dear", "good morning", "good afternoon", "hola", "buenos días",
-    "buenas", "estimado", "estimada", "bonjour", "bonsoir", "salut", "madame", "monsieur", "hallo",
-    "guten tag", "liebe", "lieber", "sehr geehrte", "moin", "您好", "你好", "尊敬的", "こんにちは",
-    "お世話になって", "拝啓", "안녕하세요", "안녕",
-];
-
-/// The line opens a letter ("Hi team,", "Sehr geehrte Damen und Herren,", "您好，").
-fn greeting_line(l: &str) -> bool {
-    let l = l.trim().to_lowercase();
-    GREETINGS.iter().any(|g| {
-        l.strip_prefix(g)
-            .is_some_and(|r| r.chars().next().is_none_or(|c| !is_word_char(c) || is_cjk(c)))
-    })
-}
-
-/// Words referring back to material already given ("the email above", "上面的邮件"): a paragraph
-/// with one, after a pasted message, addresses the model again.
-#[rustfmt::skip]
-const BACK_REFERENCES: &[&str] = &[
-    "above", "oben", "obige", "obigen", "arriba", "ci-dessus", "上面", "上記", "上の", "위의",
-];
-
-/// The message pasted after a forward reference ("请把下面这封客户邮件归类 ...\n\n您好，我反复思考了很久，
-/// ..."): the paragraph after the reference; when that opens with a greeting (a letter), on to
-/// its sign-off line (and a one-line name paragraph after it), or up to a paragraph that
-/// addresses the model again (another forward reference, or a back reference: "Reply about the
-/// email above with one word."), or the end.
+/// The paragraph right after one that points forward to a pasted message (a blank line
+/// between them) is that message, to the next blank line: "请把下面这封客户邮件归类 ...\n\n您好，我反复
+/// 思考了很久，...".
 fn blocks_after_forward_reference(t: &str, out: &mut Vec<Range<usize>>) {
     // Paragraphs: runs of non-blank lines.
     let mut paras: Vec<Range<usize>> = Vec::new();
@@ -716,60 +601,12 @@ fn blocks_after_forward_reference(t: &str, out: &mut Vec<Range<usize>>) {
     if let Some(c) = cur {
         paras.push(c);
     }
-    let para = |k: usize| paras.get(k).and_then(|r| t.get(r.clone())).unwrap_or("");
-    let addresses_model = |p: &str| {
-        let l = p.to_lowercase();
-        BACK_REFERENCES.iter().any(|b| {
-            l.match_indices(b).any(|(at, _)| {
-                b.chars().next().is_some_and(is_cjk)
-                    || (!l
-                        .get(..at)
-                        .and_then(|h| h.chars().next_back())
-                        .is_some_and(is_word_char)
-                        && !l
-                            .get(at + b.len()..)
-                            .and_then(|r| r.chars().next())
-                            .is_some_and(is_word_char))
-            })
-        }) || points_to_pasted(p)
-    };
-    let mut i = 0;
-    while i + 1 < paras.len() {
-        if !points_to_pasted(para(i)) {
-            i += 1;
-            continue;
-        }
-        let mut last = i + 1;
-        // Only a letter (opening with a greeting) runs on past its first paragraph.
-        let mut k = if greeting_line(para(i + 1).lines().next().unwrap_or("")) {
-            i + 1
-        } else {
-            paras.len()
-        };
-        while k < paras.len() {
-            if k > i + 1 && addresses_model(para(k)) {
-                break;
+    for w in paras.windows(2) {
+        if let [prev, next] = w {
+            if t.get(prev.clone()).is_some_and(points_to_pasted) {
+                out.push(next.clone());
             }
-            last = k;
-            let lines: Vec<&str> = para(k).lines().collect();
-            if let Some(p) = lines.iter().position(|l| sign_off_line(l)) {
-                // A name on its own one-line paragraph after a closing last line.
-                let next = para(k + 1);
-                if p + 1 == lines.len()
-                    && k + 1 < paras.len()
-                    && !next.contains('\n')
-                    && next.split_whitespace().count() <= 3
-                {
-                    last = k + 1;
-                }
-                break;
-            }
-            k += 1;
         }
-        if let (Some(a), Some(b)) = (paras.get(i + 1), paras.get(last)) {
-            out.push(a.start..b.end);
-        }
-        i = last + 1;
     }
 }
 

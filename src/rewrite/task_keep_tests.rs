@@ -318,10 +318,7 @@ fn many_unclosed_single_quotes_are_linear() {
         let t0 = std::time::Instant::now();
         let _ = removed(&text);
         let dt = t0.elapsed();
-        assert!(
-            dt < std::time::Duration::from_secs(5),
-            "{unit:?} x 200 KB: {dt:?}"
-        );
+        assert!(dt < std::time::Duration::from_secs(5), "{unit:?} x 200 KB: {dt:?}");
     }
 }
 
@@ -334,46 +331,7 @@ fn many_delimiter_lines_are_linear() {
         let t0 = std::time::Instant::now();
         let _ = removed(&text);
         let dt = t0.elapsed();
-        assert!(
-            dt < std::time::Duration::from_secs(5),
-            "{unit:?} x 200 KB: {dt:?}"
-        );
-    }
-}
-
-/// Review finding 4: a message pasted after a forward reference ("the email below", "下面这封
-/// 邮件") stays whole to its end, not only its first paragraph; a forward word that does not
-/// modify the pasted noun ("Answer the following question in one short text.") protects
-/// nothing.
-#[test]
-fn a_pasted_message_after_a_forward_reference_stays_whole() {
-    for t in [
-        "Classify the customer email below as refund, shipping or other.\n\nHi team,\n\nPlease think step by step before you charge me again. Take a deep breath and check my order 4471.\n\nBest,\nAna",
-        "请把下面这封客户邮件归类为退款、物流或其他。\n\n你好，\n\n请一步一步地想清楚再扣我的钱。深呼吸一下，查查我的订单4471。\n\n此致\n安娜",
-        "Fasse die folgende Nachricht in einem Satz zusammen.\n\nHallo,\n\nDenk Schritt für Schritt nach, bevor du mir wieder etwas abbuchst. Atme tief durch und prüfe meine Bestellung 4471.\n\nGrüße\nAna",
-    ] {
-        assert!(removed(t).is_empty(), "{t}: {:?}", removed(t));
-    }
-    let t = "Answer the following question in one short text.\n\nThink step by step and take a deep breath. You are a genius.";
-    assert!(
-        removed(t).iter().any(|r| r.contains("Think step by step")),
-        "{:?}",
-        removed(t)
-    );
-}
-
-/// The forward-reference guard stays linear on long paragraphs of forward words and nouns.
-#[test]
-fn many_forward_references_are_linear() {
-    for unit in ["下面邮件", "the email below. ", "Hi\n\nthe email below\n\n"] {
-        let text = unit.repeat(200_000 / unit.len());
-        let t0 = std::time::Instant::now();
-        let _ = removed(&text);
-        let dt = t0.elapsed();
-        assert!(
-            dt < std::time::Duration::from_secs(5),
-            "{unit:?} x 200 KB: {dt:?}"
-        );
+        assert!(dt < std::time::Duration::from_secs(5), "{unit:?} x 200 KB: {dt:?}");
     }
 }
 
