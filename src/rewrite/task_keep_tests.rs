@@ -318,7 +318,10 @@ fn many_unclosed_single_quotes_are_linear() {
         let t0 = std::time::Instant::now();
         let _ = removed(&text);
         let dt = t0.elapsed();
-        assert!(dt < std::time::Duration::from_secs(5), "{unit:?} x 200 KB: {dt:?}");
+        assert!(
+            dt < std::time::Duration::from_secs(5),
+            "{unit:?} x 200 KB: {dt:?}"
+        );
     }
 }
 
@@ -331,7 +334,10 @@ fn many_delimiter_lines_are_linear() {
         let t0 = std::time::Instant::now();
         let _ = removed(&text);
         let dt = t0.elapsed();
-        assert!(dt < std::time::Duration::from_secs(5), "{unit:?} x 200 KB: {dt:?}");
+        assert!(
+            dt < std::time::Duration::from_secs(5),
+            "{unit:?} x 200 KB: {dt:?}"
+        );
     }
 }
 
