@@ -68,6 +68,7 @@ pub use strip::is_directive_text;
 use crate::api::{ChatRequest, Content, Message, Role};
 use goal::Sec;
 use profile::{fix_roles, merges_system};
+use strip::Turn;
 
 /// What [`rewrite`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,28 +152,10 @@ fn parts_are_plain(m: &Message) -> bool {
     }
 }
 
-/// Strips directives from one text. `None` when nothing changed, or when `keep_nonempty` and
-/// the result would be empty.
-fn strip_text(t: &str, keep_nonempty: bool, removed: &mut Vec<String>) -> Option<String> {
-    strip_turn_text(t, keep_nonempty, false, removed)
-}
-
-/// [`strip_text`] for a system or developer prompt (see [`strip::strip_system`]).
-fn strip_system_text(t: &str, removed: &mut Vec<String>) -> Option<String> {
-    let s = strip::strip_system(t)?;
-    removed.extend(s.removed);
-    Some(s.text)
-}
-
-/// [`strip_text`] for a user turn that follows an assistant question when `answers_question`
-/// (see [`strip::strip_turn`]).
-fn strip_turn_text(
-    t: &str,
-    keep_nonempty: bool,
-    answers_question: bool,
-    removed: &mut Vec<String>,
-) -> Option<String> {
-    let s = strip::strip_turn(t, answers_question)?;
+/// Strips directives from one text of the given turn. `None` when nothing changed, or when
+/// `keep_nonempty` and the result would be empty.
+fn strip_text(t: &str, turn: Turn, keep_nonempty: bool, removed: &mut Vec<String>) -> Option<String> {
+    let s = strip::strip_as(t, turn)?;
     if keep_nonempty && s.text.trim().is_empty() {
         return None;
     }
@@ -180,28 +163,35 @@ fn strip_turn_text(
     Some(s.text)
 }
 
+/// The [`Turn`] of message `i`, `None` for turns never stripped (assistant, tool).
+fn turn_of(req: &ChatRequest, i: usize) -> Option<Turn> {
+    let m = req.messages.get(i)?;
+    if is_sys(m.role) {
+        Some(Turn::System)
+    } else if m.role != Role::User {
+        None
+    } else if answers_question(req, i) {
+        Some(Turn::Answer)
+    } else {
+        Some(Turn::User)
+    }
+}
+
 /// Tool-call-safe mode: remove directives from system/developer/user text only, message by
 /// message and part by part. Returns whether anything changed.
 fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
     let mut changed = false;
     let mut drop_idx = Vec::new();
-    let answers: Vec<bool> = (0..req.messages.len())
-        .map(|i| answers_question(req, i))
-        .collect();
+    let turns: Vec<Option<Turn>> = (0..req.messages.len()).map(|i| turn_of(req, i)).collect();
     for (i, m) in req.messages.iter_mut().enumerate() {
-        if !(is_sys(m.role) || m.role == Role::User) {
+        let Some(turn) = turns.get(i).copied().flatten() else {
             continue;
-        }
-        let user = m.role == Role::User;
-        let answers = user && answers.get(i).copied().unwrap_or(false);
+        };
+        let user = turn != Turn::System;
         match &mut m.content {
             Some(Content::Text(t)) => {
-                let new = if user {
-                    strip_turn_text(t, true, answers, removed)
-                } else {
-                    strip_system_text(t, removed)
-                };
-                if let Some(new) = new {
+                // A user turn is never emptied; a system prompt of nothing but directives is.
+                if let Some(new) = strip_text(t, turn, user, removed) {
                     if new.trim().is_empty() {
                         drop_idx.push(i);
                     }
@@ -210,18 +200,15 @@ fn strip_in_place(req: &mut ChatRequest, removed: &mut Vec<String>) -> bool {
                 }
             }
             Some(Content::Parts(parts)) => {
+                // Part by part, each a text of its own (the answer rule reads whole turns).
+                let part_turn = if user { Turn::User } else { Turn::System };
                 let mut part_removed = Vec::new();
                 let mut new_parts = parts.clone();
                 for p in new_parts.iter_mut() {
                     let Some(t) = p.get("text").and_then(Value::as_str) else {
                         continue;
                     };
-                    let new = if user {
-                        strip_text(t, false, &mut part_removed)
-                    } else {
-                        strip_system_text(t, &mut part_removed)
-                    };
-                    if let Some(new) = new {
+                    if let Some(new) = strip_text(t, part_turn, false, &mut part_removed) {
                         if let Some(slot) = p.get_mut("text") {
                             *slot = Value::String(new);
                         }
@@ -289,12 +276,8 @@ fn restructure(req: &mut ChatRequest, profile: &ModelProfile, out: &mut RewriteO
             continue;
         }
         let raw = m.text();
-        let stripped = match m.role {
-            // An earlier turn or system prompt that held only directives is dropped whole.
-            Role::User => strip_turn_text(&raw, false, answers_question(req, i), &mut removed),
-            r if is_sys(r) => strip_system_text(&raw, &mut removed),
-            _ => None,
-        };
+        // An earlier turn or system prompt that held only directives is dropped whole.
+        let stripped = turn_of(req, i).and_then(|turn| strip_text(&raw, turn, false, &mut removed));
         let t = stripped.as_deref().unwrap_or(&raw).trim();
         parts.extend(non_text_parts(m));
         if is_sys(m.role) {
@@ -319,13 +302,9 @@ fn restructure(req: &mut ChatRequest, profile: &ModelProfile, out: &mut RewriteO
     };
     let raw_last = last.text().into_owned();
     let mut main_removed = Vec::new();
-    let mut main = strip_turn_text(
-        &raw_last,
-        false,
-        answers_question(req, last_user),
-        &mut main_removed,
-    )
-    .unwrap_or_else(|| raw_last.clone());
+    let mut main = turn_of(req, last_user)
+        .and_then(|turn| strip_text(&raw_last, turn, false, &mut main_removed))
+        .unwrap_or_else(|| raw_last.clone());
     parts.extend(non_text_parts(last));
     let instr = instructions.join("\n\n");
     let merged = merges_system(profile) && !instr.is_empty();

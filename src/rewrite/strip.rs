@@ -57,28 +57,29 @@ enum Cut {
 /// clauses at [`CLAUSE_THRESHOLD`] go, each run with the connector before it (or, at the start
 /// of the sentence, the one after it).
 pub(crate) fn strip(text: &str) -> Option<Stripped> {
-    strip_turn(text, false)
+    strip_as(text, Turn::User)
 }
 
-/// [`strip`] for a user turn; `answers_question` when it follows an assistant turn that ended
-/// in a question: then its first sentence is the user's answer ("Ja, aber nur wenn gzip
-/// erfolgreich war.", "Die Raumdiagonale und die Oberfläche.") and stays unless it names a
-/// thinking procedure (a lexicon anchor or a thinking verb).
-pub(crate) fn strip_turn(text: &str, answers_question: bool) -> Option<Stripped> {
-    strip_with(text, answers_question, false)
+/// Whose text is stripped: a few keep rules depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// A user turn: a list after a request to label or sort is pasted items, held as material.
+    User,
+    /// A user turn after an assistant turn that ended in a question: its first sentence is the
+    /// user's answer ("Ja, aber nur wenn gzip erfolgreich war.", "Die Raumdiagonale und die
+    /// Oberfläche.") and stays unless it names a thinking procedure (a lexicon anchor or a
+    /// thinking verb).
+    Answer,
+    /// A system or developer prompt: a numbered list after a line asking to label or sort is
+    /// the prompt's own rules ("Label each ticket by urgency.\n1. Think step by step. ..."),
+    /// not items pasted to classify (those come in the user's turns), so it is not material.
+    System,
 }
 
-/// [`strip`] for a system or developer prompt: a numbered list after a line asking to label or
-/// sort is the prompt's own rules there ("Label each ticket by urgency.\n1. Think step by step.
-/// ..."), not items pasted to classify (those come in the user's turns), so it is not held as
-/// material.
-pub(crate) fn strip_system(text: &str) -> Option<Stripped> {
-    strip_with(text, false, true)
-}
-
-fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripped> {
+/// [`strip`] for a text of the given [`Turn`].
+pub(crate) fn strip_as(text: &str, turn: Turn) -> Option<Stripped> {
     let spans = protected_spans(text);
-    let material = guards::material_ranges_in(text, &spans, !system);
+    let material = guards::material_ranges_in(text, &spans, turn != Turn::System);
     let model = detect::model();
     let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut removed = Vec::new();
@@ -95,7 +96,7 @@ fn strip_with(text: &str, answers_question: bool, system: bool) -> Option<Stripp
         }
         // The sentence's anchors, found once for the guards and the detector.
         let anchors = find_anchors(sent, &[]);
-        if answers_question && n == 0 && anchors.is_empty() && !thinking_verb(&su) {
+        if turn == Turn::Answer && n == 0 && anchors.is_empty() && !thinking_verb(&su) {
             continue;
         }
         // A sentence ending in a colon right before a code block or quote introduces it ("Este es el
