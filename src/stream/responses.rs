@@ -308,12 +308,17 @@ impl<B> NamePrevious<B> {
     }
 }
 
+/// What an event carrying a response object has in its data.
+const RESPONSE_KEY: &[u8] = b"\"response\"";
+
 /// `event` (one complete event) with its response object's `previous_response_id` set to
 /// `previous`, or `None` when it has no response object (then it is relayed as it came).
 /// Only events that have a `"response"` key (JSON spacing tolerated) are parsed.
 fn with_previous(event: &[u8], previous: &Value) -> Option<Vec<u8>> {
     let d = event_data_ref(event)?;
-    memchr::memmem::find(&d, b"\"response\"")?;
+    if !super::contains(&d, RESPONSE_KEY) {
+        return None;
+    }
     let mut v: Value = serde_json::from_slice(&d).ok()?;
     let Some(Value::Object(r)) = v.get_mut("response") else {
         return None;
@@ -353,6 +358,14 @@ where
                     let Some(data) = frame.data_ref() else {
                         return Poll::Ready(Some(Ok(frame)));
                     };
+                    // Most frames (text deltas) are whole events without a response object:
+                    // they go out as they came, not copied through the buffer.
+                    if this.buf.is_empty()
+                        && !super::contains(data, RESPONSE_KEY)
+                        && (data.ends_with(b"\n\n") || data.ends_with(b"\r\n\r\n"))
+                    {
+                        return Poll::Ready(Some(Ok(frame)));
+                    }
                     this.buf.extend_from_slice(data);
                     let mut out = Vec::with_capacity(this.buf.len());
                     let mut at = 0;
