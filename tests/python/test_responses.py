@@ -40,6 +40,24 @@ def test_responses_create_streamed(stack, dialect):
     assert final.usage.output_tokens > 0
 
 
+def test_streamed_continuation_names_its_previous_response(stack, dialect):
+    """A streamed continuation, as the SDK parses it: its events' response objects, and the
+    stored response read back, name the response it continues."""
+    gw, model = gateway(stack), dialect.model
+    first = gw.responses.create(model=model, input="Name a river in Europe")
+    created = final = None
+    for event in gw.responses.create(
+        model=model, input="And one in Asia?", previous_response_id=first.id, stream=True
+    ):
+        if event.type == "response.created":
+            created = event.response
+        if event.type == "response.completed":
+            final = event.response
+    assert created is not None and created.previous_response_id == first.id
+    assert final is not None and final.previous_response_id == first.id and final.output_text
+    assert gw.responses.retrieve(final.id).previous_response_id == first.id
+
+
 def test_function_tool_round_trip(stack, dialect):
     gw, model = gateway(stack), dialect.model
     tools = [{
