@@ -373,10 +373,14 @@ impl Jobs {
                     Ok(_) => return,
                     // Kept here: the Redis record goes, so other replicas answer 404 rather
                     // than `in_progress` until the lease runs out (unless it ended elsewhere).
+                    // Into memory first: a read here between the two steps would otherwise
+                    // find neither and answer 404 for the replica's own job.
                     Err(JobWriteError::TooLarge) => {
+                        self.store.memory().put(team, id, stored);
                         if s.job_end_unstored(team, id).await == Ok(false) {
-                            return;
+                            self.store.memory().delete(team, id);
                         }
+                        return;
                     }
                     Err(JobWriteError::Redis) => {}
                 }
