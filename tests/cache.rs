@@ -323,7 +323,17 @@ async fn waiters_fail_over_when_the_leader_fails() {
         let (url, body) = (url.clone(), body.clone());
         tokio::spawn(async move { post_json(&url, &body).await })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await; // let the leader take the flight
+    // The leader holds the flight once its first attempt reached the upstream.
+    for _ in 0..500 {
+        if requests_total(&mock).await >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        requests_total(&mock).await >= 1,
+        "the leader never reached the upstream"
+    );
     let rest: Vec<_> = (0..3)
         .map(|_| {
             let (url, body) = (url.clone(), body.clone());

@@ -508,13 +508,15 @@ async fn a_job_whose_replica_dies_is_reported_failed_when_its_lease_runs_out() {
 }
 
 /// A job's answer over `redis_max_entry_bytes` is kept by the replica that ran it, like any
-/// response too large for Redis: the other replica answers 404 at once, not `in_progress` until
-/// the lease runs out and then a false "its replica stopped".
+/// response too large for Redis: the other replica answers 404 once the job is ended in Redis (one
+/// round trip after the answer), not `in_progress` until the lease runs out and then a false "its
+/// replica stopped".
 #[tokio::test]
 async fn a_job_answer_too_large_for_redis_stays_with_its_replica_and_ends_the_job_in_redis() {
     // The queued and running records (~650 bytes) fit; the completed one (~1,050) does not.
     let (mock, _redis, a, b) = two_replicas_with("resp-large", "redis_max_entry_bytes = 900\n").await;
-    set_mock_ttft(&mock, 300).await;
+    // Long enough for B to see the running job even on a slow machine.
+    set_mock_ttft(&mock, 1000).await;
     let id = submit(&a, "gpt-4o-mini").await;
     poll_until(&b, &id, |s| s == "in_progress").await;
     let (_, done) = poll_until(&a, &id, |s| s == "completed").await;

@@ -324,7 +324,13 @@ async fn reload_applies_valid_config_rejects_invalid_and_spares_streams() {
         reload_config(mock.addr, "[teams.alpha.policy.limits]\nrpm = 0\n"),
     )
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Wait for the reloader to have read and refused it (no fixed sleep: a busy machine is slow).
+    wait_for(&gw.url("/metrics"), "Bearer alpha-key", |r| {
+        let t = r.text();
+        t.contains("gearbox_config_reloads_total{result=\"rejected\"}")
+            && !t.contains("gearbox_config_reloads_total{result=\"rejected\"} 0")
+    })
+    .await;
     let still = request("GET", &gw.url("/v1/gearbox/policy"), &[ALPHA], "")
         .await
         .json();

@@ -373,14 +373,20 @@ impl Jobs {
                     Ok(_) => return,
                     // Kept here: the Redis record goes, so other replicas answer 404 rather
                     // than `in_progress` until the lease runs out (unless it ended elsewhere).
-                    // Into memory first: a read here between the two steps would otherwise
-                    // find neither and answer 404 for the replica's own job.
+                    // The running record goes into memory first: a read here between the
+                    // two steps would otherwise find neither and answer 404 for the replica's
+                    // own job, and the answer itself would claim `completed` for a job a
+                    // cancel elsewhere may have ended first (and could evict other answers).
                     Err(JobWriteError::TooLarge) => {
-                        self.store.memory().put(team, id, stored);
+                        let running = StoredResponse {
+                            input_items: job.items.clone(),
+                            response: Arc::new(job.current.clone()),
+                        };
+                        self.store.memory().put(team, id, running);
                         if s.job_end_unstored(team, id).await == Ok(false) {
                             self.store.memory().delete(team, id);
+                            return;
                         }
-                        return;
                     }
                     Err(JobWriteError::Redis) => {}
                 }
